@@ -1,0 +1,76 @@
+/** What every command shares: the node's home, the passphrase, output, and one-line errors. */
+import { resolve } from 'node:path';
+import { createInterface } from 'node:readline';
+import { Writable } from 'node:stream';
+import { EntraideError } from '../../shared/errors.ts';
+
+export interface GlobalOptions {
+  home?: string;
+  debug?: boolean;
+}
+
+export function homeDir(opts: GlobalOptions): string {
+  const home = opts.home ?? process.env.ENTRAIDE_HOME;
+  if (!home) throw new EntraideError('HOME_MISSING', 'say which node folder to use with --home DIR or ENTRAIDE_HOME');
+  return resolve(home);
+}
+
+/** ENTRAIDE_PASSPHRASE, or a prompt without echo when a terminal is attached. */
+export async function passphrase(confirm = false): Promise<string> {
+  const fromEnv = process.env.ENTRAIDE_PASSPHRASE;
+  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  if (!process.stdin.isTTY) {
+    throw new EntraideError('PASSPHRASE_REQUIRED', 'no passphrase: set ENTRAIDE_PASSPHRASE or run in a terminal');
+  }
+  const first = await prompt('Passphrase: ');
+  if (confirm) {
+    const second = await prompt('Passphrase again: ');
+    if (first !== second) throw new EntraideError('USAGE', 'the two passphrases differ');
+  }
+  if (!first) throw new EntraideError('PASSPHRASE_REQUIRED', 'the passphrase must not be empty');
+  return first;
+}
+
+function prompt(question: string): Promise<string> {
+  let muted = false;
+  const output = new Writable({
+    write(chunk: Buffer, _enc, cb) {
+      if (!muted) process.stderr.write(chunk);
+      cb();
+    },
+  });
+  const rl = createInterface({ input: process.stdin, output, terminal: true });
+  return new Promise((resolveAnswer) => {
+    rl.question(question, (answer) => {
+      rl.close();
+      process.stderr.write('\n');
+      resolveAnswer(answer);
+    });
+    muted = true;
+  });
+}
+
+export function out(line = ''): void {
+  process.stdout.write(line + '\n');
+}
+
+export function json(value: unknown): void {
+  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
+}
+
+/** One clear line on stderr and a non-zero exit; the stack only with --debug. */
+export function fail(err: unknown, debug: boolean): never {
+  if (err instanceof EntraideError) {
+    process.stderr.write(`entraide: ${err.message} [${err.code}]. ${err.hint}\n`);
+    if (debug && err.stack) process.stderr.write(err.stack + '\n');
+    process.exit(err.code === 'USAGE' ? 2 : 1);
+  }
+  const message = err instanceof Error ? err.message : String(err);
+  process.stderr.write(`entraide: unexpected failure: ${message.split('\n')[0]} [INTERNAL]. Run again with --debug for details.\n`);
+  if (debug && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
+  process.exit(1);
+}
+
+export function shortTime(iso: string | null): string {
+  return iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-';
+}

@@ -1,0 +1,218 @@
+/** The officer's commands on an authority node: init, send, inbox, sent, read, status, listen, fingerprint. */
+import type { Command } from 'commander';
+import { readFileSync } from 'node:fs';
+import { EntraideError } from '../../shared/errors.ts';
+import { initNode } from '../init.ts';
+import { AuthorityNode, type ReceiveOutcome } from '../node.ts';
+import type { StoredMessage } from '../store/node-store.ts';
+import { homeDir, json, out, passphrase, shortTime, type GlobalOptions } from './io.ts';
+
+type Run = (fn: () => Promise<void>) => Promise<void>;
+
+async function withNode<T>(program: Command, fn: (node: AuthorityNode) => Promise<T>): Promise<T> {
+  const home = homeDir(program.opts<GlobalOptions>());
+  const node = await AuthorityNode.open(home, await passphrase());
+  try {
+    return await fn(node);
+  } finally {
+    await node.close();
+  }
+}
+
+function listLine(m: StoredMessage): string {
+  const who = m.direction === 'in' ? m.sender : m.recipients.join(', ');
+  const flag = m.direction === 'in' ? (m.readAt ? ' ' : '*') : m.acceptedAt ? ' ' : '!';
+  return `${flag} ${m.id}  ${shortTime(m.direction === 'in' ? m.receivedAt : m.sentAt)}  ${who}  ${m.subject}`;
+}
+
+function outcomeLine(o: ReceiveOutcome): string {
+  if (o.kind === 'message') return `${shortTime(o.message.receivedAt)}  ${o.message.id}  from ${o.message.sender}: ${o.message.subject}`;
+  return `REJECTED ${o.rejection.envelopeId} from ${o.rejection.sender}: ${o.rejection.reason} [${o.rejection.code}]`;
+}
+
+export function nodeCommands(program: Command, run: Run): void {
+  program
+    .command('init')
+    .description('create this node: keys, enrolment with a one-time invitation')
+    .requiredOption('--relay <url>', 'the relay’s URL, e.g. http://127.0.0.1:7800')
+    .requiredOption('--invite <code>', 'the invitation code from the relay operator')
+    .requiredOption('--authority <authority-id>', 'this authority’s id, e.g. sn.moj')
+    .requiredOption('--node <name>', 'this node’s name, e.g. desk1')
+    .action((o: { relay: string; invite: string; authority: string; node: string }) =>
+      run(async () => {
+        const home = homeDir(program.opts<GlobalOptions>());
+        const config = await initNode({
+          home,
+          relayUrl: o.relay,
+          invite: o.invite,
+          authorityId: o.authority,
+          nodeName: o.node,
+          passphrase: await passphrase(true),
+        });
+        const node = await AuthorityNode.open(home, process.env.ENTRAIDE_PASSPHRASE ?? '');
+        const fp = await node.fingerprint().finally(() => node.close());
+        out(`Node ${config.node} is enrolled on ${config.relay.domain}.`);
+        out(`Authority address: ${config.authority}`);
+        out(`Safety code:       ${fp.safetyCode}`);
+        out('Counterparts compare this code with you out of band (telephone, in person).');
+      }),
+    );
+
+  program
+    .command('send')
+    .description('encrypt and send a message to one or more authorities')
+    .requiredOption('--to <authority-address...>', 'recipient authority, e.g. ke.ag@relay.local (repeatable)')
+    .requiredOption('--subject <text>', 'subject line')
+    .option('--body <text>', 'message text')
+    .option('--body-file <file>', 'read the message text from a file')
+    .option('--language <code>', 'language of the message (ar, en, es, fr, ru, zh, …)')
+    .option('--json', 'machine-readable output')
+    .action((o: { to: string[]; subject: string; body?: string; bodyFile?: string; language?: string; json?: boolean }) =>
+      run(async () => {
+        if ((o.body === undefined) === (o.bodyFile === undefined)) {
+          throw new EntraideError('USAGE', 'give the message text with exactly one of --body or --body-file');
+        }
+        let body = o.body;
+        if (o.bodyFile !== undefined) {
+          try {
+            body = readFileSync(o.bodyFile, 'utf8');
+          } catch {
+            throw new EntraideError('USAGE', `cannot read --body-file ${o.bodyFile}`);
+          }
+        }
+        await withNode(program, async (node) => {
+          const r = await node.send({ to: o.to, subject: o.subject, body: body!, language: o.language });
+          if (o.json) return json(r);
+          out(r.id);
+        });
+      }),
+    );
+
+  program
+    .command('inbox')
+    .description('fetch what is waiting on the relay, store it, list received messages')
+    .option('--json', 'machine-readable output')
+    .option('--limit <n>', 'how many messages to list', '50')
+    .action((o: { json?: boolean; limit: string }) =>
+      run(() =>
+        withNode(program, async (node) => {
+          const fetched = await node.fetchInbox();
+          const rejected = fetched.filter((f) => f.kind === 'rejected');
+          const list = node.inbox(Number(o.limit) || 50);
+          if (o.json) return json({ fetched: fetched.length, rejected: rejected.map((r) => r.kind === 'rejected' && r.rejection), messages: list });
+          for (const r of rejected) process.stderr.write(outcomeLine(r) + '\n');
+          out(`${fetched.length} new; ${list.length} in the inbox (* = unread)`);
+          for (const m of list) out(listLine(m));
+        }),
+      ),
+    );
+
+  program
+    .command('sent')
+    .description('list messages sent from this node')
+    .option('--json', 'machine-readable output')
+    .action((o: { json?: boolean }) =>
+      run(() =>
+        withNode(program, async (node) => {
+          const list = node.sent();
+          if (o.json) return json(list);
+          for (const m of list) out(listLine(m));
+        }),
+      ),
+    );
+
+  program
+    .command('read <id>')
+    .description('show one message (an id prefix is enough)')
+    .option('--json', 'machine-readable output')
+    .action((id: string, o: { json?: boolean }) =>
+      run(() =>
+        withNode(program, async (node) => {
+          const m = node.read(id);
+          if (o.json) return json(m);
+          out(`Id:       ${m.id}`);
+          out(`From:     ${m.sender}`);
+          out(`To:       ${m.recipients.join(', ')}`);
+          out(`Sent:     ${shortTime(m.sentAt)}`);
+          if (m.receivedAt) out(`Received: ${shortTime(m.receivedAt)}`);
+          if (m.language) out(`Language: ${m.language}`);
+          out(`Subject:  ${m.subject}`);
+          out('');
+          out(m.body);
+        }),
+      ),
+    );
+
+  program
+    .command('status <id>')
+    .description('delivery state of a message this authority sent, per recipient node')
+    .option('--json', 'machine-readable output')
+    .action((id: string, o: { json?: boolean }) =>
+      run(() =>
+        withNode(program, async (node) => {
+          const full = node.store.message(id)?.id ?? id;
+          const s = await node.deliveryState(full);
+          if (o.json) return json(s);
+          out(`${s.id}  accepted ${shortTime(s.acceptedAt)}, expires ${shortTime(s.expiresAt)}`);
+          for (const d of s.deliveries) out(`  ${d.state.padEnd(9)} ${d.node}${d.deliveredAt ? `  ${shortTime(d.deliveredAt)}` : ''}`);
+        }),
+      ),
+    );
+
+  program
+    .command('listen')
+    .description('stay connected and print each message as it arrives (Ctrl-C to stop)')
+    .option('--json', 'one JSON object per line')
+    .action((o: { json?: boolean }) =>
+      run(async () => {
+        const home = homeDir(program.opts<GlobalOptions>());
+        const node = await AuthorityNode.open(home, await passphrase());
+        const emit = (value: unknown) => process.stdout.write(JSON.stringify(value) + '\n');
+        await node.listen({
+          onReceive: (r) => (o.json ? emit(r.kind === 'message' ? { event: 'message', message: r.message, duplicate: r.duplicate } : { event: 'rejected', ...r.rejection }) : out(outcomeLine(r))),
+          onDrained: (pending) => (o.json ? emit({ event: 'drained', pending }) : out(`listening as ${node.address} (inbox up to date)`)),
+          onError: (e) => process.stderr.write(`entraide: ${e.message} [${e.code}]\n`),
+          onDisconnect: (reason) => (o.json ? emit({ event: 'disconnected', reason }) : process.stderr.write(`disconnected (${reason}); reconnecting…\n`)),
+        });
+        await new Promise<void>((resolveStop) => {
+          const stop = () => resolveStop();
+          process.once('SIGINT', stop);
+          process.once('SIGTERM', stop);
+        });
+        await node.close();
+      }),
+    );
+
+  program
+    .command('fingerprint [authority-address]')
+    .description('the safety code of this authority, or of a counterpart (pinned on first use)')
+    .option('--json', 'machine-readable output')
+    .action((authority: string | undefined, o: { json?: boolean }) =>
+      run(() =>
+        withNode(program, async (node) => {
+          const fp = await node.fingerprint(authority);
+          if (o.json) return json(fp);
+          out(`${fp.authority}`);
+          out(`  ${fp.safetyCode}`);
+        }),
+      ),
+    );
+
+  program
+    .command('whoami')
+    .description('this node’s address, authority and relay')
+    .option('--json', 'machine-readable output')
+    .action((o: { json?: boolean }) =>
+      run(() =>
+        withNode(program, async (node) => {
+          const fp = await node.fingerprint();
+          const info = { node: node.address, authority: node.authority, relay: node.config.relayUrl, relayDomain: node.config.relay.domain, safetyCode: fp.safetyCode };
+          if (o.json) return json(info);
+          out(`node:        ${info.node}`);
+          out(`authority:   ${info.authority}`);
+          out(`relay:       ${info.relay} (${info.relayDomain})`);
+          out(`safety code: ${info.safetyCode}`);
+        }),
+      ),
+    );
+}

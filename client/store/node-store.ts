@@ -1,0 +1,182 @@
+/**
+ * The node's storage module: the only place that knows its tables. Received messages are written
+ * with prepared statements in group-committed transactions (a node may receive thousands per
+ * second); pins and listings go through Prisma.
+ */
+import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
+import type Database from 'better-sqlite3';
+import { BUSY_TIMEOUT_MS, openDatabase } from '../../prisma/database.ts';
+import { GroupCommit } from '../../prisma/group-commit.ts';
+import { PrismaClient } from './generated/client.ts';
+
+export interface StoredMessage {
+  id: string;
+  direction: 'in' | 'out';
+  sender: string;
+  recipients: string[];
+  subject: string;
+  body: string;
+  language: string | null;
+  sentAt: string;
+  receivedAt: string | null;
+  readAt: string | null;
+  acceptedAt: string | null;
+}
+
+export interface NewMessage extends Omit<StoredMessage, 'readAt'> {
+  envelope: string;
+}
+
+export interface PinRecord {
+  authority: string;
+  masterKey: string;
+  safetyCode: string;
+  pinnedAt: Date;
+  verifiedAt: Date | null;
+}
+
+export interface RejectionRecord {
+  envelopeId: string;
+  sender: string;
+  code: string;
+  reason: string;
+  receivedAt: string;
+}
+
+interface MessageRow {
+  id: string;
+  direction: string;
+  sender: string;
+  recipients: string;
+  subject: string;
+  body: string;
+  language: string | null;
+  sentAt: string;
+  receivedAt: string | null;
+  readAt: string | null;
+  acceptedAt: string | null;
+}
+
+function toMessage(r: MessageRow): StoredMessage {
+  return { ...r, direction: r.direction as 'in' | 'out', recipients: JSON.parse(r.recipients) as string[] };
+}
+
+const COLUMNS = 'id, direction, sender, recipients, subject, body, language, sentAt, receivedAt, readAt, acceptedAt';
+
+export class NodeStore {
+  readonly prisma: PrismaClient;
+  private readonly stmt;
+  private readonly inserts: GroupCommit<NewMessage, boolean>;
+
+  private constructor(readonly db: Database.Database, file: string) {
+    this.prisma = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: `file:${file}`, timeout: BUSY_TIMEOUT_MS }) });
+    this.stmt = {
+      insert: db.prepare(
+        `INSERT OR IGNORE INTO "Message" (id, direction, sender, recipients, subject, body, language, sentAt, receivedAt, acceptedAt, envelope)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      ),
+      has: db.prepare<[string], { x: number }>(
+        'SELECT 1 AS x FROM "Message" WHERE id = ?1 UNION ALL SELECT 1 AS x FROM "Rejection" WHERE envelopeId = ?1',
+      ),
+      accepted: db.prepare('UPDATE "Message" SET acceptedAt = ? WHERE id = ?'),
+      get: db.prepare<[string], MessageRow>(`SELECT ${COLUMNS} FROM "Message" WHERE id = ?`),
+      getByPrefix: db.prepare<[string], MessageRow>(`SELECT ${COLUMNS} FROM "Message" WHERE id LIKE ? LIMIT 2`),
+      envelope: db.prepare<[string], { envelope: string }>('SELECT envelope FROM "Message" WHERE id = ?'),
+      list: db.prepare<[string, number], MessageRow>(
+        `SELECT ${COLUMNS} FROM "Message" WHERE direction = ? ORDER BY sentAt DESC, id DESC LIMIT ?`,
+      ),
+      markRead: db.prepare('UPDATE "Message" SET readAt = ? WHERE id = ? AND readAt IS NULL'),
+      reject: db.prepare(
+        'INSERT OR IGNORE INTO "Rejection" (envelopeId, sender, code, reason, receivedAt) VALUES (?, ?, ?, ?, ?)',
+      ),
+      rejections: db.prepare<[], RejectionRecord>('SELECT * FROM "Rejection" ORDER BY receivedAt DESC'),
+    };
+    this.inserts = new GroupCommit((items) =>
+      db.transaction(() =>
+        items.map(
+          (m) =>
+            this.stmt.insert.run(
+              m.id,
+              m.direction,
+              m.sender,
+              JSON.stringify(m.recipients),
+              m.subject,
+              m.body,
+              m.language,
+              m.sentAt,
+              m.receivedAt,
+              m.acceptedAt,
+              m.envelope,
+            ).changes > 0,
+        ),
+      )(),
+    );
+  }
+
+  static open(file: string): NodeStore {
+    return new NodeStore(openDatabase(file, 'node'), file);
+  }
+
+  async close(): Promise<void> {
+    this.inserts.flush();
+    await this.prisma.$disconnect();
+    this.db.close();
+  }
+
+  /** Resolves after the message is durably stored; false when it was already there (a redelivery). */
+  saveMessage(m: NewMessage): Promise<boolean> {
+    return this.inserts.submit(m);
+  }
+
+  /** True when this envelope id was already stored or rejected. */
+  seen(id: string): boolean {
+    return this.stmt.has.get(id) !== undefined;
+  }
+
+  markAccepted(id: string, at: string): void {
+    this.stmt.accepted.run(at, id);
+  }
+
+  saveRejection(r: RejectionRecord): void {
+    this.stmt.reject.run(r.envelopeId, r.sender, r.code, r.reason, r.receivedAt);
+  }
+
+  rejections(): RejectionRecord[] {
+    return this.stmt.rejections.all();
+  }
+
+  message(id: string): StoredMessage | undefined {
+    const row = this.stmt.get.get(id);
+    if (row) return toMessage(row);
+    // Officers may type the first characters of an id, as with git.
+    if (/^[0-9a-f-]{6,35}$/.test(id)) {
+      const rows = this.stmt.getByPrefix.all(`${id}%`);
+      if (rows.length === 1) return toMessage(rows[0]!);
+    }
+    return undefined;
+  }
+
+  signedEnvelope(id: string): string | undefined {
+    return this.stmt.envelope.get(id)?.envelope;
+  }
+
+  list(direction: 'in' | 'out', limit = 200): StoredMessage[] {
+    return this.stmt.list.all(direction, limit).map(toMessage);
+  }
+
+  markRead(id: string, at: string): void {
+    this.stmt.markRead.run(at, id);
+  }
+
+  async pin(authority: string): Promise<PinRecord | null> {
+    return this.prisma.pin.findUnique({ where: { authority } });
+  }
+
+  async savePin(p: Omit<PinRecord, 'verifiedAt'>): Promise<void> {
+    await this.prisma.pin.create({ data: { ...p, verifiedAt: null } });
+  }
+
+  async pins(): Promise<PinRecord[]> {
+    return this.prisma.pin.findMany({ orderBy: { authority: 'asc' } });
+  }
+}

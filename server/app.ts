@@ -1,0 +1,191 @@
+/**
+ * Builds the relay: storage, identity, directory, fastify routes and the socket.io gateway.
+ * It never listens by itself; main.ts (or a test) calls listen().
+ */
+import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import { Ajv } from 'ajv';
+import type { Server } from 'socket.io';
+import type { TSchema } from '@sinclair/typebox';
+import { join } from 'node:path';
+import { existsSync, mkdirSync } from 'node:fs';
+import { EntraideError } from '../shared/errors.ts';
+import { LIMITS } from '../shared/limits.ts';
+import { loadSodium } from '../shared/crypto/sodium.ts';
+import { check } from '../shared/protocol/validate.ts';
+import { ChallengeStore } from './auth/challenges.ts';
+import { TokenService } from './auth/tokens.ts';
+import type { RelayContext } from './context.ts';
+import { Directory } from './domain/directory.ts';
+import type { EnvelopeContext } from './domain/envelopes.ts';
+import { loadRelayIdentity, type RelayIdentity } from './identity.ts';
+import { lockFolder, type FolderLock } from './lock.ts';
+import { DeliveryHub } from './realtime/delivery-hub.ts';
+import { createGateway } from './realtime/gateway.ts';
+import { publicRoutes } from './routes/public.ts';
+import { sessionRoutes } from './routes/session.ts';
+import { RelayStore } from './storage/relay-store.ts';
+
+export const VERSION = '0.1.0';
+
+export interface RelayOptions {
+  dataDir: string;
+  domain?: string;
+  /** Create the data folder and identity when missing (true for `relay start`). */
+  create?: boolean;
+  logLevel?: string;
+  sweepIntervalMs?: number;
+  ackTimeoutMs?: number;
+  tokenLifetimeSeconds?: number;
+  now?: () => Date;
+}
+
+export interface Relay {
+  app: FastifyInstance;
+  io: Server;
+  identity: RelayIdentity;
+  store: RelayStore;
+  ctx: RelayContext;
+  listen(host: string, port: number): Promise<string>;
+  close(): Promise<void>;
+}
+
+// Query strings and path parameters arrive as text: coerce them; bodies are never coerced.
+const coercing = new Ajv({ coerceTypes: true, removeAdditional: false, strict: false });
+
+export async function buildRelay(opts: RelayOptions): Promise<Relay> {
+  await loadSodium();
+  const now = opts.now ?? (() => new Date());
+  if (!existsSync(opts.dataDir)) {
+    if (!opts.create) throw new EntraideError('HOME_MISSING', `relay data folder ${opts.dataDir} does not exist`);
+    mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+  }
+  const lock: FolderLock = lockFolder(join(opts.dataDir, 'relay.lock'), 'DATA_DIR_LOCKED', `relay data folder ${opts.dataDir}`);
+  let store: RelayStore | undefined;
+  try {
+    const identity = loadRelayIdentity(opts.dataDir, opts.domain, opts.create ?? true);
+    store = RelayStore.open(opts.dataDir);
+    const directory = new Directory(store);
+    await directory.load();
+    const tokens = new TokenService(identity.domain, identity.privateKeyObject, identity.publicKeyObject, opts.tokenLifetimeSeconds);
+    const hub = new DeliveryHub(store, now, opts.ackTimeoutMs);
+    const relayInfo = { domain: identity.domain, publicKey: identity.publicKeyB64, version: VERSION };
+    let ready = false;
+    const envelopes: EnvelopeContext = {
+      store,
+      directory,
+      domain: identity.domain,
+      now,
+      onAccepted: (env, nodes) => hub.notify(env, nodes),
+    };
+    const ctx: RelayContext = {
+      relay: relayInfo,
+      store,
+      directory,
+      tokens,
+      challenges: new ChallengeStore(),
+      hub,
+      envelopes,
+      now,
+      ready: () => ready,
+    };
+
+    const app = Fastify({
+      logger: { level: opts.logLevel ?? process.env.LOG_LEVEL ?? 'warn' },
+      bodyLimit: LIMITS.maxRequestBytes,
+      return503OnClosing: true,
+    });
+    app.removeContentTypeParser('text/plain');
+    app.setValidatorCompiler(({ schema, httpPart }) => {
+      if (httpPart === 'body') {
+        return (data: unknown) => {
+          try {
+            return { value: check(schema as TSchema, data, 'body') };
+          } catch (err) {
+            return { error: err as Error };
+          }
+        };
+      }
+      const fn = coercing.compile(schema);
+      return (data: unknown) => {
+        if (fn(data)) return { value: data };
+        const e = fn.errors?.[0];
+        return { error: new EntraideError('SCHEMA_INVALID', `${httpPart}${e?.instancePath ?? ''} ${e?.message ?? 'is invalid'}`) };
+      };
+    });
+    app.setErrorHandler((err: FastifyError, request, reply) => {
+      const e = mapError(err);
+      if (e.code === 'INTERNAL') request.log.error({ err }, 'request failed');
+      void reply.code(e.status).send(e.toJSON());
+    });
+    app.setNotFoundHandler((request, reply) => {
+      void reply.code(404).send(new EntraideError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`).toJSON());
+    });
+    await app.register(swagger, {
+      openapi: {
+        openapi: '3.0.3',
+        info: { title: 'entraide relay', version: VERSION, description: 'Stores and forwards end-to-end encrypted envelopes between authority nodes.' },
+        components: { securitySchemes: { session: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (EdDSA)' } } },
+      },
+    });
+    await app.register(async (scope) => publicRoutes(scope, ctx));
+    await app.register(async (scope) => sessionRoutes(scope, ctx));
+    await app.ready();
+
+    const io = createGateway(app.server, { tokens, directory, hub, envelopes, log: app.log });
+    const sweeper = setInterval(() => {
+      try {
+        store!.expire(now());
+      } catch (err) {
+        app.log.error({ err }, 'expiry sweep failed');
+      }
+    }, opts.sweepIntervalMs ?? 60_000);
+    sweeper.unref();
+
+    let closed = false;
+    return {
+      app,
+      io,
+      identity,
+      store,
+      ctx,
+      async listen(host: string, port: number) {
+        const address = await app.listen({ host, port });
+        ready = true;
+        return address;
+      },
+      async close() {
+        if (closed) return;
+        closed = true;
+        ready = false;
+        clearInterval(sweeper);
+        io.disconnectSockets(true);
+        await new Promise<void>((resolve) => io.close(() => resolve()));
+        await app.close().catch(() => undefined);
+        await store!.close();
+        lock.release();
+      },
+    };
+  } catch (err) {
+    await store?.close().catch(() => undefined);
+    lock.release();
+    throw err;
+  }
+}
+
+function mapError(err: FastifyError): EntraideError {
+  if (err instanceof EntraideError) return err;
+  switch (err.code) {
+    case 'FST_ERR_CTP_BODY_TOO_LARGE':
+      return new EntraideError('PAYLOAD_TOO_LARGE', `the body is larger than ${LIMITS.maxRequestBytes} bytes`);
+    case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
+      return new EntraideError('UNSUPPORTED_MEDIA_TYPE', 'the body must be application/json');
+    case 'FST_ERR_CTP_EMPTY_JSON_BODY':
+      return new EntraideError('INVALID_JSON', 'the JSON body is empty');
+    case 'FST_ERR_CTP_INVALID_JSON_BODY':
+      return new EntraideError('INVALID_JSON', 'the body is not well-formed JSON');
+  }
+  if (err instanceof SyntaxError && err.statusCode === 400) return new EntraideError('INVALID_JSON', 'the body is not well-formed JSON');
+  if (err.validation) return new EntraideError('SCHEMA_INVALID', err.message);
+  return new EntraideError('INTERNAL', 'the relay could not complete the request');
+}

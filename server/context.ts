@@ -1,0 +1,20 @@
+/** What routes and socket handlers share: built once by app.ts. */
+import type { RelayInfo } from '../shared/protocol/schemas.ts';
+import type { ChallengeStore } from './auth/challenges.ts';
+import type { TokenService } from './auth/tokens.ts';
+import type { Directory } from './domain/directory.ts';
+import type { EnvelopeContext } from './domain/envelopes.ts';
+import type { DeliveryHub } from './realtime/delivery-hub.ts';
+import type { RelayStore } from './storage/relay-store.ts';
+
+export interface RelayContext {
+  relay: RelayInfo;
+  store: RelayStore;
+  directory: Directory;
+  tokens: TokenService;
+  challenges: ChallengeStore;
+  hub: DeliveryHub;
+  envelopes: EnvelopeContext;
+  now: () => Date;
+  ready: () => boolean;
+}

@@ -1,0 +1,97 @@
+/**
+ * Accepting an envelope: every check happens here, once, at the edge of the relay, before the
+ * envelope is committed; nothing is acknowledged before the commit.
+ */
+import { createHash } from 'node:crypto';
+import { parseAuthorityAddress, parseNodeAddress } from '../../shared/addresses.ts';
+import { fromBase64url } from '../../shared/bytes.ts';
+import { CONTEXTS, signingBytes, withoutSig } from '../../shared/crypto/signing.ts';
+import { sodium } from '../../shared/crypto/sodium.ts';
+import { EntraideError } from '../../shared/errors.ts';
+import { LIMITS } from '../../shared/limits.ts';
+import { Envelope, type SubmitResult } from '../../shared/protocol/schemas.ts';
+import { check } from '../../shared/protocol/validate.ts';
+import type { RelayStore } from '../storage/relay-store.ts';
+import type { Directory } from './directory.ts';
+
+export interface EnvelopeContext {
+  store: RelayStore;
+  directory: Directory;
+  domain: string;
+  now: () => Date;
+  /** Called after the commit, to push the envelope to recipient nodes that are online. */
+  onAccepted: (envelope: Envelope, recipientNodes: string[]) => void;
+}
+
+/** Strict base64url check of every binary field (the schema checks alphabet and length only). */
+function checkBinaryFields(env: Envelope): void {
+  fromBase64url(env.keyCommitment, 'keyCommitment', 32);
+  fromBase64url(env.nonce, 'nonce', 24);
+  fromBase64url(env.ciphertext, 'ciphertext');
+  env.recipients.forEach((r, i) => {
+    fromBase64url(r.encKeyId, `recipients.${i}.encKeyId`, 16);
+    fromBase64url(r.wrappedKey, `recipients.${i}.wrappedKey`, 80);
+  });
+}
+
+export async function acceptEnvelope(raw: unknown, sessionNode: string, ctx: EnvelopeContext): Promise<SubmitResult> {
+  const body = JSON.stringify(raw);
+  if (body === undefined) throw new EntraideError('SCHEMA_INVALID', 'envelope is missing');
+  if (body.length > LIMITS.maxRequestBytes) {
+    throw new EntraideError('PAYLOAD_TOO_LARGE', `envelope is ${body.length} bytes; the limit is ${LIMITS.maxRequestBytes}`);
+  }
+  const env = check(Envelope, raw, 'envelope');
+  if (env.from !== sessionNode) {
+    throw new EntraideError('SESSION_MISMATCH', `this session belongs to ${sessionNode}, not to ${env.from}`);
+  }
+  const sender = ctx.directory.activeNode(env.from);
+  if (!sender) throw new EntraideError('UNKNOWN_SENDER', `${env.from} is not an active node of this relay`);
+  checkBinaryFields(env);
+
+  const signed = signingBytes(CONTEXTS.envelope, withoutSig(env));
+  const sig = fromBase64url(env.sig, 'sig', 64);
+  if (!sodium().crypto_sign_verify_detached(sig, signed, sender.identityKey)) {
+    throw new EntraideError('BAD_SIGNATURE', `the envelope signature does not verify under the key of ${env.from}`);
+  }
+
+  const now = ctx.now();
+  const sentAt = Date.parse(env.sentAt);
+  if (sentAt > now.getTime() + LIMITS.maxClockSkewSeconds * 1000) {
+    throw new EntraideError('ENVELOPE_CLOCK_SKEW', `envelope ${env.id} is dated ${env.sentAt}, in the future`);
+  }
+  const expiresAt = sentAt + env.ttl * 1000;
+  if (expiresAt <= now.getTime()) throw new EntraideError('ENVELOPE_EXPIRED', `envelope ${env.id} expired at ${new Date(expiresAt).toISOString()}`);
+
+  const senderAuthority = sender.authority;
+  for (const to of env.to) {
+    const a = parseAuthorityAddress(to);
+    if (a.domain !== ctx.domain || !ctx.directory.hasAuthority(to)) {
+      throw new EntraideError('UNKNOWN_RECIPIENT', `${to} is not an authority enrolled on this relay`);
+    }
+  }
+  const allowed = new Set([...env.to, senderAuthority]);
+  const nodes = new Set<string>();
+  for (const r of env.recipients) {
+    if (nodes.has(r.node)) throw new EntraideError('SCHEMA_INVALID', `recipient node ${r.node} appears twice`);
+    nodes.add(r.node);
+    const n = ctx.directory.activeNode(r.node);
+    if (!n || !allowed.has(parseNodeAddress(r.node).authority)) {
+      throw new EntraideError('UNKNOWN_RECIPIENT', `${r.node} is not an active node of a recipient authority`);
+    }
+  }
+  nodes.delete(env.from);
+
+  const hash = createHash('sha256').update(signed).update(sig).digest('hex');
+  const recipientNodes = [...nodes];
+  const outcome = await ctx.store.acceptEnvelope({
+    id: env.id,
+    sender: env.from,
+    hash,
+    body,
+    acceptedAt: now.toISOString(),
+    expiresAt: new Date(expiresAt).toISOString(),
+    recipientNodes,
+  });
+  if (outcome.kind === 'accepted') ctx.onAccepted(env, recipientNodes);
+  return { id: env.id, status: 'accepted', acceptedAt: outcome.acceptedAt, duplicate: outcome.kind === 'duplicate' };
+}

@@ -1,0 +1,27 @@
+/**
+ * Session authentication for the routes registered inside this plugin's context only
+ * (fastify encapsulation): every request needs a valid bearer token of an active node.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { EntraideError } from '../../shared/errors.ts';
+import { bearerToken, type TokenService } from '../auth/tokens.ts';
+import type { Directory } from '../domain/directory.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    sessionNode: string;
+  }
+}
+
+export function requireSession(app: FastifyInstance, deps: { tokens: TokenService; directory: Directory }): void {
+  app.decorateRequest('sessionNode', '');
+  app.addHook('onRequest', async (request: FastifyRequest) => {
+    const session = await deps.tokens.verify(bearerToken(request.headers.authorization));
+    if (!deps.directory.activeNode(session.node)) {
+      throw new EntraideError('TOKEN_INVALID', `${session.node} is not an active node of this relay`);
+    }
+    request.sessionNode = session.node;
+  });
+}
+
+export const bearerSecurity = [{ session: [] as string[] }];

@@ -1,0 +1,52 @@
+/**
+ * Domain-separated Ed25519 signatures: the signed bytes are the context string, a zero byte,
+ * then the RFC 8785 canonical encoding of the object, so that a signature made for one purpose
+ * can never be replayed as another.
+ */
+import { concatBytes, fromBase64url, toBase64url, utf8 } from '../bytes.ts';
+import { canonicalBytes } from '../canonical.ts';
+import { sodium } from './sodium.ts';
+
+export const CONTEXTS = {
+  envelope: 'entraide/v1/envelope',
+  nodeCertificate: 'entraide/v1/node-certificate',
+  authChallenge: 'entraide/v1/auth-challenge',
+  enrolment: 'entraide/v1/enrolment',
+} as const;
+
+export type SigningContext = (typeof CONTEXTS)[keyof typeof CONTEXTS];
+
+export function signingBytes(context: SigningContext, value: unknown): Uint8Array {
+  return concatBytes(utf8(context), new Uint8Array([0]), canonicalBytes(value));
+}
+
+export function signObject(context: SigningContext, value: unknown, secretKey: Uint8Array): string {
+  return toBase64url(sodium().crypto_sign_detached(signingBytes(context, value), secretKey));
+}
+
+/** True when `sig` (base64url) is a valid signature of `value` under `publicKey`; never throws on bad input. */
+export function verifyObject(
+  context: SigningContext,
+  value: unknown,
+  sig: string,
+  publicKey: Uint8Array,
+): boolean {
+  let sigBytes: Uint8Array;
+  try {
+    sigBytes = fromBase64url(sig, 'sig', 64);
+  } catch {
+    return false;
+  }
+  if (publicKey.length !== 32) return false;
+  try {
+    return sodium().crypto_sign_verify_detached(sigBytes, signingBytes(context, value), publicKey);
+  } catch {
+    return false;
+  }
+}
+
+/** Returns a copy of a signed object without its `sig` field: what the signature covers. */
+export function withoutSig<T extends { sig: string }>(value: T): Omit<T, 'sig'> {
+  const { sig: _sig, ...rest } = value;
+  return rest;
+}

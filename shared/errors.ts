@@ -1,0 +1,98 @@
+/**
+ * The closed set of error codes that entraide uses on every edge: the HTTP body, the
+ * socket.io acknowledgement and the CLI's one-line message carry the same code.
+ * Never branch on an error's message text: branch on its code.
+ */
+export const ERROR_CODES = {
+  // input shape
+  INVALID_JSON: { status: 400, hint: 'Send a well-formed JSON body.' },
+  UNSUPPORTED_MEDIA_TYPE: { status: 415, hint: 'Send the body as application/json.' },
+  SCHEMA_INVALID: { status: 400, hint: 'Correct the field named in the message and send again.' },
+  PAYLOAD_TOO_LARGE: { status: 413, hint: 'Send a smaller body; the limit is in the message.' },
+  // authentication and authorisation
+  AUTH_REQUIRED: { status: 401, hint: 'Log in first: the node obtains a session token from its relay.' },
+  TOKEN_INVALID: { status: 401, hint: 'Log in again to obtain a fresh session token.' },
+  TOKEN_EXPIRED: { status: 401, hint: 'Log in again to obtain a fresh session token.' },
+  CHALLENGE_INVALID: { status: 401, hint: 'Ask for a new challenge and sign it with the node identity key.' },
+  SESSION_MISMATCH: { status: 403, hint: 'A node may only act for itself: use that node’s own session.' },
+  FORBIDDEN: { status: 403, hint: 'This session may not do that.' },
+  // enrolment
+  INVITATION_INVALID: { status: 403, hint: 'Ask the relay operator for a new invitation code.' },
+  INVITATION_USED: { status: 409, hint: 'Each invitation works once: ask the relay operator for a new one.' },
+  INVITATION_EXPIRED: { status: 410, hint: 'Ask the relay operator for a new invitation code.' },
+  AUTHORITY_EXISTS: { status: 409, hint: 'This authority is already enrolled on the relay.' },
+  ADDRESS_INVALID: { status: 400, hint: 'Addresses look like sn.moj@relay.example (lower-case letters, digits, dots, hyphens).' },
+  // directory and envelopes
+  NOT_FOUND: { status: 404, hint: 'Check the identifier.' },
+  UNKNOWN_AUTHORITY: { status: 404, hint: 'Check the authority address; it must be enrolled on its relay.' },
+  UNKNOWN_SENDER: { status: 403, hint: 'The sending node is not enrolled on this relay.' },
+  UNKNOWN_RECIPIENT: { status: 422, hint: 'Check the recipient address and fetch the directory again.' },
+  BAD_SIGNATURE: { status: 422, hint: 'The signature does not verify: the item was altered or signed with another key.' },
+  ENVELOPE_ID_CONFLICT: { status: 409, hint: 'Another envelope already has this id; seal the message again.' },
+  ENVELOPE_EXPIRED: { status: 422, hint: 'The envelope is past its time to live; seal the message again.' },
+  ENVELOPE_CLOCK_SKEW: { status: 422, hint: 'The envelope is dated in the future: check this computer’s clock.' },
+  // node side
+  CERTIFICATE_INVALID: { status: 422, hint: 'The node certificate does not verify under the authority master key.' },
+  KEY_CHANGED: { status: 409, hint: 'Compare the safety code with the counterpart out of band before trusting the new key.' },
+  NOT_A_RECIPIENT: { status: 422, hint: 'This envelope was not sealed for this node.' },
+  DECRYPT_FAILED: { status: 422, hint: 'The envelope cannot be opened with this node’s keys.' },
+  KEY_COMMITMENT_MISMATCH: { status: 422, hint: 'The sender wrapped a different key for this node: treat the envelope as forged.' },
+  CONTENT_INVALID: { status: 422, hint: 'The decrypted content is not a valid entraide item.' },
+  PASSPHRASE_WRONG: { status: 401, hint: 'Type the passphrase again (or set ENTRAIDE_PASSPHRASE).' },
+  PASSPHRASE_REQUIRED: { status: 400, hint: 'Set ENTRAIDE_PASSPHRASE or run the command in a terminal to be asked.' },
+  HOME_MISSING: { status: 400, hint: 'Run `entraide init` first, or point --home / ENTRAIDE_HOME at the node’s folder.' },
+  HOME_LOCKED: { status: 409, hint: 'Another entraide process uses this folder; stop it first.' },
+  HOME_EXISTS: { status: 409, hint: 'This folder already holds a node; choose another --home.' },
+  DATA_DIR_LOCKED: { status: 409, hint: 'Another relay uses this data folder; stop it or choose another --data.' },
+  RELAY_UNREACHABLE: { status: 503, hint: 'Check the relay URL and that the relay is running.' },
+  RELAY_MISMATCH: { status: 409, hint: 'The relay answered with another identity than the one pinned at init.' },
+  MESSAGE_NOT_FOUND: { status: 404, hint: 'List the messages with `entraide inbox` to see their ids.' },
+  USAGE: { status: 400, hint: 'See --help.' },
+  INTERNAL: { status: 500, hint: 'Retry; if it persists, report it with the --debug output.' },
+} as const satisfies Record<string, { status: number; hint: string }>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function isErrorCode(value: unknown): value is ErrorCode {
+  return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CODES, value);
+}
+
+/** The one base error of entraide: a stable code, a message for people, an HTTP status. */
+export class EntraideError extends Error {
+  readonly code: ErrorCode;
+  readonly status: number;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: ErrorCode, message: string, details?: Record<string, unknown>) {
+    super(message);
+    this.name = 'EntraideError';
+    this.code = code;
+    this.status = ERROR_CODES[code].status;
+    this.details = details;
+  }
+
+  get hint(): string {
+    return ERROR_CODES[this.code].hint;
+  }
+
+  /** The wire form, identical on HTTP and socket.io. */
+  toJSON(): ErrorBody {
+    return { error: { code: this.code, message: this.message } };
+  }
+}
+
+export interface ErrorBody {
+  error: { code: ErrorCode; message: string };
+}
+
+/** Rebuilds a typed error from a wire body (HTTP response or socket acknowledgement). */
+export function errorFromBody(body: unknown, fallbackStatus = 500): EntraideError {
+  if (typeof body === 'object' && body !== null && 'error' in body) {
+    const err = (body as { error: unknown }).error;
+    if (typeof err === 'object' && err !== null) {
+      const { code, message } = err as { code?: unknown; message?: unknown };
+      if (isErrorCode(code)) return new EntraideError(code, typeof message === 'string' ? message : code);
+    }
+  }
+  return new EntraideError('INTERNAL', `unexpected answer (status ${fallbackStatus})`);
+}

@@ -1,0 +1,212 @@
+/**
+ * JSON schemas of every wire object, with the TypeScript types derived from them.
+ * Objects are closed (no extra fields); binary fields are base64url of an exact length.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
+import {
+  AUTHORITY_ADDRESS_PATTERN,
+  AUTHORITY_ID_PATTERN,
+  DOMAIN_PATTERN,
+  NODE_ADDRESS_PATTERN,
+  NODE_NAME_PATTERN,
+} from '../addresses.ts';
+import { base64urlLength } from '../bytes.ts';
+import { LIMITS } from '../limits.ts';
+import { UUID_PATTERN } from '../uuid.ts';
+
+const closed = { additionalProperties: false } as const;
+
+/** base64url of exactly n bytes. */
+export const B64 = (bytes: number, description?: string) =>
+  Type.String({ pattern: `^[A-Za-z0-9_-]{${base64urlLength(bytes)}}$`, description });
+
+export const Rfc3339 = Type.String({
+  pattern: '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d{1,9})?(Z|[+-]\\d{2}:\\d{2})$',
+  description: 'RFC 3339 date-time',
+});
+
+export const Domain = Type.String({ pattern: `^${DOMAIN_PATTERN}$`, maxLength: 253 });
+export const AuthorityId = Type.String({ pattern: `^${AUTHORITY_ID_PATTERN}$`, maxLength: 64 });
+export const NodeName = Type.String({ pattern: `^${NODE_NAME_PATTERN}$`, maxLength: 32 });
+export const AuthorityAddress = Type.String({ pattern: `^${AUTHORITY_ADDRESS_PATTERN}$`, maxLength: 320 });
+export const NodeAddress = Type.String({ pattern: `^${NODE_ADDRESS_PATTERN}$`, maxLength: 360 });
+export const EnvelopeId = Type.String({ pattern: `^${UUID_PATTERN}$`, description: 'UUIDv7' });
+export const PublicKey = B64(32, 'Ed25519 or X25519 public key');
+export const Signature = B64(64, 'Ed25519 signature');
+export const KeyId = B64(16, 'encryption key id');
+
+// ---- node certificate -------------------------------------------------------------------
+export const NodeCertificateBody = Type.Object(
+  {
+    v: Type.Literal(1),
+    authority: AuthorityAddress,
+    node: NodeAddress,
+    identityKey: PublicKey,
+    encryptionKey: PublicKey,
+    encKeyNotAfter: Rfc3339,
+    issuedAt: Rfc3339,
+  },
+  closed,
+);
+export const NodeCertificate = Type.Object(
+  { ...NodeCertificateBody.properties, sig: Signature },
+  { ...closed, description: 'A node certificate signed by the authority master key' },
+);
+export type NodeCertificateBody = Static<typeof NodeCertificateBody>;
+export type NodeCertificate = Static<typeof NodeCertificate>;
+
+// ---- envelope ---------------------------------------------------------------------------
+export const RecipientEntry = Type.Object(
+  { node: NodeAddress, encKeyId: KeyId, wrappedKey: B64(32 + 48, 'crypto_box_seal(contentKey)') },
+  closed,
+);
+export type RecipientEntry = Static<typeof RecipientEntry>;
+
+export const EnvelopeHeader = Type.Object(
+  {
+    v: Type.Literal(1),
+    id: EnvelopeId,
+    from: NodeAddress,
+    to: Type.Array(AuthorityAddress, { minItems: 1, maxItems: LIMITS.maxRecipientAuthorities, uniqueItems: true }),
+    sentAt: Rfc3339,
+    ttl: Type.Integer({ minimum: LIMITS.minTtlSeconds, maximum: LIMITS.maxTtlSeconds }),
+    recipients: Type.Array(RecipientEntry, { minItems: 1, maxItems: LIMITS.maxRecipientNodes }),
+    keyCommitment: B64(32, 'BLAKE2b-256 keyed by the content key'),
+  },
+  closed,
+);
+export type EnvelopeHeader = Static<typeof EnvelopeHeader>;
+
+export const Envelope = Type.Object(
+  {
+    ...EnvelopeHeader.properties,
+    nonce: B64(24, 'XChaCha20-Poly1305 nonce'),
+    ciphertext: Type.String({
+      pattern: '^[A-Za-z0-9_-]+$',
+      minLength: base64urlLength(16),
+      maxLength: base64urlLength(LIMITS.maxContentBytes + 16),
+    }),
+    sig: Signature,
+  },
+  { ...closed, description: 'An end-to-end encrypted envelope signed by the sending node' },
+);
+export type Envelope = Static<typeof Envelope>;
+
+// ---- relay identity, enrolment, login ---------------------------------------------------
+export const RelayInfo = Type.Object(
+  { domain: Domain, publicKey: PublicKey, version: Type.String() },
+  closed,
+);
+export type RelayInfo = Static<typeof RelayInfo>;
+
+export const EnrolmentProofBody = Type.Object(
+  { relay: Domain, authority: AuthorityAddress, masterKey: PublicKey, node: NodeAddress },
+  closed,
+);
+export type EnrolmentProofBody = Static<typeof EnrolmentProofBody>;
+
+export const EnrolmentRequest = Type.Object(
+  {
+    invitation: Type.String({ pattern: '^[A-Za-z0-9_-]{16,128}$' }),
+    authority: AuthorityAddress,
+    masterKey: PublicKey,
+    certificate: NodeCertificate,
+    proof: Signature,
+  },
+  { ...closed, description: 'Enrols an authority and its first node with a one-time invitation' },
+);
+export type EnrolmentRequest = Static<typeof EnrolmentRequest>;
+
+export const EnrolmentResponse = Type.Object(
+  { authority: AuthorityAddress, node: NodeAddress, relay: RelayInfo },
+  closed,
+);
+export type EnrolmentResponse = Static<typeof EnrolmentResponse>;
+
+export const ChallengeRequest = Type.Object({ node: NodeAddress }, closed);
+export const ChallengeResponse = Type.Object(
+  { challenge: B64(32), expiresAt: Rfc3339 },
+  closed,
+);
+export type ChallengeResponse = Static<typeof ChallengeResponse>;
+
+export const AuthChallengeBody = Type.Object(
+  { relay: Domain, node: NodeAddress, challenge: B64(32) },
+  closed,
+);
+export type AuthChallengeBody = Static<typeof AuthChallengeBody>;
+
+export const TokenRequest = Type.Object({ node: NodeAddress, challenge: B64(32), sig: Signature }, closed);
+export type TokenRequest = Static<typeof TokenRequest>;
+export const TokenResponse = Type.Object({ token: Type.String(), expiresAt: Rfc3339 }, closed);
+export type TokenResponse = Static<typeof TokenResponse>;
+
+// ---- directory ----------------------------------------------------------------------------
+export const DirectoryEntry = Type.Object(
+  {
+    authority: AuthorityAddress,
+    masterKey: PublicKey,
+    enrolledAt: Rfc3339,
+    nodes: Type.Array(NodeCertificate),
+  },
+  { ...closed, description: 'An authority’s master key and the certificates of its active nodes' },
+);
+export type DirectoryEntry = Static<typeof DirectoryEntry>;
+
+// ---- envelopes: submission, inbox, delivery state ---------------------------------------
+export const SubmitResult = Type.Object(
+  {
+    id: EnvelopeId,
+    status: Type.Literal('accepted'),
+    acceptedAt: Rfc3339,
+    duplicate: Type.Boolean({ description: 'true when this id was already accepted with the same content' }),
+  },
+  closed,
+);
+export type SubmitResult = Static<typeof SubmitResult>;
+
+export const InboxPage = Type.Object(
+  { envelopes: Type.Array(Envelope), more: Type.Boolean() },
+  closed,
+);
+export type InboxPage = Static<typeof InboxPage>;
+
+export const AckRequest = Type.Object(
+  { ids: Type.Array(EnvelopeId, { minItems: 1, maxItems: 500, uniqueItems: true }) },
+  closed,
+);
+export type AckRequest = Static<typeof AckRequest>;
+export const AckResult = Type.Object({ acknowledged: Type.Integer({ minimum: 0 }) }, closed);
+export type AckResult = Static<typeof AckResult>;
+
+export const DeliveryState = Type.Object(
+  {
+    id: EnvelopeId,
+    acceptedAt: Rfc3339,
+    expiresAt: Rfc3339,
+    deliveries: Type.Array(
+      Type.Object(
+        {
+          node: NodeAddress,
+          state: Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('expired')]),
+          deliveredAt: Type.Union([Rfc3339, Type.Null()]),
+        },
+        closed,
+      ),
+    ),
+  },
+  closed,
+);
+export type DeliveryState = Static<typeof DeliveryState>;
+
+export const ErrorResponse = Type.Object(
+  { error: Type.Object({ code: Type.String(), message: Type.String() }, closed) },
+  { ...closed, description: 'Every error: a stable code and a message for people' },
+);
+
+export const Health = Type.Object(
+  { status: Type.Literal('ok'), domain: Domain },
+  closed,
+);
+
+export type { TSchema };

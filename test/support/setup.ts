@@ -1,0 +1,3 @@
+import { loadSodium } from '../../shared/crypto/sodium.ts';
+
+await loadSodium();
