@@ -1,0 +1,61 @@
+/** Test fixtures: a real relay in this process on loopback, and real nodes enrolled on it. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { buildRelay, type Relay, type RelayOptions } from '../../server/app.ts';
+import { createInvitation } from '../../server/domain/enrolment.ts';
+import { initNode } from '../../client/init.ts';
+import { AuthorityNode } from '../../client/node.ts';
+
+export const PASSPHRASE = 'correct horse battery staple';
+
+export function tempDir(prefix = 'entraide-'): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+export interface TestRelay {
+  relay: Relay;
+  url: string;
+  dataDir: string;
+  domain: string;
+  close(): Promise<void>;
+}
+
+export async function startTestRelay(opts: Partial<RelayOptions> = {}): Promise<TestRelay> {
+  const dataDir = opts.dataDir ?? tempDir('entraide-relay-');
+  const relay = await buildRelay({ domain: 'relay.test', create: true, ...opts, dataDir });
+  const url = await relay.listen('127.0.0.1', 0);
+  return {
+    relay,
+    url,
+    dataDir,
+    domain: relay.identity.domain,
+    async close() {
+      await relay.close();
+    },
+  };
+}
+
+export async function invite(relay: TestRelay, authorityId: string): Promise<string> {
+  return (await createInvitation(relay.relay.store, authorityId, new Date())).code;
+}
+
+/** Enrols `<nodeName>/<authorityId>@<domain>` with a fresh invitation and opens it. */
+export async function enrolNode(relay: TestRelay, authorityId: string, nodeName = 'desk1', home = tempDir('entraide-node-')): Promise<AuthorityNode> {
+  await initNode({ home, relayUrl: relay.url, invite: await invite(relay, authorityId), authorityId, nodeName, passphrase: PASSPHRASE });
+  return AuthorityNode.open(home, PASSPHRASE);
+}
+
+export function removeDir(dir: string): void {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Polls `condition` every 20 ms until it holds or `timeoutMs` passes. */
+export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+  const end = Date.now() + timeoutMs;
+  while (Date.now() < end) {
+    if (await condition()) return;
+    await new Promise((r) => setTimeout(r, 20));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}
