@@ -3,7 +3,16 @@ import tseslint from 'typescript-eslint';
 import globals from 'globals';
 
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'server/storage/generated/**', 'client/store/generated/**', 'data/**', 'bench/results/**'] },
+  {
+    ignores: [
+      'dist/**',
+      'node_modules/**',
+      'server/storage/generated/**',
+      'client/store/generated/**',
+      'data/**',
+      'bench/results/**',
+    ],
+  },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   { files: ['bin/**/*.js', '*.js'], languageOptions: { globals: globals.node } },
@@ -21,7 +30,18 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          paths: ['fs', 'net', 'http', 'https', 'crypto', 'child_process', 'better-sqlite3', 'socket.io', 'socket.io-client', 'fastify'],
+          paths: [
+            'fs',
+            'net',
+            'http',
+            'https',
+            'crypto',
+            'child_process',
+            'better-sqlite3',
+            'socket.io',
+            'socket.io-client',
+            'fastify',
+          ],
           patterns: ['node:*', '@prisma/*'],
         },
       ],

@@ -4,7 +4,9 @@ import { existsSync } from 'node:fs';
 
 const cli = new URL('../dist/client/cli/main.js', import.meta.url);
 if (!existsSync(cli)) {
-  process.stderr.write('entraide: the CLI is not built yet [USAGE]. Run `npm install` (or `npm run build`) in the checkout.\n');
+  process.stderr.write(
+    'entraide: the CLI is not built yet [USAGE]. Run `npm install` (or `npm run build`) in the checkout.\n',
+  );
   process.exit(2);
 }
 const { main } = await import(cli.href);

@@ -25,7 +25,8 @@ export function homePaths(home: string) {
 export function readConfig(home: string): NodeConfig {
   const p = homePaths(home);
   if (!existsSync(home)) throw new EntraideError('HOME_MISSING', `node folder ${home} does not exist`);
-  if (!existsSync(p.config)) throw new EntraideError('HOME_MISSING', `${home} holds no entraide node (no node.json)`);
+  if (!existsSync(p.config))
+    throw new EntraideError('HOME_MISSING', `${home} holds no entraide node (no node.json)`);
   try {
     return JSON.parse(readFileSync(p.config, 'utf8')) as NodeConfig;
   } catch {

@@ -32,12 +32,16 @@ export async function initNode(opts: InitOptions): Promise<NodeConfig> {
   await loadSodium();
   checkAuthorityId(opts.authorityId);
   checkNodeName(opts.nodeName);
-  if (!opts.passphrase) throw new EntraideError('PASSPHRASE_REQUIRED', 'a passphrase is needed to protect the node’s keys');
+  if (!opts.passphrase)
+    throw new EntraideError('PASSPHRASE_REQUIRED', 'a passphrase is needed to protect the node’s keys');
   let url: URL;
   try {
     url = new URL(opts.relayUrl);
   } catch {
-    throw new EntraideError('USAGE', `--relay must be a URL such as http://127.0.0.1:7800, not "${opts.relayUrl}"`);
+    throw new EntraideError(
+      'USAGE',
+      `--relay must be a URL such as http://127.0.0.1:7800, not "${opts.relayUrl}"`,
+    );
   }
   const paths = homePaths(opts.home);
   if (existsSync(paths.config)) throw new EntraideError('HOME_EXISTS', `${opts.home} already holds a node`);
@@ -52,11 +56,22 @@ export async function initNode(opts: InitOptions): Promise<NodeConfig> {
   const now = new Date();
   const notAfter = new Date(now.getTime() + ENCRYPTION_KEY_LIFETIME_DAYS * 86_400_000);
   const certificate = issueNodeCertificate(
-    { authority, node, identityKey: identity.publicKey, encryptionKey: encryption.publicKey, encKeyNotAfter: notAfter, issuedAt: now },
+    {
+      authority,
+      node,
+      identityKey: identity.publicKey,
+      encryptionKey: encryption.publicKey,
+      encKeyNotAfter: notAfter,
+      issuedAt: now,
+    },
     master.secretKey,
   );
   const masterKey = toBase64url(master.publicKey);
-  const proof = signObject(CONTEXTS.enrolment, { relay: relay.domain, authority, masterKey, node }, identity.secretKey);
+  const proof = signObject(
+    CONTEXTS.enrolment,
+    { relay: relay.domain, authority, masterKey, node },
+    identity.secretKey,
+  );
   const material: KeyMaterial = {
     masterSecretKey: toBase64url(master.secretKey),
     masterPublicKey: masterKey,

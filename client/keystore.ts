@@ -46,7 +46,8 @@ function deriveKey(passphrase: string, kdf: KeystoreFile['kdf']): Uint8Array {
 
 export function encryptKeystore(material: KeyMaterial, passphrase: string): string {
   const s = sodium();
-  if (passphrase.length === 0) throw new EntraideError('PASSPHRASE_REQUIRED', 'the passphrase must not be empty');
+  if (passphrase.length === 0)
+    throw new EntraideError('PASSPHRASE_REQUIRED', 'the passphrase must not be empty');
   const kdf = {
     alg: 'argon2id13' as const,
     opslimit: s.crypto_pwhash_OPSLIMIT_INTERACTIVE,
@@ -76,7 +77,11 @@ export function readKeystore(path: string, passphrase: string): KeyMaterial {
   const key = deriveKey(passphrase, file.kdf);
   let plain: Uint8Array;
   try {
-    plain = s.crypto_secretbox_open_easy(fromBase64url(file.ciphertext, 'keystore'), fromBase64url(file.nonce, 'nonce'), key);
+    plain = s.crypto_secretbox_open_easy(
+      fromBase64url(file.ciphertext, 'keystore'),
+      fromBase64url(file.nonce, 'nonce'),
+      key,
+    );
   } catch {
     throw new EntraideError('PASSPHRASE_WRONG', 'the passphrase does not open this node’s keystore');
   } finally {

@@ -15,7 +15,12 @@ import { EntraideError, errorFromBody, type ErrorBody, type ErrorCode } from '..
 import { LIMITS } from '../shared/limits.ts';
 import { MessageContent } from '../shared/protocol/content.ts';
 import type { NodeToServerEvents, ServerToNodeEvents } from '../shared/protocol/events.ts';
-import { Envelope, type DeliveryState, type DirectoryEntry, type SubmitResult } from '../shared/protocol/schemas.ts';
+import {
+  Envelope,
+  type DeliveryState,
+  type DirectoryEntry,
+  type SubmitResult,
+} from '../shared/protocol/schemas.ts';
 import { check } from '../shared/protocol/validate.ts';
 import { uuidv7 } from '../shared/uuid.ts';
 import { lockFolder, type FolderLock } from '../server/lock.ts';
@@ -66,7 +71,12 @@ export class AuthorityNode {
   readonly trust: TrustStore;
   private socket: NodeSocket | undefined;
 
-  private constructor(config: NodeConfig, keys: KeyMaterial, store: NodeStore, private readonly lock: FolderLock) {
+  private constructor(
+    config: NodeConfig,
+    keys: KeyMaterial,
+    store: NodeStore,
+    private readonly lock: FolderLock,
+  ) {
     this.config = config;
     this.keys = keys;
     this.store = store;
@@ -74,7 +84,10 @@ export class AuthorityNode {
     this.encryptionKeys = new Map(
       keys.encryptionKeys.map((k) => {
         const publicKey = fromBase64url(k.publicKey, 'encryption key', 32);
-        return [encryptionKeyId(publicKey), { publicKey, secretKey: fromBase64url(k.secretKey, 'encryption key', 32) }];
+        return [
+          encryptionKeyId(publicKey),
+          { publicKey, secretKey: fromBase64url(k.secretKey, 'encryption key', 32) },
+        ];
       }),
     );
     this.http = new RelayHttp(config.relayUrl);
@@ -150,12 +163,20 @@ export class AuthorityNode {
     for (const a of to) parseAuthorityAddress(a);
     const content = check(
       MessageContent,
-      { type: 'message', subject: opts.subject, body: opts.body, ...(opts.language ? { language: opts.language } : {}) },
+      {
+        type: 'message',
+        subject: opts.subject,
+        body: opts.body,
+        ...(opts.language ? { language: opts.language } : {}),
+      },
       'message',
     );
     const bytes = canonicalBytes(content);
     if (bytes.length > LIMITS.maxContentBytes) {
-      throw new EntraideError('PAYLOAD_TOO_LARGE', `the message is ${bytes.length} bytes; the limit is ${LIMITS.maxContentBytes}`);
+      throw new EntraideError(
+        'PAYLOAD_TOO_LARGE',
+        `the message is ${bytes.length} bytes; the limit is ${LIMITS.maxContentBytes}`,
+      );
     }
     const recipients: { node: string; encryptionKey: Uint8Array }[] = [];
     for (const authority of new Set([...to, this.authority])) {
@@ -164,13 +185,27 @@ export class AuthorityNode {
         if (cert.node === this.address) continue;
         recipients.push({ node: cert.node, encryptionKey: certificateEncryptionKey(cert) });
       }
-      if (authority !== this.authority && ![...trusted.nodes.keys()].some((n) => parseNodeAddress(n).authority === authority)) {
-        throw new EntraideError('UNKNOWN_RECIPIENT', `${authority} has no node with a valid certificate: nothing was sent`);
+      if (
+        authority !== this.authority &&
+        ![...trusted.nodes.keys()].some((n) => parseNodeAddress(n).authority === authority)
+      ) {
+        throw new EntraideError(
+          'UNKNOWN_RECIPIENT',
+          `${authority} has no node with a valid certificate: nothing was sent`,
+        );
       }
     }
     const sentAt = new Date();
     const envelope = sealEnvelope(
-      { id: uuidv7(sentAt.getTime(), random(10)), from: this.address, to, sentAt, ttl: opts.ttl ?? LIMITS.defaultTtlSeconds, recipients, content: bytes },
+      {
+        id: uuidv7(sentAt.getTime(), random(10)),
+        from: this.address,
+        to,
+        sentAt,
+        ttl: opts.ttl ?? LIMITS.defaultTtlSeconds,
+        recipients,
+        content: bytes,
+      },
       this.identitySecret,
       random,
     );
@@ -197,7 +232,8 @@ export class AuthorityNode {
   async submit(envelope: Envelope): Promise<SubmitResult> {
     const socket = this.socket;
     if (socket?.connected) {
-      const answer = (await socket.timeout(30_000).emitWithAck('envelope:submit', envelope)) as SubmitResult | ErrorBody;
+      const answer = (await socket.timeout(30_000).emitWithAck('envelope:submit', envelope)) as
+        SubmitResult | ErrorBody;
       if ('error' in answer) throw errorFromBody(answer);
       return answer;
     }
@@ -216,8 +252,14 @@ export class AuthorityNode {
    */
   async receive(raw: unknown): Promise<ReceiveOutcome> {
     const receivedAt = new Date().toISOString();
-    const id = typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string' ? (raw as { id: string }).id : 'unknown';
-    const from = typeof raw === 'object' && raw !== null && typeof (raw as { from?: unknown }).from === 'string' ? (raw as { from: string }).from : 'unknown';
+    const id =
+      typeof raw === 'object' && raw !== null && typeof (raw as { id?: unknown }).id === 'string'
+        ? (raw as { id: string }).id
+        : 'unknown';
+    const from =
+      typeof raw === 'object' && raw !== null && typeof (raw as { from?: unknown }).from === 'string'
+        ? (raw as { from: string }).from
+        : 'unknown';
     try {
       const env = check(Envelope, raw, 'envelope');
       const existing = this.store.message(env.id);
@@ -281,20 +323,24 @@ export class AuthorityNode {
    * Stays connected over socket.io; each pushed envelope is stored before it is acknowledged.
    * Reconnects with a fresh token after the relay closes an expired session.
    */
-  async listen(handlers: {
-    onReceive?: (o: ReceiveOutcome) => void;
-    onDrained?: (pending: number) => void;
-    onError?: (err: EntraideError) => void;
-    onConnect?: () => void;
-    onDisconnect?: (reason: string) => void;
-  } = {}): Promise<void> {
+  async listen(
+    handlers: {
+      onReceive?: (o: ReceiveOutcome) => void;
+      onDrained?: (pending: number) => void;
+      onError?: (err: EntraideError) => void;
+      onConnect?: () => void;
+      onDisconnect?: (reason: string) => void;
+    } = {},
+  ): Promise<void> {
     if (this.socket) return;
     const socket: NodeSocket = io(this.config.relayUrl, {
       auth: (cb) => {
         this.session.current().then(
           (token) => cb({ token }),
           (err: unknown) => {
-            handlers.onError?.(err instanceof EntraideError ? err : new EntraideError('RELAY_UNREACHABLE', 'login failed'));
+            handlers.onError?.(
+              err instanceof EntraideError ? err : new EntraideError('RELAY_UNREACHABLE', 'login failed'),
+            );
             cb({});
           },
         );
@@ -311,7 +357,10 @@ export class AuthorityNode {
           handlers.onReceive?.(o);
         },
         (err: unknown) => {
-          const e = err instanceof EntraideError ? err : new EntraideError('INTERNAL', 'could not store the envelope');
+          const e =
+            err instanceof EntraideError
+              ? err
+              : new EntraideError('INTERNAL', 'could not store the envelope');
           ack(e.toJSON());
           handlers.onError?.(e);
         },
@@ -323,7 +372,9 @@ export class AuthorityNode {
     socket.on('disconnect', (reason) => handlers.onDisconnect?.(reason));
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error & { data?: unknown }) => {
-        const e = err.data ? errorFromBody(err.data) : new EntraideError('RELAY_UNREACHABLE', `cannot reach the relay at ${this.config.relayUrl}`);
+        const e = err.data
+          ? errorFromBody(err.data)
+          : new EntraideError('RELAY_UNREACHABLE', `cannot reach the relay at ${this.config.relayUrl}`);
         if (e.code === 'TOKEN_EXPIRED' || e.code === 'TOKEN_INVALID') {
           this.session.invalidate();
           return; // socket.io retries with a fresh token
@@ -374,7 +425,9 @@ export class AuthorityNode {
   }
 
   /** The safety code of this authority, or of a counterpart (pinned on first use). */
-  async fingerprint(authority?: string): Promise<{ authority: string; safetyCode: string; pinnedAt: string | null }> {
+  async fingerprint(
+    authority?: string,
+  ): Promise<{ authority: string; safetyCode: string; pinnedAt: string | null }> {
     const target = authority ?? this.authority;
     parseAuthorityAddress(target);
     let pin = await this.store.pin(target);

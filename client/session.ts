@@ -35,7 +35,11 @@ export class Session {
       { relay: this.relayDomain, node: this.node, challenge: c.challenge },
       this.identitySecretKey,
     );
-    const t = await this.http.request<TokenResponse>('POST', '/v1/auth/token', { node: this.node, challenge: c.challenge, sig });
+    const t = await this.http.request<TokenResponse>('POST', '/v1/auth/token', {
+      node: this.node,
+      challenge: c.challenge,
+      sig,
+    });
     this.token = t.token;
     this.expiresAt = Date.parse(t.expiresAt);
     return t.token;

@@ -37,13 +37,21 @@ export class TrustStore {
     if (cached && !fresh && Date.now() - cached.fetchedAt < CACHE_MS) return cached;
     const entry = check(DirectoryEntry, await this.fetchEntry(authority), 'directory entry');
     if (entry.authority !== authority) {
-      throw new EntraideError('CERTIFICATE_INVALID', `the relay answered for ${entry.authority} when asked for ${authority}`);
+      throw new EntraideError(
+        'CERTIFICATE_INVALID',
+        `the relay answered for ${entry.authority} when asked for ${authority}`,
+      );
     }
     const masterKey = fromBase64url(entry.masterKey, 'masterKey', 32);
     const code = safetyCode(authority, masterKey);
     const pin = await this.store.pin(authority);
     if (!pin) {
-      await this.store.savePin({ authority, masterKey: entry.masterKey, safetyCode: code, pinnedAt: new Date() });
+      await this.store.savePin({
+        authority,
+        masterKey: entry.masterKey,
+        safetyCode: code,
+        pinnedAt: new Date(),
+      });
     } else if (pin.masterKey !== entry.masterKey) {
       throw new EntraideError(
         'KEY_CHANGED',
@@ -71,7 +79,11 @@ export class TrustStore {
     let trusted = await this.authority(authority);
     if (!trusted.nodes.has(node)) trusted = await this.authority(authority, true);
     const cert = trusted.nodes.get(node);
-    if (!cert) throw new EntraideError('CERTIFICATE_INVALID', `${node} has no valid certificate under the pinned key of ${authority}`);
+    if (!cert)
+      throw new EntraideError(
+        'CERTIFICATE_INVALID',
+        `${node} has no valid certificate under the pinned key of ${authority}`,
+      );
     return cert;
   }
 }

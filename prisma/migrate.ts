@@ -40,13 +40,20 @@ export function listMigrations(set: MigrationSet): Migration[] {
 }
 
 /** Applies what is missing; returns the names applied now. */
-export function migrate(db: Database.Database, set: MigrationSet, now: () => Date = () => new Date()): string[] {
+export function migrate(
+  db: Database.Database,
+  set: MigrationSet,
+  now: () => Date = () => new Date(),
+): string[] {
   db.exec(`CREATE TABLE IF NOT EXISTS "_entraide_migrations" (
     "name" TEXT NOT NULL PRIMARY KEY, "checksum" TEXT NOT NULL, "appliedAt" TEXT NOT NULL)`);
   const applied = new Map<string, string>(
-    (db.prepare('SELECT name, checksum FROM "_entraide_migrations"').all() as { name: string; checksum: string }[]).map(
-      (r) => [r.name, r.checksum],
-    ),
+    (
+      db.prepare('SELECT name, checksum FROM "_entraide_migrations"').all() as {
+        name: string;
+        checksum: string;
+      }[]
+    ).map((r) => [r.name, r.checksum]),
   );
   const done: string[] = [];
   for (const m of listMigrations(set)) {

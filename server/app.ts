@@ -57,17 +57,27 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
   await loadSodium();
   const now = opts.now ?? (() => new Date());
   if (!existsSync(opts.dataDir)) {
-    if (!opts.create) throw new EntraideError('HOME_MISSING', `relay data folder ${opts.dataDir} does not exist`);
+    if (!opts.create)
+      throw new EntraideError('HOME_MISSING', `relay data folder ${opts.dataDir} does not exist`);
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   }
-  const lock: FolderLock = lockFolder(join(opts.dataDir, 'relay.lock'), 'DATA_DIR_LOCKED', `relay data folder ${opts.dataDir}`);
+  const lock: FolderLock = lockFolder(
+    join(opts.dataDir, 'relay.lock'),
+    'DATA_DIR_LOCKED',
+    `relay data folder ${opts.dataDir}`,
+  );
   let store: RelayStore | undefined;
   try {
     const identity = loadRelayIdentity(opts.dataDir, opts.domain, opts.create ?? true);
     store = RelayStore.open(opts.dataDir);
     const directory = new Directory(store);
     await directory.load();
-    const tokens = new TokenService(identity.domain, identity.privateKeyObject, identity.publicKeyObject, opts.tokenLifetimeSeconds);
+    const tokens = new TokenService(
+      identity.domain,
+      identity.privateKeyObject,
+      identity.publicKeyObject,
+      opts.tokenLifetimeSeconds,
+    );
     const hub = new DeliveryHub(store, now, opts.ackTimeoutMs);
     const relayInfo = { domain: identity.domain, publicKey: identity.publicKeyB64, version: VERSION };
     let ready = false;
@@ -110,7 +120,12 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
       return (data: unknown) => {
         if (fn(data)) return { value: data };
         const e = fn.errors?.[0];
-        return { error: new EntraideError('SCHEMA_INVALID', `${httpPart}${e?.instancePath ?? ''} ${e?.message ?? 'is invalid'}`) };
+        return {
+          error: new EntraideError(
+            'SCHEMA_INVALID',
+            `${httpPart}${e?.instancePath ?? ''} ${e?.message ?? 'is invalid'}`,
+          ),
+        };
       };
     });
     app.setErrorHandler((err: FastifyError, request, reply) => {
@@ -119,13 +134,23 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
       void reply.code(e.status).send(e.toJSON());
     });
     app.setNotFoundHandler((request, reply) => {
-      void reply.code(404).send(new EntraideError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`).toJSON());
+      void reply
+        .code(404)
+        .send(
+          new EntraideError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`).toJSON(),
+        );
     });
     await app.register(swagger, {
       openapi: {
         openapi: '3.0.3',
-        info: { title: 'entraide relay', version: VERSION, description: 'Stores and forwards end-to-end encrypted envelopes between authority nodes.' },
-        components: { securitySchemes: { session: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (EdDSA)' } } },
+        info: {
+          title: 'entraide relay',
+          version: VERSION,
+          description: 'Stores and forwards end-to-end encrypted envelopes between authority nodes.',
+        },
+        components: {
+          securitySchemes: { session: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (EdDSA)' } },
+        },
       },
     });
     await app.register(async (scope) => publicRoutes(scope, ctx));
@@ -177,7 +202,10 @@ function mapError(err: FastifyError): EntraideError {
   if (err instanceof EntraideError) return err;
   switch (err.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
-      return new EntraideError('PAYLOAD_TOO_LARGE', `the body is larger than ${LIMITS.maxRequestBytes} bytes`);
+      return new EntraideError(
+        'PAYLOAD_TOO_LARGE',
+        `the body is larger than ${LIMITS.maxRequestBytes} bytes`,
+      );
     case 'FST_ERR_CTP_INVALID_MEDIA_TYPE':
       return new EntraideError('UNSUPPORTED_MEDIA_TYPE', 'the body must be application/json');
     case 'FST_ERR_CTP_EMPTY_JSON_BODY':
@@ -185,7 +213,8 @@ function mapError(err: FastifyError): EntraideError {
     case 'FST_ERR_CTP_INVALID_JSON_BODY':
       return new EntraideError('INVALID_JSON', 'the body is not well-formed JSON');
   }
-  if (err instanceof SyntaxError && err.statusCode === 400) return new EntraideError('INVALID_JSON', 'the body is not well-formed JSON');
+  if (err instanceof SyntaxError && err.statusCode === 400)
+    return new EntraideError('INVALID_JSON', 'the body is not well-formed JSON');
   if (err.validation) return new EntraideError('SCHEMA_INVALID', err.message);
   return new EntraideError('INTERNAL', 'the relay could not complete the request');
 }

@@ -31,19 +31,30 @@ export function relayFiles(dataDir: string) {
 }
 
 /** Loads the identity, or creates it when the folder holds none and `create` is set. */
-export function loadRelayIdentity(dataDir: string, requestedDomain: string | undefined, create: boolean): RelayIdentity {
+export function loadRelayIdentity(
+  dataDir: string,
+  requestedDomain: string | undefined,
+  create: boolean,
+): RelayIdentity {
   const files = relayFiles(dataDir);
   let created = false;
   if (!existsSync(files.info)) {
     if (!create) {
-      throw new EntraideError('HOME_MISSING', `no relay in ${dataDir}: start it once with \`entraide relay start --data ${dataDir}\``);
+      throw new EntraideError(
+        'HOME_MISSING',
+        `no relay in ${dataDir}: start it once with \`entraide relay start --data ${dataDir}\``,
+      );
     }
     const domain = checkDomain(requestedDomain ?? 'relay.local');
     mkdirSync(dataDir, { recursive: true, mode: 0o700 });
     const seed = randomBytes(32);
     const kp = signingKeyPairFromSeed(seed);
     writeFileSync(files.key, JSON.stringify({ seed: toBase64url(seed) }) + '\n', { mode: 0o600, flag: 'wx' });
-    const info: RelayFile = { domain, publicKey: toBase64url(kp.publicKey), createdAt: new Date().toISOString() };
+    const info: RelayFile = {
+      domain,
+      publicKey: toBase64url(kp.publicKey),
+      createdAt: new Date().toISOString(),
+    };
     writeFileSync(files.info, JSON.stringify(info, null, 2) + '\n', { mode: 0o644, flag: 'wx' });
     created = true;
   }

@@ -57,7 +57,10 @@ export function checkNodeName(value: string): string {
 export function parseAuthorityAddress(value: string): ParsedAuthorityAddress {
   const m = authorityRe.exec(value);
   if (!m) {
-    throw new EntraideError('ADDRESS_INVALID', `"${value}" is not an authority address (e.g. sn.moj@relay.example)`);
+    throw new EntraideError(
+      'ADDRESS_INVALID',
+      `"${value}" is not an authority address (e.g. sn.moj@relay.example)`,
+    );
   }
   return { authorityId: m[1]!, domain: m[2]!, address: value };
 }
@@ -65,7 +68,10 @@ export function parseAuthorityAddress(value: string): ParsedAuthorityAddress {
 export function parseNodeAddress(value: string): ParsedNodeAddress {
   const m = nodeRe.exec(value);
   if (!m) {
-    throw new EntraideError('ADDRESS_INVALID', `"${value}" is not a node address (e.g. desk1/sn.moj@relay.example)`);
+    throw new EntraideError(
+      'ADDRESS_INVALID',
+      `"${value}" is not a node address (e.g. desk1/sn.moj@relay.example)`,
+    );
   }
   const authority = `${m[2]!}@${m[3]!}`;
   return { nodeName: m[1]!, authorityId: m[2]!, domain: m[3]!, authority, address: value };

@@ -11,7 +11,8 @@ export interface GlobalOptions {
 
 export function homeDir(opts: GlobalOptions): string {
   const home = opts.home ?? process.env.ENTRAIDE_HOME;
-  if (!home) throw new EntraideError('HOME_MISSING', 'say which node folder to use with --home DIR or ENTRAIDE_HOME');
+  if (!home)
+    throw new EntraideError('HOME_MISSING', 'say which node folder to use with --home DIR or ENTRAIDE_HOME');
   return resolve(home);
 }
 
@@ -20,7 +21,10 @@ export async function passphrase(confirm = false): Promise<string> {
   const fromEnv = process.env.ENTRAIDE_PASSPHRASE;
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
   if (!process.stdin.isTTY) {
-    throw new EntraideError('PASSPHRASE_REQUIRED', 'no passphrase: set ENTRAIDE_PASSPHRASE or run in a terminal');
+    throw new EntraideError(
+      'PASSPHRASE_REQUIRED',
+      'no passphrase: set ENTRAIDE_PASSPHRASE or run in a terminal',
+    );
   }
   const first = await prompt('Passphrase: ');
   if (confirm) {
@@ -66,7 +70,9 @@ export function fail(err: unknown, debug: boolean): never {
     process.exit(err.code === 'USAGE' ? 2 : 1);
   }
   const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(`entraide: unexpected failure: ${message.split('\n')[0]} [INTERNAL]. Run again with --debug for details.\n`);
+  process.stderr.write(
+    `entraide: unexpected failure: ${message.split('\n')[0]} [INTERNAL]. Run again with --debug for details.\n`,
+  );
   if (debug && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
   process.exit(1);
 }

@@ -26,7 +26,8 @@ function listLine(m: StoredMessage): string {
 }
 
 function outcomeLine(o: ReceiveOutcome): string {
-  if (o.kind === 'message') return `${shortTime(o.message.receivedAt)}  ${o.message.id}  from ${o.message.sender}: ${o.message.subject}`;
+  if (o.kind === 'message')
+    return `${shortTime(o.message.receivedAt)}  ${o.message.id}  from ${o.message.sender}: ${o.message.subject}`;
   return `REJECTED ${o.rejection.envelopeId} from ${o.rejection.sender}: ${o.rejection.reason} [${o.rejection.code}]`;
 }
 
@@ -67,25 +68,36 @@ export function nodeCommands(program: Command, run: Run): void {
     .option('--body-file <file>', 'read the message text from a file')
     .option('--language <code>', 'language of the message (ar, en, es, fr, ru, zh, …)')
     .option('--json', 'machine-readable output')
-    .action((o: { to: string[]; subject: string; body?: string; bodyFile?: string; language?: string; json?: boolean }) =>
-      run(async () => {
-        if ((o.body === undefined) === (o.bodyFile === undefined)) {
-          throw new EntraideError('USAGE', 'give the message text with exactly one of --body or --body-file');
-        }
-        let body = o.body;
-        if (o.bodyFile !== undefined) {
-          try {
-            body = readFileSync(o.bodyFile, 'utf8');
-          } catch {
-            throw new EntraideError('USAGE', `cannot read --body-file ${o.bodyFile}`);
+    .action(
+      (o: {
+        to: string[];
+        subject: string;
+        body?: string;
+        bodyFile?: string;
+        language?: string;
+        json?: boolean;
+      }) =>
+        run(async () => {
+          if ((o.body === undefined) === (o.bodyFile === undefined)) {
+            throw new EntraideError(
+              'USAGE',
+              'give the message text with exactly one of --body or --body-file',
+            );
           }
-        }
-        await withNode(program, async (node) => {
-          const r = await node.send({ to: o.to, subject: o.subject, body: body!, language: o.language });
-          if (o.json) return json(r);
-          out(r.id);
-        });
-      }),
+          let body = o.body;
+          if (o.bodyFile !== undefined) {
+            try {
+              body = readFileSync(o.bodyFile, 'utf8');
+            } catch {
+              throw new EntraideError('USAGE', `cannot read --body-file ${o.bodyFile}`);
+            }
+          }
+          await withNode(program, async (node) => {
+            const r = await node.send({ to: o.to, subject: o.subject, body: body!, language: o.language });
+            if (o.json) return json(r);
+            out(r.id);
+          });
+        }),
     );
 
   program
@@ -99,7 +111,12 @@ export function nodeCommands(program: Command, run: Run): void {
           const fetched = await node.fetchInbox();
           const rejected = fetched.filter((f) => f.kind === 'rejected');
           const list = node.inbox(Number(o.limit) || 50);
-          if (o.json) return json({ fetched: fetched.length, rejected: rejected.map((r) => r.kind === 'rejected' && r.rejection), messages: list });
+          if (o.json)
+            return json({
+              fetched: fetched.length,
+              rejected: rejected.map((r) => r.kind === 'rejected' && r.rejection),
+              messages: list,
+            });
           for (const r of rejected) process.stderr.write(outcomeLine(r) + '\n');
           out(`${fetched.length} new; ${list.length} in the inbox (* = unread)`);
           for (const m of list) out(listLine(m));
@@ -154,7 +171,8 @@ export function nodeCommands(program: Command, run: Run): void {
           const s = await node.deliveryState(full);
           if (o.json) return json(s);
           out(`${s.id}  accepted ${shortTime(s.acceptedAt)}, expires ${shortTime(s.expiresAt)}`);
-          for (const d of s.deliveries) out(`  ${d.state.padEnd(9)} ${d.node}${d.deliveredAt ? `  ${shortTime(d.deliveredAt)}` : ''}`);
+          for (const d of s.deliveries)
+            out(`  ${d.state.padEnd(9)} ${d.node}${d.deliveredAt ? `  ${shortTime(d.deliveredAt)}` : ''}`);
         }),
       ),
     );
@@ -169,10 +187,23 @@ export function nodeCommands(program: Command, run: Run): void {
         const node = await AuthorityNode.open(home, await passphrase());
         const emit = (value: unknown) => process.stdout.write(JSON.stringify(value) + '\n');
         await node.listen({
-          onReceive: (r) => (o.json ? emit(r.kind === 'message' ? { event: 'message', message: r.message, duplicate: r.duplicate } : { event: 'rejected', ...r.rejection }) : out(outcomeLine(r))),
-          onDrained: (pending) => (o.json ? emit({ event: 'drained', pending }) : out(`listening as ${node.address} (inbox up to date)`)),
+          onReceive: (r) =>
+            o.json
+              ? emit(
+                  r.kind === 'message'
+                    ? { event: 'message', message: r.message, duplicate: r.duplicate }
+                    : { event: 'rejected', ...r.rejection },
+                )
+              : out(outcomeLine(r)),
+          onDrained: (pending) =>
+            o.json
+              ? emit({ event: 'drained', pending })
+              : out(`listening as ${node.address} (inbox up to date)`),
           onError: (e) => process.stderr.write(`entraide: ${e.message} [${e.code}]\n`),
-          onDisconnect: (reason) => (o.json ? emit({ event: 'disconnected', reason }) : process.stderr.write(`disconnected (${reason}); reconnecting…\n`)),
+          onDisconnect: (reason) =>
+            o.json
+              ? emit({ event: 'disconnected', reason })
+              : process.stderr.write(`disconnected (${reason}); reconnecting…\n`),
         });
         await new Promise<void>((resolveStop) => {
           const stop = () => resolveStop();
@@ -206,7 +237,13 @@ export function nodeCommands(program: Command, run: Run): void {
       run(() =>
         withNode(program, async (node) => {
           const fp = await node.fingerprint();
-          const info = { node: node.address, authority: node.authority, relay: node.config.relayUrl, relayDomain: node.config.relay.domain, safetyCode: fp.safetyCode };
+          const info = {
+            node: node.address,
+            authority: node.authority,
+            relay: node.config.relayUrl,
+            relayDomain: node.config.relay.domain,
+            safetyCode: fp.safetyCode,
+          };
           if (o.json) return json(info);
           out(`node:        ${info.node}`);
           out(`authority:   ${info.authority}`);

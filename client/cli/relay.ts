@@ -17,7 +17,8 @@ function dataDir(opt: string | undefined): string {
 
 function port(value: string): number {
   const n = Number(value);
-  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new EntraideError('USAGE', `--port must be a number from 0 to 65535, not "${value}"`);
+  if (!Number.isInteger(n) || n < 0 || n > 65535)
+    throw new EntraideError('USAGE', `--port must be a number from 0 to 65535, not "${value}"`);
   return n;
 }
 
@@ -34,7 +35,12 @@ export function relayCommands(program: Command, run: (fn: () => Promise<void>) =
     .action((o: { data?: string; host: string; port?: string; domain?: string }) =>
       run(async () => {
         await startRelay(
-          { dataDir: dataDir(o.data), host: o.host, port: port(o.port ?? process.env.ENTRAIDE_PORT ?? String(DEFAULT_PORT)), domain: o.domain },
+          {
+            dataDir: dataDir(o.data),
+            host: o.host,
+            port: port(o.port ?? process.env.ENTRAIDE_PORT ?? String(DEFAULT_PORT)),
+            domain: o.domain,
+          },
           out,
         );
         await new Promise(() => undefined); // until a signal stops it
@@ -59,7 +65,9 @@ export function relayCommands(program: Command, run: (fn: () => Promise<void>) =
           out(`Invitation for ${authority}, valid until ${inv.expiresAt.toISOString()}:`);
           out(`  ${inv.code}`);
           out('Give it to the authority over a trusted channel. It works once. The authority runs:');
-          out(`  entraide init --relay <relay-url> --invite ${inv.code} --authority ${authorityId} --node <node-name>`);
+          out(
+            `  entraide init --relay <relay-url> --invite ${inv.code} --authority ${authorityId} --node <node-name>`,
+          );
         } finally {
           await store.close();
         }

@@ -61,15 +61,21 @@ function toMessage(r: MessageRow): StoredMessage {
   return { ...r, direction: r.direction as 'in' | 'out', recipients: JSON.parse(r.recipients) as string[] };
 }
 
-const COLUMNS = 'id, direction, sender, recipients, subject, body, language, sentAt, receivedAt, readAt, acceptedAt';
+const COLUMNS =
+  'id, direction, sender, recipients, subject, body, language, sentAt, receivedAt, readAt, acceptedAt';
 
 export class NodeStore {
   readonly prisma: PrismaClient;
   private readonly stmt;
   private readonly inserts: GroupCommit<NewMessage, boolean>;
 
-  private constructor(readonly db: Database.Database, file: string) {
-    this.prisma = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: `file:${file}`, timeout: BUSY_TIMEOUT_MS }) });
+  private constructor(
+    readonly db: Database.Database,
+    file: string,
+  ) {
+    this.prisma = new PrismaClient({
+      adapter: new PrismaBetterSqlite3({ url: `file:${file}`, timeout: BUSY_TIMEOUT_MS }),
+    });
     this.stmt = {
       insert: db.prepare(
         `INSERT OR IGNORE INTO "Message" (id, direction, sender, recipients, subject, body, language, sentAt, receivedAt, acceptedAt, envelope)
@@ -80,7 +86,9 @@ export class NodeStore {
       ),
       accepted: db.prepare('UPDATE "Message" SET acceptedAt = ? WHERE id = ?'),
       get: db.prepare<[string], MessageRow>(`SELECT ${COLUMNS} FROM "Message" WHERE id = ?`),
-      getByPrefix: db.prepare<[string], MessageRow>(`SELECT ${COLUMNS} FROM "Message" WHERE id LIKE ? LIMIT 2`),
+      getByPrefix: db.prepare<[string], MessageRow>(
+        `SELECT ${COLUMNS} FROM "Message" WHERE id LIKE ? LIMIT 2`,
+      ),
       envelope: db.prepare<[string], { envelope: string }>('SELECT envelope FROM "Message" WHERE id = ?'),
       list: db.prepare<[string, number], MessageRow>(
         `SELECT ${COLUMNS} FROM "Message" WHERE direction = ? ORDER BY sentAt DESC, id DESC LIMIT ?`,

@@ -24,7 +24,10 @@ export class RelayHttp {
     try {
       json = text.length ? JSON.parse(text) : undefined;
     } catch {
-      throw new EntraideError('RELAY_UNREACHABLE', `${this.baseUrl} did not answer like an entraide relay (HTTP ${res.status})`);
+      throw new EntraideError(
+        'RELAY_UNREACHABLE',
+        `${this.baseUrl} did not answer like an entraide relay (HTTP ${res.status})`,
+      );
     }
     if (!res.ok) throw errorFromBody(json, res.status);
     return json as T;

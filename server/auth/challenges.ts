@@ -15,7 +15,10 @@ export class ChallengeStore {
   issue(node: string, now: Date): { challenge: string; expiresAt: Date } {
     this.sweep(now.getTime());
     if (this.open.size >= MAX_OUTSTANDING) {
-      throw new EntraideError('CHALLENGE_INVALID', 'too many outstanding login challenges; try again in a minute');
+      throw new EntraideError(
+        'CHALLENGE_INVALID',
+        'too many outstanding login challenges; try again in a minute',
+      );
     }
     const challenge = toBase64url(randomBytes(32));
     const expiresAt = now.getTime() + LIMITS.challengeLifetimeSeconds * 1000;

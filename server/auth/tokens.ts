@@ -53,7 +53,8 @@ export class TokenService {
       });
       return { node: payload.sub!, expiresAt: payload.exp! * 1000 };
     } catch (err) {
-      if (err instanceof joseErrors.JWTExpired) throw new EntraideError('TOKEN_EXPIRED', 'the session token has expired');
+      if (err instanceof joseErrors.JWTExpired)
+        throw new EntraideError('TOKEN_EXPIRED', 'the session token has expired');
       throw new EntraideError('TOKEN_INVALID', 'the session token is not valid for this relay');
     }
   }
@@ -61,7 +62,8 @@ export class TokenService {
 
 /** Extracts the bearer token from an Authorization header value. */
 export function bearerToken(header: string | undefined): string {
-  if (!header) throw new EntraideError('AUTH_REQUIRED', 'this route needs a session token (Authorization: Bearer …)');
+  if (!header)
+    throw new EntraideError('AUTH_REQUIRED', 'this route needs a session token (Authorization: Bearer …)');
   const m = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(header);
   if (!m) throw new EntraideError('TOKEN_INVALID', 'the Authorization header must be "Bearer <token>"');
   return m[1]!;

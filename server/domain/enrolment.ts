@@ -33,17 +33,31 @@ export async function enrol(
 ): Promise<EnrolmentResponse> {
   const authority = parseAuthorityAddress(req.authority);
   if (authority.domain !== ctx.relay.domain) {
-    throw new EntraideError('ADDRESS_INVALID', `${req.authority} is not an address on this relay (${ctx.relay.domain})`);
+    throw new EntraideError(
+      'ADDRESS_INVALID',
+      `${req.authority} is not an address on this relay (${ctx.relay.domain})`,
+    );
   }
   const node = parseNodeAddress(req.certificate.node);
   if (node.authority !== req.authority) {
-    throw new EntraideError('CERTIFICATE_INVALID', `node ${node.address} does not belong to ${req.authority}`);
+    throw new EntraideError(
+      'CERTIFICATE_INVALID',
+      `node ${node.address} does not belong to ${req.authority}`,
+    );
   }
   const masterKey = fromBase64url(req.masterKey, 'masterKey', 32);
   verifyNodeCertificate(req.certificate, req.authority, masterKey, ctx.now);
-  const proofBody = { relay: ctx.relay.domain, authority: req.authority, masterKey: req.masterKey, node: node.address };
+  const proofBody = {
+    relay: ctx.relay.domain,
+    authority: req.authority,
+    masterKey: req.masterKey,
+    node: node.address,
+  };
   if (!verifyObject(CONTEXTS.enrolment, proofBody, req.proof, certificateIdentityKey(req.certificate))) {
-    throw new EntraideError('BAD_SIGNATURE', 'the enrolment proof is not signed by the node identity key in the certificate');
+    throw new EntraideError(
+      'BAD_SIGNATURE',
+      'the enrolment proof is not signed by the node identity key in the certificate',
+    );
   }
   await ctx.store.enrol({
     codeHash: hashInvitation(req.invitation),
@@ -55,6 +69,11 @@ export async function enrol(
     certificate: JSON.stringify(req.certificate),
     now: ctx.now,
   });
-  ctx.directory.add({ address: node.address, authority: req.authority, identityKey: req.certificate.identityKey, revokedAt: null });
+  ctx.directory.add({
+    address: node.address,
+    authority: req.authority,
+    identityKey: req.certificate.identityKey,
+    revokedAt: null,
+  });
   return { authority: req.authority, node: node.address, relay: ctx.relay };
 }

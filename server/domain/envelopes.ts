@@ -34,11 +34,18 @@ function checkBinaryFields(env: Envelope): void {
   });
 }
 
-export async function acceptEnvelope(raw: unknown, sessionNode: string, ctx: EnvelopeContext): Promise<SubmitResult> {
+export async function acceptEnvelope(
+  raw: unknown,
+  sessionNode: string,
+  ctx: EnvelopeContext,
+): Promise<SubmitResult> {
   const body = JSON.stringify(raw);
   if (body === undefined) throw new EntraideError('SCHEMA_INVALID', 'envelope is missing');
   if (body.length > LIMITS.maxRequestBytes) {
-    throw new EntraideError('PAYLOAD_TOO_LARGE', `envelope is ${body.length} bytes; the limit is ${LIMITS.maxRequestBytes}`);
+    throw new EntraideError(
+      'PAYLOAD_TOO_LARGE',
+      `envelope is ${body.length} bytes; the limit is ${LIMITS.maxRequestBytes}`,
+    );
   }
   const env = check(Envelope, raw, 'envelope');
   if (env.from !== sessionNode) {
@@ -51,16 +58,26 @@ export async function acceptEnvelope(raw: unknown, sessionNode: string, ctx: Env
   const signed = signingBytes(CONTEXTS.envelope, withoutSig(env));
   const sig = fromBase64url(env.sig, 'sig', 64);
   if (!sodium().crypto_sign_verify_detached(sig, signed, sender.identityKey)) {
-    throw new EntraideError('BAD_SIGNATURE', `the envelope signature does not verify under the key of ${env.from}`);
+    throw new EntraideError(
+      'BAD_SIGNATURE',
+      `the envelope signature does not verify under the key of ${env.from}`,
+    );
   }
 
   const now = ctx.now();
   const sentAt = Date.parse(env.sentAt);
   if (sentAt > now.getTime() + LIMITS.maxClockSkewSeconds * 1000) {
-    throw new EntraideError('ENVELOPE_CLOCK_SKEW', `envelope ${env.id} is dated ${env.sentAt}, in the future`);
+    throw new EntraideError(
+      'ENVELOPE_CLOCK_SKEW',
+      `envelope ${env.id} is dated ${env.sentAt}, in the future`,
+    );
   }
   const expiresAt = sentAt + env.ttl * 1000;
-  if (expiresAt <= now.getTime()) throw new EntraideError('ENVELOPE_EXPIRED', `envelope ${env.id} expired at ${new Date(expiresAt).toISOString()}`);
+  if (expiresAt <= now.getTime())
+    throw new EntraideError(
+      'ENVELOPE_EXPIRED',
+      `envelope ${env.id} expired at ${new Date(expiresAt).toISOString()}`,
+    );
 
   const senderAuthority = sender.authority;
   for (const to of env.to) {
@@ -72,11 +89,15 @@ export async function acceptEnvelope(raw: unknown, sessionNode: string, ctx: Env
   const allowed = new Set([...env.to, senderAuthority]);
   const nodes = new Set<string>();
   for (const r of env.recipients) {
-    if (nodes.has(r.node)) throw new EntraideError('SCHEMA_INVALID', `recipient node ${r.node} appears twice`);
+    if (nodes.has(r.node))
+      throw new EntraideError('SCHEMA_INVALID', `recipient node ${r.node} appears twice`);
     nodes.add(r.node);
     const n = ctx.directory.activeNode(r.node);
     if (!n || !allowed.has(parseNodeAddress(r.node).authority)) {
-      throw new EntraideError('UNKNOWN_RECIPIENT', `${r.node} is not an active node of a recipient authority`);
+      throw new EntraideError(
+        'UNKNOWN_RECIPIENT',
+        `${r.node} is not an active node of a recipient authority`,
+      );
     }
   }
   nodes.delete(env.from);
@@ -93,5 +114,10 @@ export async function acceptEnvelope(raw: unknown, sessionNode: string, ctx: Env
     recipientNodes,
   });
   if (outcome.kind === 'accepted') ctx.onAccepted(env, recipientNodes);
-  return { id: env.id, status: 'accepted', acceptedAt: outcome.acceptedAt, duplicate: outcome.kind === 'duplicate' };
+  return {
+    id: env.id,
+    status: 'accepted',
+    acceptedAt: outcome.acceptedAt,
+    duplicate: outcome.kind === 'duplicate',
+  };
 }

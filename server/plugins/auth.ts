@@ -13,7 +13,10 @@ declare module 'fastify' {
   }
 }
 
-export function requireSession(app: FastifyInstance, deps: { tokens: TokenService; directory: Directory }): void {
+export function requireSession(
+  app: FastifyInstance,
+  deps: { tokens: TokenService; directory: Directory },
+): void {
   app.decorateRequest('sessionNode', '');
   app.addHook('onRequest', async (request: FastifyRequest) => {
     const session = await deps.tokens.verify(bearerToken(request.headers.authorization));

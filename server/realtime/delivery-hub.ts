@@ -9,7 +9,12 @@ import type { ServerToNodeEvents, NodeToServerEvents } from '../../shared/protoc
 import type { Envelope } from '../../shared/protocol/schemas.ts';
 import type { RelayStore } from '../storage/relay-store.ts';
 
-export type NodeSocket = Socket<NodeToServerEvents, ServerToNodeEvents, Record<string, never>, { node: string }>;
+export type NodeSocket = Socket<
+  NodeToServerEvents,
+  ServerToNodeEvents,
+  Record<string, never>,
+  { node: string }
+>;
 
 const PAGE = 200;
 
@@ -30,25 +35,27 @@ class NodeChannel {
     if (this.inflight.has(id) || !this.socket.connected) return Promise.resolve(false);
     this.inflight.add(id);
     return new Promise((resolve) => {
-      this.socket.timeout(this.hub.ackTimeoutMs).emit('envelope', envelope, (err: Error | null, answer?: { ok: true } | ErrorBody) => {
-        if (err || !answer || !('ok' in answer)) {
-          this.inflight.delete(id);
-          this.scheduleRetry();
-          resolve(false);
-          return;
-        }
-        this.hub.store.markDelivered(id, this.node, this.hub.now()).then(
-          () => {
-            this.inflight.delete(id);
-            resolve(true);
-          },
-          () => {
+      this.socket
+        .timeout(this.hub.ackTimeoutMs)
+        .emit('envelope', envelope, (err: Error | null, answer?: { ok: true } | ErrorBody) => {
+          if (err || !answer || !('ok' in answer)) {
             this.inflight.delete(id);
             this.scheduleRetry();
             resolve(false);
-          },
-        );
-      });
+            return;
+          }
+          this.hub.store.markDelivered(id, this.node, this.hub.now()).then(
+            () => {
+              this.inflight.delete(id);
+              resolve(true);
+            },
+            () => {
+              this.inflight.delete(id);
+              this.scheduleRetry();
+              resolve(false);
+            },
+          );
+        });
     });
   }
 
@@ -74,7 +81,8 @@ class NodeChannel {
           after = page[page.length - 1]!.seq;
         }
       } while (this.again);
-      if (this.socket.connected) this.socket.emit('inbox:drained', { pending: this.hub.store.countPending(this.node) });
+      if (this.socket.connected)
+        this.socket.emit('inbox:drained', { pending: this.hub.store.countPending(this.node) });
     } finally {
       this.catchingUp = false;
     }

@@ -19,38 +19,56 @@ export interface GatewayDeps {
 }
 
 export function createGateway(server: HttpServer, deps: GatewayDeps): Server {
-  const io = new Server<NodeToServerEvents, ServerToNodeEvents, Record<string, never>, { node: string }>(server, {
-    serveClient: false,
-    // Frames a little larger than the envelope limit reach the handler and get PAYLOAD_TOO_LARGE;
-    // anything beyond this is cut by engine.io before it is parsed.
-    maxHttpBufferSize: 2 * LIMITS.maxRequestBytes,
-    pingInterval: 10_000,
-    pingTimeout: 10_000,
-  });
+  const io = new Server<NodeToServerEvents, ServerToNodeEvents, Record<string, never>, { node: string }>(
+    server,
+    {
+      serveClient: false,
+      // Frames a little larger than the envelope limit reach the handler and get PAYLOAD_TOO_LARGE;
+      // anything beyond this is cut by engine.io before it is parsed.
+      maxHttpBufferSize: 2 * LIMITS.maxRequestBytes,
+      pingInterval: 10_000,
+      pingTimeout: 10_000,
+    },
+  );
 
   io.use((socket, next) => {
     const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
     if (typeof token !== 'string') {
-      next(withData(new EntraideError('AUTH_REQUIRED', 'connect with auth: { token } from POST /v1/auth/token')));
+      next(
+        withData(new EntraideError('AUTH_REQUIRED', 'connect with auth: { token } from POST /v1/auth/token')),
+      );
       return;
     }
     deps.tokens.verify(token).then(
       (session) => {
         if (!deps.directory.activeNode(session.node)) {
-          next(withData(new EntraideError('TOKEN_INVALID', `${session.node} is not an active node of this relay`)));
+          next(
+            withData(
+              new EntraideError('TOKEN_INVALID', `${session.node} is not an active node of this relay`),
+            ),
+          );
           return;
         }
         socket.data.node = session.node;
         // The socket lives no longer than its token: the node reconnects with a fresh one.
-        const timer = setTimeout(() => {
-          socket.emit('session:closing', new EntraideError('TOKEN_EXPIRED', 'the session token has expired').toJSON());
-          socket.disconnect(true);
-        }, Math.max(0, session.expiresAt - Date.now()));
+        const timer = setTimeout(
+          () => {
+            socket.emit(
+              'session:closing',
+              new EntraideError('TOKEN_EXPIRED', 'the session token has expired').toJSON(),
+            );
+            socket.disconnect(true);
+          },
+          Math.max(0, session.expiresAt - Date.now()),
+        );
         timer.unref();
         socket.on('disconnect', () => clearTimeout(timer));
         next();
       },
-      (err: unknown) => next(withData(err instanceof EntraideError ? err : new EntraideError('TOKEN_INVALID', 'invalid token'))),
+      (err: unknown) =>
+        next(
+          withData(err instanceof EntraideError ? err : new EntraideError('TOKEN_INVALID', 'invalid token')),
+        ),
     );
   });
 

@@ -17,47 +17,97 @@ import {
 import type { RelayContext } from '../context.ts';
 import { enrol } from '../domain/enrolment.ts';
 
-const errors = { 400: ErrorResponse, 401: ErrorResponse, 403: ErrorResponse, 409: ErrorResponse, 410: ErrorResponse, 413: ErrorResponse, 415: ErrorResponse, 422: ErrorResponse };
+const errors = {
+  400: ErrorResponse,
+  401: ErrorResponse,
+  403: ErrorResponse,
+  409: ErrorResponse,
+  410: ErrorResponse,
+  413: ErrorResponse,
+  415: ErrorResponse,
+  422: ErrorResponse,
+};
 
 export async function publicRoutes(app: FastifyInstance, ctx: RelayContext): Promise<void> {
-  app.get('/healthz', {
-    schema: { summary: 'Readiness: 200 once the relay serves requests', response: { 200: Health, 503: ErrorResponse } },
-  }, async (_req, reply) => {
-    if (!ctx.ready()) return reply.code(503).send(new EntraideError('INTERNAL', 'the relay is starting').toJSON());
-    return { status: 'ok' as const, domain: ctx.relay.domain };
-  });
+  app.get(
+    '/healthz',
+    {
+      schema: {
+        summary: 'Readiness: 200 once the relay serves requests',
+        response: { 200: Health, 503: ErrorResponse },
+      },
+    },
+    async (_req, reply) => {
+      if (!ctx.ready())
+        return reply.code(503).send(new EntraideError('INTERNAL', 'the relay is starting').toJSON());
+      return { status: 'ok' as const, domain: ctx.relay.domain };
+    },
+  );
 
-  app.get('/v1/relay', { schema: { summary: 'The relay’s domain and public key', response: { 200: RelayInfo } } }, async () => ctx.relay);
+  app.get(
+    '/v1/relay',
+    { schema: { summary: 'The relay’s domain and public key', response: { 200: RelayInfo } } },
+    async () => ctx.relay,
+  );
 
-  app.post('/v1/enrol', {
-    schema: { summary: 'Enrol an authority and its first node with a one-time invitation', body: EnrolmentRequest, response: { 200: EnrolmentResponse, ...errors } },
-  }, async (request) => enrol(request.body as EnrolmentRequest, { ...ctx, now: ctx.now() }));
+  app.post(
+    '/v1/enrol',
+    {
+      schema: {
+        summary: 'Enrol an authority and its first node with a one-time invitation',
+        body: EnrolmentRequest,
+        response: { 200: EnrolmentResponse, ...errors },
+      },
+    },
+    async (request) => enrol(request.body as EnrolmentRequest, { ...ctx, now: ctx.now() }),
+  );
 
-  app.post('/v1/auth/challenge', {
-    schema: { summary: 'Ask for a login challenge for a node', body: ChallengeRequest, response: { 200: ChallengeResponse, ...errors } },
-  }, async (request) => {
-    const { node } = request.body as { node: string };
-    parseNodeAddress(node);
-    if (!ctx.directory.activeNode(node)) throw new EntraideError('UNKNOWN_SENDER', `${node} is not an active node of this relay`);
-    const c = ctx.challenges.issue(node, ctx.now());
-    return { challenge: c.challenge, expiresAt: c.expiresAt.toISOString() };
-  });
+  app.post(
+    '/v1/auth/challenge',
+    {
+      schema: {
+        summary: 'Ask for a login challenge for a node',
+        body: ChallengeRequest,
+        response: { 200: ChallengeResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const { node } = request.body as { node: string };
+      parseNodeAddress(node);
+      if (!ctx.directory.activeNode(node))
+        throw new EntraideError('UNKNOWN_SENDER', `${node} is not an active node of this relay`);
+      const c = ctx.challenges.issue(node, ctx.now());
+      return { challenge: c.challenge, expiresAt: c.expiresAt.toISOString() };
+    },
+  );
 
-  app.post('/v1/auth/token', {
-    schema: { summary: 'Exchange a signed challenge for a session token (EdDSA JWT)', body: TokenRequest, response: { 200: TokenResponse, ...errors } },
-  }, async (request) => {
-    const body = request.body as TokenRequest;
-    const now = ctx.now();
-    ctx.challenges.consume(body.challenge, body.node, now);
-    const node = ctx.directory.activeNode(body.node);
-    if (!node) throw new EntraideError('UNKNOWN_SENDER', `${body.node} is not an active node of this relay`);
-    const signed = { relay: ctx.relay.domain, node: body.node, challenge: body.challenge };
-    if (!verifyObject(CONTEXTS.authChallenge, signed, body.sig, node.identityKey)) {
-      throw new EntraideError('CHALLENGE_INVALID', 'the challenge signature does not verify under the node identity key');
-    }
-    const t = await ctx.tokens.issue(body.node, now);
-    return { token: t.token, expiresAt: t.expiresAt.toISOString() };
-  });
+  app.post(
+    '/v1/auth/token',
+    {
+      schema: {
+        summary: 'Exchange a signed challenge for a session token (EdDSA JWT)',
+        body: TokenRequest,
+        response: { 200: TokenResponse, ...errors },
+      },
+    },
+    async (request) => {
+      const body = request.body as TokenRequest;
+      const now = ctx.now();
+      ctx.challenges.consume(body.challenge, body.node, now);
+      const node = ctx.directory.activeNode(body.node);
+      if (!node)
+        throw new EntraideError('UNKNOWN_SENDER', `${body.node} is not an active node of this relay`);
+      const signed = { relay: ctx.relay.domain, node: body.node, challenge: body.challenge };
+      if (!verifyObject(CONTEXTS.authChallenge, signed, body.sig, node.identityKey)) {
+        throw new EntraideError(
+          'CHALLENGE_INVALID',
+          'the challenge signature does not verify under the node identity key',
+        );
+      }
+      const t = await ctx.tokens.issue(body.node, now);
+      return { token: t.token, expiresAt: t.expiresAt.toISOString() };
+    },
+  );
 
   app.get('/openapi.json', { schema: { hide: true } }, async () => app.swagger());
 }

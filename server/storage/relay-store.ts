@@ -48,7 +48,8 @@ export interface NewEnvelope {
   recipientNodes: string[];
 }
 
-export type AcceptOutcome = { kind: 'accepted'; acceptedAt: string } | { kind: 'duplicate'; acceptedAt: string };
+export type AcceptOutcome =
+  { kind: 'accepted'; acceptedAt: string } | { kind: 'duplicate'; acceptedAt: string };
 
 export interface PendingEnvelope {
   seq: number;
@@ -72,7 +73,9 @@ export class RelayStore {
     readonly db: Database.Database,
     file: string,
   ) {
-    this.prisma = new PrismaClient({ adapter: new PrismaBetterSqlite3({ url: `file:${file}`, timeout: BUSY_TIMEOUT_MS }) });
+    this.prisma = new PrismaClient({
+      adapter: new PrismaBetterSqlite3({ url: `file:${file}`, timeout: BUSY_TIMEOUT_MS }),
+    });
     this.stmt = {
       findEnvelope: db.prepare<[string], { hash: string; acceptedAt: string; expiredAt: string | null }>(
         'SELECT hash, acceptedAt, expiredAt FROM "Envelope" WHERE id = ?',
@@ -80,7 +83,9 @@ export class RelayStore {
       insertEnvelope: db.prepare(
         'INSERT INTO "Envelope" (id, sender, hash, size, body, acceptedAt, expiresAt) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
-      insertDelivery: db.prepare('INSERT INTO "Delivery" (envelopeId, node, state) VALUES (?, ?, \'pending\')'),
+      insertDelivery: db.prepare(
+        'INSERT INTO "Delivery" (envelopeId, node, state) VALUES (?, ?, \'pending\')',
+      ),
       pending: db.prepare<[string, number, number], PendingEnvelope>(
         `SELECT d.seq AS seq, d.envelopeId AS envelopeId, e.body AS body FROM "Delivery" d
          JOIN "Envelope" e ON e.id = d.envelopeId
@@ -122,7 +127,9 @@ export class RelayStore {
       )(),
     );
     this.ackBatch = new GroupCommit((items) =>
-      db.transaction(() => items.map((a) => this.stmt.markDelivered.run(a.at, a.envelopeId, a.node).changes > 0))(),
+      db.transaction(() =>
+        items.map((a) => this.stmt.markDelivered.run(a.at, a.envelopeId, a.node).changes > 0),
+      )(),
     );
   }
 
@@ -149,16 +156,25 @@ export class RelayStore {
     await this.prisma.$transaction(async (tx) => {
       const inv = await tx.invitation.findUnique({ where: { codeHash: r.codeHash } });
       if (!inv || inv.authorityId !== r.authorityId) {
-        throw new EntraideError('INVITATION_INVALID', `this invitation code is not valid for ${r.authorityId}`);
+        throw new EntraideError(
+          'INVITATION_INVALID',
+          `this invitation code is not valid for ${r.authorityId}`,
+        );
       }
       if (inv.usedAt) throw new EntraideError('INVITATION_USED', 'this invitation code was already used');
       if (inv.expiresAt.getTime() <= r.now.getTime()) {
-        throw new EntraideError('INVITATION_EXPIRED', `this invitation code expired at ${inv.expiresAt.toISOString()}`);
+        throw new EntraideError(
+          'INVITATION_EXPIRED',
+          `this invitation code expired at ${inv.expiresAt.toISOString()}`,
+        );
       }
       const existing = await tx.authority.findUnique({ where: { address: r.authority } });
-      if (existing) throw new EntraideError('AUTHORITY_EXISTS', `${r.authority} is already enrolled on this relay`);
+      if (existing)
+        throw new EntraideError('AUTHORITY_EXISTS', `${r.authority} is already enrolled on this relay`);
       await tx.invitation.update({ where: { codeHash: r.codeHash }, data: { usedAt: r.now } });
-      await tx.authority.create({ data: { address: r.authority, masterKey: r.masterKey, enrolledAt: r.now } });
+      await tx.authority.create({
+        data: { address: r.authority, masterKey: r.masterKey, enrolledAt: r.now },
+      });
       await tx.node.create({
         data: {
           address: r.node,
@@ -190,9 +206,13 @@ export class RelayStore {
     const prior = this.stmt.findEnvelope.get(e.id);
     if (prior) {
       if (prior.hash !== e.hash) {
-        throw new EntraideError('ENVELOPE_ID_CONFLICT', `envelope id ${e.id} is already used by another envelope`);
+        throw new EntraideError(
+          'ENVELOPE_ID_CONFLICT',
+          `envelope id ${e.id} is already used by another envelope`,
+        );
       }
-      if (prior.expiredAt) throw new EntraideError('ENVELOPE_EXPIRED', `envelope ${e.id} has already expired`);
+      if (prior.expiredAt)
+        throw new EntraideError('ENVELOPE_EXPIRED', `envelope ${e.id} has already expired`);
       return { kind: 'duplicate', acceptedAt: prior.acceptedAt };
     }
     this.stmt.insertEnvelope.run(e.id, e.sender, e.hash, e.body.length, e.body, e.acceptedAt, e.expiresAt);

@@ -14,7 +14,10 @@ export interface IssueCertificateInput {
   issuedAt: Date;
 }
 
-export function issueNodeCertificate(input: IssueCertificateInput, masterSecretKey: Uint8Array): NodeCertificate {
+export function issueNodeCertificate(
+  input: IssueCertificateInput,
+  masterSecretKey: Uint8Array,
+): NodeCertificate {
   const body: NodeCertificateBody = {
     v: 1,
     authority: input.authority,
@@ -39,16 +42,25 @@ export function verifyNodeCertificate(
   now?: Date,
 ): void {
   if (cert.authority !== authority) {
-    throw new EntraideError('CERTIFICATE_INVALID', `certificate of ${cert.node} names ${cert.authority}, not ${authority}`);
+    throw new EntraideError(
+      'CERTIFICATE_INVALID',
+      `certificate of ${cert.node} names ${cert.authority}, not ${authority}`,
+    );
   }
   if (parseNodeAddress(cert.node).authority !== authority) {
     throw new EntraideError('CERTIFICATE_INVALID', `node ${cert.node} does not belong to ${authority}`);
   }
   if (!verifyObject(CONTEXTS.nodeCertificate, withoutSig(cert), cert.sig, masterKey)) {
-    throw new EntraideError('CERTIFICATE_INVALID', `certificate of ${cert.node} is not signed by the master key of ${authority}`);
+    throw new EntraideError(
+      'CERTIFICATE_INVALID',
+      `certificate of ${cert.node} is not signed by the master key of ${authority}`,
+    );
   }
   if (now && Date.parse(cert.encKeyNotAfter) < now.getTime()) {
-    throw new EntraideError('CERTIFICATE_INVALID', `encryption key of ${cert.node} expired on ${cert.encKeyNotAfter}`);
+    throw new EntraideError(
+      'CERTIFICATE_INVALID',
+      `encryption key of ${cert.node} expired on ${cert.encKeyNotAfter}`,
+    );
   }
 }
 

@@ -40,7 +40,11 @@ export function keyCommitment(contentKey: Uint8Array): Uint8Array {
 }
 
 /** libsodium's sealed box (ephemeral X25519 + crypto_box, nonce = BLAKE2b-192(epk || pk)). */
-export function sealToKey(message: Uint8Array, recipientPublicKey: Uint8Array, random: RandomBytes): Uint8Array {
+export function sealToKey(
+  message: Uint8Array,
+  recipientPublicKey: Uint8Array,
+  random: RandomBytes,
+): Uint8Array {
   const s = sodium();
   const ephemeralSecret = random(32);
   const ephemeralPublic = s.crypto_scalarmult_base(ephemeralSecret);
@@ -65,7 +69,8 @@ export function envelopeHeader(env: Envelope): EnvelopeHeader {
 
 export function sealEnvelope(input: SealInput, senderSecretKey: Uint8Array, random: RandomBytes): Envelope {
   const s = sodium();
-  if (input.recipients.length === 0) throw new EntraideError('UNKNOWN_RECIPIENT', 'an envelope needs at least one recipient node');
+  if (input.recipients.length === 0)
+    throw new EntraideError('UNKNOWN_RECIPIENT', 'an envelope needs at least one recipient node');
   const contentKey = random(32);
   const nonce = random(24);
   const recipients: RecipientEntry[] = input.recipients.map((r) => ({
@@ -83,7 +88,13 @@ export function sealEnvelope(input: SealInput, senderSecretKey: Uint8Array, rand
     recipients,
     keyCommitment: toBase64url(keyCommitment(contentKey)),
   };
-  const ciphertext = s.crypto_aead_xchacha20poly1305_ietf_encrypt(input.content, canonicalBytes(header), null, nonce, contentKey);
+  const ciphertext = s.crypto_aead_xchacha20poly1305_ietf_encrypt(
+    input.content,
+    canonicalBytes(header),
+    null,
+    nonce,
+    contentKey,
+  );
   contentKey.fill(0);
   const unsigned = { ...header, nonce: toBase64url(nonce), ciphertext: toBase64url(ciphertext) };
   return { ...unsigned, sig: signObject(CONTEXTS.envelope, unsigned, senderSecretKey) };
@@ -108,21 +119,32 @@ export interface OpeningKeys {
 export function openEnvelope(env: Envelope, keys: OpeningKeys): Uint8Array {
   const s = sodium();
   const entry = env.recipients.find((r) => r.node === keys.node);
-  if (!entry) throw new EntraideError('NOT_A_RECIPIENT', `envelope ${env.id} was not sealed for ${keys.node}`);
+  if (!entry)
+    throw new EntraideError('NOT_A_RECIPIENT', `envelope ${env.id} was not sealed for ${keys.node}`);
   const pair = keys.encryptionKeys.get(entry.encKeyId);
   if (!pair) {
-    throw new EntraideError('DECRYPT_FAILED', `envelope ${env.id} was sealed to encryption key ${entry.encKeyId}, which this node does not hold`);
+    throw new EntraideError(
+      'DECRYPT_FAILED',
+      `envelope ${env.id} was sealed to encryption key ${entry.encKeyId}, which this node does not hold`,
+    );
   }
   let contentKey: Uint8Array;
   try {
-    contentKey = s.crypto_box_seal_open(fromBase64url(entry.wrappedKey, 'wrappedKey', 80), pair.publicKey, pair.secretKey);
+    contentKey = s.crypto_box_seal_open(
+      fromBase64url(entry.wrappedKey, 'wrappedKey', 80),
+      pair.publicKey,
+      pair.secretKey,
+    );
   } catch {
     throw new EntraideError('DECRYPT_FAILED', `the content key of envelope ${env.id} cannot be unwrapped`);
   }
   try {
     const expected = fromBase64url(env.keyCommitment, 'keyCommitment', 32);
     if (!s.memcmp(keyCommitment(contentKey), expected)) {
-      throw new EntraideError('KEY_COMMITMENT_MISMATCH', `envelope ${env.id} carries a key commitment that does not match its content key`);
+      throw new EntraideError(
+        'KEY_COMMITMENT_MISMATCH',
+        `envelope ${env.id} carries a key commitment that does not match its content key`,
+      );
     }
     try {
       return s.crypto_aead_xchacha20poly1305_ietf_decrypt(

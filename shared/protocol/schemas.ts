@@ -67,7 +67,11 @@ export const EnvelopeHeader = Type.Object(
     v: Type.Literal(1),
     id: EnvelopeId,
     from: NodeAddress,
-    to: Type.Array(AuthorityAddress, { minItems: 1, maxItems: LIMITS.maxRecipientAuthorities, uniqueItems: true }),
+    to: Type.Array(AuthorityAddress, {
+      minItems: 1,
+      maxItems: LIMITS.maxRecipientAuthorities,
+      uniqueItems: true,
+    }),
     sentAt: Rfc3339,
     ttl: Type.Integer({ minimum: LIMITS.minTtlSeconds, maximum: LIMITS.maxTtlSeconds }),
     recipients: Type.Array(RecipientEntry, { minItems: 1, maxItems: LIMITS.maxRecipientNodes }),
@@ -124,10 +128,7 @@ export const EnrolmentResponse = Type.Object(
 export type EnrolmentResponse = Static<typeof EnrolmentResponse>;
 
 export const ChallengeRequest = Type.Object({ node: NodeAddress }, closed);
-export const ChallengeResponse = Type.Object(
-  { challenge: B64(32), expiresAt: Rfc3339 },
-  closed,
-);
+export const ChallengeResponse = Type.Object({ challenge: B64(32), expiresAt: Rfc3339 }, closed);
 export type ChallengeResponse = Static<typeof ChallengeResponse>;
 
 export const AuthChallengeBody = Type.Object(
@@ -165,10 +166,7 @@ export const SubmitResult = Type.Object(
 );
 export type SubmitResult = Static<typeof SubmitResult>;
 
-export const InboxPage = Type.Object(
-  { envelopes: Type.Array(Envelope), more: Type.Boolean() },
-  closed,
-);
+export const InboxPage = Type.Object({ envelopes: Type.Array(Envelope), more: Type.Boolean() }, closed);
 export type InboxPage = Static<typeof InboxPage>;
 
 export const AckRequest = Type.Object(
@@ -204,9 +202,6 @@ export const ErrorResponse = Type.Object(
   { ...closed, description: 'Every error: a stable code and a message for people' },
 );
 
-export const Health = Type.Object(
-  { status: Type.Literal('ok'), domain: Domain },
-  closed,
-);
+export const Health = Type.Object({ status: Type.Literal('ok'), domain: Domain }, closed);
 
 export type { TSchema };

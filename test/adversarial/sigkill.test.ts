@@ -17,15 +17,35 @@ afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c();
 });
 
-async function relayWithNodes(): Promise<{ relay: RelayProcess; dataDir: string; a: AuthorityNode; bHome: string }> {
+async function relayWithNodes(): Promise<{
+  relay: RelayProcess;
+  dataDir: string;
+  a: AuthorityNode;
+  bHome: string;
+}> {
   const dataDir = tempDir('entraide-kill-relay-');
   const relay = await spawnRelay(dataDir);
   cleanup.push(() => relay.stop('SIGKILL'));
-  const inviteFor = async (id: string) => JSON.parse((await cli(['relay', 'invite', id, '--data', dataDir, '--json'])).stdout).code as string;
+  const inviteFor = async (id: string) =>
+    JSON.parse((await cli(['relay', 'invite', id, '--data', dataDir, '--json'])).stdout).code as string;
   const aHome = tempDir('entraide-kill-a-');
   const bHome = tempDir('entraide-kill-b-');
-  await initNode({ home: aHome, relayUrl: relay.url, invite: await inviteFor('sn.moj'), authorityId: 'sn.moj', nodeName: 'desk1', passphrase: PASSPHRASE });
-  await initNode({ home: bHome, relayUrl: relay.url, invite: await inviteFor('ke.ag'), authorityId: 'ke.ag', nodeName: 'desk1', passphrase: PASSPHRASE });
+  await initNode({
+    home: aHome,
+    relayUrl: relay.url,
+    invite: await inviteFor('sn.moj'),
+    authorityId: 'sn.moj',
+    nodeName: 'desk1',
+    passphrase: PASSPHRASE,
+  });
+  await initNode({
+    home: bHome,
+    relayUrl: relay.url,
+    invite: await inviteFor('ke.ag'),
+    authorityId: 'ke.ag',
+    nodeName: 'desk1',
+    passphrase: PASSPHRASE,
+  });
   const a = await AuthorityNode.open(aHome, PASSPHRASE);
   cleanup.push(() => a.close());
   return { relay, dataDir, a, bHome };
@@ -72,21 +92,33 @@ describe('kill -9', () => {
   it('a node loses no envelope it has acknowledged', async () => {
     const { dataDir, a, bHome } = await relayWithNodes();
     const sent: string[] = [];
-    for (let i = 0; i < 60; i++) sent.push((await a.send({ to: ['ke.ag@relay.test'], subject: `n ${i}`, body: 'y'.repeat(1024) })).id);
+    for (let i = 0; i < 60; i++)
+      sent.push((await a.send({ to: ['ke.ag@relay.test'], subject: `n ${i}`, body: 'y'.repeat(1024) })).id);
 
     const listener = spawn(process.execPath, [BIN, '--home', bHome, 'listen', '--json'], {
       cwd: ROOT,
       env: { ...process.env, ENTRAIDE_PASSPHRASE: PASSPHRASE },
     });
     let lines = 0;
-    listener.stdout.on('data', (d: Buffer) => (lines += d.toString().split('\n').filter((l) => l.includes('"message"')).length));
+    listener.stdout.on(
+      'data',
+      (d: Buffer) =>
+        (lines += d
+          .toString()
+          .split('\n')
+          .filter((l) => l.includes('"message"')).length),
+    );
     await waitFor(() => lines >= 10, 20_000, 'the listener to receive some messages');
     listener.kill('SIGKILL');
     await new Promise((r) => listener.once('exit', r));
 
     // What the relay records as delivered must be on the node's disk.
     const relayDb = new Database(join(dataDir, 'relay.db'), { readonly: true });
-    const delivered = (relayDb.prepare(`SELECT envelopeId FROM "Delivery" WHERE state = 'delivered'`).all() as { envelopeId: string }[]).map((r) => r.envelopeId);
+    const delivered = (
+      relayDb.prepare(`SELECT envelopeId FROM "Delivery" WHERE state = 'delivered'`).all() as {
+        envelopeId: string;
+      }[]
+    ).map((r) => r.envelopeId);
     relayDb.close();
     expect(delivered.length).toBeGreaterThan(0);
 

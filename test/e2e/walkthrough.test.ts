@@ -21,7 +21,11 @@ describe('README walk-through', { timeout: 180_000 }, () => {
   const env = { ENTRAIDE_RELAY_DATA: data, ...PASS };
 
   beforeAll(async () => {
-    relay = spawn('npm', ['start', '--silent'], { cwd: ROOT, env: { ...process.env, ENTRAIDE_RELAY_DATA: data, ENTRAIDE_PORT: '0' }, detached: true });
+    relay = spawn('npm', ['start', '--silent'], {
+      cwd: ROOT,
+      env: { ...process.env, ENTRAIDE_RELAY_DATA: data, ENTRAIDE_PORT: '0' },
+      detached: true,
+    });
     relay.stdout.on('data', (d: Buffer) => (relayOut += d.toString()));
     relay.stderr.on('data', (d: Buffer) => (relayOut += d.toString()));
     await waitFor(() => /url:\s+http/.test(relayOut), 30_000, `the relay to start: ${relayOut}`);
@@ -49,14 +53,57 @@ describe('README walk-through', { timeout: 180_000 }, () => {
       expect(r.code, r.stderr).toBe(0);
       return /^\s+([A-Za-z0-9_-]{16,})$/m.exec(r.stdout)![1]!;
     };
-    const sn = await cli(['--home', senegal, 'init', '--relay', url, '--invite', await inv('sn.moj'), '--authority', 'sn.moj', '--node', 'desk1'], env);
+    const sn = await cli(
+      [
+        '--home',
+        senegal,
+        'init',
+        '--relay',
+        url,
+        '--invite',
+        await inv('sn.moj'),
+        '--authority',
+        'sn.moj',
+        '--node',
+        'desk1',
+      ],
+      env,
+    );
     expect(sn.code, sn.stderr).toBe(0);
     expect(sn.stdout).toContain('sn.moj@relay.local');
     const snCode = /Safety code:\s+([\d ]+)/.exec(sn.stdout)![1]!.trim();
-    const ke = await cli(['--home', kenya, 'init', '--relay', url, '--invite', await inv('ke.ag'), '--authority', 'ke.ag', '--node', 'desk1'], env);
+    const ke = await cli(
+      [
+        '--home',
+        kenya,
+        'init',
+        '--relay',
+        url,
+        '--invite',
+        await inv('ke.ag'),
+        '--authority',
+        'ke.ag',
+        '--node',
+        'desk1',
+      ],
+      env,
+    );
     expect(ke.code, ke.stderr).toBe(0);
 
-    const sent = await cli(['--home', senegal, 'send', '--to', 'ke.ag@relay.local', '--subject', 'MLA request 2026/114', '--body', 'Please preserve the subscriber data of account 4471.'], env);
+    const sent = await cli(
+      [
+        '--home',
+        senegal,
+        'send',
+        '--to',
+        'ke.ag@relay.local',
+        '--subject',
+        'MLA request 2026/114',
+        '--body',
+        'Please preserve the subscriber data of account 4471.',
+      ],
+      env,
+    );
     expect(sent.code, sent.stderr).toBe(0);
     const id = sent.stdout.trim();
     expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
@@ -76,18 +123,36 @@ describe('README walk-through', { timeout: 180_000 }, () => {
     expect(listed.messages.find((m) => m.id === id)?.readAt).not.toBeNull();
 
     const status = await cli(['--home', senegal, 'status', id, '--json'], env);
-    expect(JSON.parse(status.stdout).deliveries).toEqual([expect.objectContaining({ node: 'desk1/ke.ag@relay.local', state: 'delivered' })]);
+    expect(JSON.parse(status.stdout).deliveries).toEqual([
+      expect.objectContaining({ node: 'desk1/ke.ag@relay.local', state: 'delivered' }),
+    ]);
 
     const fp = await cli(['--home', kenya, 'fingerprint', 'sn.moj@relay.local'], env);
     expect(fp.stdout).toContain(snCode);
 
     // listen prints a message as it arrives
-    const listener = spawn(process.execPath, [BIN, '--home', senegal, 'listen', '--json'], { cwd: ROOT, env: { ...process.env, ...env } });
+    const listener = spawn(process.execPath, [BIN, '--home', senegal, 'listen', '--json'], {
+      cwd: ROOT,
+      env: { ...process.env, ...env },
+    });
     let heard = '';
     listener.stdout.on('data', (d: Buffer) => (heard += d.toString()));
     try {
       await waitFor(() => heard.includes('"drained"'), 20_000, 'listen to connect');
-      const reply = await cli(['--home', kenya, 'send', '--to', 'sn.moj@relay.local', '--subject', 'Re: MLA request 2026/114', '--body', 'Preservation order issued.'], env);
+      const reply = await cli(
+        [
+          '--home',
+          kenya,
+          'send',
+          '--to',
+          'sn.moj@relay.local',
+          '--subject',
+          'Re: MLA request 2026/114',
+          '--body',
+          'Preservation order issued.',
+        ],
+        env,
+      );
       expect(reply.code, reply.stderr).toBe(0);
       await waitFor(() => heard.includes(reply.stdout.trim()), 20_000, 'the reply to arrive');
       expect(heard).toContain('Re: MLA request 2026/114');
@@ -103,7 +168,10 @@ describe('README walk-through', { timeout: 180_000 }, () => {
     expect(wrong.stderr).toContain('[PASSPHRASE_WRONG]');
     expect(wrong.stderr).not.toMatch(/\n\s+at /);
 
-    const unknown = await cli(['--home', senegal, 'send', '--to', 'xx.none@relay.local', '--subject', 's', '--body', 'b'], env);
+    const unknown = await cli(
+      ['--home', senegal, 'send', '--to', 'xx.none@relay.local', '--subject', 's', '--body', 'b'],
+      env,
+    );
     expect(unknown.code).not.toBe(0);
     expect(unknown.stderr).toContain('[UNKNOWN_AUTHORITY]');
 

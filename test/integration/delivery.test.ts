@@ -10,7 +10,9 @@ afterEach(async () => {
   for (const c of open.splice(0).reverse()) await c.close();
 });
 
-async function setup(opts: Parameters<typeof startTestRelay>[0] = {}): Promise<{ relay: TestRelay; a: AuthorityNode; b: AuthorityNode }> {
+async function setup(
+  opts: Parameters<typeof startTestRelay>[0] = {},
+): Promise<{ relay: TestRelay; a: AuthorityNode; b: AuthorityNode }> {
   const relay = await startTestRelay(opts);
   open.push(relay);
   const a = await enrolNode(relay, 'sn.moj');
@@ -24,7 +26,8 @@ describe('delivery guarantees', () => {
   it('an offline recipient receives everything on reconnect, each once', async () => {
     const { relay, a, b } = await setup();
     const sent: string[] = [];
-    for (let i = 0; i < 30; i++) sent.push((await a.send({ to: [b.authority], subject: `offline ${i}`, body: `n° ${i}` })).id);
+    for (let i = 0; i < 30; i++)
+      sent.push((await a.send({ to: [b.authority], subject: `offline ${i}`, body: `n° ${i}` })).id);
 
     // First connection: take some, then drop the connection before the rest are acknowledged.
     const first: string[] = [];
@@ -34,7 +37,10 @@ describe('delivery guarantees', () => {
 
     const second: string[] = [];
     let drained = false;
-    await b.listen({ onReceive: (o) => o.kind === 'message' && !o.duplicate && second.push(o.message.id), onDrained: () => (drained = true) });
+    await b.listen({
+      onReceive: (o) => o.kind === 'message' && !o.duplicate && second.push(o.message.id),
+      onDrained: () => (drained = true),
+    });
     await waitFor(() => drained, 10_000, 'the backlog to drain');
     b.stopListening();
 
@@ -57,7 +63,9 @@ describe('delivery guarantees', () => {
     const first = await b.fetchInbox();
     expect(first).toHaveLength(1);
     // Make the relay believe the acknowledgement never arrived.
-    relay.relay.store.db.prepare(`UPDATE "Delivery" SET state = 'pending', deliveredAt = NULL WHERE envelopeId = ?`).run(id);
+    relay.relay.store.db
+      .prepare(`UPDATE "Delivery" SET state = 'pending', deliveredAt = NULL WHERE envelopeId = ?`)
+      .run(id);
     const again = await b.fetchInbox();
     expect(again).toEqual([expect.objectContaining({ kind: 'message', duplicate: true })]);
     expect(b.inbox().filter((m) => m.id === id)).toHaveLength(1);
@@ -79,12 +87,16 @@ describe('delivery guarantees', () => {
       scanned += bytes.length;
       for (const needle of [canary, subject]) {
         expect(bytes.includes(Buffer.from(needle, 'utf8')), `${needle} found in ${f}`).toBe(false);
-        expect(bytes.includes(Buffer.from(needle, 'utf16le')), `${needle} (UTF-16) found in ${f}`).toBe(false);
+        expect(bytes.includes(Buffer.from(needle, 'utf16le')), `${needle} (UTF-16) found in ${f}`).toBe(
+          false,
+        );
       }
     }
     expect(scanned).toBeGreaterThan(4096);
     // The node's own database does hold it: the search itself works.
-    const nodeFiles = [b.store.db.name, `${b.store.db.name}-wal`].filter((f) => existsSync(f)).map((f) => readFileSync(f));
+    const nodeFiles = [b.store.db.name, `${b.store.db.name}-wal`]
+      .filter((f) => existsSync(f))
+      .map((f) => readFileSync(f));
     expect(nodeFiles.some((buf) => buf.includes(Buffer.from(canary, 'utf8')))).toBe(true);
   });
 
@@ -94,7 +106,9 @@ describe('delivery guarantees', () => {
     const { id } = await a.send({ to: [b.authority], subject: 'short-lived', body: 'expires', ttl: 60 });
     offsetMs = 61_000;
     expect(relay.relay.store.expire(new Date(Date.now() + offsetMs))).toBe(1);
-    const row = relay.relay.store.db.prepare('SELECT body, expiredAt FROM "Envelope" WHERE id = ?').get(id) as { body: string | null; expiredAt: string | null };
+    const row = relay.relay.store.db
+      .prepare('SELECT body, expiredAt FROM "Envelope" WHERE id = ?')
+      .get(id) as { body: string | null; expiredAt: string | null };
     expect(row.body).toBeNull();
     expect(row.expiredAt).not.toBeNull();
     expect(await b.fetchInbox()).toEqual([]);

@@ -19,8 +19,18 @@ describe('two authorities exchange messages through one relay', () => {
   });
 
   it('delivers both ways over HTTP pull', async () => {
-    const a = await senegal.send({ to: [kenya.authority], subject: 'MLA 2026/114', body: 'Please preserve the account data.', language: 'en' });
-    const b = await kenya.send({ to: [senegal.authority], subject: 'Re: MLA 2026/114', body: 'Preservation order issued.', language: 'fr' });
+    const a = await senegal.send({
+      to: [kenya.authority],
+      subject: 'MLA 2026/114',
+      body: 'Please preserve the account data.',
+      language: 'en',
+    });
+    const b = await kenya.send({
+      to: [senegal.authority],
+      subject: 'Re: MLA 2026/114',
+      body: 'Preservation order issued.',
+      language: 'fr',
+    });
     const atKenya = await kenya.fetchInbox();
     const atSenegal = await senegal.fetchInbox();
     expect(atKenya.map((o) => o.kind === 'message' && o.message.id)).toEqual([a.id]);
@@ -36,7 +46,8 @@ describe('two authorities exchange messages through one relay', () => {
     await kenya.listen({ onReceive: (o) => o.kind === 'message' && got.push(o.message.id) });
     try {
       const ids: string[] = [];
-      for (let i = 0; i < 5; i++) ids.push((await senegal.send({ to: [kenya.authority], subject: `push ${i}`, body: `body ${i}` })).id);
+      for (let i = 0; i < 5; i++)
+        ids.push((await senegal.send({ to: [kenya.authority], subject: `push ${i}`, body: `body ${i}` })).id);
       await waitFor(() => got.length >= 5, 10_000, 'five pushed messages');
       expect(got.sort()).toEqual(ids.sort());
     } finally {

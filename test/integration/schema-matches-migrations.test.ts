@@ -44,7 +44,12 @@ function prismaTables(file: string): Record<string, Table> {
       if (!line) continue;
       const block = /^@@(unique|index)\(\[([^\]]+)\]/.exec(line);
       if (block) {
-        indexes.push(`${block[1] === 'unique' ? 'unique' : 'index'}:${block[2]!.split(',').map((s) => s.trim()).join(',')}`);
+        indexes.push(
+          `${block[1] === 'unique' ? 'unique' : 'index'}:${block[2]!
+            .split(',')
+            .map((s) => s.trim())
+            .join(',')}`,
+        );
         continue;
       }
       const field = /^(\w+)\s+(\w+)(\[\])?(\?)?(.*)$/.exec(line);
@@ -59,17 +64,34 @@ function prismaTables(file: string): Record<string, Table> {
 }
 
 function sqliteTables(db: Database.Database): Record<string, Table> {
-  const names = (db.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '\\_%' ESCAPE '\\'`).all() as { name: string }[]).map((r) => r.name);
+  const names = (
+    db
+      .prepare(
+        `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name NOT LIKE '\\_%' ESCAPE '\\'`,
+      )
+      .all() as { name: string }[]
+  ).map((r) => r.name);
   const tables: Record<string, Table> = {};
   for (const name of names) {
     const columns: Record<string, Column> = {};
-    for (const c of db.prepare(`PRAGMA table_info("${name}")`).all() as { name: string; type: string; notnull: number; pk: number }[]) {
+    for (const c of db.prepare(`PRAGMA table_info("${name}")`).all() as {
+      name: string;
+      type: string;
+      notnull: number;
+      pk: number;
+    }[]) {
       columns[c.name] = { type: c.type, notnull: c.notnull === 1 || c.pk > 0, pk: c.pk > 0 };
     }
     const indexes: string[] = [];
-    for (const i of db.prepare(`PRAGMA index_list("${name}")`).all() as { name: string; unique: number; origin: string }[]) {
+    for (const i of db.prepare(`PRAGMA index_list("${name}")`).all() as {
+      name: string;
+      unique: number;
+      origin: string;
+    }[]) {
       if (i.origin === 'pk') continue;
-      const cols = (db.prepare(`PRAGMA index_info("${i.name}")`).all() as { name: string }[]).map((c) => c.name);
+      const cols = (db.prepare(`PRAGMA index_info("${i.name}")`).all() as { name: string }[]).map(
+        (c) => c.name,
+      );
       indexes.push(`${i.unique ? 'unique' : 'index'}:${cols.join(',')}`);
     }
     tables[name] = { columns, indexes: indexes.sort() };
@@ -95,7 +117,9 @@ describe.each<MigrationSet>(['relay', 'node'])('%s database', (set) => {
     try {
       migrate(db, set);
       expect(migrate(db, set)).toEqual([]);
-      db.prepare(`UPDATE "_entraide_migrations" SET checksum = 'edited' WHERE name = ?`).run(listMigrations(set)[0]!.name);
+      db.prepare(`UPDATE "_entraide_migrations" SET checksum = 'edited' WHERE name = ?`).run(
+        listMigrations(set)[0]!.name,
+      );
       expect(() => migrate(db, set)).toThrow(/changed after it was applied/);
     } finally {
       db.close();

@@ -41,8 +41,20 @@ export async function invite(relay: TestRelay, authorityId: string): Promise<str
 }
 
 /** Enrols `<nodeName>/<authorityId>@<domain>` with a fresh invitation and opens it. */
-export async function enrolNode(relay: TestRelay, authorityId: string, nodeName = 'desk1', home = tempDir('entraide-node-')): Promise<AuthorityNode> {
-  await initNode({ home, relayUrl: relay.url, invite: await invite(relay, authorityId), authorityId, nodeName, passphrase: PASSPHRASE });
+export async function enrolNode(
+  relay: TestRelay,
+  authorityId: string,
+  nodeName = 'desk1',
+  home = tempDir('entraide-node-'),
+): Promise<AuthorityNode> {
+  await initNode({
+    home,
+    relayUrl: relay.url,
+    invite: await invite(relay, authorityId),
+    authorityId,
+    nodeName,
+    passphrase: PASSPHRASE,
+  });
   return AuthorityNode.open(home, PASSPHRASE);
 }
 
@@ -51,7 +63,11 @@ export function removeDir(dir: string): void {
 }
 
 /** Polls `condition` every 20 ms until it holds or `timeoutMs` passes. */
-export async function waitFor(condition: () => boolean | Promise<boolean>, timeoutMs = 10_000, what = 'condition'): Promise<void> {
+export async function waitFor(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 10_000,
+  what = 'condition',
+): Promise<void> {
   const end = Date.now() + timeoutMs;
   while (Date.now() < end) {
     if (await condition()) return;

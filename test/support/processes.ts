@@ -15,11 +15,20 @@ export interface RelayProcess {
 }
 
 /** Starts `entraide relay start` and resolves once it printed its URL. */
-export function spawnRelay(dataDir: string, port = 0, domain = 'relay.test', extraEnv: Record<string, string> = {}): Promise<RelayProcess> {
-  const child = spawn(process.execPath, [BIN, 'relay', 'start', '--data', dataDir, '--port', String(port), '--domain', domain], {
-    cwd: ROOT,
-    env: { ...process.env, ...extraEnv },
-  });
+export function spawnRelay(
+  dataDir: string,
+  port = 0,
+  domain = 'relay.test',
+  extraEnv: Record<string, string> = {},
+): Promise<RelayProcess> {
+  const child = spawn(
+    process.execPath,
+    [BIN, 'relay', 'start', '--data', dataDir, '--port', String(port), '--domain', domain],
+    {
+      cwd: ROOT,
+      env: { ...process.env, ...extraEnv },
+    },
+  );
   let out = '';
   child.stdout.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr.on('data', (d: Buffer) => (out += d.toString()));
@@ -62,7 +71,11 @@ export interface CliResult {
 }
 
 /** Runs the `entraide` CLI to completion. */
-export function cli(args: string[], env: Record<string, string | undefined> = {}, timeoutMs = 30_000): Promise<CliResult> {
+export function cli(
+  args: string[],
+  env: Record<string, string | undefined> = {},
+  timeoutMs = 30_000,
+): Promise<CliResult> {
   return new Promise((resolve) => {
     execFile(
       process.execPath,
