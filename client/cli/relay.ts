@@ -3,10 +3,6 @@ import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { EntraideError } from '../../shared/errors.ts';
 import { loadSodium } from '../../shared/crypto/sodium.ts';
-import { createInvitation } from '../../server/domain/enrolment.ts';
-import { loadRelayIdentity } from '../../server/identity.ts';
-import { startRelay } from '../../server/main.ts';
-import { RelayStore } from '../../server/storage/relay-store.ts';
 import { json, out } from './io.ts';
 
 export const DEFAULT_PORT = 7800;
@@ -34,6 +30,8 @@ export function relayCommands(program: Command, run: (fn: () => Promise<void>) =
     .option('--domain <domain>', 'the relay’s domain, fixed at first start (default relay.local)')
     .action((o: { data?: string; host: string; port?: string; domain?: string }) =>
       run(async () => {
+        // The relay's modules load only for relay commands, so officers' commands start faster.
+        const { startRelay } = await import('../../server/main.ts');
         await startRelay(
           {
             dataDir: dataDir(o.data),
@@ -55,6 +53,9 @@ export function relayCommands(program: Command, run: (fn: () => Promise<void>) =
     .action((authorityId: string, o: { data?: string; json?: boolean }) =>
       run(async () => {
         await loadSodium();
+        const { loadRelayIdentity } = await import('../../server/identity.ts');
+        const { RelayStore } = await import('../../server/storage/relay-store.ts');
+        const { createInvitation } = await import('../../server/domain/enrolment.ts');
         const dir = dataDir(o.data);
         const identity = loadRelayIdentity(dir, undefined, false);
         const store = RelayStore.open(dir);
@@ -82,6 +83,7 @@ export function relayCommands(program: Command, run: (fn: () => Promise<void>) =
     .action((o: { data?: string; json?: boolean }) =>
       run(async () => {
         await loadSodium();
+        const { loadRelayIdentity } = await import('../../server/identity.ts');
         const identity = loadRelayIdentity(dataDir(o.data), undefined, false);
         if (o.json) return json({ domain: identity.domain, publicKey: identity.publicKeyB64 });
         out(`domain:     ${identity.domain}`);
