@@ -5,6 +5,7 @@ export * from './canonical.ts';
 export * from './errors.ts';
 export * from './limits.ts';
 export * from './uuid.ts';
+export * from './time.ts';
 export * from './crypto/sodium.ts';
 export * from './crypto/random.ts';
 export * from './crypto/signing.ts';

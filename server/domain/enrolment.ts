@@ -46,6 +46,7 @@ export async function enrol(
     );
   }
   const masterKey = fromBase64url(req.masterKey, 'masterKey', 32);
+  fromBase64url(req.proof, 'proof', 64);
   verifyNodeCertificate(req.certificate, req.authority, masterKey, ctx.now);
   const proofBody = {
     relay: ctx.relay.domain,

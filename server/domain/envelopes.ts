@@ -9,6 +9,7 @@ import { CONTEXTS, signingBytes, withoutSig } from '../../shared/crypto/signing.
 import { sodium } from '../../shared/crypto/sodium.ts';
 import { EntraideError } from '../../shared/errors.ts';
 import { LIMITS } from '../../shared/limits.ts';
+import { parseTimestamp } from '../../shared/time.ts';
 import { Envelope, type SubmitResult } from '../../shared/protocol/schemas.ts';
 import { check } from '../../shared/protocol/validate.ts';
 import type { RelayStore } from '../storage/relay-store.ts';
@@ -65,7 +66,7 @@ export async function acceptEnvelope(
   }
 
   const now = ctx.now();
-  const sentAt = Date.parse(env.sentAt);
+  const sentAt = parseTimestamp(env.sentAt, 'envelope.sentAt');
   if (sentAt > now.getTime() + LIMITS.maxClockSkewSeconds * 1000) {
     throw new EntraideError(
       'ENVELOPE_CLOCK_SKEW',

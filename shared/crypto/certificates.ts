@@ -2,6 +2,7 @@
 import { parseNodeAddress } from '../addresses.ts';
 import { fromBase64url, toBase64url } from '../bytes.ts';
 import { EntraideError } from '../errors.ts';
+import { parseTimestamp } from '../time.ts';
 import type { NodeCertificate, NodeCertificateBody } from '../protocol/schemas.ts';
 import { CONTEXTS, signObject, verifyObject, withoutSig } from './signing.ts';
 
@@ -41,6 +42,13 @@ export function verifyNodeCertificate(
   masterKey: Uint8Array,
   now?: Date,
 ): void {
+  // Strict decoding first: a field that is not canonical base64url or a real date is malformed,
+  // whatever its signature says.
+  fromBase64url(cert.identityKey, 'certificate.identityKey', 32);
+  fromBase64url(cert.encryptionKey, 'certificate.encryptionKey', 32);
+  fromBase64url(cert.sig, 'certificate.sig', 64);
+  parseTimestamp(cert.issuedAt, 'certificate.issuedAt');
+  const notAfter = parseTimestamp(cert.encKeyNotAfter, 'certificate.encKeyNotAfter');
   if (cert.authority !== authority) {
     throw new EntraideError(
       'CERTIFICATE_INVALID',
@@ -56,7 +64,7 @@ export function verifyNodeCertificate(
       `certificate of ${cert.node} is not signed by the master key of ${authority}`,
     );
   }
-  if (now && Date.parse(cert.encKeyNotAfter) < now.getTime()) {
+  if (now && notAfter < now.getTime()) {
     throw new EntraideError(
       'CERTIFICATE_INVALID',
       `encryption key of ${cert.node} expired on ${cert.encKeyNotAfter}`,
