@@ -56,7 +56,7 @@ export function checkNodeName(value: string): string {
 
 export function parseAuthorityAddress(value: string): ParsedAuthorityAddress {
   const m = authorityRe.exec(value);
-  if (!m) {
+  if (!m || !isDomain(m[2]!)) {
     throw new EntraideError(
       'ADDRESS_INVALID',
       `"${value}" is not an authority address (e.g. sn.moj@relay.example)`,
@@ -67,7 +67,7 @@ export function parseAuthorityAddress(value: string): ParsedAuthorityAddress {
 
 export function parseNodeAddress(value: string): ParsedNodeAddress {
   const m = nodeRe.exec(value);
-  if (!m) {
+  if (!m || !isDomain(m[3]!)) {
     throw new EntraideError(
       'ADDRESS_INVALID',
       `"${value}" is not a node address (e.g. desk1/sn.moj@relay.example)`,

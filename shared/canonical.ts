@@ -4,7 +4,16 @@ import { utf8 } from './bytes.ts';
 import { EntraideError } from './errors.ts';
 
 export function canonicalString(value: unknown): string {
-  const text = canonicalizeJson(value);
+  let text: string | undefined;
+  try {
+    text = canonicalizeJson(value);
+  } catch (err) {
+    // NaN, Infinity and lone surrogates have no canonical form: that is bad input, not a fault.
+    throw new EntraideError(
+      'SCHEMA_INVALID',
+      `value cannot be canonicalised: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
   if (text === undefined) throw new EntraideError('SCHEMA_INVALID', 'value cannot be canonicalised');
   return text;
 }

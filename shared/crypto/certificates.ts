@@ -34,7 +34,8 @@ export function issueNodeCertificate(
 /**
  * Checks a certificate under the master key the caller trusts for `authority`: the signature,
  * that the node belongs to that authority, and (when `now` is given) that the encryption key has
- * not passed its end date. Throws CERTIFICATE_INVALID saying which check failed.
+ * not passed its end date. Throws SCHEMA_INVALID for a malformed key, signature or date, and
+ * CERTIFICATE_INVALID saying which check failed otherwise.
  */
 export function verifyNodeCertificate(
   cert: NodeCertificate,
@@ -55,7 +56,16 @@ export function verifyNodeCertificate(
       `certificate of ${cert.node} names ${cert.authority}, not ${authority}`,
     );
   }
-  if (parseNodeAddress(cert.node).authority !== authority) {
+  let nodeAuthority: string;
+  try {
+    nodeAuthority = parseNodeAddress(cert.node).authority;
+  } catch {
+    throw new EntraideError(
+      'CERTIFICATE_INVALID',
+      `certificate names a malformed node address "${cert.node}"`,
+    );
+  }
+  if (nodeAuthority !== authority) {
     throw new EntraideError('CERTIFICATE_INVALID', `node ${cert.node} does not belong to ${authority}`);
   }
   if (!verifyObject(CONTEXTS.nodeCertificate, withoutSig(cert), cert.sig, masterKey)) {

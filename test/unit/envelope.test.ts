@@ -166,11 +166,24 @@ describe('verifyEnvelopeSignature', () => {
     expect(verifyEnvelopeSignature(env, senderDesk2.identity.publicKey)).toBe(false);
     expect(verifyEnvelopeSignature(env, kenya1.identity.publicKey)).toBe(false);
     expect(verifyEnvelopeSignature(env, sender.identity.publicKey.subarray(0, 31))).toBe(false);
-    expect(verifyEnvelopeSignature(edit(env, (e) => (e.sig = '')), sender.identity.publicKey)).toBe(false);
-    expect(verifyEnvelopeSignature(edit(env, (e) => (e.sig = `${e.sig}=`)), sender.identity.publicKey)).toBe(false);
-    expect(verifyEnvelopeSignature(edit(env, (e) => (e.sig = e.sig.slice(0, -2))), sender.identity.publicKey)).toBe(
-      false,
-    );
+    expect(
+      verifyEnvelopeSignature(
+        edit(env, (e) => (e.sig = '')),
+        sender.identity.publicKey,
+      ),
+    ).toBe(false);
+    expect(
+      verifyEnvelopeSignature(
+        edit(env, (e) => (e.sig = `${e.sig}=`)),
+        sender.identity.publicKey,
+      ),
+    ).toBe(false);
+    expect(
+      verifyEnvelopeSignature(
+        edit(env, (e) => (e.sig = e.sig.slice(0, -2))),
+        sender.identity.publicKey,
+      ),
+    ).toBe(false);
   });
 
   // One bit flipped in the decoded bytes of every base64url field, one character changed in
@@ -178,15 +191,20 @@ describe('verifyEnvelopeSignature', () => {
   const recipientFields = (i: number): [string, (e: Envelope) => Envelope[]][] => [
     [
       `recipients[${i}].node`,
-      (e) => everyCharChange(e.recipients[i]!.node).map((node) => edit(e, (c) => (c.recipients[i]!.node = node))),
+      (e) =>
+        everyCharChange(e.recipients[i]!.node).map((node) => edit(e, (c) => (c.recipients[i]!.node = node))),
     ],
     [
       `recipients[${i}].encKeyId`,
-      (e) => everyBitFlip(e.recipients[i]!.encKeyId).map((id) => edit(e, (c) => (c.recipients[i]!.encKeyId = id))),
+      (e) =>
+        everyBitFlip(e.recipients[i]!.encKeyId).map((id) => edit(e, (c) => (c.recipients[i]!.encKeyId = id))),
     ],
     [
       `recipients[${i}].wrappedKey`,
-      (e) => everyBitFlip(e.recipients[i]!.wrappedKey).map((k) => edit(e, (c) => (c.recipients[i]!.wrappedKey = k))),
+      (e) =>
+        everyBitFlip(e.recipients[i]!.wrappedKey).map((k) =>
+          edit(e, (c) => (c.recipients[i]!.wrappedKey = k)),
+        ),
     ],
   ];
   const signedFields: [string, (e: Envelope) => Envelope[]][] = [
@@ -279,31 +297,64 @@ describe('openEnvelope after an alteration re-signed by the sender', () => {
     ['v', (e) => [edit(e, (c) => ((c as unknown as { v: number }).v = 2))]],
     ['id', (e) => everyCharChange(e.id).map((id) => edit(e, (c) => (c.id = id)))],
     ['from', (e) => everyCharChange(e.from).map((from) => edit(e, (c) => (c.from = from)))],
-    ['to', (e) => [...everyCharChange(e.to[0]!).map((to) => edit(e, (c) => (c.to[0] = to))), edit(e, (c) => c.to.push(SN_MOJ))]],
+    [
+      'to',
+      (e) => [
+        ...everyCharChange(e.to[0]!).map((to) => edit(e, (c) => (c.to[0] = to))),
+        edit(e, (c) => c.to.push(SN_MOJ)),
+      ],
+    ],
     ['sentAt', (e) => everyCharChange(e.sentAt).map((at) => edit(e, (c) => (c.sentAt = at)))],
     ['ttl', (e) => [e.ttl + 1, e.ttl - 1, 60].map((ttl) => edit(e, (c) => (c.ttl = ttl)))],
-    ['recipients[1].node', (e) => everyCharChange(e.recipients[1]!.node).map((n) => edit(e, (c) => (c.recipients[1]!.node = n)))],
-    ['recipients[1].encKeyId', (e) => everyBitFlip(e.recipients[1]!.encKeyId).map((k) => edit(e, (c) => (c.recipients[1]!.encKeyId = k)))],
-    ['recipients[1].wrappedKey', (e) => everyBitFlip(e.recipients[1]!.wrappedKey).map((k) => edit(e, (c) => (c.recipients[1]!.wrappedKey = k)))],
-    ['recipients (order, removal)', (e) => [edit(e, (c) => c.recipients.reverse()), edit(e, (c) => c.recipients.pop())]],
+    [
+      'recipients[1].node',
+      (e) => everyCharChange(e.recipients[1]!.node).map((n) => edit(e, (c) => (c.recipients[1]!.node = n))),
+    ],
+    [
+      'recipients[1].encKeyId',
+      (e) =>
+        everyBitFlip(e.recipients[1]!.encKeyId).map((k) => edit(e, (c) => (c.recipients[1]!.encKeyId = k))),
+    ],
+    [
+      'recipients[1].wrappedKey',
+      (e) =>
+        everyBitFlip(e.recipients[1]!.wrappedKey).map((k) =>
+          edit(e, (c) => (c.recipients[1]!.wrappedKey = k)),
+        ),
+    ],
+    [
+      'recipients (order, removal)',
+      (e) => [edit(e, (c) => c.recipients.reverse()), edit(e, (c) => c.recipients.pop())],
+    ],
   ];
 
-  it.each(headerChanges)('throws DECRYPT_FAILED when the header field %s is altered', (_field, variantsOf) => {
-    expect(new Set(codesFor(variantsOf(env)))).toEqual(new Set(['DECRYPT_FAILED']));
-  });
+  it.each(headerChanges)(
+    'throws DECRYPT_FAILED when the header field %s is altered',
+    (_field, variantsOf) => {
+      expect(new Set(codesFor(variantsOf(env)))).toEqual(new Set(['DECRYPT_FAILED']));
+    },
+  );
 
   it('throws DECRYPT_FAILED for every one-bit change of the node’s own wrapped key', () => {
-    const codes = codesFor(everyBitFlip(env.recipients[0]!.wrappedKey).map((k) => edit(env, (c) => (c.recipients[0]!.wrappedKey = k))));
+    const codes = codesFor(
+      everyBitFlip(env.recipients[0]!.wrappedKey).map((k) =>
+        edit(env, (c) => (c.recipients[0]!.wrappedKey = k)),
+      ),
+    );
     expect(new Set(codes)).toEqual(new Set(['DECRYPT_FAILED']));
   });
 
   it('throws DECRYPT_FAILED when the node’s own key id is altered (it does not hold that key)', () => {
-    const codes = codesFor(everyBitFlip(env.recipients[0]!.encKeyId).map((k) => edit(env, (c) => (c.recipients[0]!.encKeyId = k))));
+    const codes = codesFor(
+      everyBitFlip(env.recipients[0]!.encKeyId).map((k) => edit(env, (c) => (c.recipients[0]!.encKeyId = k))),
+    );
     expect(new Set(codes)).toEqual(new Set(['DECRYPT_FAILED']));
   });
 
   it('throws KEY_COMMITMENT_MISMATCH for every one-bit change of the key commitment', () => {
-    const codes = codesFor(everyBitFlip(env.keyCommitment).map((k) => edit(env, (c) => (c.keyCommitment = k))));
+    const codes = codesFor(
+      everyBitFlip(env.keyCommitment).map((k) => edit(env, (c) => (c.keyCommitment = k))),
+    );
     expect(new Set(codes)).toEqual(new Set(['KEY_COMMITMENT_MISMATCH']));
   });
 });
@@ -375,7 +426,9 @@ describe('key commitment: one signed envelope opens to one text for everyone', (
     });
     expect(verifyEnvelopeSignature(env, sender.identity.publicKey)).toBe(true);
     expect(fromUtf8(openEnvelope(env, openingKeys(kenya1)))).toBe(TEXT);
-    expect(['KEY_COMMITMENT_MISMATCH', 'DECRYPT_FAILED']).toContain(codeOf(() => openEnvelope(env, openingKeys(kenya2))));
+    expect(['KEY_COMMITMENT_MISMATCH', 'DECRYPT_FAILED']).toContain(
+      codeOf(() => openEnvelope(env, openingKeys(kenya2))),
+    );
   });
 
   it('rejects, for the node whose key is not committed, a ciphertext made under its own key', () => {
@@ -409,7 +462,9 @@ describe('key commitment: one signed envelope opens to one text for everyone', (
         const ct = multiKeyCiphertext(key1, key2, nonce, aad, random);
         // Precondition of the attack: without the commitment, both nodes would accept and
         // read two different texts from one signed envelope.
-        texts = [key1, key2].map((k) => sodium().crypto_aead_xchacha20poly1305_ietf_decrypt(null, ct, aad, nonce, k));
+        texts = [key1, key2].map((k) =>
+          sodium().crypto_aead_xchacha20poly1305_ietf_decrypt(null, ct, aad, nonce, k),
+        );
         return ct;
       },
     });
@@ -418,7 +473,9 @@ describe('key commitment: one signed envelope opens to one text for everyone', (
     expect(isValid(Envelope, env)).toBe(true);
     expect(verifyEnvelopeSignature(env, sender.identity.publicKey)).toBe(true);
     expect(openEnvelope(env, openingKeys(kenya1))).toEqual(texts[0]);
-    expect(['KEY_COMMITMENT_MISMATCH', 'DECRYPT_FAILED']).toContain(codeOf(() => openEnvelope(env, openingKeys(kenya2))));
+    expect(['KEY_COMMITMENT_MISMATCH', 'DECRYPT_FAILED']).toContain(
+      codeOf(() => openEnvelope(env, openingKeys(kenya2))),
+    );
   });
 });
 
@@ -479,7 +536,10 @@ function handWrap(env: Envelope, key: Uint8Array, wrapped: Uint8Array): Envelope
     nonce,
     key,
   );
-  return resign({ ...header, nonce: toBase64url(nonce), ciphertext: toBase64url(ciphertext), sig: '' }, sender);
+  return resign(
+    { ...header, nonce: toBase64url(nonce), ciphertext: toBase64url(ciphertext), sig: '' },
+    sender,
+  );
 }
 
 function envelopeHeaderOf(env: Envelope): EnvelopeHeader {

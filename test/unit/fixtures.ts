@@ -41,7 +41,8 @@ export const NETWORKS = loadNetworks();
 
 /** The relay domain used in tests for a network of networks.json, e.g. relay.wacap.example. */
 export function relayOf(networkId: string): string {
-  if (!NETWORKS.networks.some((n) => n.id === networkId)) throw new Error(`no network ${networkId} in networks.json`);
+  if (!NETWORKS.networks.some((n) => n.id === networkId))
+    throw new Error(`no network ${networkId} in networks.json`);
   return `relay.${networkId}.example`;
 }
 
@@ -85,7 +86,8 @@ export function makeNode(name: string, authority: string): TestNode {
 /** The keys a node opens envelopes with: its current encryption key and any retained old ones. */
 export function openingKeys(node: TestNode, ...retained: EncryptionKeyPair[]): OpeningKeys {
   const encryptionKeys = new Map<string, EncryptionKeyPair>();
-  for (const pair of [node.encryption, ...retained]) encryptionKeys.set(encryptionKeyId(pair.publicKey), pair);
+  for (const pair of [node.encryption, ...retained])
+    encryptionKeys.set(encryptionKeyId(pair.publicKey), pair);
   return { node: node.address, encryptionKeys };
 }
 
