@@ -224,7 +224,7 @@ export class AuthorityNode {
       envelope: JSON.stringify(envelope),
     });
     const result = await this.submit(envelope);
-    this.store.markAccepted(envelope.id, result.acceptedAt);
+    await this.store.markAccepted(envelope.id, result.acceptedAt);
     return { id: envelope.id, acceptedAt: result.acceptedAt, recipients: recipients.map((r) => r.node) };
   }
 

@@ -89,3 +89,18 @@ export function toHex(bytes: Uint8Array): string {
   for (const b of bytes) s += b.toString(16).padStart(2, '0');
   return s;
 }
+
+/**
+ * For text already known to use only the base64url alphabet (a schema pattern checked it): is it
+ * the one canonical encoding of its bytes, and of `expectedLength` bytes when given? O(1), no copy.
+ */
+export function isCanonicalBase64urlTail(text: string, expectedLength?: number): boolean {
+  const rest = text.length % 4;
+  if (rest === 1) return false;
+  if (expectedLength !== undefined && Math.floor((text.length * 3) / 4) !== expectedLength) return false;
+  if (rest === 0) return true;
+  const last = LOOKUP[text.charCodeAt(text.length - 1)] ?? -1;
+  if (last < 0) return false;
+  // 2 characters carry 1 byte (4 spare bits); 3 characters carry 2 bytes (2 spare bits).
+  return (last & (rest === 2 ? 0x0f : 0x03)) === 0;
+}

@@ -12,6 +12,7 @@ export * from './crypto/signing.ts';
 export * from './crypto/keys.ts';
 export * from './crypto/certificates.ts';
 export * from './crypto/envelope.ts';
+export * from './crypto/envelope-encoding.ts';
 export * from './crypto/safety-code.ts';
 export * from './protocol/schemas.ts';
 export * from './protocol/content.ts';

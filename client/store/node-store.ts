@@ -61,13 +61,16 @@ function toMessage(r: MessageRow): StoredMessage {
   return { ...r, direction: r.direction as 'in' | 'out', recipients: JSON.parse(r.recipients) as string[] };
 }
 
+/** Writes that share one group-committed transaction: many messages, one fsync. */
+type Write = { kind: 'message'; message: NewMessage } | { kind: 'accepted'; id: string; at: string };
+
 const COLUMNS =
   'id, direction, sender, recipients, subject, body, language, sentAt, receivedAt, readAt, acceptedAt';
 
 export class NodeStore {
   readonly prisma: PrismaClient;
   private readonly stmt;
-  private readonly inserts: GroupCommit<NewMessage, boolean>;
+  private readonly writes: GroupCommit<Write, boolean>;
 
   private constructor(
     readonly db: Database.Database,
@@ -99,25 +102,30 @@ export class NodeStore {
       ),
       rejections: db.prepare<[], RejectionRecord>('SELECT * FROM "Rejection" ORDER BY receivedAt DESC'),
     };
-    this.inserts = new GroupCommit((items) =>
+    this.writes = new GroupCommit((items) =>
       db.transaction(() =>
-        items.map(
-          (m) =>
-            this.stmt.insert.run(
-              m.id,
-              m.direction,
-              m.sender,
-              JSON.stringify(m.recipients),
-              m.subject,
-              m.body,
-              m.language,
-              m.sentAt,
-              m.receivedAt,
-              m.acceptedAt,
-              m.envelope,
-            ).changes > 0,
+        items.map((w) =>
+          w.kind === 'message' ? this.insert(w.message) : this.stmt.accepted.run(w.at, w.id).changes > 0,
         ),
       )(),
+    );
+  }
+
+  private insert(m: NewMessage): boolean {
+    return (
+      this.stmt.insert.run(
+        m.id,
+        m.direction,
+        m.sender,
+        JSON.stringify(m.recipients),
+        m.subject,
+        m.body,
+        m.language,
+        m.sentAt,
+        m.receivedAt,
+        m.acceptedAt,
+        m.envelope,
+      ).changes > 0
     );
   }
 
@@ -126,14 +134,14 @@ export class NodeStore {
   }
 
   async close(): Promise<void> {
-    this.inserts.flush();
+    this.writes.flush();
     await this.prisma.$disconnect();
     this.db.close();
   }
 
   /** Resolves after the message is durably stored; false when it was already there (a redelivery). */
   saveMessage(m: NewMessage): Promise<boolean> {
-    return this.inserts.submit(m);
+    return this.writes.submit({ kind: 'message', message: m });
   }
 
   /** True when this envelope id was already stored or rejected. */
@@ -141,8 +149,9 @@ export class NodeStore {
     return this.stmt.has.get(id) !== undefined;
   }
 
-  markAccepted(id: string, at: string): void {
-    this.stmt.accepted.run(at, id);
+  /** Records when the relay accepted a sent message, in the next group commit. */
+  markAccepted(id: string, at: string): Promise<boolean> {
+    return this.writes.submit({ kind: 'accepted', id, at });
   }
 
   saveRejection(r: RejectionRecord): void {

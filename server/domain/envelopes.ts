@@ -4,8 +4,8 @@
  */
 import { createHash } from 'node:crypto';
 import { parseAuthorityAddress, parseNodeAddress } from '../../shared/addresses.ts';
-import { fromBase64url } from '../../shared/bytes.ts';
-import { CONTEXTS, signingBytes, withoutSig } from '../../shared/crypto/signing.ts';
+import { fromBase64url, isCanonicalBase64urlTail } from '../../shared/bytes.ts';
+import { envelopeSigningBytes } from '../../shared/crypto/envelope.ts';
 import { sodium } from '../../shared/crypto/sodium.ts';
 import { EntraideError } from '../../shared/errors.ts';
 import { LIMITS } from '../../shared/limits.ts';
@@ -24,15 +24,30 @@ export interface EnvelopeContext {
   onAccepted: (envelope: Envelope, recipientNodes: string[]) => void;
 }
 
-/** Strict base64url check of every binary field (the schema checks alphabet and length only). */
+/**
+ * Every binary field must be the canonical base64url of its bytes. The schema has checked the
+ * alphabet and the lengths, so only the last character's spare bits remain to check.
+ */
 function checkBinaryFields(env: Envelope): void {
-  fromBase64url(env.keyCommitment, 'keyCommitment', 32);
-  fromBase64url(env.nonce, 'nonce', 24);
-  fromBase64url(env.ciphertext, 'ciphertext');
+  const fields: [string, string][] = [
+    ['envelope.keyCommitment', env.keyCommitment],
+    ['envelope.nonce', env.nonce],
+    ['envelope.ciphertext', env.ciphertext],
+    ['envelope.sig', env.sig],
+  ];
   env.recipients.forEach((r, i) => {
-    fromBase64url(r.encKeyId, `recipients.${i}.encKeyId`, 16);
-    fromBase64url(r.wrappedKey, `recipients.${i}.wrappedKey`, 80);
+    fields.push(
+      [`envelope.recipients.${i}.encKeyId`, r.encKeyId],
+      [`envelope.recipients.${i}.wrappedKey`, r.wrappedKey],
+    );
   });
+  for (const [name, text] of fields) {
+    if (!isCanonicalBase64urlTail(text))
+      throw new EntraideError(
+        'SCHEMA_INVALID',
+        `${name} is not valid base64url: it is not in canonical form`,
+      );
+  }
 }
 
 export async function acceptEnvelope(
@@ -56,7 +71,7 @@ export async function acceptEnvelope(
   if (!sender) throw new EntraideError('UNKNOWN_SENDER', `${env.from} is not an active node of this relay`);
   checkBinaryFields(env);
 
-  const signed = signingBytes(CONTEXTS.envelope, withoutSig(env));
+  const signed = envelopeSigningBytes(env);
   const sig = fromBase64url(env.sig, 'sig', 64);
   if (!sodium().crypto_sign_verify_detached(sig, signed, sender.identityKey)) {
     throw new EntraideError(

@@ -10,12 +10,12 @@
  * - an Ed25519 signature by the sender node over the domain-separated canonical envelope.
  */
 import { concatBytes, fromBase64url, toBase64url, utf8 } from '../bytes.ts';
-import { canonicalBytes } from '../canonical.ts';
 import { EntraideError } from '../errors.ts';
 import type { Envelope, EnvelopeHeader, RecipientEntry } from '../protocol/schemas.ts';
 import { encryptionKeyId } from './keys.ts';
 import type { RandomBytes } from './random.ts';
-import { CONTEXTS, signObject, verifyObject, withoutSig } from './signing.ts';
+import { canonicalHeaderBytes, canonicalUnsignedBytes } from './envelope-encoding.ts';
+import { CONTEXTS, domainSeparated, withoutSig } from './signing.ts';
 import { sodium } from './sodium.ts';
 
 const KEY_COMMITMENT_CONTEXT = utf8('entraide/v1/key-commitment');
@@ -90,19 +90,39 @@ export function sealEnvelope(input: SealInput, senderSecretKey: Uint8Array, rand
   };
   const ciphertext = s.crypto_aead_xchacha20poly1305_ietf_encrypt(
     input.content,
-    canonicalBytes(header),
+    canonicalHeaderBytes(header),
     null,
     nonce,
     contentKey,
   );
   contentKey.fill(0);
   const unsigned = { ...header, nonce: toBase64url(nonce), ciphertext: toBase64url(ciphertext) };
-  return { ...unsigned, sig: signObject(CONTEXTS.envelope, unsigned, senderSecretKey) };
+  const sig = s.crypto_sign_detached(
+    domainSeparated(CONTEXTS.envelope, canonicalUnsignedBytes(unsigned)),
+    senderSecretKey,
+  );
+  return { ...unsigned, sig: toBase64url(sig) };
+}
+
+/** The bytes an envelope's signature covers: context, zero byte, canonical envelope without `sig`. */
+export function envelopeSigningBytes(env: Envelope): Uint8Array {
+  return domainSeparated(CONTEXTS.envelope, canonicalUnsignedBytes(withoutSig(env)));
 }
 
 /** True when the envelope's signature verifies under the sender node's identity key. */
 export function verifyEnvelopeSignature(env: Envelope, senderIdentityKey: Uint8Array): boolean {
-  return verifyObject(CONTEXTS.envelope, withoutSig(env), env.sig, senderIdentityKey);
+  let sig: Uint8Array;
+  try {
+    sig = fromBase64url(env.sig, 'sig', 64);
+  } catch {
+    return false;
+  }
+  if (senderIdentityKey.length !== 32) return false;
+  try {
+    return sodium().crypto_sign_verify_detached(sig, envelopeSigningBytes(env), senderIdentityKey);
+  } catch {
+    return false;
+  }
 }
 
 export interface OpeningKeys {
@@ -150,7 +170,7 @@ export function openEnvelope(env: Envelope, keys: OpeningKeys): Uint8Array {
       return s.crypto_aead_xchacha20poly1305_ietf_decrypt(
         null,
         fromBase64url(env.ciphertext, 'ciphertext'),
-        canonicalBytes(envelopeHeader(env)),
+        canonicalHeaderBytes(envelopeHeader(env)),
         fromBase64url(env.nonce, 'nonce', 24),
         contentKey,
       );

@@ -17,7 +17,12 @@ export const CONTEXTS = {
 export type SigningContext = (typeof CONTEXTS)[keyof typeof CONTEXTS];
 
 export function signingBytes(context: SigningContext, value: unknown): Uint8Array {
-  return concatBytes(utf8(context), new Uint8Array([0]), canonicalBytes(value));
+  return domainSeparated(context, canonicalBytes(value));
+}
+
+/** The context string, a zero byte, then bytes already in canonical form. */
+export function domainSeparated(context: SigningContext, canonical: Uint8Array): Uint8Array {
+  return concatBytes(utf8(context), new Uint8Array([0]), canonical);
 }
 
 export function signObject(context: SigningContext, value: unknown, secretKey: Uint8Array): string {
