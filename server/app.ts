@@ -18,6 +18,7 @@ import { TokenService } from './auth/tokens.ts';
 import type { RelayContext } from './context.ts';
 import { Directory } from './domain/directory.ts';
 import type { EnvelopeContext } from './domain/envelopes.ts';
+import { createVerifier } from './domain/signature-verifier.ts';
 import { loadRelayIdentity, type RelayIdentity } from './identity.ts';
 import { lockFolder, type FolderLock } from './lock.ts';
 import { DeliveryHub } from './realtime/delivery-hub.ts';
@@ -37,6 +38,8 @@ export interface RelayOptions {
   sweepIntervalMs?: number;
   ackTimeoutMs?: number;
   tokenLifetimeSeconds?: number;
+  /** Worker threads that verify envelope signatures (default 1; 0 verifies on the event loop). */
+  verifyWorkers?: number;
   now?: () => Date;
 }
 
@@ -81,11 +84,13 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
     const hub = new DeliveryHub(store, now, opts.ackTimeoutMs);
     const relayInfo = { domain: identity.domain, publicKey: identity.publicKeyB64, version: VERSION };
     let ready = false;
+    const verifier = createVerifier(opts.verifyWorkers ?? 1);
     const envelopes: EnvelopeContext = {
       store,
       directory,
       domain: identity.domain,
       now,
+      verifier,
       onAccepted: (env, nodes) => hub.notify(env, nodes),
     };
     const ctx: RelayContext = {
@@ -187,6 +192,7 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
         io.disconnectSockets(true);
         await new Promise<void>((resolve) => io.close(() => resolve()));
         await app.close().catch(() => undefined);
+        await verifier.close();
         await store!.close();
         lock.release();
       },

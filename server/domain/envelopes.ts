@@ -6,7 +6,6 @@ import { createHash } from 'node:crypto';
 import { parseAuthorityAddress, parseNodeAddress } from '../../shared/addresses.ts';
 import { fromBase64url, isCanonicalBase64urlTail } from '../../shared/bytes.ts';
 import { envelopeSigningBytes } from '../../shared/crypto/envelope.ts';
-import { sodium } from '../../shared/crypto/sodium.ts';
 import { EntraideError } from '../../shared/errors.ts';
 import { LIMITS } from '../../shared/limits.ts';
 import { parseTimestamp } from '../../shared/time.ts';
@@ -14,12 +13,14 @@ import { Envelope, type SubmitResult } from '../../shared/protocol/schemas.ts';
 import { check } from '../../shared/protocol/validate.ts';
 import type { RelayStore } from '../storage/relay-store.ts';
 import type { Directory } from './directory.ts';
+import type { SignatureVerifier } from './signature-verifier.ts';
 
 export interface EnvelopeContext {
   store: RelayStore;
   directory: Directory;
   domain: string;
   now: () => Date;
+  verifier: SignatureVerifier;
   /** Called after the commit, to push the envelope to recipient nodes that are online. */
   onAccepted: (envelope: Envelope, recipientNodes: string[]) => void;
 }
@@ -73,7 +74,7 @@ export async function acceptEnvelope(
 
   const signed = envelopeSigningBytes(env);
   const sig = fromBase64url(env.sig, 'sig', 64);
-  if (!sodium().crypto_sign_verify_detached(sig, signed, sender.identityKey)) {
+  if (!(await ctx.verifier.verify(signed, sig, sender.identityKey))) {
     throw new EntraideError(
       'BAD_SIGNATURE',
       `the envelope signature does not verify under the key of ${env.from}`,

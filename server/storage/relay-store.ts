@@ -111,16 +111,16 @@ export class RelayStore {
         'UPDATE "Envelope" SET body = NULL, expiredAt = ? WHERE expiredAt IS NULL AND expiresAt <= ?',
       ),
     };
-    // Each envelope runs in its own savepoint inside the batch transaction, so that one refused
-    // envelope (say, an id conflict) answers its own caller and leaves nothing half-stored.
-    const insertOne = db.transaction((e: NewEnvelope) => this.insertOne(e));
-    this.acceptBatch = new GroupCommit((items) =>
+    // insertOne refuses (id conflict, expired id) before it writes anything, so a refused envelope
+    // answers its own caller and leaves the rest of the batch alone; any other failure aborts the
+    // whole transaction, and then no caller in the batch is told `accepted`.
+    this.acceptBatch = new GroupCommit<NewEnvelope, AcceptOutcome>((items) =>
       db.transaction(() =>
-        items.map((e) => {
+        items.map((e): AcceptOutcome | Error => {
           try {
-            return insertOne(e);
+            return this.insertOne(e);
           } catch (err) {
-            if (err instanceof Error) return err;
+            if (err instanceof EntraideError) return err;
             throw err;
           }
         }),
