@@ -15,7 +15,7 @@ export function openDatabase(file: string, set: MigrationSet): Database.Database
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
   // Bounded checkpoints keep the WAL from growing without making every commit pay for one.
-  db.pragma('wal_autocheckpoint = 4000');
+  db.pragma('wal_autocheckpoint = 1000');
   migrate(db, set);
   return db;
 }

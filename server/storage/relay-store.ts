@@ -63,11 +63,14 @@ export interface DeliveryRow {
   deliveredAt: string | null;
 }
 
+type Write =
+  | { kind: 'accept'; envelope: NewEnvelope }
+  | { kind: 'delivered'; envelopeId: string; node: string; at: string };
+
 export class RelayStore {
   readonly prisma: PrismaClient;
   private readonly stmt;
-  private readonly acceptBatch: GroupCommit<NewEnvelope, AcceptOutcome>;
-  private readonly ackBatch: GroupCommit<{ envelopeId: string; node: string; at: string }, boolean>;
+  private readonly writes: GroupCommit<Write, AcceptOutcome | boolean>;
 
   private constructor(
     readonly db: Database.Database,
@@ -111,24 +114,22 @@ export class RelayStore {
         'UPDATE "Envelope" SET body = NULL, expiredAt = ? WHERE expiredAt IS NULL AND expiresAt <= ?',
       ),
     };
-    // insertOne refuses (id conflict, expired id) before it writes anything, so a refused envelope
-    // answers its own caller and leaves the rest of the batch alone; any other failure aborts the
-    // whole transaction, and then no caller in the batch is told `accepted`.
-    this.acceptBatch = new GroupCommit<NewEnvelope, AcceptOutcome>((items) =>
+    // Accepted envelopes and delivery acknowledgements of one event-loop turn share one transaction
+    // (one fsync). insertOne refuses (id conflict, expired id) before it writes anything, so a
+    // refused envelope answers its own caller and leaves the rest of the batch alone; any other
+    // failure aborts the whole transaction, and then no caller in the batch is answered `accepted`.
+    this.writes = new GroupCommit<Write, AcceptOutcome | boolean>((items) =>
       db.transaction(() =>
-        items.map((e): AcceptOutcome | Error => {
+        items.map((w): AcceptOutcome | boolean | Error => {
+          if (w.kind === 'delivered')
+            return this.stmt.markDelivered.run(w.at, w.envelopeId, w.node).changes > 0;
           try {
-            return this.insertOne(e);
+            return this.insertOne(w.envelope);
           } catch (err) {
             if (err instanceof EntraideError) return err;
             throw err;
           }
         }),
-      )(),
-    );
-    this.ackBatch = new GroupCommit((items) =>
-      db.transaction(() =>
-        items.map((a) => this.stmt.markDelivered.run(a.at, a.envelopeId, a.node).changes > 0),
       )(),
     );
   }
@@ -139,8 +140,7 @@ export class RelayStore {
   }
 
   async close(): Promise<void> {
-    this.acceptBatch.flush();
-    this.ackBatch.flush();
+    this.writes.flush();
     await this.prisma.$disconnect();
     this.db.close();
   }
@@ -199,7 +199,7 @@ export class RelayStore {
 
   /** Resolves once the envelope and its deliveries are durably committed. */
   acceptEnvelope(e: NewEnvelope): Promise<AcceptOutcome> {
-    return this.acceptBatch.submit(e);
+    return this.writes.submit({ kind: 'accept', envelope: e }) as Promise<AcceptOutcome>;
   }
 
   private insertOne(e: NewEnvelope): AcceptOutcome {
@@ -231,7 +231,12 @@ export class RelayStore {
 
   /** Resolves true when this call moved the delivery from pending to delivered. */
   markDelivered(envelopeId: string, node: string, at: Date): Promise<boolean> {
-    return this.ackBatch.submit({ envelopeId, node, at: at.toISOString() });
+    return this.writes.submit({
+      kind: 'delivered',
+      envelopeId,
+      node,
+      at: at.toISOString(),
+    }) as Promise<boolean>;
   }
 
   envelopeMeta(id: string): { sender: string; acceptedAt: string; expiresAt: string } | undefined {
