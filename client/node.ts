@@ -224,7 +224,8 @@ export class AuthorityNode {
       envelope: JSON.stringify(envelope),
     });
     const result = await this.submit(envelope);
-    await this.store.markAccepted(envelope.id, result.acceptedAt);
+    // Written with the next commit; close() flushes it. A failure here changes nothing the relay holds.
+    this.store.markAccepted(envelope.id, result.acceptedAt).catch(() => undefined);
     return { id: envelope.id, acceptedAt: result.acceptedAt, recipients: recipients.map((r) => r.node) };
   }
 

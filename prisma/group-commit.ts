@@ -9,10 +9,16 @@
  * serves sockets meanwhile and the batch grows), so commits take at most about half of the time
  * under load. When traffic is light the gap is already longer than d and a batch is written on
  * the next turn of the loop, without added latency.
+ *
+ * Lazy items (`{ lazy: true }`) are writes whose loss in a crash is harmless — a delivery
+ * acknowledgement (the envelope is delivered again and deduplicated), the time the relay accepted
+ * a sent message. They do not cause a commit of their own: they ride with the next one, or are
+ * written after `lazyMs` when nothing else comes.
  */
 export class GroupCommit<T, R> {
   private queue: { item: T; resolve: (r: R) => void; reject: (e: unknown) => void }[] = [];
   private scheduled = false;
+  private lazyTimer: NodeJS.Timeout | undefined;
   private nextAllowedAt = 0;
 
   /**
@@ -22,13 +28,16 @@ export class GroupCommit<T, R> {
   constructor(
     private readonly write: (items: T[]) => (R | Error)[],
     private readonly maxBatch = 500,
+    private readonly lazyMs = 50,
   ) {}
 
-  submit(item: T): Promise<R> {
+  submit(item: T, options: { lazy?: boolean } = {}): Promise<R> {
     return new Promise<R>((resolve, reject) => {
       this.queue.push({ item, resolve, reject });
       if (this.queue.length >= this.maxBatch) this.flush();
-      else if (!this.scheduled) {
+      else if (options.lazy) {
+        this.lazyTimer ??= setTimeout(() => this.flush(), this.lazyMs);
+      } else if (!this.scheduled) {
         this.scheduled = true;
         const wait = this.nextAllowedAt - performance.now();
         if (wait > 0.05) setTimeout(() => this.flush(), wait);
@@ -39,6 +48,10 @@ export class GroupCommit<T, R> {
 
   flush(): void {
     this.scheduled = false;
+    if (this.lazyTimer) {
+      clearTimeout(this.lazyTimer);
+      this.lazyTimer = undefined;
+    }
     const batch = this.queue;
     if (batch.length === 0) return;
     this.queue = [];

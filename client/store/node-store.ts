@@ -149,9 +149,12 @@ export class NodeStore {
     return this.stmt.has.get(id) !== undefined;
   }
 
-  /** Records when the relay accepted a sent message, in the next group commit. */
+  /**
+   * Records when the relay accepted a sent message, with the next commit (lazy: the message itself
+   * was stored before submission, and the relay can be asked again for its delivery state).
+   */
   markAccepted(id: string, at: string): Promise<boolean> {
-    return this.writes.submit({ kind: 'accepted', id, at });
+    return this.writes.submit({ kind: 'accepted', id, at }, { lazy: true });
   }
 
   saveRejection(r: RejectionRecord): void {
