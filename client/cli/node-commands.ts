@@ -42,15 +42,16 @@ export function nodeCommands(program: Command, run: Run): void {
     .action((o: { relay: string; invite: string; authority: string; node: string }) =>
       run(async () => {
         const home = homeDir(program.opts<GlobalOptions>());
+        const secret = await passphrase(true);
         const config = await initNode({
           home,
           relayUrl: o.relay,
           invite: o.invite,
           authorityId: o.authority,
           nodeName: o.node,
-          passphrase: await passphrase(true),
+          passphrase: secret,
         });
-        const node = await AuthorityNode.open(home, process.env.ENTRAIDE_PASSPHRASE ?? '');
+        const node = await AuthorityNode.open(home, secret);
         const fp = await node.fingerprint().finally(() => node.close());
         out(`Node ${config.node} is enrolled on ${config.relay.domain}.`);
         out(`Authority address: ${config.authority}`);
@@ -200,10 +201,11 @@ export function nodeCommands(program: Command, run: Run): void {
               ? emit({ event: 'drained', pending })
               : out(`listening as ${node.address} (inbox up to date)`),
           onError: (e) => process.stderr.write(`entraide: ${e.message} [${e.code}]\n`),
-          onDisconnect: (reason) =>
-            o.json
-              ? emit({ event: 'disconnected', reason })
-              : process.stderr.write(`disconnected (${reason}); reconnecting…\n`),
+          onDisconnect: (reason) => {
+            if (reason === 'io client disconnect') return; // our own shutdown
+            if (o.json) emit({ event: 'disconnected', reason });
+            else process.stderr.write(`disconnected (${reason}); reconnecting…\n`);
+          },
         });
         await new Promise<void>((resolveStop) => {
           const stop = () => resolveStop();

@@ -161,6 +161,49 @@ describe('README walk-through', { timeout: 180_000 }, () => {
     }
   });
 
+  it('asks for the passphrase in a terminal when ENTRAIDE_PASSPHRASE is not set', async () => {
+    const code = /^\s+([A-Za-z0-9_-]{16,})$/m.exec(
+      (await cli(['relay', 'invite', 'ng.moj'], env)).stdout,
+    )![1]!;
+    const home = join(work, 'ng');
+    const command = [
+      process.execPath,
+      BIN,
+      '--home',
+      home,
+      'init',
+      '--relay',
+      url,
+      '--invite',
+      code,
+      '--authority',
+      'ng.moj',
+      '--node',
+      'desk1',
+    ].join(' ');
+    // `script` gives the CLI a terminal; the passphrase is typed twice at its prompts.
+    const child = spawn('script', ['-qec', command, '/dev/null'], {
+      cwd: ROOT,
+      env: { ...process.env, ENTRAIDE_PASSPHRASE: '' },
+    });
+    let seen = '';
+    child.stdout.on('data', (d: Buffer) => (seen += d.toString()));
+    const typed = async (prompt: string) => {
+      await waitFor(() => seen.includes(prompt), 20_000, `the prompt "${prompt}"`);
+      child.stdin.write('typed at the prompt\n');
+    };
+    await typed('Passphrase:');
+    await typed('Passphrase again:');
+    const exitCode = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    expect(exitCode, seen).toBe(0);
+    expect(seen).toContain('Node desk1/ng.moj@relay.local is enrolled');
+    expect(seen).not.toContain('typed at the prompt'); // not echoed
+    const who = await cli(['--home', home, 'whoami', '--json'], {
+      ENTRAIDE_PASSPHRASE: 'typed at the prompt',
+    });
+    expect(JSON.parse(who.stdout).authority).toBe('ng.moj@relay.local');
+  });
+
   it('fails with one clear line and a non-zero exit', async () => {
     const wrong = await cli(['--home', kenya, 'inbox'], { ...env, ENTRAIDE_PASSPHRASE: 'not it' });
     expect(wrong.code).not.toBe(0);
