@@ -9,18 +9,10 @@
  * with { ok: true } without decrypting.
  */
 import { io, type Socket } from 'socket.io-client';
-import { authorityAddress, nodeAddress } from '../shared/addresses.ts';
-import { toBase64url } from '../shared/bytes.ts';
 import { canonicalBytes } from '../shared/canonical.ts';
-import { issueNodeCertificate } from '../shared/crypto/certificates.ts';
+import { createAuthorityEnrolment } from '../shared/crypto/enrolment.ts';
 import { sealEnvelope } from '../shared/crypto/envelope.ts';
-import {
-  generateEncryptionKeyPair,
-  generateSigningKeyPair,
-  type EncryptionKeyPair,
-  type SigningKeyPair,
-} from '../shared/crypto/keys.ts';
-import { CONTEXTS, signObject } from '../shared/crypto/signing.ts';
+import type { EncryptionKeyPair, SigningKeyPair } from '../shared/crypto/keys.ts';
 import { LIMITS } from '../shared/limits.ts';
 import type { Envelope, EnrolmentResponse } from '../shared/protocol/schemas.ts';
 import { uuidv7 } from '../shared/uuid.ts';
@@ -42,34 +34,12 @@ export interface RawEnrolment {
   request: { authority: string; masterKey: string; certificate: unknown; proof: string };
 }
 
-/** Keys, certificate and enrolment proof, as client/init.ts makes them (no keystore, no node database). */
+/** Keys, certificate and enrolment proof, exactly as client/init.ts makes them (no keystore, no node database). */
 export function createRawNode(domain: string, authorityId: string, nodeName: string): RawEnrolment {
-  const authority = authorityAddress(authorityId, domain);
-  const address = nodeAddress(nodeName, authority);
-  const master = generateSigningKeyPair(random);
-  const identity = generateSigningKeyPair(random);
-  const encryption = generateEncryptionKeyPair(random);
-  const now = new Date();
-  const certificate = issueNodeCertificate(
-    {
-      authority,
-      node: address,
-      identityKey: identity.publicKey,
-      encryptionKey: encryption.publicKey,
-      encKeyNotAfter: new Date(now.getTime() + 30 * 86_400_000),
-      issuedAt: now,
-    },
-    master.secretKey,
-  );
-  const masterKey = toBase64url(master.publicKey);
-  const proof = signObject(
-    CONTEXTS.enrolment,
-    { relay: domain, authority, masterKey, node: address },
-    identity.secretKey,
-  );
+  const e = createAuthorityEnrolment({ domain, authorityId, nodeName, now: new Date() }, random);
   return {
-    node: { address, authority, identity, encryption },
-    request: { authority, masterKey, certificate, proof },
+    node: { address: e.node, authority: e.authority, identity: e.identity, encryption: e.encryption },
+    request: e.request,
   };
 }
 

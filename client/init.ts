@@ -3,12 +3,10 @@
  * and configuration moved into place. If enrolment fails, the folder is left as it was.
  */
 import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { authorityAddress, checkAuthorityId, checkNodeName, nodeAddress } from '../shared/addresses.ts';
+import { checkAuthorityId, checkNodeName } from '../shared/addresses.ts';
 import { toBase64url } from '../shared/bytes.ts';
-import { issueNodeCertificate } from '../shared/crypto/certificates.ts';
-import { generateEncryptionKeyPair, generateSigningKeyPair } from '../shared/crypto/keys.ts';
+import { createAuthorityEnrolment } from '../shared/crypto/enrolment.ts';
 import { loadSodium } from '../shared/crypto/sodium.ts';
-import { CONTEXTS, signObject } from '../shared/crypto/signing.ts';
 import { EntraideError } from '../shared/errors.ts';
 import { RelayInfo, type EnrolmentResponse } from '../shared/protocol/schemas.ts';
 import { check } from '../shared/protocol/validate.ts';
@@ -16,8 +14,6 @@ import { homePaths, type NodeConfig } from './home.ts';
 import { encryptKeystore, type KeyMaterial } from './keystore.ts';
 import { random } from './random.ts';
 import { RelayHttp } from './transport/http.ts';
-
-export const ENCRYPTION_KEY_LIFETIME_DAYS = 30;
 
 export interface InitOptions {
   home: string;
@@ -48,33 +44,15 @@ export async function initNode(opts: InitOptions): Promise<NodeConfig> {
 
   const http = new RelayHttp(url.toString());
   const relay = check(RelayInfo, await http.request<unknown>('GET', '/v1/relay'), 'relay info');
-  const authority = authorityAddress(opts.authorityId, relay.domain);
-  const node = nodeAddress(opts.nodeName, authority);
-  const master = generateSigningKeyPair(random);
-  const identity = generateSigningKeyPair(random);
-  const encryption = generateEncryptionKeyPair(random);
   const now = new Date();
-  const notAfter = new Date(now.getTime() + ENCRYPTION_KEY_LIFETIME_DAYS * 86_400_000);
-  const certificate = issueNodeCertificate(
-    {
-      authority,
-      node,
-      identityKey: identity.publicKey,
-      encryptionKey: encryption.publicKey,
-      encKeyNotAfter: notAfter,
-      issuedAt: now,
-    },
-    master.secretKey,
+  const created = createAuthorityEnrolment(
+    { domain: relay.domain, authorityId: opts.authorityId, nodeName: opts.nodeName, now },
+    random,
   );
-  const masterKey = toBase64url(master.publicKey);
-  const proof = signObject(
-    CONTEXTS.enrolment,
-    { relay: relay.domain, authority, masterKey, node },
-    identity.secretKey,
-  );
+  const { authority, node, master, identity, encryption } = created;
   const material: KeyMaterial = {
     masterSecretKey: toBase64url(master.secretKey),
-    masterPublicKey: masterKey,
+    masterPublicKey: created.request.masterKey,
     identitySecretKey: toBase64url(identity.secretKey),
     identityPublicKey: toBase64url(identity.publicKey),
     encryptionKeys: [
@@ -82,10 +60,10 @@ export async function initNode(opts: InitOptions): Promise<NodeConfig> {
         publicKey: toBase64url(encryption.publicKey),
         secretKey: toBase64url(encryption.secretKey),
         createdAt: now.toISOString(),
-        notAfter: notAfter.toISOString(),
+        notAfter: created.encKeyNotAfter.toISOString(),
       },
     ],
-    certificate: JSON.stringify(certificate),
+    certificate: JSON.stringify(created.request.certificate),
   };
   const config: NodeConfig = {
     v: 1,
@@ -107,10 +85,7 @@ export async function initNode(opts: InitOptions): Promise<NodeConfig> {
   try {
     await http.request<EnrolmentResponse>('POST', '/v1/enrol', {
       invitation: opts.invite,
-      authority,
-      masterKey,
-      certificate,
-      proof,
+      ...created.request,
     });
   } catch (err) {
     rmSync(tmpKeys, { force: true });

@@ -11,6 +11,7 @@ export * from './crypto/random.ts';
 export * from './crypto/signing.ts';
 export * from './crypto/keys.ts';
 export * from './crypto/certificates.ts';
+export * from './crypto/enrolment.ts';
 export * from './crypto/envelope.ts';
 export * from './crypto/envelope-encoding.ts';
 export * from './crypto/safety-code.ts';

@@ -9,6 +9,7 @@ import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashInvitation } from '../../server/domain/enrolment.ts';
 import { toBase64url, utf8 } from '../../shared/bytes.ts';
+import { createAuthorityEnrolment } from '../../shared/crypto/enrolment.ts';
 import { issueNodeCertificate } from '../../shared/crypto/certificates.ts';
 import { sealEnvelope, type RecipientKey } from '../../shared/crypto/envelope.ts';
 import {
@@ -55,35 +56,14 @@ function enrolmentFor(
   nodeName = 'desk1',
   now = new Date(),
 ): HandEnrolment {
-  const authority = `${authorityId}@${domain}`;
-  const address = `${nodeName}/${authority}`;
-  const master = generateSigningKeyPair(random);
-  const identity = generateSigningKeyPair(random);
-  const encryption = generateEncryptionKeyPair(random);
-  const certificate = issueNodeCertificate(
-    {
-      authority,
-      node: address,
-      identityKey: identity.publicKey,
-      encryptionKey: encryption.publicKey,
-      encKeyNotAfter: new Date(now.getTime() + 30 * 86_400_000),
-      issuedAt: now,
-    },
-    master.secretKey,
-  );
-  const masterKey = toBase64url(master.publicKey);
-  const proof = signObject(
-    CONTEXTS.enrolment,
-    { relay: domain, authority, masterKey, node: address },
-    identity.secretKey,
-  );
+  const e = createAuthorityEnrolment({ domain, authorityId, nodeName, now }, random);
   return {
-    request: { invitation, authority, masterKey, certificate, proof },
-    authority,
-    address,
-    master,
-    identity,
-    encryption,
+    request: { invitation, ...e.request },
+    authority: e.authority,
+    address: e.node,
+    master: e.master,
+    identity: e.identity,
+    encryption: e.encryption,
   };
 }
 

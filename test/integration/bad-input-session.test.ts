@@ -10,6 +10,7 @@ import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { audienceFor, SESSION_TOKEN_TYPE, TokenService } from '../../server/auth/tokens.ts';
 import { toBase64url, utf8 } from '../../shared/bytes.ts';
+import { createAuthorityEnrolment } from '../../shared/crypto/enrolment.ts';
 import { issueNodeCertificate } from '../../shared/crypto/certificates.ts';
 import { sealEnvelope } from '../../shared/crypto/envelope.ts';
 import {
@@ -72,39 +73,14 @@ async function login(
 
 /** Enrols an authority and its first node through the real /v1/enrol route, keys made here. */
 async function enrolByHand(relay: TestRelay, authorityId: string): Promise<HandNode> {
-  const authority = `${authorityId}@${relay.domain}`;
-  const address = `desk1/${authority}`;
-  const master = generateSigningKeyPair(random);
-  const identity = generateSigningKeyPair(random);
-  const encryption = generateEncryptionKeyPair(random);
-  const now = new Date();
-  const certificate = issueNodeCertificate(
-    {
-      authority,
-      node: address,
-      identityKey: identity.publicKey,
-      encryptionKey: encryption.publicKey,
-      encKeyNotAfter: new Date(now.getTime() + 30 * 86_400_000),
-      issuedAt: now,
-    },
-    master.secretKey,
+  const e = createAuthorityEnrolment(
+    { domain: relay.domain, authorityId, nodeName: 'desk1', now: new Date() },
+    random,
   );
-  const masterKey = toBase64url(master.publicKey);
-  const proof = signObject(
-    CONTEXTS.enrolment,
-    { relay: relay.domain, authority, masterKey, node: address },
-    identity.secretKey,
-  );
-  const res = await post(relay, '/v1/enrol', {
-    invitation: await invite(relay, authorityId),
-    authority,
-    masterKey,
-    certificate,
-    proof,
-  });
+  const res = await post(relay, '/v1/enrol', { invitation: await invite(relay, authorityId), ...e.request });
   expect(res.statusCode).toBe(200);
-  const { token } = await login(relay, address, identity.secretKey);
-  return { authority, address, identity, encryption, token };
+  const { token } = await login(relay, e.node, e.identity.secretKey);
+  return { authority: e.authority, address: e.node, identity: e.identity, encryption: e.encryption, token };
 }
 
 function seal(sender: HandNode, receiver: HandNode): Envelope {
