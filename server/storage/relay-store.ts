@@ -139,6 +139,11 @@ export class RelayStore {
     return new RelayStore(openDatabase(file, 'relay'), file);
   }
 
+  /** Writes whatever is queued now, lazy items included. */
+  flush(): void {
+    this.writes.flush();
+  }
+
   async close(): Promise<void> {
     this.writes.flush();
     await this.prisma.$disconnect();

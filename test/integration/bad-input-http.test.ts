@@ -10,7 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashInvitation } from '../../server/domain/enrolment.ts';
 import { toBase64url, utf8 } from '../../shared/bytes.ts';
 import { createAuthorityEnrolment } from '../../shared/crypto/enrolment.ts';
-import { issueNodeCertificate } from '../../shared/crypto/certificates.ts';
 import { sealEnvelope, type RecipientKey } from '../../shared/crypto/envelope.ts';
 import {
   generateEncryptionKeyPair,
@@ -19,7 +18,6 @@ import {
   type SigningKeyPair,
 } from '../../shared/crypto/keys.ts';
 import { CONTEXTS, signObject, withoutSig } from '../../shared/crypto/signing.ts';
-import type { ErrorBody, ErrorCode } from '../../shared/errors.ts';
 import { LIMITS } from '../../shared/limits.ts';
 import type {
   EnrolmentRequest,
@@ -28,9 +26,10 @@ import type {
   SubmitResult,
 } from '../../shared/protocol/schemas.ts';
 import { uuidv7 } from '../../shared/uuid.ts';
+import { refused, rowCounts } from '../support/refusals.ts';
 import { invite, startTestRelay, type TestRelay } from '../support/fixtures.ts';
 
-// ---- helpers (kept in this file: only bad-input-*.test.ts files may be added) ------------
+// ---- helpers ------------------------------------------------------------------------------
 
 const random = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
@@ -170,44 +169,6 @@ function nonCanonical(text: string): string {
   expect(out).not.toBe(text);
   expect(Buffer.from(out, 'base64url').equals(Buffer.from(text, 'base64url'))).toBe(true);
   return out;
-}
-
-function rowCounts(relay: TestRelay) {
-  const db = relay.relay.store.db;
-  const count = (sql: string): number => db.prepare<[], { n: number }>(sql).get()!.n;
-  return {
-    envelopes: count('SELECT count(*) AS n FROM "Envelope"'),
-    deliveries: count('SELECT count(*) AS n FROM "Delivery"'),
-    authorities: count('SELECT count(*) AS n FROM "Authority"'),
-    nodes: count('SELECT count(*) AS n FROM "Node"'),
-    invitationsUsed: count('SELECT count(*) AS n FROM "Invitation" WHERE usedAt IS NOT NULL'),
-  };
-}
-
-function expectError(res: LightMyRequestResponse, status: number, code: ErrorCode): void {
-  let body: Partial<ErrorBody> = {};
-  try {
-    body = res.json<ErrorBody>();
-  } catch {
-    /* not JSON: the assertion below shows the raw status */
-  }
-  // Soft, so that a wrong answer still goes on to show whether anything was stored.
-  expect.soft({ status: res.statusCode, code: body.error?.code }).toEqual({ status, code });
-  expect.soft(typeof body.error?.message).toBe('string');
-}
-
-/** Sends, checks status and code, and checks that no table changed. */
-async function refused(
-  relay: TestRelay,
-  send: () => Promise<LightMyRequestResponse>,
-  status: number,
-  code: ErrorCode,
-): Promise<void> {
-  const before = rowCounts(relay);
-  const res = await send();
-  await new Promise((r) => setImmediate(r)); // let any group commit that was (wrongly) queued run
-  expectError(res, status, code);
-  expect(rowCounts(relay)).toEqual(before);
 }
 
 // ---- tests ----------------------------------------------------------------------------------

@@ -21,6 +21,7 @@ import {
   tempDir,
   type TestRelay,
 } from '../support/fixtures.ts';
+import { rowCounts } from '../support/refusals.ts';
 
 /** Awaits `work` and returns the EntraideError it rejects with; fails if it resolves or throws anything else. */
 async function refusal(work: Promise<unknown>): Promise<EntraideError> {
@@ -38,18 +39,6 @@ async function refusal(work: Promise<unknown>): Promise<EntraideError> {
 
 async function expectCode(work: Promise<unknown>, code: ErrorCode): Promise<void> {
   expect((await refusal(work)).code).toBe(code);
-}
-
-function rowCounts(relay: TestRelay) {
-  const db = relay.relay.store.db;
-  const count = (sql: string): number => db.prepare<[], { n: number }>(sql).get()!.n;
-  return {
-    envelopes: count('SELECT count(*) AS n FROM "Envelope"'),
-    deliveries: count('SELECT count(*) AS n FROM "Delivery"'),
-    authorities: count('SELECT count(*) AS n FROM "Authority"'),
-    nodes: count('SELECT count(*) AS n FROM "Node"'),
-    invitationsUsed: count('SELECT count(*) AS n FROM "Invitation" WHERE usedAt IS NOT NULL'),
-  };
 }
 
 let relay: TestRelay;

@@ -11,23 +11,18 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { audienceFor, SESSION_TOKEN_TYPE, TokenService } from '../../server/auth/tokens.ts';
 import { toBase64url, utf8 } from '../../shared/bytes.ts';
 import { createAuthorityEnrolment } from '../../shared/crypto/enrolment.ts';
-import { issueNodeCertificate } from '../../shared/crypto/certificates.ts';
 import { sealEnvelope } from '../../shared/crypto/envelope.ts';
-import {
-  generateEncryptionKeyPair,
-  generateSigningKeyPair,
-  type EncryptionKeyPair,
-  type SigningKeyPair,
-} from '../../shared/crypto/keys.ts';
+import type { EncryptionKeyPair, SigningKeyPair } from '../../shared/crypto/keys.ts';
 import { CONTEXTS, signObject } from '../../shared/crypto/signing.ts';
-import type { ErrorBody, ErrorCode } from '../../shared/errors.ts';
+import type { ErrorBody } from '../../shared/errors.ts';
 import { LIMITS } from '../../shared/limits.ts';
 import type { NodeToServerEvents, ServerToNodeEvents } from '../../shared/protocol/events.ts';
 import type { Envelope, SubmitResult } from '../../shared/protocol/schemas.ts';
 import { uuidv7 } from '../../shared/uuid.ts';
+import { refused, rowCounts } from '../support/refusals.ts';
 import { invite, startTestRelay, waitFor, type TestRelay } from '../support/fixtures.ts';
 
-// ---- helpers (kept in this file: only bad-input-*.test.ts files may be added) ------------
+// ---- helpers ------------------------------------------------------------------------------
 
 const random = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
 
@@ -98,43 +93,6 @@ function seal(sender: HandNode, receiver: HandNode): Envelope {
     sender.identity.secretKey,
     random,
   );
-}
-
-function rowCounts(relay: TestRelay) {
-  const db = relay.relay.store.db;
-  const count = (sql: string): number => db.prepare<[], { n: number }>(sql).get()!.n;
-  return {
-    envelopes: count('SELECT count(*) AS n FROM "Envelope"'),
-    deliveries: count('SELECT count(*) AS n FROM "Delivery"'),
-    authorities: count('SELECT count(*) AS n FROM "Authority"'),
-    nodes: count('SELECT count(*) AS n FROM "Node"'),
-    invitationsUsed: count('SELECT count(*) AS n FROM "Invitation" WHERE usedAt IS NOT NULL'),
-  };
-}
-
-function expectError(res: LightMyRequestResponse, status: number, code: ErrorCode): void {
-  let body: Partial<ErrorBody> = {};
-  try {
-    body = res.json<ErrorBody>();
-  } catch {
-    /* not JSON: the assertion below shows the raw status */
-  }
-  // Soft, so that a wrong answer still goes on to show whether anything was stored.
-  expect.soft({ status: res.statusCode, code: body.error?.code }).toEqual({ status, code });
-  expect.soft(typeof body.error?.message).toBe('string');
-}
-
-async function refused(
-  relay: TestRelay,
-  send: () => Promise<LightMyRequestResponse>,
-  status: number,
-  code: ErrorCode,
-): Promise<void> {
-  const before = rowCounts(relay);
-  const res = await send();
-  await new Promise((r) => setImmediate(r));
-  expectError(res, status, code);
-  expect(rowCounts(relay)).toEqual(before);
 }
 
 interface TokenClaims {
