@@ -23,7 +23,7 @@ import {
 } from '../shared/protocol/schemas.ts';
 import { check } from '../shared/protocol/validate.ts';
 import { uuidv7 } from '../shared/uuid.ts';
-import { lockFolder, type FolderLock } from '../server/lock.ts';
+import { lockFolder, type FolderLock } from '../prisma/folder-lock.ts';
 import { homePaths, readConfig, type NodeConfig } from './home.ts';
 import { readKeystore, type KeyMaterial } from './keystore.ts';
 import { random } from './random.ts';

@@ -20,7 +20,7 @@ import { Directory } from './domain/directory.ts';
 import type { EnvelopeContext } from './domain/envelopes.ts';
 import { createVerifier } from './domain/signature-verifier.ts';
 import { loadRelayIdentity, type RelayIdentity } from './identity.ts';
-import { lockFolder, type FolderLock } from './lock.ts';
+import { lockFolder, type FolderLock } from '../prisma/folder-lock.ts';
 import { DeliveryHub } from './realtime/delivery-hub.ts';
 import { createGateway } from './realtime/gateway.ts';
 import { publicRoutes } from './routes/public.ts';
