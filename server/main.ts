@@ -1,4 +1,5 @@
 /** Starts a relay process: `entraide relay start` and `npm start` land here. */
+import { EntraideError } from '../shared/errors.ts';
 import { buildRelay, type Relay } from './app.ts';
 
 export interface StartOptions {
@@ -15,6 +16,9 @@ export async function startRelay(opts: StartOptions, print: (line: string) => vo
     address = await relay.listen(opts.host, opts.port);
   } catch (err) {
     await relay.close();
+    if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE') {
+      throw new EntraideError('ADDRESS_IN_USE', `port ${opts.port} on ${opts.host} is already in use`);
+    }
     throw err;
   }
   print(`entraide relay ${relay.identity.created ? 'created and ' : ''}listening`);

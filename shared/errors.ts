@@ -70,6 +70,10 @@ export const ERROR_CODES = {
   },
   HOME_LOCKED: { status: 409, hint: 'Another entraide process uses this folder; stop it first.' },
   HOME_EXISTS: { status: 409, hint: 'This folder already holds a node; choose another --home.' },
+  ADDRESS_IN_USE: {
+    status: 409,
+    hint: 'Another program listens on that port: stop it or choose another --port.',
+  },
   DATA_DIR_LOCKED: {
     status: 409,
     hint: 'Another relay uses this data folder; stop it or choose another --data.',

@@ -226,6 +226,14 @@ describe('README walk-through', { timeout: 180_000 }, () => {
     expect(usage.code).toBe(2);
     expect(usage.stderr).toContain('[USAGE]');
 
+    const port = Number(new URL(url).port);
+    const busy = await cli(['relay', 'start', '--data', join(work, 'second-relay'), '--port', String(port)]);
+    expect(busy.code).not.toBe(0);
+    expect(busy.stderr).toContain('[ADDRESS_IN_USE]');
+    const locked = await cli(['relay', 'start', '--port', '0'], env);
+    expect(locked.code).not.toBe(0);
+    expect(locked.stderr).toContain('[DATA_DIR_LOCKED]');
+
     const help = await cli(['send', '--help']);
     expect(help.code).toBe(0);
     expect(help.stdout).toContain('--body-file');
