@@ -370,16 +370,27 @@ export class AuthorityNode {
     socket.on('inbox:drained', (info) => handlers.onDrained?.(info.pending));
     socket.on('session:closing', () => this.session.invalidate());
     socket.on('connect', () => handlers.onConnect?.());
-    socket.on('disconnect', (reason) => handlers.onDisconnect?.(reason));
+    // socket.io reconnects by itself after network failures, but not when the relay closed the socket
+    // (it does so when the session token expires) nor after a refused handshake: log in again, retry.
+    let retry: NodeJS.Timeout | undefined;
+    const reconnectSoon = (delayMs: number) => {
+      this.session.invalidate();
+      if (retry || this.socket !== socket) return;
+      retry = setTimeout(() => {
+        retry = undefined;
+        if (this.socket === socket && !socket.connected) socket.connect();
+      }, delayMs);
+      retry.unref();
+    };
+    socket.on('disconnect', (reason) => {
+      handlers.onDisconnect?.(reason);
+      if (reason === 'io server disconnect') reconnectSoon(250);
+    });
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error & { data?: unknown }) => {
         const e = err.data
           ? errorFromBody(err.data)
           : new EntraideError('RELAY_UNREACHABLE', `cannot reach the relay at ${this.config.relayUrl}`);
-        if (e.code === 'TOKEN_EXPIRED' || e.code === 'TOKEN_INVALID') {
-          this.session.invalidate();
-          return; // socket.io retries with a fresh token
-        }
         socket.off('connect', onConnect);
         socket.off('connect_error', onError);
         socket.disconnect();
@@ -394,9 +405,9 @@ export class AuthorityNode {
       socket.on('connect_error', onError);
     });
     socket.on('connect_error', (err: Error & { data?: unknown }) => {
-      const e = err.data ? errorFromBody(err.data) : undefined;
-      if (!e || e.code === 'TOKEN_EXPIRED' || e.code === 'TOKEN_INVALID') this.session.invalidate();
-      if (e) handlers.onError?.(e);
+      if (!err.data) return; // a network failure: socket.io retries by itself
+      handlers.onError?.(errorFromBody(err.data));
+      reconnectSoon(2_000);
     });
   }
 

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AuthorityNode } from '../../client/node.ts';
+import { buildRelay } from '../../server/app.ts';
 import { enrolNode, startTestRelay, waitFor, type TestRelay } from '../support/fixtures.ts';
 
 const open: { close(): Promise<void> }[] = [];
@@ -114,6 +115,49 @@ describe('delivery guarantees', () => {
     expect(await b.fetchInbox()).toEqual([]);
     const state = await a.deliveryState(id);
     expect(state.deliveries).toEqual([expect.objectContaining({ node: b.address, state: 'expired' })]);
+  });
+
+  it('keeps a listening node connected across session-token expiry', async () => {
+    const { a, b } = await setup({ tokenLifetimeSeconds: 2 });
+    const got: string[] = [];
+    let disconnects = 0;
+    await b.listen({
+      onReceive: (o) => o.kind === 'message' && got.push(o.message.id),
+      onDisconnect: () => disconnects++,
+    });
+    try {
+      await waitFor(() => disconnects > 0, 10_000, 'the relay to close the expired session');
+      const { id } = await a.send({ to: [b.authority], subject: 'after expiry', body: 'still delivered' });
+      await waitFor(() => got.includes(id), 10_000, 'delivery after the node reconnected');
+    } finally {
+      b.stopListening();
+    }
+  });
+
+  it('a listening node reconnects by itself after the relay restarts', async () => {
+    const relay = await startTestRelay();
+    const a = await enrolNode(relay, 'sn.moj');
+    open.push(a);
+    const b = await enrolNode(relay, 'ke.ag');
+    open.push(b);
+    const got: string[] = [];
+    let connects = 0;
+    await b.listen({
+      onReceive: (o) => o.kind === 'message' && got.push(o.message.id),
+      onConnect: () => connects++,
+    });
+    try {
+      const port = Number(new URL(relay.url).port);
+      await relay.close();
+      const again = await buildRelay({ dataDir: relay.dataDir, domain: relay.domain });
+      await again.listen('127.0.0.1', port);
+      open.push({ close: () => again.close() });
+      await waitFor(() => connects >= 2, 15_000, 'the node to reconnect');
+      const { id } = await a.send({ to: [b.authority], subject: 'after restart', body: 'delivered' });
+      await waitFor(() => got.includes(id), 10_000, 'delivery after the restart');
+    } finally {
+      b.stopListening();
+    }
   });
 
   it('delivers to every node a sender names, and never to another authority’s nodes', async () => {
