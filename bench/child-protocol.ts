@@ -3,6 +3,9 @@
  * on stdout. Every child answers `stats` (CPU time, event-loop utilisation) and, for profiling,
  * `profile-start` / `profile-stop` (a V8 CPU profile written where the parent asks).
  * When stdin closes (the parent stopped or died), the child shuts down.
+ *
+ * Besides commands and answers (JSON objects), either side may send events: a JSON array
+ * `[name, data]` on its own line, never answered (see `emit` and the `events` handlers).
  */
 import { performance, type EventLoopUtilization } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
@@ -10,12 +13,26 @@ import { startCpuProfile, type RunningProfile } from './profiler.ts';
 
 export type Command = Record<string, unknown> & { cmd: string };
 export type Handler = (cmd: Command) => Promise<Record<string, unknown>> | Record<string, unknown>;
+export type EventHandler = (data: unknown) => void;
 
 export function reply(answer: Record<string, unknown>): void {
   process.stdout.write(JSON.stringify(answer) + '\n');
 }
 
-export function serveCommands(handlers: Record<string, Handler>, shutdown: () => Promise<void>): void {
+/** An unsolicited event to the parent (it arrives in order with the answers). */
+export function emit(name: string, data: unknown): void {
+  process.stdout.write(JSON.stringify([name, data]) + '\n');
+}
+
+/**
+ * Answers the commands on stdin one at a time, in order. Events from the parent (array lines)
+ * are handed to `events` at once, outside the command queue.
+ */
+export function serveCommands(
+  handlers: Record<string, Handler>,
+  shutdown: () => Promise<void>,
+  events: Record<string, EventHandler> = {},
+): void {
   let cpuMark = process.cpuUsage();
   let eluMark: EventLoopUtilization = performance.eventLoopUtilization();
   let wallMark = performance.now();
@@ -57,6 +74,17 @@ export function serveCommands(handlers: Record<string, Handler>, shutdown: () =>
   // Commands are answered in order, one at a time.
   let chain = Promise.resolve();
   rl.on('line', (line) => {
+    if (line.startsWith('[')) {
+      try {
+        const [name, data] = JSON.parse(line) as [string, unknown];
+        const h = events[name];
+        if (h) h(data);
+        else console.error(`unknown event ${name}`);
+      } catch (err) {
+        console.error(`event failed: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      return;
+    }
     chain = chain.then(async () => {
       let cmd: Command;
       try {

@@ -1,6 +1,8 @@
 /**
- * Child processes of the benchmark (the relay, the bare socket.io server). Each child prints one
- * JSON line when it is ready, then answers one JSON line per command line written to its stdin.
+ * Child processes of the benchmark (the relay, the bare socket.io server, the SDK nodes). Each
+ * child prints one JSON line when it is ready, then answers one JSON line per command line
+ * written to its stdin. Events (JSON arrays `[name, data]`, one a line) may flow either way
+ * between the answers: they are never answered (see `on` and `emit`).
  * A child exits when its stdin closes, so it never outlives the benchmark, even after a crash.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -24,6 +26,7 @@ export class BenchChild<Ready> {
   }[] = [];
   private exited = false;
   private readonly exitPromise: Promise<void>;
+  private readonly listeners = new Map<string, (data: unknown) => void>();
 
   private constructor(
     readonly name: string,
@@ -101,12 +104,53 @@ export class BenchChild<Ready> {
         return;
       }
       if (r.done) return;
+      if (r.value.startsWith('[')) {
+        this.dispatch(r.value);
+        continue;
+      }
       const w = this.waiting.shift();
       if (w) {
         clearTimeout(w.timer);
         w.resolve(r.value);
       }
     }
+  }
+
+  private dispatch(line: string): void {
+    let name: string;
+    let data: unknown;
+    try {
+      [name, data] = JSON.parse(line) as [string, unknown];
+    } catch {
+      console.error(`${this.name}: unreadable event ${line.slice(0, 80)}`);
+      return;
+    }
+    const h = this.listeners.get(name);
+    if (!h) {
+      console.error(`${this.name}: event ${name} with no listener`);
+      return;
+    }
+    try {
+      h(data);
+    } catch (err) {
+      console.error(`${this.name}: the listener of ${name} failed:`, err);
+    }
+  }
+
+  /** Listens to the child's events named `name` (one listener per name). */
+  on(name: string, listener: (data: unknown) => void): void {
+    this.listeners.set(name, listener);
+  }
+
+  /** Calls `cb` once the child has exited (at once if it already has). */
+  onExit(cb: () => void): void {
+    void this.exitPromise.then(cb);
+  }
+
+  /** Sends an event to the child: no answer. */
+  emit(name: string, data: unknown): void {
+    if (this.exited) throw new Error(`${this.name} has exited`);
+    this.proc.stdin!.write(JSON.stringify([name, data]) + '\n');
   }
 
   /** Sends one command line and resolves with the child's JSON answer. */

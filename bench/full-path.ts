@@ -4,96 +4,264 @@
  * submit over their socket, as the SDK does when one is open). Sender i sends to recipient i.
  * A message is complete when send() has resolved (accepted after the relay's commit) and the
  * recipient's onReceive has fired for it (verified, decrypted, stored, acknowledged).
+ *
+ * In reality each node is a process on its own machine. Here the recipient nodes run in a child
+ * process (nodes-process.ts), which reports each received envelope with its receipt time
+ * (wall clock, see load.ts), and the sender nodes run in this process (`senders: 'driver'`, the
+ * default), or in a second child (`'child'`, BENCH_SENDERS=child): then this process only
+ * generates the load and keeps the books.
  */
 import { join } from 'node:path';
 import { initNode } from '../client/init.ts';
 import { AuthorityNode } from '../client/node.ts';
+import { BenchChild } from './child.ts';
 import { CommitStats, countCalls, instrumentSyncMethod, instrumentTransactions } from './instrument.ts';
-import { InFlight, type StartFn } from './load.ts';
+import { InFlight, wallNow, type StartFn } from './load.ts';
 import { BODY_1KIB } from './wire.ts';
 
 export const PASSPHRASE = 'bench passphrase, not a secret';
 
+export type SenderPlacement = 'driver' | 'child';
+
+/** Enrols one node with its invitation, opens it, and times its storage commits into `commits`. */
+export async function openBenchNode(
+  root: string,
+  relayUrl: string,
+  authorityId: string,
+  invite: string,
+  commits: CommitStats,
+): Promise<AuthorityNode> {
+  const home = join(root, `node-${authorityId}`);
+  await initNode({ home, relayUrl, invite, authorityId, nodeName: 'desk1', passphrase: PASSPHRASE });
+  const node = await AuthorityNode.open(home, PASSPHRASE);
+  instrumentTransactions(node.store.db, commits);
+  instrumentSyncMethod(node.store, 'markAccepted', 'markAccepted', commits);
+  countCalls(node.store, 'saveMessage', 'save', commits);
+  return node;
+}
+
+type NodesReady = { role: string; pid: number };
+type OpenedNodes = { nodes: { authority: string; address: string }[] };
+
+/** The difference between a child's clock and ours, from the quickest of a few round trips. */
+export interface ClockCheck {
+  offsetMs: number;
+  /** The round trip of that sample: the offset is known to ± half of it. */
+  roundTripMs: number;
+}
+
+async function checkClock(child: BenchChild<unknown>): Promise<ClockCheck> {
+  let best: ClockCheck | undefined;
+  for (let i = 0; i < 20; i++) {
+    const t1 = wallNow();
+    const { now } = await child.command<{ now: number }>({ cmd: 'clock' });
+    const t2 = wallNow();
+    if (!best || t2 - t1 < best.roundTripMs) best = { offsetMs: now - (t1 + t2) / 2, roundTripMs: t2 - t1 };
+  }
+  return best!;
+}
+
 export class FullPath {
   readonly flight = new InFlight();
-  /** Commits of the nodes' own databases (all nodes of this process together). */
-  readonly commits = new CommitStats();
-  rejected = 0;
   errors: string[] = [];
+  /** Clock offsets of the node processes against this one (they should be a few µs). */
+  readonly clocks: Record<string, ClockCheck> = {};
+  /** Envelope ids returned by send() and reported by the recipients: each must arrive exactly once. */
+  private readonly sentIds = new Set<string>();
+  private readonly deliveredIds = new Set<string>();
+  private duplicateIds = 0;
+  private pendingSends: [string, number, string][] = [];
+  /** Set when a node process exited before close(): every message then fails at once. */
+  private dead: string | undefined;
+  private closing = false;
+  private sendFlushScheduled = false;
 
   private constructor(
-    readonly senders: AuthorityNode[],
-    readonly recipients: AuthorityNode[],
+    readonly placement: SenderPlacement,
+    /** Commits of the nodes' own databases in this process (the senders, when they run here). */
+    readonly commits: CommitStats,
+    /** The recipient nodes' process. */
+    readonly recipients: BenchChild<NodesReady>,
+    readonly recipientAuthorities: string[],
+    /** Sender nodes in this process (placement 'driver'), or their process (placement 'child'). */
+    readonly localSenders: AuthorityNode[],
+    readonly senderChild: BenchChild<NodesReady> | undefined,
+    private readonly children: Set<BenchChild<unknown>>,
   ) {}
 
-  /** Enrols n sender and n recipient authorities (one node each) and connects them all. */
+  /** The node processes other than this one, by role. */
+  get nodeProcesses(): { role: 'recipients' | 'senders'; child: BenchChild<unknown> }[] {
+    return [
+      { role: 'recipients', child: this.recipients },
+      ...(this.senderChild ? [{ role: 'senders' as const, child: this.senderChild }] : []),
+    ];
+  }
+
+  /**
+   * Enrols n sender and n recipient authorities (one node each) and connects them all. The child
+   * processes are added to `children` (so that the caller can kill them after a failure) and
+   * removed again by close().
+   */
   static async open(
     relayUrl: string,
     invitations: Record<string, string>,
     n: number,
     root: string,
+    placement: SenderPlacement,
+    children: Set<BenchChild<unknown>>,
   ): Promise<FullPath> {
+    const commits = new CommitStats();
+    const started: BenchChild<NodesReady>[] = [];
     const opened: AuthorityNode[] = [];
+    const startNodes = async (role: 'recipients' | 'senders', ids: string[]) => {
+      const child = await BenchChild.start<NodesReady>(`${role} (nodes)`, {
+        entry: 'nodes-process.js',
+        args: [role],
+      });
+      started.push(child);
+      children.add(child);
+      const pick = Object.fromEntries(ids.map((id) => [id, invitations[id]]));
+      const r = await child.command<OpenedNodes>(
+        { cmd: 'open', relayUrl, root, ids, invitations: pick },
+        120_000,
+      );
+      return { child, authorities: r.nodes.map((x) => x.authority) };
+    };
     try {
-      const make = async (authorityId: string) => {
-        const home = join(root, `node-${authorityId}`);
-        const invite = invitations[authorityId];
-        if (!invite) throw new Error(`no invitation for ${authorityId}`);
-        await initNode({ home, relayUrl, invite, authorityId, nodeName: 'desk1', passphrase: PASSPHRASE });
-        const node = await AuthorityNode.open(home, PASSPHRASE);
-        opened.push(node);
-        return node;
-      };
-      const senders: AuthorityNode[] = [];
-      const recipients: AuthorityNode[] = [];
-      for (let i = 0; i < n; i++) {
-        senders.push(await make(senderId(i)));
-        recipients.push(await make(recipientId(i)));
+      const recipientIds = Array.from({ length: n }, (_, i) => recipientId(i));
+      const senderIds = Array.from({ length: n }, (_, i) => senderId(i));
+      const rcpt = await startNodes('recipients', recipientIds);
+      let senderChild: BenchChild<NodesReady> | undefined;
+      if (placement === 'child') {
+        senderChild = (await startNodes('senders', senderIds)).child;
+      } else {
+        for (const id of senderIds) {
+          const invite = invitations[id];
+          if (!invite) throw new Error(`no invitation for ${id}`);
+          opened.push(await openBenchNode(root, relayUrl, id, invite, commits));
+        }
       }
-      const fp = new FullPath(senders, recipients);
-      for (const node of opened) {
-        instrumentTransactions(node.store.db, fp.commits);
-        instrumentSyncMethod(node.store, 'markAccepted', 'markAccepted', fp.commits);
-        countCalls(node.store, 'saveMessage', 'save', fp.commits);
-      }
-      for (const r of recipients) {
-        await r.listen({
-          onReceive: (o) => {
-            if (o.kind === 'message') fp.flight.delivered(o.message.subject);
-            else fp.rejected++;
-          },
-          onError: (e) => fp.note(`recipient ${r.address}: ${e.code} ${e.message}`),
-        });
-      }
-      for (const s of senders)
-        await s.listen({ onError: (e) => fp.note(`sender ${s.address}: ${e.code} ${e.message}`) });
+      const fp = new FullPath(
+        placement,
+        commits,
+        rcpt.child,
+        rcpt.authorities,
+        opened,
+        senderChild,
+        children,
+      );
+      for (const sender of opened)
+        await sender.listen({ onError: (e) => fp.note(`sender ${sender.address}: ${e.code} ${e.message}`) });
+      fp.wire();
+      for (const { role, child } of fp.nodeProcesses) fp.clocks[role] = await checkClock(child);
       return fp;
     } catch (err) {
       for (const node of opened) await node.close().catch(() => undefined);
+      for (const child of started) {
+        await child.stop(5_000).catch(() => child.kill());
+        children.delete(child);
+      }
       throw err;
     }
   }
 
-  private note(msg: string): void {
+  /** Listens to the node processes' events and exits. */
+  private wire(): void {
+    for (const { role, child } of this.nodeProcesses) {
+      child.onExit(() => {
+        if (this.closing) return;
+        this.dead ??= `the ${role} process exited`;
+        this.note(this.dead);
+        this.flight.abandon(this.dead);
+      });
+    }
+    this.recipients.on('delivered', (data) => {
+      for (const [key, id, at] of data as [string, string, number][]) {
+        if (this.deliveredIds.has(id)) this.duplicateIds++;
+        else this.deliveredIds.add(id);
+        this.flight.delivered(key, at);
+      }
+    });
+    this.senderChild?.on('accepted', (data) => {
+      for (const [key, id] of data as [string, string][]) {
+        this.sentIds.add(id);
+        this.flight.accepted(key);
+      }
+    });
+    this.senderChild?.on('failed', (data) => {
+      for (const [key, reason] of data as [string, string][]) this.flight.failed(key, reason);
+    });
+  }
+
+  note(msg: string): void {
     if (this.errors.length < 20) this.errors.push(msg);
   }
 
   /** Message i: sender i mod n sends a 1 KiB body to recipient i mod n; the subject is the key. */
   starter(tag: string): StartFn {
     return (i, finish) => {
-      const s = i % this.senders.length;
+      const s = i % this.recipientAuthorities.length;
       const key = `${tag} ${i}`;
+      const to = this.recipientAuthorities[s]!;
+      if (this.dead) {
+        finish({ ok: false, reason: this.dead });
+        return;
+      }
       this.flight.begin(key, finish);
-      this.senders[s]!.send({ to: [this.recipients[s]!.authority], subject: key, body: BODY_1KIB }).then(
-        () => this.flight.accepted(key),
+      if (this.senderChild) {
+        this.queueSend([key, s, to]);
+        return;
+      }
+      this.localSenders[s]!.send({ to: [to], subject: key, body: BODY_1KIB }).then(
+        (r) => {
+          this.sentIds.add(r.id);
+          this.flight.accepted(key);
+        },
         (err: unknown) =>
           this.flight.failed(key, `send failed: ${err instanceof Error ? err.message : String(err)}`),
       );
     };
   }
 
+  /** Sends to the sender process go in one event per turn of the event loop. */
+  private queueSend(item: [string, number, string]): void {
+    this.pendingSends.push(item);
+    if (this.sendFlushScheduled) return;
+    this.sendFlushScheduled = true;
+    setImmediate(() => {
+      this.sendFlushScheduled = false;
+      const batch = this.pendingSends;
+      this.pendingSends = [];
+      try {
+        this.senderChild!.emit('send', batch);
+      } catch (err) {
+        for (const [key] of batch) this.flight.failed(key, String(err));
+      }
+    });
+  }
+
+  /**
+   * Exactly once: every envelope id that send() returned was delivered, none twice, none unknown.
+   * Call after the node processes' `counts` (which flushes their pending events).
+   */
+  deliveryCheck(): { sent: number; delivered: number; duplicates: number; deliveredNotSent: number } {
+    let deliveredNotSent = 0;
+    for (const id of this.deliveredIds) if (!this.sentIds.has(id)) deliveredNotSent++;
+    return {
+      sent: this.sentIds.size,
+      delivered: this.deliveredIds.size,
+      duplicates: this.duplicateIds,
+      deliveredNotSent,
+    };
+  }
+
   async close(): Promise<void> {
-    for (const node of [...this.senders, ...this.recipients]) await node.close().catch(() => undefined);
+    this.closing = true;
+    for (const node of this.localSenders) await node.close().catch(() => undefined);
+    for (const { child } of this.nodeProcesses) {
+      await child.stop().catch(() => child.kill());
+      this.children.delete(child);
+    }
   }
 }
 

@@ -13,7 +13,18 @@ import { summarise, type LatencySummary } from './stats.ts';
 export type Outcome = { ok: true; latencyMs: number } | { ok: false; reason: string };
 export type StartFn = (i: number, finish: (o: Outcome) => void) => void;
 
-/** Tracks messages in flight by key until both halves (accepted, delivered) have been seen. */
+/**
+ * Wall-clock milliseconds with sub-millisecond precision, comparable between the processes of
+ * one machine (each adds its own monotonic clock to the wall-clock time at which it started).
+ */
+export function wallNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+/**
+ * Tracks messages in flight by key until both halves (accepted, delivered) have been seen.
+ * Times are wallNow(), so that a delivery may be timed in another process.
+ */
 export class InFlight {
   private readonly open = new Map<
     string,
@@ -26,7 +37,7 @@ export class InFlight {
   }
 
   begin(key: string, finish: (o: Outcome) => void): void {
-    this.open.set(key, { t0: performance.now(), accepted: false, deliveredAt: undefined, finish });
+    this.open.set(key, { t0: wallNow(), accepted: false, deliveredAt: undefined, finish });
   }
 
   accepted(key: string): void {
@@ -36,13 +47,14 @@ export class InFlight {
     this.settle(key);
   }
 
-  delivered(key: string): void {
+  /** `at`: when the recipient got it, by wallNow() in the recipient's process (default: now, here). */
+  delivered(key: string, at = wallNow()): void {
     const e = this.open.get(key);
     if (!e) {
       this.unexpected++;
       return;
     }
-    e.deliveredAt ??= performance.now();
+    e.deliveredAt ??= at;
     this.settle(key);
   }
 

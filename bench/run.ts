@@ -7,7 +7,9 @@
  *       ack after the durable commit; recipients acknowledge pushes without decrypting;
  *   (c) the ceiling: the same envelope objects through a bare socket.io forwarder.
  *
- * The relay and the bare server each run in their own child process; the drivers run here.
+ * The relay and the bare server each run in their own child process; the drivers run here. In (a),
+ * the recipient nodes run in a child process of their own (bench/nodes-process.ts), and the
+ * sender nodes here (or in a second child with BENCH_SENDERS=child).
  * Each scenario: a warm-up, sustained throughput in a closed loop (bounded window, fixed count),
  * then latency at a fixed open-loop rate for a bounded time. Prints a table and writes
  * bench/results/latest.json.
@@ -16,7 +18,8 @@
  * defaults to min(6000, BENCH_COUNT) when only BENCH_COUNT is set), BENCH_WINDOW (256),
  * BENCH_RATE (300), BENCH_SECONDS (5), BENCH_WARMUP (1000), BENCH_ONLY (e.g. "b,c"),
  * BENCH_PROFILE=1 (CPU-profile the relay during each throughput phase, into bench/results/),
- * BENCH_STEPS=0 (skip the per-step cost table, bench/steps.ts), BENCH_TIMEOUT_S (180, per throughput phase).
+ * BENCH_STEPS=0 (skip the per-step cost table, bench/steps.ts), BENCH_TIMEOUT_S (180, per throughput phase),
+ * BENCH_SENDERS (driver: where the sender nodes of (a) run, "driver" or "child").
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -25,7 +28,7 @@ import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { loadSodium } from '../shared/crypto/sodium.ts';
 import { BenchChild } from './child.ts';
-import { FullPath, recipientId, senderId } from './full-path.ts';
+import { FullPath, recipientId, senderId, type SenderPlacement } from './full-path.ts';
 import { closedLoop, openLoop, type ClosedLoopResult, type OpenLoopResult, type StartFn } from './load.ts';
 import { CommitStats } from './instrument.ts';
 import { startCpuProfile } from './profiler.ts';
@@ -56,6 +59,7 @@ interface Config {
   profile: boolean;
   steps: boolean;
   throughputTimeoutMs: number;
+  senders: SenderPlacement;
 }
 
 function envInt(name: string, fallback: number, min = 1): number {
@@ -67,6 +71,9 @@ function envInt(name: string, fallback: number, min = 1): number {
 }
 
 function readConfig(): Config {
+  const senders = process.env.BENCH_SENDERS || 'driver';
+  if (senders !== 'driver' && senders !== 'child')
+    throw new Error(`BENCH_SENDERS must be "driver" or "child", not "${senders}"`);
   const count = envInt('BENCH_COUNT', 20_000);
   const countFull = envInt('BENCH_COUNT_FULL', process.env.BENCH_COUNT ? Math.min(6_000, count) : 6_000);
   return {
@@ -81,6 +88,7 @@ function readConfig(): Config {
     profile: process.env.BENCH_PROFILE === '1',
     steps: process.env.BENCH_STEPS !== '0',
     throughputTimeoutMs: envInt('BENCH_TIMEOUT_S', 180) * 1000,
+    senders,
   };
 }
 
@@ -93,6 +101,18 @@ interface ServerStats {
   rssMb: number;
 }
 
+/** A process of SDK nodes other than the driver, in scenario (a). */
+interface NodeProcessResult {
+  /** Its CPU and event loop in each phase. */
+  throughput?: ServerStats;
+  latency?: ServerStats;
+  /** Its CPU time per completed message in the throughput phase. */
+  cpuUsPerMsg?: number;
+  commitsThroughput?: CommitSnapshot;
+  commitsLatency?: CommitSnapshot;
+  profile?: ProfileSummary;
+}
+
 interface ScenarioResult {
   key: 'a' | 'b' | 'c';
   label: string;
@@ -101,12 +121,20 @@ interface ScenarioResult {
   /** Server process CPU during the throughput phase (1.0 = one core). */
   serverDuringThroughput?: ServerStats;
   serverDuringLatency?: ServerStats;
-  /** This (driver) process's CPU during the throughput phase. */
+  /** This (driver) process's CPU and event-loop utilisation during the throughput phase. */
   driverCpuShare?: number;
+  driverEventLoopUtilization?: number;
   /** Server CPU time per completed message in the throughput phase, and the rate one whole core would give. */
   serverCpuUsPerMsg?: number;
   serverMsgPerCoreSecond?: number;
+  /** CPU time per completed message of the driver plus its node processes (a), the load it puts on the machine. */
   driverCpuUsPerMsg?: number;
+  /** CPU time per completed message of this driver process alone. */
+  driverProcessCpuUsPerMsg?: number;
+  /** (a): the node processes besides the driver, by role ('recipients', and 'senders' with BENCH_SENDERS=child). */
+  nodeProcesses?: Record<string, NodeProcessResult>;
+  /** (a): where the sender nodes ran. */
+  senders?: SenderPlacement;
   /** 1-minute load average when the scenario started (other work on the machine skews the figures). */
   loadAverage?: number;
   /** Storage commits (statements + fsync) timed from outside, per phase: relay process and driver's nodes. */
@@ -118,7 +146,7 @@ interface ScenarioResult {
   };
   checks?: Record<string, unknown>;
   profile?: ProfileSummary;
-  /** With BENCH_PROFILE=1 in (a): the driver process (the SDK nodes) during the throughput phase. */
+  /** With BENCH_PROFILE=1 in (a): the driver process (the sender nodes) during the throughput phase. */
   driverProfile?: ProfileSummary;
   error?: string;
 }
@@ -144,7 +172,10 @@ const resultsDir = fileURLToPath(new URL('../../bench/results/', import.meta.url
 
 type CommitSnapshot = ReturnType<CommitStats['snapshot']>;
 
-/** Warm-up, throughput (closed loop), latency (open loop) against one server. */
+/**
+ * Warm-up, throughput (closed loop), latency (open loop) against one server. `nodeProcesses`: the
+ * child processes of SDK nodes (a), whose CPU and commits are measured over the same phases.
+ */
 async function measure(
   res: ScenarioResult,
   server: BenchChild<unknown>,
@@ -152,9 +183,20 @@ async function measure(
   count: number,
   starter: (phase: 'warm' | 'thr' | 'lat') => StartFn,
   nodeCommits?: CommitStats,
+  nodeProcesses: { role: string; child: BenchChild<unknown> }[] = [],
 ): Promise<void> {
   const isRelay = res.key !== 'c';
   const relayCommits = async () => (isRelay ? server.command<CommitSnapshot>({ cmd: 'commits' }) : undefined);
+  const peers = nodeProcesses.map((p) => ({ ...p, result: {} as NodeProcessResult }));
+  /** Each node process's CPU and commits since the previous call. */
+  const peerStats = () =>
+    Promise.all(
+      peers.map(async (p) => ({
+        stats: await p.child.command<ServerStats>({ cmd: 'stats' }),
+        commits: await p.child.command<CommitSnapshot>({ cmd: 'commits' }),
+      })),
+    );
+  if (peers.length) res.nodeProcesses = Object.fromEntries(peers.map((p) => [p.role, p.result]));
   res.commits = {};
   res.loadAverage = loadavg()[0];
   if (cfg.warmup > 0) {
@@ -171,10 +213,13 @@ async function measure(
   await server.command({ cmd: 'stats' });
   await relayCommits();
   nodeCommits?.snapshot();
+  await peerStats();
   const profileFile = cfg.profile ? join(resultsDir, `relay-${res.key}.cpuprofile`) : undefined;
   if (profileFile && res.key !== 'c') await server.command({ cmd: 'profile-start' });
+  if (profileFile) for (const p of peers) await p.child.command({ cmd: 'profile-start' });
   const driverProfiler = profileFile && res.key === 'a' ? await startCpuProfile() : undefined;
   const cpu0 = process.cpuUsage();
+  const elu0 = performance.eventLoopUtilization();
   const t0 = performance.now();
   res.throughput = await closedLoop({
     count,
@@ -184,19 +229,38 @@ async function measure(
   });
   const cpu = process.cpuUsage(cpu0);
   res.driverCpuShare = (cpu.user + cpu.system) / 1000 / (performance.now() - t0);
+  res.driverEventLoopUtilization = performance.eventLoopUtilization(elu0).utilization;
   res.serverDuringThroughput = await server.command<ServerStats>({ cmd: 'stats' });
   res.commits.relayThroughput = await relayCommits();
   res.commits.nodesThroughput = nodeCommits?.snapshot();
+  const peersThr = await peerStats();
+  const cpuUs = (st: ServerStats) => (st.cpuUserMs + st.cpuSystemMs) * 1000;
+  peers.forEach((p, i) => {
+    p.result.throughput = peersThr[i]!.stats;
+    p.result.commitsThroughput = peersThr[i]!.commits;
+  });
   const done = res.throughput.completed;
   if (done > 0) {
     const st = res.serverDuringThroughput;
-    res.serverCpuUsPerMsg = ((st.cpuUserMs + st.cpuSystemMs) * 1000) / done;
+    res.serverCpuUsPerMsg = cpuUs(st) / done;
     res.serverMsgPerCoreSecond = 1e6 / res.serverCpuUsPerMsg;
-    res.driverCpuUsPerMsg = (cpu.user + cpu.system) / done;
+    res.driverProcessCpuUsPerMsg = (cpu.user + cpu.system) / done;
+    for (const p of peers) p.result.cpuUsPerMsg = cpuUs(p.result.throughput!) / done;
+    res.driverCpuUsPerMsg = peers.reduce(
+      (sum, p) => sum + p.result.cpuUsPerMsg!,
+      res.driverProcessCpuUsPerMsg,
+    );
   }
   if (profileFile && res.key !== 'c') {
     await server.command({ cmd: 'profile-stop', file: profileFile });
     res.profile = summariseProfile(profileFile);
+  }
+  if (profileFile) {
+    for (const p of peers) {
+      const file = join(resultsDir, `${p.role}-${res.key}.cpuprofile`);
+      await p.child.command({ cmd: 'profile-stop', file });
+      p.result.profile = summariseProfile(file, 25, / dist\/(client|shared|prisma)\//);
+    }
   }
   if (driverProfiler) {
     const file = join(resultsDir, `driver-${res.key}.cpuprofile`);
@@ -207,6 +271,7 @@ async function measure(
   await server.command({ cmd: 'stats' });
   await relayCommits();
   nodeCommits?.snapshot();
+  await peerStats();
   res.latency = await openLoop({
     rate: cfg.rate,
     durationMs: cfg.seconds * 1000,
@@ -216,6 +281,11 @@ async function measure(
   res.serverDuringLatency = await server.command<ServerStats>({ cmd: 'stats' });
   res.commits.relayLatency = await relayCommits();
   res.commits.nodesLatency = nodeCommits?.snapshot();
+  const peersLat = await peerStats();
+  peers.forEach((p, i) => {
+    p.result.latency = peersLat[i]!.stats;
+    p.result.commitsLatency = peersLat[i]!.commits;
+  });
 }
 
 type RelayReady = { url: string; domain: string; pid: number };
@@ -238,7 +308,11 @@ async function scenarioFull(
   root: string,
   children: Set<BenchChild<unknown>>,
 ): Promise<ScenarioResult> {
-  const res: ScenarioResult = { key: 'a', label: `(a) full path, SDK, ${cfg.n}→${cfg.n} nodes` };
+  const res: ScenarioResult = {
+    key: 'a',
+    label: `(a) full path, SDK, ${cfg.n}→${cfg.n} nodes`,
+    senders: cfg.senders,
+  };
   const relay = await startRelay(root, 'a', children);
   let fp: FullPath | undefined;
   try {
@@ -247,7 +321,7 @@ async function scenarioFull(
       cmd: 'invite',
       authorities: ids,
     });
-    const opening = FullPath.open(relay.ready.url, invitations, cfg.n, root);
+    const opening = FullPath.open(relay.ready.url, invitations, cfg.n, root, cfg.senders, children);
     fp = await withTimeout('enrolling and connecting the SDK nodes', 120_000, opening).catch(
       async (err: unknown) => {
         // A late success still holds open nodes: close them.
@@ -259,12 +333,26 @@ async function scenarioFull(
       },
     );
     const path = fp;
-    await measure(res, relay, cfg, cfg.countFull, (phase) => path.starter(phase), path.commits);
+    await measure(
+      res,
+      relay,
+      cfg,
+      cfg.countFull,
+      (phase) => path.starter(phase),
+      path.placement === 'driver' ? path.commits : undefined,
+      path.nodeProcesses,
+    );
     await sleep(300);
+    const nodeCounts: Record<string, { rejected: number; errors?: string[] }> = {};
+    for (const { role, child } of path.nodeProcesses)
+      nodeCounts[role] = await child.command<{ rejected: number; errors?: string[] }>({ cmd: 'counts' });
     res.checks = {
       relay: await relay.command({ cmd: 'counts' }),
-      rejectedAtRecipients: path.rejected,
+      rejectedAtRecipients: nodeCounts.recipients?.rejected,
       unexpectedDeliveries: path.flight.unexpected,
+      exactlyOnce: path.deliveryCheck(),
+      nodeProcesses: nodeCounts,
+      clockOffsetsMs: path.clocks,
       ...(path.errors.length ? { nodeErrors: path.errors } : {}),
     };
   } finally {
@@ -393,6 +481,19 @@ function formatCommits(s: CommitSnapshot): string {
   return kinds.length ? kinds.join('; ') : 'none';
 }
 
+function nodesLabel(role: string): string {
+  return role === 'recipients' ? 'recipient nodes' : role === 'senders' ? 'sender nodes' : `${role} nodes`;
+}
+
+function pct(x: number | undefined): string {
+  return x === undefined ? '—' : `${(x * 100).toFixed(0)}%`;
+}
+
+/** Share of one core / event-loop utilisation. */
+function share(st: ServerStats | undefined): string {
+  return st ? `${pct(st.cpuShare)} / ${pct(st.eventLoopUtilization)}` : '—';
+}
+
 function verdict(ok: boolean | undefined): string {
   return ok === undefined ? '' : ok ? 'PASS' : 'MISS';
 }
@@ -428,6 +529,7 @@ function report(
       'server CPU/loop',
       'server µs/msg',
       'driver µs/msg',
+      'rcpt CPU/loop',
       'load',
     ],
   ];
@@ -457,11 +559,10 @@ function report(
       l ? fmtMs(l.latency.max) : '—',
       tt ? `≤ ${TARGETS.p99Ms}` : '',
       verdict(p99Ok),
-      r.serverDuringThroughput
-        ? `${(r.serverDuringThroughput.cpuShare * 100).toFixed(0)}% / ${(r.serverDuringThroughput.eventLoopUtilization * 100).toFixed(0)}%`
-        : '—',
+      r.serverDuringThroughput ? share(r.serverDuringThroughput) : '—',
       r.serverCpuUsPerMsg !== undefined ? fmtInt(r.serverCpuUsPerMsg) : '—',
       r.driverCpuUsPerMsg !== undefined ? fmtInt(r.driverCpuUsPerMsg) : '—',
+      share(r.nodeProcesses?.recipients?.throughput),
       r.loadAverage !== undefined ? r.loadAverage.toFixed(1) : '—',
     ]);
   }
@@ -491,13 +592,29 @@ function report(
     '(loop busy but CPU idle = blocked in a synchronous call such as fsync); µs/msg: CPU time per completed message',
   );
   console.log(
-    '(server, and this driver process); load: 1-min load average at the start of the scenario (2 cores; other work skews results).',
+    '(server, and the driver: in (a) this process plus its child processes of SDK nodes); rcpt CPU/loop: the same as',
   );
+  console.log(
+    'server CPU/loop for the recipient nodes’ process of (a); load: 1-min load average at the start of the scenario',
+  );
+  console.log(`(${cpus().length} cores; other work skews results).`);
   for (const r of results) {
     if (r.serverMsgPerCoreSecond !== undefined && r.key !== 'c') {
       console.log(
         `${r.label}: relay CPU alone would allow ≈ ${fmtInt(r.serverMsgPerCoreSecond)} msg/s on one whole core; time not spent on CPU is waiting (fsync, network, the driver).`,
       );
+    }
+    if (r.nodeProcesses && r.driverProcessCpuUsPerMsg !== undefined) {
+      const here = r.senders === 'child' ? 'load generator only' : `load generator and ${cfg.n} sender nodes`;
+      const parts = [
+        `relay ${fmtInt(r.serverCpuUsPerMsg)}`,
+        `driver (${here}) ${fmtInt(r.driverProcessCpuUsPerMsg)} at ${pct(r.driverCpuShare)} / ${pct(r.driverEventLoopUtilization)} CPU/loop`,
+        ...Object.entries(r.nodeProcesses).map(
+          ([role, p]) =>
+            `${cfg.n} ${nodesLabel(role)} (own process) ${fmtInt(p.cpuUsPerMsg)} at ${share(p.throughput)} CPU/loop`,
+        ),
+      ];
+      console.log(`${r.label}: CPU µs per message, throughput phase: ${parts.join('; ')}.`);
     }
   }
   if (sealMs !== undefined) {
@@ -524,8 +641,14 @@ function report(
     const parts: [string, CommitSnapshot | undefined][] = [
       ['relay, throughput phase', c.relayThroughput],
       ['relay, latency phase', c.relayLatency],
-      ['nodes (driver), throughput phase', c.nodesThroughput],
-      ['nodes (driver), latency phase', c.nodesLatency],
+      ['sender nodes (driver), throughput phase', c.nodesThroughput],
+      ['sender nodes (driver), latency phase', c.nodesLatency],
+      ...Object.entries(r.nodeProcesses ?? {}).flatMap(
+        ([role, p]): [string, CommitSnapshot | undefined][] => [
+          [`${nodesLabel(role)} (own process), throughput phase`, p.commitsThroughput],
+          [`${nodesLabel(role)} (own process), latency phase`, p.commitsLatency],
+        ],
+      ),
     ];
     for (const [what, snap] of parts)
       if (snap) console.log(`${r.label}: commits, ${what}: ${formatCommits(snap)}`);
@@ -538,8 +661,16 @@ function report(
     }
     if (r.driverProfile) {
       console.log('');
-      console.log(`${r.label}: driver process (the ${cfg.n * 2} SDK nodes)`);
+      console.log(
+        `${r.label}: driver process (${r.senders === 'child' ? 'the load generator' : `the ${cfg.n} sender nodes`})`,
+      );
       console.log(formatProfile(r.driverProfile, r.throughput?.completed));
+    }
+    for (const [role, p] of Object.entries(r.nodeProcesses ?? {})) {
+      if (!p.profile) continue;
+      console.log('');
+      console.log(`${r.label}: process of the ${cfg.n} ${nodesLabel(role)}`);
+      console.log(formatProfile(p.profile, r.throughput?.completed));
     }
   }
 
