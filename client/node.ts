@@ -4,7 +4,7 @@
  */
 import { io, type Socket } from 'socket.io-client';
 import { parseAuthorityAddress, parseNodeAddress } from '../shared/addresses.ts';
-import { fromBase64url, fromUtf8, toBase64url } from '../shared/bytes.ts';
+import { fromBase64url, fromUtf8 } from '../shared/bytes.ts';
 import { canonicalBytes } from '../shared/canonical.ts';
 import { certificateIdentityKey, certificateEncryptionKey } from '../shared/crypto/certificates.ts';
 import { openEnvelope, sealEnvelope, verifyEnvelopeSignature } from '../shared/crypto/envelope.ts';
@@ -448,13 +448,5 @@ export class AuthorityNode {
       pin = await this.store.pin(target);
     }
     return { authority: target, safetyCode: pin!.safetyCode, pinnedAt: pin!.pinnedAt.toISOString() };
-  }
-
-  get ownCertificate(): string {
-    return this.keys.certificate;
-  }
-
-  get identityPublicKey(): string {
-    return toBase64url(fromBase64url(this.keys.identityPublicKey, 'identityPublicKey', 32));
   }
 }

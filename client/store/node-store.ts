@@ -92,7 +92,6 @@ export class NodeStore {
       getByPrefix: db.prepare<[string], MessageRow>(
         `SELECT ${COLUMNS} FROM "Message" WHERE id LIKE ? LIMIT 2`,
       ),
-      envelope: db.prepare<[string], { envelope: string }>('SELECT envelope FROM "Message" WHERE id = ?'),
       list: db.prepare<[string, number], MessageRow>(
         `SELECT ${COLUMNS} FROM "Message" WHERE direction = ? ORDER BY sentAt DESC, id DESC LIMIT ?`,
       ),
@@ -100,7 +99,6 @@ export class NodeStore {
       reject: db.prepare(
         'INSERT OR IGNORE INTO "Rejection" (envelopeId, sender, code, reason, receivedAt) VALUES (?, ?, ?, ?, ?)',
       ),
-      rejections: db.prepare<[], RejectionRecord>('SELECT * FROM "Rejection" ORDER BY receivedAt DESC'),
     };
     this.writes = new GroupCommit((items) =>
       db.transaction(() =>
@@ -161,10 +159,6 @@ export class NodeStore {
     this.stmt.reject.run(r.envelopeId, r.sender, r.code, r.reason, r.receivedAt);
   }
 
-  rejections(): RejectionRecord[] {
-    return this.stmt.rejections.all();
-  }
-
   message(id: string): StoredMessage | undefined {
     const row = this.stmt.get.get(id);
     if (row) return toMessage(row);
@@ -174,10 +168,6 @@ export class NodeStore {
       if (rows.length === 1) return toMessage(rows[0]!);
     }
     return undefined;
-  }
-
-  signedEnvelope(id: string): string | undefined {
-    return this.stmt.envelope.get(id)?.envelope;
   }
 
   list(direction: 'in' | 'out', limit = 200): StoredMessage[] {

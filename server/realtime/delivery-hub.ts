@@ -134,8 +134,4 @@ export class DeliveryHub {
       for (const channel of set) void channel.push(envelope.id, envelope);
     }
   }
-
-  isOnline(node: string): boolean {
-    return this.channels.has(node);
-  }
 }

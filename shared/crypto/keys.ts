@@ -27,11 +27,6 @@ export function generateEncryptionKeyPair(random: RandomBytes): EncryptionKeyPai
   return { publicKey: sodium().crypto_scalarmult_base(secretKey), secretKey };
 }
 
-/** The 32-byte seed of an Ed25519 secret key (what a JWK's `d` holds). */
-export function seedOfSigningKey(secretKey: Uint8Array): Uint8Array {
-  return secretKey.slice(0, 32);
-}
-
 /** A short stable identifier of an encryption key: BLAKE2b-128 of a context and the key, base64url. */
 export function encryptionKeyId(publicKey: Uint8Array | string): string {
   const pk = typeof publicKey === 'string' ? fromBase64url(publicKey, 'encryptionKey', 32) : publicKey;
