@@ -22,7 +22,7 @@ import {
   type SubmitResult,
 } from '../shared/protocol/schemas.ts';
 import { check } from '../shared/protocol/validate.ts';
-import { uuidv7 } from '../shared/uuid.ts';
+import { UUID_PATTERN, uuidv7 } from '../shared/uuid.ts';
 import { lockFolder, type FolderLock } from '../prisma/folder-lock.ts';
 import { homePaths, readConfig, type NodeConfig } from './home.ts';
 import { readKeystore, type KeyMaterial } from './keystore.ts';
@@ -57,6 +57,8 @@ const PERMANENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'UNKNOWN_AUTHORITY',
   'ADDRESS_INVALID',
 ]);
+
+const UUID_RE = new RegExp(`^${UUID_PATTERN}$`);
 
 type NodeSocket = Socket<ServerToNodeEvents, NodeToServerEvents>;
 
@@ -314,7 +316,10 @@ export class AuthorityNode {
         outcomes.push(outcome);
         ids.push(outcome.kind === 'message' ? outcome.message.id : outcome.rejection.envelopeId);
       }
-      await this.authed('POST', '/v1/inbox/ack', { ids: [...new Set(ids)] });
+      // An envelope without a valid id cannot be acknowledged (and the relay never stores one).
+      const ackable = [...new Set(ids)].filter((i) => UUID_RE.test(i));
+      if (ackable.length > 0) await this.authed('POST', '/v1/inbox/ack', { ids: ackable });
+      else break;
       if (!page.more) break;
     }
     return outcomes;

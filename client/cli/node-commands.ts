@@ -168,7 +168,16 @@ export function nodeCommands(program: Command, run: Run): void {
     .action((id: string, o: { json?: boolean }) =>
       run(() =>
         withNode(program, async (node) => {
-          const full = node.store.message(id)?.id ?? id;
+          // An id prefix is resolved among this node's messages; a full id may also be one that
+          // another node of this authority sent, so the relay is asked.
+          const local = node.store.message(id);
+          const full = local?.id ?? id;
+          if (!local && !/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)) {
+            throw new EntraideError(
+              'MESSAGE_NOT_FOUND',
+              `no message ${id} on this node; give the full envelope id`,
+            );
+          }
           const s = await node.deliveryState(full);
           if (o.json) return json(s);
           out(`${s.id}  accepted ${shortTime(s.acceptedAt)}, expires ${shortTime(s.expiresAt)}`);
