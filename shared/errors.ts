@@ -39,11 +39,44 @@ export const ERROR_CODES = {
     hint: 'Another envelope already has this id; seal the message again.',
   },
   ENVELOPE_EXPIRED: { status: 422, hint: 'The envelope is past its time to live; seal the message again.' },
+  KEY_EVENT_INVALID: {
+    status: 422,
+    hint: 'The key statement breaks a rule of the key log (named in the message); nothing was logged.',
+  },
+  NODE_REVOKED: {
+    status: 403,
+    hint: 'A revoked node stays revoked: set up a new node with `entraide node join` and have it approved.',
+  },
+  NODE_EXISTS: { status: 409, hint: 'Choose another node name: this one is taken in the authority.' },
+  JOIN_NOT_FOUND: {
+    status: 404,
+    hint: 'Check the join code, or ask the new node to run `entraide node join` again (codes expire after a day).',
+  },
+  NOT_APPROVED: {
+    status: 403,
+    hint: 'Show the join code to an officer whose node holds the master key: they run `entraide node approve <code>`.',
+  },
+  MASTER_KEY_REQUIRED: {
+    status: 403,
+    hint: 'Run this on a node that holds the authority master key (the first node, or one restored with `entraide keys import`).',
+  },
+  KEYLOG_INCONSISTENT: {
+    status: 409,
+    hint: 'The relay showed a key log that contradicts what this node saw before: keep the output and tell the relay operator; nothing is sent meanwhile.',
+  },
+  SAFETY_CODE_MISMATCH: {
+    status: 409,
+    hint: 'The codes differ: do not mark the counterpart verified; check with them by another channel.',
+  },
   ENVELOPE_CLOCK_SKEW: {
     status: 422,
     hint: 'The envelope is dated in the future: check this computer’s clock.',
   },
   // node side
+  PROOF_INVALID: {
+    status: 422,
+    hint: 'The log’s proof does not check: the relay may be showing a rewritten or forked log. Keep the evidence and tell the relay operator.',
+  },
   CERTIFICATE_INVALID: {
     status: 422,
     hint: 'The node certificate does not verify under the authority master key.',
@@ -64,6 +97,7 @@ export const ERROR_CODES = {
     status: 400,
     hint: 'Set ENTRAIDE_PASSPHRASE or run the command in a terminal to be asked.',
   },
+  BACKUP_INVALID: { status: 422, hint: 'The backup file is damaged or was altered: use another copy of it.' },
   HOME_MISSING: {
     status: 400,
     hint: 'Run `entraide init` first, or point --home / ENTRAIDE_HOME at the node’s folder.',
