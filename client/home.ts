@@ -10,6 +10,10 @@ export interface NodeConfig {
   authority: string;
   node: string;
   createdAt: string;
+  /** Days after which the node rotates its encryption key by itself (default 30). */
+  keyRotationDays?: number;
+  /** The code a joining node showed, until its authority approves it. */
+  joinCode?: string;
 }
 
 export function homePaths(home: string) {

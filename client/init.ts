@@ -61,6 +61,7 @@ export async function initNode(opts: InitOptions): Promise<NodeConfig> {
         secretKey: toBase64url(encryption.secretKey),
         createdAt: now.toISOString(),
         notAfter: created.encKeyNotAfter.toISOString(),
+        publishedAt: now.toISOString(),
       },
     ],
     certificate: JSON.stringify(created.request.certificate),

@@ -6,26 +6,24 @@ import { io, type Socket } from 'socket.io-client';
 import { parseAuthorityAddress, parseNodeAddress } from '../shared/addresses.ts';
 import { fromBase64url, fromUtf8 } from '../shared/bytes.ts';
 import { canonicalBytes } from '../shared/canonical.ts';
-import { certificateIdentityKey, certificateEncryptionKey } from '../shared/crypto/certificates.ts';
 import { openEnvelope, sealEnvelope, verifyEnvelopeSignature } from '../shared/crypto/envelope.ts';
 import { encryptionKeyId } from '../shared/crypto/keys.ts';
 import { safetyCode } from '../shared/crypto/safety-code.ts';
 import { loadSodium } from '../shared/crypto/sodium.ts';
 import { EntraideError, errorFromBody, type ErrorBody, type ErrorCode } from '../shared/errors.ts';
+import { keyEventHash } from '../shared/keys/key-log-leaf.ts';
+import type { KeyEvent, KeyEventResult } from '../shared/protocol/key-log.ts';
 import { LIMITS } from '../shared/limits.ts';
 import { MessageContent } from '../shared/protocol/content.ts';
 import type { NodeToServerEvents, ServerToNodeEvents } from '../shared/protocol/events.ts';
-import {
-  Envelope,
-  type DeliveryState,
-  type DirectoryEntry,
-  type SubmitResult,
-} from '../shared/protocol/schemas.ts';
+import { Envelope, type DeliveryState, type SubmitResult } from '../shared/protocol/schemas.ts';
 import { check } from '../shared/protocol/validate.ts';
 import { UUID_PATTERN, uuidv7 } from '../shared/uuid.ts';
 import { lockFolder, type FolderLock } from '../prisma/folder-lock.ts';
 import { homePaths, readConfig, type NodeConfig } from './home.ts';
-import { readKeystore, type KeyMaterial } from './keystore.ts';
+import { Keystore, type KeyMaterial } from './keystore.ts';
+import { KeyLogMonitor, type NewAlarm } from './key-log-monitor.ts';
+import { ensureFreshKeys } from './key-manager.ts';
 import { random } from './random.ts';
 import { Session } from './session.ts';
 import { NodeStore, type RejectionRecord, type StoredMessage } from './store/node-store.ts';
@@ -59,42 +57,80 @@ const PERMANENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 ]);
 
 const UUID_RE = new RegExp(`^${UUID_PATTERN}$`);
+const SEND_SYNC_INTERVAL_MS = 250;
+const WATCH_INTERVAL_MS = 5 * 60_000;
 
 type NodeSocket = Socket<ServerToNodeEvents, NodeToServerEvents>;
 
 export class AuthorityNode {
   readonly config: NodeConfig;
   readonly store: NodeStore;
-  private readonly keys: KeyMaterial;
+  readonly keystore: Keystore;
   private readonly identitySecret: Uint8Array;
-  private readonly encryptionKeys: Map<string, { publicKey: Uint8Array; secretKey: Uint8Array }>;
-  private readonly http: RelayHttp;
+  private encryptionKeys = new Map<string, { publicKey: Uint8Array; secretKey: Uint8Array }>();
+  readonly http: RelayHttp;
   private readonly session: Session;
+  readonly monitor: KeyLogMonitor;
   readonly trust: TrustStore;
   private socket: NodeSocket | undefined;
+  private readonly alarmListeners = new Set<(a: NewAlarm) => void>();
 
   private constructor(
+    readonly home: string,
     config: NodeConfig,
-    keys: KeyMaterial,
+    keystore: Keystore,
     store: NodeStore,
     private readonly lock: FolderLock,
   ) {
     this.config = config;
-    this.keys = keys;
+    this.keystore = keystore;
     this.store = store;
-    this.identitySecret = fromBase64url(keys.identitySecretKey, 'identitySecretKey', 64);
-    this.encryptionKeys = new Map(
-      keys.encryptionKeys.map((k) => {
-        const publicKey = fromBase64url(k.publicKey, 'encryption key', 32);
-        return [
-          encryptionKeyId(publicKey),
-          { publicKey, secretKey: fromBase64url(k.secretKey, 'encryption key', 32) },
-        ];
-      }),
-    );
+    this.identitySecret = fromBase64url(keystore.keys.identitySecretKey, 'identitySecretKey', 64);
+    this.loadEncryptionKeys();
     this.http = new RelayHttp(config.relayUrl);
     this.session = new Session(this.http, config.relay.domain, config.node, this.identitySecret);
-    this.trust = new TrustStore(store, (a) => this.fetchDirectory(a));
+    const relayKey = fromBase64url(config.relay.publicKey, 'relay.publicKey', 32);
+    this.monitor = new KeyLogMonitor(
+      store,
+      (path) => this.authed('GET', path),
+      { relay: config.relay.domain, relayKey, authority: config.authority, node: config.node },
+      (a) => this.alarmListeners.forEach((l) => l(a)),
+    );
+    this.trust = new TrustStore(
+      store,
+      this.monitor,
+      { domain: config.relay.domain, publicKey: relayKey },
+      (a) => this.authed('GET', `/v1/directory/${encodeURIComponent(a)}`),
+    );
+  }
+
+  /** The private encryption keys this node still holds (purged ones are gone), by key id. */
+  loadEncryptionKeys(): void {
+    this.encryptionKeys = new Map(
+      this.keystore.keys.encryptionKeys
+        .filter((k) => k.secretKey !== null)
+        .map((k) => {
+          const publicKey = fromBase64url(k.publicKey, 'encryption key', 32);
+          return [
+            encryptionKeyId(publicKey),
+            { publicKey, secretKey: fromBase64url(k.secretKey!, 'encryption key', 32) },
+          ];
+        }),
+    );
+  }
+
+  get keys(): KeyMaterial {
+    return this.keystore.keys;
+  }
+
+  get identitySecretKey(): Uint8Array {
+    return this.identitySecret;
+  }
+
+  /** Alarms raised while this node checks the key log (forged events, inconsistent logs...). */
+  onAlarm(listener: (a: NewAlarm) => void): () => void {
+    this.alarmListeners.add(listener);
+    return () => this.alarmListeners.delete(listener);
   }
 
   /** Opens the node in `home`: takes the folder's lock, unlocks the keystore, opens the database. */
@@ -104,31 +140,58 @@ export class AuthorityNode {
     const paths = homePaths(home);
     const lock = lockFolder(paths.lock, 'HOME_LOCKED', `node folder ${home}`);
     let store: NodeStore | undefined;
+    let keystore: Keystore | undefined;
     try {
-      const keys = readKeystore(paths.keystore, passphrase);
+      keystore = Keystore.open(paths.keystore, passphrase);
       store = NodeStore.open(paths.db);
-      const node = new AuthorityNode(config, keys, store, lock);
-      if (!(await store.pin(config.authority))) {
-        const mk = fromBase64url(keys.masterPublicKey, 'masterPublicKey', 32);
+      const node = new AuthorityNode(home, config, keystore, store, lock);
+      const master = keystore.keys.masterPublicKey;
+      if (master && !(await store.pin(config.authority))) {
         await store.savePin({
           authority: config.authority,
-          masterKey: keys.masterPublicKey,
-          safetyCode: safetyCode(config.authority, mk),
+          masterKey: master,
+          safetyCode: safetyCode(config.authority, fromBase64url(master, 'masterPublicKey', 32)),
           pinnedAt: new Date(),
         });
       }
       return node;
     } catch (err) {
+      keystore?.close();
       await store?.close().catch(() => undefined);
       lock.release();
       throw err;
     }
   }
 
+  /** True once the authority approved this node (always, for a node created by `init`). */
+  get approved(): boolean {
+    return this.keystore.keys.certificate !== '';
+  }
+
+  private checkingApproval = false;
+
+  /** Lets a joining node log in and read the key log to find out whether it was approved. */
+  async whileCheckingApproval<T>(fn: () => Promise<T>): Promise<T> {
+    this.checkingApproval = true;
+    try {
+      return await fn();
+    } finally {
+      this.checkingApproval = false;
+    }
+  }
+
+  /** Logs a key event this node made; it is remembered first, so that self-monitoring knows it. */
+  async publish(event: KeyEvent): Promise<KeyEventResult> {
+    await this.store.markPublished(keyEventHash(event), new Date());
+    const result = await this.http.request<KeyEventResult>('POST', '/v1/keylog/events', event);
+    this.trust.forget();
+    return result;
+  }
+
   async close(): Promise<void> {
-    this.socket?.disconnect();
-    this.socket = undefined;
+    this.stopListening();
     await this.store.close();
+    this.keystore.close();
     this.lock.release();
   }
 
@@ -140,7 +203,13 @@ export class AuthorityNode {
     return this.config.authority;
   }
 
-  private async authed<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+  async authed<T>(method: 'GET' | 'POST', path: string, body?: unknown): Promise<T> {
+    if (!this.approved && !this.checkingApproval) {
+      throw new EntraideError(
+        'NOT_APPROVED',
+        `${this.address} waits for approval by its authority${this.config.joinCode ? ` (join code ${this.config.joinCode})` : ''}`,
+      );
+    }
     try {
       return await this.http.request<T>(method, path, body, await this.session.current());
     } catch (err) {
@@ -152,14 +221,33 @@ export class AuthorityNode {
     }
   }
 
-  private fetchDirectory(authority: string): Promise<DirectoryEntry> {
-    return this.authed<DirectoryEntry>('GET', `/v1/directory/${encodeURIComponent(authority)}`);
-  }
-
   // ---- sending ------------------------------------------------------------------------
 
   /** Seals a message to every trusted node of each recipient authority and of this authority, submits it, stores it. */
+  /**
+   * Publishes keys a crash left pending and rotates the encryption key when it is due. A refusal is
+   * kept as an alarm rather than stopping the officer's work; an unreachable relay stops it anyway.
+   */
+  async keepKeysFresh(): Promise<void> {
+    try {
+      const rotated = await ensureFreshKeys(this);
+      if (rotated) this.trust.forget(this.authority);
+    } catch (err) {
+      if (!(err instanceof EntraideError) || err.code === 'RELAY_UNREACHABLE') throw err;
+      const alarm = {
+        raisedAt: new Date(),
+        kind: 'rotation-failed',
+        authority: this.authority,
+        idx: null,
+        message: `the encryption key of ${this.address} could not be rotated: ${err.message} [${err.code}]`,
+      };
+      await this.store.addAlarm(alarm);
+      this.alarmListeners.forEach((l) => l(alarm));
+    }
+  }
+
   async send(opts: SendOptions): Promise<{ id: string; acceptedAt: string; recipients: string[] }> {
+    await this.keepKeysFresh();
     const to = [...new Set(opts.to)];
     if (to.length === 0) throw new EntraideError('USAGE', 'name at least one recipient authority with --to');
     for (const a of to) parseAuthorityAddress(a);
@@ -180,37 +268,21 @@ export class AuthorityNode {
         `the message is ${bytes.length} bytes; the limit is ${LIMITS.maxContentBytes}`,
       );
     }
-    const recipients: { node: string; encryptionKey: Uint8Array }[] = [];
-    for (const authority of new Set([...to, this.authority])) {
-      const trusted = await this.trust.authority(authority);
-      for (const cert of trusted.nodes.values()) {
-        if (cert.node === this.address) continue;
-        recipients.push({ node: cert.node, encryptionKey: certificateEncryptionKey(cert) });
-      }
-      if (
-        authority !== this.authority &&
-        ![...trusted.nodes.keys()].some((n) => parseNodeAddress(n).authority === authority)
-      ) {
-        throw new EntraideError(
-          'UNKNOWN_RECIPIENT',
-          `${authority} has no node with a valid certificate: nothing was sent`,
-        );
-      }
-    }
+    // Sends check the key log's head (at most four times a second, shared by concurrent sends), so
+    // that a node approved or revoked a moment ago counts.
+    await this.monitor.sync(SEND_SYNC_INTERVAL_MS);
+    const recipients = await this.recipientsFor(to);
     const sentAt = new Date();
-    const envelope = sealEnvelope(
-      {
-        id: uuidv7(sentAt.getTime(), random(10)),
-        from: this.address,
-        to,
-        sentAt,
-        ttl: opts.ttl ?? LIMITS.defaultTtlSeconds,
-        recipients,
-        content: bytes,
-      },
-      this.identitySecret,
-      random,
-    );
+    const sealInput = {
+      id: uuidv7(sentAt.getTime(), random(10)),
+      from: this.address,
+      to,
+      sentAt,
+      ttl: opts.ttl ?? LIMITS.defaultTtlSeconds,
+      recipients,
+      content: bytes,
+    };
+    let envelope = sealEnvelope(sealInput, this.identitySecret, random);
     // Stored before submission: a crash after the relay accepted it still leaves our own record.
     await this.store.saveMessage({
       id: envelope.id,
@@ -225,10 +297,43 @@ export class AuthorityNode {
       acceptedAt: null,
       envelope: JSON.stringify(envelope),
     });
-    const result = await this.submit(envelope);
+    let result: SubmitResult;
+    try {
+      result = await this.submit(envelope);
+    } catch (err) {
+      // A node revoked or added since the directory was read: read it again and seal once more.
+      if (!(err instanceof EntraideError && err.code === 'UNKNOWN_RECIPIENT')) throw err;
+      const again = await this.recipientsFor(to, true);
+      envelope = sealEnvelope({ ...sealInput, recipients: again }, this.identitySecret, random);
+      await this.store.replaceEnvelope(envelope.id, JSON.stringify(envelope));
+      result = await this.submit(envelope);
+      recipients.splice(0, recipients.length, ...again);
+    }
     // Written with the next commit; close() flushes it. A failure here changes nothing the relay holds.
     this.store.markAccepted(envelope.id, result.acceptedAt).catch(() => undefined);
     return { id: envelope.id, acceptedAt: result.acceptedAt, recipients: recipients.map((r) => r.node) };
+  }
+
+  /** Every node to encrypt to: each recipient authority's trusted nodes, and this authority's other nodes. */
+  private async recipientsFor(
+    to: string[],
+    fresh = false,
+  ): Promise<{ node: string; encryptionKey: Uint8Array }[]> {
+    const recipients: { node: string; encryptionKey: Uint8Array }[] = [];
+    for (const authority of new Set([...to, this.authority])) {
+      const targets = await this.trust.recipients(authority, fresh);
+      for (const t of targets) {
+        if (t.node === this.address) continue;
+        recipients.push({ node: t.node, encryptionKey: fromBase64url(t.encryptionKey, 'encryptionKey', 32) });
+      }
+      if (authority !== this.authority && targets.length === 0) {
+        throw new EntraideError(
+          'UNKNOWN_RECIPIENT',
+          `${authority} has no node with a valid certificate and a current encryption key: nothing was sent`,
+        );
+      }
+    }
+    return recipients;
   }
 
   /** Submits over the open socket when there is one, else over HTTP. */
@@ -268,8 +373,8 @@ export class AuthorityNode {
       const existing = this.store.message(env.id);
       if (existing && existing.id === env.id) return { kind: 'message', message: existing, duplicate: true };
       const sender = parseNodeAddress(env.from);
-      const cert = await this.trust.senderCertificate(sender.authority, env.from);
-      if (!verifyEnvelopeSignature(env, certificateIdentityKey(cert))) {
+      const senderKeys = await this.trust.sender(sender.authority, env.from);
+      if (!verifyEnvelopeSignature(env, fromBase64url(senderKeys.identityKey, 'identityKey', 32))) {
         throw new EntraideError('BAD_SIGNATURE', `envelope ${env.id} is not signed by ${env.from}`);
       }
       const plain = openEnvelope(env, { node: this.address, encryptionKeys: this.encryptionKeys });
@@ -306,6 +411,7 @@ export class AuthorityNode {
 
   /** Fetches everything waiting on the relay, stores it, acknowledges it; returns what arrived now. */
   async fetchInbox(): Promise<ReceiveOutcome[]> {
+    await this.keepKeysFresh();
     const outcomes: ReceiveOutcome[] = [];
     for (let round = 0; round < 1000; round++) {
       const page = await this.authed<{ envelopes: unknown[]; more: boolean }>('GET', '/v1/inbox?limit=200');
@@ -339,6 +445,7 @@ export class AuthorityNode {
     } = {},
   ): Promise<void> {
     if (this.socket) return;
+    await this.keepKeysFresh();
     const socket: NodeSocket = io(this.config.relayUrl, {
       auth: (cb) => {
         this.session.current().then(
@@ -356,6 +463,7 @@ export class AuthorityNode {
       reconnectionDelayMax: 5_000,
     });
     this.socket = socket;
+    this.watchKeys(handlers.onError);
     socket.on('envelope', (envelope, ack) => {
       this.receive(envelope).then(
         (o) => {
@@ -373,7 +481,11 @@ export class AuthorityNode {
       );
     });
     socket.on('inbox:drained', (info) => handlers.onDrained?.(info.pending));
-    socket.on('session:closing', () => this.session.invalidate());
+    socket.on('session:closing', (info) => {
+      this.session.invalidate();
+      const e = errorFromBody(info);
+      if (e.code === 'NODE_REVOKED') handlers.onError?.(e);
+    });
     socket.on('connect', () => handlers.onConnect?.());
     // socket.io reconnects by itself after network failures, but not when the relay closed the socket
     // (it does so when the session token expires) nor after a refused handshake: log in again, retry.
@@ -398,8 +510,7 @@ export class AuthorityNode {
           : new EntraideError('RELAY_UNREACHABLE', `cannot reach the relay at ${this.config.relayUrl}`);
         socket.off('connect', onConnect);
         socket.off('connect_error', onError);
-        socket.disconnect();
-        this.socket = undefined;
+        this.stopListening();
         reject(e);
       };
       const onConnect = () => {
@@ -411,7 +522,14 @@ export class AuthorityNode {
     });
     socket.on('connect_error', (err: Error & { data?: unknown }) => {
       if (!err.data) return; // a network failure: socket.io retries by itself
-      handlers.onError?.(errorFromBody(err.data));
+      const e = errorFromBody(err.data);
+      handlers.onError?.(e);
+      if (e.code === 'NODE_REVOKED') {
+        // A revoked node stays revoked: stop trying.
+        socket.disconnect();
+        if (this.socket === socket) this.socket = undefined;
+        return;
+      }
       reconnectSoon(2_000);
     });
   }
@@ -419,6 +537,23 @@ export class AuthorityNode {
   stopListening(): void {
     this.socket?.disconnect();
     this.socket = undefined;
+    if (this.watchTimer) clearInterval(this.watchTimer);
+    this.watchTimer = undefined;
+  }
+
+  private watchTimer: NodeJS.Timeout | undefined;
+
+  /** While listening: check the key log and the age of the encryption key every few minutes. */
+  private watchKeys(onError?: (err: EntraideError) => void): void {
+    this.watchTimer = setInterval(() => {
+      this.monitor
+        .sync()
+        .then(() => this.keepKeysFresh())
+        .catch((err: unknown) => {
+          if (err instanceof EntraideError && err.code !== 'RELAY_UNREACHABLE') onError?.(err);
+        });
+    }, WATCH_INTERVAL_MS);
+    this.watchTimer.unref();
   }
 
   // ---- reading and keys ---------------------------------------------------------------
@@ -441,17 +576,31 @@ export class AuthorityNode {
     return m;
   }
 
-  /** The safety code of this authority, or of a counterpart (pinned on first use). */
-  async fingerprint(
-    authority?: string,
-  ): Promise<{ authority: string; safetyCode: string; pinnedAt: string | null }> {
+  /**
+   * The safety code of this authority, or of a counterpart, from the key log (pinned on first use).
+   * Offline, the pinned code is shown.
+   */
+  async fingerprint(authority?: string): Promise<{
+    authority: string;
+    safetyCode: string;
+    pinnedAt: string | null;
+    verifiedAt: string | null;
+  }> {
     const target = authority ?? this.authority;
     parseAuthorityAddress(target);
-    let pin = await this.store.pin(target);
-    if (!pin) {
+    try {
       await this.trust.authority(target);
-      pin = await this.store.pin(target);
+    } catch (err) {
+      const offline =
+        err instanceof EntraideError && (err.code === 'RELAY_UNREACHABLE' || err.code === 'NOT_APPROVED');
+      if (!offline || !(await this.store.pin(target))) throw err;
     }
-    return { authority: target, safetyCode: pin!.safetyCode, pinnedAt: pin!.pinnedAt.toISOString() };
+    const pin = (await this.store.pin(target))!;
+    return {
+      authority: target,
+      safetyCode: pin.safetyCode,
+      pinnedAt: pin.pinnedAt.toISOString(),
+      verifiedAt: pin.verifiedAt?.toISOString() ?? null,
+    };
   }
 }

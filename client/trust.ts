@@ -1,89 +1,224 @@
 /**
- * Which node keys this node trusts for an authority: directory answers from the relay, checked
- * against the master key pinned on first use. A changed master key is never accepted silently.
+ * Which keys this node trusts for an authority. Nothing comes from the relay's word alone:
+ * - the directory answer's events must each be proven included under a signed key-log head, and
+ *   be exactly the authority's events in the node's own verified copy of the log (nothing withheld);
+ * - the authority's keys are derived from those events by the shared rules (authority-state.ts):
+ *   a certificate the master key did not sign, or a key change the right key did not sign, is refused;
+ * - the master key must be the one pinned on first use, or follow from it through rotations the
+ *   pinned key signed. A changed master key is never accepted silently.
  */
 import { fromBase64url } from '../shared/bytes.ts';
-import { verifyNodeCertificate } from '../shared/crypto/certificates.ts';
 import { safetyCode } from '../shared/crypto/safety-code.ts';
 import { EntraideError } from '../shared/errors.ts';
-import { DirectoryEntry, type NodeCertificate } from '../shared/protocol/schemas.ts';
+import {
+  currentMasterKey,
+  encryptionTargets,
+  replayAuthority,
+  type AuthorityState,
+  type EncryptionTarget,
+  type KeyHistoryItem,
+  type NodeKeys,
+} from '../shared/keys/authority-state.ts';
+import { keyLogLeafHash } from '../shared/keys/key-log-leaf.ts';
+import { headRoot, verifyTreeHead } from '../shared/keys/tree-head.ts';
+import { sameHash } from '../shared/merkle/hash.ts';
+import { verifyInclusion } from '../shared/merkle/verify-inclusion.ts';
+import { DirectoryEntry, type SignedTreeHead } from '../shared/protocol/key-log.ts';
 import { check } from '../shared/protocol/validate.ts';
+import type { KeyLogMonitor } from './key-log-monitor.ts';
 import type { NodeStore } from './store/node-store.ts';
 
 export interface TrustedAuthority {
   authority: string;
+  state: AuthorityState;
+  /** Every event of the authority, accepted or refused, with the reason. */
+  history: KeyHistoryItem[];
   masterKey: Uint8Array;
   safetyCode: string;
-  /** Certificates that verify under the pinned master key, by node address. */
-  nodes: Map<string, NodeCertificate>;
-  /** Certificates the relay served that do not verify: never used, reported to the officer. */
-  refused: { node: string; reason: string }[];
+  /** The signed head the answer was proven against. */
+  head: SignedTreeHead;
   fetchedAt: number;
 }
 
 const CACHE_MS = 60_000;
+const SYNC_INTERVAL_MS = 1_000;
+
+/**
+ * A refused event that tries to change a key already in use (rather than add something new) means
+ * the relay is trying to substitute a key: sending to that authority stops.
+ */
+export function substitutionAttempt(item: KeyHistoryItem): boolean {
+  if (item.accepted) return false;
+  return (
+    item.type === 'encryption-key-rotated' ||
+    item.type === 'master-key-rotated' ||
+    item.type === 'authority-enrolled' ||
+    (item.type === 'node-certified' && item.code === 'NODE_EXISTS')
+  );
+}
 
 export class TrustStore {
   private readonly cache = new Map<string, TrustedAuthority>();
 
   constructor(
     private readonly store: NodeStore,
+    private readonly monitor: KeyLogMonitor,
+    private readonly relay: { domain: string; publicKey: Uint8Array },
     private readonly fetchEntry: (authority: string) => Promise<unknown>,
   ) {}
 
-  /** The authority's trusted nodes; fetched again when older than a minute or when `fresh` is set. */
+  /** Drops cached answers (all, or one authority's) and makes the next use check the log again. */
+  forget(authority?: string): void {
+    if (authority) this.cache.delete(authority);
+    else this.cache.clear();
+    this.monitor.invalidate();
+  }
+
+  /** The authority's verified keys; read again when the key log grew, after a minute, or when `fresh` is set. */
   async authority(authority: string, fresh = false): Promise<TrustedAuthority> {
+    // The key log's head says whether anything changed: a cached answer stands while the log has
+    // not grown (checked at most once a second), and for a minute at most.
+    await this.monitor.sync(fresh ? 0 : SYNC_INTERVAL_MS);
     const cached = this.cache.get(authority);
-    if (cached && !fresh && Date.now() - cached.fetchedAt < CACHE_MS) return cached;
+    if (
+      cached &&
+      !fresh &&
+      cached.head.size === this.monitor.size &&
+      Date.now() - cached.fetchedAt < CACHE_MS
+    ) {
+      return cached;
+    }
     const entry = check(DirectoryEntry, await this.fetchEntry(authority), 'directory entry');
     if (entry.authority !== authority) {
       throw new EntraideError(
-        'CERTIFICATE_INVALID',
+        'KEYLOG_INCONSISTENT',
         `the relay answered for ${entry.authority} when asked for ${authority}`,
       );
     }
-    const masterKey = fromBase64url(entry.masterKey, 'masterKey', 32);
+    verifyTreeHead(entry.head, { log: 'key', relay: this.relay.domain, relayKey: this.relay.publicKey });
+    if (entry.head.size > this.monitor.size) await this.monitor.sync();
+    this.checkAgainstCopy(entry);
+    const { state, history } = replayAuthority(this.monitor.entriesOf(authority, entry.head.size));
+    if (!state) {
+      throw new EntraideError('UNKNOWN_AUTHORITY', `the key log holds no valid enrolment of ${authority}`);
+    }
+    const current = currentMasterKey(state);
+    const masterKey = fromBase64url(current, 'masterKey', 32);
     const code = safetyCode(authority, masterKey);
-    const pin = await this.store.pin(authority);
-    if (!pin) {
-      await this.store.savePin({
-        authority,
-        masterKey: entry.masterKey,
-        safetyCode: code,
-        pinnedAt: new Date(),
-      });
-    } else if (pin.masterKey !== entry.masterKey) {
-      throw new EntraideError(
-        'KEY_CHANGED',
-        `the master key of ${authority} changed: pinned safety code ${pin.safetyCode}, now ${code}. Nothing was sent or accepted`,
-      );
-    }
-    const nodes = new Map<string, NodeCertificate>();
-    const refused: { node: string; reason: string }[] = [];
-    const now = new Date();
-    for (const cert of entry.nodes) {
-      try {
-        verifyNodeCertificate(cert, authority, masterKey, now);
-        nodes.set(cert.node, cert);
-      } catch (err) {
-        refused.push({ node: cert.node, reason: err instanceof Error ? err.message : String(err) });
-      }
-    }
-    const trusted = { authority, masterKey, safetyCode: code, nodes, refused, fetchedAt: Date.now() };
+    await this.checkPin(authority, state, current, code);
+    const trusted: TrustedAuthority = {
+      authority,
+      state,
+      history,
+      masterKey,
+      safetyCode: code,
+      head: entry.head,
+      fetchedAt: Date.now(),
+    };
     this.cache.set(authority, trusted);
     return trusted;
   }
 
-  /** The certificate of a sending node, fetching the directory again once if it is not known yet. */
-  async senderCertificate(authority: string, node: string): Promise<NodeCertificate> {
-    let trusted = await this.authority(authority);
-    if (!trusted.nodes.has(node)) trusted = await this.authority(authority, true);
-    const cert = trusted.nodes.get(node);
-    if (!cert)
+  /** The answer's events must be in the signed tree, and be all of the authority's events in our copy. */
+  private checkAgainstCopy(entry: DirectoryEntry): void {
+    const size = entry.head.size;
+    if (size > this.monitor.size) {
+      throw new EntraideError(
+        'KEYLOG_INCONSISTENT',
+        `the directory answer is proven against a key log of size ${size}, larger than the relay’s own head`,
+      );
+    }
+    const root = headRoot(entry.head);
+    if (!sameHash(this.monitor.rootAt(size), root)) {
+      throw new EntraideError(
+        'KEYLOG_INCONSISTENT',
+        `the directory answer for ${entry.authority} is proven against a key log of size ${size} that differs from the one this node verified`,
+      );
+    }
+    for (const e of entry.events) {
+      const hash = keyLogLeafHash(e.leaf);
+      verifyInclusion(
+        hash,
+        e.index,
+        size,
+        e.proof.map((p) => fromBase64url(p, 'proof', 32)),
+        root,
+      );
+      if (e.leaf.authority !== entry.authority) {
+        throw new EntraideError(
+          'KEYLOG_INCONSISTENT',
+          `the directory answer for ${entry.authority} includes an event of ${e.leaf.authority}`,
+        );
+      }
+    }
+    const served = new Set(entry.events.map((e) => e.index));
+    const mine = this.monitor.entriesOf(entry.authority, size);
+    const withheld = mine.filter((e) => !served.has(e.index));
+    if (withheld.length > 0 || served.size !== mine.length) {
+      throw new EntraideError(
+        'KEYLOG_INCONSISTENT',
+        `the relay withheld ${withheld.length} key event(s) of ${entry.authority} from its directory answer (log entries ${withheld.map((e) => e.index).join(', ')})`,
+      );
+    }
+  }
+
+  private async checkPin(
+    authority: string,
+    state: AuthorityState,
+    current: string,
+    code: string,
+  ): Promise<void> {
+    const pin = await this.store.pin(authority);
+    if (!pin) {
+      await this.store.savePin({ authority, masterKey: current, safetyCode: code, pinnedAt: new Date() });
+      return;
+    }
+    if (pin.masterKey === current) return;
+    if (state.masterKeys.some((k) => k.key === pin.masterKey)) {
+      // Rotated by the key we pinned: follow it. The safety code changes; officers compare it again.
+      await this.store.updatePin(authority, current, code);
+      await this.store.addAlarm({
+        raisedAt: new Date(),
+        kind: 'master-key-rotated',
+        authority,
+        idx: state.masterKeys[0]!.index,
+        message: `${authority} rotated its master key (signed by the key pinned here); new safety code ${code}`,
+      });
+      return;
+    }
+    throw new EntraideError(
+      'KEY_CHANGED',
+      `the master key of ${authority} in the key log is not the one pinned here and no rotation signed by the pinned key leads to it: pinned safety code ${pin.safetyCode}, now ${code}. Nothing was sent or accepted`,
+    );
+  }
+
+  /** Nodes to encrypt to; refuses when the relay tried to substitute one of the authority's keys. */
+  async recipients(authority: string, fresh = false): Promise<EncryptionTarget[]> {
+    const t = await this.authority(authority, fresh);
+    const attempt = t.history.find(substitutionAttempt);
+    if (attempt) {
+      throw new EntraideError(
+        'KEY_CHANGED',
+        `the key log shows a key change for ${authority} that is not trusted — ${attempt.summary} (log entry ${attempt.index}): ${attempt.reason}. Nothing was sent`,
+      );
+    }
+    return encryptionTargets(t.state, new Date());
+  }
+
+  /** The keys of a sending node, fetching the directory again once if it is not known yet. */
+  async sender(authority: string, node: string): Promise<NodeKeys> {
+    let t = await this.authority(authority);
+    if (!t.state.nodes.has(node)) t = await this.authority(authority, true);
+    const n = t.state.nodes.get(node);
+    if (!n) {
       throw new EntraideError(
         'CERTIFICATE_INVALID',
-        `${node} has no valid certificate under the pinned key of ${authority}`,
+        `${node} has no certificate under the master key of ${authority} in the key log`,
       );
-    return cert;
+    }
+    if (n.revoked) {
+      throw new EntraideError('CERTIFICATE_INVALID', `${node} was revoked on ${n.revoked.revokedAt}`);
+    }
+    return n;
   }
 }

@@ -17,6 +17,8 @@ import { ChallengeStore } from './auth/challenges.ts';
 import { TokenService } from './auth/tokens.ts';
 import type { RelayContext } from './context.ts';
 import { Directory } from './domain/directory.ts';
+import { KeyLog } from './domain/key-log.ts';
+import type { KeyEventContext } from './domain/key-events.ts';
 import type { EnvelopeContext } from './domain/envelopes.ts';
 import { createVerifier } from './domain/signature-verifier.ts';
 import { loadRelayIdentity, type RelayIdentity } from './identity.ts';
@@ -25,6 +27,7 @@ import { DeliveryHub } from './realtime/delivery-hub.ts';
 import { createGateway } from './realtime/gateway.ts';
 import { publicRoutes } from './routes/public.ts';
 import { sessionRoutes } from './routes/session.ts';
+import { keyPublicRoutes, keySessionRoutes } from './routes/keys.ts';
 import { RelayStore } from './storage/relay-store.ts';
 
 export const VERSION = '0.1.0';
@@ -75,6 +78,8 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
     store = RelayStore.open(opts.dataDir);
     const directory = new Directory(store);
     await directory.load();
+    const keyLog = new KeyLog(store, { domain: identity.domain, secretKey: identity.secretKey }, now);
+    await keyLog.load();
     const tokens = new TokenService(
       identity.domain,
       identity.privateKeyObject,
@@ -93,10 +98,24 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
       verifier,
       onAccepted: (env, nodes) => hub.notify(env, nodes),
     };
+    const keyEvents: KeyEventContext = {
+      store,
+      directory,
+      keyLog,
+      domain: identity.domain,
+      now,
+      onRevoked: (node) =>
+        hub.disconnect(
+          node,
+          new EntraideError('NODE_REVOKED', `${node} was revoked by its authority`).toJSON(),
+        ),
+    };
     const ctx: RelayContext = {
       relay: relayInfo,
       store,
       directory,
+      keyLog,
+      keyEvents,
       tokens,
       challenges: new ChallengeStore(),
       hub,
@@ -160,12 +179,15 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
     });
     await app.register(async (scope) => publicRoutes(scope, ctx));
     await app.register(async (scope) => sessionRoutes(scope, ctx));
+    await app.register(async (scope) => keyPublicRoutes(scope, ctx));
+    await app.register(async (scope) => keySessionRoutes(scope, ctx));
     await app.ready();
 
     const io = createGateway(app.server, { tokens, directory, hub, envelopes, log: app.log });
     const sweeper = setInterval(() => {
       try {
         store!.expire(now());
+        void store!.deleteExpiredJoins(now()).catch(() => undefined);
       } catch (err) {
         app.log.error({ err }, 'expiry sweep failed');
       }

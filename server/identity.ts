@@ -14,6 +14,8 @@ export interface RelayIdentity {
   domain: string;
   publicKey: Uint8Array;
   publicKeyB64: string;
+  /** libsodium Ed25519 secret key (seed || public key): signs tree heads. */
+  secretKey: Uint8Array;
   /** For jose (JWT signing) */
   privateKeyObject: KeyObject;
   publicKeyObject: KeyObject;
@@ -74,6 +76,7 @@ export function loadRelayIdentity(
     domain: info.domain,
     publicKey: kp.publicKey,
     publicKeyB64: x,
+    secretKey: kp.secretKey,
     privateKeyObject: createPrivateKey({ key: jwk, format: 'jwk' }),
     publicKeyObject: createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' }),
     created,

@@ -70,7 +70,7 @@ export const ERROR_CODES = {
   },
   ENVELOPE_CLOCK_SKEW: {
     status: 422,
-    hint: 'The envelope is dated in the future: check this computer’s clock.',
+    hint: 'It is dated too far from the relay’s time: check this computer’s clock.',
   },
   // node side
   PROOF_INVALID: {

@@ -16,4 +16,10 @@ export const LIMITS = {
   tokenLifetimeSeconds: 15 * 60,
   challengeLifetimeSeconds: 60,
   invitationLifetimeSeconds: 24 * 3600,
+  /** Active nodes one authority may have (each is a recipient of every message to it). */
+  maxNodesPerAuthority: 32,
+  joinLifetimeSeconds: 24 * 3600,
+  maxPendingJoinsPerAuthority: 16,
+  /** Key-log entries per page. */
+  keyLogPage: 1000,
 } as const;

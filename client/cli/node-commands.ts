@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { EntraideError } from '../../shared/errors.ts';
 import { initNode } from '../init.ts';
+import { completeJoin } from '../join.ts';
 import { AuthorityNode, type ReceiveOutcome } from '../node.ts';
 import type { StoredMessage } from '../store/node-store.ts';
 import { homeDir, json, out, passphrase, shortTime, type GlobalOptions } from './io.ts';
@@ -13,6 +14,8 @@ async function withNode<T>(program: Command, fn: (node: AuthorityNode) => Promis
   const home = homeDir(program.opts<GlobalOptions>());
   const node = await AuthorityNode.open(home, await passphrase());
   try {
+    // A joining node becomes usable by the first command after its approval.
+    if (!node.approved) await completeJoin(node);
     return await fn(node);
   } finally {
     await node.close();
@@ -236,6 +239,13 @@ export function nodeCommands(program: Command, run: Run): void {
           if (o.json) return json(fp);
           out(`${fp.authority}`);
           out(`  ${fp.safetyCode}`);
+          if (authority) {
+            out(
+              fp.verifiedAt
+                ? `  verified ${shortTime(fp.verifiedAt)}`
+                : '  not verified yet: compare it with the counterpart, then run `entraide keys verify`',
+            );
+          }
         }),
       ),
     );

@@ -35,6 +35,31 @@ export interface PinRecord {
   verifiedAt: Date | null;
 }
 
+export interface KeyLogHeadRecord {
+  relay: string;
+  size: number;
+  root: string;
+  head: string;
+  baseline: number;
+  verifiedAt: Date;
+}
+
+export interface KeyLogLeafRecord {
+  idx: number;
+  authority: string;
+  leaf: string;
+  leafHash: string;
+}
+
+export interface AlarmRecord {
+  id: number;
+  raisedAt: Date;
+  kind: string;
+  authority: string | null;
+  idx: number | null;
+  message: string;
+}
+
 export interface RejectionRecord {
   envelopeId: string;
   sender: string;
@@ -95,6 +120,7 @@ export class NodeStore {
       list: db.prepare<[string, number], MessageRow>(
         `SELECT ${COLUMNS} FROM "Message" WHERE direction = ? ORDER BY sentAt DESC, id DESC LIMIT ?`,
       ),
+      replaceEnvelope: db.prepare('UPDATE "Message" SET envelope = ? WHERE id = ?'),
       markRead: db.prepare('UPDATE "Message" SET readAt = ? WHERE id = ? AND readAt IS NULL'),
       reject: db.prepare(
         'INSERT OR IGNORE INTO "Rejection" (envelopeId, sender, code, reason, receivedAt) VALUES (?, ?, ?, ?, ?)',
@@ -174,6 +200,11 @@ export class NodeStore {
     return this.stmt.list.all(direction, limit).map(toMessage);
   }
 
+  /** A sent message sealed again (to a fresher set of recipient nodes) before the relay accepted it. */
+  async replaceEnvelope(id: string, envelope: string): Promise<void> {
+    this.stmt.replaceEnvelope.run(envelope, id);
+  }
+
   markRead(id: string, at: string): void {
     this.stmt.markRead.run(at, id);
   }
@@ -188,5 +219,68 @@ export class NodeStore {
 
   async pins(): Promise<PinRecord[]> {
     return this.prisma.pin.findMany({ orderBy: { authority: 'asc' } });
+  }
+
+  async updatePin(authority: string, masterKey: string, safetyCode: string): Promise<void> {
+    await this.prisma.pin.update({ where: { authority }, data: { masterKey, safetyCode, verifiedAt: null } });
+  }
+
+  async markVerified(authority: string, at: Date): Promise<void> {
+    await this.prisma.pin.update({ where: { authority }, data: { verifiedAt: at } });
+  }
+
+  // ---- key log mirror, alarms, own key events --------------------------------------------
+
+  async keyLogHead(relay: string): Promise<KeyLogHeadRecord | null> {
+    return this.prisma.keyLogHead.findUnique({ where: { relay } });
+  }
+
+  async keyLogLeaves(relay: string): Promise<KeyLogLeafRecord[]> {
+    return this.prisma.keyLogEntry.findMany({
+      where: { relay },
+      orderBy: { idx: 'asc' },
+      select: { idx: true, authority: true, leaf: true, leafHash: true },
+    });
+  }
+
+  /** Stores newly verified entries and the head they lead to, together. */
+  async appendKeyLog(
+    relay: string,
+    entries: KeyLogLeafRecord[],
+    head: Omit<KeyLogHeadRecord, 'relay'>,
+    alarms: Omit<AlarmRecord, 'id'>[],
+  ): Promise<void> {
+    await this.prisma.$transaction(async (tx) => {
+      if (entries.length > 0)
+        await tx.keyLogEntry.createMany({ data: entries.map((e) => ({ relay, ...e })) });
+      await tx.keyLogHead.upsert({
+        where: { relay },
+        create: { relay, ...head },
+        update: { size: head.size, root: head.root, head: head.head, verifiedAt: head.verifiedAt },
+      });
+      if (alarms.length > 0) await tx.alarm.createMany({ data: alarms });
+    });
+  }
+
+  async addAlarm(a: Omit<AlarmRecord, 'id'>): Promise<void> {
+    await this.prisma.alarm.create({ data: a });
+  }
+
+  async alarms(): Promise<AlarmRecord[]> {
+    return this.prisma.alarm.findMany({ orderBy: { id: 'asc' } });
+  }
+
+  async markPublished(eventHash: string, at: Date): Promise<void> {
+    await this.prisma.published.upsert({
+      where: { eventHash },
+      create: { eventHash, publishedAt: at },
+      update: {},
+    });
+  }
+
+  async publishedHashes(): Promise<Set<string>> {
+    return new Set(
+      (await this.prisma.published.findMany({ select: { eventHash: true } })).map((p) => p.eventHash),
+    );
   }
 }

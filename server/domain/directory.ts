@@ -1,10 +1,10 @@
 /**
- * The relay's view of who is enrolled: an in-memory index of nodes (identity key, authority,
- * active or not) kept in step with the database, so that the envelope path never queries it.
+ * The relay's routing view of who is enrolled: an in-memory index of nodes (identity key,
+ * authority, active or not) kept in step with the database, so that the envelope path never
+ * queries it. What nodes trust comes from the key log (key-log.ts), not from here.
  */
 import { fromBase64url } from '../../shared/bytes.ts';
 import { EntraideError } from '../../shared/errors.ts';
-import type { DirectoryEntry, NodeCertificate } from '../../shared/protocol/schemas.ts';
 import type { NodeRecord, RelayStore } from '../storage/relay-store.ts';
 
 export interface KnownNode {
@@ -45,21 +45,24 @@ export class Directory {
     return n && n.active ? n : undefined;
   }
 
+  /**
+   * The active node behind a session or login, or the refusal to give: NODE_REVOKED for a revoked
+   * node (so that it stops retrying), `unknown` otherwise.
+   */
+  requireActive(address: string, unknown: () => EntraideError): KnownNode {
+    const n = this.nodes.get(address);
+    if (!n) throw unknown();
+    if (!n.active) throw new EntraideError('NODE_REVOKED', `${address} was revoked by its authority`);
+    return n;
+  }
+
   hasAuthority(address: string): boolean {
     return this.byAuthority.has(address);
   }
 
-  /** The published entry: master key and the certificates of active nodes. */
-  async entry(authority: string): Promise<DirectoryEntry> {
-    const rec = await this.store.findAuthority(authority);
-    if (!rec) throw new EntraideError('UNKNOWN_AUTHORITY', `${authority} is not enrolled on this relay`);
-    return {
-      authority: rec.address,
-      masterKey: rec.masterKey,
-      enrolledAt: rec.enrolledAt.toISOString(),
-      nodes: rec.nodes
-        .filter((n) => n.revokedAt === null)
-        .map((n) => JSON.parse(n.certificate) as NodeCertificate),
-    };
+  /** Marks a node revoked: it can no longer log in, send or receive. */
+  revoke(address: string): void {
+    const n = this.nodes.get(address);
+    if (n) n.active = false;
   }
 }

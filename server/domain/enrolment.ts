@@ -9,6 +9,7 @@ import { LIMITS } from '../../shared/limits.ts';
 import type { EnrolmentRequest, EnrolmentResponse, RelayInfo } from '../../shared/protocol/schemas.ts';
 import type { RelayStore } from '../storage/relay-store.ts';
 import type { Directory } from './directory.ts';
+import type { KeyLog } from './key-log.ts';
 
 export function hashInvitation(code: string): string {
   return createHash('sha256').update(code).digest('hex');
@@ -29,7 +30,7 @@ export async function createInvitation(
 
 export async function enrol(
   req: EnrolmentRequest,
-  ctx: { store: RelayStore; directory: Directory; relay: RelayInfo; now: Date },
+  ctx: { store: RelayStore; directory: Directory; keyLog: KeyLog; relay: RelayInfo; now: Date },
 ): Promise<EnrolmentResponse> {
   const authority = parseAuthorityAddress(req.authority);
   if (authority.domain !== ctx.relay.domain) {
@@ -60,16 +61,38 @@ export async function enrol(
       'the enrolment proof is not signed by the node identity key in the certificate',
     );
   }
-  await ctx.store.enrol({
-    codeHash: hashInvitation(req.invitation),
-    authorityId: authority.authorityId,
-    authority: req.authority,
-    masterKey: req.masterKey,
-    node: node.address,
-    identityKey: req.certificate.identityKey,
-    certificate: JSON.stringify(req.certificate),
-    now: ctx.now,
-  });
+  if (req.declaration.authority !== req.authority || req.declaration.masterKey !== req.masterKey) {
+    throw new EntraideError(
+      'KEY_EVENT_INVALID',
+      'the master-key declaration names another authority or key than the enrolment',
+    );
+  }
+  // Refusals in the order an operator expects: the invitation first, then an authority already enrolled.
+  await ctx.store.verifyInvitation(hashInvitation(req.invitation), authority.authorityId, ctx.now);
+  if (ctx.keyLog.state(req.authority)) {
+    throw new EntraideError('AUTHORITY_EXISTS', `${req.authority} is already enrolled on this relay`);
+  }
+  // The key log checks the declaration's signature and the certificate again, as every node will.
+  await ctx.keyLog.append(
+    [
+      { type: 'authority-enrolled', declaration: req.declaration },
+      { type: 'node-certified', certificate: req.certificate },
+    ],
+    ({ append }) =>
+      ctx.store.enrol(
+        {
+          codeHash: hashInvitation(req.invitation),
+          authorityId: authority.authorityId,
+          authority: req.authority,
+          masterKey: req.masterKey,
+          node: node.address,
+          identityKey: req.certificate.identityKey,
+          certificate: JSON.stringify(req.certificate),
+          now: ctx.now,
+        },
+        append,
+      ),
+  );
   ctx.directory.add({
     address: node.address,
     authority: req.authority,

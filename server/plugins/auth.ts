@@ -20,9 +20,10 @@ export function requireSession(
   app.decorateRequest('sessionNode', '');
   app.addHook('onRequest', async (request: FastifyRequest) => {
     const session = await deps.tokens.verify(bearerToken(request.headers.authorization));
-    if (!deps.directory.activeNode(session.node)) {
-      throw new EntraideError('TOKEN_INVALID', `${session.node} is not an active node of this relay`);
-    }
+    deps.directory.requireActive(
+      session.node,
+      () => new EntraideError('TOKEN_INVALID', `${session.node} is not an active node of this relay`),
+    );
     request.sessionNode = session.node;
   });
 }

@@ -126,6 +126,14 @@ export class DeliveryHub {
     void channel.catchUp();
   }
 
+  /** Closes every socket of a node (after its revocation), telling it why. */
+  disconnect(node: string, reason: ErrorBody): void {
+    for (const channel of this.channels.get(node) ?? []) {
+      channel.socket.emit('session:closing', reason);
+      channel.socket.disconnect(true);
+    }
+  }
+
   /** After a commit: push to each recipient node's open sockets. */
   notify(envelope: Envelope, nodes: string[]): void {
     for (const node of nodes) {

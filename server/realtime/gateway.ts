@@ -41,12 +41,13 @@ export function createGateway(server: HttpServer, deps: GatewayDeps): Server {
     }
     deps.tokens.verify(token).then(
       (session) => {
-        if (!deps.directory.activeNode(session.node)) {
-          next(
-            withData(
-              new EntraideError('TOKEN_INVALID', `${session.node} is not an active node of this relay`),
-            ),
+        try {
+          deps.directory.requireActive(
+            session.node,
+            () => new EntraideError('TOKEN_INVALID', `${session.node} is not an active node of this relay`),
           );
+        } catch (err) {
+          next(withData(err as EntraideError));
           return;
         }
         socket.data.node = session.node;

@@ -74,8 +74,10 @@ export async function publicRoutes(app: FastifyInstance, ctx: RelayContext): Pro
     async (request) => {
       const { node } = request.body as { node: string };
       parseNodeAddress(node);
-      if (!ctx.directory.activeNode(node))
-        throw new EntraideError('UNKNOWN_SENDER', `${node} is not an active node of this relay`);
+      ctx.directory.requireActive(
+        node,
+        () => new EntraideError('UNKNOWN_SENDER', `${node} is not an active node of this relay`),
+      );
       const c = ctx.challenges.issue(node, ctx.now());
       return { challenge: c.challenge, expiresAt: c.expiresAt.toISOString() };
     },
@@ -94,9 +96,10 @@ export async function publicRoutes(app: FastifyInstance, ctx: RelayContext): Pro
       const body = request.body as TokenRequest;
       const now = ctx.now();
       ctx.challenges.consume(body.challenge, body.node, now);
-      const node = ctx.directory.activeNode(body.node);
-      if (!node)
-        throw new EntraideError('UNKNOWN_SENDER', `${body.node} is not an active node of this relay`);
+      const node = ctx.directory.requireActive(
+        body.node,
+        () => new EntraideError('UNKNOWN_SENDER', `${body.node} is not an active node of this relay`),
+      );
       const signed = { relay: ctx.relay.domain, node: body.node, challenge: body.challenge };
       if (!verifyObject(CONTEXTS.authChallenge, signed, body.sig, node.identityKey)) {
         throw new EntraideError(

@@ -1,14 +1,12 @@
-/** Routes that need a node's session: directory, envelopes, inbox. */
+/** Routes that need a node's session: envelopes and inbox. */
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
-import { authorityOfNode, parseAuthorityAddress } from '../../shared/addresses.ts';
+import { authorityOfNode } from '../../shared/addresses.ts';
 import { EntraideError } from '../../shared/errors.ts';
 import {
   AckRequest,
   AckResult,
-  AuthorityAddress,
   DeliveryState,
-  DirectoryEntry,
   Envelope,
   EnvelopeId,
   ErrorResponse,
@@ -32,29 +30,6 @@ const errors = {
 
 export async function sessionRoutes(app: FastifyInstance, ctx: RelayContext): Promise<void> {
   requireSession(app, ctx);
-
-  app.get(
-    '/v1/directory/:authority',
-    {
-      schema: {
-        summary: 'An authority’s master key and node certificates',
-        security: bearerSecurity,
-        params: Type.Object({ authority: AuthorityAddress }, { additionalProperties: false }),
-        response: { 200: DirectoryEntry, ...errors },
-      },
-    },
-    async (request) => {
-      const { authority } = request.params as { authority: string };
-      const a = parseAuthorityAddress(authority);
-      if (a.domain !== ctx.relay.domain) {
-        throw new EntraideError(
-          'UNKNOWN_AUTHORITY',
-          `${authority} is homed on ${a.domain}; this relay is ${ctx.relay.domain}`,
-        );
-      }
-      return ctx.directory.entry(authority);
-    },
-  );
 
   app.post(
     '/v1/envelopes',

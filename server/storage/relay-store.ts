@@ -38,6 +38,46 @@ export interface EnrolmentRecord {
   now: Date;
 }
 
+export interface KeyLogRow {
+  idx: number;
+  authority: string;
+  type: string;
+  node: string | null;
+  leaf: string;
+  eventHash: string;
+  loggedAt: Date;
+}
+
+/** New key-log entries and the signed head over them, written in the same transaction as their effect. */
+export interface KeyLogAppend {
+  entries: KeyLogRow[];
+  head: { size: number; root: string; signedAt: Date; head: string };
+}
+
+/** What a key event changes in the relay's own tables besides the log. */
+export type KeyEffect =
+  | {
+      kind: 'node-certified';
+      node: string;
+      authority: string;
+      identityKey: string;
+      certificate: string;
+      at: Date;
+      isNew: boolean;
+    }
+  | { kind: 'node-revoked'; node: string; at: Date }
+  | { kind: 'master-key-rotated'; authority: string; masterKey: string }
+  | { kind: 'none' };
+
+export interface JoinRecord {
+  code: string;
+  authority: string;
+  node: string;
+  request: string;
+  createdAt: Date;
+  expiresAt: Date;
+}
+
 export interface NewEnvelope {
   id: string;
   sender: string;
@@ -59,9 +99,11 @@ export interface PendingEnvelope {
 
 export interface DeliveryRow {
   node: string;
-  state: 'pending' | 'delivered' | 'expired';
+  state: 'pending' | 'delivered' | 'expired' | 'revoked';
   deliveredAt: string | null;
 }
+
+type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 
 type Write =
   | { kind: 'accept'; envelope: NewEnvelope }
@@ -156,23 +198,10 @@ export class RelayStore {
     await this.prisma.invitation.create({ data: { codeHash, authorityId, createdAt: now, expiresAt } });
   }
 
-  /** Consumes the invitation and creates the authority and its first node, all or nothing. */
-  async enrol(r: EnrolmentRecord): Promise<void> {
+  /** Consumes the invitation and creates the authority, its first node and their key-log entries, all or nothing. */
+  async enrol(r: EnrolmentRecord, log: KeyLogAppend): Promise<void> {
     await this.prisma.$transaction(async (tx) => {
-      const inv = await tx.invitation.findUnique({ where: { codeHash: r.codeHash } });
-      if (!inv || inv.authorityId !== r.authorityId) {
-        throw new EntraideError(
-          'INVITATION_INVALID',
-          `this invitation code is not valid for ${r.authorityId}`,
-        );
-      }
-      if (inv.usedAt) throw new EntraideError('INVITATION_USED', 'this invitation code was already used');
-      if (inv.expiresAt.getTime() <= r.now.getTime()) {
-        throw new EntraideError(
-          'INVITATION_EXPIRED',
-          `this invitation code expired at ${inv.expiresAt.toISOString()}`,
-        );
-      }
+      await checkInvitation(tx, r.codeHash, r.authorityId, r.now);
       const existing = await tx.authority.findUnique({ where: { address: r.authority } });
       if (existing)
         throw new EntraideError('AUTHORITY_EXISTS', `${r.authority} is already enrolled on this relay`);
@@ -189,7 +218,100 @@ export class RelayStore {
           createdAt: r.now,
         },
       });
+      await this.writeLog(tx, log);
     });
+  }
+
+  // ---- key log (Prisma) -----------------------------------------------------------------
+
+  private async writeLog(tx: Tx, log: KeyLogAppend): Promise<void> {
+    await tx.keyLogEntry.createMany({ data: log.entries });
+    await tx.keyLogHead.create({ data: log.head });
+  }
+
+  /** Applies a key event's effect and appends it to the key log in one transaction. */
+  async recordKeyEvent(effect: KeyEffect, log: KeyLogAppend): Promise<void> {
+    await this.prisma.$transaction(async (tx) => {
+      switch (effect.kind) {
+        case 'node-certified':
+          if (effect.isNew) {
+            await tx.node.create({
+              data: {
+                address: effect.node,
+                authority: effect.authority,
+                identityKey: effect.identityKey,
+                certificate: effect.certificate,
+                createdAt: effect.at,
+              },
+            });
+          } else {
+            await tx.node.update({
+              where: { address: effect.node },
+              data: { certificate: effect.certificate },
+            });
+          }
+          await tx.joinRequest.deleteMany({ where: { node: effect.node } });
+          break;
+        case 'node-revoked':
+          await tx.node.update({ where: { address: effect.node }, data: { revokedAt: effect.at } });
+          // Nothing more reaches a revoked node; its senders see the deliveries as revoked.
+          await tx.delivery.updateMany({
+            where: { node: effect.node, state: 'pending' },
+            data: { state: 'revoked' },
+          });
+          break;
+        case 'master-key-rotated':
+          await tx.authority.update({
+            where: { address: effect.authority },
+            data: { masterKey: effect.masterKey },
+          });
+          break;
+        case 'none':
+          break;
+      }
+      await this.writeLog(tx, log);
+    });
+  }
+
+  async keyLogEntries(): Promise<KeyLogRow[]> {
+    return this.prisma.keyLogEntry.findMany({ orderBy: { idx: 'asc' } });
+  }
+
+  async latestKeyLogHead(): Promise<string | null> {
+    const row = await this.prisma.keyLogHead.findFirst({ orderBy: { size: 'desc' } });
+    return row?.head ?? null;
+  }
+
+  async saveKeyLogHead(head: KeyLogAppend['head']): Promise<void> {
+    await this.prisma.keyLogHead.upsert({ where: { size: head.size }, create: head, update: {} });
+  }
+
+  async findKeyEvent(eventHash: string): Promise<number | null> {
+    const row = await this.prisma.keyLogEntry.findUnique({ where: { eventHash }, select: { idx: true } });
+    return row?.idx ?? null;
+  }
+
+  // ---- join requests (Prisma) -----------------------------------------------------------
+
+  async saveJoin(j: JoinRecord): Promise<void> {
+    await this.prisma.joinRequest.upsert({ where: { code: j.code }, create: j, update: {} });
+  }
+
+  async findJoin(code: string): Promise<JoinRecord | null> {
+    return this.prisma.joinRequest.findUnique({ where: { code } });
+  }
+
+  async countJoins(authority: string, now: Date): Promise<number> {
+    return this.prisma.joinRequest.count({ where: { authority, expiresAt: { gt: now } } });
+  }
+
+  async deleteExpiredJoins(now: Date): Promise<number> {
+    return (await this.prisma.joinRequest.deleteMany({ where: { expiresAt: { lte: now } } })).count;
+  }
+
+  /** Throws the invitation's refusal, if any, without using it. */
+  async verifyInvitation(codeHash: string, authorityId: string, now: Date): Promise<void> {
+    await checkInvitation(this.prisma, codeHash, authorityId, now);
   }
 
   async listNodes(): Promise<NodeRecord[]> {
@@ -259,5 +381,24 @@ export class RelayStore {
       this.stmt.expireDeliveries.run(at);
       return this.stmt.expireEnvelopes.run(at, at).changes;
     })();
+  }
+}
+
+async function checkInvitation(
+  tx: Pick<Tx, 'invitation'>,
+  codeHash: string,
+  authorityId: string,
+  now: Date,
+): Promise<void> {
+  const inv = await tx.invitation.findUnique({ where: { codeHash: codeHash } });
+  if (!inv || inv.authorityId !== authorityId) {
+    throw new EntraideError('INVITATION_INVALID', `this invitation code is not valid for ${authorityId}`);
+  }
+  if (inv.usedAt) throw new EntraideError('INVITATION_USED', 'this invitation code was already used');
+  if (inv.expiresAt.getTime() <= now.getTime()) {
+    throw new EntraideError(
+      'INVITATION_EXPIRED',
+      `this invitation code expired at ${inv.expiresAt.toISOString()}`,
+    );
   }
 }

@@ -15,6 +15,7 @@ import {
 } from './keys.ts';
 import type { RandomBytes } from './random.ts';
 import { CONTEXTS, signObject } from './signing.ts';
+import { declareAuthority } from '../keys/statements.ts';
 
 export const ENCRYPTION_KEY_LIFETIME_DAYS = 30;
 
@@ -63,6 +64,12 @@ export function createAuthorityEnrolment(
     identity,
     encryption,
     encKeyNotAfter,
-    request: { authority, masterKey, certificate, proof },
+    request: {
+      authority,
+      masterKey,
+      declaration: declareAuthority(authority, master, input.now),
+      certificate,
+      proof,
+    },
   };
 }

@@ -12,6 +12,13 @@ export const CONTEXTS = {
   nodeCertificate: 'entraide/v1/node-certificate',
   authChallenge: 'entraide/v1/auth-challenge',
   enrolment: 'entraide/v1/enrolment',
+  authorityDeclaration: 'entraide/v1/authority-declaration',
+  encryptionKey: 'entraide/v1/encryption-key',
+  masterKeyRotation: 'entraide/v1/master-key-rotation',
+  masterKeyRotationNew: 'entraide/v1/master-key-rotation-new',
+  nodeRevocation: 'entraide/v1/node-revocation',
+  joinRequest: 'entraide/v1/join-request',
+  treeHead: 'entraide/v1/tree-head',
 } as const;
 
 export type SigningContext = (typeof CONTEXTS)[keyof typeof CONTEXTS];

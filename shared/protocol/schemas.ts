@@ -55,6 +55,19 @@ export const NodeCertificate = Type.Object(
 export type NodeCertificateBody = Static<typeof NodeCertificateBody>;
 export type NodeCertificate = Static<typeof NodeCertificate>;
 
+/** The authority master key (AMK) announces itself, signed by itself (proof of possession). */
+export const AuthorityDeclaration = Type.Object(
+  {
+    v: Type.Literal(1),
+    authority: AuthorityAddress,
+    masterKey: PublicKey,
+    issuedAt: Rfc3339,
+    sig: Signature,
+  },
+  { ...closed, description: 'An authority master key, self-signed' },
+);
+export type AuthorityDeclaration = Static<typeof AuthorityDeclaration>;
+
 // ---- envelope ---------------------------------------------------------------------------
 export const RecipientEntry = Type.Object(
   { node: NodeAddress, encKeyId: KeyId, wrappedKey: B64(32 + 48, 'crypto_box_seal(contentKey)') },
@@ -114,6 +127,7 @@ export const EnrolmentRequest = Type.Object(
     invitation: Type.String({ pattern: '^[A-Za-z0-9_-]{16,128}$' }),
     authority: AuthorityAddress,
     masterKey: PublicKey,
+    declaration: AuthorityDeclaration,
     certificate: NodeCertificate,
     proof: Signature,
   },
@@ -141,18 +155,6 @@ export const TokenRequest = Type.Object({ node: NodeAddress, challenge: B64(32),
 export type TokenRequest = Static<typeof TokenRequest>;
 export const TokenResponse = Type.Object({ token: Type.String(), expiresAt: Rfc3339 }, closed);
 export type TokenResponse = Static<typeof TokenResponse>;
-
-// ---- directory ----------------------------------------------------------------------------
-export const DirectoryEntry = Type.Object(
-  {
-    authority: AuthorityAddress,
-    masterKey: PublicKey,
-    enrolledAt: Rfc3339,
-    nodes: Type.Array(NodeCertificate),
-  },
-  { ...closed, description: 'An authority’s master key and the certificates of its active nodes' },
-);
-export type DirectoryEntry = Static<typeof DirectoryEntry>;
 
 // ---- envelopes: submission, inbox, delivery state ---------------------------------------
 export const SubmitResult = Type.Object(
@@ -186,7 +188,12 @@ export const DeliveryState = Type.Object(
       Type.Object(
         {
           node: NodeAddress,
-          state: Type.Union([Type.Literal('pending'), Type.Literal('delivered'), Type.Literal('expired')]),
+          state: Type.Union([
+            Type.Literal('pending'),
+            Type.Literal('delivered'),
+            Type.Literal('expired'),
+            Type.Literal('revoked'),
+          ]),
           deliveredAt: Type.Union([Rfc3339, Type.Null()]),
         },
         closed,

@@ -13,12 +13,17 @@ const PUBLIC = new Set([
   'POST /v1/enrol', // guarded by the one-time invitation
   'POST /v1/auth/challenge', // login, step 1
   'POST /v1/auth/token', // login, step 2: guarded by the node's signature
+  'POST /v1/keylog/events', // guarded by the event's own signature (master key or node identity key)
+  'POST /v1/joins', // a new node has no session yet; guarded by its signature, approval needs the master key
 ]);
 
 const SAMPLE_ID = '01a21cb6-b785-7894-9eb7-100693676dda';
 
 function concrete(path: string): string {
-  return path.replace('{authority}', 'ke.ag@relay.test').replace('{id}', SAMPLE_ID);
+  return path
+    .replace('{authority}', 'ke.ag@relay.test')
+    .replace('{id}', SAMPLE_ID)
+    .replace('{code}', 'ABCD-EFGH-JKMN-PQRS-TVWX-YZ01');
 }
 
 describe('authorization', () => {

@@ -39,9 +39,15 @@ function prismaTables(file: string): Record<string, Table> {
   for (const m of text.matchAll(/^model (\w+) \{([\s\S]*?)^\}/gm)) {
     const columns: Record<string, Column> = {};
     const indexes: string[] = [];
+    const primary: string[] = [];
     for (const raw of m[2]!.split('\n')) {
       const line = raw.replace(/\/\/.*$/, '').trim();
       if (!line) continue;
+      const compositeId = /^@@id\(\[([^\]]+)\]/.exec(line);
+      if (compositeId) {
+        for (const name of compositeId[1]!.split(',').map((s) => s.trim())) primary.push(name);
+        continue;
+      }
       const block = /^@@(unique|index)\(\[([^\]]+)\]/.exec(line);
       if (block) {
         indexes.push(
@@ -58,6 +64,7 @@ function prismaTables(file: string): Record<string, Table> {
       columns[field[1]!] = { type: SQLITE_TYPE[field[2]!]!, notnull: !field[4], pk: attrs.includes('@id') };
       if (attrs.includes('@unique')) indexes.push(`unique:${field[1]!}`);
     }
+    for (const name of primary) if (columns[name]) columns[name].pk = true;
     tables[m[1]!] = { columns, indexes: indexes.sort() };
   }
   return tables;

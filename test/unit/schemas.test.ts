@@ -3,6 +3,7 @@
  * itself, then each case corrupts one field; `check` must throw SCHEMA_INVALID naming that field
  * and `isValid` must say false.
  */
+import { declareAuthority } from '../../shared/keys/statements.ts';
 import type { TSchema } from '@sinclair/typebox';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { toBase64url } from '../../shared/bytes.ts';
@@ -179,6 +180,7 @@ beforeAll(() => {
     invitation: toBase64url(random(24)),
     authority: SN_MOJ,
     masterKey: body.masterKey,
+    declaration: declareAuthority(SN_MOJ, masterKey, new Date()),
     certificate: cert,
     proof: signObject(CONTEXTS.enrolment, body, masterKey.secretKey),
   };

@@ -1,0 +1,321 @@
+/**
+ * Officers' commands for the authority's nodes and keys:
+ *   entraide node join | approve | list | revoke
+ *   entraide keys rotate | purge | export | import | verify | history | check
+ */
+import type { Command } from 'commander';
+import { EntraideError } from '../../shared/errors.ts';
+import { completeJoin, requestToJoin } from '../join.ts';
+import {
+  approveJoin,
+  keyHistory,
+  listNodes,
+  purgeKeys,
+  revoke,
+  rotateEncryptionKey,
+  rotateMaster,
+  rotationDays,
+  verifySafetyCode,
+} from '../key-manager.ts';
+import { AuthorityNode } from '../node.ts';
+import { exportKeys, importKeys } from '../restore.ts';
+import { homeDir, json, out, passphrase, shortTime, type GlobalOptions } from './io.ts';
+import { homePaths, readConfig } from '../home.ts';
+import { writeFileAtomic } from '../keystore.ts';
+
+type Run = (fn: () => Promise<void>) => Promise<void>;
+
+async function withNode<T>(program: Command, fn: (node: AuthorityNode) => Promise<T>): Promise<T> {
+  const home = homeDir(program.opts<GlobalOptions>());
+  const node = await AuthorityNode.open(home, await passphrase());
+  try {
+    // A joining node becomes usable by the first command after its approval.
+    if (!node.approved) await completeJoin(node);
+    return await fn(node);
+  } finally {
+    await node.close();
+  }
+}
+
+function parseDate(text: string, option: string): Date {
+  const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);
+  if (!Number.isFinite(ms))
+    throw new EntraideError('USAGE', `${option} must be a date such as 2026-01-31, not "${text}"`);
+  return new Date(ms);
+}
+
+async function waitForApproval(node: AuthorityNode, timeoutMs: number): Promise<string> {
+  const end = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return (await completeJoin(node)).safetyCode;
+    } catch (err) {
+      if (!(err instanceof EntraideError && err.code === 'NOT_APPROVED') || Date.now() > end) throw err;
+    }
+    await new Promise((r) => setTimeout(r, 1000));
+  }
+}
+
+export function keyCommands(program: Command, run: Run): void {
+  const nodes = program
+    .command('node')
+    .description('the nodes of this authority: join, approve, list, revoke');
+
+  nodes
+    .command('join')
+    .description('create a new node of an enrolled authority; prints the join code to have it approved')
+    .requiredOption('--relay <url>', 'the relay’s URL, e.g. http://127.0.0.1:7800')
+    .requiredOption('--authority <authority-id>', 'the authority’s id, e.g. sn.moj')
+    .requiredOption('--node <name>', 'this node’s name, e.g. desk2')
+    .option('--no-wait', 'print the code and exit instead of waiting for the approval')
+    .option('--wait-minutes <n>', 'how long to wait for the approval', '30')
+    .action((o: { relay: string; authority: string; node: string; wait: boolean; waitMinutes: string }) =>
+      run(async () => {
+        const home = homeDir(program.opts<GlobalOptions>());
+        const secret = await passphrase(true);
+        const joined = await requestToJoin({
+          home,
+          relayUrl: o.relay,
+          authorityId: o.authority,
+          nodeName: o.node,
+          passphrase: secret,
+        });
+        out(`Join code for ${joined.config.node}:`);
+        out('');
+        out(`    ${joined.code}`);
+        out('');
+        out(`An officer whose node holds the master key runs: entraide node approve ${joined.code}`);
+        out(`The code expires ${shortTime(joined.expiresAt)}.`);
+        if (!o.wait) return;
+        out('Waiting for the approval (Ctrl-C to stop; any later command completes it)…');
+        const node = await AuthorityNode.open(home, secret);
+        try {
+          const code = await waitForApproval(node, (Number(o.waitMinutes) || 30) * 60_000);
+          out(`Approved. ${node.address} is ready.`);
+          out(`Safety code of ${node.authority}: ${code}`);
+          out('Compare it with the officer who approved this node.');
+        } finally {
+          await node.close();
+        }
+      }),
+    );
+
+  nodes
+    .command('approve <join-code>')
+    .description('certify a joining node with the authority master key')
+    .option('--json', 'machine-readable output')
+    .action((code: string, o: { json?: boolean }) =>
+      run(() =>
+        withNode(program, async (node) => {
+          const r = await approveJoin(node, code);
+          if (o.json) return json(r);
+          out(`${r.node} is certified (key log entry ${r.index}); it can now log in.`);
+        }),
+      ),
+    );
+
+  nodes
+    .command('list')
+    .description('this authority’s nodes, as the key log proves them')
+    .option('--json', 'machine-readable output')
+    .action((o: { json?: boolean }) =>
+      run(() =>
+        withNode(program, async (node) => {
+          const list = await listNodes(node);
+          if (o.json) return json(list);
+          for (const n of list) {
+            const mark = n.thisNode ? '*' : ' ';
+            const state =
+              n.state === 'revoked'
+                ? `revoked ${shortTime(n.revokedAt)}${n.revokeReason ? ` (${n.revokeReason})` : ''}`
+                : 'active';
+            out(
+              `${mark} ${n.node.padEnd(40)} ${state.padEnd(10)} key ${n.encryptionKeyId} until ${shortTime(n.encryptionKeyNotAfter)}`,
+            );
+          }
+          out('(* = this node)');
+        }),
+      ),
+    );
+
+  nodes
+    .command('revoke <node>')
+    .description('revoke a node of this authority (its name or full address) with the master key')
+    .option('--reason <text>', 'why, e.g. "laptop lost"', '')
+    .option('--json', 'machine-readable output')
+    .action((target: string, o: { reason: string; json?: boolean }) =>
+      run(() =>
+        withNode(program, async (node) => {
+          const r = await revoke(node, target, o.reason);
+          if (o.json) return json(r);
+          out(
+            `${r.node} is revoked (key log entry ${r.index}): it can no longer log in, and nothing more is encrypted to it.`,
+          );
+        }),
+      ),
+    );
+
+  const keys = program.command('keys').description('this node’s keys, backups, and counterparts’ keys');
+
+  keys
+    .command('rotate')
+    .description('make and publish a new encryption key now (or, with --master, a new authority master key)')
+    .option('--master', 'rotate the authority master key (the old key signs the new one)')
+    .option('--every <days>', 'set the automatic rotation period, in days (default 30), without rotating now')
+    .option('--json', 'machine-readable output')
+    .action((o: { master?: boolean; every?: string; json?: boolean }) =>
+      run(async () => {
+        if (o.every !== undefined) {
+          const days = Number(o.every);
+          if (!Number.isInteger(days) || days < 1 || days > 200) {
+            throw new EntraideError('USAGE', '--every takes a whole number of days between 1 and 200');
+          }
+          const home = homeDir(program.opts<GlobalOptions>());
+          const config = { ...readConfig(home), keyRotationDays: days };
+          writeFileAtomic(homePaths(home).config, JSON.stringify(config, null, 2) + '\n');
+          if (o.json) return json({ keyRotationDays: days });
+          out(`This node rotates its encryption key every ${days} days.`);
+          return;
+        }
+        await withNode(program, async (node) => {
+          if (o.master) {
+            const r = await rotateMaster(node);
+            if (o.json) return json(r);
+            out(`The master key of ${node.authority} was rotated; the old key signed the new one.`);
+            out(`New safety code: ${r.safetyCode}`);
+            out('Counterparts follow the rotation by themselves; tell them the new code to compare.');
+            return;
+          }
+          const r = await rotateEncryptionKey(node);
+          if (o.json) return json({ ...r, rotationDays: rotationDays(node) });
+          out(
+            `New encryption key ${r.keyId} for ${r.node}, valid until ${shortTime(r.notAfter)} (key log entry ${r.index}).`,
+          );
+          out('Older keys stay in the keystore to open stored mail; `entraide keys purge` destroys them.');
+        });
+      }),
+    );
+
+  keys
+    .command('purge')
+    .description('destroy the private encryption keys replaced before a date (the current key stays)')
+    .requiredOption('--before <date>', 'e.g. 2026-01-31')
+    .option('--json', 'machine-readable output')
+    .action((o: { before: string; json?: boolean }) =>
+      run(() =>
+        withNode(program, async (node) => {
+          const r = purgeKeys(node, parseDate(o.before, '--before'));
+          if (o.json) return json(r);
+          out(`${r.purged.length} key(s) destroyed; ${r.kept} kept.`);
+        }),
+      ),
+    );
+
+  keys
+    .command('export')
+    .description('write the master key and this node’s keys to a file encrypted under the passphrase')
+    .requiredOption('--out <file>', 'the backup file to create')
+    .action((o: { out: string }) =>
+      run(async () => {
+        const secret = await passphrase();
+        const node = await AuthorityNode.open(homeDir(program.opts<GlobalOptions>()), secret);
+        try {
+          exportKeys(node, o.out, secret);
+          out(
+            `Backup written to ${o.out}${node.keys.masterSecretKey ? ' (with the authority master key)' : ''}.`,
+          );
+          out('Keep it offline; anyone with the file and the passphrase holds these keys.');
+        } finally {
+          await node.close();
+        }
+      }),
+    );
+
+  keys
+    .command('import <file>')
+    .description('restore a backup into a new node folder (--home)')
+    .option(
+      '--as-node <name>',
+      'certify a new node of this name with the backup’s master key (the old node was lost)',
+    )
+    .action((file: string, o: { asNode?: string }) =>
+      run(async () => {
+        const home = homeDir(program.opts<GlobalOptions>());
+        const r = await importKeys({ home, file, passphrase: await passphrase(), asNode: o.asNode });
+        out(`Restored ${r.config.node} of ${r.config.authority} in ${home}.`);
+        if (r.restored === 'new-node') {
+          out('If the old node was lost, revoke it now: entraide node revoke <old-node-name>');
+        }
+      }),
+    );
+
+  keys
+    .command('verify <authority-address> <code...>')
+    .description('mark a counterpart verified after comparing its safety code out of band')
+    .option('--json', 'machine-readable output')
+    .action((authority: string, code: string[], o: { json?: boolean }) =>
+      run(() =>
+        withNode(program, async (node) => {
+          const r = await verifySafetyCode(node, authority, code.join(' '));
+          if (o.json) return json(r);
+          out(`${authority} is verified: the safety code matches.`);
+        }),
+      ),
+    );
+
+  keys
+    .command('history <authority-address>')
+    .description('every key event of an authority, each proven in the signed key log')
+    .option('--json', 'machine-readable output')
+    .action((authority: string, o: { json?: boolean }) =>
+      run(() =>
+        withNode(program, async (node) => {
+          const h = await keyHistory(node, authority);
+          if (o.json) return json(h);
+          out(`${h.authority}  safety code ${h.safetyCode}${h.verifiedAt ? '  (verified)' : ''}`);
+          out(
+            `key log: size ${h.head.size}, signed ${shortTime(h.head.timestamp)}; every entry below is proven included`,
+          );
+          for (const e of h.events) {
+            const flag = e.accepted ? 'ok     ' : 'REFUSED';
+            out(`  #${String(e.index).padEnd(5)} ${shortTime(e.loggedAt)}  ${flag}  ${e.summary}`);
+            if (!e.accepted) out(`          ${e.reason} [${e.code}]`);
+          }
+        }),
+      ),
+    );
+
+  keys
+    .command('check')
+    .description('check the relay’s key log against what this node verified before, and list alarms')
+    .option('--json', 'machine-readable output')
+    .action((o: { json?: boolean }) =>
+      run(() =>
+        withNode(program, async (node) => {
+          let error: EntraideError | undefined;
+          try {
+            await node.monitor.sync();
+          } catch (err) {
+            if (!(err instanceof EntraideError)) throw err;
+            error = err;
+          }
+          const head = await node.monitor.head();
+          const alarms = await node.store.alarms();
+          if (o.json) {
+            return json({
+              consistent: !error,
+              error: error ? { code: error.code, message: error.message } : null,
+              head,
+              alarms,
+            });
+          }
+          if (head) out(`key log verified up to size ${head.size} (signed ${shortTime(head.timestamp)})`);
+          if (error) out(`NOT CONSISTENT: ${error.message} [${error.code}]`);
+          if (alarms.length === 0) out('no alarms');
+          for (const a of alarms)
+            out(`  ${shortTime(a.raisedAt.toISOString())}  ${a.kind.padEnd(18)} ${a.message}`);
+          if (error) process.exitCode = 1;
+        }),
+      ),
+    );
+}

@@ -1,0 +1,163 @@
+/**
+ * Adding a node to an authority that is already enrolled. The new node makes its keys here, leaves
+ * a signed join request with the relay and shows the join code; an officer whose node holds the
+ * master key approves it (`entraide node approve <code>`). Until then the node can do nothing on
+ * the relay. Once approved, it reads its own certificate from the key log and is ready.
+ */
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { authorityAddress, checkAuthorityId, checkNodeName, nodeAddress } from '../shared/addresses.ts';
+import { fromBase64url, toBase64url } from '../shared/bytes.ts';
+import { ENCRYPTION_KEY_LIFETIME_DAYS } from '../shared/crypto/enrolment.ts';
+import { generateEncryptionKeyPair, generateSigningKeyPair } from '../shared/crypto/keys.ts';
+import { loadSodium } from '../shared/crypto/sodium.ts';
+import { EntraideError } from '../shared/errors.ts';
+import { currentEncryptionKey, currentMasterKey } from '../shared/keys/authority-state.ts';
+import { signJoinRequest } from '../shared/keys/statements.ts';
+import { JoinAccepted } from '../shared/protocol/key-log.ts';
+import { RelayInfo } from '../shared/protocol/schemas.ts';
+import { check } from '../shared/protocol/validate.ts';
+import { homePaths, type NodeConfig } from './home.ts';
+import { encryptKeystore, writeFileAtomic, type KeyMaterial } from './keystore.ts';
+import type { AuthorityNode } from './node.ts';
+import { random } from './random.ts';
+import { RelayHttp } from './transport/http.ts';
+
+export interface JoinOptions {
+  home: string;
+  relayUrl: string;
+  authorityId: string;
+  nodeName: string;
+  passphrase: string;
+}
+
+export async function requestToJoin(
+  opts: JoinOptions,
+): Promise<{ config: NodeConfig; code: string; expiresAt: string }> {
+  await loadSodium();
+  checkAuthorityId(opts.authorityId);
+  checkNodeName(opts.nodeName);
+  if (!opts.passphrase)
+    throw new EntraideError('PASSPHRASE_REQUIRED', 'a passphrase is needed to protect the node’s keys');
+  let url: URL;
+  try {
+    url = new URL(opts.relayUrl);
+  } catch {
+    throw new EntraideError(
+      'USAGE',
+      `--relay must be a URL such as http://127.0.0.1:7800, not "${opts.relayUrl}"`,
+    );
+  }
+  const paths = homePaths(opts.home);
+  if (existsSync(paths.config)) throw new EntraideError('HOME_EXISTS', `${opts.home} already holds a node`);
+
+  const http = new RelayHttp(url.toString());
+  const relay = check(RelayInfo, await http.request<unknown>('GET', '/v1/relay'), 'relay info');
+  const now = new Date();
+  const authority = authorityAddress(opts.authorityId, relay.domain);
+  const node = nodeAddress(opts.nodeName, authority);
+  const identity = generateSigningKeyPair(random);
+  const encryption = generateEncryptionKeyPair(random);
+  const notAfter = new Date(now.getTime() + ENCRYPTION_KEY_LIFETIME_DAYS * 86_400_000);
+  const request = signJoinRequest(
+    {
+      relay: relay.domain,
+      node,
+      identityKey: toBase64url(identity.publicKey),
+      encryptionKey: toBase64url(encryption.publicKey),
+      encKeyNotAfter: notAfter.toISOString(),
+      createdAt: now.toISOString(),
+    },
+    identity.secretKey,
+  );
+  const material: KeyMaterial = {
+    masterSecretKey: null,
+    masterPublicKey: '',
+    identitySecretKey: toBase64url(identity.secretKey),
+    identityPublicKey: toBase64url(identity.publicKey),
+    encryptionKeys: [
+      {
+        publicKey: toBase64url(encryption.publicKey),
+        secretKey: toBase64url(encryption.secretKey),
+        createdAt: now.toISOString(),
+        notAfter: notAfter.toISOString(),
+        publishedAt: null,
+      },
+    ],
+    certificate: '',
+  };
+  const createdHome = !existsSync(opts.home);
+  mkdirSync(opts.home, { recursive: true, mode: 0o700 });
+  const tmpKeys = `${paths.keystore}.tmp`;
+  writeFileSync(tmpKeys, encryptKeystore(material, opts.passphrase), { mode: 0o600 });
+  let accepted: JoinAccepted;
+  try {
+    accepted = check(JoinAccepted, await http.request<unknown>('POST', '/v1/joins', request), 'join answer');
+  } catch (err) {
+    rmSync(tmpKeys, { force: true });
+    if (createdHome) rmSync(opts.home, { recursive: true, force: true });
+    throw err;
+  }
+  const config: NodeConfig = {
+    v: 1,
+    relayUrl: url.toString(),
+    relay: { domain: relay.domain, publicKey: relay.publicKey },
+    authority,
+    node,
+    createdAt: now.toISOString(),
+    joinCode: accepted.code,
+  };
+  renameSync(tmpKeys, paths.keystore);
+  writeFileAtomic(paths.config, JSON.stringify(config, null, 2) + '\n');
+  return { config, code: accepted.code, expiresAt: accepted.expiresAt };
+}
+
+/**
+ * Completes a join once approved: logs in, reads this node's certificate from the key log (checked
+ * like any counterpart's), and records it with the authority's master key. Throws NOT_APPROVED
+ * while the authority has not approved the node.
+ */
+export async function completeJoin(node: AuthorityNode): Promise<{ safetyCode: string }> {
+  if (node.approved) return { safetyCode: (await node.fingerprint()).safetyCode };
+  const keys = node.keys;
+  // Approval is visible as the relay accepting this node's login.
+  try {
+    await node.http.request('POST', '/v1/auth/challenge', { node: node.address });
+  } catch (err) {
+    if (err instanceof EntraideError && err.code === 'UNKNOWN_SENDER') {
+      throw new EntraideError(
+        'NOT_APPROVED',
+        `${node.address} waits for approval by its authority${node.config.joinCode ? ` (join code ${node.config.joinCode})` : ''}`,
+      );
+    }
+    throw err;
+  }
+  // Read the certificate as any counterpart would, with the key log's proofs.
+  const t = await node.whileCheckingApproval(() => node.trust.authority(node.authority, true));
+  const mine = t.state.nodes.get(node.address);
+  if (!mine || mine.identityKey !== keys.identityPublicKey) {
+    throw new EntraideError(
+      'KEYLOG_INCONSISTENT',
+      `the key log holds no certificate of ${node.address} for this node’s identity key`,
+    );
+  }
+  if (currentEncryptionKey(mine).key !== keys.encryptionKeys[0]!.publicKey) {
+    throw new EntraideError(
+      'KEYLOG_INCONSISTENT',
+      `the certificate of ${node.address} names another encryption key`,
+    );
+  }
+  const master = currentMasterKey(t.state);
+  fromBase64url(master, 'masterKey', 32);
+  node.keystore.save({
+    ...keys,
+    masterPublicKey: master,
+    certificate: JSON.stringify(mine.certificate),
+    encryptionKeys: [
+      { ...keys.encryptionKeys[0]!, publishedAt: new Date().toISOString() },
+      ...keys.encryptionKeys.slice(1),
+    ],
+  });
+  const { joinCode: _code, ...config } = node.config;
+  writeFileAtomic(homePaths(node.home).config, JSON.stringify(config, null, 2) + '\n');
+  return { safetyCode: t.safetyCode };
+}

@@ -1,0 +1,292 @@
+/**
+ * The node's copy of its relay's key log, verified entry by entry. On every check it:
+ * 1. verifies the relay's signature on the latest tree head;
+ * 2. asks for a consistency proof from the head it stored last time, and verifies it;
+ * 3. downloads the new entries and checks that they hash, with the ones it holds, to the new head;
+ * 4. watches its own authority (as CONIKS does): a forged event, or a key of this node it never
+ *    published, raises an alarm; a valid event made by another node of the authority, a notice.
+ * A relay that rewrites, truncates or forks its log therefore fails step 2 or 3 against the head
+ * this node stored, and the node stops trusting it (KEYLOG_INCONSISTENT) until that is resolved.
+ */
+import { fromBase64url, toBase64url } from '../shared/bytes.ts';
+import { EntraideError } from '../shared/errors.ts';
+import { replayAuthority, type IndexedLeaf } from '../shared/keys/authority-state.ts';
+import { keyEventHash, keyLogLeafHash } from '../shared/keys/key-log-leaf.ts';
+import { headRoot, verifyTreeHead } from '../shared/keys/tree-head.ts';
+import { MerkleTree } from '../shared/merkle/memory-tree.ts';
+import { verifyConsistency } from '../shared/merkle/verify-consistency.ts';
+import { ConsistencyProof, KeyLogEntries, KeyLogLeaf, SignedTreeHead } from '../shared/protocol/key-log.ts';
+import { check } from '../shared/protocol/validate.ts';
+import type { AlarmRecord, KeyLogHeadRecord, NodeStore } from './store/node-store.ts';
+
+export type NewAlarm = Omit<AlarmRecord, 'id'>;
+
+export interface MonitorIdentity {
+  relay: string;
+  relayKey: Uint8Array;
+  authority: string;
+  node: string;
+}
+
+type Fetch = <T>(path: string) => Promise<T>;
+
+export class KeyLogMonitor {
+  private tree: MerkleTree | undefined;
+  private leaves: KeyLogLeaf[] = [];
+  private stored: KeyLogHeadRecord | null = null;
+  private syncing: Promise<SignedTreeHead> | undefined;
+  private lastSync = 0;
+
+  constructor(
+    private readonly store: NodeStore,
+    private readonly fetch: Fetch,
+    private readonly me: MonitorIdentity,
+    private readonly onAlarm: (a: NewAlarm) => void = () => undefined,
+  ) {}
+
+  private async load(): Promise<MerkleTree> {
+    if (this.tree) return this.tree;
+    const rows = await this.store.keyLogLeaves(this.me.relay);
+    this.stored = await this.store.keyLogHead(this.me.relay);
+    const tree = new MerkleTree();
+    this.leaves = [];
+    for (const r of rows) {
+      tree.append(fromBase64url(r.leafHash, 'leafHash', 32));
+      this.leaves.push(JSON.parse(r.leaf) as KeyLogLeaf);
+    }
+    if (this.stored && (this.stored.size !== tree.size || this.stored.root !== toBase64url(tree.root()))) {
+      throw new EntraideError('INTERNAL', 'the node’s copy of the key log does not match its stored head');
+    }
+    this.tree = tree;
+    return tree;
+  }
+
+  /** The verified head this node holds, if any. */
+  async head(): Promise<SignedTreeHead | null> {
+    await this.load();
+    return this.stored ? (JSON.parse(this.stored.head) as SignedTreeHead) : null;
+  }
+
+  get size(): number {
+    return this.tree?.size ?? 0;
+  }
+
+  /** Every verified entry of one authority, in log order (call sync first). */
+  entriesOf(authority: string, below = Number.MAX_SAFE_INTEGER): IndexedLeaf[] {
+    const out: IndexedLeaf[] = [];
+    this.leaves.forEach((leaf, index) => {
+      if (leaf.authority === authority && index < below) out.push({ index, leaf });
+    });
+    return out;
+  }
+
+  leafHashAt(index: number): Uint8Array | undefined {
+    return this.tree && index < this.tree.size ? this.tree.node({ level: 0, index }) : undefined;
+  }
+
+  /** The root of the verified tree at an earlier size. */
+  rootAt(size: number): Uint8Array {
+    if (!this.tree || size > this.tree.size)
+      throw new EntraideError('INTERNAL', `no verified tree of size ${size}`);
+    return this.tree.root(size);
+  }
+
+  /** The next sync asks the relay, whatever the interval. */
+  invalidate(): void {
+    this.lastSync = 0;
+  }
+
+  /** Brings the copy up to the relay's latest head; at most once per `minIntervalMs`. */
+  async sync(minIntervalMs = 0): Promise<SignedTreeHead> {
+    await this.load();
+    if (this.stored && Date.now() - this.lastSync < minIntervalMs) {
+      return JSON.parse(this.stored.head) as SignedTreeHead;
+    }
+    this.syncing ??= this.doSync().finally(() => (this.syncing = undefined));
+    return this.syncing;
+  }
+
+  private async inconsistent(message: string, evidence: SignedTreeHead): Promise<never> {
+    const alarm: NewAlarm = {
+      raisedAt: new Date(),
+      kind: 'log-inconsistent',
+      authority: null,
+      idx: evidence.size,
+      message: `${message} (head served: size ${evidence.size}, root ${evidence.root}, signed ${evidence.timestamp})`,
+    };
+    await this.store.addAlarm(alarm);
+    this.onAlarm(alarm);
+    throw new EntraideError('KEYLOG_INCONSISTENT', message);
+  }
+
+  private async doSync(): Promise<SignedTreeHead> {
+    const tree = await this.load();
+    const head = check(SignedTreeHead, await this.fetch<unknown>('/v1/keylog/head'), 'key-log head');
+    verifyTreeHead(head, { log: 'key', relay: this.me.relay, relayKey: this.me.relayKey });
+    const known = tree.size;
+
+    if (head.size < known) {
+      // An older head: it must be a prefix of what this node verified; the node keeps its own.
+      if (toBase64url(tree.root(head.size)) !== head.root) {
+        await this.inconsistent(
+          `the relay signed a key log of size ${head.size} that is not a prefix of the one this node verified (size ${known})`,
+          head,
+        );
+      }
+      this.lastSync = Date.now();
+      return JSON.parse(this.stored!.head) as SignedTreeHead;
+    }
+    if (this.stored && known > 0 && head.size > known) {
+      const c = check(
+        ConsistencyProof,
+        await this.fetch<unknown>(`/v1/keylog/consistency?from=${known}&to=${head.size}`),
+        'consistency proof',
+      );
+      try {
+        verifyConsistency(
+          known,
+          head.size,
+          tree.root(),
+          headRoot(head),
+          c.proof.map((p) => fromBase64url(p, 'proof', 32)),
+        );
+      } catch {
+        await this.inconsistent(
+          `the relay's key log of size ${head.size} does not extend the one of size ${known} this node verified: it was rewritten or forked`,
+          head,
+        );
+      }
+    }
+    if (head.size === known) {
+      if (toBase64url(tree.root()) !== head.root) {
+        await this.inconsistent(`the relay signed two different key logs of size ${known}: a fork`, head);
+      }
+      this.lastSync = Date.now();
+      if (this.stored && this.stored.head !== JSON.stringify(head)) {
+        await this.store.appendKeyLog(
+          this.me.relay,
+          [],
+          { ...this.stored, head: JSON.stringify(head), verifiedAt: new Date() },
+          [],
+        );
+        this.stored = { ...this.stored, head: JSON.stringify(head) };
+      } else if (!this.stored) {
+        await this.commit([], [], head, head.size);
+      }
+      return head;
+    }
+
+    // Download what is new and check that it leads exactly to the signed root.
+    const fresh: KeyLogLeaf[] = [];
+    const hashes: Uint8Array[] = [];
+    while (known + fresh.length < head.size) {
+      const start = known + fresh.length;
+      const page = check(
+        KeyLogEntries,
+        await this.fetch<unknown>(`/v1/keylog/entries?start=${start}&end=${head.size}`),
+        'key-log entries',
+      );
+      if (page.entries.length === 0) break;
+      for (const [i, e] of page.entries.entries()) {
+        if (e.index !== start + i) {
+          await this.inconsistent(`the relay sent key-log entry ${e.index} where ${start + i} was due`, head);
+        }
+        fresh.push(e.leaf);
+        hashes.push(keyLogLeafHash(e.leaf));
+      }
+    }
+    const candidate = MerkleTree.fromLeafHashes([...this.allHashes(tree), ...hashes]);
+    if (candidate.size !== head.size || toBase64url(candidate.root()) !== head.root) {
+      await this.inconsistent(
+        `the key-log entries the relay sent do not hash to its signed head of size ${head.size}`,
+        head,
+      );
+    }
+    // Events before this node's first check are history it did not witness: only forgeries alarm there.
+    const baseline = this.stored?.baseline ?? head.size;
+    const alarms = await this.watch(known, fresh, baseline);
+    await this.commit(fresh, hashes, head, baseline, alarms);
+    this.tree = candidate;
+    this.leaves.push(...fresh);
+    this.lastSync = Date.now();
+    for (const a of alarms) this.onAlarm(a);
+    return head;
+  }
+
+  private *allHashes(tree: MerkleTree): Iterable<Uint8Array> {
+    for (let i = 0; i < tree.size; i++) yield tree.node({ level: 0, index: i });
+  }
+
+  private async commit(
+    fresh: KeyLogLeaf[],
+    hashes: Uint8Array[],
+    head: SignedTreeHead,
+    baseline: number,
+    alarms: NewAlarm[] = [],
+  ): Promise<void> {
+    const start = head.size - fresh.length;
+    const record = {
+      size: head.size,
+      root: head.root,
+      head: JSON.stringify(head),
+      baseline,
+      verifiedAt: new Date(),
+    };
+    await this.store.appendKeyLog(
+      this.me.relay,
+      fresh.map((leaf, i) => ({
+        idx: start + i,
+        authority: leaf.authority,
+        leaf: JSON.stringify(leaf),
+        leafHash: toBase64url(hashes[i]!),
+      })),
+      record,
+      alarms,
+    );
+    this.stored = { relay: this.me.relay, ...record };
+  }
+
+  /** Self-monitoring of this node's own authority over the entries new in this check. */
+  private async watch(known: number, fresh: KeyLogLeaf[], baseline: number): Promise<NewAlarm[]> {
+    const start = known;
+    if (!fresh.some((l) => l.authority === this.me.authority)) return [];
+    const all = [
+      ...this.entriesOf(this.me.authority),
+      ...fresh
+        .map((leaf, i) => ({ index: start + i, leaf }))
+        .filter((e) => e.leaf.authority === this.me.authority),
+    ];
+    const { history } = replayAuthority(all);
+    const published = await this.store.publishedHashes();
+    const alarms: NewAlarm[] = [];
+    const now = new Date();
+    for (const item of history) {
+      if (item.index < start) continue;
+      const leaf = fresh[item.index - start]!;
+      const base = { raisedAt: now, authority: this.me.authority, idx: item.index };
+      if (!item.accepted) {
+        alarms.push({
+          ...base,
+          kind: 'forged-event',
+          message: `the relay logged for ${this.me.authority}: ${item.summary}, which our keys did not make: ${item.reason}`,
+        });
+        continue;
+      }
+      if (item.index < baseline || published.has(keyEventHash(leaf.event))) continue;
+      if (item.node === this.me.node) {
+        alarms.push({
+          ...base,
+          kind: 'own-key-unknown',
+          message: `the key log shows ${item.summary}, but this node never published it: its identity key may be compromised`,
+        });
+      } else {
+        alarms.push({
+          ...base,
+          kind: 'made-elsewhere',
+          message: `${item.summary} (made by another node of ${this.me.authority})`,
+        });
+      }
+    }
+    return alarms;
+  }
+}

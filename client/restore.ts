@@ -1,0 +1,122 @@
+/**
+ * Backups of an authority's keys, and restoring them on a new machine. A restore either brings
+ * back the very node that was backed up (same address and keys: the machine was replaced), or, with
+ * `asNode`, uses the master key in the backup to certify a brand-new node (the old one was lost:
+ * revoke it afterwards). Either way the authority keeps its identity and its safety code.
+ */
+import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { fromBase64url, toBase64url } from '../shared/bytes.ts';
+import { generateEncryptionKeyPair, generateSigningKeyPair } from '../shared/crypto/keys.ts';
+import { loadSodium } from '../shared/crypto/sodium.ts';
+import { EntraideError } from '../shared/errors.ts';
+import { nodeAddress } from '../shared/addresses.ts';
+import { readBackup, writeBackup, type BackupKdf } from './backup.ts';
+import { homePaths, type NodeConfig } from './home.ts';
+import { certifyNewNode } from './key-manager.ts';
+import { encryptKeystore, writeFileAtomic, type KeyMaterial } from './keystore.ts';
+import type { AuthorityNode } from './node.ts';
+import { random } from './random.ts';
+import { RelayHttp } from './transport/http.ts';
+
+/** Writes the backup file; refuses to overwrite an existing file. */
+export function exportKeys(node: AuthorityNode, out: string, passphrase: string, kdf?: BackupKdf): void {
+  if (existsSync(out)) throw new EntraideError('USAGE', `${out} exists already: choose another --out file`);
+  const { joinCode: _pending, ...config } = node.config;
+  const text = writeBackup(
+    { config, material: node.keys, createdAt: new Date().toISOString() },
+    passphrase,
+    kdf,
+  );
+  writeFileSync(out, text, { mode: 0o600, flag: 'wx' });
+}
+
+export interface ImportOptions {
+  home: string;
+  file: string;
+  passphrase: string;
+  /** Certify a new node of this name with the backup's master key instead of restoring the old node. */
+  asNode?: string;
+}
+
+export async function importKeys(
+  opts: ImportOptions,
+): Promise<{ config: NodeConfig; restored: 'same-node' | 'new-node' }> {
+  await loadSodium();
+  const paths = homePaths(opts.home);
+  if (existsSync(paths.config)) throw new EntraideError('HOME_EXISTS', `${opts.home} already holds a node`);
+  let text: string;
+  try {
+    text = readFileSync(opts.file, 'utf8');
+  } catch {
+    throw new EntraideError('USAGE', `cannot read the backup file ${opts.file}`);
+  }
+  const backup = readBackup(text, opts.passphrase);
+  let config: NodeConfig = backup.config;
+  let material: KeyMaterial = backup.material;
+  let certify: (() => Promise<void>) | undefined;
+
+  if (opts.asNode !== undefined) {
+    if (!backup.material.masterSecretKey) {
+      throw new EntraideError(
+        'MASTER_KEY_REQUIRED',
+        'this backup holds no master key: it can only restore the node it was made from (omit --as-node)',
+      );
+    }
+    const now = new Date();
+    const identity = generateSigningKeyPair(random);
+    const encryption = generateEncryptionKeyPair(random);
+    const certificate = await certifyNewNode(
+      fromBase64url(backup.material.masterSecretKey, 'masterSecretKey', 64),
+      {
+        authority: backup.config.authority,
+        nodeName: opts.asNode,
+        identityKey: identity.publicKey,
+        encryptionKey: encryption.publicKey,
+        now,
+      },
+    );
+    config = {
+      ...backup.config,
+      node: nodeAddress(opts.asNode, backup.config.authority),
+      createdAt: now.toISOString(),
+    };
+    material = {
+      masterSecretKey: backup.material.masterSecretKey,
+      masterPublicKey: backup.material.masterPublicKey,
+      identitySecretKey: toBase64url(identity.secretKey),
+      identityPublicKey: toBase64url(identity.publicKey),
+      encryptionKeys: [
+        {
+          publicKey: toBase64url(encryption.publicKey),
+          secretKey: toBase64url(encryption.secretKey),
+          createdAt: now.toISOString(),
+          notAfter: certificate.encKeyNotAfter,
+          publishedAt: now.toISOString(),
+        },
+      ],
+      certificate: JSON.stringify(certificate),
+    };
+    // The certificate carries its own authority (the master key's signature): no session is needed.
+    certify = async () => {
+      await new RelayHttp(config.relayUrl).request('POST', '/v1/keylog/events', {
+        type: 'node-certified',
+        certificate,
+      });
+    };
+  }
+
+  const createdHome = !existsSync(opts.home);
+  mkdirSync(opts.home, { recursive: true, mode: 0o700 });
+  const tmpKeys = `${paths.keystore}.tmp`;
+  writeFileSync(tmpKeys, encryptKeystore(material, opts.passphrase), { mode: 0o600 });
+  try {
+    await certify?.();
+  } catch (err) {
+    rmSync(tmpKeys, { force: true });
+    if (createdHome) rmSync(opts.home, { recursive: true, force: true });
+    throw err;
+  }
+  renameSync(tmpKeys, paths.keystore);
+  writeFileAtomic(paths.config, JSON.stringify(config, null, 2) + '\n');
+  return { config, restored: certify ? 'new-node' : 'same-node' };
+}

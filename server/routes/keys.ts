@@ -1,0 +1,149 @@
+/**
+ * Key management and key transparency routes. Public: key events and join requests, whose own
+ * signatures authorise them. With a session: the directory (an authority's key events with
+ * inclusion proofs), the key log's head, entries and consistency proofs, and join requests by code.
+ */
+import type { FastifyInstance } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { parseAuthorityAddress } from '../../shared/addresses.ts';
+import { EntraideError } from '../../shared/errors.ts';
+import {
+  ConsistencyProof,
+  DirectoryEntry,
+  JoinAccepted,
+  JoinCode,
+  JoinRequest,
+  KeyEvent,
+  KeyEventResult,
+  KeyLogEntries,
+  SignedTreeHead,
+} from '../../shared/protocol/key-log.ts';
+import { AuthorityAddress, ErrorResponse } from '../../shared/protocol/schemas.ts';
+import type { RelayContext } from '../context.ts';
+import { findJoin, requestJoin } from '../domain/joins.ts';
+import { submitKeyEvent } from '../domain/key-events.ts';
+import { bearerSecurity, requireSession } from '../plugins/auth.ts';
+
+const errors = {
+  400: ErrorResponse,
+  401: ErrorResponse,
+  403: ErrorResponse,
+  404: ErrorResponse,
+  409: ErrorResponse,
+  413: ErrorResponse,
+  415: ErrorResponse,
+  422: ErrorResponse,
+};
+
+const Size = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+
+export async function keyPublicRoutes(app: FastifyInstance, ctx: RelayContext): Promise<void> {
+  app.post(
+    '/v1/keylog/events',
+    {
+      schema: {
+        summary: 'Log a key event (node certified, key rotated, node revoked); its signature authorises it',
+        body: KeyEvent,
+        response: { 200: KeyEventResult, ...errors },
+      },
+    },
+    async (request) => submitKeyEvent(request.body as KeyEvent, ctx.keyEvents),
+  );
+
+  app.post(
+    '/v1/joins',
+    {
+      schema: {
+        summary: 'A new node leaves its signed keys for approval and gets a join code',
+        body: JoinRequest,
+        response: { 200: JoinAccepted, ...errors },
+      },
+    },
+    async (request) => requestJoin(request.body as JoinRequest, { ...ctx.keyEvents }),
+  );
+}
+
+export async function keySessionRoutes(app: FastifyInstance, ctx: RelayContext): Promise<void> {
+  requireSession(app, ctx);
+
+  app.get(
+    '/v1/directory/:authority',
+    {
+      schema: {
+        summary: 'An authority’s key events, each with an inclusion proof against the signed key-log head',
+        security: bearerSecurity,
+        params: Type.Object({ authority: AuthorityAddress }, { additionalProperties: false }),
+        response: { 200: DirectoryEntry, ...errors },
+      },
+    },
+    async (request) => {
+      const { authority } = request.params as { authority: string };
+      const a = parseAuthorityAddress(authority);
+      if (a.domain !== ctx.relay.domain) {
+        throw new EntraideError(
+          'UNKNOWN_AUTHORITY',
+          `${authority} is homed on ${a.domain}; this relay is ${ctx.relay.domain}`,
+        );
+      }
+      return ctx.keyLog.directoryEntry(authority);
+    },
+  );
+
+  app.get(
+    '/v1/keylog/head',
+    {
+      schema: {
+        summary: 'The latest signed tree head of the key log',
+        security: bearerSecurity,
+        response: { 200: SignedTreeHead, ...errors },
+      },
+    },
+    async () => ctx.keyLog.head(),
+  );
+
+  app.get(
+    '/v1/keylog/entries',
+    {
+      schema: {
+        summary: 'Key-log entries from index `start` (up to 1000, up to `end` exclusive)',
+        security: bearerSecurity,
+        querystring: Type.Object({ start: Size, end: Type.Optional(Size) }, { additionalProperties: false }),
+        response: { 200: KeyLogEntries, ...errors },
+      },
+    },
+    async (request) => {
+      const { start, end } = request.query as { start: number; end?: number };
+      return { entries: ctx.keyLog.entries(start, end ?? Number.MAX_SAFE_INTEGER) };
+    },
+  );
+
+  app.get(
+    '/v1/keylog/consistency',
+    {
+      schema: {
+        summary: 'RFC 9162 consistency proof between two sizes of the key log',
+        security: bearerSecurity,
+        querystring: Type.Object({ from: Size, to: Size }, { additionalProperties: false }),
+        response: { 200: ConsistencyProof, ...errors },
+      },
+    },
+    async (request) => {
+      const { from, to } = request.query as { from: number; to: number };
+      return ctx.keyLog.consistency(from, to);
+    },
+  );
+
+  app.get(
+    '/v1/joins/:code',
+    {
+      schema: {
+        summary: 'The join request behind a code, for nodes of the same authority',
+        security: bearerSecurity,
+        params: Type.Object({ code: JoinCode }, { additionalProperties: false }),
+        response: { 200: JoinRequest, ...errors },
+      },
+    },
+    async (request) =>
+      findJoin((request.params as { code: string }).code, request.sessionNode, ctx.keyEvents),
+  );
+}
