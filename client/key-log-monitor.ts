@@ -48,6 +48,8 @@ export class KeyLogMonitor {
     if (this.tree) return this.tree;
     const rows = await this.store.keyLogLeaves(this.me.relay);
     this.stored = await this.store.keyLogHead(this.me.relay);
+    const open = (await this.store.alarms()).find((a) => a.kind === 'log-inconsistent' && !a.resolvedAt);
+    if (open) this.broken = open.message;
     const tree = new MerkleTree();
     this.leaves = [];
     for (const r of rows) {
@@ -96,9 +98,33 @@ export class KeyLogMonitor {
     this.lastSync = 0;
   }
 
+  /**
+   * Once this node has caught the relay showing an inconsistent log, it stops trusting it: every
+   * later use of keys fails until an officer resolves the alarm (`entraide keys check --resolve`).
+   */
+  private broken: string | undefined;
+
+  assertConsistent(): void {
+    if (this.broken) {
+      throw new EntraideError(
+        'KEYLOG_INCONSISTENT',
+        `this node caught the relay showing an inconsistent key log and trusts none of its keys until an officer resolves it: ${this.broken}`,
+      );
+    }
+  }
+
+  /** The officer resolved the inconsistency (after hearing from the relay operator): trust the log again. */
+  async resolve(): Promise<number> {
+    const n = await this.store.resolveAlarms('log-inconsistent', new Date());
+    this.broken = undefined;
+    this.invalidate();
+    return n;
+  }
+
   /** Brings the copy up to the relay's latest head; at most once per `minIntervalMs`. */
   async sync(minIntervalMs = 0): Promise<SignedTreeHead> {
     await this.load();
+    this.assertConsistent();
     if (this.stored && Date.now() - this.lastSync < minIntervalMs) {
       return JSON.parse(this.stored.head) as SignedTreeHead;
     }
@@ -106,16 +132,18 @@ export class KeyLogMonitor {
     return this.syncing;
   }
 
-  private async inconsistent(message: string, evidence: SignedTreeHead): Promise<never> {
+  /** Records the evidence, stops trusting the relay, and throws KEYLOG_INCONSISTENT. */
+  async inconsistent(message: string, evidence: SignedTreeHead): Promise<never> {
     const alarm: NewAlarm = {
       raisedAt: new Date(),
       kind: 'log-inconsistent',
       authority: null,
       idx: evidence.size,
       message: `${message} (head served: size ${evidence.size}, root ${evidence.root}, signed ${evidence.timestamp})`,
+      resolvedAt: null,
     };
-    await this.store.addAlarm(alarm);
-    this.onAlarm(alarm);
+    this.broken = message;
+    if (await this.store.addAlarm(alarm)) this.onAlarm(alarm);
     throw new EntraideError('KEYLOG_INCONSISTENT', message);
   }
 
@@ -263,7 +291,7 @@ export class KeyLogMonitor {
     for (const item of history) {
       if (item.index < start) continue;
       const leaf = fresh[item.index - start]!;
-      const base = { raisedAt: now, authority: this.me.authority, idx: item.index };
+      const base = { raisedAt: now, authority: this.me.authority, idx: item.index, resolvedAt: null };
       if (!item.accepted) {
         alarms.push({
           ...base,

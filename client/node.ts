@@ -58,6 +58,13 @@ const PERMANENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
 
 const UUID_RE = new RegExp(`^${UUID_PATTERN}$`);
 const SEND_SYNC_INTERVAL_MS = 250;
+/** The relay's refusals of a rotated key (kept as an alarm; sending goes on with the current key). */
+const ROTATION_REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'KEY_EVENT_INVALID',
+  'BAD_SIGNATURE',
+  'CERTIFICATE_INVALID',
+  'SCHEMA_INVALID',
+]);
 const WATCH_INTERVAL_MS = 5 * 60_000;
 
 type NodeSocket = Socket<ServerToNodeEvents, NodeToServerEvents>;
@@ -233,16 +240,18 @@ export class AuthorityNode {
       const rotated = await ensureFreshKeys(this);
       if (rotated) this.trust.forget(this.authority);
     } catch (err) {
-      if (!(err instanceof EntraideError) || err.code === 'RELAY_UNREACHABLE') throw err;
+      // Only the relay refusing the new key is kept as an alarm; anything else (unreachable relay,
+      // untrusted key log, revoked node) stops the work that asked, with its own error.
+      if (!(err instanceof EntraideError) || !ROTATION_REFUSALS.has(err.code)) throw err;
       const alarm = {
         raisedAt: new Date(),
         kind: 'rotation-failed',
         authority: this.authority,
         idx: null,
         message: `the encryption key of ${this.address} could not be rotated: ${err.message} [${err.code}]`,
+        resolvedAt: null,
       };
-      await this.store.addAlarm(alarm);
-      this.alarmListeners.forEach((l) => l(alarm));
+      if (await this.store.addAlarm(alarm)) this.alarmListeners.forEach((l) => l(alarm));
     }
   }
 

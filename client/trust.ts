@@ -97,8 +97,16 @@ export class TrustStore {
     }
     verifyTreeHead(entry.head, { log: 'key', relay: this.relay.domain, relayKey: this.relay.publicKey });
     if (entry.head.size > this.monitor.size) await this.monitor.sync();
-    this.checkAgainstCopy(entry);
-    const { state, history } = replayAuthority(this.monitor.entriesOf(authority, entry.head.size));
+    try {
+      this.checkAgainstCopy(entry);
+    } catch (err) {
+      if (!(err instanceof EntraideError)) throw err;
+      // A bad proof or a withheld event is the relay misbehaving: keep the evidence, stop trusting it.
+      return this.monitor.inconsistent(err.message, entry.head);
+    }
+    // Keys come from everything this node verified, not only up to the answer's head: a relay that
+    // answers under an older head cannot roll back a revocation or a rotation.
+    const { state, history } = replayAuthority(this.monitor.entriesOf(authority));
     if (!state) {
       throw new EntraideError('UNKNOWN_AUTHORITY', `the key log holds no valid enrolment of ${authority}`);
     }
@@ -183,6 +191,7 @@ export class TrustStore {
         authority,
         idx: state.masterKeys[0]!.index,
         message: `${authority} rotated its master key (signed by the key pinned here); new safety code ${code}`,
+        resolvedAt: null,
       });
       return;
     }

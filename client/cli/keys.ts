@@ -288,10 +288,15 @@ export function keyCommands(program: Command, run: Run): void {
   keys
     .command('check')
     .description('check the relay’s key log against what this node verified before, and list alarms')
+    .option('--resolve', 'after the relay operator explained an inconsistency: trust the relay’s log again')
     .option('--json', 'machine-readable output')
-    .action((o: { json?: boolean }) =>
+    .action((o: { json?: boolean; resolve?: boolean }) =>
       run(() =>
         withNode(program, async (node) => {
+          if (o.resolve) {
+            const n = await node.monitor.resolve();
+            if (!o.json) out(`${n} inconsistency alarm(s) marked resolved; checking the log again…`);
+          }
           let error: EntraideError | undefined;
           try {
             await node.monitor.sync();
@@ -312,8 +317,10 @@ export function keyCommands(program: Command, run: Run): void {
           if (head) out(`key log verified up to size ${head.size} (signed ${shortTime(head.timestamp)})`);
           if (error) out(`NOT CONSISTENT: ${error.message} [${error.code}]`);
           if (alarms.length === 0) out('no alarms');
-          for (const a of alarms)
-            out(`  ${shortTime(a.raisedAt.toISOString())}  ${a.kind.padEnd(18)} ${a.message}`);
+          for (const a of alarms) {
+            const state = a.resolvedAt ? ` (resolved ${shortTime(a.resolvedAt.toISOString())})` : '';
+            out(`  ${shortTime(a.raisedAt.toISOString())}  ${a.kind.padEnd(18)} ${a.message}${state}`);
+          }
           if (error) process.exitCode = 1;
         }),
       ),

@@ -58,6 +58,7 @@ export interface AlarmRecord {
   authority: string | null;
   idx: number | null;
   message: string;
+  resolvedAt: Date | null;
 }
 
 export interface RejectionRecord {
@@ -262,8 +263,21 @@ export class NodeStore {
     });
   }
 
-  async addAlarm(a: Omit<AlarmRecord, 'id'>): Promise<void> {
+  /** Stores an alarm unless the same one is already open; true when stored. */
+  async addAlarm(a: Omit<AlarmRecord, 'id'>): Promise<boolean> {
+    const same = await this.prisma.alarm.findFirst({
+      where: { kind: a.kind, message: a.message, resolvedAt: null },
+      select: { id: true },
+    });
+    if (same) return false;
     await this.prisma.alarm.create({ data: a });
+    return true;
+  }
+
+  async resolveAlarms(kind: string, at: Date): Promise<number> {
+    return (
+      await this.prisma.alarm.updateMany({ where: { kind, resolvedAt: null }, data: { resolvedAt: at } })
+    ).count;
   }
 
   async alarms(): Promise<AlarmRecord[]> {

@@ -68,7 +68,7 @@ export async function submitKeyEvent(event: KeyEvent, ctx: KeyEventContext): Pro
         identityKey: event.certificate.identityKey,
         certificate: JSON.stringify(event.certificate),
         at,
-        isNew: !ctx.directory.node(event.certificate.node),
+        isNew: true, // decided in the commit below, where appends are serialised
       };
       break;
     case 'node-revoked':
@@ -81,6 +81,9 @@ export async function submitKeyEvent(event: KeyEvent, ctx: KeyEventContext): Pro
       break;
   }
   const { index, head } = await ctx.keyLog.append([event], async (prepared) => {
+    if (effect.kind === 'node-certified') {
+      effect.isNew = !ctx.keyLog.state(authority)?.nodes.has(effect.node);
+    }
     await ctx.store.recordKeyEvent(effect, prepared.append);
     return { index: prepared.indexes[0]!, head: prepared.head };
   });

@@ -25,7 +25,8 @@ CREATE TABLE "Alarm" (
     "kind" TEXT NOT NULL,
     "authority" TEXT,
     "idx" INTEGER,
-    "message" TEXT NOT NULL
+    "message" TEXT NOT NULL,
+    "resolvedAt" DATETIME
 );
 
 CREATE TABLE "Published" (
