@@ -4,8 +4,7 @@
  * master key approves it (`entraide node approve <code>`). Until then the node can do nothing on
  * the relay. Once approved, it reads its own certificate from the key log and is ready.
  */
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
-import { authorityAddress, checkAuthorityId, checkNodeName, nodeAddress } from '../shared/addresses.ts';
+import { authorityAddress, nodeAddress } from '../shared/addresses.ts';
 import { fromBase64url, toBase64url } from '../shared/bytes.ts';
 import { ENCRYPTION_KEY_LIFETIME_DAYS } from '../shared/crypto/enrolment.ts';
 import { generateEncryptionKeyPair, generateSigningKeyPair } from '../shared/crypto/keys.ts';
@@ -17,7 +16,8 @@ import { JoinAccepted } from '../shared/protocol/key-log.ts';
 import { RelayInfo } from '../shared/protocol/schemas.ts';
 import { check } from '../shared/protocol/validate.ts';
 import { homePaths, type NodeConfig } from './home.ts';
-import { encryptKeystore, writeFileAtomic, type KeyMaterial } from './keystore.ts';
+import { writeFileAtomic, type KeyMaterial } from './keystore.ts';
+import { checkNewNode, installNode, keyRecord, newConfig } from './new-home.ts';
 import type { AuthorityNode } from './node.ts';
 import { random } from './random.ts';
 import { RelayHttp } from './transport/http.ts';
@@ -34,22 +34,7 @@ export async function requestToJoin(
   opts: JoinOptions,
 ): Promise<{ config: NodeConfig; code: string; expiresAt: string }> {
   await loadSodium();
-  checkAuthorityId(opts.authorityId);
-  checkNodeName(opts.nodeName);
-  if (!opts.passphrase)
-    throw new EntraideError('PASSPHRASE_REQUIRED', 'a passphrase is needed to protect the node’s keys');
-  let url: URL;
-  try {
-    url = new URL(opts.relayUrl);
-  } catch {
-    throw new EntraideError(
-      'USAGE',
-      `--relay must be a URL such as http://127.0.0.1:7800, not "${opts.relayUrl}"`,
-    );
-  }
-  const paths = homePaths(opts.home);
-  if (existsSync(paths.config)) throw new EntraideError('HOME_EXISTS', `${opts.home} already holds a node`);
-
+  const url = checkNewNode(opts);
   const http = new RelayHttp(url.toString());
   const relay = check(RelayInfo, await http.request<unknown>('GET', '/v1/relay'), 'relay info');
   const now = new Date();
@@ -69,45 +54,28 @@ export async function requestToJoin(
     },
     identity.secretKey,
   );
+  // No master key and no certificate yet: both arrive with the approval.
   const material: KeyMaterial = {
     masterSecretKey: null,
     masterPublicKey: '',
     identitySecretKey: toBase64url(identity.secretKey),
     identityPublicKey: toBase64url(identity.publicKey),
-    encryptionKeys: [
-      {
-        publicKey: toBase64url(encryption.publicKey),
-        secretKey: toBase64url(encryption.secretKey),
-        createdAt: now.toISOString(),
-        notAfter: notAfter.toISOString(),
-        publishedAt: null,
-      },
-    ],
+    encryptionKeys: [keyRecord(encryption, now, notAfter, false)],
     certificate: '',
   };
-  const createdHome = !existsSync(opts.home);
-  mkdirSync(opts.home, { recursive: true, mode: 0o700 });
-  const tmpKeys = `${paths.keystore}.tmp`;
-  writeFileSync(tmpKeys, encryptKeystore(material, opts.passphrase), { mode: 0o600 });
-  let accepted: JoinAccepted;
-  try {
-    accepted = check(JoinAccepted, await http.request<unknown>('POST', '/v1/joins', request), 'join answer');
-  } catch (err) {
-    rmSync(tmpKeys, { force: true });
-    if (createdHome) rmSync(opts.home, { recursive: true, force: true });
-    throw err;
-  }
-  const config: NodeConfig = {
-    v: 1,
-    relayUrl: url.toString(),
-    relay: { domain: relay.domain, publicKey: relay.publicKey },
-    authority,
-    node,
-    createdAt: now.toISOString(),
-    joinCode: accepted.code,
-  };
-  renameSync(tmpKeys, paths.keystore);
-  writeFileAtomic(paths.config, JSON.stringify(config, null, 2) + '\n');
+  let accepted!: JoinAccepted;
+  const config = await installNode(
+    opts.home,
+    material,
+    opts.passphrase,
+    async () =>
+      (accepted = check(
+        JoinAccepted,
+        await http.request<unknown>('POST', '/v1/joins', request),
+        'join answer',
+      )),
+    (a) => newConfig(url, relay, node, now, a.code),
+  );
   return { config, code: accepted.code, expiresAt: accepted.expiresAt };
 }
 

@@ -4,16 +4,17 @@
  * `asNode`, uses the master key in the backup to certify a brand-new node (the old one was lost:
  * revoke it afterwards). Either way the authority keeps its identity and its safety code.
  */
-import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { fromBase64url, toBase64url } from '../shared/bytes.ts';
 import { generateEncryptionKeyPair, generateSigningKeyPair } from '../shared/crypto/keys.ts';
 import { loadSodium } from '../shared/crypto/sodium.ts';
 import { EntraideError } from '../shared/errors.ts';
 import { nodeAddress } from '../shared/addresses.ts';
 import { readBackup, writeBackup, type BackupKdf } from './backup.ts';
-import { homePaths, type NodeConfig } from './home.ts';
+import type { NodeConfig } from './home.ts';
 import { certifyNewNode } from './key-manager.ts';
-import { encryptKeystore, writeFileAtomic, type KeyMaterial } from './keystore.ts';
+import type { KeyMaterial } from './keystore.ts';
+import { installNode, keyRecord, requireFreeHome } from './new-home.ts';
 import type { AuthorityNode } from './node.ts';
 import { random } from './random.ts';
 import { RelayHttp } from './transport/http.ts';
@@ -42,8 +43,7 @@ export async function importKeys(
   opts: ImportOptions,
 ): Promise<{ config: NodeConfig; restored: 'same-node' | 'new-node' }> {
   await loadSodium();
-  const paths = homePaths(opts.home);
-  if (existsSync(paths.config)) throw new EntraideError('HOME_EXISTS', `${opts.home} already holds a node`);
+  requireFreeHome(opts.home, opts.passphrase);
   let text: string;
   try {
     text = readFileSync(opts.file, 'utf8');
@@ -85,15 +85,7 @@ export async function importKeys(
       masterPublicKey: backup.material.masterPublicKey,
       identitySecretKey: toBase64url(identity.secretKey),
       identityPublicKey: toBase64url(identity.publicKey),
-      encryptionKeys: [
-        {
-          publicKey: toBase64url(encryption.publicKey),
-          secretKey: toBase64url(encryption.secretKey),
-          createdAt: now.toISOString(),
-          notAfter: certificate.encKeyNotAfter,
-          publishedAt: now.toISOString(),
-        },
-      ],
+      encryptionKeys: [keyRecord(encryption, now, certificate.encKeyNotAfter, true)],
       certificate: JSON.stringify(certificate),
     };
     // The certificate carries its own authority (the master key's signature): no session is needed.
@@ -105,18 +97,12 @@ export async function importKeys(
     };
   }
 
-  const createdHome = !existsSync(opts.home);
-  mkdirSync(opts.home, { recursive: true, mode: 0o700 });
-  const tmpKeys = `${paths.keystore}.tmp`;
-  writeFileSync(tmpKeys, encryptKeystore(material, opts.passphrase), { mode: 0o600 });
-  try {
-    await certify?.();
-  } catch (err) {
-    rmSync(tmpKeys, { force: true });
-    if (createdHome) rmSync(opts.home, { recursive: true, force: true });
-    throw err;
-  }
-  renameSync(tmpKeys, paths.keystore);
-  writeFileAtomic(paths.config, JSON.stringify(config, null, 2) + '\n');
+  await installNode(
+    opts.home,
+    material,
+    opts.passphrase,
+    async () => certify?.(),
+    () => config,
+  );
   return { config, restored: certify ? 'new-node' : 'same-node' };
 }

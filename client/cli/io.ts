@@ -1,8 +1,11 @@
 /** What every command shares: the node's home, the passphrase, output, and one-line errors. */
+import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { EntraideError } from '../../shared/errors.ts';
+import { completeJoin } from '../join.ts';
+import { AuthorityNode } from '../node.ts';
 
 export interface GlobalOptions {
   home?: string;
@@ -79,4 +82,17 @@ export function fail(err: unknown, debug: boolean): never {
 
 export function shortTime(iso: string | null): string {
   return iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-';
+}
+
+/** Opens the node of --home with the passphrase, runs `fn`, closes it. */
+export async function withNode<T>(program: Command, fn: (node: AuthorityNode) => Promise<T>): Promise<T> {
+  const home = homeDir(program.opts<GlobalOptions>());
+  const node = await AuthorityNode.open(home, await passphrase());
+  try {
+    // A joining node becomes usable by the first command after its approval.
+    if (!node.approved) await completeJoin(node);
+    return await fn(node);
+  } finally {
+    await node.close();
+  }
 }

@@ -19,23 +19,11 @@ import {
 } from '../key-manager.ts';
 import { AuthorityNode } from '../node.ts';
 import { exportKeys, importKeys } from '../restore.ts';
-import { homeDir, json, out, passphrase, shortTime, type GlobalOptions } from './io.ts';
+import { homeDir, json, out, passphrase, shortTime, withNode, type GlobalOptions } from './io.ts';
 import { homePaths, readConfig } from '../home.ts';
 import { writeFileAtomic } from '../keystore.ts';
 
 type Run = (fn: () => Promise<void>) => Promise<void>;
-
-async function withNode<T>(program: Command, fn: (node: AuthorityNode) => Promise<T>): Promise<T> {
-  const home = homeDir(program.opts<GlobalOptions>());
-  const node = await AuthorityNode.open(home, await passphrase());
-  try {
-    // A joining node becomes usable by the first command after its approval.
-    if (!node.approved) await completeJoin(node);
-    return await fn(node);
-  } finally {
-    await node.close();
-  }
-}
 
 function parseDate(text: string, option: string): Date {
   const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(text) ? `${text}T00:00:00Z` : text);

@@ -3,24 +3,12 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { EntraideError } from '../../shared/errors.ts';
 import { initNode } from '../init.ts';
-import { completeJoin } from '../join.ts';
+
 import { AuthorityNode, type ReceiveOutcome } from '../node.ts';
 import type { StoredMessage } from '../store/node-store.ts';
-import { homeDir, json, out, passphrase, shortTime, type GlobalOptions } from './io.ts';
+import { homeDir, json, out, passphrase, shortTime, withNode, type GlobalOptions } from './io.ts';
 
 type Run = (fn: () => Promise<void>) => Promise<void>;
-
-async function withNode<T>(program: Command, fn: (node: AuthorityNode) => Promise<T>): Promise<T> {
-  const home = homeDir(program.opts<GlobalOptions>());
-  const node = await AuthorityNode.open(home, await passphrase());
-  try {
-    // A joining node becomes usable by the first command after its approval.
-    if (!node.approved) await completeJoin(node);
-    return await fn(node);
-  } finally {
-    await node.close();
-  }
-}
 
 function listLine(m: StoredMessage): string {
   const who = m.direction === 'in' ? m.sender : m.recipients.join(', ');

@@ -1,0 +1,105 @@
+/**
+ * What every way of creating a node folder shares (init, join, import): checking the options, and
+ * installing the keys so that they are on disk before the relay learns of them, while nothing
+ * stays behind if the relay refuses.
+ */
+import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { toBase64url } from '../shared/bytes.ts';
+import type { EncryptionKeyPair } from '../shared/crypto/keys.ts';
+import { checkAuthorityId, checkNodeName, parseNodeAddress } from '../shared/addresses.ts';
+import { EntraideError } from '../shared/errors.ts';
+import { homePaths, type NodeConfig } from './home.ts';
+import { encryptKeystore, writeFileAtomic, type EncryptionKeyRecord, type KeyMaterial } from './keystore.ts';
+
+/** Checks the ids, the passphrase, the relay URL and that `home` holds no node yet; returns the URL. */
+export function checkNewNode(opts: {
+  home: string;
+  relayUrl: string;
+  authorityId: string;
+  nodeName: string;
+  passphrase: string;
+}): URL {
+  checkAuthorityId(opts.authorityId);
+  checkNodeName(opts.nodeName);
+  requireFreeHome(opts.home, opts.passphrase);
+  try {
+    return new URL(opts.relayUrl);
+  } catch {
+    throw new EntraideError(
+      'USAGE',
+      `--relay must be a URL such as http://127.0.0.1:7800, not "${opts.relayUrl}"`,
+    );
+  }
+}
+
+export function requireFreeHome(home: string, passphrase: string): void {
+  if (!passphrase)
+    throw new EntraideError('PASSPHRASE_REQUIRED', 'a passphrase is needed to protect the node’s keys');
+  if (existsSync(homePaths(home).config))
+    throw new EntraideError('HOME_EXISTS', `${home} already holds a node`);
+}
+
+/** The configuration of a new node of `relay`. */
+export function newConfig(
+  url: URL,
+  relay: { domain: string; publicKey: string },
+  node: string,
+  now: Date,
+  joinCode?: string,
+): NodeConfig {
+  return {
+    v: 1,
+    relayUrl: url.toString(),
+    relay: { domain: relay.domain, publicKey: relay.publicKey },
+    authority: parseNodeAddress(node).authority,
+    node,
+    createdAt: now.toISOString(),
+    ...(joinCode ? { joinCode } : {}),
+  };
+}
+
+export function keyRecord(
+  pair: EncryptionKeyPair,
+  createdAt: Date,
+  notAfter: Date | string,
+  published: boolean,
+): EncryptionKeyRecord {
+  return {
+    publicKey: toBase64url(pair.publicKey),
+    secretKey: toBase64url(pair.secretKey),
+    createdAt: createdAt.toISOString(),
+    notAfter: typeof notAfter === 'string' ? notAfter : notAfter.toISOString(),
+    publishedAt: published ? createdAt.toISOString() : null,
+  };
+}
+
+/**
+ * Writes the keystore under a temporary name, runs `register` (the relay learns of the keys), then
+ * moves the keystore and the configuration into place. If `register` fails, the folder is left as
+ * it was (removed when this call created it).
+ */
+export async function installNode<T>(
+  home: string,
+  material: KeyMaterial,
+  passphrase: string,
+  register: () => Promise<T>,
+  config: (registered: T) => NodeConfig,
+): Promise<NodeConfig> {
+  const paths = homePaths(home);
+  const createdHome = !existsSync(home);
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  const tmpKeys = `${paths.keystore}.tmp`;
+  writeFileSync(tmpKeys, encryptKeystore(material, passphrase), { mode: 0o600 });
+  let registered: T;
+  try {
+    registered = await register();
+  } catch (err) {
+    rmSync(tmpKeys, { force: true });
+    if (createdHome) rmSync(home, { recursive: true, force: true });
+    throw err;
+  }
+  const final = config(registered);
+  renameSync(tmpKeys, paths.keystore);
+  writeFileAtomic(paths.config, JSON.stringify(final, null, 2) + '\n');
+  return final;
+}
