@@ -210,6 +210,13 @@ export async function approveJoin(
   if (parseNodeAddress(request.node).authority !== node.authority) {
     throw new EntraideError('JOIN_NOT_FOUND', `join request ${normalised} is for another authority`);
   }
+  const known = (await node.trust.authority(node.authority, true)).state.nodes.get(request.node);
+  if (known && known.identityKey === request.identityKey) {
+    throw new EntraideError(
+      'NODE_EXISTS',
+      `${request.node} is already approved (key log entry ${known.certifiedIndex}); nothing more to do`,
+    );
+  }
   const limit = notAfterFor(node, now);
   const asked = new Date(request.encKeyNotAfter);
   const certificate = issueNodeCertificate(
@@ -349,7 +356,7 @@ export async function verifySafetyCode(
   if (fp.safetyCode.replace(/ /g, '') !== digits) {
     throw new EntraideError(
       'SAFETY_CODE_MISMATCH',
-      `the code you typed is not the safety code of ${authority} in the key log (${fp.safetyCode}); nothing was marked`,
+      `the code you typed is not the safety code of ${authority} in the key log; nothing was marked`,
     );
   }
   const at = new Date();

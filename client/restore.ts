@@ -41,7 +41,7 @@ export interface ImportOptions {
 
 export async function importKeys(
   opts: ImportOptions,
-): Promise<{ config: NodeConfig; restored: 'same-node' | 'new-node' }> {
+): Promise<{ config: NodeConfig; restored: 'same-node' | 'new-node'; from: string }> {
   await loadSodium();
   requireFreeHome(opts.home, opts.passphrase);
   let text: string;
@@ -104,5 +104,5 @@ export async function importKeys(
     async () => certify?.(),
     () => config,
   );
-  return { config, restored: certify ? 'new-node' : 'same-node' };
+  return { config, restored: certify ? 'new-node' : 'same-node', from: backup.config.node };
 }

@@ -45,7 +45,7 @@ export const ERROR_CODES = {
   },
   NODE_REVOKED: {
     status: 403,
-    hint: 'A revoked node stays revoked: set up a new node with `entraide node join` and have it approved.',
+    hint: 'A revoked node stays revoked: a new node needs another node name, and an approval.',
   },
   NODE_EXISTS: { status: 409, hint: 'Choose another node name: this one is taken in the authority.' },
   JOIN_NOT_FOUND: {

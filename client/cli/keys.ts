@@ -89,13 +89,13 @@ export function keyCommands(program: Command, run: Run): void {
     );
 
   nodes
-    .command('approve <join-code>')
-    .description('certify a joining node with the authority master key')
+    .command('approve <join-code...>')
+    .description('certify a joining node with the authority master key (the code as shown, spaces allowed)')
     .option('--json', 'machine-readable output')
-    .action((code: string, o: { json?: boolean }) =>
+    .action((code: string[], o: { json?: boolean }) =>
       run(() =>
         withNode(program, async (node) => {
-          const r = await approveJoin(node, code);
+          const r = await approveJoin(node, code.join(' '));
           if (o.json) return json(r);
           out(`${r.node} is certified (key log entry ${r.index}); it can now log in.`);
         }),
@@ -113,12 +113,13 @@ export function keyCommands(program: Command, run: Run): void {
           if (o.json) return json(list);
           for (const n of list) {
             const mark = n.thisNode ? '*' : ' ';
+            // The key first, so that columns line up; a revocation's date and reason end the line.
             const state =
               n.state === 'revoked'
-                ? `revoked ${shortTime(n.revokedAt)}${n.revokeReason ? ` (${n.revokeReason})` : ''}`
+                ? `REVOKED ${shortTime(n.revokedAt)}${n.revokeReason ? ` (${n.revokeReason})` : ''}`
                 : 'active';
             out(
-              `${mark} ${n.node.padEnd(40)} ${state.padEnd(10)} key ${n.encryptionKeyId} until ${shortTime(n.encryptionKeyNotAfter)}`,
+              `${mark} ${n.node.padEnd(40)} key ${n.encryptionKeyId} until ${shortTime(n.encryptionKeyNotAfter)}  ${state}`,
             );
           }
           out('(* = this node)');
@@ -232,7 +233,7 @@ export function keyCommands(program: Command, run: Run): void {
         const r = await importKeys({ home, file, passphrase: await passphrase(), asNode: o.asNode });
         out(`Restored ${r.config.node} of ${r.config.authority} in ${home}.`);
         if (r.restored === 'new-node') {
-          out('If the old node was lost, revoke it now: entraide node revoke <old-node-name>');
+          out(`If ${r.from} was lost, revoke it now: entraide node revoke ${r.from.split('/')[0]}`);
         }
       }),
     );

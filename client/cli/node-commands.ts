@@ -187,6 +187,12 @@ export function nodeCommands(program: Command, run: Run): void {
         const home = homeDir(program.opts<GlobalOptions>());
         const node = await AuthorityNode.open(home, await passphrase());
         const emit = (value: unknown) => process.stdout.write(JSON.stringify(value) + '\n');
+        // What the key log shows while listening (a forged event, a node made elsewhere...).
+        node.onAlarm((a) =>
+          o.json
+            ? emit({ event: 'alarm', kind: a.kind, authority: a.authority, index: a.idx, message: a.message })
+            : process.stderr.write(`key log ${a.kind}: ${a.message}\n`),
+        );
         await node.listen({
           onReceive: (r) =>
             o.json

@@ -250,7 +250,7 @@ export class RelayStore {
               data: { certificate: effect.certificate },
             });
           }
-          await tx.joinRequest.deleteMany({ where: { node: effect.node } });
+          // The join request stays until it expires, so that approving it again says "already approved".
           break;
         case 'node-revoked':
           await tx.node.update({ where: { address: effect.node }, data: { revokedAt: effect.at } });

@@ -16,6 +16,7 @@
  */
 import { fromBase64url } from '../bytes.ts';
 import { verifyNodeCertificate } from '../crypto/certificates.ts';
+import { encryptionKeyId } from '../crypto/keys.ts';
 import { EntraideError, type ErrorCode } from '../errors.ts';
 import { LIMITS } from '../limits.ts';
 import type { KeyEvent, KeyLogLeaf } from '../protocol/key-log.ts';
@@ -115,13 +116,22 @@ export function describeEvent(e: KeyEvent): string {
     case 'authority-enrolled':
       return `authority enrolled with master key ${e.declaration.masterKey.slice(0, 8)}…`;
     case 'node-certified':
-      return `node ${e.certificate.node} certified (identity ${e.certificate.identityKey.slice(0, 8)}…, encryption ${e.certificate.encryptionKey.slice(0, 8)}…)`;
+      return `node ${e.certificate.node} certified (identity ${e.certificate.identityKey.slice(0, 8)}…, encryption key ${keyId(e.certificate.encryptionKey)})`;
     case 'encryption-key-rotated':
-      return `encryption key of ${e.statement.node} rotated to ${e.statement.encryptionKey.slice(0, 8)}… until ${e.statement.notAfter}`;
+      return `encryption key of ${e.statement.node} rotated to ${keyId(e.statement.encryptionKey)} until ${e.statement.notAfter}`;
     case 'master-key-rotated':
       return `master key rotated from ${e.rotation.previousKey.slice(0, 8)}… to ${e.rotation.masterKey.slice(0, 8)}…`;
     case 'node-revoked':
       return `node ${e.revocation.node} revoked${e.revocation.reason ? ` (${e.revocation.reason})` : ''}`;
+  }
+}
+
+/** Encryption keys are named by their key id everywhere officers see them (node list, rotate, history). */
+function keyId(key: string): string {
+  try {
+    return encryptionKeyId(key);
+  } catch {
+    return `${key.slice(0, 8)}… (malformed)`;
   }
 }
 

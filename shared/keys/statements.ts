@@ -5,7 +5,7 @@
  */
 import { fromBase64url, toBase64url } from '../bytes.ts';
 import { EntraideError } from '../errors.ts';
-import type { AuthorityDeclaration, NodeCertificate } from '../protocol/schemas.ts';
+import type { AuthorityDeclaration } from '../protocol/schemas.ts';
 import type {
   EncryptionKeyStatement,
   JoinRequest,
@@ -164,9 +164,4 @@ export function verifyJoinRequest(j: JoinRequest): void {
       `the join request of ${j.node} is not signed by its identity key`,
     );
   }
-}
-
-/** The node a certificate, statement or revocation speaks about. */
-export function certificateSummary(c: NodeCertificate): string {
-  return `${c.node} (identity ${c.identityKey.slice(0, 8)}…, encryption ${c.encryptionKey.slice(0, 8)}…)`;
 }

@@ -53,6 +53,10 @@ async function joinAndApprove(name: string, approver: AuthorityNode): Promise<Au
   await approveJoin(approver, joined.code.toLowerCase().replace(/-/g, ' '));
   const { safetyCode } = await completeJoin(node);
   expect(safetyCode).toBe((await approver.fingerprint()).safetyCode);
+  await expect(approveJoin(approver, joined.code)).rejects.toMatchObject({
+    code: 'NODE_EXISTS',
+    message: expect.stringContaining('already approved') as string,
+  });
   return node;
 }
 
