@@ -290,7 +290,13 @@ export function keyCommands(program: Command, run: Run): void {
           try {
             await node.monitor.sync();
           } catch (err) {
-            if (!(err instanceof EntraideError)) throw err;
+            // Only the log's own faults are a finding here; anything else (unreachable, revoked) is an error.
+            if (
+              !(err instanceof EntraideError) ||
+              !['KEYLOG_INCONSISTENT', 'PROOF_INVALID'].includes(err.code)
+            ) {
+              throw err;
+            }
             error = err;
           }
           const head = await node.monitor.head();
