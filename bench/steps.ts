@@ -203,6 +203,7 @@ export async function measureSteps(): Promise<StepCost[]> {
           acceptedAt: now.toISOString(),
           expiresAt: new Date(now.getTime() + 86_400_000).toISOString(),
           recipientNodes: [recipient.address],
+          peers: [],
         };
       };
       const ids: string[] = [];

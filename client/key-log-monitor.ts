@@ -48,7 +48,9 @@ export class KeyLogMonitor {
     if (this.tree) return this.tree;
     const rows = await this.store.keyLogLeaves(this.me.relay);
     this.stored = await this.store.keyLogHead(this.me.relay);
-    const open = (await this.store.alarms()).find((a) => a.kind === 'log-inconsistent' && !a.resolvedAt);
+    const open = (await this.store.alarms()).find(
+      (a) => a.kind === 'log-inconsistent' && a.relay === this.me.relay && !a.resolvedAt,
+    );
     if (open) this.broken = open.message;
     const tree = new MerkleTree();
     this.leaves = [];
@@ -115,7 +117,7 @@ export class KeyLogMonitor {
 
   /** The officer resolved the inconsistency (after hearing from the relay operator): trust the log again. */
   async resolve(): Promise<number> {
-    const n = await this.store.resolveAlarms('log-inconsistent', new Date());
+    const n = await this.store.resolveAlarms('log-inconsistent', this.me.relay, new Date());
     this.broken = undefined;
     this.invalidate();
     return n;
@@ -137,6 +139,7 @@ export class KeyLogMonitor {
     const alarm: NewAlarm = {
       raisedAt: new Date(),
       kind: 'log-inconsistent',
+      relay: this.me.relay,
       authority: null,
       idx: evidence.size,
       message: `${message} (head served: size ${evidence.size}, root ${evidence.root}, signed ${evidence.timestamp})`,
@@ -291,7 +294,13 @@ export class KeyLogMonitor {
     for (const item of history) {
       if (item.index < start) continue;
       const leaf = fresh[item.index - start]!;
-      const base = { raisedAt: now, authority: this.me.authority, idx: item.index, resolvedAt: null };
+      const base = {
+        raisedAt: now,
+        relay: this.me.relay,
+        authority: this.me.authority,
+        idx: item.index,
+        resolvedAt: null,
+      };
       if (!item.accepted) {
         alarms.push({
           ...base,

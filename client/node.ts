@@ -18,6 +18,7 @@ import { MessageContent } from '../shared/protocol/content.ts';
 import type { NodeToServerEvents, ServerToNodeEvents } from '../shared/protocol/events.ts';
 import { Envelope, type DeliveryState, type SubmitResult } from '../shared/protocol/schemas.ts';
 import { check } from '../shared/protocol/validate.ts';
+import { PeerList } from '../shared/protocol/federation.ts';
 import { UUID_PATTERN, uuidv7 } from '../shared/uuid.ts';
 import { lockFolder, type FolderLock } from '../prisma/folder-lock.ts';
 import { homePaths, readConfig, type NodeConfig } from './home.ts';
@@ -28,7 +29,7 @@ import { random } from './random.ts';
 import { Session } from './session.ts';
 import { NodeStore, type RejectionRecord, type StoredMessage } from './store/node-store.ts';
 import { RelayHttp } from './transport/http.ts';
-import { TrustStore } from './trust.ts';
+import { TrustStore, type RelayView } from './trust.ts';
 
 export interface SendOptions {
   to: string[];
@@ -105,10 +106,42 @@ export class AuthorityNode {
     );
     this.trust = new TrustStore(
       store,
-      this.monitor,
-      { domain: config.relay.domain, publicKey: relayKey },
-      (a) => this.authed('GET', `/v1/directory/${encodeURIComponent(a)}`),
+      {
+        domain: config.relay.domain,
+        publicKey: relayKey,
+        monitor: this.monitor,
+        directory: (a) => this.authed('GET', `/v1/directory/${encodeURIComponent(a)}`),
+      },
+      (domain) => this.peerView(domain),
     );
+  }
+
+  /**
+   * A peer relay as this node sees it: the key its own relay's operator pinned for it, and the node's
+   * own verified copy of the peer's key log, read through the home relay.
+   */
+  private async peerView(domain: string): Promise<RelayView> {
+    const { peers } = check(PeerList, await this.authed<unknown>('GET', '/v1/peers'), 'peer list');
+    const peer = peers.find((p) => p.domain === domain);
+    if (!peer) {
+      throw new EntraideError(
+        'UNKNOWN_AUTHORITY',
+        `relay ${domain} is not a peer of ${this.config.relay.domain}: its authorities cannot be reached from here`,
+      );
+    }
+    const publicKey = fromBase64url(peer.publicKey, 'peer key', 32);
+    const base = `/v1/relays/${encodeURIComponent(domain)}`;
+    return {
+      domain,
+      publicKey,
+      monitor: new KeyLogMonitor(
+        this.store,
+        (path) => this.authed('GET', path.replace(/^\/v1\/keylog\//, `${base}/keylog/`)),
+        { relay: domain, relayKey: publicKey, authority: this.config.authority, node: this.config.node },
+        (a) => this.alarmListeners.forEach((l) => l(a)),
+      ),
+      directory: (a) => this.authed('GET', `${base}/directory/${encodeURIComponent(a)}`),
+    };
   }
 
   /** The private encryption keys this node still holds (purged ones are gone), by key id. */
@@ -246,6 +279,7 @@ export class AuthorityNode {
       const alarm = {
         raisedAt: new Date(),
         kind: 'rotation-failed',
+        relay: this.config.relay.domain,
         authority: this.authority,
         idx: null,
         message: `the encryption key of ${this.address} could not be rotated: ${err.message} [${err.code}]`,

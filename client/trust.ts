@@ -25,6 +25,7 @@ import { sameHash } from '../shared/merkle/hash.ts';
 import { verifyInclusion } from '../shared/merkle/verify-inclusion.ts';
 import { DirectoryEntry, type SignedTreeHead } from '../shared/protocol/key-log.ts';
 import { check } from '../shared/protocol/validate.ts';
+import { parseAuthorityAddress } from '../shared/addresses.ts';
 import type { KeyLogMonitor } from './key-log-monitor.ts';
 import type { NodeStore } from './store/node-store.ts';
 
@@ -57,56 +58,76 @@ export function substitutionAttempt(item: KeyHistoryItem): boolean {
   );
 }
 
+/** One relay as the node sees it: its key, the node's verified copy of its key log, its directory. */
+export interface RelayView {
+  domain: string;
+  publicKey: Uint8Array;
+  monitor: KeyLogMonitor;
+  directory: (authority: string) => Promise<unknown>;
+}
+
 export class TrustStore {
   private readonly cache = new Map<string, TrustedAuthority>();
+  private readonly views = new Map<string, RelayView>();
 
+  /**
+   * `home` is the node's own relay; `remote` builds the view of a peer relay (reached through the
+   * home relay, verified against the peer's own key) the first time one of its authorities is used.
+   */
   constructor(
     private readonly store: NodeStore,
-    private readonly monitor: KeyLogMonitor,
-    private readonly relay: { domain: string; publicKey: Uint8Array },
-    private readonly fetchEntry: (authority: string) => Promise<unknown>,
-  ) {}
+    home: RelayView,
+    private readonly remote: (domain: string) => Promise<RelayView>,
+  ) {
+    this.views.set(home.domain, home);
+  }
 
-  /** Drops cached answers (all, or one authority's) and makes the next use check the log again. */
+  private async view(domain: string): Promise<RelayView> {
+    let v = this.views.get(domain);
+    if (!v) {
+      v = await this.remote(domain);
+      this.views.set(domain, v);
+    }
+    return v;
+  }
+
+  /** Drops cached answers (all, or one authority's) and makes the next use check the logs again. */
   forget(authority?: string): void {
     if (authority) this.cache.delete(authority);
     else this.cache.clear();
-    this.monitor.invalidate();
+    for (const v of this.views.values()) v.monitor.invalidate();
   }
 
   /** The authority's verified keys; read again when the key log grew, after a minute, or when `fresh` is set. */
   async authority(authority: string, fresh = false): Promise<TrustedAuthority> {
+    const relay = await this.view(parseAuthorityAddress(authority).domain);
+    const monitor = relay.monitor;
     // The key log's head says whether anything changed: a cached answer stands while the log has
     // not grown (checked at most once a second), and for a minute at most.
-    await this.monitor.sync(fresh ? 0 : SYNC_INTERVAL_MS);
+    await monitor.sync(fresh ? 0 : SYNC_INTERVAL_MS);
     const cached = this.cache.get(authority);
-    if (
-      cached &&
-      !fresh &&
-      cached.head.size === this.monitor.size &&
-      Date.now() - cached.fetchedAt < CACHE_MS
-    ) {
+    if (cached && !fresh && cached.head.size === monitor.size && Date.now() - cached.fetchedAt < CACHE_MS) {
       return cached;
     }
-    const entry = check(DirectoryEntry, await this.fetchEntry(authority), 'directory entry');
+    const entry = check(DirectoryEntry, await relay.directory(authority), 'directory entry');
     if (entry.authority !== authority) {
       throw new EntraideError(
         'KEYLOG_INCONSISTENT',
         `the relay answered for ${entry.authority} when asked for ${authority}`,
       );
     }
-    verifyTreeHead(entry.head, { log: 'key', relay: this.relay.domain, relayKey: this.relay.publicKey });
-    if (entry.head.size > this.monitor.size) await this.monitor.sync();
+    verifyTreeHead(entry.head, { log: 'key', relay: relay.domain, relayKey: relay.publicKey });
+    if (entry.head.size > monitor.size) await monitor.sync();
     try {
-      this.checkAgainstCopy(entry);
+      this.checkAgainstCopy(entry, monitor);
     } catch (err) {
       if (!(err instanceof EntraideError)) throw err;
       // A bad proof or a withheld event is the relay misbehaving: keep the evidence, stop trusting it.
-      return this.monitor.inconsistent(err.message, entry.head);
+      return monitor.inconsistent(err.message, entry.head);
     }
     // Keys come from everything this node verified, not only up to the answer's head: a relay that
     // answers under an older head cannot roll back a revocation or a rotation.
-    const { state, history } = replayAuthority(this.monitor.entriesOf(authority));
+    const { state, history } = replayAuthority(monitor.entriesOf(authority));
     if (!state) {
       throw new EntraideError('UNKNOWN_AUTHORITY', `the key log holds no valid enrolment of ${authority}`);
     }
@@ -128,16 +149,16 @@ export class TrustStore {
   }
 
   /** The answer's events must be in the signed tree, and be all of the authority's events in our copy. */
-  private checkAgainstCopy(entry: DirectoryEntry): void {
+  private checkAgainstCopy(entry: DirectoryEntry, monitor: KeyLogMonitor): void {
     const size = entry.head.size;
-    if (size > this.monitor.size) {
+    if (size > monitor.size) {
       throw new EntraideError(
         'KEYLOG_INCONSISTENT',
         `the directory answer is proven against a key log of size ${size}, larger than the relay’s own head`,
       );
     }
     const root = headRoot(entry.head);
-    if (!sameHash(this.monitor.rootAt(size), root)) {
+    if (!sameHash(monitor.rootAt(size), root)) {
       throw new EntraideError(
         'KEYLOG_INCONSISTENT',
         `the directory answer for ${entry.authority} is proven against a key log of size ${size} that differs from the one this node verified`,
@@ -160,7 +181,7 @@ export class TrustStore {
       }
     }
     const served = new Set(entry.events.map((e) => e.index));
-    const mine = this.monitor.entriesOf(entry.authority, size);
+    const mine = monitor.entriesOf(entry.authority, size);
     const withheld = mine.filter((e) => !served.has(e.index));
     if (withheld.length > 0 || served.size !== mine.length) {
       throw new EntraideError(
@@ -188,6 +209,7 @@ export class TrustStore {
       await this.store.addAlarm({
         raisedAt: new Date(),
         kind: 'master-key-rotated',
+        relay: parseAuthorityAddress(authority).domain,
         authority,
         idx: state.masterKeys[0]!.index,
         message: `${authority} rotated its master key (signed by the key pinned here); new safety code ${code}`,

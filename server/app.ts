@@ -28,6 +28,12 @@ import { createGateway } from './realtime/gateway.ts';
 import { publicRoutes } from './routes/public.ts';
 import { sessionRoutes } from './routes/session.ts';
 import { keyPublicRoutes, keySessionRoutes } from './routes/keys.ts';
+import { federationRoutes } from './routes/federation.ts';
+import { relayRoutes } from './routes/relays.ts';
+import { Outbox, type OutboxOptions } from './federation/outbox.ts';
+import { PeerClient } from './federation/peer-client.ts';
+import { PeerRegistry } from './federation/peers.ts';
+import { FederationVerifier } from './federation/s2s-token.ts';
 import { RelayStore } from './storage/relay-store.ts';
 
 export const VERSION = '0.1.0';
@@ -41,6 +47,8 @@ export interface RelayOptions {
   sweepIntervalMs?: number;
   ackTimeoutMs?: number;
   tokenLifetimeSeconds?: number;
+  /** Federation outbox timing (tests shorten it). */
+  outbox?: OutboxOptions;
   /** Worker threads that verify envelope signatures (default 1; 0 verifies on the event loop). */
   verifyWorkers?: number;
   now?: () => Date;
@@ -80,6 +88,12 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
     await directory.load();
     const keyLog = new KeyLog(store, { domain: identity.domain, secretKey: identity.secretKey }, now);
     await keyLog.load();
+    const peers = new PeerRegistry(store);
+    await peers.load();
+    const peerClient = new PeerClient(
+      { domain: identity.domain, privateKey: identity.privateKeyObject },
+      now,
+    );
     const tokens = new TokenService(
       identity.domain,
       identity.privateKeyObject,
@@ -96,7 +110,9 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
       domain: identity.domain,
       now,
       verifier,
+      peers,
       onAccepted: (env, nodes) => hub.notify(env, nodes),
+      onForward: (domains) => domains.forEach((d) => outbox.kick(d)),
     };
     const keyEvents: KeyEventContext = {
       store,
@@ -111,6 +127,12 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
         ),
     };
     const ctx: RelayContext = {
+      federation: {
+        peers,
+        client: peerClient,
+        verifier: new FederationVerifier(identity.domain, peers, store, now),
+        outbox: undefined as unknown as Outbox, // set below, once the logger exists
+      },
       relay: relayInfo,
       store,
       directory,
@@ -173,7 +195,14 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
           description: 'Stores and forwards end-to-end encrypted envelopes between authority nodes.',
         },
         components: {
-          securitySchemes: { session: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (EdDSA)' } },
+          securitySchemes: {
+            session: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (EdDSA)' },
+            federation: {
+              type: 'http',
+              scheme: 'bearer',
+              bearerFormat: 'JWT (EdDSA), signed by a peer relay',
+            },
+          },
         },
       },
     });
@@ -181,12 +210,18 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
     await app.register(async (scope) => sessionRoutes(scope, ctx));
     await app.register(async (scope) => keyPublicRoutes(scope, ctx));
     await app.register(async (scope) => keySessionRoutes(scope, ctx));
+    await app.register(async (scope) => relayRoutes(scope, ctx));
+    await app.register(async (scope) => federationRoutes(scope, ctx));
     await app.ready();
 
+    const outbox = new Outbox(store, peers, peerClient, now, app.log, opts.outbox);
+    ctx.federation.outbox = outbox;
+    outbox.start();
     const io = createGateway(app.server, { tokens, directory, hub, envelopes, log: app.log });
     const sweeper = setInterval(() => {
       try {
         store!.expire(now());
+        store!.purgeFederationTokens(now());
         void store!.deleteExpiredJoins(now()).catch(() => undefined);
       } catch (err) {
         app.log.error({ err }, 'expiry sweep failed');
@@ -211,6 +246,7 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
         closed = true;
         ready = false;
         clearInterval(sweeper);
+        outbox.close();
         io.disconnectSockets(true);
         await new Promise<void>((resolve) => io.close(() => resolve()));
         await app.close().catch(() => undefined);

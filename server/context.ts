@@ -8,6 +8,10 @@ import type { KeyEventContext } from './domain/key-events.ts';
 import type { KeyLog } from './domain/key-log.ts';
 import type { DeliveryHub } from './realtime/delivery-hub.ts';
 import type { RelayStore } from './storage/relay-store.ts';
+import type { Outbox } from './federation/outbox.ts';
+import type { PeerClient } from './federation/peer-client.ts';
+import type { PeerRegistry } from './federation/peers.ts';
+import type { FederationVerifier } from './federation/s2s-token.ts';
 
 export interface RelayContext {
   relay: RelayInfo;
@@ -19,6 +23,7 @@ export interface RelayContext {
   challenges: ChallengeStore;
   hub: DeliveryHub;
   envelopes: EnvelopeContext;
+  federation: { peers: PeerRegistry; verifier: FederationVerifier; client: PeerClient; outbox: Outbox };
   now: () => Date;
   ready: () => boolean;
 }

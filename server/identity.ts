@@ -14,6 +14,7 @@ export interface RelayIdentity {
   domain: string;
   publicKey: Uint8Array;
   publicKeyB64: string;
+  url: string | null;
   /** libsodium Ed25519 secret key (seed || public key): signs tree heads. */
   secretKey: Uint8Array;
   /** For jose (JWT signing) */
@@ -26,6 +27,8 @@ interface RelayFile {
   domain: string;
   publicKey: string;
   createdAt: string;
+  /** The URL peers reach this relay at, as last started (`--public-url`, or the listen address). */
+  url?: string;
 }
 
 export function relayFiles(dataDir: string) {
@@ -76,9 +79,18 @@ export function loadRelayIdentity(
     domain: info.domain,
     publicKey: kp.publicKey,
     publicKeyB64: x,
+    url: info.url ?? null,
     secretKey: kp.secretKey,
     privateKeyObject: createPrivateKey({ key: jwk, format: 'jwk' }),
     publicKeyObject: createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x }, format: 'jwk' }),
     created,
   };
+}
+
+/** Records the URL peers reach this relay at, so that `entraide relay info` can tell another operator. */
+export function recordRelayUrl(dataDir: string, url: string): void {
+  const files = relayFiles(dataDir);
+  const info = JSON.parse(readFileSync(files.info, 'utf8')) as RelayFile;
+  if (info.url === url) return;
+  writeFileSync(files.info, JSON.stringify({ ...info, url }, null, 2) + '\n', { mode: 0o644 });
 }

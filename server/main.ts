@@ -1,12 +1,15 @@
 /** Starts a relay process: `entraide relay start` and `npm start` land here. */
 import { EntraideError } from '../shared/errors.ts';
 import { buildRelay, type Relay } from './app.ts';
+import { recordRelayUrl } from './identity.ts';
 
 export interface StartOptions {
   dataDir: string;
   host: string;
   port: number;
   domain?: string;
+  /** The URL peers use to reach this relay (default: the address it listens on). */
+  publicUrl?: string;
 }
 
 export async function startRelay(opts: StartOptions, print: (line: string) => void): Promise<Relay> {
@@ -21,6 +24,7 @@ export async function startRelay(opts: StartOptions, print: (line: string) => vo
     }
     throw err;
   }
+  recordRelayUrl(opts.dataDir, opts.publicUrl ?? address);
   print(`entraide relay ${relay.identity.created ? 'created and ' : ''}listening`);
   print(`  url:        ${address}`);
   print(`  domain:     ${relay.identity.domain}`);

@@ -39,6 +39,15 @@ export const ERROR_CODES = {
     hint: 'Another envelope already has this id; seal the message again.',
   },
   ENVELOPE_EXPIRED: { status: 422, hint: 'The envelope is past its time to live; seal the message again.' },
+  UNKNOWN_PEER: {
+    status: 403,
+    hint: 'The relays must know each other: each operator runs `entraide relay peer add` with the other’s domain, URL and key.',
+  },
+  TOKEN_REPLAYED: { status: 401, hint: 'A server-to-server token works once: sign each request anew.' },
+  PEER_UNREACHABLE: {
+    status: 503,
+    hint: 'The peer relay does not answer; envelopes for it wait in the outbox and are retried.',
+  },
   KEY_EVENT_INVALID: {
     status: 422,
     hint: 'The key statement breaks a rule of the key log (named in the message); nothing was logged.',

@@ -174,6 +174,11 @@ export function nodeCommands(program: Command, run: Run): void {
           out(`${s.id}  accepted ${shortTime(s.acceptedAt)}, expires ${shortTime(s.expiresAt)}`);
           for (const d of s.deliveries)
             out(`  ${d.state.padEnd(9)} ${d.node}${d.deliveredAt ? `  ${shortTime(d.deliveredAt)}` : ''}`);
+          for (const f of s.forwards) {
+            const when = f.forwardedAt ? `  ${shortTime(f.forwardedAt)}` : '';
+            const why = f.state !== 'forwarded' && f.lastError ? `  (${f.lastError})` : '';
+            out(`  ${f.state.padEnd(9)} relay ${f.peer}${when}${why}`);
+          }
         }),
       ),
     );

@@ -28,7 +28,8 @@ export function relayCommands(program: Command, run: (fn: () => Promise<void>) =
     .option('--host <host>', 'address to listen on', '127.0.0.1')
     .option('--port <n>', `port to listen on (default ${DEFAULT_PORT})`)
     .option('--domain <domain>', 'the relay’s domain, fixed at first start (default relay.local)')
-    .action((o: { data?: string; host: string; port?: string; domain?: string }) =>
+    .option('--public-url <url>', 'the URL peer relays reach this one at (default: the listen address)')
+    .action((o: { data?: string; host: string; port?: string; domain?: string; publicUrl?: string }) =>
       run(async () => {
         // The relay's modules load only for relay commands, so officers' commands start faster.
         const { startRelay } = await import('../../server/main.ts');
@@ -38,6 +39,7 @@ export function relayCommands(program: Command, run: (fn: () => Promise<void>) =
             host: o.host,
             port: port(o.port ?? process.env.ENTRAIDE_PORT ?? String(DEFAULT_PORT)),
             domain: o.domain,
+            publicUrl: o.publicUrl,
           },
           out,
         );
@@ -77,7 +79,7 @@ export function relayCommands(program: Command, run: (fn: () => Promise<void>) =
 
   relay
     .command('info')
-    .description('print the relay’s domain and public key')
+    .description('what a peer relay’s operator needs: domain, URL and public key')
     .option('--data <dir>', 'data folder of the relay')
     .option('--json', 'machine-readable output')
     .action((o: { data?: string; json?: boolean }) =>
@@ -85,9 +87,108 @@ export function relayCommands(program: Command, run: (fn: () => Promise<void>) =
         await loadSodium();
         const { loadRelayIdentity } = await import('../../server/identity.ts');
         const identity = loadRelayIdentity(dataDir(o.data), undefined, false);
-        if (o.json) return json({ domain: identity.domain, publicKey: identity.publicKeyB64 });
-        out(`domain:     ${identity.domain}`);
-        out(`public key: ${identity.publicKeyB64}`);
+        const info = { domain: identity.domain, url: identity.url, publicKey: identity.publicKeyB64 };
+        if (o.json) return json(info);
+        out(`domain:     ${info.domain}`);
+        out(`url:        ${info.url ?? '(not started yet)'}`);
+        out(`public key: ${info.publicKey}`);
+        out('');
+        out('The operator of a peer relay runs:');
+        out(
+          `  entraide relay peer add --domain ${info.domain} --url ${info.url ?? '<url>'} --key ${info.publicKey}`,
+        );
       }),
     );
+
+  const peer = relay.command('peer').description('the peer relays this relay federates with');
+
+  peer
+    .command('add')
+    .description('add (or update) a peer relay: both operators add each other')
+    .requiredOption('--domain <domain>', 'the peer’s domain')
+    .requiredOption('--url <url>', 'the URL this relay reaches the peer at')
+    .requiredOption('--key <public-key>', 'the peer’s public key, as its `entraide relay info` prints it')
+    .option('--data <dir>', 'data folder of the relay')
+    .action((o: { domain: string; url: string; key: string; data?: string }) =>
+      run(() =>
+        withRelayStore(o.data, async (store, identity) => {
+          const { checkPeerInput } = await import('../../server/federation/peers.ts');
+          checkPeerInput({ domain: o.domain, url: o.url, publicKey: o.key });
+          if (o.domain === identity.domain) throw new EntraideError('USAGE', 'a relay is not its own peer');
+          await store.addPeer({ domain: o.domain, url: o.url, publicKey: o.key, addedAt: new Date() });
+          out(`${o.domain} is a peer of ${identity.domain}; envelopes for its authorities go to ${o.url}.`);
+        }),
+      ),
+    );
+
+  peer
+    .command('remove <domain>')
+    .description('remove a peer relay (what waits for it stays in the outbox until it expires)')
+    .option('--data <dir>', 'data folder of the relay')
+    .action((domain: string, o: { data?: string }) =>
+      run(() =>
+        withRelayStore(o.data, async (store) => {
+          if (!(await store.removePeer(domain)))
+            throw new EntraideError('NOT_FOUND', `${domain} is not a peer of this relay`);
+          out(`${domain} is no longer a peer.`);
+        }),
+      ),
+    );
+
+  relay
+    .command('peers')
+    .description('the peer relays and their state: reachable, queued envelopes, last error')
+    .option('--data <dir>', 'data folder of the relay')
+    .option('--json', 'machine-readable output')
+    .action((o: { data?: string; json?: boolean }) =>
+      run(() =>
+        withRelayStore(o.data, async (store) => {
+          const queued = store.outboxCounts();
+          const peers = (await store.listPeers()).map((p) => ({
+            domain: p.domain,
+            url: p.url,
+            publicKey: p.publicKey,
+            reachable:
+              p.lastSuccessAt !== null && (p.lastErrorAt === null || p.lastSuccessAt >= p.lastErrorAt),
+            queued: queued.get(p.domain) ?? 0,
+            lastSuccessAt: p.lastSuccessAt?.toISOString() ?? null,
+            lastError: p.lastError,
+            lastErrorAt: p.lastErrorAt?.toISOString() ?? null,
+          }));
+          if (o.json) return json(peers);
+          if (peers.length === 0) out('no peers: add one with `entraide relay peer add`');
+          for (const p of peers) {
+            const state =
+              p.lastError && !p.reachable
+                ? `unreachable: ${p.lastError}`
+                : p.reachable
+                  ? 'reachable'
+                  : 'not contacted yet';
+            out(
+              `${p.domain.padEnd(30)} ${p.url.padEnd(30)} queued ${String(p.queued).padStart(5)}  ${state}`,
+            );
+          }
+        }),
+      ),
+    );
+}
+
+async function withRelayStore(
+  data: string | undefined,
+  fn: (
+    store: import('../../server/storage/relay-store.ts').RelayStore,
+    identity: import('../../server/identity.ts').RelayIdentity,
+  ) => Promise<void>,
+): Promise<void> {
+  await loadSodium();
+  const { loadRelayIdentity } = await import('../../server/identity.ts');
+  const { RelayStore } = await import('../../server/storage/relay-store.ts');
+  const dir = dataDir(data);
+  const identity = loadRelayIdentity(dir, undefined, false);
+  const store = RelayStore.open(dir);
+  try {
+    await fn(store, identity);
+  } finally {
+    await store.close();
+  }
 }

@@ -55,6 +55,8 @@ export interface AlarmRecord {
   id: number;
   raisedAt: Date;
   kind: string;
+  /** The relay whose key log the alarm is about, if it is about one. */
+  relay: string | null;
   authority: string | null;
   idx: number | null;
   message: string;
@@ -274,9 +276,12 @@ export class NodeStore {
     return true;
   }
 
-  async resolveAlarms(kind: string, at: Date): Promise<number> {
+  async resolveAlarms(kind: string, relay: string, at: Date): Promise<number> {
     return (
-      await this.prisma.alarm.updateMany({ where: { kind, resolvedAt: null }, data: { resolvedAt: at } })
+      await this.prisma.alarm.updateMany({
+        where: { kind, relay, resolvedAt: null },
+        data: { resolvedAt: at },
+      })
     ).count;
   }
 

@@ -14,6 +14,7 @@ import { check } from '../../shared/protocol/validate.ts';
 import type { RelayStore } from '../storage/relay-store.ts';
 import type { Directory } from './directory.ts';
 import type { SignatureVerifier } from './signature-verifier.ts';
+import type { PeerRegistry } from '../federation/peers.ts';
 
 export interface EnvelopeContext {
   store: RelayStore;
@@ -21,8 +22,11 @@ export interface EnvelopeContext {
   domain: string;
   now: () => Date;
   verifier: SignatureVerifier;
+  peers: PeerRegistry;
   /** Called after the commit, to push the envelope to recipient nodes that are online. */
   onAccepted: (envelope: Envelope, recipientNodes: string[]) => void;
+  /** Called after the commit when the envelope waits in the outbox of these peers. */
+  onForward: (peers: string[]) => void;
 }
 
 /**
@@ -51,11 +55,8 @@ function checkBinaryFields(env: Envelope): void {
   }
 }
 
-export async function acceptEnvelope(
-  raw: unknown,
-  sessionNode: string,
-  ctx: EnvelopeContext,
-): Promise<SubmitResult> {
+/** Size, schema and canonical binary fields: the first checks of every envelope, from a node or a peer. */
+export function parseEnvelope(raw: unknown): { env: Envelope; body: string } {
   const body = JSON.stringify(raw);
   if (body === undefined) throw new EntraideError('SCHEMA_INVALID', 'envelope is missing');
   if (body.length > LIMITS.maxRequestBytes) {
@@ -65,23 +66,12 @@ export async function acceptEnvelope(
     );
   }
   const env = check(Envelope, raw, 'envelope');
-  if (env.from !== sessionNode) {
-    throw new EntraideError('SESSION_MISMATCH', `this session belongs to ${sessionNode}, not to ${env.from}`);
-  }
-  const sender = ctx.directory.activeNode(env.from);
-  if (!sender) throw new EntraideError('UNKNOWN_SENDER', `${env.from} is not an active node of this relay`);
   checkBinaryFields(env);
+  return { env, body };
+}
 
-  const signed = envelopeSigningBytes(env);
-  const sig = fromBase64url(env.sig, 'sig', 64);
-  if (!(await ctx.verifier.verify(signed, sig, sender.identityKey))) {
-    throw new EntraideError(
-      'BAD_SIGNATURE',
-      `the envelope signature does not verify under the key of ${env.from}`,
-    );
-  }
-
-  const now = ctx.now();
+/** Dates: not from the future, not expired; returns when the envelope expires (ms). */
+export function checkEnvelopeDates(env: Envelope, now: Date): number {
   const sentAt = parseTimestamp(env.sentAt, 'envelope.sentAt');
   if (sentAt > now.getTime() + LIMITS.maxClockSkewSeconds * 1000) {
     throw new EntraideError(
@@ -95,42 +85,85 @@ export async function acceptEnvelope(
       'ENVELOPE_EXPIRED',
       `envelope ${env.id} expired at ${new Date(expiresAt).toISOString()}`,
     );
+  return expiresAt;
+}
 
-  const senderAuthority = sender.authority;
+export function envelopeHash(signed: Uint8Array, sig: Uint8Array): string {
+  return createHash('sha256').update(signed).update(sig).digest('hex');
+}
+
+export async function acceptEnvelope(
+  raw: unknown,
+  sessionNode: string,
+  ctx: EnvelopeContext,
+): Promise<SubmitResult> {
+  const { env, body } = parseEnvelope(raw);
+  if (env.from !== sessionNode) {
+    throw new EntraideError('SESSION_MISMATCH', `this session belongs to ${sessionNode}, not to ${env.from}`);
+  }
+  const sender = ctx.directory.activeNode(env.from);
+  if (!sender) throw new EntraideError('UNKNOWN_SENDER', `${env.from} is not an active node of this relay`);
+  const signed = envelopeSigningBytes(env);
+  const sig = fromBase64url(env.sig, 'sig', 64);
+  if (!(await ctx.verifier.verify(signed, sig, sender.identityKey))) {
+    throw new EntraideError(
+      'BAD_SIGNATURE',
+      `the envelope signature does not verify under the key of ${env.from}`,
+    );
+  }
+  const now = ctx.now();
+  const expiresAt = checkEnvelopeDates(env, now);
+
+  // Recipients homed here must be enrolled; those homed on a peer relay go through its outbox.
+  const peers = new Set<string>();
   for (const to of env.to) {
     const a = parseAuthorityAddress(to);
-    if (a.domain !== ctx.domain || !ctx.directory.hasAuthority(to)) {
-      throw new EntraideError('UNKNOWN_RECIPIENT', `${to} is not an authority enrolled on this relay`);
+    if (a.domain === ctx.domain) {
+      if (!ctx.directory.hasAuthority(to)) {
+        throw new EntraideError('UNKNOWN_RECIPIENT', `${to} is not an authority enrolled on this relay`);
+      }
+    } else if (ctx.peers.cached(a.domain)) {
+      peers.add(a.domain);
+    } else {
+      throw new EntraideError(
+        'UNKNOWN_RECIPIENT',
+        `${to} is homed on ${a.domain}, which is not a peer of this relay`,
+      );
     }
   }
-  const allowed = new Set([...env.to, senderAuthority]);
+  const allowed = new Set([...env.to, sender.authority]);
   const nodes = new Set<string>();
   for (const r of env.recipients) {
     if (nodes.has(r.node))
       throw new EntraideError('SCHEMA_INVALID', `recipient node ${r.node} appears twice`);
     nodes.add(r.node);
-    const n = ctx.directory.activeNode(r.node);
-    if (!n || !allowed.has(parseNodeAddress(r.node).authority)) {
+    const n = parseNodeAddress(r.node);
+    const local = n.domain === ctx.domain;
+    if (!allowed.has(n.authority) || (local && !ctx.directory.activeNode(r.node))) {
       throw new EntraideError(
         'UNKNOWN_RECIPIENT',
         `${r.node} is not an active node of a recipient authority`,
       );
     }
+    if (!local) nodes.delete(r.node); // the peer relay delivers to its own nodes
   }
   nodes.delete(env.from);
 
-  const hash = createHash('sha256').update(signed).update(sig).digest('hex');
   const recipientNodes = [...nodes];
   const outcome = await ctx.store.acceptEnvelope({
     id: env.id,
     sender: env.from,
-    hash,
+    hash: envelopeHash(signed, sig),
     body,
     acceptedAt: now.toISOString(),
     expiresAt: new Date(expiresAt).toISOString(),
     recipientNodes,
+    peers: [...peers],
   });
-  if (outcome.kind === 'accepted') ctx.onAccepted(env, recipientNodes);
+  if (outcome.kind === 'accepted') {
+    ctx.onAccepted(env, recipientNodes);
+    if (peers.size > 0) ctx.onForward([...peers]);
+  }
   return {
     id: env.id,
     status: 'accepted',

@@ -66,6 +66,7 @@ export async function sessionRoutes(app: FastifyInstance, ctx: RelayContext): Pr
         acceptedAt: meta.acceptedAt,
         expiresAt: meta.expiresAt,
         deliveries: ctx.store.deliveries(id),
+        forwards: ctx.store.forwards(id),
       };
     },
   );

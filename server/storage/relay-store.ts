@@ -86,6 +86,33 @@ export interface NewEnvelope {
   acceptedAt: string;
   expiresAt: string;
   recipientNodes: string[];
+  /** Peer relays to forward the envelope to (through the outbox). */
+  peers: string[];
+}
+
+export interface PeerRecord {
+  domain: string;
+  url: string;
+  publicKey: string;
+  addedAt: Date;
+  lastSuccessAt: Date | null;
+  lastError: string | null;
+  lastErrorAt: Date | null;
+}
+
+export interface OutboxItem {
+  seq: number;
+  envelopeId: string;
+  attempts: number;
+  nextAttemptAt: string;
+  body: string | null;
+}
+
+export interface ForwardRow {
+  peer: string;
+  state: 'pending' | 'forwarded' | 'refused' | 'expired';
+  forwardedAt: string | null;
+  lastError: string | null;
 }
 
 export type AcceptOutcome =
@@ -150,6 +177,34 @@ export class RelayStore {
       ),
       expireDeliveries: db.prepare(
         `UPDATE "Delivery" SET state = 'expired' WHERE state = 'pending' AND envelopeId IN
+         (SELECT id FROM "Envelope" WHERE expiredAt IS NULL AND expiresAt <= ?)`,
+      ),
+      insertOutbox: db.prepare(
+        `INSERT INTO "Outbox" (peer, envelopeId, state, attempts, nextAttemptAt) VALUES (?, ?, 'pending', 0, ?)`,
+      ),
+      outboxDue: db.prepare<[string, number], OutboxItem>(
+        `SELECT o.seq AS seq, o.envelopeId AS envelopeId, o.attempts AS attempts, o.nextAttemptAt AS nextAttemptAt,
+                e.body AS body
+         FROM "Outbox" o JOIN "Envelope" e ON e.id = o.envelopeId
+         WHERE o.peer = ? AND o.state = 'pending' ORDER BY o.seq LIMIT ?`,
+      ),
+      outboxForwarded: db.prepare(
+        `UPDATE "Outbox" SET state = 'forwarded', forwardedAt = ?, lastError = NULL WHERE seq = ? AND state = 'pending'`,
+      ),
+      outboxRefused: db.prepare(
+        `UPDATE "Outbox" SET state = 'refused', lastError = ? WHERE seq = ? AND state = 'pending'`,
+      ),
+      outboxRetry: db.prepare(
+        `UPDATE "Outbox" SET attempts = attempts + 1, nextAttemptAt = ?, lastError = ? WHERE seq = ? AND state = 'pending'`,
+      ),
+      outboxCounts: db.prepare<[], { peer: string; n: number }>(
+        `SELECT peer, count(*) AS n FROM "Outbox" WHERE state = 'pending' GROUP BY peer`,
+      ),
+      forwards: db.prepare<[string], ForwardRow>(
+        'SELECT peer, state, forwardedAt, lastError FROM "Outbox" WHERE envelopeId = ? ORDER BY seq',
+      ),
+      expireOutbox: db.prepare(
+        `UPDATE "Outbox" SET state = 'expired' WHERE state = 'pending' AND envelopeId IN
          (SELECT id FROM "Envelope" WHERE expiredAt IS NULL AND expiresAt <= ?)`,
       ),
       expireEnvelopes: db.prepare(
@@ -344,6 +399,7 @@ export class RelayStore {
     }
     this.stmt.insertEnvelope.run(e.id, e.sender, e.hash, e.body.length, e.body, e.acceptedAt, e.expiresAt);
     for (const node of e.recipientNodes) this.stmt.insertDelivery.run(e.id, node);
+    for (const peer of e.peers) this.stmt.insertOutbox.run(peer, e.id, e.acceptedAt);
     return { kind: 'accepted', acceptedAt: e.acceptedAt };
   }
 
@@ -379,8 +435,75 @@ export class RelayStore {
     const at = now.toISOString();
     return this.db.transaction(() => {
       this.stmt.expireDeliveries.run(at);
+      this.stmt.expireOutbox.run(at);
       return this.stmt.expireEnvelopes.run(at, at).changes;
     })();
+  }
+
+  // ---- federation: peers, token ids, outbox ------------------------------------------------
+
+  async listPeers(): Promise<PeerRecord[]> {
+    return this.prisma.peer.findMany({ orderBy: { domain: 'asc' } });
+  }
+
+  async addPeer(p: { domain: string; url: string; publicKey: string; addedAt: Date }): Promise<void> {
+    await this.prisma.peer.upsert({
+      where: { domain: p.domain },
+      create: p,
+      update: { url: p.url, publicKey: p.publicKey },
+    });
+  }
+
+  async removePeer(domain: string): Promise<boolean> {
+    return (await this.prisma.peer.deleteMany({ where: { domain } })).count > 0;
+  }
+
+  async peerResult(domain: string, at: Date, error: string | null): Promise<void> {
+    await this.prisma.peer.updateMany({
+      where: { domain },
+      data: error === null ? { lastSuccessAt: at, lastError: null } : { lastError: error, lastErrorAt: at },
+    });
+  }
+
+  /** Remembers a token id until it expires; false when it was already used (a replay). */
+  async rememberFederationToken(jti: string, issuer: string, expiresAt: Date): Promise<boolean> {
+    const r = this.db
+      .prepare('INSERT OR IGNORE INTO "FederationReplay" (jti, issuer, expiresAt) VALUES (?, ?, ?)')
+      .run(jti, issuer, expiresAt.toISOString());
+    return r.changes > 0;
+  }
+
+  purgeFederationTokens(now: Date): void {
+    this.db.prepare('DELETE FROM "FederationReplay" WHERE expiresAt <= ?').run(now.toISOString());
+  }
+
+  /** The first pending outbox items for a peer, in acceptance order. */
+  outboxDue(peer: string, limit: number): OutboxItem[] {
+    return this.stmt.outboxDue.all(peer, limit);
+  }
+
+  /** What the peer said of a batch, in one transaction: forwarded, refused for good, or to retry. */
+  recordForwarding(
+    outcomes: { seq: number; ok: boolean; retry?: boolean; reason?: string }[],
+    at: Date,
+    nextAttempt: (attempts: number) => Date,
+  ): void {
+    this.db.transaction(() => {
+      for (const o of outcomes) {
+        if (o.ok) this.stmt.outboxForwarded.run(at.toISOString(), o.seq);
+        else if (!o.retry) this.stmt.outboxRefused.run(o.reason ?? 'refused', o.seq);
+        else this.stmt.outboxRetry.run(nextAttempt(0).toISOString(), o.reason ?? 'retry', o.seq);
+      }
+    })();
+  }
+
+  /** Pending outbox items by peer. */
+  outboxCounts(): Map<string, number> {
+    return new Map(this.stmt.outboxCounts.all().map((r) => [r.peer, r.n]));
+  }
+
+  forwards(envelopeId: string): ForwardRow[] {
+    return this.stmt.forwards.all(envelopeId);
   }
 }
 

@@ -199,6 +199,26 @@ export const DeliveryState = Type.Object(
         closed,
       ),
     ),
+    forwards: Type.Array(
+      Type.Object(
+        {
+          peer: Domain,
+          state: Type.Union([
+            Type.Literal('pending'),
+            Type.Literal('forwarded'),
+            Type.Literal('refused'),
+            Type.Literal('expired'),
+          ]),
+          forwardedAt: Type.Union([Rfc3339, Type.Null()]),
+          lastError: Type.Union([Type.String(), Type.Null()]),
+        },
+        closed,
+      ),
+      {
+        description:
+          'Per peer relay that holds recipients: pending in the outbox, forwarded, refused or expired',
+      },
+    ),
   },
   closed,
 );

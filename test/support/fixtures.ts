@@ -21,10 +21,13 @@ export interface TestRelay {
   close(): Promise<void>;
 }
 
-export async function startTestRelay(opts: Partial<RelayOptions> = {}): Promise<TestRelay> {
-  const dataDir = opts.dataDir ?? tempDir('entraide-relay-');
-  const relay = await buildRelay({ domain: 'relay.test', create: true, ...opts, dataDir });
-  const url = await relay.listen('127.0.0.1', 0);
+export async function startTestRelay(
+  opts: Partial<RelayOptions> & { port?: number } = {},
+): Promise<TestRelay> {
+  const { port = 0, ...options } = opts;
+  const dataDir = options.dataDir ?? tempDir('entraide-relay-');
+  const relay = await buildRelay({ domain: 'relay.test', create: true, ...options, dataDir });
+  const url = await relay.listen('127.0.0.1', port);
   return {
     relay,
     url,

@@ -23,6 +23,7 @@ CREATE TABLE "Alarm" (
     "id" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
     "raisedAt" DATETIME NOT NULL,
     "kind" TEXT NOT NULL,
+    "relay" TEXT,
     "authority" TEXT,
     "idx" INTEGER,
     "message" TEXT NOT NULL,

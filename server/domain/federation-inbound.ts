@@ -1,0 +1,83 @@
+/**
+ * Envelopes forwarded by a peer relay. A relay accepts from a peer only envelopes whose sender is
+ * homed on that peer and that name at least one authority homed here; it stores them for its own
+ * recipient nodes only (no second hop), deduplicated by envelope id like any other.
+ *
+ * The sender's signature is checked end to end by every recipient node (against the sender's keys
+ * proven in the peer's key log); the peer relay checked it at its edge.
+ */
+import { parseAuthorityAddress, parseNodeAddress } from '../../shared/addresses.ts';
+import { fromBase64url } from '../../shared/bytes.ts';
+import { envelopeSigningBytes } from '../../shared/crypto/envelope.ts';
+import { EntraideError } from '../../shared/errors.ts';
+import type { ForwardResults } from '../../shared/protocol/federation.ts';
+import type { Peer } from '../federation/peers.ts';
+import { checkEnvelopeDates, envelopeHash, parseEnvelope, type EnvelopeContext } from './envelopes.ts';
+
+type Result = ForwardResults['results'][number];
+
+async function acceptFromPeer(raw: unknown, peer: Peer, ctx: EnvelopeContext): Promise<Result> {
+  const { env, body } = parseEnvelope(raw);
+  const sender = parseNodeAddress(env.from);
+  if (sender.domain !== peer.domain) {
+    throw new EntraideError('FORBIDDEN', `${env.from} is not homed on ${peer.domain}, which forwarded it`);
+  }
+  const now = ctx.now();
+  const expiresAt = checkEnvelopeDates(env, now);
+  const local = env.to.filter((a) => parseAuthorityAddress(a).domain === ctx.domain);
+  if (local.length === 0) {
+    throw new EntraideError(
+      'UNKNOWN_RECIPIENT',
+      `envelope ${env.id} names no authority homed on ${ctx.domain}`,
+    );
+  }
+  for (const a of local) {
+    if (!ctx.directory.hasAuthority(a)) {
+      throw new EntraideError('UNKNOWN_RECIPIENT', `${a} is not an authority enrolled on this relay`);
+    }
+  }
+  const allowed = new Set(local);
+  const nodes = new Set<string>();
+  for (const r of env.recipients) {
+    const n = parseNodeAddress(r.node);
+    if (n.domain !== ctx.domain) continue; // for the sender's relay or another peer
+    if (!allowed.has(n.authority) || !ctx.directory.activeNode(r.node)) {
+      throw new EntraideError(
+        'UNKNOWN_RECIPIENT',
+        `${r.node} is not an active node of a recipient authority`,
+      );
+    }
+    nodes.add(r.node);
+  }
+  const recipientNodes = [...nodes];
+  const outcome = await ctx.store.acceptEnvelope({
+    id: env.id,
+    sender: env.from,
+    hash: envelopeHash(envelopeSigningBytes(env), fromBase64url(env.sig, 'sig', 64)),
+    body,
+    acceptedAt: now.toISOString(),
+    expiresAt: new Date(expiresAt).toISOString(),
+    recipientNodes,
+    peers: [],
+  });
+  if (outcome.kind === 'accepted') ctx.onAccepted(env, recipientNodes);
+  return { id: env.id, status: outcome.kind === 'accepted' ? 'accepted' : 'duplicate' };
+}
+
+/** Each envelope of the batch is accepted or refused on its own; all share one group commit. */
+export async function acceptForwarded(
+  envelopes: unknown[],
+  peer: Peer,
+  ctx: EnvelopeContext,
+): Promise<ForwardResults> {
+  const results = await Promise.all(
+    envelopes.map((raw) =>
+      acceptFromPeer(raw, peer, ctx).catch((err: unknown): Result => {
+        if (!(err instanceof EntraideError) || err.code === 'INTERNAL') throw err;
+        const id = (raw as { id: string }).id;
+        return { id, status: 'refused', error: { code: err.code, message: err.message } };
+      }),
+    ),
+  );
+  return { results };
+}

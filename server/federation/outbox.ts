@@ -1,0 +1,159 @@
+/**
+ * The durable outbox: envelopes for a peer relay wait in the database (written in the same
+ * transaction as the envelope) until the peer accepts them. Per peer, items go in acceptance order,
+ * in batches; a failure retries from the first pending item after an exponential backoff with
+ * jitter, capped, so that each sender's order is kept. The peer deduplicates by envelope id, so
+ * sending a batch again after a crash or a lost answer is harmless.
+ */
+import { EntraideError } from '../../shared/errors.ts';
+import type { RelayStore } from '../storage/relay-store.ts';
+import type { PeerClient } from './peer-client.ts';
+import type { PeerRegistry } from './peers.ts';
+import { ForwardResults } from '../../shared/protocol/federation.ts';
+import { check } from '../../shared/protocol/validate.ts';
+
+export interface OutboxOptions {
+  batch?: number;
+  baseDelayMs?: number;
+  maxDelayMs?: number;
+  /** How often peers with due items are looked for, besides the kicks after each accept. */
+  pollMs?: number;
+}
+
+export class Outbox {
+  private readonly busy = new Set<string>();
+  private readonly again = new Set<string>();
+  private readonly timers = new Map<string, NodeJS.Timeout>();
+  private poller: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly batch: number;
+  private readonly baseDelayMs: number;
+  private readonly maxDelayMs: number;
+
+  constructor(
+    private readonly store: RelayStore,
+    private readonly peers: PeerRegistry,
+    private readonly client: PeerClient,
+    private readonly now: () => Date,
+    private readonly log: { warn: (obj: unknown, msg: string) => void },
+    private readonly opts: OutboxOptions = {},
+  ) {
+    this.batch = opts.batch ?? 100;
+    this.baseDelayMs = opts.baseDelayMs ?? 500;
+    this.maxDelayMs = opts.maxDelayMs ?? 60_000;
+  }
+
+  start(): void {
+    this.poller = setInterval(() => {
+      for (const peer of this.store.outboxCounts().keys()) this.kick(peer);
+    }, this.opts.pollMs ?? 1_000);
+    this.poller.unref();
+    for (const peer of this.store.outboxCounts().keys()) this.kick(peer);
+  }
+
+  close(): void {
+    this.closed = true;
+    if (this.poller) clearInterval(this.poller);
+    for (const t of this.timers.values()) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  /** Something new waits for `peer`: send it now unless a drain is running (then it picks it up). */
+  kick(peer: string): void {
+    if (this.closed) return;
+    if (this.busy.has(peer)) {
+      this.again.add(peer);
+      return;
+    }
+    this.busy.add(peer);
+    void this.drain(peer)
+      .catch((err: unknown) => this.log.warn({ err, peer }, 'outbox drain failed'))
+      .finally(() => {
+        this.busy.delete(peer);
+        if (this.again.delete(peer)) this.kick(peer);
+      });
+  }
+
+  /** Exponential backoff with jitter (50–100 % of the step), capped. */
+  delay(attempts: number): number {
+    const step = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** Math.min(attempts, 20));
+    return Math.round(step * (0.5 + Math.random() / 2));
+  }
+
+  private schedule(peer: string, at: number): void {
+    if (this.closed || this.timers.has(peer)) return;
+    const t = setTimeout(
+      () => {
+        this.timers.delete(peer);
+        this.kick(peer);
+      },
+      Math.max(0, at - this.now().getTime()),
+    );
+    t.unref();
+    this.timers.set(peer, t);
+  }
+
+  private async drain(peer: string): Promise<void> {
+    for (let round = 0; round < 10_000 && !this.closed; round++) {
+      const items = this.store.outboxDue(peer, this.batch);
+      if (items.length === 0) return;
+      const first = items[0]!;
+      const due = Date.parse(first.nextAttemptAt);
+      if (due > this.now().getTime()) {
+        this.schedule(peer, due);
+        return;
+      }
+      const sendable = items.filter((i) => i.body !== null);
+      const target = await this.peers.find(peer);
+      let failure: string | undefined;
+      if (!target) {
+        failure = `${peer} is no longer a peer of this relay`;
+      } else {
+        try {
+          const answer = check(
+            ForwardResults,
+            await this.client.request<unknown>(target, 'POST', '/v1/federation/envelopes', {
+              envelopes: sendable.map((i) => JSON.parse(i.body!) as unknown),
+            }),
+            'peer answer',
+          );
+          const byId = new Map(answer.results.map((r) => [r.id, r]));
+          const at = this.now();
+          this.store.recordForwarding(
+            sendable.map((i) => {
+              const r = byId.get(i.envelopeId);
+              if (!r) return { seq: i.seq, ok: false, retry: true, reason: 'the peer did not answer for it' };
+              if (r.status === 'refused')
+                return {
+                  seq: i.seq,
+                  ok: false,
+                  retry: false,
+                  reason: `${r.error!.code}: ${r.error!.message}`,
+                };
+              return { seq: i.seq, ok: true };
+            }),
+            at,
+            (attempts) => new Date(at.getTime() + this.delay(attempts)),
+          );
+          await this.store.peerResult(peer, at, null);
+          continue;
+        } catch (err) {
+          failure =
+            err instanceof EntraideError
+              ? `${err.message} [${err.code}]`
+              : 'the peer’s answer could not be read';
+        }
+      }
+      const at = this.now();
+      const next = new Date(at.getTime() + this.delay(first.attempts));
+      this.store.recordForwarding(
+        items.map((i) => ({ seq: i.seq, ok: false, retry: true, reason: failure })),
+        at,
+        () => next,
+      );
+      await this.store.peerResult(peer, at, failure);
+      this.schedule(peer, next.getTime());
+      return;
+    }
+  }
+}

@@ -1,0 +1,89 @@
+/**
+ * The peer relays the operator configured (`entraide relay peer add`). The operator's commands write
+ * the database while the relay runs, so the registry reads it again every few seconds, and at once
+ * when a request names a peer it does not know yet.
+ */
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { checkDomain } from '../../shared/addresses.ts';
+import { fromBase64url } from '../../shared/bytes.ts';
+import { EntraideError } from '../../shared/errors.ts';
+import type { PeerRecord, RelayStore } from '../storage/relay-store.ts';
+
+export interface Peer extends PeerRecord {
+  key: KeyObject;
+  keyBytes: Uint8Array;
+}
+
+const REFRESH_MS = 2_000;
+
+export class PeerRegistry {
+  private peers = new Map<string, Peer>();
+  private loadedAt = 0;
+
+  constructor(private readonly store: RelayStore) {}
+
+  async load(): Promise<void> {
+    const next = new Map<string, Peer>();
+    for (const p of await this.store.listPeers()) {
+      next.set(p.domain, {
+        ...p,
+        keyBytes: fromBase64url(p.publicKey, 'peer key', 32),
+        key: createPublicKey({ key: { kty: 'OKP', crv: 'Ed25519', x: p.publicKey }, format: 'jwk' }),
+      });
+    }
+    this.peers = next;
+    this.loadedAt = Date.now();
+  }
+
+  private async fresh(): Promise<void> {
+    if (Date.now() - this.loadedAt > REFRESH_MS) await this.load();
+  }
+
+  /** The peer, reading the configuration again if it is not known (yet). */
+  async find(domain: string): Promise<Peer | undefined> {
+    await this.fresh();
+    if (!this.peers.has(domain)) await this.load();
+    return this.peers.get(domain);
+  }
+
+  async require(domain: string): Promise<Peer> {
+    const p = await this.find(domain);
+    if (!p) throw new EntraideError('UNKNOWN_PEER', `${domain} is not a peer of this relay`);
+    return p;
+  }
+
+  /** Known peers now (no database read): for the hot path, refreshed in the background. */
+  cached(domain: string): Peer | undefined {
+    if (Date.now() - this.loadedAt > REFRESH_MS) void this.load().catch(() => undefined);
+    return this.peers.get(domain);
+  }
+
+  all(): Peer[] {
+    return [...this.peers.values()];
+  }
+}
+
+/** Checks what an operator types for a peer. */
+export function checkPeerInput(input: { domain: string; url: string; publicKey: string }): void {
+  checkDomain(input.domain);
+  let url: URL;
+  try {
+    url = new URL(input.url);
+  } catch {
+    throw new EntraideError(
+      'USAGE',
+      `--url must be the peer relay's URL, such as https://relay.example, not "${input.url}"`,
+    );
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
+    throw new EntraideError('USAGE', `--url must be http or https, not ${url.protocol}`);
+  }
+  try {
+    fromBase64url(input.publicKey, '--key', 32);
+  } catch {
+    throw new EntraideError(
+      'USAGE',
+      '--key must be the peer relay’s public key as `entraide relay info` prints it',
+    );
+  }
+}

@@ -1,0 +1,114 @@
+/**
+ * Server-to-server requests between peer relays: each carries a short-lived JWT signed with the
+ * sending relay's key (EdDSA, jose) binding the issuer, the audience (the receiving relay), the
+ * method and path, and a SHA-256 hash of the body. The receiver verifies it against the key it
+ * pinned for that peer, checks the body, and refuses a token id it has seen before (remembered in
+ * the database until the token expires, so a restart does not reopen the window).
+ */
+import { createHash, randomUUID, type KeyObject } from 'node:crypto';
+import { decodeJwt, errors as joseErrors, jwtVerify, SignJWT } from 'jose';
+import { toBase64url } from '../../shared/bytes.ts';
+import { EntraideError } from '../../shared/errors.ts';
+import type { RelayStore } from '../storage/relay-store.ts';
+import { audienceFor } from '../auth/tokens.ts';
+import type { Peer, PeerRegistry } from './peers.ts';
+
+export const FEDERATION_TOKEN_TYPE = 'entraide-federation+jwt';
+export const FEDERATION_TOKEN_SECONDS = 60;
+
+export function bodyHash(body: string): string {
+  return toBase64url(createHash('sha256').update(body).digest());
+}
+
+export async function signFederationRequest(
+  from: { domain: string; privateKey: KeyObject },
+  to: string,
+  request: { method: string; path: string; body: string },
+  now: Date,
+): Promise<string> {
+  const iat = Math.floor(now.getTime() / 1000);
+  return new SignJWT({ htm: request.method, htu: request.path, bh: bodyHash(request.body) })
+    .setProtectedHeader({ alg: 'EdDSA', typ: FEDERATION_TOKEN_TYPE })
+    .setIssuer(from.domain)
+    .setAudience(audienceFor(to))
+    .setIssuedAt(iat)
+    .setExpirationTime(iat + FEDERATION_TOKEN_SECONDS)
+    .setJti(randomUUID())
+    .sign(from.privateKey);
+}
+
+export class FederationVerifier {
+  constructor(
+    private readonly domain: string,
+    private readonly peers: PeerRegistry,
+    private readonly store: RelayStore,
+    private readonly now: () => Date,
+  ) {}
+
+  /** The peer behind a request, or a typed refusal. */
+  async verify(
+    authorization: string | undefined,
+    request: { method: string; path: string; body: string },
+  ): Promise<Peer> {
+    if (!authorization) {
+      throw new EntraideError(
+        'AUTH_REQUIRED',
+        'a peer relay signs each request (Authorization: Bearer <JWT>)',
+      );
+    }
+    const m = /^Bearer ([A-Za-z0-9_.-]+)$/.exec(authorization);
+    if (!m) throw new EntraideError('TOKEN_INVALID', 'the Authorization header must be "Bearer <token>"');
+    const token = m[1]!;
+    let issuer: unknown;
+    try {
+      issuer = decodeJwt(token).iss;
+    } catch {
+      throw new EntraideError('TOKEN_INVALID', 'the server-to-server token is not a JWT');
+    }
+    if (typeof issuer !== 'string')
+      throw new EntraideError('TOKEN_INVALID', 'the server-to-server token names no issuer');
+    const peer = await this.peers.find(issuer);
+    if (!peer) throw new EntraideError('UNKNOWN_PEER', `${issuer} is not a peer of this relay`);
+    const now = this.now();
+    let payload;
+    try {
+      ({ payload } = await jwtVerify(token, peer.key, {
+        algorithms: ['EdDSA'],
+        issuer: peer.domain,
+        audience: audienceFor(this.domain),
+        typ: FEDERATION_TOKEN_TYPE,
+        requiredClaims: ['iat', 'exp', 'jti', 'htm', 'htu', 'bh'],
+        currentDate: now,
+        maxTokenAge: `${FEDERATION_TOKEN_SECONDS * 2}s`,
+        clockTolerance: 30,
+      }));
+    } catch (err) {
+      if (err instanceof joseErrors.JWTExpired) {
+        throw new EntraideError('TOKEN_EXPIRED', `the token of ${peer.domain} has expired`);
+      }
+      throw new EntraideError(
+        'TOKEN_INVALID',
+        `the token is not signed by the key pinned for ${peer.domain}, or its claims are wrong`,
+      );
+    }
+    if (payload.htm !== request.method || payload.htu !== request.path) {
+      throw new EntraideError(
+        'TOKEN_INVALID',
+        `the token was made for ${String(payload.htm)} ${String(payload.htu)}, not this request`,
+      );
+    }
+    if (payload.bh !== bodyHash(request.body)) {
+      throw new EntraideError('TOKEN_INVALID', 'the body does not match the hash the token signs');
+    }
+    if (payload.exp! - payload.iat! > FEDERATION_TOKEN_SECONDS * 5) {
+      throw new EntraideError('TOKEN_INVALID', 'the token lives longer than a server-to-server token may');
+    }
+    const fresh = await this.store.rememberFederationToken(
+      payload.jti!,
+      peer.domain,
+      new Date(payload.exp! * 1000),
+    );
+    if (!fresh) throw new EntraideError('TOKEN_REPLAYED', `this token of ${peer.domain} was already used`);
+    return peer;
+  }
+}

@@ -1,0 +1,137 @@
+/**
+ * Routes for peer relays only. Every request carries a server-to-server token (s2s-token.ts) that
+ * signs the method, path and body; the raw body is kept to check its hash.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { parseAuthorityAddress } from '../../shared/addresses.ts';
+import { EntraideError } from '../../shared/errors.ts';
+import { ForwardBatch, ForwardResults } from '../../shared/protocol/federation.ts';
+import {
+  ConsistencyProof,
+  DirectoryEntry,
+  KeyLogEntries,
+  SignedTreeHead,
+} from '../../shared/protocol/key-log.ts';
+import { AuthorityAddress, ErrorResponse } from '../../shared/protocol/schemas.ts';
+import type { RelayContext } from '../context.ts';
+import { acceptForwarded } from '../domain/federation-inbound.ts';
+import type { Peer } from '../federation/peers.ts';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    peer: Peer | null;
+    rawBody: string;
+  }
+}
+
+const errors = {
+  400: ErrorResponse,
+  401: ErrorResponse,
+  403: ErrorResponse,
+  404: ErrorResponse,
+  413: ErrorResponse,
+  422: ErrorResponse,
+};
+const Size = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+export const federationSecurity = [{ federation: [] as string[] }];
+
+export async function federationRoutes(app: FastifyInstance, ctx: RelayContext): Promise<void> {
+  app.decorateRequest('peer', null);
+  app.decorateRequest('rawBody', '');
+  // The signed hash covers the body exactly as sent: keep it before parsing.
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+    (request as FastifyRequest).rawBody = body as string;
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      done(new EntraideError('INVALID_JSON', 'the body is not well-formed JSON'), undefined);
+    }
+  });
+  // After parsing (the raw body is known), before validation: an unsigned request learns nothing.
+  app.addHook('preValidation', async (request) => {
+    request.peer = await ctx.federation.verifier.verify(request.headers.authorization, {
+      method: request.method,
+      path: request.url,
+      body: request.rawBody,
+    });
+  });
+
+  app.post(
+    '/v1/federation/envelopes',
+    {
+      schema: {
+        summary: 'A peer relay forwards envelopes for authorities homed here',
+        security: federationSecurity,
+        body: ForwardBatch,
+        response: { 200: ForwardResults, ...errors },
+      },
+    },
+    async (request) =>
+      acceptForwarded((request.body as ForwardBatch).envelopes, request.peer!, ctx.envelopes),
+  );
+
+  app.get(
+    '/v1/federation/directory/:authority',
+    {
+      schema: {
+        summary: 'For a peer: an authority homed here, its key events with inclusion proofs',
+        security: federationSecurity,
+        params: Type.Object({ authority: AuthorityAddress }, { additionalProperties: false }),
+        response: { 200: DirectoryEntry, ...errors },
+      },
+    },
+    async (request) => {
+      const { authority } = request.params as { authority: string };
+      if (parseAuthorityAddress(authority).domain !== ctx.relay.domain) {
+        throw new EntraideError('UNKNOWN_AUTHORITY', `${authority} is not homed on ${ctx.relay.domain}`);
+      }
+      return ctx.keyLog.directoryEntry(authority);
+    },
+  );
+
+  app.get(
+    '/v1/federation/keylog/head',
+    {
+      schema: {
+        summary: 'For a peer: the key log’s signed head',
+        security: federationSecurity,
+        response: { 200: SignedTreeHead, ...errors },
+      },
+    },
+    async () => ctx.keyLog.head(),
+  );
+
+  app.get(
+    '/v1/federation/keylog/entries',
+    {
+      schema: {
+        summary: 'For a peer: key-log entries',
+        security: federationSecurity,
+        querystring: Type.Object({ start: Size, end: Type.Optional(Size) }, { additionalProperties: false }),
+        response: { 200: KeyLogEntries, ...errors },
+      },
+    },
+    async (request) => {
+      const { start, end } = request.query as { start: number; end?: number };
+      return { entries: ctx.keyLog.entries(start, end ?? Number.MAX_SAFE_INTEGER) };
+    },
+  );
+
+  app.get(
+    '/v1/federation/keylog/consistency',
+    {
+      schema: {
+        summary: 'For a peer: a consistency proof of the key log',
+        security: federationSecurity,
+        querystring: Type.Object({ from: Size, to: Size }, { additionalProperties: false }),
+        response: { 200: ConsistencyProof, ...errors },
+      },
+    },
+    async (request) => {
+      const { from, to } = request.query as { from: number; to: number };
+      return ctx.keyLog.consistency(from, to);
+    },
+  );
+}

@@ -1,0 +1,94 @@
+/**
+ * Two relays federated on loopback: authorities on each exchange messages in both directions,
+ * resolving each other's keys through their own relay with the peer's key-log proofs; an envelope
+ * for a peer that is down waits in the durable outbox and arrives, once, when the peer returns.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AuthorityNode } from '../../client/node.ts';
+import { enrolNode, startTestRelay, waitFor, type TestRelay } from '../support/fixtures.ts';
+
+let a: TestRelay;
+let b: TestRelay;
+let sn: AuthorityNode; // on relay.a.test
+let ke: AuthorityNode; // on relay.b.test
+const fast = { baseDelayMs: 50, maxDelayMs: 400, pollMs: 100 };
+
+async function peer(x: TestRelay, y: TestRelay): Promise<void> {
+  await x.relay.store.addPeer({
+    domain: y.domain,
+    url: y.url,
+    publicKey: y.relay.identity.publicKeyB64,
+    addedAt: new Date(),
+  });
+}
+
+beforeAll(async () => {
+  a = await startTestRelay({ domain: 'relay.a.test', outbox: fast });
+  b = await startTestRelay({ domain: 'relay.b.test', outbox: fast });
+  await peer(a, b);
+  await peer(b, a);
+  sn = await enrolNode(a, 'sn.moj');
+  ke = await enrolNode(b, 'ke.ag');
+});
+
+afterAll(async () => {
+  await sn?.close();
+  await ke?.close();
+  await a?.close();
+  await b?.close();
+});
+
+describe('federation between two relays', () => {
+  it('resolves a counterpart on the peer relay with the peer’s key-log proofs', async () => {
+    const t = await sn.trust.authority('ke.ag@relay.b.test');
+    expect([...t.state.nodes.keys()]).toEqual(['desk1/ke.ag@relay.b.test']);
+    expect(t.head.relay).toBe('relay.b.test');
+    expect((await sn.fingerprint('ke.ag@relay.b.test')).safetyCode).toBe((await ke.fingerprint()).safetyCode);
+  });
+
+  it('delivers across relays in both directions, each message once', async () => {
+    const there = await sn.send({ to: ['ke.ag@relay.b.test'], subject: 'from Dakar', body: 'to Nairobi' });
+    expect(there.recipients).toEqual(['desk1/ke.ag@relay.b.test']);
+    await waitFor(async () => (await ke.fetchInbox()).length > 0, 10_000, 'the message to reach ke.ag');
+    expect(ke.inbox().map((m) => m.subject)).toEqual(['from Dakar']);
+
+    const back = await ke.send({ to: ['sn.moj@relay.a.test'], subject: 'from Nairobi', body: 'received' });
+    await waitFor(async () => (await sn.fetchInbox()).length > 0, 10_000, 'the answer to reach sn.moj');
+    expect(sn.inbox().map((m) => m.id)).toEqual([back.id]);
+
+    const state = await sn.deliveryState(there.id);
+    expect(state.forwards).toEqual([
+      expect.objectContaining({ peer: 'relay.b.test', state: 'forwarded', lastError: null }),
+    ]);
+    expect(await ke.fetchInbox()).toEqual([]);
+  });
+
+  it('keeps envelopes for a peer that is down in the outbox, and delivers them once it returns', async () => {
+    const port = Number(new URL(b.url).port);
+    const dataDir = b.dataDir;
+    await b.close();
+    const sent = [];
+    for (let i = 0; i < 5; i++) {
+      sent.push(await sn.send({ to: ['ke.ag@relay.b.test'], subject: `while down ${i}`, body: String(i) }));
+    }
+    await waitFor(
+      async () => (await sn.deliveryState(sent[0]!.id)).forwards[0]?.lastError !== null,
+      10_000,
+      'a failed attempt to be recorded',
+    );
+    const waiting = await sn.deliveryState(sent[4]!.id);
+    expect(waiting.forwards).toEqual([expect.objectContaining({ peer: 'relay.b.test', state: 'pending' })]);
+    expect(a.relay.store.outboxCounts().get('relay.b.test')).toBe(5);
+
+    b = await startTestRelay({ domain: 'relay.b.test', dataDir, port, outbox: fast });
+    await waitFor(
+      () => a.relay.store.outboxCounts().get('relay.b.test') === undefined,
+      15_000,
+      'the outbox to drain',
+    );
+    const got = await ke.fetchInbox();
+    expect(got.map((o) => o.kind === 'message' && o.message.subject)).toEqual(
+      sent.map((_, i) => `while down ${i}`),
+    );
+  });
+});
