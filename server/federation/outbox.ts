@@ -18,6 +18,8 @@ export interface OutboxOptions {
   maxDelayMs?: number;
   /** How often peers with due items are looked for, besides the kicks after each accept. */
   pollMs?: number;
+  /** How long one request to a peer may take. */
+  timeoutMs?: number;
 }
 
 export class Outbox {
@@ -41,7 +43,10 @@ export class Outbox {
     this.batch = opts.batch ?? 100;
     this.baseDelayMs = opts.baseDelayMs ?? 500;
     this.maxDelayMs = opts.maxDelayMs ?? 60_000;
+    this.timeoutMs = opts.timeoutMs ?? 15_000;
   }
+
+  private readonly timeoutMs: number;
 
   start(): void {
     this.poller = setInterval(() => {
@@ -104,6 +109,20 @@ export class Outbox {
         return;
       }
       const sendable = items.filter((i) => i.body !== null);
+      if (sendable.length === 0) {
+        // Only envelopes past their time to live (their ciphertext is gone): nothing to forward.
+        this.store.recordForwarding(
+          items.map((i) => ({
+            seq: i.seq,
+            ok: false,
+            retry: false,
+            reason: 'expired before it could be forwarded',
+          })),
+          this.now(),
+          () => this.now(),
+        );
+        continue;
+      }
       const target = await this.peers.find(peer);
       let failure: string | undefined;
       if (!target) {
@@ -112,9 +131,13 @@ export class Outbox {
         try {
           const answer = check(
             ForwardResults,
-            await this.client.request<unknown>(target, 'POST', '/v1/federation/envelopes', {
-              envelopes: sendable.map((i) => JSON.parse(i.body!) as unknown),
-            }),
+            await this.client.request<unknown>(
+              target,
+              'POST',
+              '/v1/federation/envelopes',
+              { envelopes: sendable.map((i) => JSON.parse(i.body!) as unknown) },
+              this.timeoutMs,
+            ),
             'peer answer',
           );
           const byId = new Map(answer.results.map((r) => [r.id, r]));

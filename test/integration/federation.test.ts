@@ -67,7 +67,7 @@ describe('federation between two relays', () => {
     const port = Number(new URL(b.url).port);
     const dataDir = b.dataDir;
     await b.close();
-    const sent = [];
+    const sent: { id: string }[] = [];
     for (let i = 0; i < 5; i++) {
       sent.push(await sn.send({ to: ['ke.ag@relay.b.test'], subject: `while down ${i}`, body: String(i) }));
     }
