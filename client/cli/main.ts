@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { EntraideError } from '../../shared/errors.ts';
 import { fail, type GlobalOptions } from './io.ts';
+import { demoCommand } from './demo.ts';
 import { keyCommands } from './keys.ts';
 import { nodeCommands } from './node-commands.ts';
 import { relayCommands } from './relay.ts';
@@ -28,6 +29,7 @@ export async function main(argv: string[]): Promise<void> {
   relayCommands(program, run);
   nodeCommands(program, run);
   keyCommands(program, run);
+  demoCommand(program, run);
   for (const c of program.commands) {
     c.exitOverride();
     for (const sub of c.commands) sub.exitOverride();

@@ -1,0 +1,205 @@
+/**
+ * A TCP proxy on 127.0.0.1 for fault tests: it stands between a relay and its peer (the relay's
+ * peer URL points at the proxy) and breaks the link on demand.
+ *
+ * - pass (the default, and after `restore()`): bytes go through unchanged;
+ * - `cut()`: every open connection is reset, new ones are reset as soon as they are accepted;
+ * - `blackhole()`: connections are accepted, or stay open, but nothing goes through in either
+ *   direction and nothing is answered: the client hangs until its own timeout;
+ * - `delay(ms)`: every chunk, in both directions, is held `ms` before it goes on (order kept).
+ *
+ * `restore()` resets the connections that were blackholed (bytes were dropped, so they cannot be
+ * resumed: a client would otherwise read a corrupt stream) and passes traffic again.
+ * Bounded: at most `maxConnections` at once (more are reset), and a delayed direction stops reading
+ * while more than `maxBufferedBytes` wait. `close()` resets everything and stops listening.
+ */
+import { createServer, connect, type Server, type Socket } from 'node:net';
+
+export type ProxyMode = 'pass' | 'cut' | 'blackhole';
+
+export interface ProxyStats {
+  /** Connections accepted since the start (including those reset or blackholed at once). */
+  accepted: number;
+  /** Connections open now. */
+  open: number;
+  /** Bytes forwarded, both directions. */
+  forwarded: number;
+  /** Bytes dropped by a blackhole. */
+  dropped: number;
+}
+
+export interface TcpProxy {
+  readonly url: string;
+  readonly port: number;
+  readonly mode: ProxyMode;
+  readonly delayMs: number;
+  stats(): ProxyStats;
+  cut(): void;
+  blackhole(): void;
+  delay(ms: number): void;
+  restore(): void;
+  close(): Promise<void>;
+}
+
+export interface ProxyOptions {
+  /** Port to listen on (0: any free port). */
+  port?: number;
+  maxConnections?: number;
+  maxBufferedBytes?: number;
+}
+
+interface Connection {
+  client: Socket;
+  upstream: Socket | null;
+  /** Set when the connection lived through a blackhole: it is never trusted again. */
+  blackholed: boolean;
+}
+
+/** Starts a proxy to `target` (host 127.0.0.1) and resolves once it listens. */
+export async function startTcpProxy(target: { port: number }, opts: ProxyOptions = {}): Promise<TcpProxy> {
+  const maxConnections = opts.maxConnections ?? 256;
+  const maxBuffered = opts.maxBufferedBytes ?? 8 * 1024 * 1024;
+  if (!Number.isInteger(target.port) || target.port < 1 || target.port > 65535)
+    throw new RangeError(`target port must be 1–65535, not ${target.port}`);
+  if (!Number.isInteger(maxConnections) || maxConnections < 1)
+    throw new RangeError('maxConnections must be a positive whole number');
+
+  let mode: ProxyMode = 'pass';
+  let delayMs = 0;
+  let closed = false;
+  const stats: ProxyStats = { accepted: 0, open: 0, forwarded: 0, dropped: 0 };
+  const connections = new Set<Connection>();
+
+  const reset = (s: Socket | null) => {
+    if (s && !s.destroyed) s.resetAndDestroy();
+  };
+  const drop = (c: Connection) => {
+    if (!connections.delete(c)) return;
+    stats.open = connections.size;
+    reset(c.client);
+    reset(c.upstream);
+  };
+
+  /** Moves bytes from `from` to `to`, obeying the proxy's mode at the moment each chunk arrives. */
+  const forward = (c: Connection, from: Socket, to: Socket) => {
+    let waiting = 0; // bytes held by a delay
+    let lastDue = 0; // so that a shorter delay never overtakes a longer one
+    let full = false; // `to` asked us to wait for 'drain'
+    const resumeIfFree = () => {
+      if (!full && waiting <= maxBuffered && from.isPaused() && !from.destroyed) from.resume();
+    };
+    const write = (chunk: Buffer) => {
+      if (to.destroyed || c.blackholed) return;
+      stats.forwarded += chunk.length;
+      if (!to.write(chunk) && !full) {
+        full = true;
+        from.pause();
+        to.once('drain', () => {
+          full = false;
+          resumeIfFree();
+        });
+      }
+    };
+    from.on('data', (chunk: Buffer) => {
+      if (c.blackholed || mode === 'blackhole') {
+        c.blackholed = true;
+        stats.dropped += chunk.length;
+        return;
+      }
+      if (delayMs === 0 && waiting === 0) return write(chunk);
+      const due = Math.max(Date.now() + delayMs, lastDue);
+      lastDue = due;
+      waiting += chunk.length;
+      if (waiting > maxBuffered) from.pause();
+      setTimeout(
+        () => {
+          waiting -= chunk.length;
+          write(chunk);
+          resumeIfFree();
+        },
+        Math.max(0, due - Date.now()),
+      );
+    });
+    from.on('end', () => {
+      if (c.blackholed) return; // a blackhole answers nothing, not even a close
+      const due = Math.max(Date.now() + delayMs, lastDue);
+      setTimeout(() => to.end(), Math.max(0, due - Date.now()));
+    });
+  };
+
+  const server: Server = createServer((client) => {
+    stats.accepted++;
+    client.on('error', () => undefined);
+    if (closed || mode === 'cut' || connections.size >= maxConnections) return reset(client);
+    const c: Connection = { client, upstream: null, blackholed: false };
+    connections.add(c);
+    stats.open = connections.size;
+    client.on('close', () => drop(c));
+    if (mode === 'blackhole') {
+      c.blackholed = true;
+      client.on('data', (chunk: Buffer) => (stats.dropped += chunk.length));
+      return;
+    }
+    client.pause();
+    const upstream = connect({ host: '127.0.0.1', port: target.port });
+    c.upstream = upstream;
+    upstream.on('error', () => drop(c));
+    upstream.on('close', () => {
+      // The target closed: close the client the same way, unless a blackhole hides it.
+      if (!c.blackholed) drop(c);
+    });
+    upstream.once('connect', () => {
+      forward(c, client, upstream);
+      forward(c, upstream, client);
+      client.resume();
+    });
+  });
+  server.on('error', () => undefined);
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(opts.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
+  const address = server.address();
+  if (address === null || typeof address === 'string') throw new Error('the proxy has no TCP address');
+  const port = address.port;
+
+  return {
+    url: `http://127.0.0.1:${port}`,
+    port,
+    get mode() {
+      return mode;
+    },
+    get delayMs() {
+      return delayMs;
+    },
+    stats: () => ({ ...stats }),
+    cut() {
+      mode = 'cut';
+      for (const c of [...connections]) drop(c);
+    },
+    blackhole() {
+      mode = 'blackhole';
+      for (const c of connections) c.blackholed = true;
+    },
+    delay(ms: number) {
+      if (!Number.isInteger(ms) || ms < 0 || ms > 60_000)
+        throw new RangeError(`delay must be 0–60000 ms, not ${ms}`);
+      delayMs = ms;
+    },
+    restore() {
+      mode = 'pass';
+      delayMs = 0;
+      for (const c of [...connections]) if (c.blackholed) drop(c);
+    },
+    async close() {
+      if (closed) return;
+      closed = true;
+      for (const c of [...connections]) drop(c);
+      await new Promise<void>((resolve) => server.close(() => resolve()));
+    },
+  };
+}
