@@ -84,6 +84,7 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
   try {
     const identity = loadRelayIdentity(opts.dataDir, opts.domain, opts.create ?? true);
     store = RelayStore.open(opts.dataDir);
+    store.setLocalDomain(identity.domain);
     const directory = new Directory(store);
     await directory.load();
     const keyLog = new KeyLog(store, { domain: identity.domain, secretKey: identity.secretKey }, now);

@@ -9,7 +9,7 @@ import { EntraideError } from '../../shared/errors.ts';
 import type { RelayStore } from '../storage/relay-store.ts';
 import type { PeerClient } from './peer-client.ts';
 import type { PeerRegistry } from './peers.ts';
-import { ForwardResults } from '../../shared/protocol/federation.ts';
+import { DeliveryReportsResult, ForwardResults } from '../../shared/protocol/federation.ts';
 import { check } from '../../shared/protocol/validate.ts';
 
 export interface OutboxOptions {
@@ -49,11 +49,10 @@ export class Outbox {
   private readonly timeoutMs: number;
 
   start(): void {
-    this.poller = setInterval(() => {
-      for (const peer of this.store.outboxCounts().keys()) this.kick(peer);
-    }, this.opts.pollMs ?? 1_000);
+    const due = () => new Set([...this.store.outboxCounts().keys(), ...this.store.reportPeers()]);
+    this.poller = setInterval(() => due().forEach((peer) => this.kick(peer)), this.opts.pollMs ?? 1_000);
     this.poller.unref();
-    for (const peer of this.store.outboxCounts().keys()) this.kick(peer);
+    due().forEach((peer) => this.kick(peer));
   }
 
   close(): void {
@@ -101,7 +100,7 @@ export class Outbox {
   private async drain(peer: string): Promise<void> {
     for (let round = 0; round < 10_000 && !this.closed; round++) {
       const items = this.store.outboxDue(peer, this.batch);
-      if (items.length === 0) return;
+      if (items.length === 0) return this.drainReports(peer);
       const first = items[0]!;
       const due = Date.parse(first.nextAttemptAt);
       if (due > this.now().getTime()) {
@@ -177,6 +176,58 @@ export class Outbox {
       await this.store.peerResult(peer, at, failure);
       this.schedule(peer, next.getTime());
       return;
+    }
+  }
+
+  /** Delivery reports for the peer's senders, after its envelopes; retried like them. */
+  private async drainReports(peer: string): Promise<void> {
+    for (let round = 0; round < 1_000 && !this.closed; round++) {
+      const items = this.store.reportsDue(peer, 500);
+      if (items.length === 0) return;
+      const due = Date.parse(items[0]!.nextAttemptAt);
+      if (due > this.now().getTime()) {
+        this.schedule(peer, due);
+        return;
+      }
+      const target = await this.peers.find(peer);
+      try {
+        if (!target) throw new EntraideError('UNKNOWN_PEER', `${peer} is no longer a peer of this relay`);
+        check(
+          DeliveryReportsResult,
+          await this.client.request<unknown>(
+            target,
+            'POST',
+            '/v1/federation/deliveries',
+            {
+              reports: items.map((i) => ({
+                envelopeId: i.envelopeId,
+                node: i.node,
+                deliveredAt: i.deliveredAt,
+              })),
+            },
+            this.timeoutMs,
+          ),
+          'peer answer',
+        );
+        this.store.recordReports(
+          items.map((i) => i.seq),
+          [],
+          this.now(),
+        );
+      } catch (err) {
+        const next = new Date(this.now().getTime() + this.delay(items[0]!.attempts));
+        this.store.recordReports(
+          [],
+          items.map((i) => i.seq),
+          next,
+        );
+        this.log.warn(
+          { peer, err: err instanceof Error ? err.message : String(err) },
+          'delivery reports not sent',
+        );
+        this.schedule(peer, next.getTime());
+        return;
+      }
     }
   }
 }

@@ -6,7 +6,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { parseAuthorityAddress } from '../../shared/addresses.ts';
 import { EntraideError } from '../../shared/errors.ts';
-import { ForwardBatch, ForwardResults } from '../../shared/protocol/federation.ts';
+import {
+  DeliveryReports,
+  DeliveryReportsResult,
+  ForwardBatch,
+  ForwardResults,
+} from '../../shared/protocol/federation.ts';
+import { parseNodeAddress } from '../../shared/addresses.ts';
 import {
   ConsistencyProof,
   DirectoryEntry,
@@ -70,6 +76,35 @@ export async function federationRoutes(app: FastifyInstance, ctx: RelayContext):
     },
     async (request) =>
       acceptForwarded((request.body as ForwardBatch).envelopes, request.peer!, ctx.envelopes),
+  );
+
+  app.post(
+    '/v1/federation/deliveries',
+    {
+      schema: {
+        summary: 'A peer relay reports that its nodes stored envelopes sent from here',
+        security: federationSecurity,
+        body: DeliveryReports,
+        response: { 200: DeliveryReportsResult, ...errors },
+      },
+    },
+    async (request) => {
+      const peer = request.peer!;
+      // Only about envelopes our nodes sent, and only for the reporting peer's own nodes.
+      const valid = (request.body as DeliveryReports).reports.filter((r) => {
+        const meta = ctx.store.envelopeMeta(r.envelopeId);
+        return (
+          meta !== undefined &&
+          parseNodeAddress(meta.sender).domain === ctx.relay.domain &&
+          parseNodeAddress(r.node).domain === peer.domain
+        );
+      });
+      ctx.store.recordRemoteDeliveries(valid);
+      return {
+        recorded: valid.length,
+        ignored: (request.body as DeliveryReports).reports.length - valid.length,
+      };
+    },
   );
 
   app.get(

@@ -108,6 +108,15 @@ export interface OutboxItem {
   body: string | null;
 }
 
+export interface ReportItem {
+  seq: number;
+  envelopeId: string;
+  node: string;
+  deliveredAt: string;
+  attempts: number;
+  nextAttemptAt: string;
+}
+
 export interface ForwardRow {
   peer: string;
   state: 'pending' | 'forwarded' | 'refused' | 'expired';
@@ -179,6 +188,27 @@ export class RelayStore {
         `UPDATE "Delivery" SET state = 'expired' WHERE state = 'pending' AND envelopeId IN
          (SELECT id FROM "Envelope" WHERE expiredAt IS NULL AND expiresAt <= ?)`,
       ),
+      envelopeSender: db.prepare<[string], { sender: string }>('SELECT sender FROM "Envelope" WHERE id = ?'),
+      insertReport: db.prepare(
+        `INSERT INTO "DeliveryReport" (peer, envelopeId, node, deliveredAt, state, attempts, nextAttemptAt)
+         VALUES (?, ?, ?, ?, 'pending', 0, ?)`,
+      ),
+      reportsDue: db.prepare<[string, number], ReportItem>(
+        `SELECT seq, envelopeId, node, deliveredAt, attempts, nextAttemptAt FROM "DeliveryReport"
+         WHERE peer = ? AND state = 'pending' ORDER BY seq LIMIT ?`,
+      ),
+      reportSent: db.prepare(`UPDATE "DeliveryReport" SET state = 'sent' WHERE seq = ?`),
+      reportRetry: db.prepare(
+        `UPDATE "DeliveryReport" SET attempts = attempts + 1, nextAttemptAt = ? WHERE seq = ?`,
+      ),
+      reportPeers: db.prepare<[], { peer: string }>(
+        `SELECT DISTINCT peer FROM "DeliveryReport" WHERE state = 'pending'`,
+      ),
+      remoteDelivered: db.prepare(
+        `INSERT INTO "Delivery" (envelopeId, node, state, deliveredAt) VALUES (?, ?, 'delivered', ?)
+         ON CONFLICT (envelopeId, node) DO UPDATE SET state = 'delivered', deliveredAt = excluded.deliveredAt
+         WHERE "Delivery".state <> 'delivered'`,
+      ),
       insertOutbox: db.prepare(
         `INSERT INTO "Outbox" (peer, envelopeId, state, attempts, nextAttemptAt) VALUES (?, ?, 'pending', 0, ?)`,
       ),
@@ -218,8 +248,11 @@ export class RelayStore {
     this.writes = new GroupCommit<Write, AcceptOutcome | boolean>((items) =>
       db.transaction(() =>
         items.map((w): AcceptOutcome | boolean | Error => {
-          if (w.kind === 'delivered')
-            return this.stmt.markDelivered.run(w.at, w.envelopeId, w.node).changes > 0;
+          if (w.kind === 'delivered') {
+            const changed = this.stmt.markDelivered.run(w.at, w.envelopeId, w.node).changes > 0;
+            if (changed) this.reportIfRemote(w.envelopeId, w.node, w.at);
+            return changed;
+          }
           try {
             return this.insertOne(w.envelope);
           } catch (err) {
@@ -504,6 +537,49 @@ export class RelayStore {
 
   forwards(envelopeId: string): ForwardRow[] {
     return this.stmt.forwards.all(envelopeId);
+  }
+
+  // ---- federation: delivery reports ---------------------------------------------------------
+
+  private localDomain: string | undefined;
+
+  /** The relay's own domain: envelopes from other domains get delivery reports sent back. */
+  setLocalDomain(domain: string): void {
+    this.localDomain = domain;
+  }
+
+  /** In the delivery's transaction: a node here stored an envelope from a peer's sender. */
+  private reportIfRemote(envelopeId: string, node: string, at: string): void {
+    if (!this.localDomain) return;
+    const row = this.stmt.envelopeSender.get(envelopeId);
+    if (!row) return;
+    const domain = row.sender.slice(row.sender.indexOf('@') + 1);
+    if (domain !== this.localDomain) this.stmt.insertReport.run(domain, envelopeId, node, at, at);
+  }
+
+  reportsDue(peer: string, limit: number): ReportItem[] {
+    return this.stmt.reportsDue.all(peer, limit);
+  }
+
+  reportPeers(): string[] {
+    return this.stmt.reportPeers.all().map((r) => r.peer);
+  }
+
+  recordReports(sent: number[], retry: number[], next: Date): void {
+    this.db.transaction(() => {
+      for (const seq of sent) this.stmt.reportSent.run(seq);
+      for (const seq of retry) this.stmt.reportRetry.run(next.toISOString(), seq);
+    })();
+  }
+
+  /** A peer says its node stored our sender's envelope; true when that is news. */
+  recordRemoteDeliveries(reports: { envelopeId: string; node: string; deliveredAt: string }[]): number {
+    return this.db.transaction(() =>
+      reports.reduce(
+        (n, r) => n + this.stmt.remoteDelivered.run(r.envelopeId, r.node, r.deliveredAt).changes,
+        0,
+      ),
+    )();
   }
 }
 

@@ -1,6 +1,6 @@
 /** Wire objects between peer relays. */
 import { Type, type Static } from '@sinclair/typebox';
-import { Domain, Envelope, EnvelopeId, PublicKey } from './schemas.ts';
+import { Domain, Envelope, EnvelopeId, NodeAddress, PublicKey, Rfc3339 } from './schemas.ts';
 
 const closed = { additionalProperties: false } as const;
 
@@ -27,3 +27,22 @@ export const PeerList = Type.Object(
   { ...closed, description: 'The relays this relay federates with, and their keys' },
 );
 export type PeerList = Static<typeof PeerList>;
+
+export const DeliveryReports = Type.Object(
+  {
+    reports: Type.Array(
+      Type.Object({ envelopeId: EnvelopeId, node: NodeAddress, deliveredAt: Rfc3339 }, closed),
+      { minItems: 1, maxItems: 500 },
+    ),
+  },
+  {
+    ...closed,
+    description: 'A peer relay tells the sender’s relay which of its nodes stored which envelopes',
+  },
+);
+export type DeliveryReports = Static<typeof DeliveryReports>;
+export const DeliveryReportsResult = Type.Object(
+  { recorded: Type.Integer({ minimum: 0 }), ignored: Type.Integer({ minimum: 0 }) },
+  closed,
+);
+export type DeliveryReportsResult = Static<typeof DeliveryReportsResult>;

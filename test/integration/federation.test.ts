@@ -60,6 +60,15 @@ describe('federation between two relays', () => {
     expect(state.forwards).toEqual([
       expect.objectContaining({ peer: 'relay.b.test', state: 'forwarded', lastError: null }),
     ]);
+    // The peer reports back that its node stored it: the sender sees the remote node delivered.
+    await waitFor(
+      async () => (await sn.deliveryState(there.id)).deliveries.some((d) => d.state === 'delivered'),
+      10_000,
+      'the delivery report from relay.b.test',
+    );
+    expect((await sn.deliveryState(there.id)).deliveries).toEqual([
+      expect.objectContaining({ node: 'desk1/ke.ag@relay.b.test', state: 'delivered' }),
+    ]);
     expect(await ke.fetchInbox()).toEqual([]);
   });
 

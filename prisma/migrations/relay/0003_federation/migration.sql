@@ -30,3 +30,17 @@ CREATE TABLE "Outbox" (
 );
 CREATE UNIQUE INDEX "Outbox_peer_envelopeId_key" ON "Outbox"("peer", "envelopeId");
 CREATE INDEX "Outbox_peer_state_seq_idx" ON "Outbox"("peer", "state", "seq");
+
+-- Delivery reports: when a node here stores an envelope that came from a peer, the sender's relay
+-- is told (durably, like the outbox), so that the sender sees "delivered" for remote nodes too.
+CREATE TABLE "DeliveryReport" (
+    "seq" INTEGER NOT NULL PRIMARY KEY AUTOINCREMENT,
+    "peer" TEXT NOT NULL,
+    "envelopeId" TEXT NOT NULL,
+    "node" TEXT NOT NULL,
+    "deliveredAt" DATETIME NOT NULL,
+    "state" TEXT NOT NULL,
+    "attempts" INTEGER NOT NULL,
+    "nextAttemptAt" DATETIME NOT NULL
+);
+CREATE INDEX "DeliveryReport_peer_state_seq_idx" ON "DeliveryReport"("peer", "state", "seq");
