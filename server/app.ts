@@ -34,6 +34,7 @@ import { Outbox, type OutboxOptions } from './federation/outbox.ts';
 import { PeerClient } from './federation/peer-client.ts';
 import { PeerRegistry } from './federation/peers.ts';
 import { FederationVerifier } from './federation/s2s-token.ts';
+import { Gossip } from './federation/gossip.ts';
 import { RelayStore } from './storage/relay-store.ts';
 
 export const VERSION = '0.1.0';
@@ -47,6 +48,8 @@ export interface RelayOptions {
   sweepIntervalMs?: number;
   ackTimeoutMs?: number;
   tokenLifetimeSeconds?: number;
+  /** How often tree heads are compared with peers (default 30 s). */
+  gossipIntervalMs?: number;
   /** Federation outbox timing (tests shorten it). */
   outbox?: OutboxOptions;
   /** Worker threads that verify envelope signatures (default 1; 0 verifies on the event loop). */
@@ -133,6 +136,7 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
         client: peerClient,
         verifier: new FederationVerifier(identity.domain, peers, store, now),
         outbox: undefined as unknown as Outbox, // set below, once the logger exists
+        gossip: new Gossip(identity.domain, store, peers, peerClient, keyLog, now),
       },
       relay: relayInfo,
       store,
@@ -218,6 +222,7 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
     const outbox = new Outbox(store, peers, peerClient, now, app.log, opts.outbox);
     ctx.federation.outbox = outbox;
     outbox.start();
+    ctx.federation.gossip.start(opts.gossipIntervalMs);
     const io = createGateway(app.server, { tokens, directory, hub, envelopes, log: app.log });
     const sweeper = setInterval(() => {
       try {
@@ -248,6 +253,7 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
         ready = false;
         clearInterval(sweeper);
         outbox.close();
+        ctx.federation.gossip.close();
         io.disconnectSockets(true);
         await new Promise<void>((resolve) => io.close(() => resolve()));
         await app.close().catch(() => undefined);

@@ -9,6 +9,7 @@ import type { KeyLog } from './domain/key-log.ts';
 import type { DeliveryHub } from './realtime/delivery-hub.ts';
 import type { RelayStore } from './storage/relay-store.ts';
 import type { Outbox } from './federation/outbox.ts';
+import type { Gossip } from './federation/gossip.ts';
 import type { PeerClient } from './federation/peer-client.ts';
 import type { PeerRegistry } from './federation/peers.ts';
 import type { FederationVerifier } from './federation/s2s-token.ts';
@@ -23,7 +24,13 @@ export interface RelayContext {
   challenges: ChallengeStore;
   hub: DeliveryHub;
   envelopes: EnvelopeContext;
-  federation: { peers: PeerRegistry; verifier: FederationVerifier; client: PeerClient; outbox: Outbox };
+  federation: {
+    peers: PeerRegistry;
+    verifier: FederationVerifier;
+    client: PeerClient;
+    outbox: Outbox;
+    gossip: Gossip;
+  };
   now: () => Date;
   ready: () => boolean;
 }

@@ -112,6 +112,11 @@ export class KeyLog {
     return this.currentHead;
   }
 
+  /** The root the log had at an earlier size. */
+  rootAt(size: number): Uint8Array {
+    return this.tree.root(size);
+  }
+
   state(authority: string): AuthorityState | undefined {
     return this.states.get(authority);
   }

@@ -15,6 +15,8 @@ import type { Peer, PeerRegistry } from './peers.ts';
 
 export const FEDERATION_TOKEN_TYPE = 'entraide-federation+jwt';
 export const FEDERATION_TOKEN_SECONDS = 60;
+const MAX_TOKEN_AGE_SECONDS = FEDERATION_TOKEN_SECONDS * 2;
+const CLOCK_TOLERANCE_SECONDS = 30;
 
 export function bodyHash(body: string): string {
   return toBase64url(createHash('sha256').update(body).digest());
@@ -79,8 +81,8 @@ export class FederationVerifier {
         typ: FEDERATION_TOKEN_TYPE,
         requiredClaims: ['iat', 'exp', 'jti', 'htm', 'htu', 'bh'],
         currentDate: now,
-        maxTokenAge: `${FEDERATION_TOKEN_SECONDS * 2}s`,
-        clockTolerance: 30,
+        maxTokenAge: `${MAX_TOKEN_AGE_SECONDS}s`,
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
       }));
     } catch (err) {
       if (err instanceof joseErrors.JWTExpired) {
@@ -103,10 +105,13 @@ export class FederationVerifier {
     if (payload.exp! - payload.iat! > FEDERATION_TOKEN_SECONDS * 5) {
       throw new EntraideError('TOKEN_INVALID', 'the token lives longer than a server-to-server token may');
     }
+    // Remember the id for as long as any check above could still accept the token.
+    const acceptedUntil =
+      Math.max(payload.exp!, payload.iat! + MAX_TOKEN_AGE_SECONDS) + CLOCK_TOLERANCE_SECONDS;
     const fresh = await this.store.rememberFederationToken(
       payload.jti!,
       peer.domain,
-      new Date(payload.exp! * 1000),
+      new Date(acceptedUntil * 1000),
     );
     if (!fresh) throw new EntraideError('TOKEN_REPLAYED', `this token of ${peer.domain} was already used`);
     return peer;

@@ -7,6 +7,8 @@ import { Type } from '@sinclair/typebox';
 import { parseAuthorityAddress } from '../../shared/addresses.ts';
 import { EntraideError } from '../../shared/errors.ts';
 import {
+  HeadsSeen,
+  HeadsSeenResult,
   DeliveryReports,
   DeliveryReportsResult,
   ForwardBatch,
@@ -49,19 +51,22 @@ export async function federationRoutes(app: FastifyInstance, ctx: RelayContext):
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
     (request as FastifyRequest).rawBody = body as string;
-    try {
-      done(null, JSON.parse(body as string));
-    } catch {
-      done(new EntraideError('INVALID_JSON', 'the body is not well-formed JSON'), undefined);
-    }
+    done(null, undefined);
   });
-  // After parsing (the raw body is known), before validation: an unsigned request learns nothing.
+  // The signature first; only a signed body is parsed and validated: an unsigned request learns nothing.
   app.addHook('preValidation', async (request) => {
     request.peer = await ctx.federation.verifier.verify(request.headers.authorization, {
       method: request.method,
       path: request.url,
       body: request.rawBody,
     });
+    if (request.rawBody !== '') {
+      try {
+        request.body = JSON.parse(request.rawBody) as unknown;
+      } catch {
+        throw new EntraideError('INVALID_JSON', 'the body is not well-formed JSON');
+      }
+    }
   });
 
   app.post(
@@ -105,6 +110,19 @@ export async function federationRoutes(app: FastifyInstance, ctx: RelayContext):
         ignored: (request.body as DeliveryReports).reports.length - valid.length,
       };
     },
+  );
+
+  app.post(
+    '/v1/federation/heads',
+    {
+      schema: {
+        summary: 'Gossip: a peer relay shows the heads of this relay’s key log it verified',
+        security: federationSecurity,
+        body: HeadsSeen,
+        response: { 200: HeadsSeenResult, ...errors },
+      },
+    },
+    async (request) => ctx.federation.gossip.received(request.peer!, (request.body as HeadsSeen).heads),
   );
 
   app.get(

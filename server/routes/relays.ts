@@ -42,7 +42,11 @@ export async function relayRoutes(app: FastifyInstance, ctx: RelayContext): Prom
     },
     async () => {
       await ctx.federation.peers.load();
-      return { peers: ctx.federation.peers.all().map((p) => ({ domain: p.domain, publicKey: p.publicKey })) };
+      return {
+        peers: ctx.federation.peers
+          .all()
+          .map((p) => ({ domain: p.domain, publicKey: p.publicKey, alarm: p.alarm })),
+      };
     },
   );
 

@@ -98,6 +98,9 @@ export interface PeerRecord {
   lastSuccessAt: Date | null;
   lastError: string | null;
   lastErrorAt: Date | null;
+  keyLogHead: string | null;
+  alarm: string | null;
+  alarmAt: Date | null;
 }
 
 export interface OutboxItem {
@@ -495,6 +498,16 @@ export class RelayStore {
     await this.prisma.peer.updateMany({
       where: { domain },
       data: error === null ? { lastSuccessAt: at, lastError: null } : { lastError: error, lastErrorAt: at },
+    });
+  }
+
+  async peerKeyLog(domain: string, head: string | null, alarm: string | null, at: Date): Promise<void> {
+    await this.prisma.peer.updateMany({
+      where: { domain },
+      data: {
+        ...(head !== null ? { keyLogHead: head } : {}),
+        ...(alarm !== null ? { alarm, alarmAt: at } : {}),
+      },
     });
   }
 

@@ -1,6 +1,7 @@
 /** Wire objects between peer relays. */
 import { Type, type Static } from '@sinclair/typebox';
 import { Domain, Envelope, EnvelopeId, NodeAddress, PublicKey, Rfc3339 } from './schemas.ts';
+import { SignedTreeHead } from './key-log.ts';
 
 const closed = { additionalProperties: false } as const;
 
@@ -21,7 +22,15 @@ export const ForwardResult = Type.Object(
 export const ForwardResults = Type.Object({ results: Type.Array(ForwardResult) }, closed);
 export type ForwardResults = Static<typeof ForwardResults>;
 
-export const PeerInfo = Type.Object({ domain: Domain, publicKey: PublicKey }, closed);
+export const PeerInfo = Type.Object(
+  {
+    domain: Domain,
+    publicKey: PublicKey,
+    /** Set when gossip found the peer's key log inconsistent with what this relay saw before. */
+    alarm: Type.Union([Type.String(), Type.Null()]),
+  },
+  closed,
+);
 export const PeerList = Type.Object(
   { peers: Type.Array(PeerInfo) },
   { ...closed, description: 'The relays this relay federates with, and their keys' },
@@ -46,3 +55,14 @@ export const DeliveryReportsResult = Type.Object(
   closed,
 );
 export type DeliveryReportsResult = Static<typeof DeliveryReportsResult>;
+
+export const HeadsSeen = Type.Object(
+  { heads: Type.Array(SignedTreeHead, { minItems: 1, maxItems: 16 }) },
+  { ...closed, description: 'Heads of the receiving relay’s own logs that the sending relay verified' },
+);
+export type HeadsSeen = Static<typeof HeadsSeen>;
+export const HeadsSeenResult = Type.Object(
+  { consistent: Type.Boolean(), reason: Type.Optional(Type.String()) },
+  closed,
+);
+export type HeadsSeenResult = Static<typeof HeadsSeenResult>;

@@ -5,6 +5,7 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthorityNode } from '../../client/node.ts';
+import { signTreeHead } from '../../shared/keys/tree-head.ts';
 import { enrolNode, startTestRelay, waitFor, type TestRelay } from '../support/fixtures.ts';
 
 let a: TestRelay;
@@ -99,5 +100,49 @@ describe('federation between two relays', () => {
     expect(got.map((o) => o.kind === 'message' && o.message.subject)).toEqual(
       sent.map((_, i) => `while down ${i}`),
     );
+  });
+});
+
+describe('tree-head gossip', () => {
+  it('verifies each peer’s key log against the head seen before, and tells the peer what it saw', async () => {
+    const found = await a.relay.ctx.federation.gossip.round();
+    expect(found.get('relay.b.test')).toBeNull();
+    const peerB = (await a.relay.store.listPeers()).find((p) => p.domain === 'relay.b.test')!;
+    expect(JSON.parse(peerB.keyLogHead!)).toMatchObject({
+      relay: 'relay.b.test',
+      size: b.relay.ctx.keyLog.size,
+    });
+    expect(peerB.alarm).toBeNull();
+  });
+
+  it('raises an alarm on both sides when a head signed with a relay’s key is not in its log (a fork)', async () => {
+    // What a relay that showed a forked log to relay.a.test would leave there: a head of the same
+    // size as its real log, signed with its own key, with another root.
+    const real = b.relay.ctx.keyLog.head();
+    const forked = signTreeHead(
+      {
+        log: 'key',
+        relay: real.relay,
+        size: real.size,
+        root: new Uint8Array(32).fill(7),
+        timestamp: new Date(),
+      },
+      b.relay.identity.secretKey,
+    );
+    a.relay.store.db
+      .prepare('UPDATE "Peer" SET keyLogHead = ? WHERE domain = ?')
+      .run(JSON.stringify(forked), 'relay.b.test');
+    await a.relay.ctx.federation.peers.load();
+    const found = await a.relay.ctx.federation.gossip.round();
+    expect(found.get('relay.b.test')).toMatch(/signed two different key logs of size \d+: a fork/);
+    // Nodes of relay.a.test see it too.
+    const { peers } = await sn.authed<{ peers: { domain: string; alarm: string | null }[] }>(
+      'GET',
+      '/v1/peers',
+    );
+    expect(peers.find((p) => p.domain === 'relay.b.test')!.alarm).toMatch(/a fork/);
+    // And relay.b.test learns that someone holds a head signed with its key that its log never had.
+    const peerA = (await b.relay.store.listPeers()).find((p) => p.domain === 'relay.a.test')!;
+    expect(peerA.alarm).toMatch(/relay\.a\.test holds a head of size \d+ whose root our key log never had/);
   });
 });

@@ -7,7 +7,10 @@ CREATE TABLE "Peer" (
     "addedAt" DATETIME NOT NULL,
     "lastSuccessAt" DATETIME,
     "lastError" TEXT,
-    "lastErrorAt" DATETIME
+    "lastErrorAt" DATETIME,
+    "keyLogHead" TEXT,
+    "alarm" TEXT,
+    "alarmAt" DATETIME
 );
 
 CREATE TABLE "FederationReplay" (

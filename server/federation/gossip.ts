@@ -1,0 +1,162 @@
+/**
+ * Tree-head gossip between peer relays. Every so often each relay:
+ * 1. fetches each peer's signed key-log head, checks the peer's signature and a consistency proof
+ *    from the last head it verified, and keeps the new one;
+ * 2. shows the peer the head of the peer's own log it verified, so that the peer learns whether
+ *    someone holds a head signed with its key that its log never had (a fork shown to others).
+ * Any inconsistency is kept as an alarm on the peer, visible in `entraide relay peers` and to nodes
+ * (GET /v1/peers). A relay that shows different histories to different parties is caught once the
+ * parties compare notes; relays compare notes here.
+ */
+import { fromBase64url, toBase64url } from '../../shared/bytes.ts';
+import { EntraideError } from '../../shared/errors.ts';
+import { headRoot, verifyTreeHead } from '../../shared/keys/tree-head.ts';
+import { verifyConsistency } from '../../shared/merkle/verify-consistency.ts';
+import { HeadsSeen, HeadsSeenResult } from '../../shared/protocol/federation.ts';
+import { ConsistencyProof, SignedTreeHead } from '../../shared/protocol/key-log.ts';
+import { check } from '../../shared/protocol/validate.ts';
+import type { KeyLog } from '../domain/key-log.ts';
+import type { RelayStore } from '../storage/relay-store.ts';
+import type { PeerClient } from './peer-client.ts';
+import type { Peer, PeerRegistry } from './peers.ts';
+
+export class Gossip {
+  private timer: NodeJS.Timeout | undefined;
+
+  constructor(
+    private readonly domain: string,
+    private readonly store: RelayStore,
+    private readonly peers: PeerRegistry,
+    private readonly client: PeerClient,
+    private readonly keyLog: KeyLog,
+    private readonly now: () => Date,
+  ) {}
+
+  start(intervalMs = 30_000): void {
+    this.timer = setInterval(() => void this.round(), intervalMs);
+    this.timer.unref();
+  }
+
+  close(): void {
+    if (this.timer) clearInterval(this.timer);
+  }
+
+  /** One round with every peer; returns what each check found (null when consistent). */
+  async round(): Promise<Map<string, string | null>> {
+    await this.peers.load();
+    const found = new Map<string, string | null>();
+    for (const peer of this.peers.all()) {
+      found.set(
+        peer.domain,
+        await this.check(peer).catch((err: unknown) =>
+          err instanceof EntraideError && err.code === 'PEER_UNREACHABLE'
+            ? null
+            : String(err instanceof Error ? err.message : err),
+        ),
+      );
+    }
+    return found;
+  }
+
+  private async alarm(peer: Peer, message: string, evidence: SignedTreeHead[] = []): Promise<string> {
+    await this.store.peerKeyLog(peer.domain, null, message, this.now());
+    // Show the peer the heads in question too (best effort): if its key signed a fork, it learns it.
+    if (evidence.length > 0) {
+      await this.client
+        .request<unknown>(peer, 'POST', '/v1/federation/heads', { heads: evidence })
+        .catch(() => undefined);
+    }
+    return message;
+  }
+
+  /** Verifies the peer's latest head against the last one kept, then tells the peer what we saw. */
+  async check(peer: Peer): Promise<string | null> {
+    const head = check(
+      SignedTreeHead,
+      await this.client.request<unknown>(peer, 'GET', '/v1/federation/keylog/head'),
+      'tree head',
+    );
+    try {
+      verifyTreeHead(head, { log: 'key', relay: peer.domain, relayKey: peer.keyBytes });
+    } catch (err) {
+      return this.alarm(
+        peer,
+        `a key-log head not signed by ${peer.domain}’s pinned key: ${(err as Error).message}`,
+      );
+    }
+    const stored = peer.keyLogHead ? check(SignedTreeHead, JSON.parse(peer.keyLogHead), 'stored head') : null;
+    if (stored) {
+      const [older, newer] = stored.size <= head.size ? [stored, head] : [head, stored];
+      if (older.size === newer.size) {
+        if (older.root !== newer.root) {
+          return this.alarm(
+            peer,
+            `${peer.domain} signed two different key logs of size ${older.size}: a fork`,
+            [older, newer],
+          );
+        }
+      } else if (older.size > 0) {
+        const proof = check(
+          ConsistencyProof,
+          await this.client.request<unknown>(
+            peer,
+            'GET',
+            `/v1/federation/keylog/consistency?from=${older.size}&to=${newer.size}`,
+          ),
+          'consistency proof',
+        );
+        try {
+          verifyConsistency(
+            older.size,
+            newer.size,
+            headRoot(older),
+            headRoot(newer),
+            proof.proof.map((p) => fromBase64url(p, 'proof', 32)),
+          );
+        } catch {
+          return this.alarm(
+            peer,
+            `${peer.domain}’s key log of size ${newer.size} does not extend the one of size ${older.size} seen before: rewritten or forked`,
+            [older, newer],
+          );
+        }
+      }
+    }
+    if (!stored || head.size > stored.size) {
+      await this.store.peerKeyLog(peer.domain, JSON.stringify(head), null, this.now());
+    }
+    // Tell the peer which head of its log we hold: it checks that its own log has it.
+    const latest = !stored || head.size >= stored.size ? head : stored;
+    const answer = check(
+      HeadsSeenResult,
+      await this.client.request<unknown>(peer, 'POST', '/v1/federation/heads', { heads: [latest] }),
+      'gossip answer',
+    );
+    await this.store.peerResult(peer.domain, this.now(), null);
+    return answer.consistent
+      ? null
+      : this.alarm(peer, `${peer.domain} says: ${answer.reason ?? 'inconsistent'}`);
+  }
+
+  /**
+   * A peer shows heads of our key log it holds. Each must be one our log had: same root at that size.
+   * A head signed with our key that our log never had means our key signed a fork shown to others.
+   */
+  async received(from: Peer, heads: HeadsSeen['heads']): Promise<HeadsSeenResult> {
+    for (const head of heads) {
+      if (head.relay !== this.domain || head.log !== 'key') continue;
+      let reason: string | null = null;
+      if (head.size > this.keyLog.size) {
+        reason = `a head of size ${head.size}, beyond our key log (size ${this.keyLog.size})`;
+      } else if (toBase64url(this.keyLog.rootAt(head.size)) !== head.root) {
+        reason = `a head of size ${head.size} whose root our key log never had`;
+      }
+      if (reason) {
+        const message = `${from.domain} holds ${reason}, signed ${head.timestamp} with our key: our key log was forked, or our key is compromised`;
+        await this.store.peerKeyLog(from.domain, null, message, this.now());
+        return { consistent: false, reason: `${this.domain} never had ${reason}` };
+      }
+    }
+    return { consistent: true };
+  }
+}
