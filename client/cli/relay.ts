@@ -154,6 +154,9 @@ export function relayCommands(program: Command, run: (fn: () => Promise<void>) =
             lastSuccessAt: p.lastSuccessAt?.toISOString() ?? null,
             lastError: p.lastError,
             lastErrorAt: p.lastErrorAt?.toISOString() ?? null,
+            keyLogSize: p.keyLogHead ? (JSON.parse(p.keyLogHead) as { size: number }).size : null,
+            alarm: p.alarm,
+            alarmAt: p.alarmAt?.toISOString() ?? null,
           }));
           if (o.json) return json(peers);
           if (peers.length === 0) out('no peers: add one with `entraide relay peer add`');
@@ -164,9 +167,12 @@ export function relayCommands(program: Command, run: (fn: () => Promise<void>) =
                 : p.reachable
                   ? 'reachable'
                   : 'not contacted yet';
+            const log =
+              p.keyLogSize === null ? 'key log not checked yet' : `key log verified to size ${p.keyLogSize}`;
             out(
-              `${p.domain.padEnd(30)} ${p.url.padEnd(30)} queued ${String(p.queued).padStart(5)}  ${state}`,
+              `${p.domain.padEnd(30)} ${p.url.padEnd(30)} queued ${String(p.queued).padStart(5)}  ${state}; ${log}`,
             );
+            if (p.alarm) out(`  ALARM ${p.alarmAt ?? ''}: ${p.alarm}`);
           }
         }),
       ),

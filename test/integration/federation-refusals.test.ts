@@ -576,11 +576,11 @@ class ForgingPeer {
   ) {}
 
   static async start(target: () => string): Promise<ForgingPeer> {
-    let self: ForgingPeer | undefined;
-    const server = createServer((req, res) => void self!.handle(req, res, target()));
+    const box: { peer?: ForgingPeer } = {};
+    const server = createServer((req, res) => void box.peer!.handle(req, res, target()));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    self = new ForgingPeer(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
-    return self;
+    box.peer = new ForgingPeer(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    return box.peer;
   }
 
   async close(): Promise<void> {
