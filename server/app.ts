@@ -98,6 +98,16 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
       { domain: identity.domain, privateKey: identity.privateKeyObject },
       now,
     );
+    // The outbox logs through fastify's logger, which exists once the app is built below.
+    const outboxLog: { target?: { warn: (obj: unknown, msg: string) => void } } = {};
+    const outbox = new Outbox(
+      store,
+      peers,
+      peerClient,
+      now,
+      { warn: (obj, msg) => outboxLog.target?.warn(obj, msg) },
+      opts.outbox,
+    );
     const tokens = new TokenService(
       identity.domain,
       identity.privateKeyObject,
@@ -135,7 +145,7 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
         peers,
         client: peerClient,
         verifier: new FederationVerifier(identity.domain, peers, store, now),
-        outbox: undefined as unknown as Outbox, // set below, once the logger exists
+        outbox,
         gossip: new Gossip(identity.domain, store, peers, peerClient, keyLog, now),
       },
       relay: relayInfo,
@@ -219,8 +229,7 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
     await app.register(async (scope) => federationRoutes(scope, ctx));
     await app.ready();
 
-    const outbox = new Outbox(store, peers, peerClient, now, app.log, opts.outbox);
-    ctx.federation.outbox = outbox;
+    outboxLog.target = app.log;
     outbox.start();
     ctx.federation.gossip.start(opts.gossipIntervalMs);
     const io = createGateway(app.server, { tokens, directory, hub, envelopes, log: app.log });

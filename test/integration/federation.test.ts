@@ -103,6 +103,38 @@ describe('federation between two relays', () => {
   });
 });
 
+describe('an envelope for authorities on several relays', () => {
+  it('is delivered here to local recipients and forwarded whole to the peer, which delivers only its own', async () => {
+    const gh = await enrolNode(a, 'gh.moj'); // a second authority on relay.a.test
+    try {
+      const sent = await sn.send({
+        to: ['gh.moj@relay.a.test', 'ke.ag@relay.b.test'],
+        subject: 'to two relays',
+        body: 'one envelope, one signature',
+      });
+      expect(sent.recipients.sort()).toEqual(['desk1/gh.moj@relay.a.test', 'desk1/ke.ag@relay.b.test']);
+      await waitFor(async () => (await ke.fetchInbox()).length > 0, 10_000, 'ke.ag to receive it');
+      expect((await gh.fetchInbox()).map((o) => o.kind === 'message' && o.message.id)).toEqual([sent.id]);
+      // Each relay holds deliveries only for its own nodes (plus, at the sender's, the peer's report).
+      const atB = b.relay.store.deliveries(sent.id).map((d) => d.node);
+      expect(atB).toEqual(['desk1/ke.ag@relay.b.test']);
+      await waitFor(
+        () => a.relay.store.deliveries(sent.id).filter((d) => d.state === 'delivered').length === 2,
+        10_000,
+        'both deliveries to be known at the sender’s relay',
+      );
+      expect(
+        a.relay.store
+          .deliveries(sent.id)
+          .map((d) => d.node)
+          .sort(),
+      ).toEqual(['desk1/gh.moj@relay.a.test', 'desk1/ke.ag@relay.b.test']);
+    } finally {
+      await gh.close();
+    }
+  });
+});
+
 describe('tree-head gossip', () => {
   it('verifies each peer’s key log against the head seen before, and tells the peer what it saw', async () => {
     const found = await a.relay.ctx.federation.gossip.round();
