@@ -35,6 +35,7 @@ import { PeerClient } from './federation/peer-client.ts';
 import { PeerRegistry } from './federation/peers.ts';
 import { FederationVerifier } from './federation/s2s-token.ts';
 import { Gossip } from './federation/gossip.ts';
+import { RemoteKeys } from './federation/remote-keys.ts';
 import { RelayStore } from './storage/relay-store.ts';
 
 export const VERSION = '0.1.0';
@@ -125,6 +126,7 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
       now,
       verifier,
       peers,
+      remoteKeys: new RemoteKeys(peerClient),
       onAccepted: (env, nodes) => hub.notify(env, nodes),
       onForward: (domains) => domains.forEach((d) => outbox.kick(d)),
     };

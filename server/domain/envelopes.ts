@@ -15,6 +15,7 @@ import type { RelayStore } from '../storage/relay-store.ts';
 import type { Directory } from './directory.ts';
 import type { SignatureVerifier } from './signature-verifier.ts';
 import type { PeerRegistry } from '../federation/peers.ts';
+import type { RemoteKeys } from '../federation/remote-keys.ts';
 
 export interface EnvelopeContext {
   store: RelayStore;
@@ -23,6 +24,8 @@ export interface EnvelopeContext {
   now: () => Date;
   verifier: SignatureVerifier;
   peers: PeerRegistry;
+  /** Keys of senders homed on peers, proven in their key logs. */
+  remoteKeys: RemoteKeys;
   /** Called after the commit, to push the envelope to recipient nodes that are online. */
   onAccepted: (envelope: Envelope, recipientNodes: string[]) => void;
   /** Called after the commit when the envelope waits in the outbox of these peers. */

@@ -3,8 +3,8 @@
  * homed on that peer and that name at least one authority homed here; it stores them for its own
  * recipient nodes only (no second hop), deduplicated by envelope id like any other.
  *
- * The sender's signature is checked end to end by every recipient node (against the sender's keys
- * proven in the peer's key log); the peer relay checked it at its edge.
+ * The sender's signature is checked here too, against the sender's keys proven in the peer's key log
+ * (remote-keys.ts), and again end to end by every recipient node.
  */
 import { parseAuthorityAddress, parseNodeAddress } from '../../shared/addresses.ts';
 import { fromBase64url } from '../../shared/bytes.ts';
@@ -49,11 +49,21 @@ async function acceptFromPeer(raw: unknown, peer: Peer, ctx: EnvelopeContext): P
     }
     nodes.add(r.node);
   }
+  // Last, the costly check: the sender's keys from the peer's key log, and the signature.
+  const signed = envelopeSigningBytes(env);
+  const sig = fromBase64url(env.sig, 'sig', 64);
+  const key = await ctx.remoteKeys.identityKey(peer, sender.authority, env.from);
+  if (!(await ctx.verifier.verify(signed, sig, key))) {
+    throw new EntraideError(
+      'BAD_SIGNATURE',
+      `the envelope signature does not verify under the key of ${env.from}`,
+    );
+  }
   const recipientNodes = [...nodes];
   const outcome = await ctx.store.acceptEnvelope({
     id: env.id,
     sender: env.from,
-    hash: envelopeHash(envelopeSigningBytes(env), fromBase64url(env.sig, 'sig', 64)),
+    hash: envelopeHash(signed, sig),
     body,
     acceptedAt: now.toISOString(),
     expiresAt: new Date(expiresAt).toISOString(),

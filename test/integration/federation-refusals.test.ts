@@ -451,7 +451,16 @@ describe('a relay accepts from a peer only envelopes that peer may forward', () 
     const unenrolled = forged(ke.address, ['zz.none@relay.a.test'], ['desk1/zz.none@relay.a.test'], 'nobody');
     const inactive = forged(ke.address, [sn.authority], [`desk2/${sn.authority}`], 'no such node');
     const outsider = forged(ke.address, [sn.authority], ['desk1/zz.none@relay.a.test'], 'node of another');
-    const all = [fromC, good, fromA, noLocal, unenrolled, inactive, outsider];
+    // Well addressed, but not signed by ke.ag's node key (proven in relay.b.test's key log), or from
+    // a node relay.b.test's key log does not know.
+    const badSig = forged(ke.address, [sn.authority], [sn.address], 'signed with another key');
+    const ghost = forged(
+      `ghost/${ke.authority}`,
+      [sn.authority],
+      [sn.address],
+      'from a node nobody certified',
+    );
+    const all = [fromC, good, fromA, noLocal, unenrolled, inactive, outsider, badSig, ghost];
 
     const before = tables(a);
     const pushes = pushed.length;
@@ -466,6 +475,8 @@ describe('a relay accepts from a peer only envelopes that peer may forward', () 
       [unenrolled.id, 'refused', 'UNKNOWN_RECIPIENT'],
       [inactive.id, 'refused', 'UNKNOWN_RECIPIENT'],
       [outsider.id, 'refused', 'UNKNOWN_RECIPIENT'],
+      [badSig.id, 'refused', 'BAD_SIGNATURE'],
+      [ghost.id, 'refused', 'UNKNOWN_SENDER'],
     ]);
     for (const x of results.filter((x) => x.status === 'refused'))
       expect(typeof x.error?.message).toBe('string');

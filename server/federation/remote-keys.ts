@@ -1,0 +1,91 @@
+/**
+ * The keys of senders homed on a peer relay, so that this relay checks every forwarded envelope's
+ * signature at its edge, as it does for its own nodes. The peer's directory answer is checked like a
+ * node checks one: the head signed by the peer's pinned key, every event proven included under it,
+ * the keys derived by the shared rules (a certificate the authority's master key did not sign, or a
+ * revoked node, is never used). Answers are cached per authority until the peer's log grows.
+ */
+import { fromBase64url } from '../../shared/bytes.ts';
+import { EntraideError } from '../../shared/errors.ts';
+import { replayAuthority, type AuthorityState } from '../../shared/keys/authority-state.ts';
+import { keyLogLeafHash } from '../../shared/keys/key-log-leaf.ts';
+import { headRoot, verifyTreeHead } from '../../shared/keys/tree-head.ts';
+import { verifyInclusion } from '../../shared/merkle/verify-inclusion.ts';
+import { DirectoryEntry } from '../../shared/protocol/key-log.ts';
+import { check } from '../../shared/protocol/validate.ts';
+import type { PeerClient } from './peer-client.ts';
+import type { Peer } from './peers.ts';
+
+const CACHE_MS = 60_000;
+
+export class RemoteKeys {
+  private readonly cache = new Map<string, { state: AuthorityState; at: number }>();
+  private readonly inflight = new Map<string, Promise<AuthorityState>>();
+
+  constructor(private readonly client: PeerClient) {}
+
+  private async fetch(peer: Peer, authority: string): Promise<AuthorityState> {
+    const entry = check(
+      DirectoryEntry,
+      await this.client.request<unknown>(
+        peer,
+        'GET',
+        `/v1/federation/directory/${encodeURIComponent(authority)}`,
+      ),
+      'directory answer',
+    );
+    if (entry.authority !== authority) {
+      throw new EntraideError(
+        'PROOF_INVALID',
+        `${peer.domain} answered for ${entry.authority} when asked for ${authority}`,
+      );
+    }
+    verifyTreeHead(entry.head, { log: 'key', relay: peer.domain, relayKey: peer.keyBytes });
+    const root = headRoot(entry.head);
+    for (const e of entry.events) {
+      if (e.leaf.authority !== authority) {
+        throw new EntraideError(
+          'PROOF_INVALID',
+          `${peer.domain}’s answer for ${authority} holds an event of ${e.leaf.authority}`,
+        );
+      }
+      verifyInclusion(
+        keyLogLeafHash(e.leaf),
+        e.index,
+        entry.head.size,
+        e.proof.map((p) => fromBase64url(p, 'proof', 32)),
+        root,
+      );
+    }
+    const { state } = replayAuthority(entry.events);
+    if (!state)
+      throw new EntraideError(
+        'UNKNOWN_SENDER',
+        `${authority} has no valid enrolment in ${peer.domain}’s key log`,
+      );
+    this.cache.set(authority, { state, at: Date.now() });
+    return state;
+  }
+
+  private state(peer: Peer, authority: string, fresh: boolean): Promise<AuthorityState> {
+    const cached = this.cache.get(authority);
+    if (cached && !fresh && Date.now() - cached.at < CACHE_MS) return Promise.resolve(cached.state);
+    let p = this.inflight.get(authority);
+    if (!p) {
+      p = this.fetch(peer, authority).finally(() => this.inflight.delete(authority));
+      this.inflight.set(authority, p);
+    }
+    return p;
+  }
+
+  /** The identity key of a sending node homed on `peer`; reads the peer's directory again once if unknown. */
+  async identityKey(peer: Peer, authority: string, node: string): Promise<Uint8Array> {
+    let state = await this.state(peer, authority, false);
+    if (!state.nodes.has(node)) state = await this.state(peer, authority, true);
+    const n = state.nodes.get(node);
+    if (!n)
+      throw new EntraideError('UNKNOWN_SENDER', `${node} has no certificate in ${peer.domain}’s key log`);
+    if (n.revoked) throw new EntraideError('UNKNOWN_SENDER', `${node} was revoked on ${n.revoked.revokedAt}`);
+    return fromBase64url(n.identityKey, 'identityKey', 32);
+  }
+}
