@@ -3,8 +3,6 @@
  * signs the method, path and body; the raw body is kept to check its hash.
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Type } from '@sinclair/typebox';
-import { parseAuthorityAddress } from '../../shared/addresses.ts';
 import { EntraideError } from '../../shared/errors.ts';
 import {
   HeadsSeen,
@@ -15,15 +13,10 @@ import {
   ForwardResults,
 } from '../../shared/protocol/federation.ts';
 import { parseNodeAddress } from '../../shared/addresses.ts';
-import {
-  ConsistencyProof,
-  DirectoryEntry,
-  KeyLogEntries,
-  SignedTreeHead,
-} from '../../shared/protocol/key-log.ts';
-import { AuthorityAddress, ErrorResponse } from '../../shared/protocol/schemas.ts';
+import { ErrorResponse } from '../../shared/protocol/schemas.ts';
 import type { RelayContext } from '../context.ts';
 import { acceptForwarded } from '../domain/federation-inbound.ts';
+import { keyLogReadRoutes } from './keys.ts';
 import type { Peer } from '../federation/peers.ts';
 
 declare module 'fastify' {
@@ -41,7 +34,6 @@ const errors = {
   413: ErrorResponse,
   422: ErrorResponse,
 };
-const Size = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 export const federationSecurity = [{ federation: [] as string[] }];
 
 export async function federationRoutes(app: FastifyInstance, ctx: RelayContext): Promise<void> {
@@ -125,66 +117,9 @@ export async function federationRoutes(app: FastifyInstance, ctx: RelayContext):
     async (request) => ctx.federation.gossip.received(request.peer!, (request.body as HeadsSeen).heads),
   );
 
-  app.get(
-    '/v1/federation/directory/:authority',
-    {
-      schema: {
-        summary: 'For a peer: an authority homed here, its key events with inclusion proofs',
-        security: federationSecurity,
-        params: Type.Object({ authority: AuthorityAddress }, { additionalProperties: false }),
-        response: { 200: DirectoryEntry, ...errors },
-      },
-    },
-    async (request) => {
-      const { authority } = request.params as { authority: string };
-      if (parseAuthorityAddress(authority).domain !== ctx.relay.domain) {
-        throw new EntraideError('UNKNOWN_AUTHORITY', `${authority} is not homed on ${ctx.relay.domain}`);
-      }
-      return ctx.keyLog.directoryEntry(authority);
-    },
-  );
-
-  app.get(
-    '/v1/federation/keylog/head',
-    {
-      schema: {
-        summary: 'For a peer: the key log’s signed head',
-        security: federationSecurity,
-        response: { 200: SignedTreeHead, ...errors },
-      },
-    },
-    async () => ctx.keyLog.head(),
-  );
-
-  app.get(
-    '/v1/federation/keylog/entries',
-    {
-      schema: {
-        summary: 'For a peer: key-log entries',
-        security: federationSecurity,
-        querystring: Type.Object({ start: Size, end: Type.Optional(Size) }, { additionalProperties: false }),
-        response: { 200: KeyLogEntries, ...errors },
-      },
-    },
-    async (request) => {
-      const { start, end } = request.query as { start: number; end?: number };
-      return { entries: ctx.keyLog.entries(start, end ?? Number.MAX_SAFE_INTEGER) };
-    },
-  );
-
-  app.get(
-    '/v1/federation/keylog/consistency',
-    {
-      schema: {
-        summary: 'For a peer: a consistency proof of the key log',
-        security: federationSecurity,
-        querystring: Type.Object({ from: Size, to: Size }, { additionalProperties: false }),
-        response: { 200: ConsistencyProof, ...errors },
-      },
-    },
-    async (request) => {
-      const { from, to } = request.query as { from: number; to: number };
-      return ctx.keyLog.consistency(from, to);
-    },
-  );
+  keyLogReadRoutes(app, ctx, {
+    prefix: '/v1/federation',
+    security: federationSecurity,
+    reader: 'a peer relay',
+  });
 }

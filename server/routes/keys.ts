@@ -66,12 +66,40 @@ export async function keyPublicRoutes(app: FastifyInstance, ctx: RelayContext): 
 export async function keySessionRoutes(app: FastifyInstance, ctx: RelayContext): Promise<void> {
   requireSession(app, ctx);
 
+  keyLogReadRoutes(app, ctx, { prefix: '/v1', security: bearerSecurity, reader: 'a node' });
+
   app.get(
-    '/v1/directory/:authority',
+    '/v1/joins/:code',
     {
       schema: {
-        summary: 'An authority’s key events, each with an inclusion proof against the signed key-log head',
+        summary: 'The join request behind a code, for nodes of the same authority',
         security: bearerSecurity,
+        params: Type.Object({ code: JoinCode }, { additionalProperties: false }),
+        response: { 200: JoinRequest, ...errors },
+      },
+    },
+    async (request) =>
+      findJoin((request.params as { code: string }).code, request.sessionNode, ctx.keyEvents),
+  );
+}
+
+/**
+ * The key log as read by this relay's nodes (`/v1/...`, session) and by peer relays
+ * (`/v1/federation/...`, server-to-server token): the directory of an authority homed here with
+ * inclusion proofs, the signed head, entries, and consistency proofs.
+ */
+export function keyLogReadRoutes(
+  app: FastifyInstance,
+  ctx: RelayContext,
+  opts: { prefix: string; security: { [scheme: string]: string[] }[]; reader: string },
+): void {
+  const { prefix, security } = opts;
+  app.get(
+    `${prefix}/directory/:authority`,
+    {
+      schema: {
+        summary: `For ${opts.reader}: an authority’s key events, each with an inclusion proof against the signed key-log head`,
+        security,
         params: Type.Object({ authority: AuthorityAddress }, { additionalProperties: false }),
         response: { 200: DirectoryEntry, ...errors },
       },
@@ -90,11 +118,11 @@ export async function keySessionRoutes(app: FastifyInstance, ctx: RelayContext):
   );
 
   app.get(
-    '/v1/keylog/head',
+    `${prefix}/keylog/head`,
     {
       schema: {
-        summary: 'The latest signed tree head of the key log',
-        security: bearerSecurity,
+        summary: `For ${opts.reader}: the latest signed tree head of the key log`,
+        security,
         response: { 200: SignedTreeHead, ...errors },
       },
     },
@@ -102,11 +130,11 @@ export async function keySessionRoutes(app: FastifyInstance, ctx: RelayContext):
   );
 
   app.get(
-    '/v1/keylog/entries',
+    `${prefix}/keylog/entries`,
     {
       schema: {
-        summary: 'Key-log entries from index `start` (up to 1000, up to `end` exclusive)',
-        security: bearerSecurity,
+        summary: `For ${opts.reader}: key-log entries from index \`start\` (up to 1000, up to \`end\` exclusive)`,
+        security,
         querystring: Type.Object({ start: Size, end: Type.Optional(Size) }, { additionalProperties: false }),
         response: { 200: KeyLogEntries, ...errors },
       },
@@ -118,11 +146,11 @@ export async function keySessionRoutes(app: FastifyInstance, ctx: RelayContext):
   );
 
   app.get(
-    '/v1/keylog/consistency',
+    `${prefix}/keylog/consistency`,
     {
       schema: {
-        summary: 'RFC 9162 consistency proof between two sizes of the key log',
-        security: bearerSecurity,
+        summary: `For ${opts.reader}: an RFC 9162 consistency proof between two sizes of the key log`,
+        security,
         querystring: Type.Object({ from: Size, to: Size }, { additionalProperties: false }),
         response: { 200: ConsistencyProof, ...errors },
       },
@@ -131,19 +159,5 @@ export async function keySessionRoutes(app: FastifyInstance, ctx: RelayContext):
       const { from, to } = request.query as { from: number; to: number };
       return ctx.keyLog.consistency(from, to);
     },
-  );
-
-  app.get(
-    '/v1/joins/:code',
-    {
-      schema: {
-        summary: 'The join request behind a code, for nodes of the same authority',
-        security: bearerSecurity,
-        params: Type.Object({ code: JoinCode }, { additionalProperties: false }),
-        response: { 200: JoinRequest, ...errors },
-      },
-    },
-    async (request) =>
-      findJoin((request.params as { code: string }).code, request.sessionNode, ctx.keyEvents),
   );
 }
