@@ -43,6 +43,8 @@ export interface TrustedAuthority {
 
 const CACHE_MS = 60_000;
 const SYNC_INTERVAL_MS = 1_000;
+/** How long a peer relay that did not answer is left alone before it is asked again. */
+const PEER_DOWN_MS = 10_000;
 
 /**
  * A refused event that tries to change a key already in use (rather than add something new) means
@@ -64,6 +66,8 @@ export interface RelayView {
   publicKey: Uint8Array;
   monitor: KeyLogMonitor;
   directory: (authority: string) => Promise<unknown>;
+  /** Set while a peer relay does not answer: its log is not asked for again before then. */
+  downUntil?: number;
 }
 
 export class TrustStore {
@@ -74,12 +78,15 @@ export class TrustStore {
    * `home` is the node's own relay; `remote` builds the view of a peer relay (reached through the
    * home relay, verified against the peer's own key) the first time one of its authorities is used.
    */
+  private readonly homeDomain: string;
+
   constructor(
     private readonly store: NodeStore,
     home: RelayView,
     private readonly remote: (domain: string) => Promise<RelayView>,
   ) {
     this.views.set(home.domain, home);
+    this.homeDomain = home.domain;
   }
 
   private async view(domain: string): Promise<RelayView> {
@@ -102,9 +109,22 @@ export class TrustStore {
   async authority(authority: string, fresh = false): Promise<TrustedAuthority> {
     const relay = await this.view(parseAuthorityAddress(authority).domain);
     const monitor = relay.monitor;
+    // A peer relay that does not answer: use what this node verified of its log before, so that
+    // envelopes for its authorities wait in the outbox instead of being refused.
+    const remote = relay.domain !== this.homeDomain;
+    if (remote && (relay.downUntil ?? 0) > Date.now() && monitor.size > 0)
+      return this.fromCopy(authority, relay);
     // The key log's head says whether anything changed: a cached answer stands while the log has
     // not grown (checked at most once a second), and for a minute at most.
-    await monitor.sync(fresh ? 0 : SYNC_INTERVAL_MS);
+    try {
+      await monitor.sync(fresh ? 0 : SYNC_INTERVAL_MS);
+    } catch (err) {
+      if (!(remote && err instanceof EntraideError && err.code === 'PEER_UNREACHABLE' && monitor.size > 0))
+        throw err;
+      relay.downUntil = Date.now() + PEER_DOWN_MS;
+      return this.fromCopy(authority, relay);
+    }
+    relay.downUntil = undefined;
     const cached = this.cache.get(authority);
     if (cached && !fresh && cached.head.size === monitor.size && Date.now() - cached.fetchedAt < CACHE_MS) {
       return cached;
@@ -142,6 +162,35 @@ export class TrustStore {
       masterKey,
       safetyCode: code,
       head: entry.head,
+      fetchedAt: Date.now(),
+    };
+    this.cache.set(authority, trusted);
+    return trusted;
+  }
+
+  /** The authority's keys from the node's verified copy of a peer's log, while that peer is down. */
+  private async fromCopy(authority: string, relay: RelayView): Promise<TrustedAuthority> {
+    const cached = this.cache.get(authority);
+    if (cached) return cached;
+    const head = await relay.monitor.head();
+    const { state, history } = replayAuthority(relay.monitor.entriesOf(authority));
+    if (!state || !head) {
+      throw new EntraideError(
+        'PEER_UNREACHABLE',
+        `relay ${relay.domain} does not answer, and this node has not verified ${authority}’s keys before`,
+      );
+    }
+    const current = currentMasterKey(state);
+    const masterKey = fromBase64url(current, 'masterKey', 32);
+    const code = safetyCode(authority, masterKey);
+    await this.checkPin(authority, state, current, code);
+    const trusted: TrustedAuthority = {
+      authority,
+      state,
+      history,
+      masterKey,
+      safetyCode: code,
+      head,
       fetchedAt: Date.now(),
     };
     this.cache.set(authority, trusted);

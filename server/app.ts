@@ -149,6 +149,7 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
         verifier: new FederationVerifier(identity.domain, peers, store, now),
         outbox,
         gossip: new Gossip(identity.domain, store, peers, peerClient, keyLog, now),
+        timeoutMs: opts.outbox?.timeoutMs ?? 15_000,
       },
       relay: relayInfo,
       store,

@@ -30,6 +30,8 @@ export interface RelayContext {
     client: PeerClient;
     outbox: Outbox;
     gossip: Gossip;
+    /** How long one request to a peer may take (ENTRAIDE_PEER_TIMEOUT_MS). */
+    timeoutMs: number;
   };
   now: () => Date;
   ready: () => boolean;

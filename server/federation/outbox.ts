@@ -6,6 +6,7 @@
  * sending a batch again after a crash or a lost answer is harmless.
  */
 import { EntraideError } from '../../shared/errors.ts';
+import { LIMITS } from '../../shared/limits.ts';
 import type { RelayStore } from '../storage/relay-store.ts';
 import type { PeerClient } from './peer-client.ts';
 import type { PeerRegistry } from './peers.ts';
@@ -107,7 +108,15 @@ export class Outbox {
         this.schedule(peer, due);
         return;
       }
-      const sendable = items.filter((i) => i.body !== null);
+      // A batch stays under the peer's body limit: as many envelopes as fit, at least one.
+      const sendable: typeof items = [];
+      let bytes = 0;
+      for (const i of items) {
+        if (i.body === null) continue;
+        if (sendable.length > 0 && bytes + i.body.length + 1 > LIMITS.maxRequestBytes) break;
+        sendable.push(i);
+        bytes += i.body.length + 1;
+      }
       if (sendable.length === 0) {
         // Only envelopes past their time to live (their ciphertext is gone): nothing to forward.
         this.store.recordForwarding(

@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { EntraideError } from '../../shared/errors.ts';
+import { LIMITS } from '../../shared/limits.ts';
 import {
   HeadsSeen,
   HeadsSeenResult,
@@ -64,6 +65,8 @@ export async function federationRoutes(app: FastifyInstance, ctx: RelayContext):
   app.post(
     '/v1/federation/envelopes',
     {
+      // One envelope may be as large as a node may send; the batch adds its brackets and commas.
+      bodyLimit: LIMITS.maxRequestBytes + 64 * 1024,
       schema: {
         summary: 'A peer relay forwards envelopes for authorities homed here',
         security: federationSecurity,

@@ -53,7 +53,11 @@ export async function relayRoutes(app: FastifyInstance, ctx: RelayContext): Prom
   /** Asks the peer and checks the shape of its answer; the signatures are for the node to check. */
   async function fromPeer<S extends TSchema>(domain: string, path: string, schema: S, what: string) {
     const peer = await ctx.federation.peers.require(domain);
-    return check(schema, await ctx.federation.client.request<unknown>(peer, 'GET', path), what);
+    return check(
+      schema,
+      await ctx.federation.client.request<unknown>(peer, 'GET', path, undefined, ctx.federation.timeoutMs),
+      what,
+    );
   }
 
   const domainParam = { domain: Domain };

@@ -6,10 +6,18 @@
  * - `cut()`: every open connection is reset, new ones are reset as soon as they are accepted;
  * - `blackhole()`: connections are accepted, or stay open, but nothing goes through in either
  *   direction and nothing is answered: the client hangs until its own timeout;
- * - `delay(ms)`: every chunk, in both directions, is held `ms` before it goes on (order kept).
+ * - `delay(ms)`: every chunk, in both directions, is held `ms` before it goes on (order kept);
+ * - `throttle(bytesPerSecond)`: each connection, in each direction, carries at most that much (a
+ *   congested link: small requests pass, large ones take long).
  *
- * `restore()` resets the connections that were blackholed (bytes were dropped, so they cannot be
- * resumed: a client would otherwise read a corrupt stream) and passes traffic again.
+ * `restore()` lifts every fault. It resets the connections that were blackholed (bytes were
+ * dropped, so they cannot be resumed: a client would otherwise read a corrupt stream).
+ *
+ * Known difference from a direct connection: when the target answers early and closes while the
+ * client is still sending (an HTTP 413 for a body over the limit), Node destroys the proxy's
+ * socket to the target on the failed write before reading that answer, so the client sees the
+ * connection close instead of the answer.
+ *
  * Bounded: at most `maxConnections` at once (more are reset), and a delayed direction stops reading
  * while more than `maxBufferedBytes` wait. `close()` resets everything and stops listening.
  */
@@ -37,6 +45,7 @@ export interface TcpProxy {
   cut(): void;
   blackhole(): void;
   delay(ms: number): void;
+  throttle(bytesPerSecond: number): void;
   restore(): void;
   close(): Promise<void>;
 }
@@ -53,6 +62,8 @@ interface Connection {
   upstream: Socket | null;
   /** Set when the connection lived through a blackhole: it is never trusted again. */
   blackholed: boolean;
+  /** When what is held for the client (delay, throttle) will have gone out. */
+  clientDue: () => number;
 }
 
 /** Starts a proxy to `target` (host 127.0.0.1) and resolves once it listens. */
@@ -66,6 +77,7 @@ export async function startTcpProxy(target: { port: number }, opts: ProxyOptions
 
   let mode: ProxyMode = 'pass';
   let delayMs = 0;
+  let rate = 0; // bytes per second per connection and direction; 0: no limit
   let closed = false;
   const stats: ProxyStats = { accepted: 0, open: 0, forwarded: 0, dropped: 0 };
   const connections = new Set<Connection>();
@@ -73,23 +85,56 @@ export async function startTcpProxy(target: { port: number }, opts: ProxyOptions
   const reset = (s: Socket | null) => {
     if (s && !s.destroyed) s.resetAndDestroy();
   };
-  const drop = (c: Connection) => {
-    if (!connections.delete(c)) return;
+  const forget = (c: Connection) => {
+    connections.delete(c);
     stats.open = connections.size;
+  };
+  /** Resets both sides: what a cut, a reset from either end, or the end of a blackhole does. */
+  const drop = (c: Connection) => {
+    forget(c);
     reset(c.client);
     reset(c.upstream);
   };
+  /**
+   * One side closed. An orderly close was passed on already as an end of stream (see `forward`).
+   * A reset from the target is passed on once what it sent before has reached the client, as a
+   * TCP reset would (a peer's "413, and goodbye" must arrive; the client then sees the connection
+   * close). A reset from the client resets the target at once. A blackholed connection passes
+   * nothing on; its client is reset when it goes away.
+   */
+  const sideClosed = (c: Connection, side: Socket, hadError: boolean) => {
+    if (side === c.client) {
+      if (hadError || c.blackholed || !c.upstream) return drop(c);
+      if (c.upstream.destroyed) forget(c);
+      else c.upstream.once('close', () => forget(c));
+      return;
+    }
+    if (c.blackholed) return;
+    if (!hadError) {
+      if (c.client.destroyed) forget(c);
+      else c.client.once('close', () => forget(c));
+      return;
+    }
+    setTimeout(
+      () => {
+        if (!c.client.destroyed && !c.client.writableEnded) c.client.end();
+        c.client.once('close', () => forget(c));
+      },
+      Math.max(0, c.clientDue() - Date.now()),
+    );
+  };
 
   /** Moves bytes from `from` to `to`, obeying the proxy's mode at the moment each chunk arrives. */
-  const forward = (c: Connection, from: Socket, to: Socket) => {
+  const forward = (c: Connection, from: Socket, to: Socket): (() => number) => {
     let waiting = 0; // bytes held by a delay
     let lastDue = 0; // so that a shorter delay never overtakes a longer one
+    let free = 0; // when a throttled direction has sent what it holds
     let full = false; // `to` asked us to wait for 'drain'
     const resumeIfFree = () => {
       if (!full && waiting <= maxBuffered && from.isPaused() && !from.destroyed) from.resume();
     };
     const write = (chunk: Buffer) => {
-      if (to.destroyed || c.blackholed) return;
+      if (to.destroyed || to.writableEnded || c.blackholed) return;
       stats.forwarded += chunk.length;
       if (!to.write(chunk) && !full) {
         full = true;
@@ -106,8 +151,10 @@ export async function startTcpProxy(target: { port: number }, opts: ProxyOptions
         stats.dropped += chunk.length;
         return;
       }
-      if (delayMs === 0 && waiting === 0) return write(chunk);
-      const due = Math.max(Date.now() + delayMs, lastDue);
+      if (delayMs === 0 && rate === 0 && waiting === 0) return write(chunk);
+      const now = Date.now();
+      if (rate > 0) free = Math.max(now, free) + (chunk.length * 1000) / rate;
+      const due = Math.max((rate > 0 ? free : now) + delayMs, lastDue);
       lastDue = due;
       waiting += chunk.length;
       if (waiting > maxBuffered) from.pause();
@@ -123,18 +170,24 @@ export async function startTcpProxy(target: { port: number }, opts: ProxyOptions
     from.on('end', () => {
       if (c.blackholed) return; // a blackhole answers nothing, not even a close
       const due = Math.max(Date.now() + delayMs, lastDue);
-      setTimeout(() => to.end(), Math.max(0, due - Date.now()));
+      setTimeout(
+        () => {
+          if (!to.destroyed && !to.writableEnded) to.end();
+        },
+        Math.max(0, due - Date.now()),
+      );
     });
+    return () => lastDue;
   };
 
   const server: Server = createServer((client) => {
     stats.accepted++;
     client.on('error', () => undefined);
     if (closed || mode === 'cut' || connections.size >= maxConnections) return reset(client);
-    const c: Connection = { client, upstream: null, blackholed: false };
+    const c: Connection = { client, upstream: null, blackholed: false, clientDue: () => 0 };
     connections.add(c);
     stats.open = connections.size;
-    client.on('close', () => drop(c));
+    client.on('close', (hadError) => sideClosed(c, client, hadError));
     if (mode === 'blackhole') {
       c.blackholed = true;
       client.on('data', (chunk: Buffer) => (stats.dropped += chunk.length));
@@ -143,14 +196,11 @@ export async function startTcpProxy(target: { port: number }, opts: ProxyOptions
     client.pause();
     const upstream = connect({ host: '127.0.0.1', port: target.port });
     c.upstream = upstream;
-    upstream.on('error', () => drop(c));
-    upstream.on('close', () => {
-      // The target closed: close the client the same way, unless a blackhole hides it.
-      if (!c.blackholed) drop(c);
-    });
+    upstream.on('error', () => undefined); // 'close' follows, with hadError
+    upstream.on('close', (hadError) => sideClosed(c, upstream, hadError));
     upstream.once('connect', () => {
       forward(c, client, upstream);
-      forward(c, upstream, client);
+      c.clientDue = forward(c, upstream, client);
       client.resume();
     });
   });
@@ -190,9 +240,17 @@ export async function startTcpProxy(target: { port: number }, opts: ProxyOptions
         throw new RangeError(`delay must be 0–60000 ms, not ${ms}`);
       delayMs = ms;
     },
+    throttle(bytesPerSecond: number) {
+      if (!Number.isInteger(bytesPerSecond) || bytesPerSecond < 1)
+        throw new RangeError(
+          `throttle must be a positive whole number of bytes per second, not ${bytesPerSecond}`,
+        );
+      rate = bytesPerSecond;
+    },
     restore() {
       mode = 'pass';
       delayMs = 0;
+      rate = 0;
       for (const c of [...connections]) if (c.blackholed) drop(c);
     },
     async close() {
