@@ -53,15 +53,9 @@ export function relayCommands(program: Command, run: (fn: () => Promise<void>) =
     .option('--data <dir>', 'data folder of the relay')
     .option('--json', 'machine-readable output')
     .action((authorityId: string, o: { data?: string; json?: boolean }) =>
-      run(async () => {
-        await loadSodium();
-        const { loadRelayIdentity } = await import('../../server/identity.ts');
-        const { RelayStore } = await import('../../server/storage/relay-store.ts');
-        const { createInvitation } = await import('../../server/domain/enrolment.ts');
-        const dir = dataDir(o.data);
-        const identity = loadRelayIdentity(dir, undefined, false);
-        const store = RelayStore.open(dir);
-        try {
+      run(() =>
+        withRelayStore(o.data, async (store, identity) => {
+          const { createInvitation } = await import('../../server/domain/enrolment.ts');
           const inv = await createInvitation(store, authorityId, new Date());
           const authority = `${authorityId}@${identity.domain}`;
           if (o.json) return json({ authority, code: inv.code, expiresAt: inv.expiresAt.toISOString() });
@@ -71,10 +65,8 @@ export function relayCommands(program: Command, run: (fn: () => Promise<void>) =
           out(
             `  entraide init --relay <relay-url> --invite ${inv.code} --authority ${authorityId} --node <node-name>`,
           );
-        } finally {
-          await store.close();
-        }
-      }),
+        }),
+      ),
     );
 
   relay
