@@ -4,10 +4,22 @@
  * written to its stdin. Events (JSON arrays `[name, data]`, one a line) may flow either way
  * between the answers: they are never answered (see `on` and `emit`).
  * A child exits when its stdin closes, so it never outlives the benchmark, even after a crash.
+ *
+ * The relay's logger (pino, through fastify) writes its JSON lines to the same stdout: those lines
+ * (`{"level":…`) are passed on to stderr, never taken for the ready line or an answer.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
 import { fileURLToPath } from 'node:url';
+
+/** A log line of the child's logger (pino), not part of the protocol. */
+function isLogLine(line: string): boolean {
+  return line.startsWith('{"level":');
+}
+
+function forwardLog(name: string, line: string): void {
+  process.stderr.write(`[${name}] ${line}\n`);
+}
 
 export interface ChildOptions {
   /** File name of the entry next to this module in dist/bench/, e.g. 'relay-process.js'. */
@@ -80,7 +92,15 @@ export class BenchChild<Ready> {
         onError = reject;
         proc.once('exit', onExit);
         proc.once('error', onError);
-        lines.next().then(resolve, reject);
+        const next = (): void => {
+          lines.next().then((r) => {
+            if (!r.done && isLogLine(r.value)) {
+              forwardLog(name, r.value);
+              next();
+            } else resolve(r);
+          }, reject);
+        };
+        next();
       });
       if (first.done) throw new Error(`${name} closed its output before it was ready`);
       const ready = JSON.parse(first.value) as Ready;
@@ -104,6 +124,10 @@ export class BenchChild<Ready> {
         return;
       }
       if (r.done) return;
+      if (isLogLine(r.value)) {
+        forwardLog(this.name, r.value);
+        continue;
+      }
       if (r.value.startsWith('[')) {
         this.dispatch(r.value);
         continue;

@@ -1,5 +1,5 @@
 /**
- * Scenario (a): the full path through the real SDK. Each node is created with initNode and
+ * Scenarios (a) and (d): the full path through the real SDK. Each node is created with initNode and
  * opened with AuthorityNode.open in its own temp folder; every node listens (so that senders
  * submit over their socket, as the SDK does when one is open). Sender i sends to recipient i.
  * A message is complete when send() has resolved (accepted after the relay's commit) and the
@@ -10,6 +10,20 @@
  * (wall clock, see load.ts), and the sender nodes run in this process (`senders: 'driver'`, the
  * default), or in a second child (`'child'`, BENCH_SENDERS=child): then this process only
  * generates the load and keeps the books.
+ *
+ * The senders and the recipients are enrolled on the relays that `open` is given: the same one in
+ * (a); in (d) two federated relays, so that every message crosses from the senders' relay to the
+ * recipients' through the outbox (the senders address the recipients' full authority addresses,
+ * which name their home relay, and their nodes resolve them through their own relay).
+ *
+ * Before any load, each sender resolves its recipient's keys and each recipient its sender's, one
+ * node after the other (`resolveCounterparts`). The SDK does this on the first send or receipt
+ * anyway; doing it first keeps the measurement to the steady state, and steps around a product race
+ * (client/trust.ts, TrustStore.view): a node whose first concurrent sends (or receipts) involve an
+ * authority on a peer relay builds one view of that relay for each, each syncing the peer's key log
+ * into the same store; all but one fail with a unique-constraint error on keyLogEntry (relay, idx)
+ * (a receipt then fails as INTERNAL "could not store the envelope"), and a sender can stay unable
+ * to send to that relay until it is reopened. BENCH_RESOLVE=0 skips this step, to see it.
  */
 import { join } from 'node:path';
 import { initNode } from '../client/init.ts';
@@ -83,6 +97,7 @@ export class FullPath {
     /** The recipient nodes' process. */
     readonly recipients: BenchChild<NodesReady>,
     readonly recipientAuthorities: string[],
+    readonly senderAuthorities: string[],
     /** Sender nodes in this process (placement 'driver'), or their process (placement 'child'). */
     readonly localSenders: AuthorityNode[],
     readonly senderChild: BenchChild<NodesReady> | undefined,
@@ -98,12 +113,13 @@ export class FullPath {
   }
 
   /**
-   * Enrols n sender and n recipient authorities (one node each) and connects them all. The child
+   * Enrols n sender and n recipient authorities (one node each), on the relays `relays` names, and
+   * connects them all. `invitations` holds each authority's invitation from its own relay. The child
    * processes are added to `children` (so that the caller can kill them after a failure) and
    * removed again by close().
    */
   static async open(
-    relayUrl: string,
+    relays: { senders: string; recipients: string },
     invitations: Record<string, string>,
     n: number,
     root: string,
@@ -113,7 +129,7 @@ export class FullPath {
     const commits = new CommitStats();
     const started: BenchChild<NodesReady>[] = [];
     const opened: AuthorityNode[] = [];
-    const startNodes = async (role: 'recipients' | 'senders', ids: string[]) => {
+    const startNodes = async (role: 'recipients' | 'senders', ids: string[], relayUrl: string) => {
       const child = await BenchChild.start<NodesReady>(`${role} (nodes)`, {
         entry: 'nodes-process.js',
         args: [role],
@@ -130,22 +146,27 @@ export class FullPath {
     try {
       const recipientIds = Array.from({ length: n }, (_, i) => recipientId(i));
       const senderIds = Array.from({ length: n }, (_, i) => senderId(i));
-      const rcpt = await startNodes('recipients', recipientIds);
+      const rcpt = await startNodes('recipients', recipientIds, relays.recipients);
       let senderChild: BenchChild<NodesReady> | undefined;
+      let senderAuthorities: string[];
       if (placement === 'child') {
-        senderChild = (await startNodes('senders', senderIds)).child;
+        const started = await startNodes('senders', senderIds, relays.senders);
+        senderChild = started.child;
+        senderAuthorities = started.authorities;
       } else {
         for (const id of senderIds) {
           const invite = invitations[id];
           if (!invite) throw new Error(`no invitation for ${id}`);
-          opened.push(await openBenchNode(root, relayUrl, id, invite, commits));
+          opened.push(await openBenchNode(root, relays.senders, id, invite, commits));
         }
+        senderAuthorities = opened.map((node) => node.authority);
       }
       const fp = new FullPath(
         placement,
         commits,
         rcpt.child,
         rcpt.authorities,
+        senderAuthorities,
         opened,
         senderChild,
         children,
@@ -153,6 +174,7 @@ export class FullPath {
       for (const sender of opened)
         await sender.listen({ onError: (e) => fp.note(`sender ${sender.address}: ${e.code} ${e.message}`) });
       fp.wire();
+      if (process.env.BENCH_RESOLVE !== '0') await fp.resolveCounterparts();
       for (const { role, child } of fp.nodeProcesses) fp.clocks[role] = await checkClock(child);
       return fp;
     } catch (err) {
@@ -163,6 +185,15 @@ export class FullPath {
       }
       throw err;
     }
+  }
+
+  /** Sender i resolves (verifies and pins) the keys of recipient i and recipient i those of sender i, one node after the other. */
+  private async resolveCounterparts(): Promise<void> {
+    const toRecipients = this.recipientAuthorities.map((to, i): [number, string] => [i, to]);
+    if (this.senderChild) await this.senderChild.command({ cmd: 'resolve', pairs: toRecipients }, 60_000);
+    else for (const [i, to] of toRecipients) await this.localSenders[i]!.trust.authority(to);
+    const toSenders = this.senderAuthorities.map((from, i): [number, string] => [i, from]);
+    await this.recipients.command({ cmd: 'resolve', pairs: toSenders }, 60_000);
   }
 
   /** Listens to the node processes' events and exits. */

@@ -78,6 +78,10 @@ function classify(fn: TxFn): string {
   if (src.includes('markDelivered')) return 'delivered';
   if (src.includes('stmt.insert')) return 'save';
   if (src.includes('expire')) return 'expire';
+  // Federation: the outbox recording a batch the peer answered, delivery reports sent, reports received.
+  if (src.includes('outboxForwarded')) return 'forward';
+  if (src.includes('reportSent')) return 'reports';
+  if (src.includes('remoteDelivered')) return 'remote-delivered';
   return 'other';
 }
 
@@ -131,18 +135,22 @@ export function instrumentSyncMethod<T extends object, K extends keyof T>(
   obj[name] = wrapped as T[K];
 }
 
-/** Counts the items handed to an asynchronous method (how many envelopes a batch carried). */
+/**
+ * Counts the items handed to a method (how many envelopes a batch carried): one a call, or
+ * `size(args)` when one call carries several.
+ */
 export function countCalls<T extends object, K extends keyof T>(
   obj: T,
   name: K,
   kind: string,
   stats: CommitStats,
+  size: (args: unknown[]) => number = () => 1,
 ): void {
   const original = obj[name];
   if (typeof original !== 'function') throw new Error(`${String(name)} is not a method`);
   const fn = original as (...args: unknown[]) => unknown;
   const wrapped = (...args: unknown[]): unknown => {
-    stats.item(kind);
+    stats.item(kind, size(args));
     return fn.apply(obj, args);
   };
   obj[name] = wrapped as T[K];

@@ -1,6 +1,6 @@
 /**
- * SDK nodes of scenario (a) in a process of their own, as each authority's node runs on its own
- * machine in reality: enrolled here with invitations that the parent passes, opened with
+ * SDK nodes of scenarios (a) and (d) in a process of their own, as each authority's node runs on
+ * its own machine in reality: enrolled here with invitations that the parent passes, opened with
  * AuthorityNode.open, each listening. Prints `{ pid }` as one JSON line once ready.
  *
  *   node dist/bench/nodes-process.js <role>
@@ -8,6 +8,8 @@
  * Commands on stdin (see child-protocol.ts):
  *   `open` { relayUrl, root, ids: string[], invitations: { [authorityId]: code } } creates one node
  *     per authority id under root, in order, and listens on each; answers { nodes: [{ authority, address }] };
+ *   `resolve` { pairs: [[node index, authority], …] }: each node resolves (verifies and pins) that
+ *     authority's keys, one after the other, before any load (see full-path.ts); answers { resolved };
  *   `clock` answers { now } (wallNow(), see load.ts), for the parent to check that both clocks agree;
  *   `commits`: the nodes' storage commits since the last call (instrument.ts);
  *   `counts`: flushes the pending events, then answers what was received, rejected and sent;
@@ -102,6 +104,15 @@ async function main(): Promise<void> {
           });
         }
         return { nodes: nodes.map((n) => ({ authority: n.authority, address: n.address })) };
+      },
+      resolve: async (c) => {
+        const pairs = Array.isArray(c.pairs) ? (c.pairs as [number, string][]) : [];
+        for (const [i, authority] of pairs) {
+          const node = nodes[i];
+          if (!node) throw new Error(`${role}: no node ${i}`);
+          await node.trust.authority(String(authority));
+        }
+        return { resolved: pairs.length };
       },
       clock: () => ({ now: wallNow() }),
       commits: () => commits.snapshot(),

@@ -5,9 +5,13 @@
  *       (encrypt → submit → commit → push → decrypt → store → acknowledge);
  *   (b) the relay alone: pre-sealed envelopes replayed over socket.io `envelope:submit`, each
  *       ack after the durable commit; recipients acknowledge pushes without decrypting;
- *   (c) the ceiling: the same envelope objects through a bare socket.io forwarder.
+ *   (c) the ceiling: the same envelope objects through a bare socket.io forwarder;
+ *   (d) cross-relay full path: as (a), but the senders are enrolled on relay.one.bench and the
+ *       recipients on relay.two.bench, two relay processes peered both ways: every message goes
+ *       through relay 1's durable outbox to relay 2's POST /v1/federation/envelopes, and relay 2
+ *       pushes it to its node. Its p99 is compared with (a)'s at the same offered load.
  *
- * The relay and the bare server each run in their own child process; the drivers run here. In (a),
+ * The relay and the bare server each run in their own child process; the drivers run here. In (a) and (d),
  * the recipient nodes run in a child process of their own (bench/nodes-process.ts), and the
  * sender nodes here (or in a second child with BENCH_SENDERS=child).
  * Each scenario: a warm-up, sustained throughput in a closed loop (bounded window, fixed count),
@@ -16,10 +20,12 @@
  *
  * Environment: BENCH_N (4), BENCH_COUNT (20000, for b and c), BENCH_COUNT_FULL (6000, for a;
  * defaults to min(6000, BENCH_COUNT) when only BENCH_COUNT is set), BENCH_WINDOW (256),
- * BENCH_RATE (300), BENCH_SECONDS (5), BENCH_WARMUP (1000), BENCH_ONLY (e.g. "b,c"),
+ * BENCH_RATE (300), BENCH_SECONDS (5), BENCH_WARMUP (1000), BENCH_ONLY (e.g. "b,c"; default "a,b,c,d"),
  * BENCH_PROFILE=1 (CPU-profile the relay during each throughput phase, into bench/results/),
  * BENCH_STEPS=0 (skip the per-step cost table, bench/steps.ts), BENCH_TIMEOUT_S (180, per throughput phase),
- * BENCH_SENDERS (driver: where the sender nodes of (a) run, "driver" or "child").
+ * BENCH_SENDERS (driver: where the sender nodes of (a) and (d) run, "driver" or "child"); BENCH_COUNT_FULL
+ * applies to (d) as well; BENCH_RESOLVE=0 (let the nodes of (a)/(d) resolve each other's keys on the
+ * first messages under load rather than once before it, see full-path.ts).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -35,6 +41,7 @@ import { startCpuProfile } from './profiler.ts';
 import { formatProfile, summariseProfile, type ProfileSummary } from './profile-summary.ts';
 import { fmtInt, fmtMs, round, table } from './stats.ts';
 import { formatSteps, measureSteps, type StepCost } from './steps.ts';
+import type { RelayCounts } from './relay-process.ts';
 import {
   WireDriver,
   createRawNode,
@@ -45,7 +52,10 @@ import {
   type SealedItem,
 } from './wire.ts';
 
-const TARGETS = { fullThroughput: 1500, relayThroughput: 4000, p99Ms: 50 } as const;
+/** crossOverSameP99: (d)'s p99 at most this many times (a)'s, at the same offered load. */
+const TARGETS = { fullThroughput: 1500, relayThroughput: 4000, p99Ms: 50, crossOverSameP99: 2 } as const;
+
+type ScenarioKey = 'a' | 'b' | 'c' | 'd';
 
 interface Config {
   n: number;
@@ -84,7 +94,7 @@ function readConfig(): Config {
     rate: envInt('BENCH_RATE', 300),
     seconds: envInt('BENCH_SECONDS', 5, 0.1),
     warmup: Math.floor(envInt('BENCH_WARMUP', 1_000, 0)),
-    only: new Set((process.env.BENCH_ONLY ?? 'a,b,c').split(',').map((s) => s.trim().toLowerCase())),
+    only: new Set((process.env.BENCH_ONLY ?? 'a,b,c,d').split(',').map((s) => s.trim().toLowerCase())),
     profile: process.env.BENCH_PROFILE === '1',
     steps: process.env.BENCH_STEPS !== '0',
     throughputTimeoutMs: envInt('BENCH_TIMEOUT_S', 180) * 1000,
@@ -101,7 +111,7 @@ interface ServerStats {
   rssMb: number;
 }
 
-/** A process of SDK nodes other than the driver, in scenario (a). */
+/** A process of SDK nodes other than the driver, in scenarios (a) and (d); or (d)'s second relay. */
 interface NodeProcessResult {
   /** Its CPU and event loop in each phase. */
   throughput?: ServerStats;
@@ -114,7 +124,7 @@ interface NodeProcessResult {
 }
 
 interface ScenarioResult {
-  key: 'a' | 'b' | 'c';
+  key: ScenarioKey;
   label: string;
   throughput?: ClosedLoopResult;
   latency?: OpenLoopResult;
@@ -131,9 +141,14 @@ interface ScenarioResult {
   driverCpuUsPerMsg?: number;
   /** CPU time per completed message of this driver process alone. */
   driverProcessCpuUsPerMsg?: number;
-  /** (a): the node processes besides the driver, by role ('recipients', and 'senders' with BENCH_SENDERS=child). */
+  /** (a), (d): the node processes besides the driver, by role ('recipients', and 'senders' with BENCH_SENDERS=child). */
   nodeProcesses?: Record<string, NodeProcessResult>;
-  /** (a): where the sender nodes ran. */
+  /**
+   * (d): the recipients' relay (relay 2), measured like the node processes; the `server*` and
+   * `commits.relay*` figures are then those of the senders' relay (relay 1).
+   */
+  recipientRelay?: NodeProcessResult;
+  /** (a), (d): where the sender nodes ran. */
   senders?: SenderPlacement;
   /** 1-minute load average when the scenario started (other work on the machine skews the figures). */
   loadAverage?: number;
@@ -145,8 +160,10 @@ interface ScenarioResult {
     nodesLatency?: CommitSnapshot;
   };
   checks?: Record<string, unknown>;
+  /** (a), (d): what the checks found wrong (losses, duplicates, work left pending); empty when all is well. */
+  problems?: string[];
   profile?: ProfileSummary;
-  /** With BENCH_PROFILE=1 in (a): the driver process (the sender nodes) during the throughput phase. */
+  /** With BENCH_PROFILE=1 in (a) and (d): the driver process (the sender nodes) during the throughput phase. */
   driverProfile?: ProfileSummary;
   error?: string;
 }
@@ -174,7 +191,8 @@ type CommitSnapshot = ReturnType<CommitStats['snapshot']>;
 
 /**
  * Warm-up, throughput (closed loop), latency (open loop) against one server. `nodeProcesses`: the
- * child processes of SDK nodes (a), whose CPU and commits are measured over the same phases.
+ * child processes of SDK nodes (a, d), whose CPU and commits are measured over the same phases;
+ * `recipientRelay`: in (d), the second relay, measured the same way (`server` is then the first).
  */
 async function measure(
   res: ScenarioResult,
@@ -184,11 +202,18 @@ async function measure(
   starter: (phase: 'warm' | 'thr' | 'lat') => StartFn,
   nodeCommits?: CommitStats,
   nodeProcesses: { role: string; child: BenchChild<unknown> }[] = [],
+  recipientRelay?: BenchChild<unknown>,
 ): Promise<void> {
   const isRelay = res.key !== 'c';
   const relayCommits = async () => (isRelay ? server.command<CommitSnapshot>({ cmd: 'commits' }) : undefined);
-  const peers = nodeProcesses.map((p) => ({ ...p, result: {} as NodeProcessResult }));
-  /** Each node process's CPU and commits since the previous call. */
+  const peers = [
+    ...nodeProcesses.map((p) => ({ ...p, isRelay: false, result: {} as NodeProcessResult })),
+    ...(recipientRelay
+      ? [{ role: 'relay2', child: recipientRelay, isRelay: true, result: {} as NodeProcessResult }]
+      : []),
+  ];
+  const nodePeers = peers.filter((p) => !p.isRelay);
+  /** Each node process's (and the second relay's) CPU and commits since the previous call. */
   const peerStats = () =>
     Promise.all(
       peers.map(async (p) => ({
@@ -196,7 +221,9 @@ async function measure(
         commits: await p.child.command<CommitSnapshot>({ cmd: 'commits' }),
       })),
     );
-  if (peers.length) res.nodeProcesses = Object.fromEntries(peers.map((p) => [p.role, p.result]));
+  if (nodePeers.length) res.nodeProcesses = Object.fromEntries(nodePeers.map((p) => [p.role, p.result]));
+  const relay2 = peers.find((p) => p.isRelay);
+  if (relay2) res.recipientRelay = relay2.result;
   res.commits = {};
   res.loadAverage = loadavg()[0];
   if (cfg.warmup > 0) {
@@ -217,7 +244,7 @@ async function measure(
   const profileFile = cfg.profile ? join(resultsDir, `relay-${res.key}.cpuprofile`) : undefined;
   if (profileFile && res.key !== 'c') await server.command({ cmd: 'profile-start' });
   if (profileFile) for (const p of peers) await p.child.command({ cmd: 'profile-start' });
-  const driverProfiler = profileFile && res.key === 'a' ? await startCpuProfile() : undefined;
+  const driverProfiler = profileFile && nodePeers.length > 0 ? await startCpuProfile() : undefined;
   const cpu0 = process.cpuUsage();
   const elu0 = performance.eventLoopUtilization();
   const t0 = performance.now();
@@ -246,7 +273,7 @@ async function measure(
     res.serverMsgPerCoreSecond = 1e6 / res.serverCpuUsPerMsg;
     res.driverProcessCpuUsPerMsg = (cpu.user + cpu.system) / done;
     for (const p of peers) p.result.cpuUsPerMsg = cpuUs(p.result.throughput!) / done;
-    res.driverCpuUsPerMsg = peers.reduce(
+    res.driverCpuUsPerMsg = nodePeers.reduce(
       (sum, p) => sum + p.result.cpuUsPerMsg!,
       res.driverProcessCpuUsPerMsg,
     );
@@ -259,7 +286,9 @@ async function measure(
     for (const p of peers) {
       const file = join(resultsDir, `${p.role}-${res.key}.cpuprofile`);
       await p.child.command({ cmd: 'profile-stop', file });
-      p.result.profile = summariseProfile(file, 25, / dist\/(client|shared|prisma)\//);
+      p.result.profile = p.isRelay
+        ? summariseProfile(file)
+        : summariseProfile(file, 25, / dist\/(client|shared|prisma)\//);
     }
   }
   if (driverProfiler) {
@@ -288,40 +317,104 @@ async function measure(
   });
 }
 
-type RelayReady = { url: string; domain: string; pid: number };
+type RelayReady = { url: string; domain: string; publicKey: string; pid: number };
 
 async function startRelay(
   root: string,
   name: string,
   children: Set<BenchChild<unknown>>,
+  domain?: string,
 ): Promise<BenchChild<RelayReady>> {
   const relay = await BenchChild.start<RelayReady>(`relay (${name})`, {
     entry: 'relay-process.js',
-    args: [join(root, `relay-${name}`)],
+    args: [join(root, `relay-${name}`), ...(domain ? [domain] : [])],
   });
   children.add(relay);
   return relay;
 }
 
+/** Where the recipients of a full-path scenario are enrolled: on the senders' relay (a) or on a peer of it (d). */
+type RecipientsOn = 'same-relay' | 'peer-relay';
+
+const CROSS_DOMAINS = { senders: 'relay.one.bench', recipients: 'relay.two.bench' } as const;
+
+function fullPathLabel(cfg: Config, on: RecipientsOn): string {
+  return on === 'same-relay'
+    ? `(a) full path, SDK, ${cfg.n}→${cfg.n} nodes`
+    : `(d) cross-relay full path, SDK, ${cfg.n}→${cfg.n} nodes`;
+}
+
+/** Reads `read()` every 100 ms until `done` holds or `timeoutMs` passes; answers the last reading. */
+async function settle<T>(
+  read: () => Promise<T>,
+  done: (x: T) => boolean,
+  timeoutMs: number,
+): Promise<{ value: T; waitedMs: number; settled: boolean }> {
+  const t0 = performance.now();
+  for (;;) {
+    const value = await read();
+    const waitedMs = Math.round(performance.now() - t0);
+    if (done(value)) return { value, waitedMs, settled: true };
+    if (waitedMs >= timeoutMs) return { value, waitedMs, settled: false };
+    await sleep(100);
+  }
+}
+
+/**
+ * (a) and (d): the full path through the SDK, the recipients enrolled on the senders' relay
+ * (`same-relay`) or on a second relay peered both ways with it (`peer-relay`).
+ */
 async function scenarioFull(
   cfg: Config,
   root: string,
   children: Set<BenchChild<unknown>>,
+  recipientsOn: RecipientsOn,
 ): Promise<ScenarioResult> {
-  const res: ScenarioResult = {
-    key: 'a',
-    label: `(a) full path, SDK, ${cfg.n}→${cfg.n} nodes`,
-    senders: cfg.senders,
-  };
-  const relay = await startRelay(root, 'a', children);
+  const cross = recipientsOn === 'peer-relay';
+  const key = cross ? 'd' : 'a';
+  const res: ScenarioResult = { key, label: fullPathLabel(cfg, recipientsOn), senders: cfg.senders };
+  const relays: BenchChild<RelayReady>[] = [];
   let fp: FullPath | undefined;
   try {
-    const ids = Array.from({ length: cfg.n }, (_, i) => [senderId(i), recipientId(i)]).flat();
-    const { invitations } = await relay.command<{ invitations: Record<string, string> }>({
-      cmd: 'invite',
-      authorities: ids,
-    });
-    const opening = FullPath.open(relay.ready.url, invitations, cfg.n, root, cfg.senders, children);
+    const senderRelay = await startRelay(
+      root,
+      cross ? 'd1' : 'a',
+      children,
+      cross ? CROSS_DOMAINS.senders : undefined,
+    );
+    relays.push(senderRelay);
+    let recipientRelay = senderRelay;
+    if (cross) {
+      recipientRelay = await startRelay(root, 'd2', children, CROSS_DOMAINS.recipients);
+      relays.push(recipientRelay);
+      // Peered both ways, as two operators connect their relays: each knows the other's URL and key.
+      for (const [x, y] of [
+        [senderRelay, recipientRelay],
+        [recipientRelay, senderRelay],
+      ] as const)
+        await x.command({
+          cmd: 'peer',
+          domain: y.ready.domain,
+          url: y.ready.url,
+          publicKey: y.ready.publicKey,
+        });
+    }
+    const invite = async (relay: BenchChild<RelayReady>, authorities: string[]) =>
+      (await relay.command<{ invitations: Record<string, string> }>({ cmd: 'invite', authorities }))
+        .invitations;
+    const ids = (id: (i: number) => string) => Array.from({ length: cfg.n }, (_, i) => id(i));
+    const invitations = {
+      ...(await invite(senderRelay, ids(senderId))),
+      ...(await invite(recipientRelay, ids(recipientId))),
+    };
+    const opening = FullPath.open(
+      { senders: senderRelay.ready.url, recipients: recipientRelay.ready.url },
+      invitations,
+      cfg.n,
+      join(root, `nodes-${key}`),
+      cfg.senders,
+      children,
+    );
     fp = await withTimeout('enrolling and connecting the SDK nodes', 120_000, opening).catch(
       async (err: unknown) => {
         // A late success still holds open nodes: close them.
@@ -335,32 +428,130 @@ async function scenarioFull(
     const path = fp;
     await measure(
       res,
-      relay,
+      senderRelay,
       cfg,
       cfg.countFull,
       (phase) => path.starter(phase),
       path.placement === 'driver' ? path.commits : undefined,
       path.nodeProcesses,
+      cross ? recipientRelay : undefined,
     );
     await sleep(300);
+    // Every message completed at its recipient; what the relays still owe (deliveries to mark, the
+    // outbox, delivery reports back to the senders' relay) must empty shortly after.
+    const counts = async () => ({
+      sender: await senderRelay.command<RelayCounts>({ cmd: 'counts' }),
+      recipient: cross ? await recipientRelay.command<RelayCounts>({ cmd: 'counts' }) : undefined,
+    });
+    const relaysSettled = await settle(
+      counts,
+      ({ sender, recipient }) =>
+        recipient === undefined
+          ? sender.pending === 0
+          : sender.outboxPending === 0 &&
+            sender.delivered >= sender.envelopes &&
+            recipient.pending === 0 &&
+            recipient.reportsPending === 0,
+      30_000,
+    );
     const nodeCounts: Record<string, { rejected: number; errors?: string[] }> = {};
     for (const { role, child } of path.nodeProcesses)
       nodeCounts[role] = await child.command<{ rejected: number; errors?: string[] }>({ cmd: 'counts' });
+    const exactlyOnce = path.deliveryCheck();
+    const { sender, recipient } = relaysSettled.value;
     res.checks = {
-      relay: await relay.command({ cmd: 'counts' }),
+      ...(cross ? { senderRelay: sender, recipientRelay: recipient } : { relay: sender }),
+      settledAfterMs: relaysSettled.waitedMs,
       rejectedAtRecipients: nodeCounts.recipients?.rejected,
       unexpectedDeliveries: path.flight.unexpected,
-      exactlyOnce: path.deliveryCheck(),
+      exactlyOnce,
       nodeProcesses: nodeCounts,
       clockOffsetsMs: path.clocks,
       ...(path.errors.length ? { nodeErrors: path.errors } : {}),
     };
+    res.problems = fullPathProblems({
+      exactlyOnce,
+      unexpected: path.flight.unexpected,
+      rejected: nodeCounts.recipients?.rejected ?? 0,
+      nodeErrors:
+        path.errors.length + Object.values(nodeCounts).reduce((n, c) => n + (c.errors?.length ?? 0), 0),
+      senderRelay: { domain: senderRelay.ready.domain, counts: sender },
+      recipientRelay: cross ? { domain: recipientRelay.ready.domain, counts: recipient! } : undefined,
+      waitedMs: relaysSettled.waitedMs,
+    });
+  } catch (err) {
+    // What the relays hold says where the messages stopped (not accepted, in the outbox, not pushed).
+    const held = await Promise.all(
+      relays.map(async (r) => {
+        const c = await r.command<RelayCounts>({ cmd: 'counts' }, 5_000).catch(() => undefined);
+        return `${r.ready.domain} ${c ? JSON.stringify(c) : 'did not answer'}`;
+      }),
+    );
+    const nodes = await Promise.all(
+      (fp?.nodeProcesses ?? []).map(async ({ role, child }) => {
+        const c = await child.command<unknown>({ cmd: 'counts' }, 5_000).catch(() => undefined);
+        return `${role} ${c ? JSON.stringify(c) : 'did not answer'}`;
+      }),
+    );
+    const msg = err instanceof Error ? err.message : String(err);
+    throw new Error(`${msg} — at that point: ${[...held, ...nodes].join('; ')}`, { cause: err });
   } finally {
     await fp?.close();
-    await relay.stop();
-    children.delete(relay);
+    for (const relay of relays) {
+      await relay.stop();
+      children.delete(relay);
+    }
   }
   return res;
+}
+
+/** What the checks of a full-path scenario found wrong; empty when every message arrived once and nothing is left pending. */
+function fullPathProblems(c: {
+  exactlyOnce: ReturnType<FullPath['deliveryCheck']>;
+  unexpected: number;
+  rejected: number;
+  nodeErrors: number;
+  senderRelay: { domain: string; counts: RelayCounts };
+  /** (d) only: the recipients' relay; in (a) the sender relay is the recipients' too. */
+  recipientRelay?: { domain: string; counts: RelayCounts };
+  waitedMs: number;
+}): string[] {
+  const out: string[] = [];
+  const e = c.exactlyOnce;
+  const lost = e.sent - (e.delivered - e.deliveredNotSent);
+  if (lost > 0) out.push(`${lost} of ${e.sent} accepted messages never reached their recipient`);
+  if (e.duplicates > 0) out.push(`${e.duplicates} messages delivered more than once`);
+  if (e.deliveredNotSent > 0) out.push(`${e.deliveredNotSent} messages delivered that no send() returned`);
+  if (c.unexpected > 0) out.push(`${c.unexpected} deliveries of messages not in flight`);
+  if (c.rejected > 0) out.push(`${c.rejected} envelopes rejected by the recipient nodes`);
+  if (c.nodeErrors > 0) out.push(`${c.nodeErrors} errors reported by the nodes`);
+  const s = c.senderRelay;
+  const r = c.recipientRelay ?? c.senderRelay;
+  const after = `${c.waitedMs} ms after the last message arrived`;
+  if (s.counts.envelopes !== e.sent)
+    out.push(`${s.domain} holds ${s.counts.envelopes} envelopes for ${e.sent} accepted sends`);
+  if (r.counts.pending > 0) out.push(`${r.counts.pending} deliveries still pending on ${r.domain} ${after}`);
+  if (r.counts.delivered !== r.counts.envelopes)
+    out.push(
+      `${r.domain}: ${r.counts.delivered} deliveries marked delivered for ${r.counts.envelopes} envelopes`,
+    );
+  if (c.recipientRelay) {
+    if (s.counts.outboxPending > 0)
+      out.push(`${s.counts.outboxPending} envelopes still pending in the outbox of ${s.domain} ${after}`);
+    if (s.counts.outboxOther > 0)
+      out.push(`${s.counts.outboxOther} outbox items of ${s.domain} refused or expired`);
+    if (s.counts.outboxForwarded !== s.counts.envelopes)
+      out.push(`${s.domain} forwarded ${s.counts.outboxForwarded} of ${s.counts.envelopes} envelopes`);
+    if (r.counts.envelopes !== s.counts.envelopes)
+      out.push(`${r.domain} holds ${r.counts.envelopes} envelopes, ${s.domain} ${s.counts.envelopes}`);
+    if (r.counts.reportsPending > 0)
+      out.push(`${r.counts.reportsPending} delivery reports still pending on ${r.domain} ${after}`);
+    if (s.counts.delivered !== s.counts.envelopes)
+      out.push(
+        `${s.domain} learned of ${s.counts.delivered} remote deliveries for ${s.counts.envelopes} envelopes ${after}`,
+      );
+  }
+  return out;
 }
 
 interface Sealed {
@@ -507,7 +698,7 @@ function report(
 ): Record<string, unknown> {
   const byKey = new Map(results.map((r) => [r.key, r]));
   const ceiling = byKey.get('c')?.throughput?.throughput;
-  const ratio = (k: 'a' | 'b') => {
+  const ratio = (k: 'a' | 'b' | 'd') => {
     const t = byKey.get(k)?.throughput?.throughput;
     return t !== undefined && ceiling ? t / ceiling : undefined;
   };
@@ -533,20 +724,39 @@ function report(
       'load',
     ],
   ];
-  const verdicts: Record<string, { throughput?: string; p99?: string }> = {};
+  const verdicts: Record<string, { throughput?: string; p99?: string; p99VsSameRelay?: string }> = {};
+  const latComplete = (l: OpenLoopResult | undefined): l is OpenLoopResult =>
+    l !== undefined && l.completed === l.offered && !l.timedOut;
+  // (d) against (a): cross-relay p99 over same-relay p99, at the same offered load.
+  const sameLat = byKey.get('a')?.latency;
+  const crossLat = byKey.get('d')?.latency;
+  const crossOverSame =
+    sameLat && crossLat && sameLat.latency.count > 0 && crossLat.latency.count > 0
+      ? crossLat.latency.p99 / sameLat.latency.p99
+      : undefined;
+  const crossOk =
+    crossOverSame === undefined
+      ? undefined
+      : latComplete(sameLat) && latComplete(crossLat) && crossOverSame <= TARGETS.crossOverSameP99;
   for (const r of results) {
     const t = r.throughput;
     const l = r.latency;
     const tt = thrTarget(r.key);
     const complete = t !== undefined && t.completed === t.count && !t.timedOut;
     const thrOk = tt !== undefined && t ? complete && t.throughput >= tt : undefined;
-    const latComplete = l !== undefined && l.completed === l.offered && !l.timedOut;
-    const p99Ok = tt !== undefined && l ? latComplete && l.latency.p99 <= TARGETS.p99Ms : undefined;
+    const p99Ok =
+      r.key === 'd'
+        ? crossOk
+        : tt !== undefined && l
+          ? latComplete(l) && l.latency.p99 <= TARGETS.p99Ms
+          : undefined;
     verdicts[r.key] = {
       ...(thrOk !== undefined ? { throughput: verdict(thrOk) } : {}),
-      ...(p99Ok !== undefined ? { p99: verdict(p99Ok) } : {}),
+      ...(p99Ok !== undefined ? { [r.key === 'd' ? 'p99VsSameRelay' : 'p99']: verdict(p99Ok) } : {}),
     };
     const rt = r.key === 'c' ? 1 : ratio(r.key);
+    const r2 = r.recipientRelay;
+    const p99Target = r.key === 'd' ? `≤ ${TARGETS.crossOverSameP99}×(a)` : tt ? `≤ ${TARGETS.p99Ms}` : '';
     rows.push([
       r.label + (r.error ? ' — FAILED' : ''),
       t ? `${fmtInt(t.completed)}/${fmtInt(t.count)}` : '—',
@@ -557,10 +767,12 @@ function report(
       l ? fmtMs(l.latency.p50) : '—',
       l ? fmtMs(l.latency.p99) : '—',
       l ? fmtMs(l.latency.max) : '—',
-      tt ? `≤ ${TARGETS.p99Ms}` : '',
+      p99Target,
       verdict(p99Ok),
-      r.serverDuringThroughput ? share(r.serverDuringThroughput) : '—',
-      r.serverCpuUsPerMsg !== undefined ? fmtInt(r.serverCpuUsPerMsg) : '—',
+      (r.serverDuringThroughput ? share(r.serverDuringThroughput) : '—') +
+        (r2 ? ` | ${share(r2.throughput)}` : ''),
+      (r.serverCpuUsPerMsg !== undefined ? fmtInt(r.serverCpuUsPerMsg) : '—') +
+        (r2 ? ` | ${fmtInt(r2.cpuUsPerMsg)}` : ''),
       r.driverCpuUsPerMsg !== undefined ? fmtInt(r.driverCpuUsPerMsg) : '—',
       share(r.nodeProcesses?.recipients?.throughput),
       r.loadAverage !== undefined ? r.loadAverage.toFixed(1) : '—',
@@ -571,7 +783,7 @@ function report(
     `entraide benchmark — ${startedAt.toISOString()} — node ${process.version}, ${cpus().length} cores (${cpus()[0]?.model ?? '?'})`,
   );
   console.log(
-    `N=${cfg.n} senders → ${cfg.n} recipients, 1 KiB bodies, window ${cfg.window}, throughput counts (a) ${cfg.countFull} / (b,c) ${cfg.count}, ` +
+    `N=${cfg.n} senders → ${cfg.n} recipients, 1 KiB bodies, window ${cfg.window}, throughput counts (a,d) ${cfg.countFull} / (b,c) ${cfg.count}, ` +
       `latency: open loop ${cfg.rate} msg/s for ${cfg.seconds} s, warm-up ${cfg.warmup}`,
   );
   if (cfg.profile)
@@ -581,6 +793,18 @@ function report(
   console.log('');
   console.log(table(rows));
   console.log('');
+  if (crossLat) {
+    console.log(
+      crossOverSame === undefined || !sameLat
+        ? `cross-relay vs same-relay p99 at ${cfg.rate} msg/s offered: no same-relay figure (run (a) too: BENCH_ONLY=a,d).`
+        : `cross-relay vs same-relay p99 at ${cfg.rate} msg/s offered: (d) ${fmtMs(crossLat.latency.p99)} ms / (a) ${fmtMs(sameLat.latency.p99)} ms = ` +
+            `${crossOverSame.toFixed(2)}× (target ≤ ${TARGETS.crossOverSameP99}×) ${verdict(crossOk)}` +
+            (crossOk === false && !(latComplete(sameLat) && latComplete(crossLat))
+              ? ' (a latency phase did not complete)'
+              : ''),
+    );
+    console.log('');
+  }
   console.log(
     'msgs: completed/started in the throughput phase (complete = sender acked after commit AND recipient got the push).',
   );
@@ -592,22 +816,30 @@ function report(
     '(loop busy but CPU idle = blocked in a synchronous call such as fsync); µs/msg: CPU time per completed message',
   );
   console.log(
-    '(server, and the driver: in (a) this process plus its child processes of SDK nodes); rcpt CPU/loop: the same as',
+    '(server, and the driver: in (a)/(d) this process plus its child processes of SDK nodes); rcpt CPU/loop: the same as',
   );
   console.log(
-    'server CPU/loop for the recipient nodes’ process of (a); load: 1-min load average at the start of the scenario',
+    'server CPU/loop for the recipient nodes’ process of (a)/(d); load: 1-min load average at the start of the scenario',
   );
-  console.log(`(${cpus().length} cores; other work skews results).`);
+  console.log(
+    `(${cpus().length} cores; other work skews results). (d): server figures are relay 1 (${CROSS_DOMAINS.senders}, the senders’) | ` +
+      `relay 2 (${CROSS_DOMAINS.recipients}, the recipients’).`,
+  );
   for (const r of results) {
     if (r.serverMsgPerCoreSecond !== undefined && r.key !== 'c') {
+      const r2 = r.recipientRelay?.cpuUsPerMsg;
       console.log(
-        `${r.label}: relay CPU alone would allow ≈ ${fmtInt(r.serverMsgPerCoreSecond)} msg/s on one whole core; time not spent on CPU is waiting (fsync, network, the driver).`,
+        `${r.label}: relay CPU alone would allow ≈ ${fmtInt(r.serverMsgPerCoreSecond)} msg/s on one whole core` +
+          (r2 !== undefined ? ` (relay 1; relay 2 ≈ ${fmtInt(1e6 / r2)})` : '') +
+          '; time not spent on CPU is waiting (fsync, network, the driver).',
       );
     }
     if (r.nodeProcesses && r.driverProcessCpuUsPerMsg !== undefined) {
       const here = r.senders === 'child' ? 'load generator only' : `load generator and ${cfg.n} sender nodes`;
       const parts = [
-        `relay ${fmtInt(r.serverCpuUsPerMsg)}`,
+        r.recipientRelay
+          ? `relay 1 ${fmtInt(r.serverCpuUsPerMsg)}, relay 2 ${fmtInt(r.recipientRelay.cpuUsPerMsg)} at ${share(r.recipientRelay.throughput)} CPU/loop`
+          : `relay ${fmtInt(r.serverCpuUsPerMsg)}`,
         `driver (${here}) ${fmtInt(r.driverProcessCpuUsPerMsg)} at ${pct(r.driverCpuShare)} / ${pct(r.driverEventLoopUtilization)} CPU/loop`,
         ...Object.entries(r.nodeProcesses).map(
           ([role, p]) =>
@@ -634,13 +866,22 @@ function report(
         `${r.label}: the open-loop driver started a message up to ${fmtMs(r.latency.maxStartLagMs)} ms late.`,
       );
     if (r.checks) console.log(`${r.label}: checks ${JSON.stringify(r.checks)}`);
+    if (r.problems)
+      console.log(
+        r.problems.length === 0
+          ? `${r.label}: checks PASS (every message delivered exactly once${r.key === 'd' ? ', outbox drained, delivery reports back' : ''}, nothing pending)`
+          : `${r.label}: checks MISS — ${r.problems.join('; ')}`,
+      );
   }
   for (const r of results) {
     const c = r.commits;
     if (!c) continue;
+    const relay = r.recipientRelay ? 'relay 1' : 'relay';
     const parts: [string, CommitSnapshot | undefined][] = [
-      ['relay, throughput phase', c.relayThroughput],
-      ['relay, latency phase', c.relayLatency],
+      [`${relay}, throughput phase`, c.relayThroughput],
+      [`${relay}, latency phase`, c.relayLatency],
+      ['relay 2, throughput phase', r.recipientRelay?.commitsThroughput],
+      ['relay 2, latency phase', r.recipientRelay?.commitsLatency],
       ['sender nodes (driver), throughput phase', c.nodesThroughput],
       ['sender nodes (driver), latency phase', c.nodesLatency],
       ...Object.entries(r.nodeProcesses ?? {}).flatMap(
@@ -656,8 +897,13 @@ function report(
   for (const r of results) {
     if (r.profile) {
       console.log('');
-      console.log(`${r.label}: relay process`);
+      console.log(`${r.label}: ${r.recipientRelay ? 'relay 1 process' : 'relay process'}`);
       console.log(formatProfile(r.profile, r.throughput?.completed));
+    }
+    if (r.recipientRelay?.profile) {
+      console.log('');
+      console.log(`${r.label}: relay 2 process`);
+      console.log(formatProfile(r.recipientRelay.profile, r.throughput?.completed));
     }
     if (r.driverProfile) {
       console.log('');
@@ -682,7 +928,7 @@ function report(
     console.log(formatSteps(steps));
   }
 
-  const ratios = { aOverC: ratio('a'), bOverC: ratio('b') };
+  const ratios = { aOverC: ratio('a'), bOverC: ratio('b'), dOverC: ratio('d') };
   return {
     startedAt: startedAt.toISOString(),
     machine: {
@@ -697,6 +943,8 @@ function report(
     ratios: {
       aOverC: ratios.aOverC === undefined ? null : round(ratios.aOverC, 4),
       bOverC: ratios.bOverC === undefined ? null : round(ratios.bOverC, 4),
+      dOverC: ratios.dOverC === undefined ? null : round(ratios.dOverC, 4),
+      crossOverSameP99: crossOverSame === undefined ? null : round(crossOverSame, 3),
     },
     sealMs: sealMs ?? null,
     loadAverageAtEnd: loadavg()[0],
@@ -731,7 +979,7 @@ async function main(): Promise<number> {
   const results: ScenarioResult[] = [];
   let sealMs: number | undefined;
   try {
-    const run = async (key: 'a' | 'b' | 'c', label: string, fn: () => Promise<ScenarioResult>) => {
+    const run = async (key: ScenarioKey, label: string, fn: () => Promise<ScenarioResult>) => {
       if (!cfg.only.has(key)) return;
       console.error(`[bench] ${label} …`);
       try {
@@ -741,7 +989,8 @@ async function main(): Promise<number> {
         results.push({ key, label, error: err instanceof Error ? err.message : String(err) });
       }
     };
-    await run('a', `(a) full path, SDK, ${cfg.n}→${cfg.n} nodes`, () => scenarioFull(cfg, root, children));
+    await run('a', fullPathLabel(cfg, 'same-relay'), () => scenarioFull(cfg, root, children, 'same-relay'));
+    await run('d', fullPathLabel(cfg, 'peer-relay'), () => scenarioFull(cfg, root, children, 'peer-relay'));
     let sealed: Sealed | undefined;
     if (cfg.only.has('b') || cfg.only.has('c')) {
       console.error(

@@ -89,13 +89,28 @@ export class TrustStore {
     this.homeDomain = home.domain;
   }
 
+  private readonly building = new Map<string, Promise<RelayView>>();
+
+  /** One view per relay, built once even when many lookups ask for it at the same time. */
   private async view(domain: string): Promise<RelayView> {
-    let v = this.views.get(domain);
-    if (!v) {
-      v = await this.remote(domain);
-      this.views.set(domain, v);
+    const v = this.views.get(domain);
+    if (v) return v;
+    let pending = this.building.get(domain);
+    if (!pending) {
+      pending = this.remote(domain).then(
+        (built) => {
+          this.views.set(domain, built);
+          this.building.delete(domain);
+          return built;
+        },
+        (err: unknown) => {
+          this.building.delete(domain);
+          throw err;
+        },
+      );
+      this.building.set(domain, pending);
     }
-    return v;
+    return pending;
   }
 
   /** Drops cached answers (all, or one authority's) and makes the next use check the logs again. */

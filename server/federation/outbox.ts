@@ -79,6 +79,21 @@ export class Outbox {
       });
   }
 
+  private readonly failing = new Set<string>();
+  private readonly notedAt = new Map<string, number>();
+
+  /**
+   * Records that the peer answered: at once after a failure, otherwise at most every few seconds,
+   * so that a busy link does not pay a database write per batch for it.
+   */
+  private async noteSuccess(peer: string, at: Date): Promise<void> {
+    const last = this.notedAt.get(peer) ?? 0;
+    if (!this.failing.has(peer) && at.getTime() - last < 5_000) return;
+    this.failing.delete(peer);
+    this.notedAt.set(peer, at.getTime());
+    await this.store.peerResult(peer, at, null);
+  }
+
   /** Exponential backoff with jitter (50–100 % of the step), capped. */
   delay(attempts: number): number {
     const step = Math.min(this.maxDelayMs, this.baseDelayMs * 2 ** Math.min(attempts, 20));
@@ -166,7 +181,7 @@ export class Outbox {
             at,
             (attempts) => new Date(at.getTime() + this.delay(attempts)),
           );
-          await this.store.peerResult(peer, at, null);
+          await this.noteSuccess(peer, at);
           continue;
         } catch (err) {
           failure =
@@ -182,6 +197,7 @@ export class Outbox {
         at,
         () => next,
       );
+      this.failing.add(peer);
       await this.store.peerResult(peer, at, failure);
       this.schedule(peer, next.getTime());
       return;

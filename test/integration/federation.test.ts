@@ -103,6 +103,29 @@ describe('federation between two relays', () => {
   });
 });
 
+describe('a node’s first look at a peer relay', () => {
+  it('is shared by concurrent sends: each one is sealed and accepted', async () => {
+    const fresh = await enrolNode(a, 'ml.moj');
+    try {
+      const results = await Promise.allSettled(
+        Array.from({ length: 8 }, (_, i) =>
+          fresh.send({ to: ['ke.ag@relay.b.test'], subject: `concurrent ${i}`, body: String(i) }),
+        ),
+      );
+      expect(results.map((r) => r.status)).toEqual(Array(8).fill('fulfilled'));
+      await waitFor(
+        async () =>
+          (await ke.fetchInbox()).length > 0 &&
+          ke.inbox().filter((m) => m.subject.startsWith('concurrent')).length === 8,
+        10_000,
+        'all eight to arrive',
+      );
+    } finally {
+      await fresh.close();
+    }
+  });
+});
+
 describe('an envelope for authorities on several relays', () => {
   it('is delivered here to local recipients and forwarded whole to the peer, which delivers only its own', async () => {
     const gh = await enrolNode(a, 'gh.moj'); // a second authority on relay.a.test
