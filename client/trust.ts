@@ -166,21 +166,7 @@ export class TrustStore {
     if (!state) {
       throw new EntraideError('UNKNOWN_AUTHORITY', `the key log holds no valid enrolment of ${authority}`);
     }
-    const current = currentMasterKey(state);
-    const masterKey = fromBase64url(current, 'masterKey', 32);
-    const code = safetyCode(authority, masterKey);
-    await this.checkPin(authority, state, current, code);
-    const trusted: TrustedAuthority = {
-      authority,
-      state,
-      history,
-      masterKey,
-      safetyCode: code,
-      head: entry.head,
-      fetchedAt: Date.now(),
-    };
-    this.cache.set(authority, trusted);
-    return trusted;
+    return this.trusted(authority, state, history, entry.head);
   }
 
   /** The authority's keys from the node's verified copy of a peer's log, while that peer is down. */
@@ -195,6 +181,16 @@ export class TrustStore {
         `relay ${relay.domain} does not answer, and this node has not verified ${authority}’s keys before`,
       );
     }
+    return this.trusted(authority, state, history, head);
+  }
+
+  /** Checks the master key against the pin, then caches and returns the authority's keys. */
+  private async trusted(
+    authority: string,
+    state: AuthorityState,
+    history: KeyHistoryItem[],
+    head: SignedTreeHead,
+  ): Promise<TrustedAuthority> {
     const current = currentMasterKey(state);
     const masterKey = fromBase64url(current, 'masterKey', 32);
     const code = safetyCode(authority, masterKey);

@@ -11,7 +11,7 @@ import { LIMITS } from '../../shared/limits.ts';
 import { parseTimestamp } from '../../shared/time.ts';
 import { Envelope, type SubmitResult } from '../../shared/protocol/schemas.ts';
 import { check } from '../../shared/protocol/validate.ts';
-import type { RelayStore } from '../storage/relay-store.ts';
+import type { AcceptOutcome, RelayStore } from '../storage/relay-store.ts';
 import type { Directory } from './directory.ts';
 import type { SignatureVerifier } from './signature-verifier.ts';
 import type { PeerRegistry } from '../federation/peers.ts';
@@ -152,25 +152,52 @@ export async function acceptEnvelope(
   }
   nodes.delete(env.from);
 
-  const recipientNodes = [...nodes];
-  const outcome = await ctx.store.acceptEnvelope({
-    id: env.id,
-    sender: env.from,
-    hash: envelopeHash(signed, sig),
+  const outcome = await storeEnvelope(ctx, {
+    env,
     body,
-    acceptedAt: now.toISOString(),
-    expiresAt: new Date(expiresAt).toISOString(),
-    recipientNodes,
+    hash: envelopeHash(signed, sig),
+    now,
+    expiresAt,
+    recipientNodes: [...nodes],
     peers: [...peers],
   });
-  if (outcome.kind === 'accepted') {
-    ctx.onAccepted(env, recipientNodes);
-    if (peers.size > 0) ctx.onForward([...peers]);
-  }
   return {
     id: env.id,
     status: 'accepted',
     acceptedAt: outcome.acceptedAt,
     duplicate: outcome.kind === 'duplicate',
   };
+}
+
+/**
+ * Commits a checked envelope with its deliveries (and outbox rows), then pushes it to the recipient
+ * nodes online and wakes the outbox; nothing is announced before the commit.
+ */
+export async function storeEnvelope(
+  ctx: EnvelopeContext,
+  e: {
+    env: Envelope;
+    body: string;
+    hash: string;
+    now: Date;
+    expiresAt: number;
+    recipientNodes: string[];
+    peers: string[];
+  },
+): Promise<AcceptOutcome> {
+  const outcome = await ctx.store.acceptEnvelope({
+    id: e.env.id,
+    sender: e.env.from,
+    hash: e.hash,
+    body: e.body,
+    acceptedAt: e.now.toISOString(),
+    expiresAt: new Date(e.expiresAt).toISOString(),
+    recipientNodes: e.recipientNodes,
+    peers: e.peers,
+  });
+  if (outcome.kind === 'accepted') {
+    ctx.onAccepted(e.env, e.recipientNodes);
+    if (e.peers.length > 0) ctx.onForward(e.peers);
+  }
+  return outcome;
 }

@@ -12,7 +12,13 @@ import { envelopeSigningBytes } from '../../shared/crypto/envelope.ts';
 import { EntraideError } from '../../shared/errors.ts';
 import type { ForwardResults } from '../../shared/protocol/federation.ts';
 import type { Peer } from '../federation/peers.ts';
-import { checkEnvelopeDates, envelopeHash, parseEnvelope, type EnvelopeContext } from './envelopes.ts';
+import {
+  checkEnvelopeDates,
+  envelopeHash,
+  parseEnvelope,
+  storeEnvelope,
+  type EnvelopeContext,
+} from './envelopes.ts';
 
 type Result = ForwardResults['results'][number];
 
@@ -59,18 +65,15 @@ async function acceptFromPeer(raw: unknown, peer: Peer, ctx: EnvelopeContext): P
       `the envelope signature does not verify under the key of ${env.from}`,
     );
   }
-  const recipientNodes = [...nodes];
-  const outcome = await ctx.store.acceptEnvelope({
-    id: env.id,
-    sender: env.from,
-    hash: envelopeHash(signed, sig),
+  const outcome = await storeEnvelope(ctx, {
+    env,
     body,
-    acceptedAt: now.toISOString(),
-    expiresAt: new Date(expiresAt).toISOString(),
-    recipientNodes,
-    peers: [],
+    hash: envelopeHash(signed, sig),
+    now,
+    expiresAt,
+    recipientNodes: [...nodes],
+    peers: [], // no second hop
   });
-  if (outcome.kind === 'accepted') ctx.onAccepted(env, recipientNodes);
   return { id: env.id, status: outcome.kind === 'accepted' ? 'accepted' : 'duplicate' };
 }
 
