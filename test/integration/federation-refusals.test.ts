@@ -37,7 +37,7 @@ const C = 'relay.c.test';
 const X = 'relay.x.test';
 const ENVELOPES = '/v1/federation/envelopes';
 const HEAD = '/v1/federation/keylog/head';
-const fast = { baseDelayMs: 50, maxDelayMs: 400, pollMs: 100 };
+const fast = { baseDelayMs: 50, maxDelayMs: 400, pollMs: 100, timeoutMs: 2_000 };
 
 let a: TestRelay; // receives
 let b: TestRelay; // forwards

@@ -12,7 +12,7 @@ let a: TestRelay;
 let b: TestRelay;
 let sn: AuthorityNode; // on relay.a.test
 let ke: AuthorityNode; // on relay.b.test
-const fast = { baseDelayMs: 50, maxDelayMs: 400, pollMs: 100 };
+const fast = { baseDelayMs: 50, maxDelayMs: 400, pollMs: 100, timeoutMs: 2_000 };
 
 async function peer(x: TestRelay, y: TestRelay): Promise<void> {
   await x.relay.store.addPeer({
@@ -100,7 +100,7 @@ describe('federation between two relays', () => {
     expect(got.map((o) => o.kind === 'message' && o.message.subject)).toEqual(
       sent.map((_, i) => `while down ${i}`),
     );
-  });
+  }, 60_000);
 });
 
 describe('a node’s first look at a peer relay', () => {
