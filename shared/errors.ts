@@ -126,6 +126,48 @@ export const ERROR_CODES = {
     status: 409,
     hint: 'The relay answered with another identity than the one pinned at init.',
   },
+  // requests and their status
+  REQUEST_NOT_FOUND: {
+    status: 404,
+    hint: 'List the requests with `entraide request list` to see their ids (an id prefix is enough).',
+  },
+  REQUEST_TYPE_UNKNOWN: { status: 400, hint: 'Use one of the request types listed by `entraide request types`.' },
+  STATUS_UNKNOWN: { status: 400, hint: 'Use one of the statuses named in the message.' },
+  TRANSITION_INVALID: {
+    status: 409,
+    hint: 'Check the request’s status with `entraide request show`; the message names what may follow.',
+  },
+  TRANSITION_NOT_OWNED: {
+    status: 403,
+    hint: 'Each side sets only its own steps: ask the counterpart, or send them a message on the request.',
+  },
+  REQUEST_CLOSED: { status: 409, hint: 'A closed, refused or withdrawn request stays so: send a new request.' },
+  UPDATE_INCOMPLETE: { status: 400, hint: 'Add what the message asks for (--ground, --note) and try again.' },
+  DEADLINE_PAST: { status: 400, hint: 'Give a date from today on (YYYY-MM-DD).' },
+  FIELD_SCRIPT_MISMATCH: {
+    status: 400,
+    hint: 'Write the field in the request’s language, or change the request’s "language".',
+  },
+  REQUEST_INCOMPLETE: {
+    status: 422,
+    hint: 'Complete the fields listed, or send anyway with --despite-warnings.',
+  },
+  NOT_A_COUNTERPART: {
+    status: 403,
+    hint: 'Only the requesting and the requested authority take part in a request.',
+  },
+  HANDLING_RESTRICTED: {
+    status: 403,
+    hint: 'Its handling code keeps it for other officers; an override needs --override --reason TEXT and is logged.',
+  },
+  FORWARD_FORBIDDEN: {
+    status: 403,
+    hint: 'Its handling code forbids forwarding (or needs the sender’s consent: --consent REF); an override needs --override --reason TEXT and is logged.',
+  },
+  EVIDENCE_NOT_FOUND: {
+    status: 404,
+    hint: 'Give the id of something this node sent (`entraide sent`, `entraide request show`).',
+  },
   MESSAGE_NOT_FOUND: { status: 404, hint: 'List the messages with `entraide inbox` to see their ids.' },
   USAGE: { status: 400, hint: 'See --help.' },
   INTERNAL: { status: 500, hint: 'Retry; if it persists, report it with the --debug output.' },

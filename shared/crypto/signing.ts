@@ -19,6 +19,9 @@ export const CONTEXTS = {
   nodeRevocation: 'entraide/v1/node-revocation',
   joinRequest: 'entraide/v1/join-request',
   treeHead: 'entraide/v1/tree-head',
+  statusUpdate: 'entraide/v1/status-update',
+  receipt: 'entraide/v1/receipt',
+  statistics: 'entraide/v1/statistics',
 } as const;
 
 export type SigningContext = (typeof CONTEXTS)[keyof typeof CONTEXTS];

@@ -1,18 +1,74 @@
 /** What only nodes see: the typed payloads inside an envelope's ciphertext. */
 import { Type, type Static } from '@sinclair/typebox';
 import { LIMITS } from '../limits.ts';
+import { Receipt } from '../receipts/receipt.ts';
+import { Handling } from '../requests/handling.ts';
+import { RequestContent } from '../requests/request.ts';
+import { StatusUpdate } from '../requests/status-update.ts';
+import { UUID_PATTERN } from '../uuid.ts';
+import { literals } from './literals.ts';
+import { EnvelopeId, NodeAddress, Rfc3339 } from './schemas.ts';
+
+const RequestId = Type.String({ pattern: `^${UUID_PATTERN}$` });
+const LanguageTag = Type.String({ pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$' });
 
 export const MessageContent = Type.Object(
   {
     type: Type.Literal('message'),
     subject: Type.String({ minLength: 1, maxLength: LIMITS.maxSubjectChars }),
     body: Type.String({ maxLength: LIMITS.maxContentBytes }),
-    language: Type.Optional(Type.String({ pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$' })),
+    language: Type.Optional(LanguageTag),
+    /** The request this message belongs to (its thread). */
+    request: Type.Optional(RequestId),
+    handling: Type.Optional(Handling),
+    /** Set when the message forwards an item received from elsewhere. */
+    forwarded: Type.Optional(
+      Type.Object(
+        { envelope: EnvelopeId, from: NodeAddress, sentAt: Rfc3339 },
+        { additionalProperties: false },
+      ),
+    ),
   },
   { additionalProperties: false },
 );
 export type MessageContent = Static<typeof MessageContent>;
 
-/** Every content type a node understands; later issues add requests, statuses, receipts, meetings. */
-export const Content = MessageContent;
-export type Content = MessageContent;
+export { RequestContent };
+
+/** A signed step of a request's lifecycle. */
+export const StatusContent = Type.Object(
+  { type: Type.Literal('status'), update: StatusUpdate },
+  { additionalProperties: false },
+);
+export type StatusContent = Static<typeof StatusContent>;
+
+export const SUPPLEMENT_KINDS = ['additional_information', 'supplementary_request'] as const;
+
+/**
+ * From the requesting side: the information a requested authority asked for, or further measures
+ * added to a request already sent.
+ */
+export const SupplementContent = Type.Object(
+  {
+    type: Type.Literal('supplement'),
+    request: RequestId,
+    kind: literals(SUPPLEMENT_KINDS),
+    text: Type.String({ minLength: 1, maxLength: 20_000 }),
+    measures: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 2_000 }), { maxItems: 50 })),
+    language: LanguageTag,
+  },
+  { additionalProperties: false },
+);
+export type SupplementContent = Static<typeof SupplementContent>;
+
+/** Receipts for envelopes a node stored or an officer opened, sent back to their sender. */
+export const ReceiptsContent = Type.Object(
+  { type: Type.Literal('receipts'), receipts: Type.Array(Receipt, { minItems: 1, maxItems: 500 }) },
+  { additionalProperties: false },
+);
+export type ReceiptsContent = Static<typeof ReceiptsContent>;
+
+/** Every content type a node understands; issue 7 adds meetings. */
+export const Content = Type.Union([MessageContent, RequestContent, StatusContent, SupplementContent, ReceiptsContent]);
+export type Content = Static<typeof Content>;
+export type ContentType = Content['type'];

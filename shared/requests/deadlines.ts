@@ -1,0 +1,65 @@
+/**
+ * Deadlines and silence. A request is flagged when:
+ * - `overdue`: its deadline (or the data-retention date, whichever is first) has passed and it is
+ *   not executed, closed, refused or withdrawn;
+ * - `due_soon`: that day is within the next few days;
+ * - `undelivered`: no node of the requested authority stored it within the time its urgency
+ *   allows, or by its deadline;
+ * - `unacknowledged`: the requested authority has not acknowledged it within the time its
+ *   urgency allows, or by its deadline.
+ * Pure: the caller passes the clock reading.
+ */
+import type { Status, Urgency } from './vocabulary.ts';
+
+export type Flag = 'overdue' | 'due_soon' | 'undelivered' | 'unacknowledged';
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+/** How long silence is normal, by urgency (a delivery takes seconds when both relays are up). */
+export const EXPECTED = {
+  delivery: { immediate: 1 * HOUR, urgent: 4 * HOUR, routine: 1 * DAY },
+  acknowledgement: { immediate: 1 * DAY, urgent: 3 * DAY, routine: 10 * DAY },
+} as const satisfies Record<string, Record<Urgency, number>>;
+
+export const DUE_SOON_DAYS = 3;
+
+const DONE: ReadonlySet<Status> = new Set<Status>(['executed', 'closed', 'refused', 'withdrawn']);
+const ENDED: ReadonlySet<Status> = new Set<Status>(['closed', 'refused', 'withdrawn']);
+
+export interface DeadlineInput {
+  urgency: Urgency;
+  deadline?: string | null;
+  dataRetentionUntil?: string | null;
+  state: Status;
+  times: Partial<Record<Status, string>>;
+}
+
+/** The earlier of the deadline and the retention date (YYYY-MM-DD), or null. */
+export function effectiveDeadline(r: Pick<DeadlineInput, 'deadline' | 'dataRetentionUntil'>): string | null {
+  const days = [r.deadline, r.dataRetentionUntil].filter((d): d is string => !!d).sort();
+  return days[0] ?? null;
+}
+
+/** The instant a deadline day ends (the whole day counts, in UTC). */
+export function endOfDay(day: string): number {
+  return Date.parse(`${day}T00:00:00Z`) + DAY;
+}
+
+export function flags(r: DeadlineInput, nowMs: number, dueSoonDays = DUE_SOON_DAYS): Flag[] {
+  const out: Flag[] = [];
+  const sentAt = r.times.sent ? Date.parse(r.times.sent) : null;
+  if (sentAt === null || ENDED.has(r.state)) return out;
+  const day = effectiveDeadline(r);
+  const ends = day ? endOfDay(day) : null;
+  const pastDeadline = ends !== null && nowMs >= ends;
+  if (!DONE.has(r.state)) {
+    if (pastDeadline) out.push('overdue');
+    else if (ends !== null && ends - nowMs <= dueSoonDays * DAY) out.push('due_soon');
+  }
+  if (!r.times.delivered && (pastDeadline || nowMs - sentAt > EXPECTED.delivery[r.urgency])) out.push('undelivered');
+  const acknowledged = r.times.acknowledged ?? r.times.in_execution ?? r.times.refused;
+  if (!acknowledged && r.state !== 'executed' && (pastDeadline || nowMs - sentAt > EXPECTED.acknowledgement[r.urgency]))
+    out.push('unacknowledged');
+  return out;
+}
