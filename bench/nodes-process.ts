@@ -95,7 +95,7 @@ async function main(): Promise<void> {
                 counts.received++;
                 if (o.duplicate) counts.duplicates++;
                 delivered.push([o.message.subject, o.message.id, wallNow()]);
-              } else {
+              } else if (o.kind === 'rejected') {
                 counts.rejected++;
                 note(`${node.address} rejected ${o.rejection.envelopeId}: ${o.rejection.code}`);
               }

@@ -427,6 +427,10 @@ export async function measureSteps(): Promise<StepCost[]> {
         receivedAt: new Date().toISOString(),
         acceptedAt: null,
         envelope: frame,
+        kind: 'message' as const,
+        requestId: null,
+        handling: null,
+        content: null,
       });
       const saved: string[] = [];
       add(

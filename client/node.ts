@@ -14,7 +14,8 @@ import { EntraideError, errorFromBody, type ErrorBody, type ErrorCode } from '..
 import { keyEventHash } from '../shared/keys/key-log-leaf.ts';
 import type { KeyEvent, KeyEventResult } from '../shared/protocol/key-log.ts';
 import { LIMITS } from '../shared/limits.ts';
-import { MessageContent } from '../shared/protocol/content.ts';
+import { Content, MessageContent } from '../shared/protocol/content.ts';
+import { Handling, handlingProblem, mayRead } from '../shared/requests/handling.ts';
 import type { NodeToServerEvents, ServerToNodeEvents } from '../shared/protocol/events.ts';
 import { Envelope, type DeliveryState, type SubmitResult } from '../shared/protocol/schemas.ts';
 import { check } from '../shared/protocol/validate.ts';
@@ -27,7 +28,9 @@ import { KeyLogMonitor, type NewAlarm } from './key-log-monitor.ts';
 import { ensureFreshKeys } from './key-manager.ts';
 import { random } from './random.ts';
 import { Session } from './session.ts';
-import { NodeStore, type RejectionRecord, type StoredMessage } from './store/node-store.ts';
+import { NodeStore, type MessageKind, type RejectionRecord, type StoredMessage } from './store/node-store.ts';
+import { ReceiptDesk } from './receipts.ts';
+import { RequestDesk } from './requests.ts';
 import { RelayHttp } from './transport/http.ts';
 import { TrustStore, type RelayView } from './trust.ts';
 
@@ -37,10 +40,54 @@ export interface SendOptions {
   body: string;
   language?: string;
   ttl?: number;
+  /** The request the message belongs to. */
+  request?: string;
+  handling?: Handling;
 }
+
+export interface SendResult {
+  id: string;
+  acceptedAt: string;
+  recipients: string[];
+}
+
+/** What `dispatch` seals, sends and records. */
+export interface Dispatch {
+  to: string[];
+  content: Content;
+  /** How the item is listed in the node's own record. */
+  record: {
+    kind: MessageKind;
+    subject: string;
+    body: string;
+    language: string | null;
+    requestId: string | null;
+    handling: Handling | null;
+  };
+  /** Seal for only these nodes of `authority` (a handling code with visibility "named"). */
+  restrict?: { authority: string; nodes: string[] } | undefined;
+  /** Also seal for this authority's other nodes (default true). */
+  ownNodes?: boolean;
+  /** Keep the item in the node's database (default true; receipts are tracked elsewhere). */
+  store?: boolean;
+  ttl?: number | undefined;
+  /** Runs in the transaction that stores the item, before it is submitted. */
+  then?: (envelope: { id: string; sentAt: string }) => void;
+}
+
+/** Failures after which the relay may still accept the stored item when it is submitted again. */
+export const TRANSIENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
+  'RELAY_UNREACHABLE',
+  'PEER_UNREACHABLE',
+  'INTERNAL',
+  'TOKEN_EXPIRED',
+  'TOKEN_INVALID',
+]);
 
 export type ReceiveOutcome =
   | { kind: 'message'; message: StoredMessage; duplicate: boolean }
+  /** Receipts for what this authority sent: stored as evidence, not listed as messages. */
+  | { kind: 'receipts'; envelopeId: string; count: number; duplicate: boolean }
   | { kind: 'rejected'; rejection: RejectionRecord };
 
 /** Verification failures that no retry can cure: the envelope is recorded as rejected and acknowledged. */
@@ -55,6 +102,7 @@ const PERMANENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'CONTENT_INVALID',
   'UNKNOWN_AUTHORITY',
   'ADDRESS_INVALID',
+  'NOT_A_COUNTERPART',
 ]);
 
 const UUID_RE = new RegExp(`^${UUID_PATTERN}$`);
@@ -81,6 +129,10 @@ export class AuthorityNode {
   readonly monitor: KeyLogMonitor;
   readonly trust: TrustStore;
   private socket: NodeSocket | undefined;
+  /** Requests for cooperation: drafting, sending, status updates, statistics. */
+  readonly requests: RequestDesk;
+  /** Delivery and read receipts: issued for what arrives, kept as evidence for what was sent. */
+  readonly receipts: ReceiptDesk;
   private readonly alarmListeners = new Set<(a: NewAlarm) => void>();
 
   private constructor(
@@ -114,6 +166,8 @@ export class AuthorityNode {
       },
       (domain) => this.peerView(domain),
     );
+    this.receipts = new ReceiptDesk(this);
+    this.requests = new RequestDesk(this);
   }
 
   /**
@@ -230,6 +284,7 @@ export class AuthorityNode {
 
   async close(): Promise<void> {
     this.stopListening();
+    this.receipts.stop();
     await this.store.close();
     this.keystore.close();
     this.lock.release();
@@ -289,11 +344,14 @@ export class AuthorityNode {
     }
   }
 
-  async send(opts: SendOptions): Promise<{ id: string; acceptedAt: string; recipients: string[] }> {
-    await this.keepKeysFresh();
-    const to = [...new Set(opts.to)];
-    if (to.length === 0) throw new EntraideError('USAGE', 'name at least one recipient authority with --to');
-    for (const a of to) parseAuthorityAddress(a);
+  /** Seals a message to every trusted node of each recipient authority and of this authority, submits it, stores it. */
+  async send(opts: SendOptions): Promise<SendResult> {
+    const handling = opts.handling ?? null;
+    if (handling) {
+      const problem = handlingProblem(check(Handling, handling, 'handling'));
+      if (problem) throw new EntraideError('SCHEMA_INVALID', `handling: ${problem}`);
+    }
+    if (opts.request) this.requests.mustExist(opts.request);
     const content = check(
       MessageContent,
       {
@@ -301,70 +359,139 @@ export class AuthorityNode {
         subject: opts.subject,
         body: opts.body,
         ...(opts.language ? { language: opts.language } : {}),
+        ...(opts.request ? { request: opts.request } : {}),
+        ...(handling ? { handling } : {}),
       },
       'message',
     );
-    const bytes = canonicalBytes(content);
+    const restrictTo = handling?.visibility === 'named' ? handling.nodes! : undefined;
+    return this.dispatch({
+      to: opts.to,
+      content,
+      record: {
+        kind: 'message',
+        subject: content.subject,
+        body: content.body,
+        language: content.language ?? null,
+        requestId: opts.request ?? null,
+        handling,
+      },
+      restrict:
+        restrictTo && opts.to.length === 1 ? { authority: opts.to[0]!, nodes: restrictTo } : undefined,
+      ttl: opts.ttl,
+    });
+  }
+
+  /**
+   * Seals any content for the recipient authorities' trusted nodes (and this authority's other
+   * nodes), stores it before submission (a crash after the relay accepted it still leaves our own
+   * record), submits it. A failure that a later attempt may cure leaves the item stored; it is
+   * submitted again by `resendPending`.
+   */
+  async dispatch(d: Dispatch): Promise<SendResult> {
+    await this.keepKeysFresh();
+    const to = [...new Set(d.to)];
+    if (to.length === 0) throw new EntraideError('USAGE', 'name at least one recipient authority with --to');
+    for (const a of to) parseAuthorityAddress(a);
+    const bytes = canonicalBytes(d.content);
     if (bytes.length > LIMITS.maxContentBytes) {
       throw new EntraideError(
         'PAYLOAD_TOO_LARGE',
-        `the message is ${bytes.length} bytes; the limit is ${LIMITS.maxContentBytes}`,
+        `the ${d.record.kind} is ${bytes.length} bytes; the limit is ${LIMITS.maxContentBytes}`,
       );
     }
     // Sends check the key log's head (at most four times a second, shared by concurrent sends), so
     // that a node approved or revoked a moment ago counts.
     await this.monitor.sync(SEND_SYNC_INTERVAL_MS);
-    const recipients = await this.recipientsFor(to);
+    const recipients = await this.recipientsFor(to, false, d.restrict, d.ownNodes ?? true);
     const sentAt = new Date();
     const sealInput = {
       id: uuidv7(sentAt.getTime(), random(10)),
       from: this.address,
       to,
       sentAt,
-      ttl: opts.ttl ?? LIMITS.defaultTtlSeconds,
+      ttl: d.ttl ?? LIMITS.defaultTtlSeconds,
       recipients,
       content: bytes,
     };
     let envelope = sealEnvelope(sealInput, this.identitySecret, random);
-    // Stored before submission: a crash after the relay accepted it still leaves our own record.
-    await this.store.saveMessage({
-      id: envelope.id,
-      direction: 'out',
-      sender: this.address,
-      recipients: to,
-      subject: content.subject,
-      body: content.body,
-      language: content.language ?? null,
-      sentAt: envelope.sentAt,
-      receivedAt: null,
-      acceptedAt: null,
-      envelope: JSON.stringify(envelope),
-    });
+    const store = d.store ?? true;
+    if (store) {
+      await this.store.saveMessage(
+        {
+          id: envelope.id,
+          direction: 'out',
+          sender: this.address,
+          recipients: to,
+          subject: d.record.subject,
+          body: d.record.body,
+          language: d.record.language,
+          sentAt: envelope.sentAt,
+          receivedAt: null,
+          acceptedAt: null,
+          envelope: JSON.stringify(envelope),
+          kind: d.record.kind,
+          requestId: d.record.requestId,
+          handling: d.record.handling ? JSON.stringify(d.record.handling) : null,
+          content: d.record.kind === 'message' ? null : fromUtf8(bytes),
+        },
+        d.then ? () => d.then!(envelope) : undefined,
+      );
+    }
     let result: SubmitResult;
     try {
       result = await this.submit(envelope);
     } catch (err) {
       // A node revoked or added since the directory was read: read it again and seal once more.
       if (!(err instanceof EntraideError && err.code === 'UNKNOWN_RECIPIENT')) throw err;
-      const again = await this.recipientsFor(to, true);
+      const again = await this.recipientsFor(to, true, d.restrict, d.ownNodes ?? true);
       envelope = sealEnvelope({ ...sealInput, recipients: again }, this.identitySecret, random);
-      await this.store.replaceEnvelope(envelope.id, JSON.stringify(envelope));
+      if (store) await this.store.replaceEnvelope(envelope.id, JSON.stringify(envelope));
       result = await this.submit(envelope);
       recipients.splice(0, recipients.length, ...again);
     }
     // Written with the next commit; close() flushes it. A failure here changes nothing the relay holds.
-    this.store.markAccepted(envelope.id, result.acceptedAt).catch(() => undefined);
+    if (store) this.store.markAccepted(envelope.id, result.acceptedAt).catch(() => undefined);
     return { id: envelope.id, acceptedAt: result.acceptedAt, recipients: recipients.map((r) => r.node) };
+  }
+
+  /**
+   * Submits again what this node stored for sending but the relay never accepted (the relay was
+   * down, or the node crashed in between). The relay deduplicates by envelope id.
+   */
+  async resendPending(olderThanMs = 2_000): Promise<number> {
+    const before = new Date(Date.now() - olderThanMs).toISOString();
+    let sent = 0;
+    for (const item of this.store.unaccepted(before)) {
+      const envelope = check(Envelope, JSON.parse(item.envelope), 'stored envelope');
+      if (Date.parse(envelope.sentAt) + envelope.ttl * 1000 <= Date.now()) continue;
+      const result = await this.submit(envelope);
+      await this.store.markAccepted(envelope.id, result.acceptedAt);
+      sent++;
+    }
+    return sent;
   }
 
   /** Every node to encrypt to: each recipient authority's trusted nodes, and this authority's other nodes. */
   private async recipientsFor(
     to: string[],
     fresh = false,
+    restrict?: { authority: string; nodes: string[] },
+    ownNodes = true,
   ): Promise<{ node: string; encryptionKey: Uint8Array }[]> {
     const recipients: { node: string; encryptionKey: Uint8Array }[] = [];
-    for (const authority of new Set([...to, this.authority])) {
-      const targets = await this.trust.recipients(authority, fresh);
+    for (const authority of new Set(ownNodes ? [...to, this.authority] : to)) {
+      let targets = await this.trust.recipients(authority, fresh);
+      if (restrict && restrict.authority === authority) {
+        const all = targets;
+        targets = targets.filter((t) => restrict.nodes.includes(parseNodeAddress(t.node).nodeName));
+        if (authority !== this.authority && targets.length === 0) {
+          throw new EntraideError(
+            'UNKNOWN_RECIPIENT',
+            `none of the nodes named in the handling code (${restrict.nodes.join(', ')}) is a node of ${authority}; its nodes are ${all.map((t) => parseNodeAddress(t.node).nodeName).join(', ') || 'none'}: nothing was sent`,
+          );
+        }
+      }
       for (const t of targets) {
         if (t.node === this.address) continue;
         recipients.push({ node: t.node, encryptionKey: fromBase64url(t.encryptionKey, 'encryptionKey', 32) });
@@ -414,33 +541,73 @@ export class AuthorityNode {
     try {
       const env = check(Envelope, raw, 'envelope');
       const existing = this.store.message(env.id);
-      if (existing && existing.id === env.id) return { kind: 'message', message: existing, duplicate: true };
+      if (existing && existing.id === env.id) {
+        return existing.kind === 'receipts'
+          ? { kind: 'receipts', envelopeId: env.id, count: 0, duplicate: true }
+          : { kind: 'message', message: existing, duplicate: true };
+      }
       const sender = parseNodeAddress(env.from);
       const senderKeys = await this.trust.sender(sender.authority, env.from);
       if (!verifyEnvelopeSignature(env, fromBase64url(senderKeys.identityKey, 'identityKey', 32))) {
         throw new EntraideError('BAD_SIGNATURE', `envelope ${env.id} is not signed by ${env.from}`);
       }
       const plain = openEnvelope(env, { node: this.address, encryptionKeys: this.encryptionKeys });
-      let content: MessageContent;
+      let content: Content;
       try {
-        content = check(MessageContent, JSON.parse(fromUtf8(plain)), 'content');
+        content = check(Content, JSON.parse(fromUtf8(plain)), 'content');
       } catch {
-        throw new EntraideError('CONTENT_INVALID', `envelope ${env.id} does not contain a valid message`);
+        throw new EntraideError(
+          'CONTENT_INVALID',
+          `envelope ${env.id} does not contain a valid entraide item`,
+        );
       }
+      const accepted =
+        content.type === 'message'
+          ? {
+              record: {
+                kind: 'message' as const,
+                subject: content.subject,
+                body: content.body,
+                language: content.language ?? null,
+                requestId: content.request ?? null,
+                handling: content.handling ? JSON.stringify(content.handling) : null,
+                content: null,
+              },
+            }
+          : content.type === 'receipts'
+            ? this.receipts.accept(env, content, senderKeys.identityKey)
+            : this.requests.accept(env, content, senderKeys.identityKey, receivedAt);
       const message: StoredMessage = {
         id: env.id,
         direction: 'in',
         sender: env.from,
         recipients: env.to,
-        subject: content.subject,
-        body: content.body,
-        language: content.language ?? null,
+        subject: accepted.record.subject,
+        body: accepted.record.body,
+        language: accepted.record.language,
         sentAt: env.sentAt,
         receivedAt,
         readAt: null,
         acceptedAt: null,
+        kind: accepted.record.kind,
+        requestId: accepted.record.requestId,
+        handling: accepted.record.handling,
       };
-      const fresh = await this.store.saveMessage({ ...message, envelope: JSON.stringify(env) });
+      // Everything but receipts is acknowledged with a signed delivery receipt to its sender's
+      // authority, written in the same transaction as the item (and sent soon after).
+      const receipt = content.type !== 'receipts' && sender.authority !== this.authority;
+      const then = 'then' in accepted ? accepted.then : undefined;
+      const fresh = await this.store.saveMessage(
+        { ...message, envelope: JSON.stringify(env), content: accepted.record.content },
+        () => {
+          then?.();
+          if (receipt) this.receipts.issue('delivered', env, receivedAt);
+        },
+      );
+      if (fresh && receipt) this.receipts.soon();
+      if (content.type === 'receipts') {
+        return { kind: 'receipts', envelopeId: env.id, count: content.receipts.length, duplicate: !fresh };
+      }
       return { kind: 'message', message, duplicate: !fresh };
     } catch (err) {
       if (err instanceof EntraideError && PERMANENT.has(err.code)) {
@@ -462,8 +629,14 @@ export class AuthorityNode {
       const ids: string[] = [];
       for (const env of page.envelopes) {
         const outcome = await this.receive(env);
-        outcomes.push(outcome);
-        ids.push(outcome.kind === 'message' ? outcome.message.id : outcome.rejection.envelopeId);
+        if (outcome.kind !== 'receipts') outcomes.push(outcome);
+        ids.push(
+          outcome.kind === 'message'
+            ? outcome.message.id
+            : outcome.kind === 'receipts'
+              ? outcome.envelopeId
+              : outcome.rejection.envelopeId,
+        );
       }
       // An envelope without a valid id cannot be acknowledged (and the relay never stores one).
       const ackable = [...new Set(ids)].filter((i) => UUID_RE.test(i));
@@ -471,7 +644,25 @@ export class AuthorityNode {
       else break;
       if (!page.more) break;
     }
+    await this.sendQueued();
     return outcomes;
+  }
+
+  /**
+   * Sends what waits on this node: items the relay has not accepted yet, and receipts. A failure
+   * leaves them queued for the next attempt; it is reported, not thrown.
+   */
+  async sendQueued(onError?: (err: EntraideError) => void): Promise<void> {
+    this.receipts.stop();
+    for (const step of [() => this.resendPending(), () => this.receipts.flush()]) {
+      try {
+        await step();
+      } catch (err) {
+        const e =
+          err instanceof EntraideError ? err : new EntraideError('INTERNAL', 'could not send queued items');
+        (onError ?? this.receipts.onError)?.(e);
+      }
+    }
   }
 
   /**
@@ -529,7 +720,11 @@ export class AuthorityNode {
       const e = errorFromBody(info);
       if (e.code === 'NODE_REVOKED') handlers.onError?.(e);
     });
-    socket.on('connect', () => handlers.onConnect?.());
+    this.receipts.onError = handlers.onError;
+    socket.on('connect', () => {
+      handlers.onConnect?.();
+      void this.sendQueued();
+    });
     // socket.io reconnects by itself after network failures, but not when the relay closed the socket
     // (it does so when the session token expires) nor after a refused handshake: log in again, retry.
     let retry: NodeJS.Timeout | undefined;
@@ -609,12 +804,35 @@ export class AuthorityNode {
     return this.store.list('out', limit);
   }
 
-  read(id: string): StoredMessage {
+  /**
+   * Shows one item; the first opening of a received one sends a read receipt. An item whose
+   * handling code names other nodes is shown only with an override reason, which is logged.
+   */
+  read(id: string, opts: { override?: string | undefined } = {}): StoredMessage {
     const m = this.store.message(id);
     if (!m) throw new EntraideError('MESSAGE_NOT_FOUND', `no message ${id} on this node`);
+    if (m.direction === 'in' && m.handling) {
+      const handling = JSON.parse(m.handling) as Handling;
+      if (!mayRead(handling, parseNodeAddress(this.address).nodeName)) {
+        if (!opts.override) {
+          throw new EntraideError(
+            'HANDLING_RESTRICTED',
+            `${m.kind} ${m.id} is for ${handling.nodes!.join(', ')} only`,
+          );
+        }
+        this.store.requests.addOverride({
+          at: new Date().toISOString(),
+          item: m.id,
+          action: 'read',
+          reason: opts.override,
+          node: this.address,
+        });
+      }
+    }
     if (m.direction === 'in' && !m.readAt) {
       m.readAt = new Date().toISOString();
       this.store.markRead(m.id, m.readAt);
+      this.receipts.read(m.id);
     }
     return m;
   }

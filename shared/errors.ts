@@ -131,7 +131,10 @@ export const ERROR_CODES = {
     status: 404,
     hint: 'List the requests with `entraide request list` to see their ids (an id prefix is enough).',
   },
-  REQUEST_TYPE_UNKNOWN: { status: 400, hint: 'Use one of the request types listed by `entraide request types`.' },
+  REQUEST_TYPE_UNKNOWN: {
+    status: 400,
+    hint: 'Use one of the request types listed by `entraide request types`.',
+  },
   STATUS_UNKNOWN: { status: 400, hint: 'Use one of the statuses named in the message.' },
   TRANSITION_INVALID: {
     status: 409,
@@ -141,7 +144,10 @@ export const ERROR_CODES = {
     status: 403,
     hint: 'Each side sets only its own steps: ask the counterpart, or send them a message on the request.',
   },
-  REQUEST_CLOSED: { status: 409, hint: 'A closed, refused or withdrawn request stays so: send a new request.' },
+  REQUEST_CLOSED: {
+    status: 409,
+    hint: 'A closed, refused or withdrawn request stays so: send a new request.',
+  },
   UPDATE_INCOMPLETE: { status: 400, hint: 'Add what the message asks for (--ground, --note) and try again.' },
   DEADLINE_PAST: { status: 400, hint: 'Give a date from today on (YYYY-MM-DD).' },
   FIELD_SCRIPT_MISMATCH: {
@@ -158,11 +164,11 @@ export const ERROR_CODES = {
   },
   HANDLING_RESTRICTED: {
     status: 403,
-    hint: 'Its handling code keeps it for other officers; an override needs --override --reason TEXT and is logged.',
+    hint: 'Its handling code keeps it for other officers; to open it anyway give --override REASON (the override is logged).',
   },
   FORWARD_FORBIDDEN: {
     status: 403,
-    hint: 'Its handling code forbids forwarding (or needs the sender’s consent: --consent REF); an override needs --override --reason TEXT and is logged.',
+    hint: 'Its handling code forbids forwarding, or needs the sender’s consent (--consent REF); to forward anyway give --override REASON (logged).',
   },
   EVIDENCE_NOT_FOUND: {
     status: 404,

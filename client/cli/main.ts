@@ -6,6 +6,7 @@ import { demoCommand } from './demo.ts';
 import { keyCommands } from './keys.ts';
 import { nodeCommands } from './node-commands.ts';
 import { relayCommands } from './relay.ts';
+import { requestCommands } from './requests.ts';
 
 export async function main(argv: string[]): Promise<void> {
   const program = new Command();
@@ -29,6 +30,7 @@ export async function main(argv: string[]): Promise<void> {
   relayCommands(program, run);
   nodeCommands(program, run);
   keyCommands(program, run);
+  requestCommands(program, run);
   demoCommand(program, run);
   for (const c of program.commands) {
     c.exitOverride();

@@ -7,18 +7,27 @@ import { initNode } from '../init.ts';
 import { AuthorityNode, type ReceiveOutcome } from '../node.ts';
 import type { StoredMessage } from '../store/node-store.ts';
 import { homeDir, json, out, passphrase, shortTime, withNode, type GlobalOptions } from './io.ts';
+import { requestLine } from './requests.ts';
 
 type Run = (fn: () => Promise<void>) => Promise<void>;
+
+/** How an item is titled in lists: plain messages by their subject, the rest by their kind too. */
+function itemTitle(m: StoredMessage): string {
+  const onRequest = m.requestId ? ` (request ${m.requestId.slice(0, 13)})` : '';
+  if (m.kind === 'message') return `${m.subject}${onRequest}`;
+  return `[${m.kind}] ${m.subject}${m.kind === 'request' ? '' : onRequest}`;
+}
 
 function listLine(m: StoredMessage): string {
   const who = m.direction === 'in' ? m.sender : m.recipients.join(', ');
   const flag = m.direction === 'in' ? (m.readAt ? ' ' : '*') : m.acceptedAt ? ' ' : '!';
-  return `${flag} ${m.id}  ${shortTime(m.direction === 'in' ? m.receivedAt : m.sentAt)}  ${who}  ${m.subject}`;
+  return `${flag} ${m.id}  ${shortTime(m.direction === 'in' ? m.receivedAt : m.sentAt)}  ${who}  ${itemTitle(m)}`;
 }
 
 function outcomeLine(o: ReceiveOutcome): string {
   if (o.kind === 'message')
-    return `${shortTime(o.message.receivedAt)}  ${o.message.id}  from ${o.message.sender}: ${o.message.subject}`;
+    return `${shortTime(o.message.receivedAt)}  ${o.message.id}  from ${o.message.sender}: ${itemTitle(o.message)}`;
+  if (o.kind === 'receipts') return `${o.count} receipt(s) in ${o.envelopeId}`;
   return `REJECTED ${o.rejection.envelopeId} from ${o.rejection.sender}: ${o.rejection.reason} [${o.rejection.code}]`;
 }
 
@@ -132,12 +141,14 @@ export function nodeCommands(program: Command, run: Run): void {
 
   program
     .command('read <id>')
-    .description('show one message (an id prefix is enough)')
+    .description('show one message (an id prefix is enough); the first opening sends a read receipt')
+    .option('--override <reason>', 'open an item restricted to other officers (logged)')
     .option('--json', 'machine-readable output')
-    .action((id: string, o: { json?: boolean }) =>
+    .action((id: string, o: { json?: boolean; override?: string }) =>
       run(() =>
         withNode(program, async (node) => {
-          const m = node.read(id);
+          const m = node.read(id, { override: o.override });
+          await node.receipts.flush().catch(() => undefined);
           if (o.json) return json(m);
           out(`Id:       ${m.id}`);
           out(`From:     ${m.sender}`);
@@ -198,19 +209,34 @@ export function nodeCommands(program: Command, run: Run): void {
             ? emit({ event: 'alarm', kind: a.kind, authority: a.authority, index: a.idx, message: a.message })
             : process.stderr.write(`key log ${a.kind}: ${a.message}\n`),
         );
+        // Requests that need attention (overdue, due soon, silent counterparts): once the inbox is up
+        // to date, then every hour (ENTRAIDE_REMINDER_MS).
+        let reminded = false;
+        const remind = () => {
+          for (const r of node.requests.reminders()) {
+            if (o.json) emit({ event: 'reminder', request: r });
+            else out(`reminder: ${requestLine(r)}`);
+          }
+        };
+        const reminders = setInterval(remind, Number(process.env.ENTRAIDE_REMINDER_MS) || 3_600_000);
+        reminders.unref();
         await node.listen({
           onReceive: (r) =>
             o.json
               ? emit(
                   r.kind === 'message'
                     ? { event: 'message', message: r.message, duplicate: r.duplicate }
-                    : { event: 'rejected', ...r.rejection },
+                    : r.kind === 'receipts'
+                      ? { event: 'receipts', envelope: r.envelopeId, count: r.count }
+                      : { event: 'rejected', ...r.rejection },
                 )
               : out(outcomeLine(r)),
-          onDrained: (pending) =>
-            o.json
-              ? emit({ event: 'drained', pending })
-              : out(`listening as ${node.address} (inbox up to date)`),
+          onDrained: (pending) => {
+            if (o.json) emit({ event: 'drained', pending });
+            else out(`listening as ${node.address} (inbox up to date)`);
+            if (!reminded) remind();
+            reminded = true;
+          },
           onError: (e) => process.stderr.write(`entraide: ${e.message} [${e.code}]\n`),
           onDisconnect: (reason) => {
             if (reason === 'io client disconnect') return; // our own shutdown
@@ -223,6 +249,7 @@ export function nodeCommands(program: Command, run: Run): void {
           process.once('SIGINT', stop);
           process.once('SIGTERM', stop);
         });
+        clearInterval(reminders);
         await node.close();
       }),
     );

@@ -8,6 +8,7 @@ import type Database from 'better-sqlite3';
 import { BUSY_TIMEOUT_MS, openDatabase } from '../../prisma/database.ts';
 import { GroupCommit } from '../../prisma/group-commit.ts';
 import { PrismaClient } from './generated/client.ts';
+import { RequestStore } from './request-store.ts';
 
 export interface StoredMessage {
   id: string;
@@ -21,10 +22,20 @@ export interface StoredMessage {
   receivedAt: string | null;
   readAt: string | null;
   acceptedAt: string | null;
+  /** The content type inside: message, request, status, supplement, receipts. */
+  kind: MessageKind;
+  /** The request the item belongs to, if any. */
+  requestId: string | null;
+  /** The handling code (JSON) that travelled with it, if any. */
+  handling: string | null;
 }
+
+export type MessageKind = 'message' | 'request' | 'status' | 'supplement' | 'receipts';
 
 export interface NewMessage extends Omit<StoredMessage, 'readAt'> {
   envelope: string;
+  /** The content as JSON, for every kind but plain messages (whose subject and body are columns). */
+  content: string | null;
 }
 
 export interface PinRecord {
@@ -83,20 +94,35 @@ interface MessageRow {
   receivedAt: string | null;
   readAt: string | null;
   acceptedAt: string | null;
+  kind: string;
+  requestId: string | null;
+  handling: string | null;
 }
 
 function toMessage(r: MessageRow): StoredMessage {
-  return { ...r, direction: r.direction as 'in' | 'out', recipients: JSON.parse(r.recipients) as string[] };
+  return {
+    ...r,
+    direction: r.direction as 'in' | 'out',
+    kind: r.kind as MessageKind,
+    recipients: JSON.parse(r.recipients) as string[],
+  };
 }
 
-/** Writes that share one group-committed transaction: many messages, one fsync. */
-type Write = { kind: 'message'; message: NewMessage } | { kind: 'accepted'; id: string; at: string };
+/**
+ * Writes that share one group-committed transaction: many messages, one fsync. `then` runs in the
+ * same transaction after a new message is inserted (what the message changes elsewhere: a request,
+ * a status, a receipt to send), so that nothing is stored half-way.
+ */
+type Write =
+  { kind: 'message'; message: NewMessage; then?: () => void } | { kind: 'accepted'; id: string; at: string };
 
 const COLUMNS =
-  'id, direction, sender, recipients, subject, body, language, sentAt, receivedAt, readAt, acceptedAt';
+  'id, direction, sender, recipients, subject, body, language, sentAt, receivedAt, readAt, acceptedAt, kind, requestId, handling';
 
 export class NodeStore {
   readonly prisma: PrismaClient;
+  /** Requests, status updates, receipts and handling overrides. */
+  readonly requests: RequestStore;
   private readonly stmt;
   private readonly writes: GroupCommit<Write, boolean>;
 
@@ -107,10 +133,11 @@ export class NodeStore {
     this.prisma = new PrismaClient({
       adapter: new PrismaBetterSqlite3({ url: `file:${file}`, timeout: BUSY_TIMEOUT_MS }),
     });
+    this.requests = new RequestStore(db);
     this.stmt = {
       insert: db.prepare(
-        `INSERT OR IGNORE INTO "Message" (id, direction, sender, recipients, subject, body, language, sentAt, receivedAt, acceptedAt, envelope)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        `INSERT OR IGNORE INTO "Message" (id, direction, sender, recipients, subject, body, language, sentAt, receivedAt, acceptedAt, envelope, kind, requestId, handling, content)
+         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       ),
       has: db.prepare<[string], { x: number }>(
         'SELECT 1 AS x FROM "Message" WHERE id = ?1 UNION ALL SELECT 1 AS x FROM "Rejection" WHERE envelopeId = ?1',
@@ -121,8 +148,21 @@ export class NodeStore {
         `SELECT ${COLUMNS} FROM "Message" WHERE id LIKE ? LIMIT 2`,
       ),
       list: db.prepare<[string, number], MessageRow>(
-        `SELECT ${COLUMNS} FROM "Message" WHERE direction = ? ORDER BY sentAt DESC, id DESC LIMIT ?`,
+        `SELECT ${COLUMNS} FROM "Message" WHERE direction = ? AND kind <> 'receipts' ORDER BY sentAt DESC, id DESC LIMIT ?`,
       ),
+      envelope: db.prepare<[string], { envelope: string; content: string | null }>(
+        'SELECT envelope, content FROM "Message" WHERE id = ?',
+      ),
+      unaccepted: db.prepare<
+        [string],
+        { id: string; envelope: string; content: string | null; kind: string }
+      >(
+        `SELECT id, envelope, content, kind FROM "Message" WHERE direction = 'out' AND acceptedAt IS NULL AND sentAt < ? ORDER BY sentAt`,
+      ),
+      byRequest: db.prepare<[string], MessageRow>(
+        `SELECT ${COLUMNS} FROM "Message" WHERE requestId = ? AND kind IN ('message', 'supplement') ORDER BY sentAt, id`,
+      ),
+      deleteMessage: db.prepare('DELETE FROM "Message" WHERE id = ?'),
       replaceEnvelope: db.prepare('UPDATE "Message" SET envelope = ? WHERE id = ?'),
       markRead: db.prepare('UPDATE "Message" SET readAt = ? WHERE id = ? AND readAt IS NULL'),
       reject: db.prepare(
@@ -131,9 +171,19 @@ export class NodeStore {
     };
     this.writes = new GroupCommit((items) =>
       db.transaction(() =>
-        items.map((w) =>
-          w.kind === 'message' ? this.insert(w.message) : this.stmt.accepted.run(w.at, w.id).changes > 0,
-        ),
+        items.map((w) => {
+          if (w.kind === 'accepted') return this.stmt.accepted.run(w.at, w.id).changes > 0;
+          // A savepoint per item: a failing `then` undoes its own message, not the batch.
+          try {
+            return db.transaction(() => {
+              const fresh = this.insert(w.message);
+              if (fresh) w.then?.();
+              return fresh;
+            })();
+          } catch (err) {
+            return err instanceof Error ? err : new Error(String(err));
+          }
+        }),
       )(),
     );
   }
@@ -152,6 +202,10 @@ export class NodeStore {
         m.receivedAt,
         m.acceptedAt,
         m.envelope,
+        m.kind,
+        m.requestId,
+        m.handling,
+        m.content,
       ).changes > 0
     );
   }
@@ -167,8 +221,23 @@ export class NodeStore {
   }
 
   /** Resolves after the message is durably stored; false when it was already there (a redelivery). */
-  saveMessage(m: NewMessage): Promise<boolean> {
-    return this.writes.submit({ kind: 'message', message: m });
+  saveMessage(m: NewMessage, then?: () => void): Promise<boolean> {
+    return this.writes.submit({ kind: 'message', message: m, ...(then ? { then } : {}) });
+  }
+
+  /** The signed envelope (JSON) and content (JSON, or null for plain messages) of a stored item. */
+  envelopeOf(id: string): { envelope: string; content: string | null } | undefined {
+    return this.stmt.envelope.get(id);
+  }
+
+  /** Items this node stored for sending that the relay has not accepted yet, older than `before`. */
+  unaccepted(before: string): { id: string; envelope: string; content: string | null; kind: string }[] {
+    return this.stmt.unaccepted.all(before);
+  }
+
+  /** Messages and supplements on a request, oldest first. */
+  messagesOn(requestId: string): StoredMessage[] {
+    return this.stmt.byRequest.all(requestId).map(toMessage);
   }
 
   /** True when this envelope id was already stored or rejected. */
@@ -206,6 +275,12 @@ export class NodeStore {
   /** A sent message sealed again (to a fresher set of recipient nodes) before the relay accepted it. */
   async replaceEnvelope(id: string, envelope: string): Promise<void> {
     this.stmt.replaceEnvelope.run(envelope, id);
+  }
+
+  /** Removes an item that the relay refused for good, so that nothing stays half-sent. */
+  deleteMessage(id: string): void {
+    this.writes.flush();
+    this.stmt.deleteMessage.run(id);
   }
 
   markRead(id: string, at: string): void {

@@ -7,7 +7,6 @@ import { RequestContent } from '../requests/request.ts';
 import { StatusUpdate } from '../requests/status-update.ts';
 import { UUID_PATTERN } from '../uuid.ts';
 import { literals } from './literals.ts';
-import { EnvelopeId, NodeAddress, Rfc3339 } from './schemas.ts';
 
 const RequestId = Type.String({ pattern: `^${UUID_PATTERN}$` });
 const LanguageTag = Type.String({ pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$' });
@@ -21,13 +20,6 @@ export const MessageContent = Type.Object(
     /** The request this message belongs to (its thread). */
     request: Type.Optional(RequestId),
     handling: Type.Optional(Handling),
-    /** Set when the message forwards an item received from elsewhere. */
-    forwarded: Type.Optional(
-      Type.Object(
-        { envelope: EnvelopeId, from: NodeAddress, sentAt: Rfc3339 },
-        { additionalProperties: false },
-      ),
-    ),
   },
   { additionalProperties: false },
 );
@@ -69,6 +61,12 @@ export const ReceiptsContent = Type.Object(
 export type ReceiptsContent = Static<typeof ReceiptsContent>;
 
 /** Every content type a node understands; issue 7 adds meetings. */
-export const Content = Type.Union([MessageContent, RequestContent, StatusContent, SupplementContent, ReceiptsContent]);
+export const Content = Type.Union([
+  MessageContent,
+  RequestContent,
+  StatusContent,
+  SupplementContent,
+  ReceiptsContent,
+]);
 export type Content = Static<typeof Content>;
 export type ContentType = Content['type'];

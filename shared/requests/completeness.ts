@@ -20,6 +20,12 @@ export interface Warning {
   message: string;
 }
 
+/** True for a YYYY-MM-DD that exists (not 2026-02-30). */
+export function isCalendarDay(day: string): boolean {
+  const ms = Date.parse(`${day}T00:00:00Z`);
+  return !Number.isNaN(ms) && new Date(ms).toISOString().slice(0, 10) === day;
+}
+
 /** Today as YYYY-MM-DD in UTC, from a clock reading. */
 export function calendarDay(nowMs: number): string {
   return new Date(nowMs).toISOString().slice(0, 10);
@@ -35,10 +41,17 @@ export function validateDraft(value: unknown, today: string): RequestDraft {
     const problem = handlingProblem(draft.handling);
     if (problem) throw new EntraideError('SCHEMA_INVALID', `request.handling: ${problem}`);
   }
+  draft.persons?.forEach((p, i) => {
+    if (p.dateOfBirth !== undefined && !isCalendarDay(p.dateOfBirth))
+      throw new EntraideError(
+        'SCHEMA_INVALID',
+        `request.persons[${i}].dateOfBirth is not a real calendar day`,
+      );
+  });
   for (const field of ['deadline', 'dataRetentionUntil'] as const) {
     const day = draft[field];
     if (day === undefined) continue;
-    if (Number.isNaN(Date.parse(`${day}T00:00:00Z`)) || new Date(`${day}T00:00:00Z`).toISOString().slice(0, 10) !== day)
+    if (!isCalendarDay(day))
       throw new EntraideError('SCHEMA_INVALID', `request.${field} is not a real calendar day`);
     if (day < today)
       throw new EntraideError('DEADLINE_PAST', `request.${field} ${day} is in the past (today is ${today})`);
@@ -68,7 +81,11 @@ export function completenessWarnings(type: RequestType, d: RequestDraft): Warnin
   const roles = new Set((d.persons ?? []).map((p) => p.role));
 
   if (!d.legalBasis?.length)
-    add('legal_basis_missing', 'legalBasis', 'no legal basis: cite UNTOC art. 18 (or 16, 13), a treaty, or reciprocity');
+    add(
+      'legal_basis_missing',
+      'legalBasis',
+      'no legal basis: cite UNTOC art. 18 (or 16, 13), a treaty, or reciprocity',
+    );
   if (!d.summaryOfFacts) add('facts_missing', 'summaryOfFacts', 'no summary of the facts');
   if (!d.offence) add('offence_missing', 'offence', 'no offence described');
   if (!d.measures?.length && type !== 'extradition' && type !== 'transfer_of_sentenced_persons')
@@ -77,7 +94,11 @@ export function completenessWarnings(type: RequestType, d: RequestDraft): Warnin
   if ((d.urgency === 'urgent' || d.urgency === 'immediate') && !d.urgencyReason)
     add('urgency_reason_missing', 'urgencyReason', `urgency "${d.urgency}" without a reason`);
   if (d.confidentiality?.required && !d.confidentiality.requirements)
-    add('confidentiality_unspecified', 'confidentiality.requirements', 'confidentiality asked for but not described');
+    add(
+      'confidentiality_unspecified',
+      'confidentiality.requirements',
+      'confidentiality asked for but not described',
+    );
 
   switch (type) {
     case 'extradition':
@@ -86,7 +107,8 @@ export function completenessWarnings(type: RequestType, d: RequestDraft): Warnin
         add('penalty_missing', 'offence.maxPenalty', 'no maximum penalty: extradition treaties require it');
       break;
     case 'transfer_of_sentenced_persons':
-      if (!roles.has('sentenced_person')) add('sentenced_person_missing', 'persons', 'no sentenced person identified');
+      if (!roles.has('sentenced_person'))
+        add('sentenced_person_missing', 'persons', 'no sentenced person identified');
       break;
     case 'confiscation':
       if (!d.evidence?.length)

@@ -57,9 +57,14 @@ export function flags(r: DeadlineInput, nowMs: number, dueSoonDays = DUE_SOON_DA
     if (pastDeadline) out.push('overdue');
     else if (ends !== null && ends - nowMs <= dueSoonDays * DAY) out.push('due_soon');
   }
-  if (!r.times.delivered && (pastDeadline || nowMs - sentAt > EXPECTED.delivery[r.urgency])) out.push('undelivered');
+  if (!r.times.delivered && (pastDeadline || nowMs - sentAt > EXPECTED.delivery[r.urgency]))
+    out.push('undelivered');
   const acknowledged = r.times.acknowledged ?? r.times.in_execution ?? r.times.refused;
-  if (!acknowledged && r.state !== 'executed' && (pastDeadline || nowMs - sentAt > EXPECTED.acknowledgement[r.urgency]))
+  if (
+    !acknowledged &&
+    r.state !== 'executed' &&
+    (pastDeadline || nowMs - sentAt > EXPECTED.acknowledgement[r.urgency])
+  )
     out.push('unacknowledged');
   return out;
 }

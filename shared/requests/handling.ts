@@ -58,12 +58,21 @@ const FORWARDING_RANK = { allowed: 0, consent_required: 1, forbidden: 2 } as con
 
 /** A forwarded item keeps the stricter of its own code and the code it is forwarded under. */
 export function stricter(a: Handling, b: Handling): Handling {
-  const forwarding = FORWARDING_RANK[a.forwarding] >= FORWARDING_RANK[b.forwarding] ? a.forwarding : b.forwarding;
+  const forwarding =
+    FORWARDING_RANK[a.forwarding] >= FORWARDING_RANK[b.forwarding] ? a.forwarding : b.forwarding;
   const conditions = [a.conditions, b.conditions].filter(Boolean).join(' / ') || undefined;
-  const named = a.visibility === 'named' ? a : b.visibility === 'named' ? b : undefined;
+  // Named on both sides: only the nodes both name (possibly none, which nobody may then read).
+  const nodes =
+    a.visibility === 'named' && b.visibility === 'named'
+      ? a.nodes!.filter((n) => b.nodes!.includes(n))
+      : a.visibility === 'named'
+        ? a.nodes
+        : b.visibility === 'named'
+          ? b.nodes
+          : undefined;
   return {
-    visibility: named ? 'named' : 'authority',
-    ...(named ? { nodes: named.nodes } : {}),
+    visibility: nodes ? 'named' : 'authority',
+    ...(nodes ? { nodes } : {}),
     forwarding,
     ...(conditions ? { conditions } : {}),
   };
@@ -71,8 +80,10 @@ export function stricter(a: Handling, b: Handling): Handling {
 
 export function describeHandling(h: Handling): string {
   const who = h.visibility === 'authority' ? 'any officer' : `only ${h.nodes!.join(', ')}`;
-  const fwd = { allowed: 'may be forwarded', consent_required: 'forward only with consent', forbidden: 'never forward' }[
-    h.forwarding
-  ];
+  const fwd = {
+    allowed: 'may be forwarded',
+    consent_required: 'forward only with consent',
+    forbidden: 'never forward',
+  }[h.forwarding];
   return `${who}; ${fwd}${h.conditions ? `; ${h.conditions}` : ''}`;
 }

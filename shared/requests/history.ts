@@ -135,8 +135,9 @@ export function deriveRequest(facts: RequestFacts, updates: readonly VerifiedUpd
     else result.waiting.push(u);
   }
 
-  // An acknowledgement or any later step proves delivery even before the receipt arrives.
-  const firstStep = result.history[0]?.update.at;
+  // A step of the requested side (an acknowledgement, a refusal) proves delivery even before the
+  // receipt arrives; a withdrawal by the requesting side proves nothing.
+  const firstStep = result.history.find((h) => h.side === 'requested')?.update.at;
   const delivered = [facts.deliveredAt, firstStep]
     .filter((t): t is string => !!t)
     .map(utc)

@@ -39,7 +39,12 @@ export const TRANSITIONS: readonly Transition[] = [
   { from: ['sent'], to: 'delivered', owner: 'requested', by: 'receipt' },
   // An acknowledgement proves delivery, so it may come before the delivery receipt.
   { from: ['sent', 'delivered'], to: 'acknowledged', owner: 'requested', by: 'update' },
-  { from: ['acknowledged', 'additional_info_requested'], to: 'in_execution', owner: 'requested', by: 'update' },
+  {
+    from: ['acknowledged', 'additional_info_requested'],
+    to: 'in_execution',
+    owner: 'requested',
+    by: 'update',
+  },
   {
     from: ['acknowledged', 'in_execution', 'partially_executed'],
     to: 'additional_info_requested',
@@ -60,12 +65,16 @@ export function isFinal(state: Status): boolean {
 
 /** True when `side` may move a request from `from` to `to` with a status update. */
 export function isAllowedUpdate(from: Status, to: Status, side: Side): boolean {
-  return TRANSITIONS.some((t) => t.by === 'update' && t.to === to && t.owner === side && t.from.includes(from));
+  return TRANSITIONS.some(
+    (t) => t.by === 'update' && t.to === to && t.owner === side && t.from.includes(from),
+  );
 }
 
 /** The statuses `side` may set next from `from`, for prompts and help. */
 export function nextStatuses(from: Status, side: Side): Status[] {
-  return TRANSITIONS.filter((t) => t.by === 'update' && t.owner === side && t.from.includes(from)).map((t) => t.to);
+  return TRANSITIONS.filter((t) => t.by === 'update' && t.owner === side && t.from.includes(from)).map(
+    (t) => t.to,
+  );
 }
 
 /**

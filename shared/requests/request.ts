@@ -9,7 +9,8 @@ import { literals } from '../protocol/literals.ts';
 import { Handling } from './handling.ts';
 import { LANGUAGES, REQUEST_TYPES, URGENCIES } from './vocabulary.ts';
 
-const text = (max: number, opts: { minLength?: number } = {}) => Type.String({ minLength: opts.minLength ?? 1, maxLength: max });
+const text = (max: number, opts: { minLength?: number } = {}) =>
+  Type.String({ minLength: opts.minLength ?? 1, maxLength: max });
 const list = <T extends TSchema>(item: T, max: number) => Type.Array(item, { maxItems: max });
 
 /** A calendar date, YYYY-MM-DD (deadlines are days: the requested State's working day ends it). */

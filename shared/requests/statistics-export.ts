@@ -13,7 +13,6 @@ import { literals } from '../protocol/literals.ts';
 import { REQUEST_TYPES, STATUSES, URGENCIES } from './vocabulary.ts';
 import type { StatsRecord } from './statistics.ts';
 
-
 export const ExportedRecord = Type.Object(
   {
     direction: literals(['out', 'in'] as const),
@@ -69,7 +68,12 @@ export function exportStatistics(
 }
 
 export function verifyStatisticsExport(e: StatisticsExport, identityKey: string): boolean {
-  return verifyObject(CONTEXTS.statistics, withoutSig(e), e.sig, fromBase64url(identityKey, 'identityKey', 32));
+  return verifyObject(
+    CONTEXTS.statistics,
+    withoutSig(e),
+    e.sig,
+    fromBase64url(identityKey, 'identityKey', 32),
+  );
 }
 
 /** The records of an export, back in the form `statistics()` takes. */

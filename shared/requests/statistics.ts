@@ -58,7 +58,11 @@ export function percentile(values: readonly number[], p: number): number | null 
 }
 
 function durations(values: number[]): Durations {
-  return { count: values.length, medianSeconds: percentile(values, 0.5), p90Seconds: percentile(values, 0.9) };
+  return {
+    count: values.length,
+    medianSeconds: percentile(values, 0.5),
+    p90Seconds: percentile(values, 0.9),
+  };
 }
 
 function row(
@@ -85,7 +89,10 @@ function groupRows(
   records: StatsRecord[],
   key: (r: StatsRecord) => [string | null, RequestType | null],
 ): StatsRow[] {
-  const groups = new Map<string, { direction: Direction; k: [string | null, RequestType | null]; items: StatsRecord[] }>();
+  const groups = new Map<
+    string,
+    { direction: Direction; k: [string | null, RequestType | null]; items: StatsRecord[] }
+  >();
   for (const r of records) {
     const k = key(r);
     const id = JSON.stringify([r.direction, ...k]);

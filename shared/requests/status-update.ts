@@ -71,7 +71,12 @@ export function signStatusUpdate(u: UnsignedStatusUpdate, identitySecretKey: Uin
 }
 
 export function verifyStatusUpdate(u: StatusUpdate, identityKey: string): boolean {
-  return verifyObject(CONTEXTS.statusUpdate, withoutSig(u), u.sig, fromBase64url(identityKey, 'identityKey', 32));
+  return verifyObject(
+    CONTEXTS.statusUpdate,
+    withoutSig(u),
+    u.sig,
+    fromBase64url(identityKey, 'identityKey', 32),
+  );
 }
 
 export function isUpdateStatus(s: Status): boolean {

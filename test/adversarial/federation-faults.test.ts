@@ -138,6 +138,7 @@ class Received {
   take(outcomes: ReceiveOutcome[]): void {
     for (const o of outcomes) {
       if (o.kind === 'rejected') this.rejections.push(`${o.rejection.envelopeId}: ${o.rejection.code}`);
+      else if (o.kind !== 'message') continue;
       else if (o.duplicate) this.duplicates++;
       else this.order.push({ id: o.message.id, sender: o.message.sender, subject: o.message.subject });
     }

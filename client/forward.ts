@@ -1,0 +1,70 @@
+/**
+ * Forwarding a received item to another authority, under its handling code: `allowed` goes,
+ * `consent_required` goes with the reference of the sender's consent, `forbidden` goes only with
+ * an officer's override and its reason. Consents and overrides are logged on the node.
+ */
+import { EntraideError } from '../shared/errors.ts';
+import type { RequestContent } from '../shared/protocol/content.ts';
+import {
+  DEFAULT_MESSAGE_HANDLING,
+  describeHandling,
+  mayForward,
+  stricter,
+  type Handling,
+} from '../shared/requests/handling.ts';
+import type { AuthorityNode, SendResult } from './node.ts';
+
+export interface ForwardOptions {
+  to: string[];
+  /** Reference of the sender's consent (a letter, a message id), for `consent_required`. */
+  consent?: string | undefined;
+  /** The officer's reason for forwarding against the handling code. */
+  override?: string | undefined;
+  note?: string | undefined;
+}
+
+export async function forward(node: AuthorityNode, id: string, opts: ForwardOptions): Promise<SendResult> {
+  const m = node.store.message(id);
+  if (!m || m.direction !== 'in' || m.kind === 'receipts') {
+    throw new EntraideError('MESSAGE_NOT_FOUND', `no received message or request ${id} on this node`);
+  }
+  const handling: Handling = m.handling ? (JSON.parse(m.handling) as Handling) : DEFAULT_MESSAGE_HANDLING;
+  const decision = mayForward(handling, opts.consent);
+  const now = new Date().toISOString();
+  if (!decision.allowed) {
+    if (!opts.override) {
+      throw new EntraideError(
+        'FORWARD_FORBIDDEN',
+        decision.needs === 'consent'
+          ? `${m.kind} ${m.id} may be forwarded only with its sender's consent (${describeHandling(handling)})`
+          : `${m.kind} ${m.id} may not be forwarded (${describeHandling(handling)})`,
+      );
+    }
+  }
+  // Read (and restricted-read checks) first: forwarding shows the item's content.
+  node.read(m.id, { override: opts.override });
+  const log = (action: string, reason: string) =>
+    node.store.requests.addOverride({ at: now, item: m.id, action, reason, node: node.address });
+  if (!decision.allowed) log('forward-override', `to ${opts.to.join(', ')}: ${opts.override!}`);
+  else if (handling.forwarding === 'consent_required')
+    log('forward-with-consent', `to ${opts.to.join(', ')}: consent ${opts.consent!}`);
+
+  let body = m.body;
+  if (m.kind === 'request') {
+    const stored = node.store.envelopeOf(m.id);
+    const request = JSON.parse(stored!.content!) as RequestContent;
+    body = JSON.stringify(request, null, 2);
+  }
+  const content = {
+    to: opts.to,
+    subject: `Fwd: ${m.subject}`.slice(0, 998),
+    body: `${opts.note ? `${opts.note}\n\n` : ''}---- forwarded from ${m.sender}, ${m.sentAt} ----\n${body}`,
+    ...(m.language ? { language: m.language } : {}),
+    // The copy keeps the stricter forwarding rule; node names of this authority mean nothing elsewhere.
+    handling: {
+      forwarding: stricter(handling, DEFAULT_MESSAGE_HANDLING).forwarding,
+      visibility: 'authority' as const,
+    },
+  };
+  return node.send(content);
+}

@@ -1,0 +1,848 @@
+/**
+ * Requests for cooperation on the node: drafting and sending them, status updates, supplements,
+ * the story of each request, deadlines and statistics. The rules are in shared/requests/; this
+ * desk stores what they decide and sends what they produce.
+ */
+import { parseAuthorityAddress, parseNodeAddress } from '../shared/addresses.ts';
+import { EntraideError } from '../shared/errors.ts';
+import type { RequestContent, StatusContent, SupplementContent } from '../shared/protocol/content.ts';
+import { SupplementContent as SupplementSchema } from '../shared/protocol/content.ts';
+import type { Envelope } from '../shared/protocol/schemas.ts';
+import { check } from '../shared/protocol/validate.ts';
+import {
+  calendarDay,
+  completenessWarnings,
+  validateDraft,
+  type Warning,
+} from '../shared/requests/completeness.ts';
+import { effectiveDeadline, flags, type Flag } from '../shared/requests/deadlines.ts';
+import { DEFAULT_REQUEST_HANDLING, mayRead, type Handling } from '../shared/requests/handling.ts';
+import { deriveRequest, type DerivedRequest, type VerifiedUpdate } from '../shared/requests/history.ts';
+import { checkUpdate, isFinal, nextStatuses, type Side } from '../shared/requests/lifecycle.ts';
+import { RequestContent as RequestSchema } from '../shared/requests/request.ts';
+import { secondsBetween, type StatsRecord } from '../shared/requests/statistics.ts';
+import {
+  requestHash,
+  signStatusUpdate,
+  StatusUpdate,
+  updateHash,
+  updateProblem,
+  verifyStatusUpdate,
+} from '../shared/requests/status-update.ts';
+import {
+  isRefusalGround,
+  isRequestType,
+  isStatus,
+  REFUSAL_GROUND_CODES,
+  REQUEST_TYPES,
+  STATUSES,
+  type RefusalGround,
+  type Status,
+} from '../shared/requests/vocabulary.ts';
+import { uuidv7 } from '../shared/uuid.ts';
+import { TRANSIENT, type AuthorityNode, type SendResult } from './node.ts';
+import { random } from './random.ts';
+import type { AcceptedRecord } from './receipts.ts';
+import type { RequestRow } from './store/request-store.ts';
+
+export interface NewRequest {
+  type: string;
+  to: string;
+  /** The request as the officer wrote it (request.json). */
+  draft: unknown;
+  /** Keep it as a draft on this node instead of sending it. */
+  asDraft?: boolean;
+  /** Send although the completeness check warns. */
+  despiteWarnings?: boolean;
+}
+
+export interface RequestSummary {
+  id: string;
+  direction: 'out' | 'in';
+  requestType: string;
+  requesting: string;
+  requested: string;
+  counterpart: string;
+  title: string;
+  urgency: string;
+  state: Status;
+  stateAt: string | null;
+  sentAt: string | null;
+  deliveredAt: string | null;
+  deadline: string | null;
+  references: { requesting: string; requested: string | null };
+  flags: Flag[];
+}
+
+export interface StoryEntry {
+  at: string;
+  what: 'drafted' | 'sent' | 'delivered' | 'read' | 'status' | 'supplement' | 'message';
+  by: string;
+  text: string;
+  status?: Status;
+  envelope?: string;
+  /** For updates that did not apply: superseded, waiting or invalid (with the reason). */
+  standing?: string;
+}
+
+export interface RequestDetail extends RequestSummary {
+  content: RequestContent;
+  handling: Handling;
+  warnings: Warning[];
+  story: StoryEntry[];
+  /** What this side may set next. */
+  next: Status[];
+  side: Side;
+}
+
+export interface UpdateOptions {
+  note?: string | undefined;
+  ground?: string | undefined;
+  reference?: string | undefined;
+}
+
+/** Failed submissions the relay may still accept later: the item stays stored and is sent again. */
+function queuedError(err: EntraideError, what: string): EntraideError {
+  return new EntraideError(
+    err.code,
+    `${err.message}; the ${what} is stored on this node and goes out when the relay answers (entraide listen, or any command that talks to the relay)`,
+  );
+}
+
+export class RequestDesk {
+  constructor(private readonly node: AuthorityNode) {}
+
+  private get rows() {
+    return this.node.store.requests;
+  }
+
+  /** The stored request, by id, id prefix or the requesting side's reference; REQUEST_NOT_FOUND otherwise. */
+  mustExist(idOrPrefix: string): RequestRow {
+    const row = this.rows.request(idOrPrefix);
+    if (!row) {
+      throw new EntraideError('REQUEST_NOT_FOUND', `no request ${idOrPrefix} on this node`);
+    }
+    return row;
+  }
+
+  requestOfEnvelope(envelopeId: string): string | undefined {
+    return this.rows.requestOfEnvelope(envelopeId);
+  }
+
+  private sideOf(
+    row: Pick<RequestRow, 'requesting' | 'requested'>,
+    authority = this.node.authority,
+  ): Side | null {
+    if (authority === row.requesting) return 'requesting';
+    if (authority === row.requested) return 'requested';
+    return null;
+  }
+
+  private counterpart(row: RequestRow): string {
+    return row.direction === 'out' ? row.requested : row.requesting;
+  }
+
+  private content(row: RequestRow): RequestContent {
+    return JSON.parse(row.content) as RequestContent;
+  }
+
+  // ---- drafting and sending ---------------------------------------------------------------
+
+  /** Checks a draft without storing or sending anything: the errors throw, the warnings return. */
+  check(type: string, draft: unknown): { warnings: Warning[] } {
+    if (!isRequestType(type)) {
+      throw new EntraideError(
+        'REQUEST_TYPE_UNKNOWN',
+        `"${type}" is not a request type; the types are: ${REQUEST_TYPES.join(', ')}`,
+      );
+    }
+    const valid = validateDraft(draft, calendarDay(Date.now()));
+    return { warnings: completenessWarnings(type, valid) };
+  }
+
+  /** Creates a request: keeps it as a draft, or sends it to the requested authority. */
+  async create(
+    input: NewRequest,
+  ): Promise<{ id: string; state: Status; warnings: Warning[]; sent?: SendResult }> {
+    const { warnings } = this.check(input.type, input.draft);
+    const to = parseAuthorityAddress(input.to).address;
+    if (to === this.node.authority) {
+      throw new EntraideError('USAGE', 'a request goes to another authority, not to this one');
+    }
+    const draft = validateDraft(input.draft, calendarDay(Date.now()));
+    const now = new Date();
+    const content = check(
+      RequestSchema,
+      {
+        ...draft,
+        type: 'request',
+        id: uuidv7(now.getTime(), random(10)),
+        requestType: input.type,
+        handling: draft.handling ?? DEFAULT_REQUEST_HANDLING,
+        urgency: draft.urgency ?? 'routine',
+      },
+      'request',
+    );
+    const row: RequestRow = {
+      id: content.id,
+      direction: 'out',
+      requestType: content.requestType,
+      requesting: this.node.authority,
+      requested: to,
+      title: content.title,
+      urgency: content.urgency,
+      deadline: content.deadline ?? null,
+      dataRetentionUntil: content.dataRetentionUntil ?? null,
+      content: JSON.stringify(content),
+      requestHash: requestHash(content),
+      envelopeId: null,
+      createdAt: now.toISOString(),
+      sentAt: null,
+      deliveredAt: null,
+      state: 'draft',
+      stateAt: now.toISOString(),
+      seq: 0,
+      tip: requestHash(content),
+    };
+    if (input.asDraft) {
+      this.rows.insertRequest(row);
+      return { id: content.id, state: 'draft', warnings };
+    }
+    this.refuseIncomplete(warnings, input.despiteWarnings);
+    const sent = await this.transmit(row, content, true);
+    return { id: content.id, state: 'sent', warnings, sent };
+  }
+
+  /** Sends a request kept as a draft. */
+  async sendDraft(
+    idOrPrefix: string,
+    despiteWarnings = false,
+  ): Promise<{ id: string; sent: SendResult; warnings: Warning[] }> {
+    const row = this.mustExist(idOrPrefix);
+    if (row.sentAt !== null)
+      throw new EntraideError('TRANSITION_INVALID', `request ${row.id} was already sent`);
+    const content = this.content(row);
+    // A draft may have waited past its deadline: check it again, as on the day it is sent.
+    validateDraft(this.draftPart(content), calendarDay(Date.now()));
+    const warnings = completenessWarnings(content.requestType, content);
+    this.refuseIncomplete(warnings, despiteWarnings);
+    const sent = await this.transmit(row, content, false);
+    return { id: row.id, sent, warnings };
+  }
+
+  private draftPart(c: RequestContent): unknown {
+    const { type: _t, id: _i, requestType: _r, ...draft } = c;
+    return draft;
+  }
+
+  private refuseIncomplete(warnings: Warning[], despite = false): void {
+    if (warnings.length === 0 || despite) return;
+    throw new EntraideError(
+      'REQUEST_INCOMPLETE',
+      `a counterpart would send this request back: ${warnings.map((w) => `${w.field}: ${w.message}`).join('; ')}`,
+      { warnings },
+    );
+  }
+
+  private restriction(content: { handling: Handling }, requested: string) {
+    return content.handling.visibility === 'named'
+      ? { authority: requested, nodes: content.handling.nodes! }
+      : undefined;
+  }
+
+  private async transmit(row: RequestRow, content: RequestContent, fresh: boolean): Promise<SendResult> {
+    let envelopeId: string | undefined;
+    try {
+      return await this.node.dispatch({
+        to: [row.requested],
+        content,
+        record: {
+          kind: 'request',
+          subject: content.title,
+          body: content.summaryOfFacts ?? '',
+          language: content.language,
+          requestId: content.id,
+          handling: content.handling,
+        },
+        restrict: this.restriction(content, row.requested),
+        then: (env) => {
+          envelopeId = env.id;
+          if (fresh) this.rows.insertRequest(row);
+          this.rows.markSent(row.id, env.id, env.sentAt);
+          this.rederive(row.id);
+        },
+      });
+    } catch (err) {
+      if (envelopeId === undefined || !(err instanceof EntraideError)) throw err;
+      if (TRANSIENT.has(err.code)) throw queuedError(err, 'request');
+      // Refused for good: undo, so that nothing stays half-sent.
+      this.node.store.deleteMessage(envelopeId);
+      this.rows.unsend(row.id);
+      if (fresh) this.rows.deleteDraft(row.id);
+      throw err;
+    }
+  }
+
+  // ---- status updates and supplements -----------------------------------------------------
+
+  /** Sets the next status of a request (only the side that owns the step may), signs it, sends it. */
+  async update(
+    idOrPrefix: string,
+    status: string,
+    opts: UpdateOptions = {},
+  ): Promise<{ request: string; status: Status; seq: number; sent: SendResult }> {
+    if (!isStatus(status)) {
+      throw new EntraideError(
+        'STATUS_UNKNOWN',
+        `"${status}" is not a status; the statuses are: ${STATUSES.join(', ')}`,
+      );
+    }
+    const row = this.mustExist(idOrPrefix);
+    const side = this.sideOf(row)!;
+    if (status === 'draft' || status === 'sent' || status === 'delivered') {
+      throw new EntraideError(
+        'TRANSITION_INVALID',
+        `"${status}" is not set by hand: a request becomes sent when it is sent, delivered when the counterpart's node stores it`,
+      );
+    }
+    if (opts.ground !== undefined && !isRefusalGround(opts.ground)) {
+      throw new EntraideError(
+        'UPDATE_INCOMPLETE',
+        `"${opts.ground}" is not a ground of refusal; the grounds are: ${REFUSAL_GROUND_CODES.join(', ')}`,
+      );
+    }
+    if (row.sentAt === null) {
+      throw new EntraideError(
+        'TRANSITION_INVALID',
+        `request ${row.id} is a draft: send it first (entraide request send)`,
+      );
+    }
+    const derived = this.derive(row);
+    checkUpdate(derived.state, status, side);
+    const problem = updateProblem({
+      status,
+      ground: opts.ground as RefusalGround | undefined,
+      note: opts.note,
+    });
+    if (problem) throw new EntraideError('UPDATE_INCOMPLETE', problem);
+    if (opts.reference !== undefined && !(status === 'acknowledged' && side === 'requested')) {
+      throw new EntraideError(
+        'USAGE',
+        'a reference number is given by the requested authority when it acknowledges',
+      );
+    }
+    const update = check(
+      StatusUpdate,
+      signStatusUpdate(
+        {
+          v: 1,
+          request: row.id,
+          seq: derived.seq + 1,
+          prev: derived.tip,
+          status,
+          ...(opts.ground ? { ground: opts.ground as RefusalGround } : {}),
+          ...(opts.note ? { note: opts.note } : {}),
+          ...(opts.reference ? { reference: opts.reference } : {}),
+          by: this.node.address,
+          at: new Date().toISOString(),
+        },
+        this.node.identitySecretKey,
+      ),
+      'status update',
+    );
+    const hash = updateHash(update);
+    const content: StatusContent = { type: 'status', update };
+    const handling = this.content(row).handling;
+    let envelopeId: string | undefined;
+    try {
+      const sent = await this.node.dispatch({
+        to: [this.counterpart(row)],
+        content,
+        record: {
+          kind: 'status',
+          subject: `status: ${status}`,
+          body: opts.note ?? '',
+          language: null,
+          requestId: row.id,
+          handling,
+        },
+        restrict: this.restriction({ handling }, row.requested),
+        then: (env) => {
+          envelopeId = env.id;
+          this.storeUpdate(update, hash, env.id);
+        },
+      });
+      return { request: row.id, status, seq: update.seq, sent };
+    } catch (err) {
+      if (envelopeId === undefined || !(err instanceof EntraideError)) throw err;
+      if (TRANSIENT.has(err.code)) throw queuedError(err, 'status update');
+      this.node.store.deleteMessage(envelopeId);
+      this.rows.transaction(() => {
+        this.rows.deleteUpdate(hash);
+        this.rederive(row.id);
+      });
+      throw err;
+    }
+  }
+
+  /** From the requesting side: the information asked for, or further measures. */
+  async supplement(
+    idOrPrefix: string,
+    s: {
+      kind: SupplementContent['kind'];
+      text: string;
+      measures?: string[] | undefined;
+      language?: string | undefined;
+    },
+  ): Promise<SendResult> {
+    const row = this.mustExist(idOrPrefix);
+    if (this.sideOf(row) !== 'requesting') {
+      throw new EntraideError(
+        'TRANSITION_NOT_OWNED',
+        'only the requesting authority sends supplements; answer with a message (entraide request message)',
+      );
+    }
+    if (row.sentAt === null)
+      throw new EntraideError('TRANSITION_INVALID', `request ${row.id} is a draft: edit and send it instead`);
+    const state = this.derive(row).state;
+    if (isFinal(state))
+      throw new EntraideError('REQUEST_CLOSED', `the request is ${state}: send a new request instead`);
+    const request = this.content(row);
+    const content = check(
+      SupplementSchema,
+      {
+        type: 'supplement',
+        request: row.id,
+        kind: s.kind,
+        text: s.text,
+        ...(s.measures?.length ? { measures: s.measures } : {}),
+        language: s.language ?? request.language,
+      },
+      'supplement',
+    );
+    return this.node.dispatch({
+      to: [row.requested],
+      content,
+      record: {
+        kind: 'supplement',
+        subject: s.kind === 'additional_information' ? 'additional information' : 'supplementary request',
+        body: s.text,
+        language: content.language,
+        requestId: row.id,
+        handling: request.handling,
+      },
+      restrict: this.restriction(request, row.requested),
+    });
+  }
+
+  /** A message on a request, to the counterpart, under the request's handling code. */
+  async message(
+    idOrPrefix: string,
+    m: { subject: string; body: string; language?: string | undefined },
+  ): Promise<SendResult> {
+    const row = this.mustExist(idOrPrefix);
+    if (row.sentAt === null)
+      throw new EntraideError('TRANSITION_INVALID', `request ${row.id} is a draft: send it first`);
+    return this.node.send({
+      to: [this.counterpart(row)],
+      subject: m.subject,
+      body: m.body,
+      ...(m.language ? { language: m.language } : {}),
+      request: row.id,
+      handling: this.content(row).handling,
+    });
+  }
+
+  private storeUpdate(update: StatusUpdate, hash: string, envelopeId: string | null): void {
+    this.rows.insertUpdate({
+      hash,
+      requestId: update.request,
+      seq: update.seq,
+      status: update.status,
+      byNode: update.by,
+      at: update.at,
+      signed: JSON.stringify(update),
+      envelopeId,
+      receivedAt: new Date().toISOString(),
+    });
+    if (this.rows.requestById(update.request)) this.rederive(update.request);
+  }
+
+  // ---- receiving --------------------------------------------------------------------------
+
+  /** Checks a request, status update or supplement that arrived, and says how to store it. */
+  accept(
+    env: Envelope,
+    content: RequestContent | StatusContent | SupplementContent,
+    senderIdentityKey: string,
+    receivedAt: string,
+  ): AcceptedRecord {
+    const senderAuthority = parseNodeAddress(env.from).authority;
+    if (content.type === 'request') return this.acceptRequest(env, content, senderAuthority, receivedAt);
+    if (content.type === 'status') {
+      const u = content.update;
+      if (u.by !== env.from) {
+        throw new EntraideError(
+          'CONTENT_INVALID',
+          `status update in ${env.id} is signed for ${u.by}, not its sender`,
+        );
+      }
+      if (!verifyStatusUpdate(u, senderIdentityKey)) {
+        throw new EntraideError('BAD_SIGNATURE', `status update in ${env.id} is not signed by ${env.from}`);
+      }
+      const row = this.rows.requestById(u.request);
+      if (row && this.sideOf(row, senderAuthority) === null) {
+        throw new EntraideError(
+          'NOT_A_COUNTERPART',
+          `${senderAuthority} is not a party to request ${u.request}`,
+        );
+      }
+      return {
+        record: {
+          kind: 'status',
+          subject: `status: ${u.status}`,
+          body: u.note ?? '',
+          language: null,
+          requestId: u.request,
+          handling: row ? JSON.stringify(this.content(row).handling) : null,
+          content: JSON.stringify(content),
+        },
+        then: () => this.storeUpdate(u, updateHash(u), env.id),
+      };
+    }
+    const row = this.rows.requestById(content.request);
+    if (row && senderAuthority !== row.requesting) {
+      throw new EntraideError(
+        'NOT_A_COUNTERPART',
+        `only ${row.requesting} sends supplements to request ${row.id}`,
+      );
+    }
+    return {
+      record: {
+        kind: 'supplement',
+        subject:
+          content.kind === 'additional_information' ? 'additional information' : 'supplementary request',
+        body: content.text,
+        language: content.language,
+        requestId: content.request,
+        handling: row ? JSON.stringify(this.content(row).handling) : null,
+        content: JSON.stringify(content),
+      },
+    };
+  }
+
+  private acceptRequest(
+    env: Envelope,
+    content: RequestContent,
+    requesting: string,
+    receivedAt: string,
+  ): AcceptedRecord {
+    if (env.to.length !== 1) {
+      throw new EntraideError(
+        'CONTENT_INVALID',
+        `request ${content.id} is addressed to ${env.to.length} authorities; a request has one`,
+      );
+    }
+    const requested = env.to[0]!;
+    if (this.node.authority !== requesting && this.node.authority !== requested) {
+      throw new EntraideError(
+        'NOT_A_COUNTERPART',
+        `request ${content.id} is between ${requesting} and ${requested}`,
+      );
+    }
+    const hash = requestHash(content);
+    const existing = this.rows.requestById(content.id);
+    if (existing && existing.requestHash !== hash) {
+      throw new EntraideError(
+        'CONTENT_INVALID',
+        `request id ${content.id} is already used by another request`,
+      );
+    }
+    const direction = requesting === this.node.authority ? 'out' : 'in';
+    return {
+      record: {
+        kind: 'request',
+        subject: content.title,
+        body: content.summaryOfFacts ?? '',
+        language: content.language,
+        requestId: content.id,
+        handling: JSON.stringify(content.handling),
+        content: JSON.stringify(content),
+      },
+      then: () => {
+        this.rows.insertRequest({
+          id: content.id,
+          direction,
+          requestType: content.requestType,
+          requesting,
+          requested,
+          title: content.title,
+          urgency: content.urgency,
+          deadline: content.deadline ?? null,
+          dataRetentionUntil: content.dataRetentionUntil ?? null,
+          content: JSON.stringify(content),
+          requestHash: hash,
+          envelopeId: env.id,
+          createdAt: env.sentAt,
+          sentAt: env.sentAt,
+          deliveredAt: direction === 'in' ? receivedAt : null,
+          state: 'sent',
+          stateAt: env.sentAt,
+          seq: 0,
+          tip: hash,
+        });
+        this.rederive(content.id);
+      },
+    };
+  }
+
+  // ---- deriving state -----------------------------------------------------------------------
+
+  /** The request's state from every status update this node holds (shared/requests/history.ts). */
+  derive(row: RequestRow): DerivedRequest {
+    const updates: VerifiedUpdate[] = [];
+    for (const u of this.rows.updates(row.id)) {
+      const update = JSON.parse(u.signed) as StatusUpdate;
+      const side = this.sideOf(row, parseNodeAddress(update.by).authority);
+      if (side) updates.push({ update, hash: u.hash, side });
+    }
+    return deriveRequest(
+      { requestHash: row.requestHash, sentAt: row.sentAt, deliveredAt: this.deliveredAt(row) },
+      updates,
+    );
+  }
+
+  /** When a node of the requested authority first stored the request (its receipt, or our own arrival). */
+  private deliveredAt(row: RequestRow): string | null {
+    if (row.direction === 'in' && row.deliveredAt) return row.deliveredAt;
+    if (!row.envelopeId) return null;
+    const times = this.rows
+      .receiptsFor(row.envelopeId)
+      .filter((r) => r.kind === 'delivered' && parseNodeAddress(r.node).authority === row.requested)
+      .map((r) => new Date(r.at).toISOString())
+      .sort();
+    return times[0] ?? row.deliveredAt;
+  }
+
+  /** Recomputes and caches a request's state; synchronous, for use inside a transaction. */
+  rederive(id: string): void {
+    const row = this.rows.requestById(id);
+    if (!row) return;
+    const d = this.derive(row);
+    const last = d.history.at(-1)?.update.at;
+    this.rows.setDerived({
+      id,
+      state: d.state,
+      stateAt: last ? new Date(last).toISOString() : (d.times.delivered ?? row.sentAt ?? row.createdAt),
+      seq: d.seq,
+      tip: d.tip,
+      deliveredAt: d.times.delivered ?? null,
+    });
+  }
+
+  // ---- reading ------------------------------------------------------------------------------
+
+  private summary(row: RequestRow, nowMs: number, d = this.derive(row)): RequestSummary {
+    const content = this.content(row);
+    const ack = d.history.find((h) => h.update.status === 'acknowledged' && h.update.reference);
+    return {
+      id: row.id,
+      direction: row.direction,
+      requestType: row.requestType,
+      requesting: row.requesting,
+      requested: row.requested,
+      counterpart: this.counterpart(row),
+      title: row.title,
+      urgency: row.urgency,
+      state: d.state,
+      stateAt: row.stateAt,
+      sentAt: row.sentAt,
+      deliveredAt: d.times.delivered ?? null,
+      deadline: effectiveDeadline(content),
+      references: {
+        requesting: content.references.requesting,
+        requested: ack?.update.reference ?? content.references.requested ?? null,
+      },
+      flags: flags({ ...content, state: d.state, times: d.times }, nowMs),
+    };
+  }
+
+  list(
+    filter: {
+      status?: string | undefined;
+      overdue?: boolean;
+      dueSoon?: boolean;
+      direction?: 'out' | 'in';
+    } = {},
+  ): RequestSummary[] {
+    if (filter.status !== undefined && !isStatus(filter.status)) {
+      throw new EntraideError(
+        'STATUS_UNKNOWN',
+        `"${filter.status}" is not a status; the statuses are: ${STATUSES.join(', ')}`,
+      );
+    }
+    const now = Date.now();
+    return this.rows
+      .requests({
+        ...(filter.status ? { status: filter.status } : {}),
+        ...(filter.direction ? { direction: filter.direction } : {}),
+      })
+      .map((r) => this.summary(r, now))
+      .filter((s) => !filter.overdue || s.flags.includes('overdue'))
+      .filter((s) => !filter.dueSoon || s.flags.includes('due_soon') || s.flags.includes('overdue'));
+  }
+
+  /** Requests that need attention now: overdue, due soon, undelivered, unacknowledged. */
+  reminders(nowMs = Date.now()): RequestSummary[] {
+    return this.rows
+      .requests({})
+      .map((r) => this.summary(r, nowMs))
+      .filter((s) => s.flags.length > 0);
+  }
+
+  /**
+   * The whole story of a request, in order. Opening a received request for the first time sends
+   * a read receipt. A request restricted to other nodes is shown only with an override, logged.
+   */
+  show(idOrPrefix: string, opts: { override?: string | undefined } = {}): RequestDetail {
+    const row = this.mustExist(idOrPrefix);
+    const content = this.content(row);
+    if (row.direction === 'in' && !mayRead(content.handling, parseNodeAddress(this.node.address).nodeName)) {
+      if (!opts.override) {
+        throw new EntraideError(
+          'HANDLING_RESTRICTED',
+          `request ${row.id} is for ${content.handling.nodes!.join(', ')} only`,
+        );
+      }
+      this.rows.addOverride({
+        at: new Date().toISOString(),
+        item: row.id,
+        action: 'read',
+        reason: opts.override,
+        node: this.node.address,
+      });
+    }
+    const d = this.derive(row);
+    const story: StoryEntry[] = [];
+    if (row.direction === 'out')
+      story.push({ at: row.createdAt, what: 'drafted', by: row.requesting, text: 'drafted' });
+    if (row.sentAt) {
+      story.push({
+        at: row.sentAt,
+        what: 'sent',
+        by: row.requesting,
+        text: `sent to ${row.requested}`,
+        ...(row.envelopeId ? { envelope: row.envelopeId } : {}),
+      });
+    }
+    if (row.envelopeId) {
+      for (const r of this.rows.allReceiptsFor(row.envelopeId)) {
+        story.push({
+          at: new Date(r.at).toISOString(),
+          what: r.kind as 'delivered' | 'read',
+          by: r.node,
+          text: `${r.kind === 'delivered' ? 'stored by' : 'opened on'} ${r.node}`,
+        });
+      }
+    }
+    const describe = (u: StatusUpdate) =>
+      [
+        u.status,
+        u.ground ? `(${u.ground})` : '',
+        u.reference ? `ref. ${u.reference}` : '',
+        u.note ? `— ${u.note}` : '',
+      ]
+        .filter(Boolean)
+        .join(' ');
+    for (const h of d.history) {
+      story.push({
+        at: new Date(h.update.at).toISOString(),
+        what: 'status',
+        by: h.update.by,
+        text: describe(h.update),
+        status: h.update.status,
+      });
+    }
+    for (const h of d.superseded) {
+      story.push({
+        at: new Date(h.update.at).toISOString(),
+        what: 'status',
+        by: h.update.by,
+        text: describe(h.update),
+        status: h.update.status,
+        standing: 'superseded by a concurrent update',
+      });
+    }
+    for (const h of d.waiting) {
+      story.push({
+        at: new Date(h.update.at).toISOString(),
+        what: 'status',
+        by: h.update.by,
+        text: describe(h.update),
+        status: h.update.status,
+        standing: 'waiting for an earlier update',
+      });
+    }
+    for (const h of d.invalid) {
+      story.push({
+        at: new Date(h.update.update.at).toISOString(),
+        what: 'status',
+        by: h.update.update.by,
+        text: describe(h.update.update),
+        status: h.update.update.status,
+        standing: `not applied: ${h.reason}`,
+      });
+    }
+    for (const m of this.node.store.messagesOn(row.id)) {
+      story.push({
+        at: m.sentAt,
+        what: m.kind === 'supplement' ? 'supplement' : 'message',
+        by: m.sender,
+        text: m.kind === 'supplement' ? `${m.subject}: ${m.body}` : `${m.subject}: ${m.body}`,
+        envelope: m.id,
+      });
+    }
+    story.sort((a, b) => a.at.localeCompare(b.at));
+    if (row.direction === 'in' && row.envelopeId) {
+      const m = this.node.store.message(row.envelopeId);
+      if (m && !m.readAt) {
+        this.node.store.markRead(m.id, new Date().toISOString());
+        this.node.receipts.read(m.id);
+      }
+    }
+    const side = this.sideOf(row)!;
+    const transitions = nextStatuses(d.state, side);
+    return {
+      ...this.summary(row, Date.now(), d),
+      content,
+      handling: content.handling,
+      warnings: completenessWarnings(content.requestType, content),
+      story,
+      next: transitions,
+      side,
+    };
+  }
+
+  /** One record per sent or received request, for statistics. */
+  records(nowMs = Date.now()): StatsRecord[] {
+    const out: StatsRecord[] = [];
+    for (const row of this.rows.allRequests()) {
+      if (!row.sentAt) continue;
+      const d = this.derive(row);
+      const content = this.content(row);
+      const sentAt = new Date(row.sentAt).toISOString();
+      out.push({
+        direction: row.direction,
+        counterpart: this.counterpart(row),
+        requestType: content.requestType,
+        urgency: content.urgency,
+        state: d.state,
+        sentAt,
+        acknowledgeSeconds: secondsBetween(sentAt, d.times.acknowledged),
+        executeSeconds: secondsBetween(sentAt, d.times.executed),
+        flags: flags({ ...content, state: d.state, times: d.times }, nowMs),
+      });
+    }
+    return out;
+  }
+}

@@ -1,0 +1,251 @@
+/**
+ * The node's tables for requests: requests with their derived state, status updates, receipts
+ * (received as evidence, and issued by this node until they are sent), and handling overrides.
+ * Plain better-sqlite3 statements: every write is synchronous, so it can join the transaction
+ * that stores the envelope it came in (NodeStore.saveMessage's `then`).
+ */
+import type Database from 'better-sqlite3';
+
+export interface RequestRow {
+  id: string;
+  direction: 'out' | 'in';
+  requestType: string;
+  requesting: string;
+  requested: string;
+  title: string;
+  urgency: string;
+  deadline: string | null;
+  dataRetentionUntil: string | null;
+  content: string;
+  requestHash: string;
+  envelopeId: string | null;
+  createdAt: string;
+  sentAt: string | null;
+  deliveredAt: string | null;
+  state: string;
+  stateAt: string | null;
+  seq: number;
+  tip: string;
+}
+
+export interface UpdateRow {
+  hash: string;
+  requestId: string;
+  seq: number;
+  status: string;
+  byNode: string;
+  at: string;
+  signed: string;
+  envelopeId: string | null;
+  receivedAt: string;
+}
+
+export interface ReceiptRow {
+  hash: string;
+  envelopeId: string;
+  kind: string;
+  node: string;
+  at: string;
+  signed: string;
+  identityKey: string;
+  direction: 'in' | 'out';
+  target: string | null;
+  sentIn: string | null;
+  storedAt: string;
+}
+
+export interface OverrideRow {
+  id: number;
+  at: string;
+  item: string;
+  action: string;
+  reason: string;
+  node: string;
+}
+
+export interface RequestFilter {
+  status?: string;
+  direction?: 'out' | 'in';
+  limit?: number;
+}
+
+const REQUEST_COLUMNS =
+  'id, direction, requestType, requesting, requested, title, urgency, deadline, dataRetentionUntil, content, requestHash, envelopeId, createdAt, sentAt, deliveredAt, state, stateAt, seq, tip';
+
+export class RequestStore {
+  private readonly s;
+
+  constructor(private readonly db: Database.Database) {
+    this.s = {
+      insertRequest: db.prepare(
+        `INSERT OR IGNORE INTO "Request" (${REQUEST_COLUMNS}) VALUES (@id, @direction, @requestType, @requesting, @requested, @title, @urgency, @deadline, @dataRetentionUntil, @content, @requestHash, @envelopeId, @createdAt, @sentAt, @deliveredAt, @state, @stateAt, @seq, @tip)`,
+      ),
+      getRequest: db.prepare<[string], RequestRow>(`SELECT ${REQUEST_COLUMNS} FROM "Request" WHERE id = ?`),
+      byPrefix: db.prepare<[string], RequestRow>(
+        `SELECT ${REQUEST_COLUMNS} FROM "Request" WHERE id LIKE ? LIMIT 2`,
+      ),
+      byReference: db.prepare<[string], RequestRow>(
+        `SELECT ${REQUEST_COLUMNS} FROM "Request" WHERE json_extract(content, '$.references.requesting') = ? LIMIT 2`,
+      ),
+      list: db.prepare<[string | null, string | null, number], RequestRow>(
+        `SELECT ${REQUEST_COLUMNS} FROM "Request" WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR direction = ?2)
+         ORDER BY COALESCE(sentAt, createdAt) DESC, id DESC LIMIT ?3`,
+      ),
+      byEnvelope: db.prepare<[string], { id: string }>('SELECT id FROM "Request" WHERE envelopeId = ?'),
+      all: db.prepare<[], RequestRow>(
+        `SELECT ${REQUEST_COLUMNS} FROM "Request" ORDER BY COALESCE(sentAt, createdAt), id`,
+      ),
+      setDerived: db.prepare(
+        'UPDATE "Request" SET state = @state, stateAt = @stateAt, seq = @seq, tip = @tip, deliveredAt = @deliveredAt WHERE id = @id',
+      ),
+      markSent: db.prepare(
+        'UPDATE "Request" SET envelopeId = ?, sentAt = ?, state = \'sent\' WHERE id = ? AND sentAt IS NULL',
+      ),
+      unsend: db.prepare(
+        'UPDATE "Request" SET sentAt = NULL, envelopeId = NULL, deliveredAt = NULL, state = \'draft\' WHERE id = ?',
+      ),
+      deleteDraft: db.prepare('DELETE FROM "Request" WHERE id = ? AND sentAt IS NULL'),
+      insertUpdate: db.prepare(
+        `INSERT OR IGNORE INTO "StatusUpdate" (hash, requestId, seq, status, byNode, at, signed, envelopeId, receivedAt)
+         VALUES (@hash, @requestId, @seq, @status, @byNode, @at, @signed, @envelopeId, @receivedAt)`,
+      ),
+      setUpdateEnvelope: db.prepare('UPDATE "StatusUpdate" SET envelopeId = ? WHERE hash = ?'),
+      deleteUpdate: db.prepare('DELETE FROM "StatusUpdate" WHERE hash = ?'),
+      updates: db.prepare<[string], UpdateRow>(
+        'SELECT hash, requestId, seq, status, byNode, at, signed, envelopeId, receivedAt FROM "StatusUpdate" WHERE requestId = ? ORDER BY seq, at',
+      ),
+      insertReceipt: db.prepare(
+        `INSERT OR IGNORE INTO "Receipt" (hash, envelopeId, kind, node, at, signed, identityKey, direction, target, sentIn, storedAt)
+         VALUES (@hash, @envelopeId, @kind, @node, @at, @signed, @identityKey, @direction, @target, @sentIn, @storedAt)`,
+      ),
+      receipts: db.prepare<[string], ReceiptRow>(
+        `SELECT * FROM "Receipt" WHERE envelopeId = ? AND direction = 'in' ORDER BY at, node, kind`,
+      ),
+      anyReceipts: db.prepare<[string], ReceiptRow>(
+        'SELECT * FROM "Receipt" WHERE envelopeId = ? ORDER BY at, node, kind',
+      ),
+      unsent: db.prepare<[number], ReceiptRow>(
+        `SELECT * FROM "Receipt" WHERE direction = 'out' AND sentIn IS NULL ORDER BY storedAt LIMIT ?`,
+      ),
+      markReceiptSent: db.prepare('UPDATE "Receipt" SET sentIn = ? WHERE hash = ?'),
+      hasReceipt: db.prepare<[string, string, string], { x: number }>(
+        'SELECT 1 AS x FROM "Receipt" WHERE envelopeId = ? AND node = ? AND kind = ?',
+      ),
+      addOverride: db.prepare(
+        'INSERT INTO "HandlingOverride" (at, item, action, reason, node) VALUES (?, ?, ?, ?, ?)',
+      ),
+      overrides: db.prepare<[string | null], OverrideRow>(
+        'SELECT id, at, item, action, reason, node FROM "HandlingOverride" WHERE (?1 IS NULL OR item = ?1) ORDER BY id',
+      ),
+    };
+  }
+
+  /** Runs `fn` in one transaction (a savepoint when one is already open). */
+  transaction<T>(fn: () => T): T {
+    return this.db.transaction(fn)();
+  }
+
+  insertRequest(r: RequestRow): boolean {
+    return this.s.insertRequest.run(r).changes > 0;
+  }
+
+  /** The request with exactly this id. */
+  requestById(id: string): RequestRow | undefined {
+    return this.s.getRequest.get(id);
+  }
+
+  /** A request by id, id prefix (as with git) or the requesting side's reference number. */
+  request(idOrPrefix: string): RequestRow | undefined {
+    const exact = this.s.getRequest.get(idOrPrefix);
+    if (exact) return exact;
+    if (/^[0-9a-f-]{6,35}$/.test(idOrPrefix)) {
+      const rows = this.s.byPrefix.all(`${idOrPrefix}%`);
+      if (rows.length === 1) return rows[0];
+    }
+    const byRef = this.s.byReference.all(idOrPrefix);
+    return byRef.length === 1 ? byRef[0] : undefined;
+  }
+
+  requests(filter: RequestFilter = {}): RequestRow[] {
+    return this.s.list.all(filter.status ?? null, filter.direction ?? null, filter.limit ?? 1000);
+  }
+
+  /** The request whose own envelope this is, if any. */
+  requestOfEnvelope(envelopeId: string): string | undefined {
+    return this.s.byEnvelope.get(envelopeId)?.id;
+  }
+
+  allRequests(): RequestRow[] {
+    return this.s.all.all();
+  }
+
+  setDerived(d: Pick<RequestRow, 'id' | 'state' | 'stateAt' | 'seq' | 'tip' | 'deliveredAt'>): void {
+    this.s.setDerived.run(d);
+  }
+
+  markSent(id: string, envelopeId: string, sentAt: string): boolean {
+    return this.s.markSent.run(envelopeId, sentAt, id).changes > 0;
+  }
+
+  /** Back to a draft: the relay refused the request for good. */
+  unsend(id: string): void {
+    this.s.unsend.run(id);
+  }
+
+  deleteDraft(id: string): boolean {
+    return this.s.deleteDraft.run(id).changes > 0;
+  }
+
+  insertUpdate(u: UpdateRow): boolean {
+    return this.s.insertUpdate.run(u).changes > 0;
+  }
+
+  setUpdateEnvelope(hash: string, envelopeId: string): void {
+    this.s.setUpdateEnvelope.run(envelopeId, hash);
+  }
+
+  deleteUpdate(hash: string): void {
+    this.s.deleteUpdate.run(hash);
+  }
+
+  updates(requestId: string): UpdateRow[] {
+    return this.s.updates.all(requestId);
+  }
+
+  insertReceipt(r: ReceiptRow): boolean {
+    return this.s.insertReceipt.run(r).changes > 0;
+  }
+
+  hasReceipt(envelopeId: string, node: string, kind: string): boolean {
+    return this.s.hasReceipt.get(envelopeId, node, kind) !== undefined;
+  }
+
+  /** Receipts received for an envelope this authority sent. */
+  receiptsFor(envelopeId: string): ReceiptRow[] {
+    return this.s.receipts.all(envelopeId);
+  }
+
+  /** Every receipt about an envelope: received as evidence, or issued by this node. */
+  allReceiptsFor(envelopeId: string): ReceiptRow[] {
+    return this.s.anyReceipts.all(envelopeId);
+  }
+
+  /** Receipts this node issued and has not sent yet, oldest first. */
+  unsentReceipts(limit = 500): ReceiptRow[] {
+    return this.s.unsent.all(limit);
+  }
+
+  markReceiptsSent(hashes: string[], envelopeId: string): void {
+    this.transaction(() => {
+      for (const h of hashes) this.s.markReceiptSent.run(envelopeId, h);
+    });
+  }
+
+  addOverride(o: Omit<OverrideRow, 'id'>): void {
+    this.s.addOverride.run(o.at, o.item, o.action, o.reason, o.node);
+  }
+
+  overrides(item?: string): OverrideRow[] {
+    return this.s.overrides.all(item ?? null);
+  }
+}
