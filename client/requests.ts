@@ -15,12 +15,9 @@ import {
   validateDraft,
   type Warning,
 } from '../shared/requests/completeness.ts';
-import { effectiveDeadline, flags, type Flag } from '../shared/requests/deadlines.ts';
-import { DEFAULT_REQUEST_HANDLING, mayRead, type Handling } from '../shared/requests/handling.ts';
-import { deriveRequest, type DerivedRequest, type VerifiedUpdate } from '../shared/requests/history.ts';
-import { checkUpdate, isFinal, nextStatuses, type Side } from '../shared/requests/lifecycle.ts';
+import { DEFAULT_REQUEST_HANDLING, type Handling } from '../shared/requests/handling.ts';
+import { checkUpdate, isFinal } from '../shared/requests/lifecycle.ts';
 import { RequestContent as RequestSchema } from '../shared/requests/request.ts';
-import { secondsBetween, type StatsRecord } from '../shared/requests/statistics.ts';
 import {
   requestHash,
   signStatusUpdate,
@@ -40,10 +37,12 @@ import {
   type Status,
 } from '../shared/requests/vocabulary.ts';
 import { uuidv7 } from '../shared/uuid.ts';
-import { TRANSIENT, type AuthorityNode, type SendResult } from './node.ts';
+import { TRANSIENT, type SendResult } from './node.ts';
 import { random } from './random.ts';
 import type { AcceptedRecord } from './receipts.ts';
 import type { RequestRow } from './store/request-store.ts';
+import { RequestRecords } from './request-records.ts';
+export type { RequestDetail, RequestSummary, StoryEntry } from './request-records.ts';
 
 export interface NewRequest {
   type: string;
@@ -54,45 +53,6 @@ export interface NewRequest {
   asDraft?: boolean;
   /** Send although the completeness check warns. */
   despiteWarnings?: boolean;
-}
-
-export interface RequestSummary {
-  id: string;
-  direction: 'out' | 'in';
-  requestType: string;
-  requesting: string;
-  requested: string;
-  counterpart: string;
-  title: string;
-  urgency: string;
-  state: Status;
-  stateAt: string | null;
-  sentAt: string | null;
-  deliveredAt: string | null;
-  deadline: string | null;
-  references: { requesting: string; requested: string | null };
-  flags: Flag[];
-}
-
-export interface StoryEntry {
-  at: string;
-  what: 'drafted' | 'sent' | 'delivered' | 'read' | 'status' | 'supplement' | 'message';
-  by: string;
-  text: string;
-  status?: Status;
-  envelope?: string;
-  /** For updates that did not apply: superseded, waiting or invalid (with the reason). */
-  standing?: string;
-}
-
-export interface RequestDetail extends RequestSummary {
-  content: RequestContent;
-  handling: Handling;
-  warnings: Warning[];
-  story: StoryEntry[];
-  /** What this side may set next. */
-  next: Status[];
-  side: Side;
 }
 
 export interface UpdateOptions {
@@ -108,44 +68,7 @@ function queuedError(err: EntraideError, what: string): EntraideError {
     `${err.message}; the ${what} is stored on this node and goes out when the relay answers (entraide listen, or any command that talks to the relay)`,
   );
 }
-
-export class RequestDesk {
-  constructor(private readonly node: AuthorityNode) {}
-
-  private get rows() {
-    return this.node.store.requests;
-  }
-
-  /** The stored request, by id, id prefix or the requesting side's reference; REQUEST_NOT_FOUND otherwise. */
-  mustExist(idOrPrefix: string): RequestRow {
-    const row = this.rows.request(idOrPrefix);
-    if (!row) {
-      throw new EntraideError('REQUEST_NOT_FOUND', `no request ${idOrPrefix} on this node`);
-    }
-    return row;
-  }
-
-  requestOfEnvelope(envelopeId: string): string | undefined {
-    return this.rows.requestOfEnvelope(envelopeId);
-  }
-
-  private sideOf(
-    row: Pick<RequestRow, 'requesting' | 'requested'>,
-    authority = this.node.authority,
-  ): Side | null {
-    if (authority === row.requesting) return 'requesting';
-    if (authority === row.requested) return 'requested';
-    return null;
-  }
-
-  private counterpart(row: RequestRow): string {
-    return row.direction === 'out' ? row.requested : row.requesting;
-  }
-
-  private content(row: RequestRow): RequestContent {
-    return JSON.parse(row.content) as RequestContent;
-  }
-
+export class RequestDesk extends RequestRecords {
   // ---- drafting and sending ---------------------------------------------------------------
 
   /** Checks a draft without storing or sending anything: the errors throw, the warnings return. */
@@ -594,255 +517,5 @@ export class RequestDesk {
         this.rederive(content.id);
       },
     };
-  }
-
-  // ---- deriving state -----------------------------------------------------------------------
-
-  /** The request's state from every status update this node holds (shared/requests/history.ts). */
-  derive(row: RequestRow): DerivedRequest {
-    const updates: VerifiedUpdate[] = [];
-    for (const u of this.rows.updates(row.id)) {
-      const update = JSON.parse(u.signed) as StatusUpdate;
-      const side = this.sideOf(row, parseNodeAddress(update.by).authority);
-      if (side) updates.push({ update, hash: u.hash, side });
-    }
-    return deriveRequest(
-      { requestHash: row.requestHash, sentAt: row.sentAt, deliveredAt: this.deliveredAt(row) },
-      updates,
-    );
-  }
-
-  /** When a node of the requested authority first stored the request (its receipt, or our own arrival). */
-  private deliveredAt(row: RequestRow): string | null {
-    if (row.direction === 'in' && row.deliveredAt) return row.deliveredAt;
-    if (!row.envelopeId) return null;
-    const times = this.rows
-      .receiptsFor(row.envelopeId)
-      .filter((r) => r.kind === 'delivered' && parseNodeAddress(r.node).authority === row.requested)
-      .map((r) => new Date(r.at).toISOString())
-      .sort();
-    return times[0] ?? row.deliveredAt;
-  }
-
-  /** Recomputes and caches a request's state; synchronous, for use inside a transaction. */
-  rederive(id: string): void {
-    const row = this.rows.requestById(id);
-    if (!row) return;
-    const d = this.derive(row);
-    const last = d.history.at(-1)?.update.at;
-    this.rows.setDerived({
-      id,
-      state: d.state,
-      stateAt: last ? new Date(last).toISOString() : (d.times.delivered ?? row.sentAt ?? row.createdAt),
-      seq: d.seq,
-      tip: d.tip,
-      deliveredAt: d.times.delivered ?? null,
-    });
-  }
-
-  // ---- reading ------------------------------------------------------------------------------
-
-  private summary(row: RequestRow, nowMs: number, d = this.derive(row)): RequestSummary {
-    const content = this.content(row);
-    const ack = d.history.find((h) => h.update.status === 'acknowledged' && h.update.reference);
-    return {
-      id: row.id,
-      direction: row.direction,
-      requestType: row.requestType,
-      requesting: row.requesting,
-      requested: row.requested,
-      counterpart: this.counterpart(row),
-      title: row.title,
-      urgency: row.urgency,
-      state: d.state,
-      stateAt: row.stateAt,
-      sentAt: row.sentAt,
-      deliveredAt: d.times.delivered ?? null,
-      deadline: effectiveDeadline(content),
-      references: {
-        requesting: content.references.requesting,
-        requested: ack?.update.reference ?? content.references.requested ?? null,
-      },
-      flags: flags({ ...content, state: d.state, times: d.times }, nowMs),
-    };
-  }
-
-  list(
-    filter: {
-      status?: string | undefined;
-      overdue?: boolean;
-      dueSoon?: boolean;
-      direction?: 'out' | 'in';
-    } = {},
-  ): RequestSummary[] {
-    if (filter.status !== undefined && !isStatus(filter.status)) {
-      throw new EntraideError(
-        'STATUS_UNKNOWN',
-        `"${filter.status}" is not a status; the statuses are: ${STATUSES.join(', ')}`,
-      );
-    }
-    const now = Date.now();
-    return this.rows
-      .requests({
-        ...(filter.status ? { status: filter.status } : {}),
-        ...(filter.direction ? { direction: filter.direction } : {}),
-      })
-      .map((r) => this.summary(r, now))
-      .filter((s) => !filter.overdue || s.flags.includes('overdue'))
-      .filter((s) => !filter.dueSoon || s.flags.includes('due_soon') || s.flags.includes('overdue'));
-  }
-
-  /** Requests that need attention now: overdue, due soon, undelivered, unacknowledged. */
-  reminders(nowMs = Date.now()): RequestSummary[] {
-    return this.rows
-      .requests({})
-      .map((r) => this.summary(r, nowMs))
-      .filter((s) => s.flags.length > 0);
-  }
-
-  /**
-   * The whole story of a request, in order. Opening a received request for the first time sends
-   * a read receipt. A request restricted to other nodes is shown only with an override, logged.
-   */
-  show(idOrPrefix: string, opts: { override?: string | undefined } = {}): RequestDetail {
-    const row = this.mustExist(idOrPrefix);
-    const content = this.content(row);
-    if (row.direction === 'in' && !mayRead(content.handling, parseNodeAddress(this.node.address).nodeName)) {
-      if (!opts.override) {
-        throw new EntraideError(
-          'HANDLING_RESTRICTED',
-          `request ${row.id} is for ${content.handling.nodes!.join(', ')} only`,
-        );
-      }
-      this.rows.addOverride({
-        at: new Date().toISOString(),
-        item: row.id,
-        action: 'read',
-        reason: opts.override,
-        node: this.node.address,
-      });
-    }
-    const d = this.derive(row);
-    const story: StoryEntry[] = [];
-    if (row.direction === 'out')
-      story.push({ at: row.createdAt, what: 'drafted', by: row.requesting, text: 'drafted' });
-    if (row.sentAt) {
-      story.push({
-        at: row.sentAt,
-        what: 'sent',
-        by: row.requesting,
-        text: `sent to ${row.requested}`,
-        ...(row.envelopeId ? { envelope: row.envelopeId } : {}),
-      });
-    }
-    if (row.envelopeId) {
-      for (const r of this.rows.allReceiptsFor(row.envelopeId)) {
-        story.push({
-          at: new Date(r.at).toISOString(),
-          what: r.kind as 'delivered' | 'read',
-          by: r.node,
-          text: `${r.kind === 'delivered' ? 'stored by' : 'opened on'} ${r.node}`,
-        });
-      }
-    }
-    const describe = (u: StatusUpdate) =>
-      [
-        u.status,
-        u.ground ? `(${u.ground})` : '',
-        u.reference ? `ref. ${u.reference}` : '',
-        u.note ? `— ${u.note}` : '',
-      ]
-        .filter(Boolean)
-        .join(' ');
-    for (const h of d.history) {
-      story.push({
-        at: new Date(h.update.at).toISOString(),
-        what: 'status',
-        by: h.update.by,
-        text: describe(h.update),
-        status: h.update.status,
-      });
-    }
-    for (const h of d.superseded) {
-      story.push({
-        at: new Date(h.update.at).toISOString(),
-        what: 'status',
-        by: h.update.by,
-        text: describe(h.update),
-        status: h.update.status,
-        standing: 'superseded by a concurrent update',
-      });
-    }
-    for (const h of d.waiting) {
-      story.push({
-        at: new Date(h.update.at).toISOString(),
-        what: 'status',
-        by: h.update.by,
-        text: describe(h.update),
-        status: h.update.status,
-        standing: 'waiting for an earlier update',
-      });
-    }
-    for (const h of d.invalid) {
-      story.push({
-        at: new Date(h.update.update.at).toISOString(),
-        what: 'status',
-        by: h.update.update.by,
-        text: describe(h.update.update),
-        status: h.update.update.status,
-        standing: `not applied: ${h.reason}`,
-      });
-    }
-    for (const m of this.node.store.messagesOn(row.id)) {
-      story.push({
-        at: m.sentAt,
-        what: m.kind === 'supplement' ? 'supplement' : 'message',
-        by: m.sender,
-        text: m.kind === 'supplement' ? `${m.subject}: ${m.body}` : `${m.subject}: ${m.body}`,
-        envelope: m.id,
-      });
-    }
-    story.sort((a, b) => a.at.localeCompare(b.at));
-    if (row.direction === 'in' && row.envelopeId) {
-      const m = this.node.store.message(row.envelopeId);
-      if (m && !m.readAt) {
-        this.node.store.markRead(m.id, new Date().toISOString());
-        this.node.receipts.read(m.id);
-      }
-    }
-    const side = this.sideOf(row)!;
-    const transitions = nextStatuses(d.state, side);
-    return {
-      ...this.summary(row, Date.now(), d),
-      content,
-      handling: content.handling,
-      warnings: completenessWarnings(content.requestType, content),
-      story,
-      next: transitions,
-      side,
-    };
-  }
-
-  /** One record per sent or received request, for statistics. */
-  records(nowMs = Date.now()): StatsRecord[] {
-    const out: StatsRecord[] = [];
-    for (const row of this.rows.allRequests()) {
-      if (!row.sentAt) continue;
-      const d = this.derive(row);
-      const content = this.content(row);
-      const sentAt = new Date(row.sentAt).toISOString();
-      out.push({
-        direction: row.direction,
-        counterpart: this.counterpart(row),
-        requestType: content.requestType,
-        urgency: content.urgency,
-        state: d.state,
-        sentAt,
-        acknowledgeSeconds: secondsBetween(sentAt, d.times.acknowledged),
-        executeSeconds: secondsBetween(sentAt, d.times.executed),
-        flags: flags({ ...content, state: d.state, times: d.times }, nowMs),
-      });
-    }
-    return out;
   }
 }

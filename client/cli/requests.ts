@@ -68,6 +68,7 @@ export function requestLine(r: RequestSummary): string {
 
 function hours(s: number | null): string {
   if (s === null) return '-';
+  if (s < 120) return `${s} s`;
   return s < 3600
     ? `${Math.round(s / 60)} min`
     : s < 172_800

@@ -87,9 +87,9 @@ export class RequestStore {
       byReference: db.prepare<[string], RequestRow>(
         `SELECT ${REQUEST_COLUMNS} FROM "Request" WHERE json_extract(content, '$.references.requesting') = ? LIMIT 2`,
       ),
-      list: db.prepare<[string | null, string | null, number], RequestRow>(
-        `SELECT ${REQUEST_COLUMNS} FROM "Request" WHERE (?1 IS NULL OR state = ?1) AND (?2 IS NULL OR direction = ?2)
-         ORDER BY COALESCE(sentAt, createdAt) DESC, id DESC LIMIT ?3`,
+      list: db.prepare<[{ status: string | null; direction: string | null; limit: number }], RequestRow>(
+        `SELECT ${REQUEST_COLUMNS} FROM "Request" WHERE (@status IS NULL OR state = @status) AND (@direction IS NULL OR direction = @direction)
+         ORDER BY COALESCE(sentAt, createdAt) DESC, id DESC LIMIT @limit`,
       ),
       byEnvelope: db.prepare<[string], { id: string }>('SELECT id FROM "Request" WHERE envelopeId = ?'),
       all: db.prepare<[], RequestRow>(
@@ -134,8 +134,8 @@ export class RequestStore {
       addOverride: db.prepare(
         'INSERT INTO "HandlingOverride" (at, item, action, reason, node) VALUES (?, ?, ?, ?, ?)',
       ),
-      overrides: db.prepare<[string | null], OverrideRow>(
-        'SELECT id, at, item, action, reason, node FROM "HandlingOverride" WHERE (?1 IS NULL OR item = ?1) ORDER BY id',
+      overrides: db.prepare<[{ item: string | null }], OverrideRow>(
+        'SELECT id, at, item, action, reason, node FROM "HandlingOverride" WHERE (@item IS NULL OR item = @item) ORDER BY id',
       ),
     };
   }
@@ -167,7 +167,11 @@ export class RequestStore {
   }
 
   requests(filter: RequestFilter = {}): RequestRow[] {
-    return this.s.list.all(filter.status ?? null, filter.direction ?? null, filter.limit ?? 1000);
+    return this.s.list.all({
+      status: filter.status ?? null,
+      direction: filter.direction ?? null,
+      limit: filter.limit ?? 1000,
+    });
   }
 
   /** The request whose own envelope this is, if any. */
@@ -246,6 +250,6 @@ export class RequestStore {
   }
 
   overrides(item?: string): OverrideRow[] {
-    return this.s.overrides.all(item ?? null);
+    return this.s.overrides.all({ item: item ?? null });
   }
 }

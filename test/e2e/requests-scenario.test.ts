@@ -1,0 +1,353 @@
+/**
+ * The request scenario of test/integration/requests.test.ts with real processes only: `npm start`
+ * runs the relay, and every step is an `entraide` CLI command run by Senegal's or Nigeria's officer.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Evidence } from '../../client/receipts.ts';
+import type { RequestDetail, RequestSummary } from '../../client/requests.ts';
+import type { Statistics, StatsRow } from '../../shared/requests/statistics.ts';
+import { tempDir, waitFor } from '../support/fixtures.ts';
+import { cli, ROOT } from '../support/processes.ts';
+import { dayFromNow, mlaDraft, preservationDraft } from '../support/requests.ts';
+
+const PASS = { ENTRAIDE_PASSPHRASE: 'requests scenario passphrase' };
+const SN = 'sn.moj@relay.local';
+const NG = 'ng.moj@relay.local';
+const NG_NODE = `desk1/${NG}`;
+const PRESERVATION = 'expedited_preservation';
+const MLA = 'mutual_legal_assistance';
+
+/** The same request in Arabic, Chinese and Russian: every free-text field in the language's script. */
+const SCRIPTS = {
+  ar: {
+    title: 'طلب مساعدة قانونية متبادلة — تهريب المهاجرين',
+    summaryOfFacts: 'شهد شهودٌ مقيمون في لاغوس صعود مهاجرين إلى قارب في عام ٢٠٢٥.',
+    measures: ['سماع شاهدَين', 'إرسال المحاضر'],
+    offence: { description: 'تهريب المهاجرين عن طريق البحر' },
+  },
+  zh: {
+    title: '请求司法协助——海上偷运移民',
+    summaryOfFacts: '居住在拉各斯的证人于2025年目睹移民登船。',
+    measures: ['询问两名证人', '转交笔录'],
+    offence: { description: '经海路偷运移民' },
+  },
+  ru: {
+    title: 'Допрос свидетелей — незаконный ввоз мигрантов',
+    summaryOfFacts: 'Свидетели, проживающие в Лагосе, видели посадку мигрантов на судно в 2025 году «ночью».',
+    measures: ['Допросить двух свидетелей', 'Передать протоколы допросов'],
+    offence: { description: 'Незаконный ввоз мигрантов морским путём' },
+  },
+} as const;
+
+describe('requests between Senegal and Nigeria, through the CLI', { timeout: 240_000 }, () => {
+  let relay: ChildProcessWithoutNullStreams;
+  let url = '';
+  let relayOut = '';
+  const work = tempDir('entraide-e2e-requests-');
+  const data = join(work, 'relay');
+  const senegal = join(work, 'sn');
+  const nigeria = join(work, 'ng');
+  const env = { ENTRAIDE_RELAY_DATA: data, ...PASS };
+
+  /** What Senegal sent, with the state each request must end up in. */
+  const sent = new Map<string, { type: string; state: string }>();
+  let id = ''; // the preservation request
+  let fresh = ''; // a second preservation request, left delivered, for the refusals
+
+  // ---- helpers ------------------------------------------------------------------------------
+
+  const run = (home: string, args: string[]) => cli(['--home', home, ...args], env);
+  /** Runs a command that must succeed, and parses its --json output. */
+  async function ok<T>(home: string, args: string[]): Promise<T> {
+    const r = await run(home, args);
+    expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+    return JSON.parse(r.stdout) as T;
+  }
+  const list = (home: string) => ok<RequestSummary[]>(home, ['request', 'list', '--json']);
+  const show = (home: string, rid: string) => ok<RequestDetail>(home, ['request', 'show', rid, '--json']);
+  async function both(rid: string, state: string): Promise<void> {
+    expect((await show(senegal, rid)).state, `Senegal's view of ${rid}`).toBe(state);
+    expect((await show(nigeria, rid)).state, `Nigeria's view of ${rid}`).toBe(state);
+  }
+  /** Polls up to 20 times, 250 ms apart; returns the last value, for the assertions. */
+  async function poll<T>(get: () => Promise<T>, done: (v: T) => boolean): Promise<T> {
+    let v = await get();
+    for (let i = 0; i < 20 && !done(v); i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      v = await get();
+    }
+    return v;
+  }
+  /** A command refused with exit code 1 and [code], after which the node holds no new request. */
+  async function refused(home: string, args: string[], code: string): Promise<string> {
+    const before = (await list(home)).length;
+    const r = await run(home, args);
+    expect(r.code, `${args.join(' ')}: ${r.stdout}${r.stderr}`).toBe(1);
+    expect(r.stderr).toContain(`[${code}]`);
+    expect((await list(home)).length, `requests after ${args.join(' ')}`).toBe(before);
+    return r.stderr;
+  }
+  let files = 0;
+  /** Senegal sends a request written to a file; `extra` adds flags such as --despite-warnings. */
+  async function send(
+    type: string,
+    draft: Record<string, unknown>,
+    extra: string[] = [],
+  ): Promise<{ id: string; state: string; warnings: { code: string }[] }> {
+    const file = draftFile(draft);
+    const r = await ok<{ id: string; state: string; warnings: { code: string }[] }>(senegal, [
+      'request', 'new', '--type', type, '--to', NG, '--file', file, '--json', ...extra,
+    ]);
+    expect(r.state).toBe('sent');
+    expect(r.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
+    sent.set(r.id, { type, state: 'delivered' });
+    return r;
+  }
+  function draftFile(draft: Record<string, unknown>): string {
+    const file = join(work, `request-${++files}.json`);
+    writeFileSync(file, JSON.stringify(draft, null, 2));
+    return file;
+  }
+
+  // ---- relay and nodes ----------------------------------------------------------------------
+
+  beforeAll(async () => {
+    relay = spawn('npm', ['start', '--silent'], {
+      cwd: ROOT,
+      env: { ...process.env, ENTRAIDE_RELAY_DATA: data, ENTRAIDE_PORT: '0' },
+      detached: true,
+    });
+    relay.stdout.on('data', (d: Buffer) => (relayOut += d.toString()));
+    relay.stderr.on('data', (d: Buffer) => (relayOut += d.toString()));
+    await waitFor(() => /url:\s+http/.test(relayOut), 30_000, `the relay to start: ${relayOut}`);
+    url = /url:\s+(http:\/\/\S+)/.exec(relayOut)![1]!;
+
+    for (const [home, authority] of [
+      [senegal, 'sn.moj'],
+      [nigeria, 'ng.moj'],
+    ] as const) {
+      const inv = await cli(['relay', 'invite', authority], env);
+      expect(inv.code, inv.stderr).toBe(0);
+      const code = /^\s+([A-Za-z0-9_-]{16,})$/m.exec(inv.stdout)![1]!;
+      const init = await run(home, [
+        'init', '--relay', url, '--invite', code, '--authority', authority, '--node', 'desk1',
+      ]);
+      expect(init.code, init.stderr).toBe(0);
+      expect(init.stdout).toContain(`desk1/${authority}@relay.local`);
+    }
+  });
+
+  afterAll(async () => {
+    if (relay && relay.exitCode === null) {
+      const exited = new Promise((r) => relay.once('exit', r));
+      process.kill(-relay.pid!, 'SIGTERM');
+      await exited;
+    }
+  });
+
+  // ---- the scenario -------------------------------------------------------------------------
+
+  it('delivers a preservation request, with signed delivery and read receipts', async () => {
+    ({ id } = await send(PRESERVATION, preservationDraft()));
+
+    const inbox = await list(nigeria);
+    const mine = inbox.find((r) => r.id === id);
+    expect(mine, JSON.stringify(inbox)).toBeDefined();
+    expect(mine).toMatchObject({ state: 'delivered', direction: 'in', requestType: PRESERVATION });
+    expect(mine!.counterpart).toBe(SN);
+    const opened = await show(nigeria, id);
+    expect(opened.side).toBe('requested');
+    expect(opened.next).toContain('acknowledged');
+    expect(opened.content.title).toBe(preservationDraft().title);
+
+    const receipted = (d: RequestDetail) =>
+      ['delivered', 'read'].every((w) => d.story.some((e) => e.what === w && e.by === NG_NODE));
+    const atSenegal = await poll(() => show(senegal, id), receipted);
+    expect(atSenegal.state).toBe('delivered');
+    expect(atSenegal.direction).toBe('out');
+    expect(atSenegal.story.filter((e) => e.what === 'delivered').map((e) => e.by)).toEqual([NG_NODE]);
+    expect(atSenegal.story.filter((e) => e.what === 'read').map((e) => e.by)).toEqual([NG_NODE]);
+
+    const evidence = await ok<Evidence>(senegal, ['evidence', id, '--json']);
+    expect(evidence.kind).toBe('request');
+    expect(evidence.envelope.to).toEqual([NG]);
+    expect(evidence.receipts.map((r) => r.kind).sort()).toEqual(['delivered', 'read']);
+    for (const r of evidence.receipts) {
+      expect(r, JSON.stringify(r)).toMatchObject({ valid: true, problem: null, node: NG_NODE });
+      expect(r.receipt.ciphertextHash).toBe(evidence.ciphertextHash);
+    }
+    expect(evidence.undelivered).toEqual([]);
+  });
+
+  it('goes through its lifecycle, each status seen on both sides', async () => {
+    await ok(nigeria, ['request', 'update', id, 'acknowledged', '--reference', 'NG-CA-2026-77', '--json']);
+    await both(id, 'acknowledged');
+    await ok(nigeria, [
+      'request', 'update', id, 'additional_info_requested', '--note', 'Which time zone are the login times in?',
+    ]);
+    await both(id, 'additional_info_requested');
+
+    await ok(senegal, ['request', 'supplement', id, '--text', 'All times are UTC.', '--json']);
+    await both(id, 'additional_info_requested');
+    const withSupplement = await show(nigeria, id);
+    expect(withSupplement.story.filter((e) => e.what === 'supplement').map((e) => e.text)).toEqual([
+      'additional information: All times are UTC.',
+    ]);
+
+    await ok(nigeria, ['request', 'update', id, 'in_execution', '--json']);
+    await both(id, 'in_execution');
+    await ok(nigeria, ['request', 'update', id, 'executed', '--note', 'Data preserved for 90 days.', '--json']);
+    await both(id, 'executed');
+    const done = await show(senegal, id);
+    expect(done.references).toEqual({ requesting: 'SN-MJ-2026-0142', requested: 'NG-CA-2026-77' });
+    expect(done.next).toContain('closed');
+
+    await ok(senegal, ['request', 'update', id, 'closed', '--json']);
+    await both(id, 'closed');
+    sent.get(id)!.state = 'closed';
+    const story = (await show(nigeria, id)).story.filter((e) => e.what === 'status').map((e) => e.status);
+    expect(story).toEqual(['acknowledged', 'additional_info_requested', 'in_execution', 'executed', 'closed']);
+  });
+
+  it('refuses updates a side does not own, bad input and incomplete requests, storing nothing', async () => {
+    ({ id: fresh } = await send(PRESERVATION, preservationDraft({ title: 'Preservation — second account' })));
+    expect((await show(nigeria, fresh)).state).toBe('delivered');
+    expect((await poll(() => show(senegal, fresh), (d) => d.state === 'delivered')).state).toBe('delivered');
+
+    await refused(senegal, ['request', 'update', fresh, 'acknowledged'], 'TRANSITION_NOT_OWNED');
+    await refused(nigeria, ['request', 'update', fresh, 'withdrawn', '--note', 'x'], 'TRANSITION_NOT_OWNED');
+    await refused(nigeria, ['request', 'update', fresh, 'refused', '--note', 'Not an offence here.'], 'UPDATE_INCOMPLETE');
+    await refused(senegal, ['request', 'update', fresh, 'finished'], 'STATUS_UNKNOWN');
+    await refused(senegal, ['request', 'update', id, 'withdrawn', '--note', 'too late'], 'REQUEST_CLOSED');
+    await refused(nigeria, ['request', 'update', id, 'in_execution'], 'REQUEST_CLOSED');
+    await refused(senegal, ['request', 'supplement', id, '--text', 'One more thing.'], 'REQUEST_CLOSED');
+    await refused(
+      senegal,
+      ['request', 'update', '01900000-0000-7000-8000-000000000000', 'acknowledged'],
+      'REQUEST_NOT_FOUND',
+    );
+    // Nothing of the refused updates reached either side.
+    await both(fresh, 'delivered');
+    await both(id, 'closed');
+    expect((await show(nigeria, fresh)).story.filter((e) => e.what === 'status')).toEqual([]);
+
+    const newRequest = (type: string, draft: Record<string, unknown>, extra: string[] = []) => [
+      'request', 'new', '--type', type, '--to', NG, '--file', draftFile(draft), '--json', ...extra,
+    ];
+    await refused(senegal, newRequest('espionage', preservationDraft()), 'REQUEST_TYPE_UNKNOWN');
+    const past = await refused(senegal, newRequest(MLA, mlaDraft({ deadline: dayFromNow(-3) })), 'DEADLINE_PAST');
+    expect(past).toContain('deadline');
+    const cyrillic = mlaDraft({
+      ...SCRIPTS.ar,
+      language: 'ar',
+      summaryOfFacts: 'Свидетели видели посадку мигрантов на судно.',
+    });
+    const script = await refused(senegal, newRequest(MLA, cyrillic), 'FIELD_SCRIPT_MISMATCH');
+    expect(script).toContain('summaryOfFacts');
+
+    const noBasis = preservationDraft({ legalBasis: undefined, title: 'Preservation — no legal basis' });
+    const incomplete = await refused(senegal, newRequest(PRESERVATION, noBasis), 'REQUEST_INCOMPLETE');
+    expect(incomplete).toContain('legalBasis');
+    const before = (await list(senegal)).length;
+    const despite = await send(PRESERVATION, noBasis, ['--despite-warnings']);
+    expect(despite.warnings.map((w) => w.code)).toEqual(['legal_basis_missing']);
+    expect((await list(senegal)).length).toBe(before + 1);
+    expect((await show(nigeria, despite.id)).state).toBe('delivered');
+  });
+
+  it('carries Arabic, Chinese and Russian text unchanged', async () => {
+    for (const [language, text] of Object.entries(SCRIPTS)) {
+      const draft = mlaDraft({ ...text, language, references: { requesting: `SN-MJ-2026-${language}` } });
+      const { id: rid } = await send(MLA, draft);
+      const there = await show(nigeria, rid);
+      expect(there.state).toBe('delivered');
+      expect(there.title).toBe(text.title);
+      expect(there.content.language).toBe(language);
+      expect(there.content.title).toBe(text.title);
+      expect(there.content.summaryOfFacts).toBe(text.summaryOfFacts);
+      expect(there.content.measures).toEqual(text.measures);
+      expect(there.content.offence?.description).toBe(text.offence.description);
+      expect(there.references.requesting).toBe(`SN-MJ-2026-${language}`);
+      expect((await list(nigeria)).find((r) => r.id === rid)?.title).toBe(text.title);
+    }
+  });
+
+  it('withdraws a second request', async () => {
+    const { id: id2 } = await send(MLA, mlaDraft());
+    await ok(senegal, ['request', 'update', id2, 'withdrawn', '--note', 'Witnesses located in Senegal.', '--json']);
+    sent.get(id2)!.state = 'withdrawn';
+    await both(id2, 'withdrawn');
+    const story = (await show(nigeria, id2)).story.find((e) => e.status === 'withdrawn');
+    expect(story?.text).toContain('Witnesses located in Senegal.');
+  });
+
+  it('counts what was sent and received in the statistics', async () => {
+    // Nigeria fetches everything (and sends its delivery receipts); Senegal then sees every request delivered.
+    await list(nigeria);
+    const states = await poll(
+      async () => (await list(senegal)).map((r) => [r.id, r.state]),
+      (v) => v.every(([rid, s]) => s === sent.get(rid!)?.state),
+    );
+    expect(Object.fromEntries(states)).toEqual(
+      Object.fromEntries([...sent].map(([rid, s]) => [rid, s.state])),
+    );
+
+    const expectRow = (row: StatsRow | undefined, type: string | null) => {
+      const mine = [...sent.values()].filter((s) => type === null || s.type === type);
+      expect(row, `row for ${type}`).toBeDefined();
+      expect(row!.total).toBe(mine.length);
+      for (const state of ['delivered', 'closed', 'withdrawn', 'sent', 'acknowledged', 'executed'] as const)
+        expect(row!.byStatus[state], state).toBe(mine.filter((s) => s.state === state).length);
+    };
+    const s = await ok<Statistics>(senegal, ['stats', '--json']);
+    expect(s.totals.map((r) => r.direction)).toEqual(['out']);
+    const total = s.totals.find((r) => r.direction === 'out');
+    expectRow(total, null);
+    expect(total!.total).toBe(7);
+    expect(total!.byStatus.closed).toBe(1);
+    expect(total!.byStatus.withdrawn).toBe(1);
+    const preservation = s.rows.find((r) => r.requestType === PRESERVATION && r.counterpart === NG);
+    expectRow(preservation, PRESERVATION);
+    expect(preservation!.direction).toBe('out');
+    expect(preservation!.acknowledge.count).toBe(1);
+    expect(preservation!.execute.count).toBe(1);
+    expect(preservation!.acknowledge.medianSeconds).toBeGreaterThanOrEqual(0);
+    expect(preservation!.execute.medianSeconds).toBeGreaterThanOrEqual(preservation!.acknowledge.medianSeconds!);
+    expectRow(
+      s.rows.find((r) => r.requestType === MLA && r.counterpart === NG),
+      MLA,
+    );
+
+    const csv = await run(senegal, ['stats', '--csv']);
+    expect(csv.code, csv.stderr).toBe(0);
+    const lines = csv.stdout.trim().split('\n');
+    expect(lines[0]).toMatch(/^direction,counterpart,request_type,/);
+    expect(lines.some((l) => l.startsWith(`out,${NG},${PRESERVATION},3,`))).toBe(true);
+    expect(lines).toHaveLength(1 + s.rows.length);
+
+    const file = join(work, 'stats.json');
+    const exported = await run(senegal, ['stats', '--export', file]);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stderr).toContain(`${sent.size} request(s) exported`);
+    const dump = JSON.parse(readFileSync(file, 'utf8')) as {
+      format: string;
+      authority: string;
+      records: { direction: string; state: string }[];
+    };
+    expect(dump.format).toBe('entraide-statistics');
+    expect(dump.authority).toBe(SN);
+    expect(dump.records).toHaveLength(sent.size);
+    expect(dump.records.every((r) => r.direction === 'out')).toBe(true);
+
+    const n = await ok<Statistics>(nigeria, ['stats', '--json']);
+    expect(n.totals.map((r) => [r.direction, r.total])).toEqual([['in', sent.size]]);
+    const received = n.rows.find((r) => r.requestType === PRESERVATION && r.counterpart === SN);
+    expect(received?.direction).toBe('in');
+    expect(received?.byStatus.closed).toBe(1);
+    expect(received?.acknowledge.count).toBe(1);
+    expect(received?.execute.count).toBe(1);
+  });
+});
