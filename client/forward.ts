@@ -4,7 +4,8 @@
  * an officer's override and its reason. Consents and overrides are logged on the node.
  */
 import { EntraideError } from '../shared/errors.ts';
-import type { RequestContent } from '../shared/protocol/content.ts';
+import { MessageContent, type RequestContent } from '../shared/protocol/content.ts';
+import { check } from '../shared/protocol/validate.ts';
 import {
   DEFAULT_MESSAGE_HANDLING,
   describeHandling,
@@ -49,22 +50,42 @@ export async function forward(node: AuthorityNode, id: string, opts: ForwardOpti
   else if (handling.forwarding === 'consent_required')
     log('forward-with-consent', `to ${opts.to.join(', ')}: consent ${opts.consent!}`);
 
-  let body = m.body;
+  let text = m.body;
   if (m.kind === 'request') {
     const stored = node.store.envelopeOf(m.id);
     const request = JSON.parse(stored!.content!) as RequestContent;
-    body = JSON.stringify(request, null, 2);
+    text = JSON.stringify(request, null, 2);
   }
-  const content = {
-    to: opts.to,
-    subject: `Fwd: ${m.subject}`.slice(0, 998),
-    body: `${opts.note ? `${opts.note}\n\n` : ''}---- forwarded from ${m.sender}, ${m.sentAt} ----\n${body}`,
-    ...(m.language ? { language: m.language } : {}),
-    // The copy keeps the stricter forwarding rule; node names of this authority mean nothing elsewhere.
-    handling: {
-      forwarding: stricter(handling, DEFAULT_MESSAGE_HANDLING).forwarding,
-      visibility: 'authority' as const,
-    },
+  const body = `${opts.note ? `${opts.note}\n\n` : ''}---- forwarded from ${m.sender}, ${m.sentAt} ----\n${text}`;
+  // The copy keeps the stricter forwarding rule; node names of this authority mean nothing elsewhere.
+  const handlingOut: Handling = {
+    visibility: 'authority',
+    forwarding: stricter(handling, DEFAULT_MESSAGE_HANDLING).forwarding,
   };
-  return node.send(content);
+  const content = check(
+    MessageContent,
+    {
+      type: 'message',
+      subject: `Fwd: ${m.subject}`.slice(0, 998),
+      body,
+      ...(m.language ? { language: m.language } : {}),
+      handling: handlingOut,
+    },
+    'message',
+  );
+  return node.dispatch({
+    to: opts.to,
+    content,
+    record: {
+      kind: 'message',
+      subject: content.subject,
+      body,
+      language: m.language,
+      requestId: null,
+      handling,
+    },
+    // This authority's own copy goes only to the nodes the original was restricted to.
+    restrict:
+      handling.visibility === 'named' ? { authority: node.authority, nodes: handling.nodes! } : undefined,
+  });
 }

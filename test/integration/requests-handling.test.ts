@@ -205,7 +205,11 @@ describe('handling codes between Senegal and the two desks of Nigeria', () => {
     expect(m.body).toBe('restricted body');
     const log = desk1.store.requests.overrides(sent.id);
     expect(log).toHaveLength(1);
-    expect(log[0]).toMatchObject({ action: 'read', reason: 'Acting for desk2 on leave', node: desk1.address });
+    expect(log[0]).toMatchObject({
+      action: 'read',
+      reason: 'Acting for desk2 on leave',
+      node: desk1.address,
+    });
 
     // desk2, which the code names, reads it without any override.
     await desk2.fetchInbox();
@@ -231,7 +235,10 @@ describe('handling codes between Senegal and the two desks of Nigeria', () => {
         body: 'x',
         handling: { visibility: 'named', nodes: ['desk9'], forwarding: 'allowed' },
       }),
-    ).rejects.toMatchObject({ code: 'UNKNOWN_RECIPIENT', message: expect.stringContaining('desk9') as string });
+    ).rejects.toMatchObject({
+      code: 'UNKNOWN_RECIPIENT',
+      message: expect.stringContaining('desk9') as string,
+    });
     await expect(
       senegal.requests.create({
         type: 'expedited_preservation',
