@@ -70,14 +70,15 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Runs the `entraide` CLI to completion. */
+/** Runs the `entraide` CLI to completion; `input` is written to its standard input. */
 export function cli(
   args: string[],
   env: Record<string, string | undefined> = {},
   timeoutMs = 30_000,
+  input?: string,
 ): Promise<CliResult> {
   return new Promise((resolve) => {
-    execFile(
+    const child = execFile(
       process.execPath,
       [BIN, ...args],
       { cwd: ROOT, env: { ...process.env, ...env }, timeout: timeoutMs, maxBuffer: 16 * 1024 * 1024 },
@@ -86,5 +87,6 @@ export function cli(
         resolve({ code, stdout, stderr });
       },
     );
+    if (input !== undefined) child.stdin?.end(input);
   });
 }
