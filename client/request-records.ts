@@ -247,54 +247,25 @@ export class RequestRecords {
         });
       }
     }
-    const describe = (u: StatusUpdate) =>
-      [
+    const step = (u: StatusUpdate, standing?: string): StoryEntry => ({
+      at: new Date(u.at).toISOString(),
+      what: 'status',
+      by: u.by,
+      text: [
         u.status,
         u.ground ? `(${u.ground})` : '',
         u.reference ? `ref. ${u.reference}` : '',
         u.note ? `— ${u.note}` : '',
       ]
         .filter(Boolean)
-        .join(' ');
-    for (const h of d.history) {
-      story.push({
-        at: new Date(h.update.at).toISOString(),
-        what: 'status',
-        by: h.update.by,
-        text: describe(h.update),
-        status: h.update.status,
-      });
-    }
-    for (const h of d.superseded) {
-      story.push({
-        at: new Date(h.update.at).toISOString(),
-        what: 'status',
-        by: h.update.by,
-        text: describe(h.update),
-        status: h.update.status,
-        standing: 'superseded by a concurrent update',
-      });
-    }
-    for (const h of d.waiting) {
-      story.push({
-        at: new Date(h.update.at).toISOString(),
-        what: 'status',
-        by: h.update.by,
-        text: describe(h.update),
-        status: h.update.status,
-        standing: 'waiting for an earlier update',
-      });
-    }
-    for (const h of d.invalid) {
-      story.push({
-        at: new Date(h.update.update.at).toISOString(),
-        what: 'status',
-        by: h.update.update.by,
-        text: describe(h.update.update),
-        status: h.update.update.status,
-        standing: `not applied: ${h.reason}`,
-      });
-    }
+        .join(' '),
+      status: u.status,
+      ...(standing ? { standing } : {}),
+    });
+    for (const h of d.history) story.push(step(h.update));
+    for (const h of d.superseded) story.push(step(h.update, 'superseded by a concurrent update'));
+    for (const h of d.waiting) story.push(step(h.update, 'waiting for an earlier update'));
+    for (const h of d.invalid) story.push(step(h.update.update, `not applied: ${h.reason}`));
     for (const m of this.node.store.messagesOn(row.id)) {
       story.push({
         at: m.sentAt,

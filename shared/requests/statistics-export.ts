@@ -52,17 +52,7 @@ export function exportStatistics(
     authority: input.authority,
     node: input.node,
     generatedAt: input.generatedAt,
-    records: input.records.map((r) => ({
-      direction: r.direction,
-      counterpart: r.counterpart,
-      requestType: r.requestType,
-      urgency: r.urgency,
-      state: r.state,
-      sentAt: r.sentAt,
-      acknowledgeSeconds: r.acknowledgeSeconds,
-      executeSeconds: r.executeSeconds,
-      overdue: r.flags.includes('overdue'),
-    })),
+    records: input.records.map(({ flags, ...r }) => ({ ...r, overdue: flags.includes('overdue') })),
   };
   return { ...body, sig: signObject(CONTEXTS.statistics, body, identitySecretKey) };
 }
@@ -78,15 +68,5 @@ export function verifyStatisticsExport(e: StatisticsExport, identityKey: string)
 
 /** The records of an export, back in the form `statistics()` takes. */
 export function importedRecords(e: StatisticsExport): StatsRecord[] {
-  return e.records.map((r) => ({
-    direction: r.direction,
-    counterpart: r.counterpart,
-    requestType: r.requestType,
-    urgency: r.urgency,
-    state: r.state,
-    sentAt: r.sentAt,
-    acknowledgeSeconds: r.acknowledgeSeconds,
-    executeSeconds: r.executeSeconds,
-    flags: r.overdue ? ['overdue'] : [],
-  }));
+  return e.records.map(({ overdue, ...r }) => ({ ...r, flags: overdue ? ['overdue'] : [] }));
 }
