@@ -1,0 +1,81 @@
+/**
+ * One leaf of a relay's audit log: a delivery event, with metadata only (ids, addresses, sizes,
+ * the ciphertext's hash, times), never content. The leaf is the RFC 8785 form of the event, so
+ * every party that holds the event can recompute its leaf hash.
+ */
+import { Type, type Static } from '@sinclair/typebox';
+import { utf8 } from '../bytes.ts';
+import { canonicalBytes } from '../canonical.ts';
+import { leafHash } from '../merkle/hash.ts';
+import { literals } from '../protocol/literals.ts';
+import { AuthorityAddress, B64, Domain, EnvelopeId, NodeAddress, Rfc3339 } from '../protocol/schemas.ts';
+
+export const AUDIT_EVENT_KINDS = [
+  'accepted',
+  'rejected',
+  'forwarded',
+  'received',
+  'delivered',
+  'receipt',
+  'expired',
+  'auth_failed',
+  'forbidden',
+] as const;
+export type AuditEventKind = (typeof AUDIT_EVENT_KINDS)[number];
+
+/** Free text in the log (a refusal's reason) is bounded and made printable (see `printable`). */
+export const MAX_DETAIL_CHARS = 300;
+
+export const AuditEvent = Type.Object(
+  {
+    v: Type.Literal(1),
+    /** The leaf's index in the log. */
+    seq: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+    at: Rfc3339,
+    relay: Domain,
+    kind: literals(AUDIT_EVENT_KINDS),
+    envelope: Type.Optional(EnvelopeId),
+    sender: Type.Optional(NodeAddress),
+    recipients: Type.Optional(Type.Array(AuthorityAddress, { maxItems: 32 })),
+    /** The node an envelope was delivered to, or that a receipt came from. */
+    node: Type.Optional(NodeAddress),
+    /** The peer relay an envelope was forwarded to or received from. */
+    peer: Type.Optional(Domain),
+    size: Type.Optional(Type.Integer({ minimum: 0 })),
+    ciphertextHash: Type.Optional(B64(32)),
+    /** The error code of a rejection or of a refused login. */
+    reason: Type.Optional(Type.String({ pattern: '^[A-Z][A-Z_]{1,40}$' })),
+    detail: Type.Optional(Type.String({ maxLength: MAX_DETAIL_CHARS })),
+  },
+  { additionalProperties: false },
+);
+export type AuditEvent = Static<typeof AuditEvent>;
+
+/**
+ * Text that came from outside (a path, a header, a refused value) as it may enter the log: control
+ * characters (CR, LF, ESC of ANSI sequences, NUL...) and lone surrogates become U+FFFD, so that
+ * nothing written to a terminal, a CSV cell or a log line can forge another line or recolour it;
+ * then cut to MAX_DETAIL_CHARS. JSON escaping does the rest.
+ */
+export function printable(text: string): string {
+  const clean = text
+    // eslint-disable-next-line no-control-regex -- matching control characters is the point
+    .replace(/[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, '\ufffd')
+    .replace(/[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g, '\ufffd');
+  return [...clean].slice(0, MAX_DETAIL_CHARS).join('');
+}
+
+/** The leaf bytes of an event: its canonical JSON. */
+export function auditLeaf(event: AuditEvent): Uint8Array {
+  return canonicalBytes(event);
+}
+
+/** RFC 9162 leaf hash of an event. */
+export function auditLeafHash(event: AuditEvent): Uint8Array {
+  return leafHash(auditLeaf(event));
+}
+
+/** The leaf hash of a leaf given as its JSON text (as stored or exported). */
+export function auditLeafHashOfText(leaf: string): Uint8Array {
+  return leafHash(utf8(leaf));
+}

@@ -1,0 +1,127 @@
+/**
+ * Streaming verification of a whole log, in bounded memory: the entries go through a compact range
+ * (O(log n) hashes) in index order, and every signed tree head met on the way must be signed by the
+ * relay and have exactly the root of the entries before it. Heads of the same size with different
+ * roots (a split view) and entries out of order are caught. The verifier keeps no entry, so a log
+ * of 10^6 entries verifies in a few megabytes.
+ */
+import { toBase64url } from '../bytes.ts';
+import { EntraideError } from '../errors.ts';
+import { headRoot, verifyTreeHead } from '../keys/tree-head.ts';
+import { CompactRange } from '../merkle/compact-range.ts';
+import { sameHash } from '../merkle/hash.ts';
+import type { SignedTreeHead } from '../protocol/key-log.ts';
+
+export interface LogProblem {
+  /** The first index at which the log stops matching what was signed (or the head's size). */
+  index: number;
+  message: string;
+}
+
+export class LogVerifier {
+  readonly #range = CompactRange.empty();
+  /** Heads still ahead of the entries, by size; several heads of one size must agree. */
+  readonly #heads = new Map<number, SignedTreeHead[]>();
+  #checkedHeads = 0;
+  #problem: LogProblem | null = null;
+
+  constructor(private readonly expected: { log: 'audit' | 'key'; relay: string; relayKey: Uint8Array }) {}
+
+  get size(): number {
+    return this.#range.size;
+  }
+
+  get checkedHeads(): number {
+    return this.#checkedHeads;
+  }
+
+  /** The first problem found, or null while everything checks. */
+  get problem(): LogProblem | null {
+    return this.#problem;
+  }
+
+  /** Adds a signed head to check when the entries reach its size; a bad signature fails at once. */
+  addHead(head: SignedTreeHead): void {
+    if (this.#problem) return;
+    try {
+      verifyTreeHead(head, this.expected);
+    } catch (err) {
+      this.fail(head.size, err instanceof EntraideError ? err.message : 'a tree head does not verify');
+      return;
+    }
+    if (head.size < this.#range.size) {
+      this.fail(
+        head.size,
+        `the head of size ${head.size} came after entry ${this.#range.size - 1}: give heads first`,
+      );
+      return;
+    }
+    const same = this.#heads.get(head.size) ?? [];
+    const other = same.find((h) => h.root !== head.root);
+    if (other) {
+      this.fail(
+        head.size,
+        `two heads of size ${head.size} have different roots (${other.root} and ${head.root}): a split view`,
+      );
+      return;
+    }
+    same.push(head);
+    this.#heads.set(head.size, same);
+    if (head.size === 0) this.checkHeadsAt(0);
+  }
+
+  /** Adds the next entry's leaf hash; `index` must be the next index. */
+  addLeafHash(index: number, hash: Uint8Array): void {
+    if (this.#problem) return;
+    if (index !== this.#range.size) {
+      this.fail(this.#range.size, `entry ${index} came where entry ${this.#range.size} was expected`);
+      return;
+    }
+    this.#range.append(hash);
+    this.checkHeadsAt(this.#range.size);
+  }
+
+  /** Ends the stream: every head must have been reached. */
+  finish(): LogProblem | null {
+    if (!this.#problem) {
+      const beyond = [...this.#heads.keys()].filter((s) => s > this.#range.size).sort((a, b) => a - b);
+      if (beyond.length > 0) {
+        this.fail(
+          this.#matchedSize,
+          `a head was signed for size ${beyond[0]}, but the log ends after ${this.#range.size} entries: its tail was cut off, or entries are missing after index ${this.#matchedSize}`,
+        );
+      }
+    }
+    return this.#problem;
+  }
+
+  private checkHeadsAt(size: number): void {
+    const heads = this.#heads.get(size);
+    if (!heads) return;
+    const root = this.#range.root();
+    for (const h of heads) {
+      if (!sameHash(headRoot(h), root)) {
+        // Everything up to the last matching head is proven; the bad entry is at or after it.
+        this.fail(
+          this.#matchedSize,
+          `the entries ${this.#matchedSize}..${size - 1} do not lead to the root the relay signed for size ${size} (they hash to ${toBase64url(root)}, the head says ${h.root})`,
+        );
+        return;
+      }
+      this.#checkedHeads++;
+    }
+    this.#matchedSize = size;
+    this.#heads.delete(size);
+  }
+
+  /** The size of the last head the entries matched: every entry before it is proven. */
+  #matchedSize = 0;
+
+  get provenSize(): number {
+    return this.#matchedSize;
+  }
+
+  private fail(index: number, message: string): void {
+    this.#problem ??= { index, message };
+  }
+}
