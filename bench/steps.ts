@@ -191,6 +191,7 @@ export async function measureSteps(): Promise<StepCost[]> {
   const dir = mkdtempSync(join(tmpdir(), 'entraide-steps-'));
   try {
     const store = RelayStore.open(dir);
+    store.setLocalDomain('relay.bench');
     try {
       let k = 0;
       const newEnvelope = () => {
@@ -204,6 +205,9 @@ export async function measureSteps(): Promise<StepCost[]> {
           expiresAt: new Date(now.getTime() + 86_400_000).toISOString(),
           recipientNodes: [recipient.address],
           peers: [],
+          to: [recipient.authority],
+          ciphertextHash: createHash('sha256').update(String(k)).digest('base64url'),
+          fromPeer: null,
         };
       };
       const ids: string[] = [];

@@ -2,6 +2,7 @@
  * Builds the relay: storage, identity, directory, fastify routes and the socket.io gateway.
  * It never listens by itself; main.ts (or a test) calls listen().
  */
+import { AuditLog } from './domain/audit-log.ts';
 import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import { Ajv } from 'ajv';
@@ -51,6 +52,8 @@ export interface RelayOptions {
   tokenLifetimeSeconds?: number;
   /** How often tree heads are compared with peers (default 30 s). */
   gossipIntervalMs?: number;
+  /** How often the audit log's head is signed while entries come in (default 10 s). */
+  auditHeadIntervalMs?: number;
   /** Federation outbox timing (tests shorten it). */
   outbox?: OutboxOptions;
   /** Worker threads that verify envelope signatures (default 1; 0 verifies on the event loop). */
@@ -64,6 +67,8 @@ export interface Relay {
   identity: RelayIdentity;
   store: RelayStore;
   ctx: RelayContext;
+  /** The audit log: signed heads over the entries the store appends. */
+  audit: AuditLog;
   listen(host: string, port: number): Promise<string>;
   close(): Promise<void>;
 }
@@ -93,6 +98,7 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
     await directory.load();
     const keyLog = new KeyLog(store, { domain: identity.domain, secretKey: identity.secretKey }, now);
     await keyLog.load();
+    const audit = new AuditLog(store, { domain: identity.domain, secretKey: identity.secretKey }, now);
     const peers = new PeerRegistry(store);
     await peers.load();
     const peerClient = new PeerClient(
@@ -195,6 +201,14 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
     app.setErrorHandler((err: FastifyError, request, reply) => {
       const e = mapError(err);
       if (e.code === 'INTERNAL') request.log.error({ err }, 'request failed');
+      // Every refused request is in the audit log once: authentication, authorisation, bad input.
+      else if (e.status < 500) {
+        try {
+          audit.refused(e.code, `${request.method} ${request.url.split('?')[0]}`);
+        } catch (auditErr) {
+          request.log.error({ err: auditErr }, 'audit append failed');
+        }
+      }
       void reply.code(e.status).send(e.toJSON());
     });
     app.setNotFoundHandler((request, reply) => {
@@ -235,6 +249,7 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
     outboxLog.target = app.log;
     outbox.start();
     ctx.federation.gossip.start(opts.gossipIntervalMs);
+    audit.start(opts.auditHeadIntervalMs);
     const io = createGateway(app.server, { tokens, directory, hub, envelopes, log: app.log });
     const sweeper = setInterval(() => {
       try {
@@ -254,6 +269,7 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
       identity,
       store,
       ctx,
+      audit,
       async listen(host: string, port: number) {
         const address = await app.listen({ host, port });
         ready = true;
@@ -266,6 +282,7 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
         clearInterval(sweeper);
         outbox.close();
         ctx.federation.gossip.close();
+        audit.close();
         io.disconnectSockets(true);
         await new Promise<void>((resolve) => io.close(() => resolve()));
         await app.close().catch(() => undefined);

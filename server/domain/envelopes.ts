@@ -2,6 +2,7 @@
  * Accepting an envelope: every check happens here, once, at the edge of the relay, before the
  * envelope is committed; nothing is acknowledged before the commit.
  */
+import { ciphertextHash } from '../../shared/receipts/receipt.ts';
 import { createHash } from 'node:crypto';
 import { parseAuthorityAddress, parseNodeAddress } from '../../shared/addresses.ts';
 import { fromBase64url, isCanonicalBase64urlTail } from '../../shared/bytes.ts';
@@ -183,6 +184,8 @@ export async function storeEnvelope(
     expiresAt: number;
     recipientNodes: string[];
     peers: string[];
+    /** The peer relay it came from, for envelopes received through federation. */
+    fromPeer?: string;
   },
 ): Promise<AcceptOutcome> {
   const outcome = await ctx.store.acceptEnvelope({
@@ -194,6 +197,9 @@ export async function storeEnvelope(
     expiresAt: new Date(e.expiresAt).toISOString(),
     recipientNodes: e.recipientNodes,
     peers: e.peers,
+    to: e.env.to,
+    ciphertextHash: ciphertextHash(e.env.ciphertext),
+    fromPeer: e.fromPeer ?? null,
   });
   if (outcome.kind === 'accepted') {
     ctx.onAccepted(e.env, e.recipientNodes);

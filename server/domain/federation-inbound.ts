@@ -73,6 +73,7 @@ async function acceptFromPeer(raw: unknown, peer: Peer, ctx: EnvelopeContext): P
     expiresAt,
     recipientNodes: [...nodes],
     peers: [], // no second hop
+    fromPeer: peer.domain,
   });
   return { id: env.id, status: outcome.kind === 'accepted' ? 'accepted' : 'duplicate' };
 }

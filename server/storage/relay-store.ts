@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { openDatabase, BUSY_TIMEOUT_MS } from '../../prisma/database.ts';
 import { EntraideError } from '../../shared/errors.ts';
 import { PrismaClient } from './generated/client.ts';
+import { AuditStore } from './audit-store.ts';
 import { GroupCommit } from '../../prisma/group-commit.ts';
 
 export interface NodeRecord {
@@ -88,6 +89,10 @@ export interface NewEnvelope {
   recipientNodes: string[];
   /** Peer relays to forward the envelope to (through the outbox). */
   peers: string[];
+  /** For the audit log: the recipient authorities, the SHA-256 of the ciphertext, the peer it came from. */
+  to: string[];
+  ciphertextHash: string;
+  fromPeer: string | null;
 }
 
 export interface PeerRecord {
@@ -150,6 +155,8 @@ type Write =
 
 export class RelayStore {
   readonly prisma: PrismaClient;
+  /** The audit log: appended in the transaction of each event it records. */
+  readonly audit: AuditStore;
   private readonly stmt;
   private readonly writes: GroupCommit<Write, AcceptOutcome | boolean>;
 
@@ -160,7 +167,14 @@ export class RelayStore {
     this.prisma = new PrismaClient({
       adapter: new PrismaBetterSqlite3({ url: `file:${file}`, timeout: BUSY_TIMEOUT_MS }),
     });
+    this.audit = new AuditStore(db);
     this.stmt = {
+      outboxRow: db.prepare<[number], { envelopeId: string; peer: string }>(
+        'SELECT envelopeId, peer FROM "Outbox" WHERE seq = ?',
+      ),
+      expiring: db.prepare<[string], { id: string }>(
+        'SELECT id FROM "Envelope" WHERE expiredAt IS NULL AND expiresAt <= ? ORDER BY acceptedAt',
+      ),
       findEnvelope: db.prepare<[string], { hash: string; acceptedAt: string; expiredAt: string | null }>(
         'SELECT hash, acceptedAt, expiredAt FROM "Envelope" WHERE id = ?',
       ),
@@ -249,11 +263,14 @@ export class RelayStore {
     // refused envelope answers its own caller and leaves the rest of the batch alone; any other
     // failure aborts the whole transaction, and then no caller in the batch is answered `accepted`.
     this.writes = new GroupCommit<Write, AcceptOutcome | boolean>((items) =>
-      db.transaction(() =>
+      this.audit.transaction(() =>
         items.map((w): AcceptOutcome | boolean | Error => {
           if (w.kind === 'delivered') {
             const changed = this.stmt.markDelivered.run(w.at, w.envelopeId, w.node).changes > 0;
-            if (changed) this.reportIfRemote(w.envelopeId, w.node, w.at);
+            if (changed) {
+              this.reportIfRemote(w.envelopeId, w.node, w.at);
+              this.audit.append({ kind: 'delivered', envelope: w.envelopeId, node: w.node, at: w.at });
+            }
             return changed;
           }
           try {
@@ -263,7 +280,7 @@ export class RelayStore {
             throw err;
           }
         }),
-      )(),
+      ),
     );
   }
 
@@ -436,6 +453,16 @@ export class RelayStore {
     this.stmt.insertEnvelope.run(e.id, e.sender, e.hash, e.body.length, e.body, e.acceptedAt, e.expiresAt);
     for (const node of e.recipientNodes) this.stmt.insertDelivery.run(e.id, node);
     for (const peer of e.peers) this.stmt.insertOutbox.run(peer, e.id, e.acceptedAt);
+    this.audit.append({
+      kind: e.fromPeer ? 'received' : 'accepted',
+      envelope: e.id,
+      sender: e.sender,
+      recipients: e.to,
+      size: e.body.length,
+      ciphertextHash: e.ciphertextHash,
+      ...(e.fromPeer ? { peer: e.fromPeer } : {}),
+      at: e.acceptedAt,
+    });
     return { kind: 'accepted', acceptedAt: e.acceptedAt };
   }
 
@@ -469,11 +496,13 @@ export class RelayStore {
   /** Clears the ciphertext of every envelope past its TTL; returns how many expired now. */
   expire(now: Date): number {
     const at = now.toISOString();
-    return this.db.transaction(() => {
+    return this.audit.transaction(() => {
+      for (const { id } of this.stmt.expiring.all(at))
+        this.audit.append({ kind: 'expired', envelope: id, at });
       this.stmt.expireDeliveries.run(at);
       this.stmt.expireOutbox.run(at);
       return this.stmt.expireEnvelopes.run(at, at).changes;
-    })();
+    });
   }
 
   // ---- federation: peers, token ids, outbox ------------------------------------------------
@@ -534,13 +563,16 @@ export class RelayStore {
     at: Date,
     nextAttempt: (attempts: number) => Date,
   ): void {
-    this.db.transaction(() => {
+    this.audit.transaction(() => {
       for (const o of outcomes) {
-        if (o.ok) this.stmt.outboxForwarded.run(at.toISOString(), o.seq);
+        if (o.ok && this.stmt.outboxForwarded.run(at.toISOString(), o.seq).changes > 0) {
+          const row = this.stmt.outboxRow.get(o.seq)!;
+          this.audit.append({ kind: 'forwarded', envelope: row.envelopeId, peer: row.peer }, at);
+        } else if (o.ok) continue;
         else if (!o.retry) this.stmt.outboxRefused.run(o.reason ?? 'refused', o.seq);
         else this.stmt.outboxRetry.run(nextAttempt(0).toISOString(), o.reason ?? 'retry', o.seq);
       }
-    })();
+    });
   }
 
   /** Pending outbox items by peer. */
@@ -559,6 +591,7 @@ export class RelayStore {
   /** The relay's own domain: envelopes from other domains get delivery reports sent back. */
   setLocalDomain(domain: string): void {
     this.localDomain = domain;
+    this.audit.setRelay(domain);
   }
 
   /** In the delivery's transaction: a node here stored an envelope from a peer's sender. */
@@ -587,12 +620,15 @@ export class RelayStore {
 
   /** A peer says its node stored our sender's envelope; true when that is news. */
   recordRemoteDeliveries(reports: { envelopeId: string; node: string; deliveredAt: string }[]): number {
-    return this.db.transaction(() =>
-      reports.reduce(
-        (n, r) => n + this.stmt.remoteDelivered.run(r.envelopeId, r.node, r.deliveredAt).changes,
-        0,
-      ),
-    )();
+    return this.audit.transaction(() =>
+      reports.reduce((n, r) => {
+        const changed = this.stmt.remoteDelivered.run(r.envelopeId, r.node, r.deliveredAt).changes;
+        // A peer's report: its node stored our sender's envelope.
+        if (changed > 0)
+          this.audit.append({ kind: 'delivered', envelope: r.envelopeId, node: r.node, at: r.deliveredAt });
+        return n + changed;
+      }, 0),
+    );
   }
 }
 
