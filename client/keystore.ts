@@ -101,6 +101,47 @@ export function encryptKeystore(material: KeyMaterial, passphrase: string): stri
   }
 }
 
+/** Any JSON value encrypted under a passphrase, in the keystore's file format (for auditors' keys). */
+export function encryptWithPassphrase(value: unknown, passphrase: string): string {
+  if (passphrase.length === 0)
+    throw new EntraideError('PASSPHRASE_REQUIRED', 'the passphrase must not be empty');
+  const s = sodium();
+  const kdf = newKdf();
+  const key = deriveKey(passphrase, kdf);
+  try {
+    const nonce = randomBytes(s.crypto_secretbox_NONCEBYTES);
+    const ciphertext = s.crypto_secretbox_easy(utf8(JSON.stringify(value)), nonce, key);
+    const file: KeystoreFile = { v: 1, kdf, nonce: toBase64url(nonce), ciphertext: toBase64url(ciphertext) };
+    return JSON.stringify(file, null, 2) + '\n';
+  } finally {
+    key.fill(0);
+  }
+}
+
+/** Opens what `encryptWithPassphrase` wrote; PASSPHRASE_WRONG when the passphrase does not open it. */
+export function decryptWithPassphrase(text: string, passphrase: string, what: string): unknown {
+  const s = sodium();
+  let file: KeystoreFile;
+  try {
+    file = JSON.parse(text) as KeystoreFile;
+  } catch {
+    throw new EntraideError('HOME_MISSING', `${what} is unreadable`);
+  }
+  const key = deriveKey(passphrase, file.kdf);
+  try {
+    const plain = s.crypto_secretbox_open_easy(
+      fromBase64url(file.ciphertext, what),
+      fromBase64url(file.nonce, 'nonce'),
+      key,
+    );
+    return JSON.parse(fromUtf8(plain)) as unknown;
+  } catch {
+    throw new EntraideError('PASSPHRASE_WRONG', `the passphrase does not open ${what}`);
+  } finally {
+    key.fill(0);
+  }
+}
+
 /** Writes a file so that a crash leaves either the old or the new content, never a torn one. */
 export function writeFileAtomic(path: string, text: string): void {
   const tmp = `${path}.tmp`;

@@ -31,6 +31,7 @@ import { sessionRoutes } from './routes/session.ts';
 import { keyPublicRoutes, keySessionRoutes } from './routes/keys.ts';
 import { federationRoutes } from './routes/federation.ts';
 import { relayRoutes } from './routes/relays.ts';
+import { auditLoginRoutes, auditRoutes } from './routes/audit.ts';
 import { Outbox, type OutboxOptions } from './federation/outbox.ts';
 import { PeerClient } from './federation/peer-client.ts';
 import { PeerRegistry } from './federation/peers.ts';
@@ -161,6 +162,7 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
       store,
       directory,
       keyLog,
+      audit,
       keyEvents,
       tokens,
       challenges: new ChallengeStore(),
@@ -244,6 +246,8 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
     await app.register(async (scope) => keySessionRoutes(scope, ctx));
     await app.register(async (scope) => relayRoutes(scope, ctx));
     await app.register(async (scope) => federationRoutes(scope, ctx));
+    await app.register(async (scope) => auditLoginRoutes(scope, ctx));
+    await app.register(async (scope) => auditRoutes(scope, ctx));
     await app.ready();
 
     outboxLog.target = app.log;

@@ -1,4 +1,5 @@
 /** What routes and socket handlers share: built once by app.ts. */
+import type { AuditLog } from './domain/audit-log.ts';
 import type { RelayInfo } from '../shared/protocol/schemas.ts';
 import type { ChallengeStore } from './auth/challenges.ts';
 import type { TokenService } from './auth/tokens.ts';
@@ -19,6 +20,7 @@ export interface RelayContext {
   store: RelayStore;
   directory: Directory;
   keyLog: KeyLog;
+  audit: AuditLog;
   keyEvents: KeyEventContext;
   tokens: TokenService;
   challenges: ChallengeStore;

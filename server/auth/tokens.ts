@@ -9,6 +9,8 @@ import { EntraideError } from '../../shared/errors.ts';
 import { LIMITS } from '../../shared/limits.ts';
 
 export const SESSION_TOKEN_TYPE = 'entraide-session+jwt';
+/** Auditors' tokens have their own type: a node's token never opens the audit API, nor the reverse. */
+export const AUDIT_TOKEN_TYPE = 'entraide-audit+jwt';
 
 export function audienceFor(domain: string): string {
   return `entraide-relay:${domain}`;
@@ -27,11 +29,15 @@ export class TokenService {
     private readonly lifetimeSeconds: number = LIMITS.tokenLifetimeSeconds,
   ) {}
 
-  async issue(node: string, now: Date): Promise<{ token: string; expiresAt: Date }> {
+  async issue(
+    node: string,
+    now: Date,
+    typ: string = SESSION_TOKEN_TYPE,
+  ): Promise<{ token: string; expiresAt: Date }> {
     const iat = Math.floor(now.getTime() / 1000);
     const exp = iat + this.lifetimeSeconds;
     const token = await new SignJWT({})
-      .setProtectedHeader({ alg: 'EdDSA', typ: SESSION_TOKEN_TYPE })
+      .setProtectedHeader({ alg: 'EdDSA', typ })
       .setIssuer(this.domain)
       .setAudience(audienceFor(this.domain))
       .setSubject(node)
@@ -42,13 +48,13 @@ export class TokenService {
     return { token, expiresAt: new Date(exp * 1000) };
   }
 
-  async verify(token: string): Promise<Session> {
+  async verify(token: string, typ: string = SESSION_TOKEN_TYPE): Promise<Session> {
     try {
       const { payload } = await jwtVerify(token, this.publicKey, {
         algorithms: ['EdDSA'],
         issuer: this.domain,
         audience: audienceFor(this.domain),
-        typ: SESSION_TOKEN_TYPE,
+        typ,
         requiredClaims: ['sub', 'exp', 'iat', 'jti'],
       });
       return { node: payload.sub!, expiresAt: payload.exp! * 1000 };

@@ -505,6 +505,34 @@ export class RelayStore {
     });
   }
 
+  // ---- auditors ------------------------------------------------------------------------------
+
+  /** Adds an auditor, or gives a removed one (or one with a new key) access again. */
+  async addAuditor(name: string, publicKey: string, at: Date): Promise<void> {
+    await this.prisma.auditor.upsert({
+      where: { name },
+      create: { name, publicKey, addedAt: at },
+      update: { publicKey, addedAt: at, removedAt: null },
+    });
+  }
+
+  async removeAuditor(name: string, at: Date): Promise<boolean> {
+    return (
+      (await this.prisma.auditor.updateMany({ where: { name, removedAt: null }, data: { removedAt: at } }))
+        .count > 0
+    );
+  }
+
+  async auditor(name: string): Promise<{ name: string; publicKey: string; removedAt: Date | null } | null> {
+    return this.prisma.auditor.findUnique({ where: { name } });
+  }
+
+  async listAuditors(): Promise<
+    { name: string; publicKey: string; addedAt: Date; removedAt: Date | null }[]
+  > {
+    return this.prisma.auditor.findMany({ orderBy: { name: 'asc' } });
+  }
+
   // ---- federation: peers, token ids, outbox ------------------------------------------------
 
   async listPeers(): Promise<PeerRecord[]> {

@@ -22,6 +22,7 @@ export const CONTEXTS = {
   statusUpdate: 'entraide/v1/status-update',
   receipt: 'entraide/v1/receipt',
   statistics: 'entraide/v1/statistics',
+  auditChallenge: 'entraide/v1/audit-challenge',
 } as const;
 
 export type SigningContext = (typeof CONTEXTS)[keyof typeof CONTEXTS];

@@ -1,0 +1,263 @@
+/**
+ * An auditor's side of the audit log: a key pair kept under a passphrase with the relay's pinned
+ * public key, a login by signed challenge, and the checks an auditor runs without trusting the
+ * relay: every signed head verifies, successive heads are consistent, and the entries streamed in
+ * order hash to every signed root (bounded memory: the log is never held whole).
+ */
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Type, type Static } from '@sinclair/typebox';
+import { auditLeafHashOfText, type AuditEvent } from '../../shared/audit/audit-event.ts';
+import { LogVerifier, type LogProblem } from '../../shared/audit/verify-log.ts';
+import { fromBase64url, toBase64url } from '../../shared/bytes.ts';
+import { generateSigningKeyPair } from '../../shared/crypto/keys.ts';
+import { CONTEXTS, signObject } from '../../shared/crypto/signing.ts';
+import { EntraideError } from '../../shared/errors.ts';
+import { headRoot, verifyTreeHead } from '../../shared/keys/tree-head.ts';
+import { verifyConsistency } from '../../shared/merkle/verify-consistency.ts';
+import { verifyInclusion } from '../../shared/merkle/verify-inclusion.ts';
+import {
+  AuditChallenge,
+  AuditEntries,
+  AuditEnvelopeRecord,
+  AuditHeads,
+  AuditorName,
+  AuditProof,
+  AuditToken,
+} from '../../shared/protocol/audit.ts';
+import { Domain, PublicKey } from '../../shared/protocol/schemas.ts';
+import { SignedTreeHead } from '../../shared/protocol/key-log.ts';
+import { check } from '../../shared/protocol/validate.ts';
+import { decryptWithPassphrase, encryptWithPassphrase, writeFileAtomic } from '../keystore.ts';
+import { random } from '../random.ts';
+import { RelayHttp } from '../transport/http.ts';
+
+const Credentials = Type.Object(
+  {
+    v: Type.Literal(1),
+    name: AuditorName,
+    relayUrl: Type.String({ maxLength: 2048 }),
+    relayDomain: Domain,
+    relayKey: PublicKey,
+    publicKey: PublicKey,
+    secretKey: Type.String({ pattern: '^[A-Za-z0-9_-]{86}$' }),
+  },
+  { additionalProperties: false },
+);
+export type Credentials = Static<typeof Credentials>;
+
+const FILE = 'auditor.json';
+const PAGE = 10_000;
+
+/** Creates an auditor's key pair in `home`, pinning the relay's key as it answers now. */
+export async function createAuditor(
+  home: string,
+  opts: { name: string; relayUrl: string; passphrase: string },
+): Promise<Credentials> {
+  check(AuditorName, opts.name, 'auditor name');
+  const file = join(home, FILE);
+  if (existsSync(file)) throw new EntraideError('HOME_EXISTS', `${home} already holds auditor credentials`);
+  const info = await new RelayHttp(opts.relayUrl).request<{ domain: string; publicKey: string }>(
+    'GET',
+    '/v1/relay',
+  );
+  const keys = generateSigningKeyPair(random);
+  const creds = check(
+    Credentials,
+    {
+      v: 1,
+      name: opts.name,
+      relayUrl: opts.relayUrl,
+      relayDomain: info.domain,
+      relayKey: info.publicKey,
+      publicKey: toBase64url(keys.publicKey),
+      secretKey: toBase64url(keys.secretKey),
+    },
+    'auditor credentials',
+  );
+  mkdirSync(home, { recursive: true, mode: 0o700 });
+  writeFileAtomic(file, encryptWithPassphrase(creds, opts.passphrase));
+  return creds;
+}
+
+export function readAuditor(home: string, passphrase: string): Credentials {
+  const file = join(home, FILE);
+  if (!existsSync(file)) {
+    throw new EntraideError(
+      'HOME_MISSING',
+      `no auditor credentials in ${home}: run \`entraide audit keygen\` first`,
+    );
+  }
+  return check(
+    Credentials,
+    decryptWithPassphrase(readFileSync(file, 'utf8'), passphrase, 'the auditor credentials'),
+    'auditor credentials',
+  );
+}
+
+export interface VerifyReport {
+  size: number;
+  heads: number;
+  /** Consistency proofs checked between successive heads. */
+  consistency: number;
+  problem: LogProblem | null;
+}
+
+export class AuditorClient {
+  private readonly http: RelayHttp;
+  private token: string | undefined;
+  private readonly relayKey: Uint8Array;
+
+  constructor(
+    readonly creds: Credentials,
+    relayUrl = creds.relayUrl,
+  ) {
+    this.http = new RelayHttp(relayUrl);
+    this.relayKey = fromBase64url(creds.relayKey, 'relay key', 32);
+  }
+
+  async login(): Promise<void> {
+    const c = check(
+      AuditChallenge,
+      await this.http.request('POST', '/v1/audit/auth/challenge', { auditor: this.creds.name }),
+      'challenge',
+    );
+    const sig = signObject(
+      CONTEXTS.auditChallenge,
+      { relay: this.creds.relayDomain, auditor: this.creds.name, challenge: c.challenge },
+      fromBase64url(this.creds.secretKey, 'secret key', 64),
+    );
+    const t = check(
+      AuditToken,
+      await this.http.request('POST', '/v1/audit/auth/token', {
+        auditor: this.creds.name,
+        challenge: c.challenge,
+        sig,
+      }),
+      'token',
+    );
+    this.token = t.token;
+  }
+
+  private async get<T>(path: string): Promise<T> {
+    if (!this.token) await this.login();
+    try {
+      return await this.http.request<T>('GET', path, undefined, this.token);
+    } catch (err) {
+      if (!(err instanceof EntraideError) || (err.code !== 'TOKEN_EXPIRED' && err.code !== 'TOKEN_INVALID'))
+        throw err;
+      await this.login();
+      return this.http.request<T>('GET', path, undefined, this.token);
+    }
+  }
+
+  private expected() {
+    return { log: 'audit' as const, relay: this.creds.relayDomain, relayKey: this.relayKey };
+  }
+
+  /** The current signed head, checked. */
+  async head(): Promise<SignedTreeHead> {
+    const head = check(SignedTreeHead, await this.get('/v1/audit/head'), 'audit head');
+    verifyTreeHead(head, this.expected());
+    return head;
+  }
+
+  /** Entries from `from` up to (not including) `to`, page by page, in order. */
+  async *entries(from: number, to: number): AsyncGenerator<{ index: number; leaf: string }> {
+    for (let next = from; next < to;) {
+      const page = check(
+        AuditEntries,
+        await this.get(`/v1/audit/entries?from=${next}&limit=${Math.min(PAGE, to - next)}`),
+        'entries',
+      );
+      if (page.entries.length === 0) return;
+      for (const e of page.entries) {
+        if (e.index >= to) return;
+        yield e;
+        next = e.index + 1;
+      }
+    }
+  }
+
+  /** Events of the log, parsed (for listing); the leaf text is what the verifier hashes. */
+  async *events(from = 0): AsyncGenerator<AuditEvent> {
+    const head = await this.head();
+    for await (const e of this.entries(from, head.size)) yield JSON.parse(e.leaf) as AuditEvent;
+  }
+
+  /**
+   * The full check: every head signed so far (and a fresh one), their signatures, consistency
+   * between each head and the next, and all entries streamed against every root.
+   */
+  async verify(onProgress?: (done: number, total: number) => void): Promise<VerifyReport> {
+    const latest = await this.head();
+    const { heads } = check(AuditHeads, await this.get('/v1/audit/heads'), 'heads');
+    const all = [...heads, latest].sort((a, b) => a.size - b.size);
+    const v = new LogVerifier(this.expected());
+    for (const h of all) v.addHead(h);
+    let consistency = 0;
+    for (let i = 1; i < all.length && !v.problem; i++) {
+      const [a, b] = [all[i - 1]!, all[i]!];
+      if (a.size === 0 || a.size === b.size) continue;
+      const { proof } = check(
+        AuditProof,
+        await this.get(`/v1/audit/consistency?from=${a.size}&to=${b.size}`),
+        'proof',
+      );
+      try {
+        verifyConsistency(
+          a.size,
+          b.size,
+          headRoot(a),
+          headRoot(b),
+          proof.map((p) => fromBase64url(p, 'proof', 32)),
+        );
+        consistency++;
+      } catch (err) {
+        return {
+          size: 0,
+          heads: v.checkedHeads,
+          consistency,
+          problem: {
+            index: a.size,
+            message: `the head of size ${b.size} does not extend the head of size ${a.size}: ${err instanceof EntraideError ? err.message : 'bad proof'}`,
+          },
+        };
+      }
+    }
+    let n = 0;
+    for await (const e of this.entries(0, latest.size)) {
+      v.addLeafHash(e.index, auditLeafHashOfText(e.leaf));
+      if (v.problem) break;
+      if (++n % 10_000 === 0) onProgress?.(n, latest.size);
+    }
+    const problem = v.finish();
+    return { size: v.size, heads: v.checkedHeads, consistency, problem };
+  }
+
+  /** An envelope's entries, each proven included under a signed head. */
+  async proof(
+    envelopeId: string,
+  ): Promise<{
+    head: SignedTreeHead;
+    events: { index: number; event: AuditEvent; leaf: string; proof: string[] }[];
+  }> {
+    const record = check(
+      AuditEnvelopeRecord,
+      await this.get(`/v1/audit/envelopes/${encodeURIComponent(envelopeId)}`),
+      'envelope record',
+    );
+    verifyTreeHead(record.head, this.expected());
+    const events = record.entries.map((e) => {
+      verifyInclusion(
+        auditLeafHashOfText(e.leaf),
+        e.index,
+        record.head.size,
+        e.proof.map((p) => fromBase64url(p, 'proof', 32)),
+        headRoot(record.head),
+      );
+      return { index: e.index, event: JSON.parse(e.leaf) as AuditEvent, leaf: e.leaf, proof: e.proof };
+    });
+    return { head: record.head, events };
+  }
+}

@@ -1,0 +1,226 @@
+/**
+ * The audit API, for auditors only. Public: an auditor's login (a challenge signed with the key
+ * the operator registered). With an auditor's token (its own token type, which no node holds):
+ * the signed head, every head signed so far, entries, inclusion and consistency proofs, and the
+ * entries of one envelope with their proofs. Nothing here serves content, keys or envelopes.
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Type } from '@sinclair/typebox';
+import { fromBase64url, toBase64url } from '../../shared/bytes.ts';
+import { CONTEXTS, verifyObject } from '../../shared/crypto/signing.ts';
+import { EntraideError } from '../../shared/errors.ts';
+import {
+  AuditChallenge,
+  AuditChallengeRequest,
+  AuditEntries,
+  AuditEnvelopeRecord,
+  AuditHeads,
+  AuditProof,
+  AuditToken,
+  AuditTokenRequest,
+} from '../../shared/protocol/audit.ts';
+import { SignedTreeHead } from '../../shared/protocol/key-log.ts';
+import { EnvelopeId, ErrorResponse } from '../../shared/protocol/schemas.ts';
+import { check } from '../../shared/protocol/validate.ts';
+import { AUDIT_TOKEN_TYPE, bearerToken } from '../auth/tokens.ts';
+import type { RelayContext } from '../context.ts';
+import { bearerSecurity } from '../plugins/auth.ts';
+
+const errors = {
+  400: ErrorResponse,
+  401: ErrorResponse,
+  403: ErrorResponse,
+  404: ErrorResponse,
+  422: ErrorResponse,
+};
+const Size = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+const PAGE = 10_000;
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    auditor: string;
+  }
+}
+
+/** Challenges of auditors are kept apart from nodes' by a prefix no node address can have. */
+const subject = (name: string) => `auditor:${name}`;
+
+export async function auditLoginRoutes(app: FastifyInstance, ctx: RelayContext): Promise<void> {
+  app.post(
+    '/v1/audit/auth/challenge',
+    {
+      schema: {
+        summary: 'Ask for a login challenge for an auditor',
+        body: AuditChallengeRequest,
+        response: { 200: AuditChallenge, ...errors },
+      },
+    },
+    async (request) => {
+      const { auditor } = request.body as { auditor: string };
+      const a = await ctx.store.auditor(auditor);
+      if (!a || a.removedAt)
+        throw new EntraideError('AUTH_REQUIRED', `${auditor} is not an auditor of this relay`);
+      const c = ctx.challenges.issue(subject(auditor), ctx.now());
+      return { challenge: c.challenge, expiresAt: c.expiresAt.toISOString() };
+    },
+  );
+
+  app.post(
+    '/v1/audit/auth/token',
+    {
+      schema: {
+        summary: 'Exchange a signed challenge for an auditor token',
+        body: AuditTokenRequest,
+        response: { 200: AuditToken, ...errors },
+      },
+    },
+    async (request) => {
+      const body = request.body as AuditTokenRequest;
+      const now = ctx.now();
+      ctx.challenges.consume(body.challenge, subject(body.auditor), now);
+      const a = await ctx.store.auditor(body.auditor);
+      if (!a || a.removedAt)
+        throw new EntraideError('AUTH_REQUIRED', `${body.auditor} is not an auditor of this relay`);
+      const signed = { relay: ctx.relay.domain, auditor: body.auditor, challenge: body.challenge };
+      if (!verifyObject(CONTEXTS.auditChallenge, signed, body.sig, fromBase64url(a.publicKey, 'key', 32))) {
+        throw new EntraideError(
+          'CHALLENGE_INVALID',
+          'the challenge signature does not verify under the auditor’s key',
+        );
+      }
+      const t = await ctx.tokens.issue(subject(body.auditor), now, AUDIT_TOKEN_TYPE);
+      return { token: t.token, expiresAt: t.expiresAt.toISOString() };
+    },
+  );
+}
+
+export async function auditRoutes(app: FastifyInstance, ctx: RelayContext): Promise<void> {
+  app.decorateRequest('auditor', '');
+  app.addHook('onRequest', async (request: FastifyRequest) => {
+    const session = await ctx.tokens.verify(bearerToken(request.headers.authorization), AUDIT_TOKEN_TYPE);
+    const name = session.node.startsWith('auditor:') ? session.node.slice('auditor:'.length) : '';
+    const a = name ? await ctx.store.auditor(name) : null;
+    if (!a || a.removedAt)
+      throw new EntraideError('TOKEN_INVALID', 'this token is not an auditor’s of this relay');
+    request.auditor = name;
+  });
+  const audit = () => ctx.store.audit;
+
+  app.get(
+    '/v1/audit/head',
+    {
+      schema: {
+        summary: 'The audit log’s signed head (signed now if entries came since the last)',
+        security: bearerSecurity,
+        response: { 200: SignedTreeHead, ...errors },
+      },
+    },
+    async () => ctx.audit.head(),
+  );
+
+  app.get(
+    '/v1/audit/heads',
+    {
+      schema: {
+        summary: 'Every head the relay signed, oldest first',
+        security: bearerSecurity,
+        response: { 200: AuditHeads, ...errors },
+      },
+    },
+    async () => ({
+      heads: audit()
+        .heads()
+        .map((h) => check(SignedTreeHead, JSON.parse(h.head), 'stored head')),
+    }),
+  );
+
+  app.get(
+    '/v1/audit/entries',
+    {
+      schema: {
+        summary: 'Entries in index order, from `from`',
+        security: bearerSecurity,
+        querystring: Type.Object(
+          { from: Size, limit: Type.Optional(Type.Integer({ minimum: 1, maximum: PAGE })) },
+          { additionalProperties: false },
+        ),
+        response: { 200: AuditEntries, ...errors },
+      },
+    },
+    async (request) => {
+      const { from, limit } = request.query as { from: number; limit?: number };
+      return {
+        entries: audit()
+          .entries(from, limit ?? PAGE)
+          .map((e) => ({ index: e.seq, leaf: e.leaf })),
+      };
+    },
+  );
+
+  app.get(
+    '/v1/audit/proof',
+    {
+      schema: {
+        summary: 'Inclusion proof of entry `index` in the tree of `size` entries',
+        security: bearerSecurity,
+        querystring: Type.Object({ index: Size, size: Size }, { additionalProperties: false }),
+        response: { 200: AuditProof, ...errors },
+      },
+    },
+    async (request) => {
+      const { index, size } = request.query as { index: number; size: number };
+      requireSize(size, ctx);
+      return { proof: audit().inclusionProof(index, size).map(toBase64url) };
+    },
+  );
+
+  app.get(
+    '/v1/audit/consistency',
+    {
+      schema: {
+        summary: 'Consistency proof between the trees of `from` and `to` entries',
+        security: bearerSecurity,
+        querystring: Type.Object({ from: Size, to: Size }, { additionalProperties: false }),
+        response: { 200: AuditProof, ...errors },
+      },
+    },
+    async (request) => {
+      const { from, to } = request.query as { from: number; to: number };
+      requireSize(to, ctx);
+      return { proof: audit().consistencyProof(from, to).map(toBase64url) };
+    },
+  );
+
+  app.get(
+    '/v1/audit/envelopes/:id',
+    {
+      schema: {
+        summary: 'An envelope’s entries, each with its inclusion proof against the current head',
+        security: bearerSecurity,
+        params: Type.Object({ id: EnvelopeId }, { additionalProperties: false }),
+        response: { 200: AuditEnvelopeRecord, ...errors },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const head = ctx.audit.head();
+      const entries = audit()
+        .entriesFor(id)
+        .filter((e) => e.seq < head.size)
+        .map((e) => ({
+          index: e.seq,
+          leaf: e.leaf,
+          proof: audit().inclusionProof(e.seq, head.size).map(toBase64url),
+        }));
+      if (entries.length === 0)
+        throw new EntraideError('NOT_FOUND', `the audit log has no entry for envelope ${id}`);
+      return { head, entries };
+    },
+  );
+}
+
+function requireSize(size: number, ctx: RelayContext): void {
+  if (size > ctx.store.audit.size) {
+    throw new EntraideError('NOT_FOUND', `the audit log has ${ctx.store.audit.size} entries, not ${size}`);
+  }
+}

@@ -1,0 +1,56 @@
+/** Wire formats of the audit API (auditors only) and of auditor logins. */
+import { Type, type Static } from '@sinclair/typebox';
+import { B64, Rfc3339, Signature } from './schemas.ts';
+import { SignedTreeHead } from './key-log.ts';
+
+const closed = { additionalProperties: false } as const;
+const Hash = B64(32, 'SHA-256');
+const Index = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
+const Proof = Type.Array(Hash, { maxItems: 64 });
+
+/** An auditor's name on a relay: lower-case letters, digits, dots and hyphens. */
+export const AuditorName = Type.String({ pattern: '^[a-z0-9](?:[a-z0-9.-]{0,30}[a-z0-9])?$' });
+
+export const AuditChallengeRequest = Type.Object({ auditor: AuditorName }, closed);
+export const AuditChallenge = Type.Object({ challenge: B64(32), expiresAt: Rfc3339 }, closed);
+export const AuditTokenRequest = Type.Object(
+  { auditor: AuditorName, challenge: B64(32), sig: Signature },
+  closed,
+);
+export type AuditTokenRequest = Static<typeof AuditTokenRequest>;
+export const AuditToken = Type.Object(
+  { token: Type.String({ maxLength: 4096 }), expiresAt: Rfc3339 },
+  closed,
+);
+
+/** Entries in index order; `leaf` is the entry's canonical JSON, whose leaf hash the auditor computes. */
+export const AuditEntries = Type.Object(
+  {
+    entries: Type.Array(Type.Object({ index: Index, leaf: Type.String({ maxLength: 16_384 }) }, closed), {
+      maxItems: 10_000,
+    }),
+  },
+  closed,
+);
+export type AuditEntries = Static<typeof AuditEntries>;
+
+export const AuditHeads = Type.Object({ heads: Type.Array(SignedTreeHead, { maxItems: 100_000 }) }, closed);
+export type AuditHeads = Static<typeof AuditHeads>;
+
+export const AuditProof = Type.Object({ proof: Proof }, closed);
+export type AuditProof = Static<typeof AuditProof>;
+
+/** An envelope's entries, each with its inclusion proof against `head`. */
+export const AuditEnvelopeRecord = Type.Object(
+  {
+    head: SignedTreeHead,
+    entries: Type.Array(
+      Type.Object({ index: Index, leaf: Type.String({ maxLength: 16_384 }), proof: Proof }, closed),
+      {
+        maxItems: 1000,
+      },
+    ),
+  },
+  closed,
+);
+export type AuditEnvelopeRecord = Static<typeof AuditEnvelopeRecord>;
