@@ -174,6 +174,10 @@ export const ERROR_CODES = {
     status: 404,
     hint: 'Give the id of something this node sent (`entraide sent`, `entraide request show`).',
   },
+  AUDITOR_MISSING: {
+    status: 400,
+    hint: 'Run `entraide audit keygen --relay URL --name NAME` first, or point --home / ENTRAIDE_HOME at the auditor’s folder.',
+  },
   MESSAGE_NOT_FOUND: { status: 404, hint: 'List the messages with `entraide inbox` to see their ids.' },
   USAGE: { status: 400, hint: 'See --help.' },
   INTERNAL: { status: 500, hint: 'Retry; if it persists, report it with the --debug output.' },

@@ -12,6 +12,7 @@ import { LogVerifier, type LogProblem } from '../../shared/audit/verify-log.ts';
 import { fromBase64url, toBase64url } from '../../shared/bytes.ts';
 import { generateSigningKeyPair } from '../../shared/crypto/keys.ts';
 import { CONTEXTS, signObject } from '../../shared/crypto/signing.ts';
+import { loadSodium } from '../../shared/crypto/sodium.ts';
 import { EntraideError } from '../../shared/errors.ts';
 import { headRoot, verifyTreeHead } from '../../shared/keys/tree-head.ts';
 import { verifyConsistency } from '../../shared/merkle/verify-consistency.ts';
@@ -54,6 +55,7 @@ export async function createAuditor(
   home: string,
   opts: { name: string; relayUrl: string; passphrase: string },
 ): Promise<Credentials> {
+  await loadSodium();
   check(AuditorName, opts.name, 'auditor name');
   const file = join(home, FILE);
   if (existsSync(file)) throw new EntraideError('HOME_EXISTS', `${home} already holds auditor credentials`);
@@ -83,10 +85,7 @@ export async function createAuditor(
 export function readAuditor(home: string, passphrase: string): Credentials {
   const file = join(home, FILE);
   if (!existsSync(file)) {
-    throw new EntraideError(
-      'HOME_MISSING',
-      `no auditor credentials in ${home}: run \`entraide audit keygen\` first`,
-    );
+    throw new EntraideError('AUDITOR_MISSING', `no auditor credentials in ${home}`);
   }
   return check(
     Credentials,
@@ -236,9 +235,7 @@ export class AuditorClient {
   }
 
   /** An envelope's entries, each proven included under a signed head. */
-  async proof(
-    envelopeId: string,
-  ): Promise<{
+  async proof(envelopeId: string): Promise<{
     head: SignedTreeHead;
     events: { index: number; event: AuditEvent; leaf: string; proof: string[] }[];
   }> {

@@ -2,6 +2,7 @@
 import { Command, CommanderError } from 'commander';
 import { EntraideError } from '../../shared/errors.ts';
 import { fail, type GlobalOptions } from './io.ts';
+import { auditCommands } from './audit.ts';
 import { demoCommand } from './demo.ts';
 import { keyCommands } from './keys.ts';
 import { nodeCommands } from './node-commands.ts';
@@ -9,6 +10,11 @@ import { relayCommands } from './relay.ts';
 import { requestCommands } from './requests.ts';
 
 export async function main(argv: string[]): Promise<void> {
+  // Output piped into a command that stops reading early (`| head`) ends quietly.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(0);
+    throw err;
+  });
   const program = new Command();
   program
     .name('entraide')
@@ -31,6 +37,7 @@ export async function main(argv: string[]): Promise<void> {
   nodeCommands(program, run);
   keyCommands(program, run);
   requestCommands(program, run);
+  auditCommands(program, run);
   demoCommand(program, run);
   for (const c of program.commands) {
     c.exitOverride();

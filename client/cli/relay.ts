@@ -92,6 +92,62 @@ export function relayCommands(program: Command, run: (fn: () => Promise<void>) =
       }),
     );
 
+  const auditor = relay.command('auditor').description('the auditors who may read this relay’s audit log');
+
+  auditor
+    .command('add <name>')
+    .description(
+      'let an auditor read the audit log (and nothing else), by the public key `entraide audit keygen` printed',
+    )
+    .requiredOption('--key <public-key>', 'the auditor’s public key')
+    .option('--data <dir>', 'data folder of the relay')
+    .action((name: string, o: { key: string; data?: string }) =>
+      run(() =>
+        withRelayStore(o.data, async (store, identity) => {
+          const { AuditorName } = await import('../../shared/protocol/audit.ts');
+          const { PublicKey } = await import('../../shared/protocol/schemas.ts');
+          const { check } = await import('../../shared/protocol/validate.ts');
+          check(AuditorName, name, 'auditor name');
+          check(PublicKey, o.key, 'public key');
+          await store.addAuditor(name, o.key, new Date());
+          out(`${name} may now read the audit log of ${identity.domain}, and nothing else.`);
+        }),
+      ),
+    );
+
+  auditor
+    .command('remove <name>')
+    .description('take an auditor’s access away (tokens already issued stop working)')
+    .option('--data <dir>', 'data folder of the relay')
+    .action((name: string, o: { data?: string }) =>
+      run(() =>
+        withRelayStore(o.data, async (store) => {
+          if (!(await store.removeAuditor(name, new Date())))
+            throw new EntraideError('NOT_FOUND', `${name} is not an auditor of this relay`);
+          out(`${name} can no longer read the audit log.`);
+        }),
+      ),
+    );
+
+  auditor
+    .command('list')
+    .description('auditors, with their keys')
+    .option('--data <dir>', 'data folder of the relay')
+    .option('--json', 'machine-readable output')
+    .action((o: { data?: string; json?: boolean }) =>
+      run(() =>
+        withRelayStore(o.data, async (store) => {
+          const list = await store.listAuditors();
+          if (o.json) return json(list);
+          if (list.length === 0) out('no auditors');
+          for (const a of list)
+            out(
+              `${a.name}  ${a.publicKey}  ${a.removedAt ? `removed ${a.removedAt.toISOString()}` : 'active'}`,
+            );
+        }),
+      ),
+    );
+
   const peer = relay.command('peer').description('the peer relays this relay federates with');
 
   peer

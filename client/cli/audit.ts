@@ -1,0 +1,180 @@
+/** The auditor's commands: audit keygen | log | verify | proof. */
+import type { Command } from 'commander';
+import type { AuditEvent } from '../../shared/audit/audit-event.ts';
+import { parseTimestamp } from '../../shared/time.ts';
+import { loadSodium } from '../../shared/crypto/sodium.ts';
+import { EntraideError } from '../../shared/errors.ts';
+import { AuditorClient, createAuditor, readAuditor } from '../audit/auditor.ts';
+import { homeDir, json, out, passphrase, type GlobalOptions } from './io.ts';
+
+type Run = (fn: () => Promise<void>) => Promise<void>;
+
+const CSV_COLUMNS = [
+  'seq',
+  'at',
+  'kind',
+  'envelope',
+  'sender',
+  'recipients',
+  'node',
+  'peer',
+  'size',
+  'ciphertextHash',
+  'reason',
+  'detail',
+] as const;
+
+/** One CSV cell: quoted when needed, and never read as a formula by a spreadsheet. */
+function cell(value: unknown): string {
+  let text = value === undefined ? '' : Array.isArray(value) ? value.join(' ') : String(value);
+  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
+  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
+}
+
+function line(e: AuditEvent): string {
+  const parts = [
+    String(e.seq).padStart(6),
+    e.at,
+    e.kind.padEnd(11),
+    e.envelope ?? '-',
+    e.sender ? `${e.sender}${e.recipients ? ` → ${e.recipients.join(', ')}` : ''}` : '',
+    e.node ? `node ${e.node}` : '',
+    e.peer ? `peer ${e.peer}` : '',
+    e.size !== undefined ? `${e.size} B` : '',
+    e.reason ? `[${e.reason}]` : '',
+    e.detail ? JSON.stringify(e.detail) : '',
+  ];
+  return parts.filter(Boolean).join('  ');
+}
+
+function matches(
+  e: AuditEvent,
+  f: { from?: number; to?: number; authority?: string; envelope?: string },
+): boolean {
+  const at = Date.parse(e.at);
+  if (f.from !== undefined && at < f.from) return false;
+  if (f.to !== undefined && at > f.to) return false;
+  if (f.envelope && e.envelope !== f.envelope) return false;
+  if (f.authority) {
+    const a = f.authority;
+    const nodeOf = (n?: string) => (n ? n.slice(n.indexOf('/') + 1) : undefined);
+    if (nodeOf(e.sender) !== a && nodeOf(e.node) !== a && !(e.recipients ?? []).includes(a)) return false;
+  }
+  return true;
+}
+
+export function auditCommands(program: Command, run: Run): void {
+  const audit = program
+    .command('audit')
+    .description('for auditors: read and verify a relay’s audit log, without content');
+
+  const client = async (relay?: string) => {
+    const home = homeDir(program.opts<GlobalOptions>());
+    await loadSodium();
+    return new AuditorClient(readAuditor(home, await passphrase()), relay);
+  };
+
+  audit
+    .command('keygen')
+    .description('create this auditor’s key pair (kept under the passphrase) and pin the relay’s key')
+    .requiredOption('--relay <url>', 'the relay’s URL')
+    .requiredOption('--name <name>', 'the auditor’s name on that relay, e.g. alice')
+    .action((o: { relay: string; name: string }) =>
+      run(async () => {
+        const home = homeDir(program.opts<GlobalOptions>());
+        const creds = await createAuditor(home, {
+          name: o.name,
+          relayUrl: o.relay,
+          passphrase: await passphrase(true),
+        });
+        out(`Auditor ${creds.name} for ${creds.relayDomain} (relay key ${creds.relayKey}).`);
+        out(`Public key: ${creds.publicKey}`);
+        out('Give the public key to the relay operator, who runs:');
+        out(`  entraide relay auditor add ${creds.name} --key ${creds.publicKey}`);
+      }),
+    );
+
+  audit
+    .command('log')
+    .description('list the audit log’s entries (metadata only), optionally filtered')
+    .option('--relay <url>', 'the relay’s URL (default: the one pinned at keygen)')
+    .option('--from <time>', 'entries at or after this RFC 3339 time')
+    .option('--to <time>', 'entries at or before this RFC 3339 time')
+    .option('--authority <address>', 'entries that name this authority (sender, recipient or node)')
+    .option('--envelope <id>', 'entries about this envelope')
+    .option('--json', 'a JSON array of entries')
+    .option('--csv', 'CSV, one row per entry')
+    .action(
+      (o: {
+        relay?: string;
+        from?: string;
+        to?: string;
+        authority?: string;
+        envelope?: string;
+        json?: boolean;
+        csv?: boolean;
+      }) =>
+        run(async () => {
+          const filter = {
+            ...(o.from ? { from: parseTimestamp(o.from, '--from') } : {}),
+            ...(o.to ? { to: parseTimestamp(o.to, '--to') } : {}),
+            ...(o.authority ? { authority: o.authority } : {}),
+            ...(o.envelope ? { envelope: o.envelope } : {}),
+          };
+          const c = await client(o.relay);
+          const found: AuditEvent[] = [];
+          if (o.csv) out(CSV_COLUMNS.join(','));
+          for await (const e of c.events()) {
+            if (!matches(e, filter)) continue;
+            if (o.json) found.push(e);
+            else if (o.csv) out(CSV_COLUMNS.map((k) => cell(e[k])).join(','));
+            else out(line(e));
+          }
+          if (o.json) json(found);
+        }),
+    );
+
+  audit
+    .command('verify')
+    .description(
+      'check every signed head, their consistency, and every entry against them; prints the first bad index',
+    )
+    .option('--relay <url>', 'the relay’s URL (default: the one pinned at keygen)')
+    .option('--json', 'machine-readable output')
+    .action((o: { relay?: string; json?: boolean }) =>
+      run(async () => {
+        const c = await client(o.relay);
+        const started = Date.now();
+        const r = await c.verify((done, total) => {
+          if (!o.json) process.stderr.write(`  ${done} / ${total}\r`);
+        });
+        const seconds = (Date.now() - started) / 1000;
+        if (o.json) json({ ...r, seconds });
+        if (r.problem) {
+          throw new EntraideError(
+            'PROOF_INVALID',
+            `the audit log is not what the relay signed from index ${r.problem.index}: ${r.problem.message}`,
+          );
+        }
+        if (!o.json)
+          out(
+            `ok: ${r.size} entries, ${r.heads} signed heads, ${r.consistency} consistency proofs, in ${seconds.toFixed(1)} s`,
+          );
+      }),
+    );
+
+  audit
+    .command('proof <envelope-id>')
+    .description('an envelope’s events in the audit log, each with its inclusion proof (verified)')
+    .option('--relay <url>', 'the relay’s URL (default: the one pinned at keygen)')
+    .option('--json', 'the events, the signed head and the proofs, to verify offline later')
+    .action((id: string, o: { relay?: string; json?: boolean }) =>
+      run(async () => {
+        const c = await client(o.relay);
+        const p = await c.proof(id);
+        if (o.json) return json(p);
+        out(`Signed head: size ${p.head.size}, root ${p.head.root}, ${p.head.timestamp}`);
+        for (const e of p.events) out(`${line(e.event)}  (proof verified, ${e.proof.length} hashes)`);
+      }),
+    );
+}
