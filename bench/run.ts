@@ -20,7 +20,7 @@
  *
  * Environment: BENCH_N (4), BENCH_COUNT (20000, for b and c), BENCH_COUNT_FULL (6000, for a;
  * defaults to min(6000, BENCH_COUNT) when only BENCH_COUNT is set), BENCH_WINDOW (256),
- * BENCH_RATE (300), BENCH_SECONDS (5), BENCH_WARMUP (1000), BENCH_ONLY (e.g. "b,c"; default "a,b,c,d"),
+ * BENCH_RATE (300), BENCH_SECONDS (5), BENCH_WARMUP (1000), BENCH_ONLY (e.g. "b,c"; default "a,b,c,d,e"),
  * BENCH_PROFILE=1 (CPU-profile the relay during each throughput phase, into bench/results/),
  * BENCH_STEPS=0 (skip the per-step cost table, bench/steps.ts), BENCH_TIMEOUT_S (180, per throughput phase),
  * BENCH_SENDERS (driver: where the sender nodes of (a) and (d) run, "driver" or "child"); BENCH_COUNT_FULL
@@ -41,6 +41,7 @@ import { startCpuProfile } from './profiler.ts';
 import { formatProfile, summariseProfile, type ProfileSummary } from './profile-summary.ts';
 import { fmtInt, fmtMs, round, table } from './stats.ts';
 import { formatSteps, measureSteps, type StepCost } from './steps.ts';
+import { formatAudit, measureAudit, type AuditBench } from './audit.ts';
 import type { RelayCounts } from './relay-process.ts';
 import {
   WireDriver,
@@ -94,7 +95,7 @@ function readConfig(): Config {
     rate: envInt('BENCH_RATE', 300),
     seconds: envInt('BENCH_SECONDS', 5, 0.1),
     warmup: Math.floor(envInt('BENCH_WARMUP', 1_000, 0)),
-    only: new Set((process.env.BENCH_ONLY ?? 'a,b,c,d').split(',').map((s) => s.trim().toLowerCase())),
+    only: new Set((process.env.BENCH_ONLY ?? 'a,b,c,d,e').split(',').map((s) => s.trim().toLowerCase())),
     profile: process.env.BENCH_PROFILE === '1',
     steps: process.env.BENCH_STEPS !== '0',
     throughputTimeoutMs: envInt('BENCH_TIMEOUT_S', 180) * 1000,
@@ -1011,6 +1012,14 @@ async function main(): Promise<number> {
     for (const c of children) await c.stop(5_000).catch(() => c.kill());
     cleanup();
   }
+  let audit: AuditBench | undefined;
+  if (cfg.only.has('e')) {
+    console.error('[bench] (e) audit log …');
+    audit = await measureAudit((l) => console.error(l)).catch((err: unknown) => {
+      console.error('[bench] (e) audit log failed:', err);
+      return undefined;
+    });
+  }
   let steps: StepCost[] | undefined;
   if (cfg.steps) {
     console.error('[bench] cost of each step …');
@@ -1019,7 +1028,12 @@ async function main(): Promise<number> {
       return undefined;
     });
   }
-  const json = report(cfg, results, sealMs, startedAt, steps);
+  const json = { ...report(cfg, results, sealMs, startedAt, steps), ...(audit ? { audit } : {}) };
+  if (audit) {
+    console.log('');
+    console.log('(e) audit log (bench/audit.ts):');
+    console.log(formatAudit(audit));
+  }
   const out = join(resultsDir, 'latest.json');
   writeFileSync(out, JSON.stringify(json, null, 2) + '\n');
   console.log(`\nwritten ${out}`);
