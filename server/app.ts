@@ -254,7 +254,14 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
     outbox.start();
     ctx.federation.gossip.start(opts.gossipIntervalMs);
     audit.start(opts.auditHeadIntervalMs);
-    const io = createGateway(app.server, { tokens, directory, hub, envelopes, log: app.log });
+    const io = createGateway(app.server, {
+      tokens,
+      directory,
+      hub,
+      envelopes,
+      log: app.log,
+      refused: (code, what, who) => audit.refused(code, what, who),
+    });
     const sweeper = setInterval(() => {
       try {
         store!.expire(now());

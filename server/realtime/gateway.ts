@@ -1,7 +1,7 @@
 /** socket.io: authenticates each socket with its session token, then serves push and submission. */
 import type { Server as HttpServer } from 'node:http';
 import { Server } from 'socket.io';
-import { EntraideError } from '../../shared/errors.ts';
+import { EntraideError, type ErrorCode } from '../../shared/errors.ts';
 import { LIMITS } from '../../shared/limits.ts';
 import type { NodeToServerEvents, ServerToNodeEvents } from '../../shared/protocol/events.ts';
 import type { TokenService } from '../auth/tokens.ts';
@@ -16,6 +16,8 @@ export interface GatewayDeps {
   hub: DeliveryHub;
   envelopes: EnvelopeContext;
   log: { error: (obj: unknown, msg: string) => void };
+  /** Records a refused handshake or submission in the audit log (once each). */
+  refused: (code: ErrorCode, what: string, who?: { node?: string }) => void;
 }
 
 export function createGateway(server: HttpServer, deps: GatewayDeps): Server {
@@ -31,7 +33,23 @@ export function createGateway(server: HttpServer, deps: GatewayDeps): Server {
     },
   );
 
-  io.use((socket, next) => {
+  const audit = (code: ErrorCode, what: string, who?: { node?: string }) => {
+    try {
+      deps.refused(code, what, who);
+    } catch (err) {
+      deps.log.error({ err }, 'audit append failed');
+    }
+  };
+
+  io.use((socket, rawNext) => {
+    const next = (err?: Error & { data?: unknown }) => {
+      if (err) {
+        const code =
+          (err.data as { error?: { code?: ErrorCode } } | undefined)?.error?.code ?? 'TOKEN_INVALID';
+        audit(code, 'socket.io handshake');
+      }
+      rawNext(err);
+    };
     const token = (socket.handshake.auth as { token?: unknown } | undefined)?.token;
     if (typeof token !== 'string') {
       next(
@@ -80,6 +98,7 @@ export function createGateway(server: HttpServer, deps: GatewayDeps): Server {
         (result) => ack(result),
         (err: unknown) => {
           if (!(err instanceof EntraideError)) deps.log.error({ err }, 'envelope submission failed');
+          else if (err.status < 500) audit(err.code, 'socket.io envelope:submit', { node: socket.data.node });
           ack(toErrorBody(err));
         },
       );

@@ -6,6 +6,7 @@
  */
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
+import { io } from 'socket.io-client';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AuditEvent } from '../../shared/audit/audit-event.ts';
 import { auditLeafHashOfText } from '../../shared/audit/audit-event.ts';
@@ -121,6 +122,22 @@ describe('the relay audit log', () => {
       ['auth_failed', 'AUTH_REQUIRED'],
     ]);
     expect(added[0]!.detail).toBe('GET /v1/inbox');
+  });
+
+  it('records a refused socket.io handshake once', async () => {
+    const { relay } = await relayWithTraffic(1);
+    const before = relay.relay.store.audit.size;
+    const socket = io(relay.url, {
+      auth: { token: 'not-a-token' },
+      transports: ['websocket'],
+      reconnection: false,
+    });
+    await new Promise<void>((resolve) => socket.once('connect_error', () => resolve()));
+    socket.close();
+    const added = events(relay).slice(before);
+    expect(added.map((e) => [e.kind, e.reason, e.detail])).toEqual([
+      ['auth_failed', 'TOKEN_INVALID', 'socket.io handshake'],
+    ]);
   });
 
   it('continues the same tree after a restart', async () => {
