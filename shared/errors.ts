@@ -178,6 +178,10 @@ export const ERROR_CODES = {
     status: 400,
     hint: 'Run `entraide audit keygen --relay URL --name NAME` first, or point --home / ENTRAIDE_HOME at the auditor’s folder.',
   },
+  RECONCILE_MISMATCH: {
+    status: 409,
+    hint: 'Envelopes in flight can differ for a few seconds: run it again. A lasting difference means one relay’s record is incomplete: keep the output and ask both operators.',
+  },
   MESSAGE_NOT_FOUND: { status: 404, hint: 'List the messages with `entraide inbox` to see their ids.' },
   USAGE: { status: 400, hint: 'See --help.' },
   INTERNAL: { status: 500, hint: 'Retry; if it persists, report it with the --debug output.' },

@@ -4,7 +4,7 @@
  * relay: every signed head verifies, successive heads are consistent, and the entries streamed in
  * order hash to every signed root (bounded memory: the log is never held whole).
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import { auditLeafHashOfText, type AuditEvent } from '../../shared/audit/audit-event.ts';
@@ -47,7 +47,8 @@ const Credentials = Type.Object(
 );
 export type Credentials = Static<typeof Credentials>;
 
-const FILE = 'auditor.json';
+/** One credentials file per relay, so that one auditor’s folder can hold accounts on several relays. */
+const fileFor = (domain: string) => `auditor-${domain}.json`;
 const PAGE = 10_000;
 
 /** Creates an auditor's key pair in `home`, pinning the relay's key as it answers now. */
@@ -57,12 +58,14 @@ export async function createAuditor(
 ): Promise<Credentials> {
   await loadSodium();
   check(AuditorName, opts.name, 'auditor name');
-  const file = join(home, FILE);
-  if (existsSync(file)) throw new EntraideError('HOME_EXISTS', `${home} already holds auditor credentials`);
   const info = await new RelayHttp(opts.relayUrl).request<{ domain: string; publicKey: string }>(
     'GET',
     '/v1/relay',
   );
+  const file = join(home, fileFor(info.domain));
+  if (existsSync(file)) {
+    throw new EntraideError('HOME_EXISTS', `${home} already holds auditor credentials for ${info.domain}`);
+  }
   const keys = generateSigningKeyPair(random);
   const creds = check(
     Credentials,
@@ -82,16 +85,30 @@ export async function createAuditor(
   return creds;
 }
 
-export function readAuditor(home: string, passphrase: string): Credentials {
-  const file = join(home, FILE);
-  if (!existsSync(file)) {
-    throw new EntraideError('AUDITOR_MISSING', `no auditor credentials in ${home}`);
-  }
-  return check(
-    Credentials,
-    decryptWithPassphrase(readFileSync(file, 'utf8'), passphrase, 'the auditor credentials'),
-    'auditor credentials',
+/**
+ * The credentials for `relay` (a URL or a domain) in `home`; without `relay`, the only ones there.
+ */
+export function readAuditor(home: string, passphrase: string, relay?: string): Credentials {
+  const files = existsSync(home) ? readdirSync(home).filter((f) => /^auditor-.+\.json$/.test(f)) : [];
+  if (files.length === 0) throw new EntraideError('AUDITOR_MISSING', `no auditor credentials in ${home}`);
+  const all = files.map((f) =>
+    check(
+      Credentials,
+      decryptWithPassphrase(readFileSync(join(home, f), 'utf8'), passphrase, 'the auditor credentials'),
+      'auditor credentials',
+    ),
   );
+  if (relay === undefined) {
+    if (all.length === 1) return all[0]!;
+    throw new EntraideError(
+      'USAGE',
+      `${home} holds accounts on ${all.map((c) => c.relayDomain).join(', ')}: say which with --relay`,
+    );
+  }
+  const same = (x: string) => x.replace(/\/$/, '');
+  const found = all.find((c) => same(c.relayUrl) === same(relay) || c.relayDomain === relay);
+  if (!found) throw new EntraideError('AUDITOR_MISSING', `no auditor credentials for ${relay} in ${home}`);
+  return found;
 }
 
 export interface VerifyReport {
@@ -257,4 +274,62 @@ export class AuditorClient {
     });
     return { head: record.head, events };
   }
+}
+
+export interface DirectionReport {
+  from: string;
+  to: string;
+  /** Forwarded by `from` and received by `to`. */
+  matched: number;
+  /** Forwarded by `from`, with no "received" entry at `to`. */
+  notReceived: string[];
+  /** Received by `to` from `from`, with no "forwarded" entry at `from`. */
+  notForwarded: string[];
+}
+
+export interface Reconciliation {
+  logs: { relay: string; size: number; problem: LogProblem | null }[];
+  directions: DirectionReport[];
+}
+
+/**
+ * What relay A says it forwarded to relay B against what B says it received from A, both ways,
+ * after verifying both logs. Envelopes in flight can differ for a moment; a lasting difference
+ * means one relay's record is incomplete.
+ */
+export async function reconcile(a: AuditorClient, b: AuditorClient): Promise<Reconciliation> {
+  const logs = [];
+  for (const c of [a, b]) {
+    const r = await c.verify();
+    logs.push({ relay: c.creds.relayDomain, size: r.size, problem: r.problem });
+  }
+  const collect = async (c: AuditorClient, peer: string) => {
+    const forwarded = new Set<string>();
+    const received = new Set<string>();
+    for await (const e of c.events()) {
+      if (e.peer !== peer || !e.envelope) continue;
+      if (e.kind === 'forwarded') forwarded.add(e.envelope);
+      if (e.kind === 'received') received.add(e.envelope);
+    }
+    return { forwarded, received };
+  };
+  const [A, B] = [a.creds.relayDomain, b.creds.relayDomain];
+  const atA = await collect(a, B);
+  const atB = await collect(b, A);
+  const direction = (
+    from: string,
+    to: string,
+    forwarded: Set<string>,
+    received: Set<string>,
+  ): DirectionReport => ({
+    from,
+    to,
+    matched: [...forwarded].filter((id) => received.has(id)).length,
+    notReceived: [...forwarded].filter((id) => !received.has(id)),
+    notForwarded: [...received].filter((id) => !forwarded.has(id)),
+  });
+  return {
+    logs,
+    directions: [direction(A, B, atA.forwarded, atB.received), direction(B, A, atB.forwarded, atA.received)],
+  };
 }

@@ -4,7 +4,7 @@ import type { AuditEvent } from '../../shared/audit/audit-event.ts';
 import { parseTimestamp } from '../../shared/time.ts';
 import { loadSodium } from '../../shared/crypto/sodium.ts';
 import { EntraideError } from '../../shared/errors.ts';
-import { AuditorClient, createAuditor, readAuditor } from '../audit/auditor.ts';
+import { AuditorClient, createAuditor, readAuditor, reconcile } from '../audit/auditor.ts';
 import { homeDir, json, out, passphrase, type GlobalOptions } from './io.ts';
 
 type Run = (fn: () => Promise<void>) => Promise<void>;
@@ -71,7 +71,8 @@ export function auditCommands(program: Command, run: Run): void {
   const client = async (relay?: string) => {
     const home = homeDir(program.opts<GlobalOptions>());
     await loadSodium();
-    return new AuditorClient(readAuditor(home, await passphrase()), relay);
+    const creds = readAuditor(home, await passphrase(), relay);
+    return new AuditorClient(creds, relay?.includes('://') ? relay : creds.relayUrl);
   };
 
   audit
@@ -160,6 +161,58 @@ export function auditCommands(program: Command, run: Run): void {
           out(
             `ok: ${r.size} entries, ${r.heads} signed heads, ${r.consistency} consistency proofs, in ${seconds.toFixed(1)} s`,
           );
+      }),
+    );
+
+  audit
+    .command('reconcile')
+    .description(
+      'what one relay says it forwarded to another against what that one says it received, both ways',
+    )
+    .requiredOption(
+      '--relay <url...>',
+      'the two relays (give --relay twice); the auditor needs an account on both',
+    )
+    .option('--json', 'machine-readable output')
+    .action((o: { relay: string[]; json?: boolean }) =>
+      run(async () => {
+        if (o.relay.length !== 2)
+          throw new EntraideError('USAGE', 'give exactly two relays: --relay A --relay B');
+        const home = homeDir(program.opts<GlobalOptions>());
+        await loadSodium();
+        const secret = await passphrase();
+        const [a, b] = o.relay.map((r) => {
+          const creds = readAuditor(home, secret, r);
+          return new AuditorClient(creds, r.includes('://') ? r : creds.relayUrl);
+        }) as [AuditorClient, AuditorClient];
+        const r = await reconcile(a, b);
+        if (o.json) json(r);
+        const bad = r.logs.find((l) => l.problem);
+        if (bad) {
+          throw new EntraideError(
+            'PROOF_INVALID',
+            `the audit log of ${bad.relay} is not what it signed from index ${bad.problem!.index}: ${bad.problem!.message}`,
+          );
+        }
+        if (!o.json) {
+          for (const l of r.logs) out(`${l.relay}: ${l.size} entries, verified`);
+          for (const d of r.directions) {
+            out(`${d.from} → ${d.to}: ${d.matched} forwarded and received`);
+            for (const id of d.notReceived) out(`  forwarded by ${d.from}, not received by ${d.to}: ${id}`);
+            for (const id of d.notForwarded)
+              out(`  received by ${d.to}, not recorded as forwarded by ${d.from}: ${id}`);
+          }
+        }
+        const differences = r.directions.reduce(
+          (n, d) => n + d.notReceived.length + d.notForwarded.length,
+          0,
+        );
+        if (differences > 0) {
+          throw new EntraideError(
+            'RECONCILE_MISMATCH',
+            `${differences} envelope(s) are recorded on one side only`,
+          );
+        }
       }),
     );
 

@@ -1,0 +1,122 @@
+/**
+ * Reconciling two federated relays' audit logs: what relay A recorded as forwarded to B equals
+ * what B recorded as received from A, both ways; an entry removed from one relay's database shows
+ * up as a difference (and as a log that no longer verifies).
+ */
+import Database from 'better-sqlite3';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AuditorClient, createAuditor, readAuditor, reconcile } from '../../client/audit/auditor.ts';
+import type { AuthorityNode } from '../../client/node.ts';
+import { enrolNode, startTestRelay, tempDir, waitFor, type TestRelay } from '../support/fixtures.ts';
+
+const fast = { baseDelayMs: 50, maxDelayMs: 400, pollMs: 100, timeoutMs: 2_000 };
+const PASS = 'auditor passphrase';
+
+describe('audit reconcile across two relays', () => {
+  let a: TestRelay;
+  let b: TestRelay;
+  let sn: AuthorityNode;
+  let ke: AuthorityNode;
+  const home = tempDir('entraide-auditor-');
+  let clients: [AuditorClient, AuditorClient];
+  const ids: string[] = [];
+
+  beforeAll(async () => {
+    a = await startTestRelay({ domain: 'relay.a.test', outbox: fast });
+    b = await startTestRelay({ domain: 'relay.b.test', outbox: fast });
+    for (const [x, y] of [
+      [a, b],
+      [b, a],
+    ] as const) {
+      await x.relay.store.addPeer({
+        domain: y.domain,
+        url: y.url,
+        publicKey: y.relay.identity.publicKeyB64,
+        addedAt: new Date(),
+      });
+    }
+    sn = await enrolNode(a, 'sn.moj');
+    ke = await enrolNode(b, 'ke.ag');
+    for (let i = 0; i < 3; i++)
+      ids.push((await sn.send({ to: [ke.authority], subject: `to ke ${i}`, body: 'b' })).id);
+    ids.push((await ke.send({ to: [sn.authority], subject: 'to sn', body: 'b' })).id);
+    await waitFor(
+      async () => (await ke.fetchInbox()).length > 0 || ke.inbox().length >= 3,
+      15_000,
+      'messages at ke',
+    );
+    await waitFor(
+      async () => {
+        await sn.fetchInbox();
+        return sn.inbox().length >= 1;
+      },
+      15_000,
+      'message at sn',
+    );
+    // One auditor, with an account on each relay, in one folder.
+    for (const r of [a, b]) {
+      const creds = await createAuditor(home, { name: 'alice', relayUrl: r.url, passphrase: PASS });
+      await r.relay.store.addAuditor('alice', creds.publicKey, new Date());
+    }
+    clients = [
+      new AuditorClient(readAuditor(home, PASS, a.url)),
+      new AuditorClient(readAuditor(home, PASS, 'relay.b.test')),
+    ];
+  });
+  afterAll(async () => {
+    await sn?.close();
+    await ke?.close();
+    await a?.close();
+    await b?.close();
+  });
+
+  it('matches every forwarded envelope with its reception, both ways', async () => {
+    // Receipts travel back as envelopes too: wait until both outboxes are empty.
+    await waitFor(
+      async () => {
+        const r = await reconcile(...clients);
+        return (
+          r.directions.every((d) => d.notReceived.length === 0 && d.notForwarded.length === 0) &&
+          r.directions[0]!.matched >= 3
+        );
+      },
+      15_000,
+      'both logs to agree',
+    );
+    const r = await reconcile(...clients);
+    expect(r.logs.map((l) => [l.relay, l.problem])).toEqual([
+      ['relay.a.test', null],
+      ['relay.b.test', null],
+    ]);
+    const [ab, ba] = r.directions;
+    expect([ab!.from, ab!.to, ba!.from, ba!.to]).toEqual([
+      'relay.a.test',
+      'relay.b.test',
+      'relay.b.test',
+      'relay.a.test',
+    ]);
+    expect(ab!.matched).toBeGreaterThanOrEqual(3);
+    expect(ba!.matched).toBeGreaterThanOrEqual(1);
+  });
+
+  it('needs the relay named when the folder holds several accounts', () => {
+    expect(() => readAuditor(home, PASS)).toThrow(expect.objectContaining({ code: 'USAGE' }));
+    expect(() => readAuditor(home, PASS, 'relay.c.test')).toThrow(
+      expect.objectContaining({ code: 'AUDITOR_MISSING' }),
+    );
+  });
+
+  it('shows an entry deleted from one relay’s database as a difference and a broken log', async () => {
+    await clients[1].head(); // a head that covers B's entries as they are
+    const db = new Database(join(b.dataDir, 'relay.db'));
+    try {
+      db.prepare(`DELETE FROM "AuditEntry" WHERE kind = 'received' AND envelopeId = ?`).run(ids[0]);
+    } finally {
+      db.close();
+    }
+    const r = await reconcile(...clients);
+    expect(r.directions[0]!.notReceived).toContain(ids[0]);
+    expect(r.logs[1]!.problem).not.toBeNull();
+  });
+});
