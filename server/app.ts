@@ -214,11 +214,16 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
       void reply.code(e.status).send(e.toJSON());
     });
     app.setNotFoundHandler((request, reply) => {
+      const path = request.url.split('?')[0];
+      // A probe of a path that does not exist is a refused request too.
+      try {
+        audit.refused('NOT_FOUND', `${request.method} ${path}`);
+      } catch (err) {
+        request.log.error({ err }, 'audit append failed');
+      }
       void reply
         .code(404)
-        .send(
-          new EntraideError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`).toJSON(),
-        );
+        .send(new EntraideError('NOT_FOUND', `no route ${request.method} ${path}`).toJSON());
     });
     await app.register(swagger, {
       openapi: {

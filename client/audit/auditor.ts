@@ -205,22 +205,27 @@ export class AuditorClient {
    * The full check: every head signed so far (and a fresh one), their signatures, consistency
    * between each head and the next, and all entries streamed against every root.
    */
-  async verify(onProgress?: (done: number, total: number) => void): Promise<VerifyReport> {
+  async verify(
+    onProgress?: (done: number, total: number) => void,
+    /** Heads obtained elsewhere: kept from earlier audits, or shown to another auditor. */
+    known: SignedTreeHead[] = [],
+  ): Promise<VerifyReport & { seenHeads: SignedTreeHead[] }> {
     const latest = await this.head();
     const { heads } = check(AuditHeads, await this.get('/v1/audit/heads'), 'heads');
-    const all = [...heads, latest].sort((a, b) => a.size - b.size);
+    const all = [...known, ...heads, latest].sort((a, b) => a.size - b.size);
     const v = new LogVerifier(this.expected());
     for (const h of all) v.addHead(h);
     let consistency = 0;
     for (let i = 1; i < all.length && !v.problem; i++) {
       const [a, b] = [all[i - 1]!, all[i]!];
       if (a.size === 0 || a.size === b.size) continue;
-      const { proof } = check(
-        AuditProof,
-        await this.get(`/v1/audit/consistency?from=${a.size}&to=${b.size}`),
-        'proof',
-      );
       try {
+        // A relay that cannot prove a head it signed (a size its log never reached) fails here too.
+        const { proof } = check(
+          AuditProof,
+          await this.get(`/v1/audit/consistency?from=${a.size}&to=${b.size}`),
+          'proof',
+        );
         verifyConsistency(
           a.size,
           b.size,
@@ -230,7 +235,10 @@ export class AuditorClient {
         );
         consistency++;
       } catch (err) {
+        if (err instanceof EntraideError && (err.code === 'RELAY_UNREACHABLE' || err.code === 'INTERNAL'))
+          throw err;
         return {
+          seenHeads: all,
           size: 0,
           heads: v.checkedHeads,
           consistency,
@@ -248,7 +256,7 @@ export class AuditorClient {
       if (++n % 10_000 === 0) onProgress?.(n, latest.size);
     }
     const problem = v.finish();
-    return { size: v.size, heads: v.checkedHeads, consistency, problem };
+    return { size: v.size, heads: v.checkedHeads, consistency, problem, seenHeads: all };
   }
 
   /** An envelope's entries, each proven included under a signed head. */
@@ -332,4 +340,34 @@ export async function reconcile(a: AuditorClient, b: AuditorClient): Promise<Rec
     logs,
     directions: [direction(A, B, atA.forwarded, atB.received), direction(B, A, atB.forwarded, atA.received)],
   };
+}
+
+/** Where an auditor keeps the heads a relay showed it, to hold the relay to them at the next audit. */
+export function knownHeadsFile(home: string, domain: string): string {
+  return join(home, `heads-${domain}.json`);
+}
+
+/** Heads from a file: a JSON array of signed heads, or an object with `heads` or `head`. */
+export function readHeads(text: string, what: string): SignedTreeHead[] {
+  let value: unknown;
+  try {
+    value = JSON.parse(text);
+  } catch {
+    throw new EntraideError('INVALID_JSON', `${what} is not valid JSON`);
+  }
+  const list = Array.isArray(value)
+    ? value
+    : typeof value === 'object' && value !== null && 'heads' in value
+      ? (value as { heads: unknown[] }).heads
+      : typeof value === 'object' && value !== null && 'head' in value
+        ? [(value as { head: unknown }).head]
+        : [];
+  return list.map((h, i) => check(SignedTreeHead, h, `${what}[${i}]`));
+}
+
+/** One head per size and root, at most `max` (the newest kept). */
+export function distinctHeads(heads: SignedTreeHead[], max = 1000): SignedTreeHead[] {
+  const seen = new Map<string, SignedTreeHead>();
+  for (const h of heads) seen.set(`${h.size}:${h.root}`, h);
+  return [...seen.values()].sort((a, b) => a.size - b.size).slice(-max);
 }

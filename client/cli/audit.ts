@@ -4,7 +4,16 @@ import type { AuditEvent } from '../../shared/audit/audit-event.ts';
 import { parseTimestamp } from '../../shared/time.ts';
 import { loadSodium } from '../../shared/crypto/sodium.ts';
 import { EntraideError } from '../../shared/errors.ts';
-import { AuditorClient, createAuditor, readAuditor, reconcile } from '../audit/auditor.ts';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import {
+  AuditorClient,
+  createAuditor,
+  distinctHeads,
+  knownHeadsFile,
+  readAuditor,
+  readHeads,
+  reconcile,
+} from '../audit/auditor.ts';
 import { homeDir, json, out, passphrase, type GlobalOptions } from './io.ts';
 
 type Run = (fn: () => Promise<void>) => Promise<void>;
@@ -141,14 +150,24 @@ export function auditCommands(program: Command, run: Run): void {
       'check every signed head, their consistency, and every entry against them; prints the first bad index',
     )
     .option('--relay <url>', 'the relay’s URL (default: the one pinned at keygen)')
+    .option(
+      '--heads <file>',
+      'also hold the relay to heads it showed someone else (another auditor’s --export-heads)',
+    )
+    .option('--export-heads <file>', 'write the heads checked, for another auditor to compare')
     .option('--json', 'machine-readable output')
-    .action((o: { relay?: string; json?: boolean }) =>
+    .action((o: { relay?: string; heads?: string; exportHeads?: string; json?: boolean }) =>
       run(async () => {
         const c = await client(o.relay);
+        const home = homeDir(program.opts<GlobalOptions>());
+        const keptFile = knownHeadsFile(home, c.creds.relayDomain);
+        // Heads kept from earlier audits: a relay that rewrites its history afterwards is caught.
+        const known = existsSync(keptFile) ? readHeads(readFileSync(keptFile, 'utf8'), keptFile) : [];
+        if (o.heads) known.push(...readHeads(readFileSync(o.heads, 'utf8'), o.heads));
         const started = Date.now();
-        const r = await c.verify((done, total) => {
+        const { seenHeads: checked, ...r } = await c.verify((done, total) => {
           if (!o.json) process.stderr.write(`  ${done} / ${total}\r`);
-        });
+        }, known);
         const seconds = (Date.now() - started) / 1000;
         if (o.json) json({ ...r, seconds });
         if (r.problem) {
@@ -157,6 +176,9 @@ export function auditCommands(program: Command, run: Run): void {
             `the audit log is not what the relay signed from index ${r.problem.index}: ${r.problem.message}`,
           );
         }
+        const keep = distinctHeads(checked);
+        writeFileSync(keptFile, JSON.stringify(keep, null, 2) + '\n');
+        if (o.exportHeads) writeFileSync(o.exportHeads, JSON.stringify(keep, null, 2) + '\n');
         if (!o.json)
           out(
             `ok: ${r.size} entries, ${r.heads} signed heads, ${r.consistency} consistency proofs, in ${seconds.toFixed(1)} s`,

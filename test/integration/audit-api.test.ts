@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditorClient, createAuditor, type Credentials } from '../../client/audit/auditor.ts';
 import type { AuthorityNode } from '../../client/node.ts';
+import { signTreeHead } from '../../shared/keys/tree-head.ts';
 import { enrolNode, startTestRelay, tempDir, type TestRelay } from '../support/fixtures.ts';
 
 const AUDIT_ROUTES = [
@@ -114,6 +115,38 @@ describe('the audit API', () => {
     await relay.relay.store.removeAuditor('bob', new Date());
     expect((await get('/v1/audit/head', token)).body.error?.code).toBe('TOKEN_INVALID');
     await expect(client.login()).rejects.toMatchObject({ code: 'AUTH_REQUIRED' });
+  });
+
+  it('catches a split view: a head for the same size with another root, shown to someone else', async () => {
+    const head = await auditor.head();
+    // What a relay that forks its log would show another auditor: its own key, another root.
+    const forged = signTreeHead(
+      {
+        log: 'audit',
+        relay: relay.domain,
+        size: head.size,
+        root: new Uint8Array(32).fill(7),
+        timestamp: new Date(),
+      },
+      relay.relay.identity.secretKey,
+    );
+    expect((await auditor.verify(undefined, [])).problem).toBeNull();
+    const report = await auditor.verify(undefined, [forged]);
+    expect(report.problem?.message).toMatch(/split view/);
+    // A head for a size the log never reached cannot be explained either.
+    const ahead = signTreeHead(
+      {
+        log: 'audit',
+        relay: relay.domain,
+        size: head.size + 1000,
+        root: new Uint8Array(32).fill(9),
+        timestamp: new Date(),
+      },
+      relay.relay.identity.secretKey,
+    );
+    expect((await auditor.verify(undefined, [ahead])).problem?.message).toMatch(
+      new RegExp(`size ${head.size + 1000}`),
+    );
   });
 
   it('catches an entry edited directly in the relay’s database', async () => {

@@ -124,6 +124,16 @@ describe('the relay audit log', () => {
     expect(added[0]!.detail).toBe('GET /v1/inbox');
   });
 
+  it('records a probe of a path that does not exist, once, in one printable line', async () => {
+    const { relay } = await relayWithTraffic(1);
+    const before = relay.relay.store.audit.size;
+    const r = await fetch(`${relay.url}/v1/nothing-here%0d%0a%1b[31mX`);
+    expect(r.status).toBe(404);
+    const added = events(relay).slice(before);
+    expect(added.map((e) => [e.kind, e.reason])).toEqual([['rejected', 'NOT_FOUND']]);
+    expect(added[0]!.detail).not.toMatch(/[\r\n\u001b]/);
+  });
+
   it('records a refused socket.io handshake once', async () => {
     const { relay } = await relayWithTraffic(1);
     const before = relay.relay.store.audit.size;

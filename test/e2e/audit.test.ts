@@ -1,0 +1,299 @@
+/**
+ * The audit log end to end, with real processes: the relay runs with `npm start`, an auditor uses
+ * the `entraide audit` commands, the operator `entraide relay auditor`. An attacker with disk
+ * access tampers with the relay's database directly; `audit verify` must catch every change.
+ */
+import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
+import { join } from 'node:path';
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { tempDir, waitFor } from '../support/fixtures.ts';
+import { ROOT, cli } from '../support/processes.ts';
+
+const PASS = { ENTRAIDE_PASSPHRASE: 'audit e2e passphrase' };
+const SN_NODE = 'desk1/sn.moj@relay.local';
+const KE_NODE = 'desk1/ke.ag@relay.local';
+const KE = 'ke.ag@relay.local';
+const MESSAGES = [1, 2, 3].map((i) => ({
+  subject: `Confidential subject ${i} zebra`,
+  body: `Secret body number ${i} of the quokka file.`,
+}));
+
+interface Event {
+  seq: number;
+  at: string;
+  kind: string;
+  envelope?: string;
+  sender?: string;
+  recipients?: string[];
+  node?: string;
+  size?: number;
+  ciphertextHash?: string;
+  reason?: string;
+  detail?: string;
+}
+interface Row {
+  seq: number;
+  at: unknown;
+  kind: string;
+  envelopeId: string | null;
+  leaf: string;
+}
+
+describe('audit log end to end', { timeout: 300_000 }, () => {
+  let relay: ChildProcessWithoutNullStreams;
+  let url = '';
+  let relayOut = '';
+  const work = tempDir('entraide-audit-e2e-');
+  const data = join(work, 'relay');
+  const senegal = join(work, 'sn');
+  const kenya = join(work, 'ke');
+  const auditor = join(work, 'auditor');
+  const env = { ENTRAIDE_RELAY_DATA: data, ...PASS };
+  const ids: string[] = [];
+  let auditorKey = '';
+
+  const ok = async (args: string[]) => {
+    const r = await cli(args, env);
+    expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+    return r.stdout;
+  };
+  const audit = (...args: string[]) => cli(['--home', auditor, 'audit', ...args], env);
+  const log = async (...filters: string[]): Promise<Event[]> =>
+    JSON.parse(await ok(['--home', auditor, 'audit', 'log', '--json', ...filters])) as Event[];
+  const verifyOk = async () => {
+    const r = await audit('verify');
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^ok: \d+ entries/);
+    return r.stdout;
+  };
+  /** `audit verify` must fail with PROOF_INVALID naming an index at or before `atMost`. */
+  const verifyCatches = async (atMost: number) => {
+    const r = await audit('verify');
+    expect(r.code, r.stdout + r.stderr).toBe(1);
+    expect(r.stderr).toContain('[PROOF_INVALID]');
+    const index = /from index (\d+)/.exec(r.stderr);
+    expect(index, r.stderr).not.toBeNull();
+    expect(Number(index![1])).toBeLessThanOrEqual(atMost);
+    return r.stderr;
+  };
+  /** Opens the relay's database as an attacker would, runs `fn` and closes it. */
+  const tamper = <T>(fn: (db: Database.Database) => T): T => {
+    const db = new Database(join(data, 'relay.db'));
+    db.pragma('busy_timeout = 5000');
+    try {
+      return fn(db);
+    } finally {
+      db.close();
+    }
+  };
+  const rows = () => tamper((db) => db.prepare('SELECT * FROM "AuditEntry" ORDER BY seq').all() as Row[]);
+  const setLeaf = (seq: number, leaf: string) =>
+    tamper((db) => db.prepare('UPDATE "AuditEntry" SET leaf = ? WHERE seq = ?').run(leaf, seq).changes);
+  const deleteRow = (seq: number) =>
+    tamper((db) => db.prepare('DELETE FROM "AuditEntry" WHERE seq = ?').run(seq).changes);
+  const restoreRow = (r: Row) =>
+    tamper((db) =>
+      db
+        .prepare('INSERT INTO "AuditEntry" (seq, at, kind, envelopeId, leaf) VALUES (?, ?, ?, ?, ?)')
+        .run(r.seq, r.at, r.kind, r.envelopeId, r.leaf),
+    );
+  const badToken = (path: string) => fetch(`${url}${path}`, { headers: { authorization: 'Bearer x' } });
+
+  beforeAll(async () => {
+    relay = spawn('npm', ['start', '--silent'], {
+      cwd: ROOT,
+      env: { ...process.env, ENTRAIDE_RELAY_DATA: data, ENTRAIDE_PORT: '0' },
+      detached: true,
+    });
+    relay.stdout.on('data', (d: Buffer) => (relayOut += d.toString()));
+    relay.stderr.on('data', (d: Buffer) => (relayOut += d.toString()));
+    await waitFor(() => /url:\s+http/.test(relayOut), 30_000, `the relay to start: ${relayOut}`);
+    url = /url:\s+(http:\/\/\S+)/.exec(relayOut)![1]!;
+  });
+
+  afterAll(async () => {
+    if (relay && relay.exitCode === null) {
+      const exited = new Promise((r) => relay.once('exit', r));
+      process.kill(-relay.pid!, 'SIGTERM');
+      await exited;
+    }
+  });
+
+  it('two authorities exchange three messages', async () => {
+    for (const [home, id] of [`${senegal}:sn.moj`, `${kenya}:ke.ag`].map((x) => x.split(':'))) {
+      const code = /^\s+([A-Za-z0-9_-]{16,})$/m.exec(await ok(['relay', 'invite', id!]))![1]!;
+      const init = `init --relay ${url} --invite ${code} --authority ${id} --node desk1`.split(' ');
+      await ok(['--home', home!, ...init]);
+    }
+    for (const m of MESSAGES) {
+      const sent = await ok([
+        '--home',
+        senegal,
+        'send',
+        '--to',
+        KE,
+        '--subject',
+        m.subject,
+        '--body',
+        m.body,
+      ]);
+      ids.push(sent.trim());
+    }
+    expect(new Set(ids).size).toBe(3);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
+    const inbox = await ok(['--home', kenya, 'inbox']);
+    expect(inbox).toContain('3 new');
+  });
+
+  it('an auditor gets a key and the operator registers it', async () => {
+    const gen = await ok(['--home', auditor, 'audit', 'keygen', '--relay', url, '--name', 'alice']);
+    auditorKey = /^Public key: ([A-Za-z0-9_-]{43})$/m.exec(gen)![1]!;
+    expect(await ok(['relay', 'auditor', 'add', 'alice', '--key', auditorKey])).toContain(
+      'alice may now read',
+    );
+    const list = JSON.parse(await ok(['relay', 'auditor', 'list', '--json'])) as {
+      name: string;
+      publicKey: string;
+      removedAt: string | null;
+    }[];
+    expect(list).toEqual([
+      expect.objectContaining({ name: 'alice', publicKey: auditorKey, removedAt: null }),
+    ]);
+  });
+
+  it('lists accepted and delivered entries, without content, filtered and as CSV', async () => {
+    const all = await log();
+    for (const id of ids) {
+      const mine = all.filter((e) => e.envelope === id);
+      expect(mine.map((e) => e.kind).sort()).toEqual(['accepted', 'delivered']);
+      const accepted = mine.find((e) => e.kind === 'accepted')!;
+      expect(accepted.sender).toBe(SN_NODE);
+      expect(accepted.recipients).toEqual([KE]);
+      expect(accepted.size).toBeGreaterThan(0);
+      expect(accepted.ciphertextHash).toMatch(/^[A-Za-z0-9_-]{43}$/);
+      expect(mine.find((e) => e.kind === 'delivered')!.node).toBe(KE_NODE);
+
+      const filtered = await log('--envelope', id);
+      expect(filtered).toEqual(mine);
+      expect(filtered).toHaveLength(2);
+    }
+    expect(all.map((e) => e.seq)).toEqual(all.map((_, i) => i));
+    const text = await ok(['--home', auditor, 'audit', 'log', '--json']);
+    for (const m of MESSAGES) {
+      for (const secret of [m.subject, m.body, 'zebra', 'quokka']) expect(text).not.toContain(secret);
+    }
+
+    const byKenya = await log('--authority', KE);
+    for (const id of ids) expect(byKenya.filter((e) => e.envelope === id)).toHaveLength(2);
+    expect(await log('--from', '2099-01-01T00:00:00Z')).toEqual([]);
+
+    const csv = (await ok(['--home', auditor, 'audit', 'log', '--csv'])).trimEnd().split('\n');
+    expect(csv[0]).toMatch(/^seq,at,kind,envelope,/);
+    expect(csv).toHaveLength(all.length + 1);
+    for (const [i, e] of all.entries())
+      expect(csv[i + 1]!.startsWith(`${e.seq},${e.at},${e.kind},`)).toBe(true);
+  });
+
+  it('logs each refused request exactly once, with a printable detail', async () => {
+    const before = (await log()).length;
+    expect((await badToken('/v1/inbox')).status).toBe(401);
+    expect((await badToken('/v1/inbox')).status).toBe(401);
+    const post = await fetch(`${url}/v1/envelopes`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '{}',
+    });
+    expect(post.status).toBe(401);
+    const refused = (await log()).slice(before);
+    expect(refused.map((e) => [e.kind, e.reason])).toEqual([
+      ['auth_failed', 'TOKEN_INVALID'],
+      ['auth_failed', 'TOKEN_INVALID'],
+      ['auth_failed', 'AUTH_REQUIRED'],
+    ]);
+    expect(refused.map((e) => e.detail)).toEqual(['GET /v1/inbox', 'GET /v1/inbox', 'POST /v1/envelopes']);
+
+    // CR, LF and an ANSI colour sequence in the path of a route that checks the token
+    expect((await badToken('/v1/envelopes/%0d%0a%1b[31mX')).status).toBe(401);
+    const after = (await log()).slice(before + 3);
+    expect(after, JSON.stringify(after)).toHaveLength(1);
+    expect([after[0]!.kind, after[0]!.reason]).toEqual(['auth_failed', 'TOKEN_INVALID']);
+    expect(after[0]!.detail).toMatch(/^GET \/v1\/envelopes\/.*31mX$/);
+    const controls = ['\r', '\n', '\x1b'];
+    expect(controls.filter((c) => after[0]!.detail!.includes(c))).toEqual([]);
+
+    const lines = (await ok(['--home', auditor, 'audit', 'log'])).trimEnd().split('\n');
+    expect(lines).toHaveLength(before + 4);
+    expect(lines.at(-1)).toMatch(/^\s*\d+ .*auth_failed.*\[TOKEN_INVALID\].*31mX"$/);
+    expect(lines.join('\n')).not.toContain('\x1b');
+  });
+
+  it('verifies the whole log and proves an envelope’s events', async () => {
+    await verifyOk();
+    const proof = JSON.parse(await ok(['--home', auditor, 'audit', 'proof', ids[0]!, '--json'])) as {
+      head: { size: number; root: string };
+      events: { index: number; event: Event; proof: string[] }[];
+    };
+    expect(proof.events.map((e) => e.event.kind)).toEqual(['accepted', 'delivered']);
+    expect(proof.events.every((e) => e.event.envelope === ids[0])).toBe(true);
+    expect(proof.head.size).toBeGreaterThan(proof.events[1]!.index);
+    expect(proof.head.root).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('lets only registered auditors read the audit API', async () => {
+    expect((await fetch(`${url}/v1/audit/head`)).status).toBe(401);
+    expect((await badToken('/v1/audit/head')).status).toBe(401);
+    await ok(['relay', 'auditor', 'remove', 'alice']);
+    const denied = await audit('verify');
+    expect(denied.code).toBe(1);
+    expect(denied.stderr).toMatch(/\[(AUTH_REQUIRED|TOKEN_INVALID)\]/);
+    const list = JSON.parse(await ok(['relay', 'auditor', 'list', '--json'])) as {
+      removedAt: string | null;
+    }[];
+    expect(list[0]!.removedAt).not.toBeNull();
+    await ok(['relay', 'auditor', 'add', 'alice', '--key', auditorKey]);
+    await verifyOk();
+  });
+
+  it('catches a modified, deleted, swapped or cut-off entry', async () => {
+    await verifyOk();
+    const original = rows();
+    expect(original.length).toBeGreaterThan(8);
+    const accepted = original.find((r) => r.kind === 'accepted' && r.seq > 0)!;
+
+    // (a) one entry's leaf changed
+    const changed = accepted.leaf.replace(/"size":(\d+)/, (_, n: string) => `"size":${Number(n) + 1}`);
+    expect(changed).not.toBe(accepted.leaf);
+    expect(setLeaf(accepted.seq, changed)).toBe(1);
+    await verifyCatches(accepted.seq);
+    setLeaf(accepted.seq, accepted.leaf);
+    await verifyOk();
+
+    // (b) one entry deleted
+    const middle = original[Math.floor(original.length / 2)]!;
+    expect(deleteRow(middle.seq)).toBe(1);
+    expect(await verifyCatches(middle.seq)).toContain(`index ${middle.seq}`);
+    restoreRow(middle);
+    await verifyOk();
+
+    // (c) two entries swapped
+    const [x, y] = [original[2]!, original[original.length - 3]!];
+    expect(x.leaf).not.toBe(y.leaf);
+    setLeaf(x.seq, y.leaf);
+    setLeaf(y.seq, x.leaf);
+    await verifyCatches(x.seq);
+    setLeaf(x.seq, x.leaf);
+    setLeaf(y.seq, y.leaf);
+    await verifyOk();
+
+    // (d) the tail cut off
+    const last = original.at(-1)!;
+    expect(deleteRow(last.seq)).toBe(1);
+    expect(await verifyCatches(last.seq)).toMatch(/tail was cut off|missing/);
+    restoreRow(last);
+
+    const ok2 = await verifyOk();
+    expect(Number(/^ok: (\d+) entries/.exec(ok2)![1])).toBeGreaterThanOrEqual(original.length);
+    expect(rows()).toEqual(original);
+  });
+});
