@@ -131,7 +131,7 @@ describe('the relay audit log', () => {
     expect(r.status).toBe(404);
     const added = events(relay).slice(before);
     expect(added.map((e) => [e.kind, e.reason])).toEqual([['rejected', 'NOT_FOUND']]);
-    expect(added[0]!.detail).not.toMatch(/[\r\n\u001b]/);
+    for (const ch of ['\r', '\n', '\u001b']) expect(added[0]!.detail).not.toContain(ch);
   });
 
   it('records a refused socket.io handshake once', async () => {
