@@ -12,6 +12,7 @@ import { safetyCode } from '../shared/crypto/safety-code.ts';
 import { loadSodium } from '../shared/crypto/sodium.ts';
 import { EntraideError, errorFromBody, type ErrorBody, type ErrorCode } from '../shared/errors.ts';
 import { keyEventHash } from '../shared/keys/key-log-leaf.ts';
+import { signNodeRecordHead, type NodeRecordHead } from '../shared/audit/node-record.ts';
 import type { KeyEvent, KeyEventResult } from '../shared/protocol/key-log.ts';
 import { LIMITS } from '../shared/limits.ts';
 import { Content, MessageContent } from '../shared/protocol/content.ts';
@@ -238,6 +239,7 @@ export class AuthorityNode {
     try {
       keystore = Keystore.open(paths.keystore, passphrase);
       store = NodeStore.open(paths.db);
+      store.record.setNode(config.node);
       const node = new AuthorityNode(home, config, keystore, store, lock);
       const master = keystore.keys.masterPublicKey;
       if (master && !(await store.pin(config.authority))) {
@@ -282,9 +284,28 @@ export class AuthorityNode {
     return result;
   }
 
+  /** A head of the node's own record, signed by its identity key (a new one when entries came since). */
+  recordHead(): NodeRecordHead {
+    const record = this.store.record;
+    const latest = record.latestHead();
+    if (latest && latest.size === record.size) return JSON.parse(latest.head) as NodeRecordHead;
+    const head = signNodeRecordHead(
+      { node: this.address, size: record.size, root: record.root(), timestamp: new Date() },
+      this.identitySecret,
+    );
+    record.saveHead(head.size, JSON.stringify(head), new Date());
+    return head;
+  }
+
   async close(): Promise<void> {
     this.stopListening();
     this.receipts.stop();
+    try {
+      this.store.flush();
+      this.recordHead();
+    } catch {
+      // The record stays as it is; the next opening signs its head.
+    }
     await this.store.close();
     this.keystore.close();
     this.lock.release();

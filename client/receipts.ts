@@ -226,6 +226,14 @@ export class ReceiptDesk {
             sentIn: null,
             storedAt: now,
           });
+          if (fresh) {
+            this.node.store.record.append({
+              kind: 'receipt',
+              envelope: receipt.envelope,
+              receipt: { kind: receipt.kind, node: receipt.node },
+              at: new Date(receipt.at).toISOString(),
+            });
+          }
           if (fresh && receipt.kind === 'delivered') {
             const id = this.node.requests.requestOfEnvelope(receipt.envelope);
             if (id) requestIds.add(id);

@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { EntraideError } from '../../shared/errors.ts';
 import { fail, type GlobalOptions } from './io.ts';
 import { auditCommands } from './audit.ts';
+import { recordCommands } from './record.ts';
 import { demoCommand } from './demo.ts';
 import { keyCommands } from './keys.ts';
 import { nodeCommands } from './node-commands.ts';
@@ -38,6 +39,7 @@ export async function main(argv: string[]): Promise<void> {
   keyCommands(program, run);
   requestCommands(program, run);
   auditCommands(program, run);
+  recordCommands(program, run);
   demoCommand(program, run);
   for (const c of program.commands) {
     c.exitOverride();

@@ -9,6 +9,8 @@ import { BUSY_TIMEOUT_MS, openDatabase } from '../../prisma/database.ts';
 import { GroupCommit } from '../../prisma/group-commit.ts';
 import { PrismaClient } from './generated/client.ts';
 import { RequestStore } from './request-store.ts';
+import { NodeRecord } from './node-record.ts';
+import { ciphertextHash as ciphertextHashOf } from '../../shared/receipts/receipt.ts';
 
 export interface StoredMessage {
   id: string;
@@ -123,6 +125,8 @@ export class NodeStore {
   readonly prisma: PrismaClient;
   /** Requests, status updates, receipts and handling overrides. */
   readonly requests: RequestStore;
+  /** The node's own record of what it sent, received and opened (a Merkle log). */
+  readonly record: NodeRecord;
   private readonly stmt;
   private readonly writes: GroupCommit<Write, boolean>;
 
@@ -134,6 +138,7 @@ export class NodeStore {
       adapter: new PrismaBetterSqlite3({ url: `file:${file}`, timeout: BUSY_TIMEOUT_MS }),
     });
     this.requests = new RequestStore(db);
+    this.record = new NodeRecord(db);
     this.stmt = {
       insert: db.prepare(
         `INSERT OR IGNORE INTO "Message" (id, direction, sender, recipients, subject, body, language, sentAt, receivedAt, acceptedAt, envelope, kind, requestId, handling, content)
@@ -170,22 +175,43 @@ export class NodeStore {
       ),
     };
     this.writes = new GroupCommit((items) =>
-      db.transaction(() =>
+      this.record.transaction(() =>
         items.map((w) => {
           if (w.kind === 'accepted') return this.stmt.accepted.run(w.at, w.id).changes > 0;
           // A savepoint per item: a failing `then` undoes its own message, not the batch.
           try {
-            return db.transaction(() => {
+            return this.record.transaction(() => {
               const fresh = this.insert(w.message);
-              if (fresh) w.then?.();
+              if (fresh) {
+                w.then?.();
+                this.recordMessage(w.message);
+              }
               return fresh;
-            })();
+            });
           } catch (err) {
             return err instanceof Error ? err : new Error(String(err));
           }
         }),
-      )(),
+      ),
     );
+  }
+
+  /** In the transaction that stores it: the item goes into the node's own record. */
+  private recordMessage(m: NewMessage): void {
+    let ciphertextHash: string | undefined;
+    try {
+      ciphertextHash = ciphertextHashOf((JSON.parse(m.envelope) as { ciphertext: string }).ciphertext);
+    } catch {
+      ciphertextHash = undefined;
+    }
+    this.record.append({
+      kind: m.direction === 'out' ? 'sent' : 'received',
+      envelope: m.id,
+      item: m.kind,
+      counterparts: m.direction === 'out' ? m.recipients : [m.sender],
+      ...(ciphertextHash ? { ciphertextHash } : {}),
+      at: m.direction === 'out' ? m.sentAt : (m.receivedAt ?? undefined),
+    });
   }
 
   private insert(m: NewMessage): boolean {
@@ -212,6 +238,11 @@ export class NodeStore {
 
   static open(file: string): NodeStore {
     return new NodeStore(openDatabase(file, 'node'), file);
+  }
+
+  /** Writes what waits for the next group commit now. */
+  flush(): void {
+    this.writes.flush();
   }
 
   async close(): Promise<void> {
@@ -254,7 +285,16 @@ export class NodeStore {
   }
 
   saveRejection(r: RejectionRecord): void {
-    this.stmt.reject.run(r.envelopeId, r.sender, r.code, r.reason, r.receivedAt);
+    this.record.transaction(() => {
+      const fresh = this.stmt.reject.run(r.envelopeId, r.sender, r.code, r.reason, r.receivedAt).changes > 0;
+      // Only a well-formed envelope id can be recorded; junk stays in the Rejection table alone.
+      if (
+        fresh &&
+        /^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/.test(r.envelopeId)
+      ) {
+        this.record.append({ kind: 'rejected', envelope: r.envelopeId, reason: r.code, at: r.receivedAt });
+      }
+    });
   }
 
   message(id: string): StoredMessage | undefined {
@@ -283,8 +323,13 @@ export class NodeStore {
     this.stmt.deleteMessage.run(id);
   }
 
+  /** Marks an item read (the first opening only) and records the opening. */
   markRead(id: string, at: string): void {
-    this.stmt.markRead.run(at, id);
+    this.writes.flush();
+    this.record.transaction(() => {
+      if (this.stmt.markRead.run(at, id).changes > 0)
+        this.record.append({ kind: 'opened', envelope: id, at });
+    });
   }
 
   async pin(authority: string): Promise<PinRecord | null> {

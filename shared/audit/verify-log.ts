@@ -5,9 +5,9 @@
  * roots (a split view) and entries out of order are caught. The verifier keeps no entry, so a log
  * of 10^6 entries verifies in a few megabytes.
  */
-import { toBase64url } from '../bytes.ts';
+import { fromBase64url, toBase64url } from '../bytes.ts';
 import { EntraideError } from '../errors.ts';
-import { headRoot, verifyTreeHead } from '../keys/tree-head.ts';
+import { verifyTreeHead } from '../keys/tree-head.ts';
 import { CompactRange } from '../merkle/compact-range.ts';
 import { sameHash } from '../merkle/hash.ts';
 import type { SignedTreeHead } from '../protocol/key-log.ts';
@@ -18,14 +18,28 @@ export interface LogProblem {
   message: string;
 }
 
-export class LogVerifier {
+/** What the verifier needs of a head: its size and root; the caller's check proves who signed it. */
+export interface Head {
+  size: number;
+  root: string;
+}
+
+export class LogVerifier<H extends Head = SignedTreeHead> {
   readonly #range = CompactRange.empty();
   /** Heads still ahead of the entries, by size; several heads of one size must agree. */
-  readonly #heads = new Map<number, SignedTreeHead[]>();
+  readonly #heads = new Map<number, H[]>();
+  /** Throws unless the head is signed by the log's owner, for this log. */
+  readonly #checkHead: (head: H) => void;
   #checkedHeads = 0;
   #problem: LogProblem | null = null;
 
-  constructor(private readonly expected: { log: 'audit' | 'key'; relay: string; relayKey: Uint8Array }) {}
+  /** A relay's log (its tree heads signed by the relay key), or any log with its own head check. */
+  constructor(expected: { log: 'audit' | 'key'; relay: string; relayKey: Uint8Array } | ((head: H) => void)) {
+    this.#checkHead =
+      typeof expected === 'function'
+        ? expected
+        : (head: H) => verifyTreeHead(head as unknown as SignedTreeHead, expected);
+  }
 
   get size(): number {
     return this.#range.size;
@@ -41,10 +55,10 @@ export class LogVerifier {
   }
 
   /** Adds a signed head to check when the entries reach its size; a bad signature fails at once. */
-  addHead(head: SignedTreeHead): void {
+  addHead(head: H): void {
     if (this.#problem) return;
     try {
-      verifyTreeHead(head, this.expected);
+      this.#checkHead(head);
     } catch (err) {
       this.fail(head.size, err instanceof EntraideError ? err.message : 'a tree head does not verify');
       return;
@@ -100,7 +114,7 @@ export class LogVerifier {
     if (!heads) return;
     const root = this.#range.root();
     for (const h of heads) {
-      if (!sameHash(headRoot(h), root)) {
+      if (!sameHash(fromBase64url(h.root, 'head root', 32), root)) {
         // Everything up to the last matching head is proven; the bad entry is at or after it.
         this.fail(
           this.#matchedSize,

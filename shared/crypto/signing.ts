@@ -23,6 +23,7 @@ export const CONTEXTS = {
   receipt: 'entraide/v1/receipt',
   statistics: 'entraide/v1/statistics',
   auditChallenge: 'entraide/v1/audit-challenge',
+  nodeRecordHead: 'entraide/v1/node-record-head',
 } as const;
 
 export type SigningContext = (typeof CONTEXTS)[keyof typeof CONTEXTS];

@@ -15,6 +15,8 @@ const PUBLIC = new Set([
   'POST /v1/auth/token', // login, step 2: guarded by the node's signature
   'POST /v1/keylog/events', // guarded by the event's own signature (master key or node identity key)
   'POST /v1/joins', // a new node has no session yet; guarded by its signature, approval needs the master key
+  'POST /v1/audit/auth/challenge', // an auditor's login, step 1: only for auditors the operator registered
+  'POST /v1/audit/auth/token', // an auditor's login, step 2: guarded by the auditor's signature
 ]);
 
 const SAMPLE_ID = '01a21cb6-b785-7894-9eb7-100693676dda';

@@ -1,0 +1,40 @@
+/**
+ * Checking a node's own record the way an auditor checks a relay's log: every head signed by the
+ * node's identity key, and every entry streamed (bounded memory) against every signed root.
+ */
+import { auditLeafHashOfText } from '../shared/audit/audit-event.ts';
+import { NodeRecordHead, verifyNodeRecordHead, type NodeRecordEvent } from '../shared/audit/node-record.ts';
+import { LogVerifier, type LogProblem } from '../shared/audit/verify-log.ts';
+import { fromBase64url } from '../shared/bytes.ts';
+import { check } from '../shared/protocol/validate.ts';
+import type { AuthorityNode } from './node.ts';
+
+const PAGE = 10_000;
+
+export function recordEvents(node: AuthorityNode, from = 0, limit = 1_000_000): NodeRecordEvent[] {
+  return node.store.record.entries(from, limit).map((e) => JSON.parse(e.leaf) as NodeRecordEvent);
+}
+
+export function verifyRecord(node: AuthorityNode): {
+  size: number;
+  heads: number;
+  problem: LogProblem | null;
+} {
+  const latest = node.recordHead();
+  const identityKey = fromBase64url(node.keys.identityPublicKey, 'identity key', 32);
+  const v = new LogVerifier<NodeRecordHead>((h) =>
+    verifyNodeRecordHead(h, { node: node.address, identityKey }),
+  );
+  const heads = node.store.record
+    .heads()
+    .map((h) => check(NodeRecordHead, JSON.parse(h.head), 'stored head'));
+  for (const h of [...heads, latest]) v.addHead(h);
+  for (let from = 0; from < latest.size && !v.problem; from += PAGE) {
+    for (const e of node.store.record.entries(from, PAGE)) {
+      if (e.seq >= latest.size) break;
+      v.addLeafHash(e.seq, auditLeafHashOfText(e.leaf));
+    }
+  }
+  const problem = v.finish();
+  return { size: v.size, heads: v.checkedHeads, problem };
+}
