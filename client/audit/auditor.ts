@@ -371,3 +371,39 @@ export function distinctHeads(heads: SignedTreeHead[], max = 1000): SignedTreeHe
   for (const h of heads) seen.set(`${h.size}:${h.root}`, h);
   return [...seen.values()].sort((a, b) => a.size - b.size).slice(-max);
 }
+
+/** What `audit proof --json` writes: a signed head and an envelope's entries with their proofs. */
+export const ProofExport = Type.Object({
+  head: SignedTreeHead,
+  events: Type.Array(
+    Type.Object({
+      index: Type.Integer({ minimum: 0 }),
+      leaf: Type.String(),
+      proof: Type.Array(Type.String()),
+    }),
+    { maxItems: 1000 },
+  ),
+});
+
+/**
+ * Checks an exported proof offline: the head's signature under the relay key given, and each
+ * entry's inclusion proof against the head's root. Returns the proven events.
+ */
+export function checkProofExport(
+  value: unknown,
+  relayKey: Uint8Array,
+): { head: SignedTreeHead; events: AuditEvent[] } {
+  const e = check(ProofExport, value, 'proof file');
+  verifyTreeHead(e.head, { log: 'audit', relay: e.head.relay, relayKey });
+  const events = e.events.map((x) => {
+    verifyInclusion(
+      auditLeafHashOfText(x.leaf),
+      x.index,
+      e.head.size,
+      x.proof.map((p) => fromBase64url(p, 'proof', 32)),
+      headRoot(e.head),
+    );
+    return JSON.parse(x.leaf) as AuditEvent;
+  });
+  return { head: e.head, events };
+}

@@ -2,11 +2,13 @@
 import type { Command } from 'commander';
 import type { AuditEvent } from '../../shared/audit/audit-event.ts';
 import { parseTimestamp } from '../../shared/time.ts';
+import { fromBase64url } from '../../shared/bytes.ts';
 import { loadSodium } from '../../shared/crypto/sodium.ts';
 import { EntraideError } from '../../shared/errors.ts';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import {
   AuditorClient,
+  checkProofExport,
   createAuditor,
   distinctHeads,
   knownHeadsFile,
@@ -235,6 +237,33 @@ export function auditCommands(program: Command, run: Run): void {
             `${differences} envelope(s) are recorded on one side only`,
           );
         }
+      }),
+    );
+
+  audit
+    .command('check <proof-file>')
+    .description(
+      'verify offline a file written by `audit proof --json`: the head’s signature and every inclusion proof',
+    )
+    .option('--relay-key <key>', 'the relay’s public key (default: the one pinned in this auditor’s folder)')
+    .action((file: string, o: { relayKey?: string }) =>
+      run(async () => {
+        await loadSodium();
+        let value: unknown;
+        try {
+          value = JSON.parse(readFileSync(file, 'utf8'));
+        } catch {
+          throw new EntraideError('INVALID_JSON', `${file} is not a readable JSON file`);
+        }
+        const relay = (value as { head?: { relay?: string } }).head?.relay;
+        const key =
+          o.relayKey ??
+          readAuditor(homeDir(program.opts<GlobalOptions>()), await passphrase(), relay).relayKey;
+        const r = checkProofExport(value, fromBase64url(key, 'relay key', 32));
+        out(
+          `ok: ${r.events.length} event(s) proven in the audit log of ${r.head.relay} (size ${r.head.size}, ${r.head.timestamp})`,
+        );
+        for (const e of r.events) out(line(e));
       }),
     );
 

@@ -7,7 +7,13 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditorClient, createAuditor, type Credentials } from '../../client/audit/auditor.ts';
+import {
+  AuditorClient,
+  checkProofExport,
+  createAuditor,
+  type Credentials,
+} from '../../client/audit/auditor.ts';
+import { fromBase64url } from '../../shared/bytes.ts';
 import type { AuthorityNode } from '../../client/node.ts';
 import { signTreeHead } from '../../shared/keys/tree-head.ts';
 import { enrolNode, startTestRelay, tempDir, type TestRelay } from '../support/fixtures.ts';
@@ -66,6 +72,18 @@ describe('the audit API', () => {
     const p = await auditor.proof(sent[0]!);
     expect(p.events.map((e) => e.event.kind)).toEqual(['accepted', 'delivered']);
     expect(p.events[1]!.event.node).toBe(ke.address);
+  });
+
+  it('writes proofs that verify offline, and fail once altered or under another key', async () => {
+    const p = JSON.parse(JSON.stringify(await auditor.proof(sent[1]!))) as unknown;
+    const key = fromBase64url(creds.relayKey, 'key', 32);
+    expect(checkProofExport(p, key).events.map((e) => e.envelope)).toEqual([sent[1], sent[1]]);
+    const altered = JSON.parse(JSON.stringify(p)) as { events: { leaf: string }[] };
+    altered.events[0]!.leaf = altered.events[0]!.leaf.replace('"accepted"', '"expired"');
+    expect(() => checkProofExport(altered, key)).toThrow(expect.objectContaining({ code: 'PROOF_INVALID' }));
+    expect(() => checkProofExport(p, new Uint8Array(32).fill(1))).toThrow(
+      expect.objectContaining({ code: 'PROOF_INVALID' }),
+    );
   });
 
   it('refuses every audit route without a token, and with a node’s token', async () => {
