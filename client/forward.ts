@@ -10,7 +10,6 @@ import {
   DEFAULT_MESSAGE_HANDLING,
   describeHandling,
   mayForward,
-  stricter,
   type Handling,
 } from '../shared/requests/handling.ts';
 import type { AuthorityNode, SendResult } from './node.ts';
@@ -31,24 +30,16 @@ export async function forward(node: AuthorityNode, id: string, opts: ForwardOpti
   }
   const handling: Handling = m.handling ? (JSON.parse(m.handling) as Handling) : DEFAULT_MESSAGE_HANDLING;
   const decision = mayForward(handling, opts.consent);
-  const now = new Date().toISOString();
-  if (!decision.allowed) {
-    if (!opts.override) {
-      throw new EntraideError(
-        'FORWARD_FORBIDDEN',
-        decision.needs === 'consent'
-          ? `${m.kind} ${m.id} may be forwarded only with its sender's consent (${describeHandling(handling)})`
-          : `${m.kind} ${m.id} may not be forwarded (${describeHandling(handling)})`,
-      );
-    }
+  if (!decision.allowed && !opts.override) {
+    throw new EntraideError(
+      'FORWARD_FORBIDDEN',
+      decision.needs === 'consent'
+        ? `${m.kind} ${m.id} may be forwarded only with its sender's consent (${describeHandling(handling)})`
+        : `${m.kind} ${m.id} may not be forwarded (${describeHandling(handling)})`,
+    );
   }
   // Read (and restricted-read checks) first: forwarding shows the item's content.
   node.read(m.id, { override: opts.override });
-  const log = (action: string, reason: string) =>
-    node.store.requests.addOverride({ at: now, item: m.id, action, reason, node: node.address });
-  if (!decision.allowed) log('forward-override', `to ${opts.to.join(', ')}: ${opts.override!}`);
-  else if (handling.forwarding === 'consent_required')
-    log('forward-with-consent', `to ${opts.to.join(', ')}: consent ${opts.consent!}`);
 
   let text = m.body;
   if (m.kind === 'request') {
@@ -57,11 +48,8 @@ export async function forward(node: AuthorityNode, id: string, opts: ForwardOpti
     text = JSON.stringify(request, null, 2);
   }
   const body = `${opts.note ? `${opts.note}\n\n` : ''}---- forwarded from ${m.sender}, ${m.sentAt} ----\n${text}`;
-  // The copy keeps the stricter forwarding rule; node names of this authority mean nothing elsewhere.
-  const handlingOut: Handling = {
-    visibility: 'authority',
-    forwarding: stricter(handling, DEFAULT_MESSAGE_HANDLING).forwarding,
-  };
+  // The copy keeps the item's forwarding rule; node names of this authority mean nothing elsewhere.
+  const handlingOut: Handling = { visibility: 'authority', forwarding: handling.forwarding };
   const content = check(
     MessageContent,
     {
@@ -73,6 +61,9 @@ export async function forward(node: AuthorityNode, id: string, opts: ForwardOpti
     },
     'message',
   );
+  const to = opts.to.join(', ');
+  const log = (action: string, reason: string, at: string) =>
+    node.store.requests.addOverride({ at, item: m.id, action, reason, node: node.address });
   return node.dispatch({
     to: opts.to,
     content,
@@ -87,5 +78,11 @@ export async function forward(node: AuthorityNode, id: string, opts: ForwardOpti
     // This authority's own copy goes only to the nodes the original was restricted to.
     restrict:
       handling.visibility === 'named' ? { authority: node.authority, nodes: handling.nodes! } : undefined,
+    // Logged in the transaction that stores the copy: a forward refused before that is not on record.
+    then: (env) => {
+      if (!decision.allowed) log('forward-override', `to ${to}: ${opts.override!}`, env.sentAt);
+      else if (handling.forwarding === 'consent_required')
+        log('forward-with-consent', `to ${to}: consent ${opts.consent!}`, env.sentAt);
+    },
   });
 }

@@ -1,14 +1,13 @@
 /**
- * The audit log end to end, with real processes: the relay runs with `npm start`, an auditor uses
+ * The audit log end to end, with real processes: the relay runs as a process (`entraide relay start`), an auditor uses
  * the `entraide audit` commands, the operator `entraide relay auditor`. An attacker with disk
  * access tampers with the relay's database directly; `audit verify` must catch every change.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir, waitFor } from '../support/fixtures.ts';
-import { ROOT, cli } from '../support/processes.ts';
+import { tempDir } from '../support/fixtures.ts';
+import { cli, spawnRelay, type RelayProcess } from '../support/processes.ts';
 
 const PASS = { ENTRAIDE_PASSPHRASE: 'audit e2e passphrase' };
 const SN_NODE = 'desk1/sn.moj@relay.local';
@@ -41,9 +40,8 @@ interface Row {
 }
 
 describe('audit log end to end', { timeout: 300_000 }, () => {
-  let relay: ChildProcessWithoutNullStreams;
+  let relay: RelayProcess | undefined;
   let url = '';
-  let relayOut = '';
   const work = tempDir('entraide-audit-e2e-');
   const data = join(work, 'relay');
   const senegal = join(work, 'sn');
@@ -101,23 +99,12 @@ describe('audit log end to end', { timeout: 300_000 }, () => {
   const badToken = (path: string) => fetch(`${url}${path}`, { headers: { authorization: 'Bearer x' } });
 
   beforeAll(async () => {
-    relay = spawn('npm', ['start', '--silent'], {
-      cwd: ROOT,
-      env: { ...process.env, ENTRAIDE_RELAY_DATA: data, ENTRAIDE_PORT: '0' },
-      detached: true,
-    });
-    relay.stdout.on('data', (d: Buffer) => (relayOut += d.toString()));
-    relay.stderr.on('data', (d: Buffer) => (relayOut += d.toString()));
-    await waitFor(() => /url:\s+http/.test(relayOut), 30_000, `the relay to start: ${relayOut}`);
-    url = /url:\s+(http:\/\/\S+)/.exec(relayOut)![1]!;
+    relay = await spawnRelay(data, 0, 'relay.local');
+    url = relay.url;
   });
 
   afterAll(async () => {
-    if (relay && relay.exitCode === null) {
-      const exited = new Promise((r) => relay.once('exit', r));
-      process.kill(-relay.pid!, 'SIGTERM');
-      await exited;
-    }
+    await relay?.stop();
   });
 
   it('two authorities exchange three messages', async () => {

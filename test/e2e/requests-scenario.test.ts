@@ -1,16 +1,15 @@
 /**
- * The request scenario of test/integration/requests.test.ts with real processes only: `npm start`
+ * The request scenario of test/integration/requests.test.ts with real processes only: `entraide relay start`
  * runs the relay, and every step is an `entraide` CLI command run by Senegal's or Nigeria's officer.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Evidence } from '../../client/receipts.ts';
 import type { RequestDetail, RequestSummary } from '../../client/requests.ts';
 import type { Statistics, StatsRow } from '../../shared/requests/statistics.ts';
-import { tempDir, waitFor } from '../support/fixtures.ts';
-import { cli, ROOT } from '../support/processes.ts';
+import { tempDir } from '../support/fixtures.ts';
+import { cli, spawnRelay, type RelayProcess } from '../support/processes.ts';
 import { dayFromNow, mlaDraft, preservationDraft } from '../support/requests.ts';
 
 const PASS = { ENTRAIDE_PASSPHRASE: 'requests scenario passphrase' };
@@ -43,9 +42,8 @@ const SCRIPTS = {
 } as const;
 
 describe('requests between Senegal and Nigeria, through the CLI', { timeout: 240_000 }, () => {
-  let relay: ChildProcessWithoutNullStreams;
+  let relay: RelayProcess | undefined;
   let url = '';
-  let relayOut = '';
   const work = tempDir('entraide-e2e-requests-');
   const data = join(work, 'relay');
   const senegal = join(work, 'sn');
@@ -119,15 +117,8 @@ describe('requests between Senegal and Nigeria, through the CLI', { timeout: 240
   // ---- relay and nodes ----------------------------------------------------------------------
 
   beforeAll(async () => {
-    relay = spawn('npm', ['start', '--silent'], {
-      cwd: ROOT,
-      env: { ...process.env, ENTRAIDE_RELAY_DATA: data, ENTRAIDE_PORT: '0' },
-      detached: true,
-    });
-    relay.stdout.on('data', (d: Buffer) => (relayOut += d.toString()));
-    relay.stderr.on('data', (d: Buffer) => (relayOut += d.toString()));
-    await waitFor(() => /url:\s+http/.test(relayOut), 30_000, `the relay to start: ${relayOut}`);
-    url = /url:\s+(http:\/\/\S+)/.exec(relayOut)![1]!;
+    relay = await spawnRelay(data, 0, 'relay.local');
+    url = relay.url;
 
     for (const [home, authority] of [
       [senegal, 'sn.moj'],
@@ -146,11 +137,7 @@ describe('requests between Senegal and Nigeria, through the CLI', { timeout: 240
   });
 
   afterAll(async () => {
-    if (relay && relay.exitCode === null) {
-      const exited = new Promise((r) => relay.once('exit', r));
-      process.kill(-relay.pid!, 'SIGTERM');
-      await exited;
-    }
+    await relay?.stop();
   });
 
   // ---- the scenario -------------------------------------------------------------------------
