@@ -24,6 +24,7 @@ import { PeerList } from '../shared/protocol/federation.ts';
 import { UUID_PATTERN, uuidv7 } from '../shared/uuid.ts';
 import { lockFolder, type FolderLock } from '../prisma/folder-lock.ts';
 import { homePaths, readConfig, type NodeConfig } from './home.ts';
+import { ciphertextHash } from '../shared/receipts/receipt.ts';
 import { Keystore, type KeyMaterial } from './keystore.ts';
 import { KeyLogMonitor, type NewAlarm } from './key-log-monitor.ts';
 import { ensureFreshKeys } from './key-manager.ts';
@@ -50,6 +51,9 @@ export interface SendResult {
   id: string;
   acceptedAt: string;
   recipients: string[];
+  sentAt: string;
+  /** SHA-256 of the envelope's ciphertext, as the relay's audit log and receipts name it. */
+  ciphertextHash: string;
 }
 
 /** What `dispatch` seals, sends and records. */
@@ -284,11 +288,14 @@ export class AuthorityNode {
     return result;
   }
 
-  /** A head of the node's own record, signed by its identity key (a new one when entries came since). */
-  recordHead(): NodeRecordHead {
+  /**
+   * A head of the node's own record, signed by its identity key: a new one when entries came since,
+   * or when `fresh` (an export says what the record held at the time of export).
+   */
+  recordHead(fresh = false): NodeRecordHead {
     const record = this.store.record;
     const latest = record.latestHead();
-    if (latest && latest.size === record.size) return JSON.parse(latest.head) as NodeRecordHead;
+    if (!fresh && latest && latest.size === record.size) return JSON.parse(latest.head) as NodeRecordHead;
     const head = signNodeRecordHead(
       { node: this.address, size: record.size, root: record.root(), timestamp: new Date() },
       this.identitySecret,
@@ -473,7 +480,13 @@ export class AuthorityNode {
     }
     // Written with the next commit; close() flushes it. A failure here changes nothing the relay holds.
     if (store) this.store.markAccepted(envelope.id, result.acceptedAt).catch(() => undefined);
-    return { id: envelope.id, acceptedAt: result.acceptedAt, recipients: recipients.map((r) => r.node) };
+    return {
+      id: envelope.id,
+      acceptedAt: result.acceptedAt,
+      recipients: recipients.map((r) => r.node),
+      sentAt: envelope.sentAt,
+      ciphertextHash: ciphertextHash(envelope.ciphertext),
+    };
   }
 
   /**

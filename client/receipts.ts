@@ -162,10 +162,21 @@ export class ReceiptDesk {
           ownNodes: false,
           store: false,
         });
-        this.node.store.requests.markReceiptsSent(
-          rows.map((r) => r.hash),
-          result.id,
-        );
+        // Written once the relay accepted the envelope: the record holds what left this node.
+        this.node.store.record.transaction(() => {
+          this.node.store.requests.markReceiptsSent(
+            rows.map((r) => r.hash),
+            result.id,
+          );
+          this.node.store.record.append({
+            kind: 'sent',
+            envelope: result.id,
+            item: 'receipts',
+            counterparts: [target],
+            ciphertextHash: result.ciphertextHash,
+            at: result.sentAt,
+          });
+        });
         sent += rows.length;
       }
     }

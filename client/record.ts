@@ -7,6 +7,7 @@ import { NodeRecordHead, verifyNodeRecordHead, type NodeRecordEvent } from '../s
 import { LogVerifier, type LogProblem } from '../shared/audit/verify-log.ts';
 import { fromBase64url } from '../shared/bytes.ts';
 import { check } from '../shared/protocol/validate.ts';
+import type { RecordExport } from './audit/record-reconcile.ts';
 import type { AuthorityNode } from './node.ts';
 
 const PAGE = 10_000;
@@ -37,4 +38,26 @@ export function verifyRecord(node: AuthorityNode): {
   }
   const problem = v.finish();
   return { size: v.size, heads: v.checkedHeads, problem };
+}
+
+/** The whole record and every head the node signed, the last one signed now. */
+export function exportRecord(node: AuthorityNode): RecordExport {
+  const latest = node.recordHead(true);
+  const heads = node.store.record
+    .heads()
+    .filter((h) => h.size !== latest.size)
+    .map((h) => JSON.parse(h.head) as NodeRecordHead);
+  heads.push(latest);
+  const entries: string[] = [];
+  for (let from = 0; from < latest.size; from += PAGE) {
+    for (const e of node.store.record.entries(from, PAGE)) if (e.seq < latest.size) entries.push(e.leaf);
+  }
+  return {
+    v: 1,
+    type: 'entraide/node-record',
+    node: node.address,
+    identityKey: node.keys.identityPublicKey,
+    heads,
+    entries,
+  };
 }

@@ -155,6 +155,11 @@ export class AuditorClient {
     this.token = t.token;
   }
 
+  /** A GET on the audit API with this auditor's token (logging in again when it expired). */
+  read<T>(path: string): Promise<T> {
+    return this.get<T>(path);
+  }
+
   private async get<T>(path: string): Promise<T> {
     if (!this.token) await this.login();
     try {

@@ -16,6 +16,7 @@ import {
   readHeads,
   reconcile,
 } from '../audit/auditor.ts';
+import { reconcileRecord, recordDifferences, type RecordReport } from '../audit/record-reconcile.ts';
 import { homeDir, json, out, passphrase, type GlobalOptions } from './io.ts';
 
 type Run = (fn: () => Promise<void>) => Promise<void>;
@@ -72,6 +73,24 @@ function matches(
     if (nodeOf(e.sender) !== a && nodeOf(e.node) !== a && !(e.recipients ?? []).includes(a)) return false;
   }
   return true;
+}
+
+function printRecordReport(r: RecordReport): void {
+  out(
+    `${r.node}: record of ${r.record.size} entries verified (${r.record.heads} signed heads), compared up to ${r.until}`,
+  );
+  out(
+    `  ${r.matched.sent} sent and accepted, ${r.matched.received} received and delivered, ${r.matched.receipts} receipts matching a delivery`,
+  );
+  for (const id of r.sentNotAccepted) out(`  sent by the node, not accepted by the relay: ${id}`);
+  for (const id of r.receivedNotDelivered) out(`  received by the node, no delivery to it in the log: ${id}`);
+  for (const x of r.receiptWithoutDelivery)
+    out(`  receipt from ${x.node} held by the node, no delivery to ${x.node} in the log: ${x.envelope}`);
+  for (const id of r.acceptedNotSent)
+    out(`  accepted by the relay in the node’s name, not in its record: ${id}`);
+  for (const id of r.deliveredNotReceived)
+    out(`  delivered to the node by the log, not in its record: ${id}`);
+  for (const id of r.hashMismatch) out(`  ciphertext hash differs between the record and the log: ${id}`);
 }
 
 export function auditCommands(program: Command, run: Run): void {
@@ -191,46 +210,80 @@ export function auditCommands(program: Command, run: Run): void {
   audit
     .command('reconcile')
     .description(
-      'what one relay says it forwarded to another against what that one says it received, both ways',
+      'what one relay says it forwarded to another against what that one says it received, both ways; and nodes’ own records against their relay’s log',
     )
     .requiredOption(
       '--relay <url...>',
-      'the two relays (give --relay twice); the auditor needs an account on both',
+      'the relays: two to reconcile forwarding (give --relay twice); the auditor needs an account on each',
+    )
+    .option(
+      '--record <file...>',
+      'a node’s record written by `entraide record export`, set against its relay’s log (repeatable)',
     )
     .option('--json', 'machine-readable output')
-    .action((o: { relay: string[]; json?: boolean }) =>
+    .action((o: { relay: string[]; record?: string[]; json?: boolean }) =>
       run(async () => {
-        if (o.relay.length !== 2)
-          throw new EntraideError('USAGE', 'give exactly two relays: --relay A --relay B');
+        const records = o.record ?? [];
+        if (o.relay.length > 2 || (records.length === 0 && o.relay.length !== 2))
+          throw new EntraideError(
+            'USAGE',
+            'give two relays (--relay A --relay B), or one or two relays with --record files',
+          );
         const home = homeDir(program.opts<GlobalOptions>());
         await loadSodium();
         const secret = await passphrase();
-        const [a, b] = o.relay.map((r) => {
+        const clients = o.relay.map((r) => {
           const creds = readAuditor(home, secret, r);
           return new AuditorClient(creds, r.includes('://') ? r : creds.relayUrl);
-        }) as [AuditorClient, AuditorClient];
-        const r = await reconcile(a, b);
-        if (o.json) json(r);
-        const bad = r.logs.find((l) => l.problem);
+        });
+        const relays = clients.length === 2 ? await reconcile(clients[0]!, clients[1]!) : null;
+        const nodes: RecordReport[] = [];
+        for (const file of records) {
+          let value: unknown;
+          try {
+            value = JSON.parse(readFileSync(file, 'utf8'));
+          } catch {
+            throw new EntraideError('INVALID_JSON', `${file} is not a readable JSON file`);
+          }
+          const node = (value as { node?: unknown }).node;
+          const domain = typeof node === 'string' ? node.slice(node.lastIndexOf('@') + 1) : '';
+          const c = clients.find((x) => x.creds.relayDomain === domain);
+          if (!c) {
+            throw new EntraideError(
+              'AUDITOR_MISSING',
+              `${file} is the record of a node of ${domain || 'an unknown relay'}: give that relay with --relay`,
+            );
+          }
+          nodes.push(await reconcileRecord(c, value));
+        }
+        if (o.json) json(relays ? { ...relays, nodes } : { nodes });
+        const bad = relays?.logs.find((l) => l.problem);
         if (bad) {
           throw new EntraideError(
             'PROOF_INVALID',
             `the audit log of ${bad.relay} is not what it signed from index ${bad.problem!.index}: ${bad.problem!.message}`,
           );
         }
-        if (!o.json) {
-          for (const l of r.logs) out(`${l.relay}: ${l.size} entries, verified`);
-          for (const d of r.directions) {
+        const badRecord = nodes.find((n) => n.record.problem);
+        if (badRecord) {
+          throw new EntraideError(
+            'PROOF_INVALID',
+            `the record of ${badRecord.node} is not what it signed from index ${badRecord.record.problem!.index}: ${badRecord.record.problem!.message}`,
+          );
+        }
+        if (!o.json && relays) {
+          for (const l of relays.logs) out(`${l.relay}: ${l.size} entries, verified`);
+          for (const d of relays.directions) {
             out(`${d.from} → ${d.to}: ${d.matched} forwarded and received`);
             for (const id of d.notReceived) out(`  forwarded by ${d.from}, not received by ${d.to}: ${id}`);
             for (const id of d.notForwarded)
               out(`  received by ${d.to}, not recorded as forwarded by ${d.from}: ${id}`);
           }
         }
-        const differences = r.directions.reduce(
-          (n, d) => n + d.notReceived.length + d.notForwarded.length,
-          0,
-        );
+        if (!o.json) for (const n of nodes) printRecordReport(n);
+        const differences =
+          (relays?.directions.reduce((n, d) => n + d.notReceived.length + d.notForwarded.length, 0) ?? 0) +
+          nodes.reduce((n, r) => n + recordDifferences(r), 0);
         if (differences > 0) {
           throw new EntraideError(
             'RECONCILE_MISMATCH',

@@ -1,7 +1,8 @@
 /** The node's own record: `entraide record` lists it, `entraide record verify` checks it. */
 import type { Command } from 'commander';
 import { EntraideError } from '../../shared/errors.ts';
-import { recordEvents, verifyRecord } from '../record.ts';
+import { exportRecord, recordEvents, verifyRecord } from '../record.ts';
+import { writeFileAtomic } from '../keystore.ts';
 import { json, out, withNode } from './io.ts';
 
 type Run = (fn: () => Promise<void>) => Promise<void>;
@@ -42,6 +43,24 @@ export function recordCommands(program: Command, run: Run): void {
             );
           }
           if (!o.json) out(`ok: ${r.size} entries, ${r.heads} signed heads`);
+        }),
+      ),
+    );
+
+  record
+    .command('export')
+    .description(
+      'write the record with every head this node signed, for an auditor (`audit reconcile --record`)',
+    )
+    .requiredOption('--out <file>', 'the file to write')
+    .action((o: { out: string }) =>
+      run(() =>
+        withNode(program, async (node) => {
+          const exported = exportRecord(node);
+          writeFileAtomic(o.out, JSON.stringify(exported) + '\n');
+          out(
+            `wrote ${o.out}: ${exported.entries.length} entries of ${node.address}, ${exported.heads.length} signed heads (metadata only, no content)`,
+          );
         }),
       ),
     );

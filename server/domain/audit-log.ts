@@ -8,7 +8,6 @@ import { printable } from '../../shared/audit/audit-event.ts';
 import type { ErrorCode } from '../../shared/errors.ts';
 import { signTreeHead } from '../../shared/keys/tree-head.ts';
 import { SignedTreeHead } from '../../shared/protocol/key-log.ts';
-import { check } from '../../shared/protocol/validate.ts';
 import type { RelayStore } from '../storage/relay-store.ts';
 
 const AUTHENTICATION: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
@@ -39,11 +38,14 @@ export class AuditLog {
     return this.store.audit.size;
   }
 
-  /** The latest signed head; a new one is signed when entries were appended since. */
+  /**
+   * A head signed now, on demand: it says the log had this size and root at this time. It is
+   * stored only when entries were appended since the last stored head, so that asking often adds
+   * no rows.
+   */
   head(): SignedTreeHead {
     const latest = this.store.audit.latestHead();
-    if (latest && latest.size === this.size)
-      return check(SignedTreeHead, JSON.parse(latest.head), 'audit head');
+    const changed = !latest || latest.size !== this.size;
     const head = signTreeHead(
       {
         log: 'audit',
@@ -54,14 +56,20 @@ export class AuditLog {
       },
       this.relay.secretKey,
     );
-    this.store.audit.saveHead(head.size, JSON.stringify(head), this.now());
+    if (changed) this.store.audit.saveHead(head.size, JSON.stringify(head), this.now());
     return head;
+  }
+
+  /** Signs and stores a head when entries were appended since the last one. */
+  private tick(): void {
+    const latest = this.store.audit.latestHead();
+    if (!latest || latest.size !== this.size) this.head();
   }
 
   /** Signs a head every `intervalMs` while entries come in. */
   start(intervalMs = 10_000): void {
-    this.head();
-    this.timer = setInterval(() => this.head(), intervalMs);
+    this.tick();
+    this.timer = setInterval(() => this.tick(), intervalMs);
     this.timer.unref();
   }
 

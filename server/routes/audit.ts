@@ -25,6 +25,7 @@ import { check } from '../../shared/protocol/validate.ts';
 import { AUDIT_TOKEN_TYPE, bearerToken } from '../auth/tokens.ts';
 import type { RelayContext } from '../context.ts';
 import { bearerSecurity } from '../plugins/auth.ts';
+import { keyLogReadRoutes } from './keys.ts';
 
 const errors = {
   400: ErrorResponse,
@@ -217,6 +218,10 @@ export async function auditRoutes(app: FastifyInstance, ctx: RelayContext): Prom
       return { head, entries };
     },
   );
+
+  // The key log, so that an auditor can check the identity key under which a node signed the
+  // record it shows (`audit reconcile --record`): public keys and proofs only.
+  keyLogReadRoutes(app, ctx, { prefix: '/v1/audit', security: bearerSecurity, reader: 'an auditor' });
 }
 
 function requireSize(size: number, ctx: RelayContext): void {

@@ -10,13 +10,17 @@ import { leafHash } from '../merkle/hash.ts';
 import { literals } from '../protocol/literals.ts';
 import { AuthorityAddress, B64, Domain, EnvelopeId, NodeAddress, Rfc3339 } from '../protocol/schemas.ts';
 
+/**
+ * A receipt travels end to end encrypted like any other content, so the relay logs its envelope
+ * as accepted and delivered without knowing it is one: the receipts a node holds are in the
+ * node's own record (shared/audit/node-record.ts), which an auditor sets against this log.
+ */
 export const AUDIT_EVENT_KINDS = [
   'accepted',
   'rejected',
   'forwarded',
   'received',
   'delivered',
-  'receipt',
   'expired',
   'auth_failed',
   'forbidden',

@@ -118,7 +118,7 @@ export class LogVerifier<H extends Head = SignedTreeHead> {
         // Everything up to the last matching head is proven; the bad entry is at or after it.
         this.fail(
           this.#matchedSize,
-          `the entries ${this.#matchedSize}..${size - 1} do not lead to the root the relay signed for size ${size} (they hash to ${toBase64url(root)}, the head says ${h.root})`,
+          `the entries ${this.#matchedSize}..${size - 1} do not lead to the root signed for size ${size} (they hash to ${toBase64url(root)}, the head says ${h.root})`,
         );
         return;
       }

@@ -3,6 +3,7 @@
  * the `entraide audit` commands, the operator `entraide relay auditor`. An attacker with disk
  * access tampers with the relay's database directly; `audit verify` must catch every change.
  */
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -53,7 +54,7 @@ describe('audit log end to end', { timeout: 300_000 }, () => {
 
   const ok = async (args: string[]) => {
     const r = await cli(args, env);
-    expect(r.code, `${args.join(' ')}: ${r.stderr}`).toBe(0);
+    expect(r.code, `${args.join(' ')}: ${r.stderr} ${r.stdout}`).toBe(0);
     return r.stdout;
   };
   const audit = (...args: string[]) => cli(['--home', auditor, 'audit', ...args], env);
@@ -225,6 +226,38 @@ describe('audit log end to end', { timeout: 300_000 }, () => {
     expect(proof.events.every((e) => e.event.envelope === ids[0])).toBe(true);
     expect(proof.head.size).toBeGreaterThan(proof.events[1]!.index);
     expect(proof.head.root).toMatch(/^[A-Za-z0-9_-]{43}$/);
+  });
+
+  it('sets each officer’s exported record against the relay’s log', async () => {
+    const files = { sn: join(work, 'sn-record.json'), ke: join(work, 'ke-record.json') };
+    await ok(['--home', senegal, 'record', 'export', '--out', files.sn]);
+    await ok(['--home', kenya, 'record', 'export', '--out', files.ke]);
+    const text = readFileSync(files.sn, 'utf8');
+    for (const m of MESSAGES) expect(text).not.toContain(m.subject);
+    const report = await ok([
+      '--home',
+      auditor,
+      'audit',
+      'reconcile',
+      '--relay',
+      url,
+      '--record',
+      files.sn,
+      '--record',
+      files.ke,
+    ]);
+    expect(report).toContain(`${SN_NODE}: record of`);
+    expect(report).toMatch(/3 sent and accepted/);
+    expect(report).toMatch(/3 received and delivered/);
+    // An entry changed in the file: the node's signature no longer covers it.
+    const altered = text.replace('\\"kind\\":\\"sent\\"', '\\"kind\\":\\"opened\\"');
+    expect(altered).not.toBe(text);
+    writeFileSync(files.sn, altered);
+    const bad = await audit('reconcile', '--relay', url, '--record', files.sn);
+    expect(bad.code).toBe(1);
+    expect(bad.stderr).toMatch(
+      /the record of desk1\/sn\.moj@relay\.local is not what it signed from index 0: .*\[PROOF_INVALID\]/,
+    );
   });
 
   it('lets only registered auditors read the audit API', async () => {
