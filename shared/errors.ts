@@ -180,9 +180,62 @@ export const ERROR_CODES = {
   },
   RECONCILE_MISMATCH: {
     status: 409,
-    hint: 'Envelopes in flight can differ for a few seconds: run it again. A lasting difference means one relay’s record is incomplete: keep the output and ask both operators.',
+    hint: 'Envelopes in flight can differ for a few seconds: run it again. A lasting difference means one side’s record is incomplete: keep the output and ask the relay operators and the authority concerned.',
   },
   MESSAGE_NOT_FOUND: { status: 404, hint: 'List the messages with `entraide inbox` to see their ids.' },
+  // networks and meetings
+  TIMEZONE_UNKNOWN: {
+    status: 400,
+    hint: 'Give an IANA time zone such as Africa/Dakar or Europe/Paris.',
+  },
+  TIME_INVALID: { status: 400, hint: 'Give a local date and time as YYYY-MM-DDTHH:MM.' },
+  TIME_NONEXISTENT: {
+    status: 400,
+    hint: 'That local time is skipped by a daylight-saving change; use the time the message suggests.',
+  },
+  TIME_AMBIGUOUS: {
+    status: 400,
+    hint: 'That local time happens twice (clocks go back); say which one: earlier or later.',
+  },
+  DURATION_INVALID: {
+    status: 400,
+    hint: 'Give a duration such as 90m, 1h30m or PT1H30M (at most 24h), or a window such as 2w, 10d, 48h.',
+  },
+  WORKING_HOURS_INVALID: {
+    status: 400,
+    hint: 'Give a time zone, days 1 (Monday) to 7 (Sunday), and start before end as HH:MM.',
+  },
+  CONFERENCE_URL_INVALID: {
+    status: 400,
+    hint: 'The conference base URL must start with https:// (http://localhost only for tests).',
+  },
+  NOT_COORDINATOR: {
+    status: 403,
+    hint: 'Only a coordinator of the network’s current roster may issue its next version.',
+  },
+  ROSTER_STALE: { status: 409, hint: 'This roster version is not newer than the one already held.' },
+  ROSTER_FORK: {
+    status: 409,
+    hint: 'The roster does not follow the one held (a version is missing, or its prev hash differs): fetch the missing versions, or keep both and ask the coordinators.',
+  },
+  ROSTER_INVALID: {
+    status: 422,
+    hint: 'A roster needs at least one coordinator, each a member, and no duplicate members.',
+  },
+  MEETING_INVALID: { status: 400, hint: 'Correct the meeting field named in the message.' },
+  MEETING_STALE_SEQUENCE: {
+    status: 409,
+    hint: 'A newer version of this meeting is already held; this one is ignored.',
+  },
+  MEETING_NOT_ORGANIZER: {
+    status: 403,
+    hint: 'Only the organizing authority may update or cancel a meeting.',
+  },
+  MEETING_NOT_INVITED: {
+    status: 403,
+    hint: 'Only an invited authority may answer, and only to a meeting this node knows.',
+  },
+  MEETING_CANCELLED: { status: 409, hint: 'The meeting was cancelled; send a new invitation instead.' },
   USAGE: { status: 400, hint: 'See --help.' },
   INTERNAL: { status: 500, hint: 'Retry; if it persists, report it with the --debug output.' },
 } as const satisfies Record<string, { status: number; hint: string }>;

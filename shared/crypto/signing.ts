@@ -24,6 +24,8 @@ export const CONTEXTS = {
   statistics: 'entraide/v1/statistics',
   auditChallenge: 'entraide/v1/audit-challenge',
   nodeRecordHead: 'entraide/v1/node-record-head',
+  networkRoster: 'entraide/v1/network-roster',
+  meeting: 'entraide/v1/meeting',
 } as const;
 
 export type SigningContext = (typeof CONTEXTS)[keyof typeof CONTEXTS];
