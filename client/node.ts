@@ -26,6 +26,8 @@ import { lockFolder, type FolderLock } from '../prisma/folder-lock.ts';
 import { homePaths, readConfig, type NodeConfig } from './home.ts';
 import { ciphertextHash } from '../shared/receipts/receipt.ts';
 import { Keystore, type KeyMaterial } from './keystore.ts';
+import { MeetingDesk } from './meetings.ts';
+import { NetworkDesk } from './networks.ts';
 import { KeyLogMonitor, type NewAlarm } from './key-log-monitor.ts';
 import { ensureFreshKeys } from './key-manager.ts';
 import { random } from './random.ts';
@@ -108,6 +110,16 @@ const PERMANENT: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
   'UNKNOWN_AUTHORITY',
   'ADDRESS_INVALID',
   'NOT_A_COUNTERPART',
+  'NOT_COORDINATOR',
+  'ROSTER_STALE',
+  'ROSTER_FORK',
+  'ROSTER_INVALID',
+  'WORKING_HOURS_INVALID',
+  'MEETING_INVALID',
+  'MEETING_STALE_SEQUENCE',
+  'MEETING_NOT_ORGANIZER',
+  'MEETING_NOT_INVITED',
+  'MEETING_CANCELLED',
 ]);
 
 const UUID_RE = new RegExp(`^${UUID_PATTERN}$`);
@@ -136,6 +148,10 @@ export class AuthorityNode {
   private socket: NodeSocket | undefined;
   /** Requests for cooperation: drafting, sending, status updates, statistics. */
   readonly requests: RequestDesk;
+  /** Network rosters and declared working hours. */
+  readonly networks: NetworkDesk;
+  /** Meeting invitations, updates, cancellations and replies. */
+  readonly meetings: MeetingDesk;
   /** Delivery and read receipts: issued for what arrives, kept as evidence for what was sent. */
   readonly receipts: ReceiptDesk;
   private readonly alarmListeners = new Set<(a: NewAlarm) => void>();
@@ -173,6 +189,8 @@ export class AuthorityNode {
     );
     this.receipts = new ReceiptDesk(this);
     this.requests = new RequestDesk(this);
+    this.networks = new NetworkDesk(this);
+    this.meetings = new MeetingDesk(this);
   }
 
   /**
@@ -610,7 +628,13 @@ export class AuthorityNode {
             }
           : content.type === 'receipts'
             ? this.receipts.accept(env, content, senderKeys.identityKey)
-            : this.requests.accept(env, content, senderKeys.identityKey, receivedAt);
+            : content.type === 'network-roster'
+              ? this.networks.accept(env, content, senderKeys.identityKey)
+              : content.type === 'working-hours'
+                ? this.networks.acceptHours(env, content)
+                : content.type === 'meeting' || content.type === 'meeting-rsvp'
+                  ? this.meetings.accept(env, content, senderKeys.identityKey)
+                  : this.requests.accept(env, content, senderKeys.identityKey, receivedAt);
       const message: StoredMessage = {
         id: env.id,
         direction: 'in',
@@ -688,7 +712,11 @@ export class AuthorityNode {
    */
   async sendQueued(onError?: (err: EntraideError) => void): Promise<void> {
     this.receipts.stop();
-    for (const step of [() => this.resendPending(), () => this.receipts.flush()]) {
+    for (const step of [
+      () => this.resendPending(),
+      () => this.receipts.flush(),
+      () => this.networks.sendHours(),
+    ]) {
       try {
         await step();
       } catch (err) {

@@ -20,6 +20,7 @@ import {
   type ReceiptKind,
 } from '../shared/receipts/receipt.ts';
 import type { AuthorityNode } from './node.ts';
+import type { MessageKind } from './store/node-store.ts';
 import type { ReceiptRow } from './store/request-store.ts';
 
 /** How long receipts gather before they are sent while the node listens. */
@@ -27,7 +28,7 @@ const FLUSH_DELAY_MS = 200;
 
 export interface AcceptedRecord {
   record: {
-    kind: 'message' | 'request' | 'status' | 'supplement' | 'receipts';
+    kind: MessageKind;
     subject: string;
     body: string;
     language: string | null;

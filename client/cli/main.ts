@@ -4,6 +4,8 @@ import { EntraideError } from '../../shared/errors.ts';
 import { fail, type GlobalOptions } from './io.ts';
 import { auditCommands } from './audit.ts';
 import { recordCommands } from './record.ts';
+import { networkCommands } from './networks.ts';
+import { meetingCommands } from './meetings.ts';
 import { demoCommand } from './demo.ts';
 import { keyCommands } from './keys.ts';
 import { nodeCommands } from './node-commands.ts';
@@ -40,6 +42,8 @@ export async function main(argv: string[]): Promise<void> {
   requestCommands(program, run);
   auditCommands(program, run);
   recordCommands(program, run);
+  networkCommands(program, run);
+  meetingCommands(program, run);
   demoCommand(program, run);
   for (const c of program.commands) {
     c.exitOverride();

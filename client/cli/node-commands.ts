@@ -217,6 +217,14 @@ export function nodeCommands(program: Command, run: Run): void {
             if (o.json) emit({ event: 'reminder', request: r });
             else out(`reminder: ${requestLine(r)}`);
           }
+          // Meetings within the next day, each once (and again if it moves).
+          for (const m of node.meetings.dueReminders()) {
+            if (o.json) emit({ event: 'reminder', meeting: m });
+            else
+              out(
+                `reminder: meeting ${m.uid.slice(0, 8)} "${m.title}" at ${m.local.start} (${m.local.tz}), ${m.conference.url}`,
+              );
+          }
         };
         const reminders = setInterval(remind, Number(process.env.ENTRAIDE_REMINDER_MS) || 3_600_000);
         reminders.unref();

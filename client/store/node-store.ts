@@ -9,6 +9,7 @@ import { BUSY_TIMEOUT_MS, openDatabase } from '../../prisma/database.ts';
 import { GroupCommit } from '../../prisma/group-commit.ts';
 import { PrismaClient } from './generated/client.ts';
 import { RequestStore } from './request-store.ts';
+import { MeetingStore } from './meeting-store.ts';
 import { NodeRecord } from './node-record.ts';
 import { ciphertextHash as ciphertextHashOf } from '../../shared/receipts/receipt.ts';
 
@@ -32,7 +33,8 @@ export interface StoredMessage {
   handling: string | null;
 }
 
-export type MessageKind = 'message' | 'request' | 'status' | 'supplement' | 'receipts';
+export type MessageKind =
+  'message' | 'request' | 'status' | 'supplement' | 'receipts' | 'network' | 'meeting' | 'hours';
 
 export interface NewMessage extends Omit<StoredMessage, 'readAt'> {
   envelope: string;
@@ -127,6 +129,8 @@ export class NodeStore {
   readonly requests: RequestStore;
   /** The node's own record of what it sent, received and opened (a Merkle log). */
   readonly record: NodeRecord;
+  /** Network rosters, declared working hours, meetings. */
+  readonly meetings: MeetingStore;
   private readonly stmt;
   private readonly writes: GroupCommit<Write, boolean>;
 
@@ -139,6 +143,7 @@ export class NodeStore {
     });
     this.requests = new RequestStore(db);
     this.record = new NodeRecord(db);
+    this.meetings = new MeetingStore(db);
     this.stmt = {
       insert: db.prepare(
         `INSERT OR IGNORE INTO "Message" (id, direction, sender, recipients, subject, body, language, sentAt, receivedAt, acceptedAt, envelope, kind, requestId, handling, content)

@@ -13,7 +13,16 @@ import { literals } from '../protocol/literals.ts';
 import { AuthorityAddress, B64, EnvelopeId, NodeAddress, Rfc3339, Signature } from '../protocol/schemas.ts';
 
 export const NODE_RECORD_KINDS = ['sent', 'received', 'opened', 'receipt', 'rejected'] as const;
-export const ITEM_KINDS = ['message', 'request', 'status', 'supplement', 'receipts'] as const;
+export const ITEM_KINDS = [
+  'message',
+  'request',
+  'status',
+  'supplement',
+  'receipts',
+  'network',
+  'meeting',
+  'hours',
+] as const;
 
 export const NodeRecordEvent = Type.Object(
   {

@@ -5,8 +5,12 @@ import { Receipt } from '../receipts/receipt.ts';
 import { Handling } from '../requests/handling.ts';
 import { RequestContent } from '../requests/request.ts';
 import { StatusUpdate } from '../requests/status-update.ts';
+import { MeetingCancel, MeetingEvent, MeetingRsvp } from '../meetings/meeting.ts';
+import { Roster } from '../meetings/roster.ts';
+import { WorkingHours } from '../meetings/working-hours.ts';
 import { UUID_PATTERN } from '../uuid.ts';
 import { literals } from './literals.ts';
+import { Rfc3339 } from './schemas.ts';
 
 const RequestId = Type.String({ pattern: `^${UUID_PATTERN}$` });
 const LanguageTag = Type.String({ pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$' });
@@ -60,13 +64,27 @@ export const ReceiptsContent = Type.Object(
 );
 export type ReceiptsContent = Static<typeof ReceiptsContent>;
 
-/** Every content type a node understands; issue 7 adds meetings. */
+/** An authority's working hours, sent to the coordinators of the networks it belongs to. */
+export const HoursContent = Type.Object(
+  { type: Type.Literal('working-hours'), hours: WorkingHours, at: Rfc3339 },
+  { additionalProperties: false },
+);
+export type HoursContent = Static<typeof HoursContent>;
+
+export { MeetingCancel, MeetingEvent, MeetingRsvp, Roster };
+
+/** Every content type a node understands. */
 export const Content = Type.Union([
   MessageContent,
   RequestContent,
   StatusContent,
   SupplementContent,
   ReceiptsContent,
+  Roster,
+  MeetingEvent,
+  MeetingCancel,
+  MeetingRsvp,
+  HoursContent,
 ]);
 export type Content = Static<typeof Content>;
 export type ContentType = Content['type'];

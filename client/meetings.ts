@@ -1,0 +1,472 @@
+/**
+ * A node's side of meetings: the organizer's node signs invitations, updates and cancellations
+ * and sends them end to end encrypted to every participant authority; participants answer with
+ * signed replies. The state of each meeting is rebuilt from what arrived, in any order
+ * (shared/meetings/meeting-state.ts), and kept in the "Meeting" table.
+ */
+import { authorityOfNode } from '../shared/addresses.ts';
+import { EntraideError } from '../shared/errors.ts';
+import { CONFERENCE_RANDOM_BYTES, conferenceLink } from '../shared/meetings/conference.ts';
+import { parseDuration, parseWindow } from '../shared/meetings/duration.ts';
+import { meetingToIcs } from '../shared/meetings/ics.ts';
+import { validateMeetingDraft, type MeetingDraftInput } from '../shared/meetings/meeting-draft.ts';
+import { applyMeetingMessage, type MeetingState } from '../shared/meetings/meeting-state.ts';
+import {
+  checkMeetingMessage,
+  meetingSpan,
+  senderOf,
+  signMeetingMessage,
+  verifyMeetingMessage,
+  type MeetingMessage,
+  type RsvpAnswer,
+  RSVP_ANSWERS,
+} from '../shared/meetings/meeting.ts';
+import { findSlots, type Slot } from '../shared/meetings/slots.ts';
+import type { WorkingHours } from '../shared/meetings/working-hours.ts';
+import { checkTimeZone, isTimeZone, localTimeAt } from '../shared/meetings/zoned-time.ts';
+import type { Envelope } from '../shared/protocol/schemas.ts';
+import { uuidv7 } from '../shared/uuid.ts';
+import { itemRecord } from './networks.ts';
+import { TRANSIENT, type AuthorityNode, type SendResult } from './node.ts';
+import { random } from './random.ts';
+import type { AcceptedRecord } from './receipts.ts';
+import type { MeetingRow } from './store/meeting-store.ts';
+
+/** The video service whose rooms invitations link to, unless ENTRAIDE_CONFERENCE_URL says otherwise. */
+export const DEFAULT_CONFERENCE_URL = 'https://meet.jit.si';
+/** How long before a meeting `listen` reminds of it. */
+export const REMINDER_BEFORE_MS = 24 * 60 * 60 * 1000;
+
+export interface MeetingView {
+  uid: string;
+  sequence: number;
+  title: string;
+  agenda?: string;
+  start: string;
+  tz: string;
+  startUtc: string;
+  endUtc: string;
+  durationMin: number;
+  local: { tz: string; start: string; end: string };
+  organizer: string;
+  participants: string[];
+  languages: string[];
+  interpretation?: string;
+  cancelled: boolean;
+  cancelReason?: string;
+  conference: { url: string; room: string; passcode: string };
+  network?: string;
+  request?: string;
+  replies: Record<string, { answer: RsvpAnswer; note?: string; sequence: number; at: string }>;
+}
+
+export interface ScheduleInput extends Omit<MeetingDraftInput, 'participants'> {
+  participants?: string[];
+}
+
+export type MeetingChanges = Partial<
+  Pick<MeetingDraftInput, 'title' | 'start' | 'tz' | 'duration' | 'agenda' | 'languages' | 'interpretation'>
+> & { participants?: string[]; disambiguation?: 'earlier' | 'later' };
+
+const recordOf = (subject: string, msg: MeetingMessage): AcceptedRecord['record'] => ({
+  ...itemRecord('meeting', subject),
+  content: JSON.stringify(msg),
+});
+
+function subjectOf(m: MeetingMessage, title: string | undefined): string {
+  if (m.type === 'meeting-rsvp') return `meeting reply: ${m.answer} from ${m.attendee}`;
+  if (m.kind === 'cancel') return `meeting cancelled: ${title ?? m.uid}`;
+  return `meeting ${m.kind === 'invitation' ? 'invitation' : `update ${m.sequence}`}: ${m.title}`;
+}
+
+export class MeetingDesk {
+  constructor(private readonly node: AuthorityNode) {}
+
+  private get store() {
+    return this.node.store.meetings;
+  }
+
+  /** The zone this node shows times in: the declared working hours' zone, else the system's. */
+  displayZone(tz?: string): string {
+    if (tz) return checkTimeZone(tz);
+    const own = this.node.networks.ownHours()?.tz;
+    if (own) return own;
+    const system = Intl.DateTimeFormat().resolvedOptions().timeZone;
+    return isTimeZone(system) ? system : 'UTC';
+  }
+
+  state(uidOrPrefix: string): MeetingState {
+    return JSON.parse(this.mustExist(uidOrPrefix).state) as MeetingState;
+  }
+
+  private mustExist(uidOrPrefix: string): MeetingRow {
+    const exact = this.store.meeting(uidOrPrefix);
+    if (exact) return exact;
+    const found = uidOrPrefix.length >= 6 ? this.store.meetingsByPrefix(uidOrPrefix) : [];
+    if (found.length === 1) return found[0]!;
+    throw new EntraideError(
+      'MEETING_NOT_INVITED',
+      found.length > 1
+        ? `${uidOrPrefix} names several meetings: give more of the id`
+        : `this authority was not invited to a meeting ${uidOrPrefix}: see entraide meeting list`,
+    );
+  }
+
+  // ---- organizing -------------------------------------------------------------------------
+
+  async schedule(input: ScheduleInput): Promise<{ view: MeetingView; sent: SendResult }> {
+    const me = this.node.authority;
+    let participants = input.participants;
+    if (input.network !== undefined) {
+      const roster = this.node.networks.mustHold(input.network);
+      if (!roster.coordinators.includes(me)) {
+        throw new EntraideError(
+          'NOT_COORDINATOR',
+          `${me} is not a coordinator of ${input.network}: only its coordinators (${roster.coordinators.join(', ')}) invite on its behalf`,
+        );
+      }
+      const outside = (participants ?? []).filter((p) => !roster.members.includes(p));
+      if (outside.length > 0) {
+        throw new EntraideError(
+          'MEETING_INVALID',
+          `${outside.join(', ')} ${outside.length > 1 ? 'are not members' : 'is not a member'} of ${input.network}`,
+        );
+      }
+      participants ??= roster.members;
+    }
+    let request = input.request;
+    if (request !== undefined) {
+      const r = this.node.requests.mustExist(request);
+      request = r.id;
+      participants ??= [r.requesting === me ? r.requested : r.requesting];
+    }
+    if (!participants) {
+      throw new EntraideError('USAGE', 'say who is invited: --network, --request or --participants');
+    }
+    const base = process.env.ENTRAIDE_CONFERENCE_URL ?? DEFAULT_CONFERENCE_URL;
+    const draft = validateMeetingDraft(
+      { ...input, ...(request !== undefined ? { request } : {}), participants },
+      {
+        uid: uuidv7(Date.now(), random(10)),
+        organizer: me,
+        issuedBy: this.node.address,
+        at: new Date().toISOString(),
+        conference: conferenceLink(base, random(CONFERENCE_RANDOM_BYTES)),
+      },
+    );
+    const msg = signMeetingMessage(draft, this.node.identitySecretKey);
+    const sent = await this.issue(null, msg, msg.participants);
+    return { view: this.show(msg.uid), sent };
+  }
+
+  async update(uidOrPrefix: string, c: MeetingChanges): Promise<{ view: MeetingView; sent: SendResult }> {
+    const state = this.ownMeeting(uidOrPrefix);
+    const prev = state.event!;
+    const pick = <K extends keyof MeetingChanges>(k: K, fallback: MeetingChanges[K]) => c[k] ?? fallback;
+    const draft = validateMeetingDraft(
+      {
+        title: pick('title', prev.title)!,
+        start: pick('start', prev.start)!,
+        tz: pick('tz', prev.tz)!,
+        duration: c.duration ?? `${prev.durationMin}m`,
+        ...(c.agenda !== undefined ? { agenda: c.agenda } : prev.agenda ? { agenda: prev.agenda } : {}),
+        languages: c.languages ?? prev.languages,
+        ...((c.interpretation ?? prev.interpretation)
+          ? { interpretation: (c.interpretation ?? prev.interpretation)! }
+          : {}),
+        participants: c.participants ?? prev.participants,
+        ...(prev.network !== undefined ? { network: prev.network } : {}),
+        ...(prev.request !== undefined ? { request: prev.request } : {}),
+        ...(c.disambiguation ? { disambiguation: c.disambiguation } : {}),
+      },
+      {
+        uid: prev.uid,
+        organizer: prev.organizer,
+        issuedBy: this.node.address,
+        at: new Date().toISOString(),
+        conference: prev.conference,
+        previous: prev,
+      },
+    );
+    const msg = signMeetingMessage(draft, this.node.identitySecretKey);
+    // Authorities dropped from the meeting hear of it too.
+    const to = [...new Set([...msg.participants, ...prev.participants])];
+    const sent = await this.issue(state, msg, to);
+    return { view: this.show(msg.uid), sent };
+  }
+
+  async cancel(uidOrPrefix: string, reason?: string): Promise<{ view: MeetingView; sent: SendResult }> {
+    const state = this.ownMeeting(uidOrPrefix);
+    const prev = state.event!;
+    const msg = signMeetingMessage(
+      {
+        v: 1 as const,
+        type: 'meeting' as const,
+        kind: 'cancel' as const,
+        uid: prev.uid,
+        sequence: prev.sequence + 1,
+        ...(reason?.trim() ? { reason: reason.trim() } : {}),
+        organizer: prev.organizer,
+        issuedBy: this.node.address,
+        at: new Date().toISOString(),
+      },
+      this.node.identitySecretKey,
+    );
+    const sent = await this.issue(state, msg, prev.participants);
+    return { view: this.show(msg.uid), sent };
+  }
+
+  /** A meeting this authority organizes and that is not cancelled. */
+  private ownMeeting(uidOrPrefix: string): MeetingState {
+    const state = this.state(uidOrPrefix);
+    if (state.organizer !== this.node.authority) {
+      throw new EntraideError(
+        'MEETING_NOT_ORGANIZER',
+        `meeting ${state.uid} is organized by ${state.organizer}: only its nodes may change it`,
+      );
+    }
+    if (state.cancelled || !state.event) {
+      throw new EntraideError('MEETING_CANCELLED', `meeting ${state.uid} was cancelled`);
+    }
+    return state;
+  }
+
+  // ---- answering --------------------------------------------------------------------------
+
+  async rsvp(
+    uidOrPrefix: string,
+    answer: string,
+    note?: string,
+  ): Promise<{ view: MeetingView; sent: SendResult }> {
+    if (!(RSVP_ANSWERS as readonly string[]).includes(answer)) {
+      throw new EntraideError('USAGE', `answer with one of: ${RSVP_ANSWERS.join(', ')}`);
+    }
+    const state = this.state(uidOrPrefix);
+    const me = this.node.authority;
+    if (!state.event || !state.invited || state.organizer === me) {
+      throw new EntraideError(
+        'MEETING_NOT_INVITED',
+        state.organizer === me
+          ? `${me} organizes meeting ${state.uid}: its participants answer`
+          : `${me} is not invited to meeting ${state.uid}`,
+      );
+    }
+    if (state.cancelled) throw new EntraideError('MEETING_CANCELLED', `meeting ${state.uid} was cancelled`);
+    const msg = signMeetingMessage(
+      {
+        v: 1 as const,
+        type: 'meeting-rsvp' as const,
+        uid: state.uid,
+        sequence: state.event.sequence,
+        answer: answer as RsvpAnswer,
+        ...(note?.trim() ? { note: note.trim() } : {}),
+        attendee: me,
+        by: this.node.address,
+        at: new Date().toISOString(),
+      },
+      this.node.identitySecretKey,
+    );
+    const sent = await this.issue(state, msg, [state.organizer]);
+    return { view: this.show(state.uid), sent };
+  }
+
+  /** Applies a message of this node's own to the state, stores it with the item, sends it. */
+  private async issue(state: MeetingState | null, msg: MeetingMessage, to: string[]): Promise<SendResult> {
+    const next = applyMeetingMessage(state, msg, { ownAuthority: this.node.authority }).state;
+    const before = state ? this.store.meeting(state.uid) : undefined;
+    let stored = false;
+    try {
+      return await this.node.dispatch({
+        to: to.filter((a) => a !== this.node.authority),
+        content: msg,
+        record: itemRecord('meeting', subjectOf(msg, next.event?.title)),
+        then: () => {
+          stored = true;
+          this.put(next);
+        },
+      });
+    } catch (err) {
+      if (stored && err instanceof EntraideError && !TRANSIENT.has(err.code)) {
+        if (before) this.store.putMeeting(before);
+        else this.store.deleteMeeting(msg.uid);
+      }
+      throw err;
+    }
+  }
+
+  private put(state: MeetingState): void {
+    const e = state.event;
+    const span = e ? meetingSpan(e) : null;
+    const at = state.cancel?.at ?? e?.at ?? new Date().toISOString();
+    this.store.putMeeting({
+      uid: state.uid,
+      network: e?.network ?? null,
+      organizer: state.organizer,
+      startUtc: span ? new Date(span.start).toISOString() : at,
+      endUtc: span ? new Date(span.end).toISOString() : at,
+      sequence: Math.max(e?.sequence ?? 0, state.cancel?.sequence ?? 0),
+      cancelled: state.cancelled ? 1 : 0,
+      state: JSON.stringify(state),
+      updatedAt: new Date().toISOString(),
+    });
+  }
+
+  // ---- receiving --------------------------------------------------------------------------
+
+  /** Checks a meeting message that arrived: signed by its sender, on behalf of a coordinator. */
+  accept(env: Envelope, content: MeetingMessage, senderIdentityKey: string): AcceptedRecord {
+    const msg = checkMeetingMessage(content);
+    if (senderOf(msg) !== env.from) {
+      throw new EntraideError(
+        'CONTENT_INVALID',
+        `the meeting message in ${env.id} is signed for ${senderOf(msg)}, not its sender ${env.from}`,
+      );
+    }
+    if (!verifyMeetingMessage(msg, senderIdentityKey)) {
+      throw new EntraideError(
+        'BAD_SIGNATURE',
+        `the meeting message in ${env.id} is not signed by ${env.from}`,
+      );
+    }
+    if (msg.type === 'meeting' && msg.kind !== 'cancel' && msg.network !== undefined) {
+      const roster = this.node.networks.roster(msg.network);
+      const sender = authorityOfNode(env.from);
+      if (!roster?.coordinators.includes(sender)) {
+        throw new EntraideError(
+          'NOT_COORDINATOR',
+          roster
+            ? `${sender} is not a coordinator of ${msg.network}; it may not invite on its behalf`
+            : `this node holds no roster of ${msg.network}, so ${sender} cannot be shown to coordinate it`,
+        );
+      }
+    }
+    const row = this.store.meeting(msg.uid);
+    const state = row ? (JSON.parse(row.state) as MeetingState) : null;
+    const outcome = applyMeetingMessage(state, msg, { ownAuthority: this.node.authority });
+    return {
+      record: recordOf(subjectOf(msg, outcome.state.event?.title), msg),
+      then: () => {
+        if (!outcome.changed) return;
+        // Another message may have been stored in between: apply to the latest state held.
+        const latestRow = this.store.meeting(msg.uid);
+        const latest = latestRow ? (JSON.parse(latestRow.state) as MeetingState) : null;
+        try {
+          this.put(applyMeetingMessage(latest, msg, { ownAuthority: this.node.authority }).state);
+        } catch {
+          // Superseded meanwhile (a newer version or a duplicate): the item stays stored as evidence.
+        }
+      },
+    };
+  }
+
+  // ---- reading ----------------------------------------------------------------------------
+
+  show(uidOrPrefix: string, tz?: string): MeetingView {
+    return this.view(this.state(uidOrPrefix), this.displayZone(tz));
+  }
+
+  list(opts: { upcoming?: boolean; tz?: string } = {}): MeetingView[] {
+    const zone = this.displayZone(opts.tz);
+    const rows = this.store.meetings(opts.upcoming ? new Date().toISOString() : undefined);
+    return rows
+      .filter((r) => !(opts.upcoming && r.cancelled))
+      .map((r) => JSON.parse(r.state) as MeetingState)
+      .filter((s) => s.event !== null)
+      .map((s) => this.view(s, zone));
+  }
+
+  private view(s: MeetingState, zone: string): MeetingView {
+    const e = s.event;
+    if (!e) throw new EntraideError('NOT_FOUND', `only a cancellation of meeting ${s.uid} is held`);
+    const span = meetingSpan(e);
+    const replies: MeetingView['replies'] = {};
+    for (const [authority, r] of Object.entries(s.replies)) {
+      replies[authority] = {
+        answer: r.rsvp.answer,
+        ...(r.rsvp.note ? { note: r.rsvp.note } : {}),
+        sequence: r.rsvp.sequence,
+        at: r.rsvp.at,
+      };
+    }
+    return {
+      uid: s.uid,
+      sequence: Math.max(e.sequence, s.cancel?.sequence ?? 0),
+      title: e.title,
+      ...(e.agenda ? { agenda: e.agenda } : {}),
+      start: e.start,
+      tz: e.tz,
+      startUtc: new Date(span.start).toISOString(),
+      endUtc: new Date(span.end).toISOString(),
+      durationMin: e.durationMin,
+      local: {
+        tz: zone,
+        start: localTimeAt(span.start, zone).replace('T', ' '),
+        end: localTimeAt(span.end, zone).replace('T', ' '),
+      },
+      organizer: e.organizer,
+      participants: e.participants,
+      languages: e.languages,
+      ...(e.interpretation ? { interpretation: e.interpretation } : {}),
+      cancelled: s.cancelled,
+      ...(s.cancel?.reason ? { cancelReason: s.cancel.reason } : {}),
+      conference: e.conference,
+      ...(e.network !== undefined ? { network: e.network } : {}),
+      ...(e.request !== undefined ? { request: e.request } : {}),
+      replies,
+    };
+  }
+
+  /** The meeting as an RFC 5545 calendar object: METHOD:REQUEST, or CANCEL once cancelled. */
+  ics(uidOrPrefix: string): string {
+    return meetingToIcs(this.state(uidOrPrefix), { now: Date.now() });
+  }
+
+  /** Times when the network's members are all inside their declared working hours. */
+  slots(
+    network: string,
+    duration: string,
+    within: string,
+    from = Date.now(),
+  ): {
+    slots: Slot[];
+    withoutHours: string[];
+  } {
+    const view = this.node.networks.show(network);
+    const durationMin = parseDuration(duration);
+    const windowMin = parseWindow(within);
+    const members: { authority: string; hours: WorkingHours }[] = [];
+    const withoutHours: string[] = [];
+    for (const m of view.members) {
+      const hours = view.hours[m];
+      if (hours) members.push({ authority: m, hours });
+      else withoutHours.push(m);
+    }
+    if (members.length === 0) {
+      throw new EntraideError(
+        'WORKING_HOURS_INVALID',
+        `no member of ${network} has declared working hours yet (entraide hours set)`,
+      );
+    }
+    // Starts on the next quarter hour.
+    const start = Math.ceil(from / 900_000) * 900_000;
+    const slots = findSlots({ members, durationMin, from: start, until: start + windowMin * 60_000 });
+    return { slots, withoutHours };
+  }
+
+  /** Meetings starting within the next day that were not reminded of yet; marks them reminded. */
+  dueReminders(now = new Date()): MeetingView[] {
+    const rows = this.store.dueForReminder(
+      now.toISOString(),
+      new Date(now.getTime() + REMINDER_BEFORE_MS).toISOString(),
+    );
+    const zone = this.displayZone();
+    const out: MeetingView[] = [];
+    for (const r of rows) {
+      const s = JSON.parse(r.state) as MeetingState;
+      if (!s.event || !(s.invited || s.organizer === this.node.authority)) continue;
+      out.push(this.view(s, zone));
+      this.store.markReminded(r.uid, now.toISOString());
+    }
+    return out;
+  }
+}

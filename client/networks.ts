@@ -1,0 +1,302 @@
+/**
+ * A node's side of networks: a coordinator signs each version of a network's roster and sends it
+ * to every member; members accept a version only from a coordinator of the version they hold
+ * (shared/meetings/roster.ts). Each authority declares its own working hours, which go to the
+ * coordinators of its networks for the slot finder.
+ */
+import { authorityOfNode } from '../shared/addresses.ts';
+import { EntraideError } from '../shared/errors.ts';
+import {
+  acceptRoster,
+  rosterHash,
+  rosterProblem,
+  signRoster,
+  verifyRoster,
+  type Roster,
+  type RosterDiff,
+  type UnsignedRoster,
+} from '../shared/meetings/roster.ts';
+import { checkWorkingHours, type WorkingHours } from '../shared/meetings/working-hours.ts';
+import type { HoursContent } from '../shared/protocol/content.ts';
+import type { Envelope } from '../shared/protocol/schemas.ts';
+import { check } from '../shared/protocol/validate.ts';
+import { Roster as RosterSchema } from '../shared/meetings/roster.ts';
+import { TRANSIENT, type AuthorityNode, type SendResult } from './node.ts';
+import type { AcceptedRecord } from './receipts.ts';
+
+export interface NetworkView extends Omit<Roster, 'sig' | 'hours' | 'v' | 'type' | 'prev'> {
+  /** Declared working hours of members: the newest this node holds. */
+  hours: Record<string, WorkingHours>;
+  coordinator: boolean;
+}
+
+/** How a network item is listed among the node's messages. */
+export const itemRecord = (kind: 'network' | 'hours' | 'meeting', subject: string) => ({
+  kind,
+  subject,
+  body: '',
+  language: null,
+  requestId: null,
+  handling: null,
+});
+const record = (
+  subject: string,
+  content: unknown,
+  kind: 'network' | 'hours' = 'network',
+): AcceptedRecord['record'] => ({ ...itemRecord(kind, subject), content: JSON.stringify(content) });
+
+export class NetworkDesk {
+  /** Networks whose coordinators should receive this authority's working hours. */
+  private readonly hoursDue = new Set<string>();
+
+  constructor(private readonly node: AuthorityNode) {}
+
+  private get store() {
+    return this.node.store.meetings;
+  }
+
+  roster(network: string): Roster | null {
+    const row = this.store.latestRoster(network);
+    return row ? (JSON.parse(row.signed) as Roster) : null;
+  }
+
+  mustHold(network: string): Roster {
+    const r = this.roster(network);
+    if (!r) {
+      throw new EntraideError(
+        'NOT_FOUND',
+        `this node holds no roster of network ${network}: see entraide network list`,
+      );
+    }
+    return r;
+  }
+
+  list(): NetworkView[] {
+    return this.store.latestRosters().map((row) => this.view(JSON.parse(row.signed) as Roster));
+  }
+
+  show(network: string): NetworkView {
+    return this.view(this.mustHold(network));
+  }
+
+  private view(r: Roster): NetworkView {
+    const hours: Record<string, WorkingHours> = { ...(r.hours ?? {}) };
+    for (const m of r.members) {
+      const held = this.store.hours(m);
+      if (held) hours[m] = JSON.parse(held.hours) as WorkingHours;
+    }
+    return {
+      network: r.network,
+      name: r.name,
+      version: r.version,
+      coordinators: r.coordinators,
+      members: r.members,
+      ...(r.languages ? { languages: r.languages } : {}),
+      hours,
+      issuedBy: r.issuedBy,
+      at: r.at,
+      coordinator: r.coordinators.includes(this.node.authority),
+    };
+  }
+
+  /** Creates a network whose first coordinator and member is this authority. */
+  async create(network: string, name: string, languages?: string[]): Promise<NetworkView> {
+    if (this.roster(network)) {
+      throw new EntraideError('ROSTER_STALE', `this node already holds network ${network}`);
+    }
+    const me = this.node.authority;
+    await this.issue(null, {
+      v: 1,
+      type: 'network-roster',
+      network,
+      name,
+      version: 1,
+      coordinators: [me],
+      members: [me],
+      ...(languages && languages.length > 0 ? { languages } : {}),
+      issuedBy: this.node.address,
+      at: new Date().toISOString(),
+    });
+    return this.show(network);
+  }
+
+  /** The next version: members or coordinators added or removed. Only a coordinator may issue it. */
+  async change(
+    network: string,
+    c: { add?: string[]; remove?: string[]; addCoordinators?: string[]; removeCoordinators?: string[] },
+  ): Promise<{ view: NetworkView; diff: RosterDiff; sent: SendResult | null }> {
+    const current = this.mustHold(network);
+    if (!current.coordinators.includes(this.node.authority)) {
+      throw new EntraideError(
+        'NOT_COORDINATOR',
+        `${this.node.authority} is not a coordinator of ${network}; its coordinators are ${current.coordinators.join(', ')}`,
+      );
+    }
+    const remove = new Set(c.remove ?? []);
+    const removeCoordinators = new Set([...(c.removeCoordinators ?? []), ...remove]);
+    const members = [...new Set([...current.members, ...(c.add ?? []), ...(c.addCoordinators ?? [])])].filter(
+      (m) => !remove.has(m),
+    );
+    const coordinators = [...new Set([...current.coordinators, ...(c.addCoordinators ?? [])])].filter(
+      (m) => !removeCoordinators.has(m),
+    );
+    const hours: Record<string, WorkingHours> = {};
+    for (const m of members) {
+      const held = this.store.hours(m);
+      if (held) hours[m] = JSON.parse(held.hours) as WorkingHours;
+      else if (current.hours?.[m]) hours[m] = current.hours[m];
+    }
+    const next: UnsignedRoster = {
+      v: 1,
+      type: 'network-roster',
+      network,
+      name: current.name,
+      version: current.version + 1,
+      coordinators,
+      members,
+      ...(current.languages ? { languages: current.languages } : {}),
+      ...(Object.keys(hours).length > 0 ? { hours } : {}),
+      issuedBy: this.node.address,
+      at: new Date().toISOString(),
+      prev: rosterHash(current),
+    };
+    // Removed members learn that they were removed.
+    const removed = current.members.filter((m) => !members.includes(m));
+    const { diff, sent } = await this.issue(current, next, removed);
+    return { view: this.show(network), diff, sent };
+  }
+
+  /** Signs, checks as a member would, stores and sends a roster version. */
+  private async issue(
+    current: Roster | null,
+    unsigned: UnsignedRoster,
+    alsoTo: string[] = [],
+  ): Promise<{ diff: RosterDiff; sent: SendResult | null }> {
+    const roster = signRoster(unsigned, this.node.identitySecretKey);
+    const problem = rosterProblem(roster);
+    if (problem) throw new EntraideError('ROSTER_INVALID', problem);
+    const { diff } = acceptRoster(current, roster, true);
+    const hash = rosterHash(roster);
+    const save = () =>
+      this.store.addRoster({
+        network: roster.network,
+        version: roster.version,
+        hash,
+        signed: JSON.stringify(roster),
+        receivedAt: new Date().toISOString(),
+      });
+    const to = [...new Set([...roster.members, ...alsoTo])].filter((a) => a !== this.node.authority);
+    if (to.length === 0) {
+      save();
+      return { diff, sent: null };
+    }
+    let stored = false;
+    try {
+      const sent = await this.node.dispatch({
+        to,
+        content: roster,
+        record: itemRecord('network', `roster of ${roster.network}, version ${roster.version}`),
+        then: () => {
+          stored = true;
+          save();
+        },
+      });
+      return { diff, sent };
+    } catch (err) {
+      if (stored && err instanceof EntraideError && !TRANSIENT.has(err.code)) {
+        this.store.deleteRoster(roster.network, roster.version);
+      }
+      throw err;
+    }
+  }
+
+  /** Checks a roster that arrived: signed by its sender, who coordinates the version held. */
+  accept(env: Envelope, content: Roster, senderIdentityKey: string): AcceptedRecord {
+    const roster = check(RosterSchema, content, 'roster');
+    if (roster.issuedBy !== env.from) {
+      throw new EntraideError(
+        'CONTENT_INVALID',
+        `the roster in ${env.id} is issued by ${roster.issuedBy}, not its sender ${env.from}`,
+      );
+    }
+    const current = this.roster(roster.network);
+    const { diff } = acceptRoster(current, roster, verifyRoster(roster, senderIdentityKey));
+    const hash = rosterHash(roster);
+    const me = this.node.authority;
+    return {
+      record: record(
+        `roster of ${roster.network}, version ${roster.version}${diff.addedMembers.includes(me) ? ' (this authority joins)' : ''}${diff.removedMembers.includes(me) ? ' (this authority leaves)' : ''}`,
+        roster,
+      ),
+      then: () => {
+        this.store.addRoster({
+          network: roster.network,
+          version: roster.version,
+          hash,
+          signed: JSON.stringify(roster),
+          receivedAt: new Date().toISOString(),
+        });
+        const declared = this.ownHours();
+        if (
+          declared &&
+          roster.members.includes(me) &&
+          JSON.stringify(roster.hours?.[me]) !== JSON.stringify(declared)
+        )
+          this.hoursDue.add(roster.network);
+      },
+    };
+  }
+
+  // ---- working hours ----------------------------------------------------------------------
+
+  ownHours(): WorkingHours | null {
+    const held = this.store.hours(this.node.authority);
+    return held ? (JSON.parse(held.hours) as WorkingHours) : null;
+  }
+
+  /** Declares this authority's hours, and sends them to the coordinators of its networks. */
+  async setHours(value: unknown): Promise<{ hours: WorkingHours; sentTo: string[] }> {
+    const hours = checkWorkingHours(value);
+    this.store.setHours(this.node.authority, JSON.stringify(hours), new Date().toISOString());
+    for (const r of this.list()) if (r.members.includes(this.node.authority)) this.hoursDue.add(r.network);
+    const sentTo = await this.sendHours();
+    return { hours, sentTo };
+  }
+
+  /** Sends the declared hours to the coordinators of the networks that wait for them. */
+  async sendHours(): Promise<string[]> {
+    const hours = this.ownHours();
+    if (!hours || this.hoursDue.size === 0) return [];
+    const to = new Set<string>();
+    for (const network of this.hoursDue) {
+      for (const c of this.roster(network)?.coordinators ?? []) if (c !== this.node.authority) to.add(c);
+    }
+    this.hoursDue.clear();
+    if (to.size === 0) return [];
+    const declared = this.store.hours(this.node.authority)!;
+    const content: HoursContent = { type: 'working-hours', hours, at: declared.declaredAt };
+    await this.node.dispatch({
+      to: [...to],
+      content,
+      record: itemRecord('hours', `working hours: ${hours.tz}`),
+    });
+    return [...to];
+  }
+
+  /** Working hours declared by a member of a network this authority coordinates. */
+  acceptHours(env: Envelope, content: HoursContent): AcceptedRecord {
+    const authority = authorityOfNode(env.from);
+    const hours = checkWorkingHours(content.hours);
+    const coordinated = this.list().some((n) => n.coordinator && n.members.includes(authority));
+    if (!coordinated && authority !== this.node.authority) {
+      throw new EntraideError(
+        'NOT_A_COUNTERPART',
+        `${authority} is not a member of a network ${this.node.authority} coordinates`,
+      );
+    }
+    return {
+      record: record(`working hours of ${authority}: ${hours.tz}`, content, 'hours'),
+      then: () => this.store.setHours(authority, JSON.stringify(hours), content.at),
+    };
+  }
+}
