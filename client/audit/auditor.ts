@@ -23,6 +23,7 @@ import {
   AuditEnvelopeRecord,
   AuditHeads,
   AuditorName,
+  AuditPeers,
   AuditProof,
   AuditToken,
 } from '../../shared/protocol/audit.ts';
@@ -264,6 +265,14 @@ export class AuditorClient {
     return { size: v.size, heads: v.checkedHeads, consistency, problem, seenHeads: all };
   }
 
+  /**
+   * The heads of each peer relay's audit log that this relay verified by gossip, and its alarms.
+   * Only the signatures matter: each head is checked against that peer's own answers later.
+   */
+  async peers(): Promise<{ domain: string; auditHead: SignedTreeHead | null; alarm: string | null }[]> {
+    return check(AuditPeers, await this.get('/v1/audit/peers'), 'peers').peers;
+  }
+
   /** An envelope's entries, each proven included under a signed head. */
   async proof(envelopeId: string): Promise<{
     head: SignedTreeHead;
@@ -303,6 +312,8 @@ export interface DirectionReport {
 export interface Reconciliation {
   logs: { relay: string; size: number; problem: LogProblem | null }[];
   directions: DirectionReport[];
+  /** Alarms each relay holds on the other (a fork or a rewrite its gossip saw). */
+  alarms: { relay: string; peer: string; alarm: string }[];
 }
 
 /**
@@ -311,10 +322,26 @@ export interface Reconciliation {
  * means one relay's record is incomplete.
  */
 export async function reconcile(a: AuditorClient, b: AuditorClient): Promise<Reconciliation> {
+  // What each relay saw of the other's audit log by gossip: each log must extend those heads too,
+  // so a relay that showed its peer another history than the auditor is caught (a split view).
+  const seen = async (by: AuditorClient, of: AuditorClient) =>
+    (await by.peers()).find((p) => p.domain === of.creds.relayDomain) ?? null;
+  const pairs = [
+    [a, await seen(b, a)],
+    [b, await seen(a, b)],
+  ] as const;
   const logs = [];
-  for (const c of [a, b]) {
-    const r = await c.verify();
+  const alarms: Reconciliation['alarms'] = [];
+  for (const [c, peerView] of pairs) {
+    const r = await c.verify(undefined, peerView?.auditHead ? [peerView.auditHead] : []);
     logs.push({ relay: c.creds.relayDomain, size: r.size, problem: r.problem });
+  }
+  for (const [by, of] of [
+    [a, b],
+    [b, a],
+  ] as const) {
+    const p = await seen(by, of);
+    if (p?.alarm) alarms.push({ relay: by.creds.relayDomain, peer: of.creds.relayDomain, alarm: p.alarm });
   }
   const collect = async (c: AuditorClient, peer: string) => {
     const forwarded = new Set<string>();
@@ -344,6 +371,7 @@ export async function reconcile(a: AuditorClient, b: AuditorClient): Promise<Rec
   return {
     logs,
     directions: [direction(A, B, atA.forwarded, atB.received), direction(B, A, atB.forwarded, atA.received)],
+    alarms,
   };
 }
 

@@ -273,6 +273,7 @@ export function auditCommands(program: Command, run: Run): void {
         }
         if (!o.json && relays) {
           for (const l of relays.logs) out(`${l.relay}: ${l.size} entries, verified`);
+          for (const x of relays.alarms) out(`  ${x.relay} holds an alarm on ${x.peer}: ${x.alarm}`);
           for (const d of relays.directions) {
             out(`${d.from} → ${d.to}: ${d.matched} forwarded and received`);
             for (const id of d.notReceived) out(`  forwarded by ${d.from}, not received by ${d.to}: ${id}`);

@@ -4,6 +4,9 @@
  *    from the last head it verified, and keeps the new one;
  * 2. shows the peer the head of the peer's own log it verified, so that the peer learns whether
  *    someone holds a head signed with its key that its log never had (a fork shown to others).
+ * The same is done for each peer's audit log (heads and consistency proofs only, never entries):
+ * auditors read the heads a relay kept of its peers' audit logs (GET /v1/audit/peers) and hold each
+ * peer to them.
  * Any inconsistency is kept as an alarm on the peer, visible in `entraide relay peers` and to nodes
  * (GET /v1/peers). A relay that shows different histories to different parties is caught once the
  * parties compare notes; relays compare notes here.
@@ -125,11 +128,15 @@ export class Gossip {
     if (!stored || head.size > stored.size) {
       await this.store.peerKeyLog(peer.domain, JSON.stringify(head), null, this.now());
     }
+    const audit = await this.checkAudit(peer);
+    if (typeof audit === 'string') return audit;
     // Tell the peer which head of its log we hold: it checks that its own log has it.
     const latest = !stored || head.size >= stored.size ? head : stored;
     const answer = check(
       HeadsSeenResult,
-      await this.client.request<unknown>(peer, 'POST', '/v1/federation/heads', { heads: [latest] }),
+      await this.client.request<unknown>(peer, 'POST', '/v1/federation/heads', {
+        heads: audit ? [latest, audit] : [latest],
+      }),
       'gossip answer',
     );
     await this.store.peerResult(peer.domain, this.now(), null);
@@ -139,20 +146,87 @@ export class Gossip {
   }
 
   /**
-   * A peer shows heads of our key log it holds. Each must be one our log had: same root at that size.
+   * The peer's audit-log head, checked like its key-log head: its signature, then consistency with
+   * the one kept. Returns the head to show back to the peer, or the alarm's message.
+   */
+  private async checkAudit(peer: Peer): Promise<SignedTreeHead | string | null> {
+    const head = check(
+      SignedTreeHead,
+      await this.client.request<unknown>(peer, 'GET', '/v1/federation/audit/head'),
+      'audit head',
+    );
+    try {
+      verifyTreeHead(head, { log: 'audit', relay: peer.domain, relayKey: peer.keyBytes });
+    } catch (err) {
+      return this.alarm(
+        peer,
+        `an audit-log head not signed by ${peer.domain}’s pinned key: ${(err as Error).message}`,
+      );
+    }
+    const stored = peer.auditHead ? check(SignedTreeHead, JSON.parse(peer.auditHead), 'stored head') : null;
+    if (stored) {
+      const [older, newer] = stored.size <= head.size ? [stored, head] : [head, stored];
+      if (older.size === newer.size && older.root !== newer.root) {
+        return this.alarm(
+          peer,
+          `${peer.domain} signed two different audit logs of size ${older.size}: a fork`,
+          [older, newer],
+        );
+      }
+      if (older.size > 0 && older.size < newer.size) {
+        const proof = check(
+          ConsistencyProof,
+          await this.client.request<unknown>(
+            peer,
+            'GET',
+            `/v1/federation/audit/consistency?from=${older.size}&to=${newer.size}`,
+          ),
+          'consistency proof',
+        );
+        try {
+          verifyConsistency(
+            older.size,
+            newer.size,
+            headRoot(older),
+            headRoot(newer),
+            proof.proof.map((p) => fromBase64url(p, 'proof', 32)),
+          );
+        } catch {
+          return this.alarm(
+            peer,
+            `${peer.domain}’s audit log of size ${newer.size} does not extend the one of size ${older.size} seen before: rewritten or forked`,
+            [older, newer],
+          );
+        }
+      }
+    }
+    if (!stored || head.size > stored.size) await this.store.peerAuditHead(peer.domain, JSON.stringify(head));
+    return !stored || head.size >= stored.size ? head : stored;
+  }
+
+  /**
+   * A peer shows heads of our key log and audit log it holds. Each must be one our log had: same root at that size.
    * A head signed with our key that our log never had means our key signed a fork shown to others.
    */
   async received(from: Peer, heads: HeadsSeen['heads']): Promise<HeadsSeenResult> {
     for (const head of heads) {
-      if (head.relay !== this.domain || head.log !== 'key') continue;
+      if (head.relay !== this.domain) continue;
+      const log =
+        head.log === 'key'
+          ? { name: 'key log', size: this.keyLog.size, rootAt: (n: number) => this.keyLog.rootAt(n) }
+          : {
+              name: 'audit log',
+              size: this.store.audit.size,
+              rootAt: (n: number) => this.store.audit.root(n),
+            };
       let reason: string | null = null;
-      if (head.size > this.keyLog.size) {
-        reason = `a head of size ${head.size}, beyond our key log (size ${this.keyLog.size})`;
-      } else if (toBase64url(this.keyLog.rootAt(head.size)) !== head.root) {
-        reason = `a head of size ${head.size} whose root our key log never had`;
+      if (head.size > log.size) {
+        reason = `a head of size ${head.size}, beyond our ${log.name} (size ${log.size})`;
+      } else if (toBase64url(log.rootAt(head.size)) !== head.root) {
+        reason = `a head of size ${head.size} whose root our ${log.name} never had`;
       }
       if (reason) {
-        const message = `${from.domain} holds ${reason}, signed ${head.timestamp} with our key: our key log was forked, or our key is compromised`;
+        const message = `${from.domain} holds ${reason}, signed ${head.timestamp} with our key: our ${log.name} was forked, or our key is compromised`;
         await this.store.peerKeyLog(from.domain, null, message, this.now());
         return { consistent: false, reason: `${this.domain} never had ${reason}` };
       }

@@ -15,6 +15,7 @@ import {
   AuditEntries,
   AuditEnvelopeRecord,
   AuditHeads,
+  AuditPeers,
   AuditProof,
   AuditToken,
   AuditTokenRequest,
@@ -217,6 +218,25 @@ export async function auditRoutes(app: FastifyInstance, ctx: RelayContext): Prom
         throw new EntraideError('NOT_FOUND', `the audit log has no entry for envelope ${id}`);
       return { head, entries };
     },
+  );
+
+  app.get(
+    '/v1/audit/peers',
+    {
+      schema: {
+        summary:
+          'The latest head of each peer relay’s audit log that this relay verified by gossip, and any alarm',
+        security: bearerSecurity,
+        response: { 200: AuditPeers, ...errors },
+      },
+    },
+    async () => ({
+      peers: (await ctx.store.listPeers()).map((p) => ({
+        domain: p.domain,
+        auditHead: p.auditHead ? check(SignedTreeHead, JSON.parse(p.auditHead), 'stored head') : null,
+        alarm: p.alarm,
+      })),
+    }),
   );
 
   // The key log, so that an auditor can check the identity key under which a node signed the

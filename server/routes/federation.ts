@@ -14,7 +14,10 @@ import {
   ForwardResults,
 } from '../../shared/protocol/federation.ts';
 import { parseNodeAddress } from '../../shared/addresses.ts';
+import { ConsistencyProof, SignedTreeHead } from '../../shared/protocol/key-log.ts';
 import { ErrorResponse } from '../../shared/protocol/schemas.ts';
+import { toBase64url } from '../../shared/bytes.ts';
+import { Type } from '@sinclair/typebox';
 import type { RelayContext } from '../context.ts';
 import { acceptForwarded } from '../domain/federation-inbound.ts';
 import { keyLogReadRoutes } from './keys.ts';
@@ -36,6 +39,7 @@ const errors = {
   422: ErrorResponse,
 };
 export const federationSecurity = [{ federation: [] as string[] }];
+const Size = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 
 export async function federationRoutes(app: FastifyInstance, ctx: RelayContext): Promise<void> {
   app.decorateRequest('peer', null);
@@ -118,6 +122,41 @@ export async function federationRoutes(app: FastifyInstance, ctx: RelayContext):
       },
     },
     async (request) => ctx.federation.gossip.received(request.peer!, (request.body as HeadsSeen).heads),
+  );
+
+  // The audit log's signed head and consistency proofs (hashes only, never entries), for gossip.
+  app.get(
+    '/v1/federation/audit/head',
+    {
+      schema: {
+        summary: 'Gossip: the latest signed head of this relay’s audit log',
+        security: federationSecurity,
+        response: { 200: SignedTreeHead, ...errors },
+      },
+    },
+    async () => ctx.audit.head(),
+  );
+
+  app.get(
+    '/v1/federation/audit/consistency',
+    {
+      schema: {
+        summary: 'Gossip: an RFC 9162 consistency proof between two sizes of this relay’s audit log',
+        security: federationSecurity,
+        querystring: Type.Object({ from: Size, to: Size }, { additionalProperties: false }),
+        response: { 200: ConsistencyProof, ...errors },
+      },
+    },
+    async (request) => {
+      const { from, to } = request.query as { from: number; to: number };
+      if (from > to || to > ctx.store.audit.size) {
+        throw new EntraideError(
+          'NOT_FOUND',
+          `no consistency proof from ${from} to ${to}: the audit log has ${ctx.store.audit.size} entries`,
+        );
+      }
+      return { from, to, proof: ctx.store.audit.consistencyProof(from, to).map(toBase64url) };
+    },
   );
 
   keyLogReadRoutes(app, ctx, {

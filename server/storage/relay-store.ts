@@ -104,6 +104,7 @@ export interface PeerRecord {
   lastError: string | null;
   lastErrorAt: Date | null;
   keyLogHead: string | null;
+  auditHead: string | null;
   alarm: string | null;
   alarmAt: Date | null;
 }
@@ -566,6 +567,10 @@ export class RelayStore {
         ...(alarm !== null ? { alarm, alarmAt: at } : {}),
       },
     });
+  }
+
+  async peerAuditHead(domain: string, head: string): Promise<void> {
+    await this.prisma.peer.updateMany({ where: { domain }, data: { auditHead: head } });
   }
 
   /** Remembers a token id until it expires; false when it was already used (a replay). */

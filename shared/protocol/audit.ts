@@ -1,6 +1,6 @@
 /** Wire formats of the audit API (auditors only) and of auditor logins. */
 import { Type, type Static } from '@sinclair/typebox';
-import { B64, Rfc3339, Signature } from './schemas.ts';
+import { B64, Domain, Rfc3339, Signature } from './schemas.ts';
 import { SignedTreeHead } from './key-log.ts';
 
 const closed = { additionalProperties: false } as const;
@@ -54,3 +54,22 @@ export const AuditEnvelopeRecord = Type.Object(
   closed,
 );
 export type AuditEnvelopeRecord = Static<typeof AuditEnvelopeRecord>;
+
+/** The latest head of each peer's audit log that the relay verified by gossip, and its alarm. */
+export const AuditPeers = Type.Object(
+  {
+    peers: Type.Array(
+      Type.Object(
+        {
+          domain: Domain,
+          auditHead: Type.Union([SignedTreeHead, Type.Null()]),
+          alarm: Type.Union([Type.String(), Type.Null()]),
+        },
+        { additionalProperties: false },
+      ),
+      { maxItems: 10_000 },
+    ),
+  },
+  { additionalProperties: false },
+);
+export type AuditPeers = Static<typeof AuditPeers>;

@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditorClient, createAuditor, readAuditor, reconcile } from '../../client/audit/auditor.ts';
 import type { AuthorityNode } from '../../client/node.ts';
+import { signTreeHead } from '../../shared/keys/tree-head.ts';
 import { enrolNode, startTestRelay, tempDir, waitFor, type TestRelay } from '../support/fixtures.ts';
 
 const fast = { baseDelayMs: 50, maxDelayMs: 400, pollMs: 100, timeoutMs: 2_000 };
@@ -98,6 +99,53 @@ describe('audit reconcile across two relays', () => {
     ]);
     expect(ab!.matched).toBeGreaterThanOrEqual(3);
     expect(ba!.matched).toBeGreaterThanOrEqual(1);
+  });
+
+  it('gossips audit heads: each relay keeps the other’s, and the auditor holds each log to them', async () => {
+    for (const r of [a, b]) {
+      await r.relay.ctx.federation.peers.load();
+      const found = await r.relay.ctx.federation.gossip.round();
+      expect([...found.values()]).toEqual([null]);
+    }
+    const seenByA = (await clients[0].peers()).find((p) => p.domain === 'relay.b.test')!;
+    expect(seenByA.auditHead).toMatchObject({ log: 'audit', relay: 'relay.b.test' });
+    expect(seenByA.auditHead!.size).toBeGreaterThan(0);
+    const r = await reconcile(...clients);
+    expect(r.logs.map((l) => l.problem)).toEqual([null, null]);
+    expect(r.alarms).toEqual([]);
+  });
+
+  it('catches a relay that showed its peer another audit history (a split view)', async () => {
+    // Relay B's key signs a head of its current size over another root, and A kept it by gossip.
+    const real = await clients[1].head();
+    const forked = signTreeHead(
+      {
+        log: 'audit',
+        relay: 'relay.b.test',
+        size: real.size,
+        root: new Uint8Array(32).fill(7),
+        timestamp: new Date(),
+      },
+      b.relay.identity.secretKey,
+    );
+    await a.relay.store.peerAuditHead('relay.b.test', JSON.stringify(forked));
+    const r = await reconcile(...clients);
+    expect(r.logs[0]!.problem).toBeNull();
+    expect(r.logs[1]!.problem?.message).toMatch(/two different|split|different root/i);
+    // A's next gossip round sees B's real head of that size: a fork, kept as an alarm on B.
+    await a.relay.ctx.federation.peers.load();
+    const found = await a.relay.ctx.federation.gossip.round();
+    expect(found.get('relay.b.test')).toMatch(/two different audit logs of size \d+: a fork/);
+    const after = await reconcile(...clients);
+    // A shows B the two heads; B learns that a head its key signed was never its log's.
+    expect(after.alarms).toEqual([
+      { relay: 'relay.a.test', peer: 'relay.b.test', alarm: expect.stringMatching(/a fork/) },
+      {
+        relay: 'relay.b.test',
+        peer: 'relay.a.test',
+        alarm: expect.stringMatching(/root our audit log never had/),
+      },
+    ]);
   });
 
   it('needs the relay named when the folder holds several accounts', () => {
