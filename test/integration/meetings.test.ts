@@ -252,6 +252,30 @@ describe('networks and meetings across two relays', () => {
     expect(gh.meetings.list()).toHaveLength(before);
   });
 
+  it('reminds of a meeting once, a day before, and again when it moves', async () => {
+    const at = (ms: number) => new Date(Date.now() + ms).toISOString().slice(0, 16);
+    const r = await sn.meetings.schedule({
+      network: 'wacap',
+      title: 'Urgent coordination call',
+      start: at(3 * 3_600_000),
+      tz: 'UTC',
+      duration: '30m',
+      participants: [ng.authority],
+    });
+    await arrive(ng);
+    const due = ng.meetings.dueReminders();
+    expect(due.map((m) => m.uid)).toEqual([r.view.uid]);
+    expect(ng.meetings.dueReminders()).toEqual([]);
+    // Reminded, it stays among the upcoming meetings.
+    expect(ng.meetings.list({ upcoming: true }).map((m) => m.uid)).toContain(r.view.uid);
+    await sn.meetings.update(r.view.uid, { start: at(5 * 3_600_000) });
+    await arrive(ng);
+    expect(ng.meetings.dueReminders().map((m) => m.sequence)).toEqual([1]);
+    await sn.meetings.update(r.view.uid, { start: at(3 * 86_400_000) });
+    await arrive(ng);
+    expect(ng.meetings.dueReminders()).toEqual([]);
+  });
+
   it('answers only meetings the authority was invited to', async () => {
     await expect(gh.meetings.rsvp('01950a3c-8f00-7abc-8def-000000000000', 'accept')).rejects.toMatchObject({
       code: 'MEETING_NOT_INVITED',
