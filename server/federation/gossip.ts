@@ -23,6 +23,32 @@ import type { RelayStore } from '../storage/relay-store.ts';
 import type { PeerClient } from './peer-client.ts';
 import type { Peer, PeerRegistry } from './peers.ts';
 
+/** The logs each relay gossips about: where to read them from a peer, and where to keep their heads. */
+interface GossipedLog {
+  log: 'key' | 'audit';
+  name: string;
+  path: string;
+  kept: (peer: Peer) => string | null;
+  keep: (store: RelayStore, peer: Peer, head: string, at: Date) => Promise<void>;
+}
+
+const LOGS: GossipedLog[] = [
+  {
+    log: 'key',
+    name: 'key log',
+    path: 'keylog',
+    kept: (p) => p.keyLogHead,
+    keep: (store, p, head, at) => store.peerKeyLog(p.domain, head, null, at),
+  },
+  {
+    log: 'audit',
+    name: 'audit log',
+    path: 'audit',
+    kept: (p) => p.auditHead,
+    keep: (store, p, head) => store.peerAuditHead(p.domain, head),
+  },
+];
+
 export class Gossip {
   private timer: NodeJS.Timeout | undefined;
 
@@ -72,71 +98,18 @@ export class Gossip {
     return message;
   }
 
-  /** Verifies the peer's latest head against the last one kept, then tells the peer what we saw. */
+  /** Verifies the peer's latest heads against the last ones kept, then tells the peer what we saw. */
   async check(peer: Peer): Promise<string | null> {
-    const head = check(
-      SignedTreeHead,
-      await this.client.request<unknown>(peer, 'GET', '/v1/federation/keylog/head'),
-      'tree head',
-    );
-    try {
-      verifyTreeHead(head, { log: 'key', relay: peer.domain, relayKey: peer.keyBytes });
-    } catch (err) {
-      return this.alarm(
-        peer,
-        `a key-log head not signed by ${peer.domain}’s pinned key: ${(err as Error).message}`,
-      );
+    const seen: SignedTreeHead[] = [];
+    for (const log of LOGS) {
+      const r = await this.checkLog(peer, log);
+      if (typeof r === 'string') return r;
+      seen.push(r);
     }
-    const stored = peer.keyLogHead ? check(SignedTreeHead, JSON.parse(peer.keyLogHead), 'stored head') : null;
-    if (stored) {
-      const [older, newer] = stored.size <= head.size ? [stored, head] : [head, stored];
-      if (older.size === newer.size) {
-        if (older.root !== newer.root) {
-          return this.alarm(
-            peer,
-            `${peer.domain} signed two different key logs of size ${older.size}: a fork`,
-            [older, newer],
-          );
-        }
-      } else if (older.size > 0) {
-        const proof = check(
-          ConsistencyProof,
-          await this.client.request<unknown>(
-            peer,
-            'GET',
-            `/v1/federation/keylog/consistency?from=${older.size}&to=${newer.size}`,
-          ),
-          'consistency proof',
-        );
-        try {
-          verifyConsistency(
-            older.size,
-            newer.size,
-            headRoot(older),
-            headRoot(newer),
-            proof.proof.map((p) => fromBase64url(p, 'proof', 32)),
-          );
-        } catch {
-          return this.alarm(
-            peer,
-            `${peer.domain}’s key log of size ${newer.size} does not extend the one of size ${older.size} seen before: rewritten or forked`,
-            [older, newer],
-          );
-        }
-      }
-    }
-    if (!stored || head.size > stored.size) {
-      await this.store.peerKeyLog(peer.domain, JSON.stringify(head), null, this.now());
-    }
-    const audit = await this.checkAudit(peer);
-    if (typeof audit === 'string') return audit;
-    // Tell the peer which head of its log we hold: it checks that its own log has it.
-    const latest = !stored || head.size >= stored.size ? head : stored;
+    // Tell the peer which heads of its logs we hold: it checks that its own logs have them.
     const answer = check(
       HeadsSeenResult,
-      await this.client.request<unknown>(peer, 'POST', '/v1/federation/heads', {
-        heads: audit ? [latest, audit] : [latest],
-      }),
+      await this.client.request<unknown>(peer, 'POST', '/v1/federation/heads', { heads: seen }),
       'gossip answer',
     );
     await this.store.peerResult(peer.domain, this.now(), null);
@@ -146,30 +119,31 @@ export class Gossip {
   }
 
   /**
-   * The peer's audit-log head, checked like its key-log head: its signature, then consistency with
-   * the one kept. Returns the head to show back to the peer, or the alarm's message.
+   * One of the peer's logs: its latest head, its signature under the pinned key, and consistency
+   * with the head kept from the last round. Returns the newest head held, or the alarm's message.
    */
-  private async checkAudit(peer: Peer): Promise<SignedTreeHead | string | null> {
+  private async checkLog(peer: Peer, log: GossipedLog): Promise<SignedTreeHead | string> {
     const head = check(
       SignedTreeHead,
-      await this.client.request<unknown>(peer, 'GET', '/v1/federation/audit/head'),
-      'audit head',
+      await this.client.request<unknown>(peer, 'GET', `/v1/federation/${log.path}/head`),
+      'tree head',
     );
     try {
-      verifyTreeHead(head, { log: 'audit', relay: peer.domain, relayKey: peer.keyBytes });
+      verifyTreeHead(head, { log: log.log, relay: peer.domain, relayKey: peer.keyBytes });
     } catch (err) {
       return this.alarm(
         peer,
-        `an audit-log head not signed by ${peer.domain}’s pinned key: ${(err as Error).message}`,
+        `a ${log.name} head not signed by ${peer.domain}’s pinned key: ${(err as Error).message}`,
       );
     }
-    const stored = peer.auditHead ? check(SignedTreeHead, JSON.parse(peer.auditHead), 'stored head') : null;
+    const kept = log.kept(peer);
+    const stored = kept ? check(SignedTreeHead, JSON.parse(kept), 'stored head') : null;
     if (stored) {
       const [older, newer] = stored.size <= head.size ? [stored, head] : [head, stored];
       if (older.size === newer.size && older.root !== newer.root) {
         return this.alarm(
           peer,
-          `${peer.domain} signed two different audit logs of size ${older.size}: a fork`,
+          `${peer.domain} signed two different ${log.name}s of size ${older.size}: a fork`,
           [older, newer],
         );
       }
@@ -179,7 +153,7 @@ export class Gossip {
           await this.client.request<unknown>(
             peer,
             'GET',
-            `/v1/federation/audit/consistency?from=${older.size}&to=${newer.size}`,
+            `/v1/federation/${log.path}/consistency?from=${older.size}&to=${newer.size}`,
           ),
           'consistency proof',
         );
@@ -194,13 +168,14 @@ export class Gossip {
         } catch {
           return this.alarm(
             peer,
-            `${peer.domain}’s audit log of size ${newer.size} does not extend the one of size ${older.size} seen before: rewritten or forked`,
+            `${peer.domain}’s ${log.name} of size ${newer.size} does not extend the one of size ${older.size} seen before: rewritten or forked`,
             [older, newer],
           );
         }
       }
     }
-    if (!stored || head.size > stored.size) await this.store.peerAuditHead(peer.domain, JSON.stringify(head));
+    if (!stored || head.size > stored.size)
+      await log.keep(this.store, peer, JSON.stringify(head), this.now());
     return !stored || head.size >= stored.size ? head : stored;
   }
 

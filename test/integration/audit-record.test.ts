@@ -20,7 +20,7 @@ import { signNodeRecordHead, type NodeRecordHead } from '../../shared/audit/node
 import { generateSigningKeyPair } from '../../shared/crypto/keys.ts';
 import { uuidv7 } from '../../shared/uuid.ts';
 import { random } from '../../client/random.ts';
-import { enrolNode, startTestRelay, tempDir, waitFor, type TestRelay } from '../support/fixtures.ts';
+import { enrolNode, tempDir, waitFor, type TestRelay, startPeeredRelays } from '../support/fixtures.ts';
 
 const fast = { baseDelayMs: 50, maxDelayMs: 400, pollMs: 100, timeoutMs: 2_000 };
 const PASS = 'auditor passphrase';
@@ -36,19 +36,7 @@ describe('a node’s record against its relay’s audit log', () => {
   const sent: string[] = [];
 
   beforeAll(async () => {
-    a = await startTestRelay({ domain: 'relay.a.test', outbox: fast });
-    b = await startTestRelay({ domain: 'relay.b.test', outbox: fast });
-    for (const [x, y] of [
-      [a, b],
-      [b, a],
-    ] as const) {
-      await x.relay.store.addPeer({
-        domain: y.domain,
-        url: y.url,
-        publicKey: y.relay.identity.publicKeyB64,
-        addedAt: new Date(),
-      });
-    }
+    [a, b] = await startPeeredRelays(['relay.a.test', 'relay.b.test'], { outbox: fast });
     sn = await enrolNode(a, 'sn.moj');
     ke = await enrolNode(b, 'ke.ag');
     for (let i = 0; i < 3; i++)

@@ -9,7 +9,7 @@ import type { AuthorityNode, ReceiveOutcome } from '../../client/node.ts';
 import { rosterHash, signRoster } from '../../shared/meetings/roster.ts';
 import { signMeetingMessage, type MeetingEvent } from '../../shared/meetings/meeting.ts';
 import type { MeetingState } from '../../shared/meetings/meeting-state.ts';
-import { enrolNode, startTestRelay, type TestRelay } from '../support/fixtures.ts';
+import { enrolNode, type TestRelay, startPeeredRelays } from '../support/fixtures.ts';
 
 const fast = { baseDelayMs: 50, maxDelayMs: 400, pollMs: 100, timeoutMs: 2_000 };
 
@@ -33,19 +33,7 @@ describe('networks and meetings across two relays', () => {
   }
 
   beforeAll(async () => {
-    a = await startTestRelay({ domain: 'relay.a.test', outbox: fast });
-    b = await startTestRelay({ domain: 'relay.b.test', outbox: fast });
-    for (const [x, y] of [
-      [a, b],
-      [b, a],
-    ] as const) {
-      await x.relay.store.addPeer({
-        domain: y.domain,
-        url: y.url,
-        publicKey: y.relay.identity.publicKeyB64,
-        addedAt: new Date(),
-      });
-    }
+    [a, b] = await startPeeredRelays(['relay.a.test', 'relay.b.test'], { outbox: fast });
     sn = await enrolNode(a, 'sn.moj');
     ng = await enrolNode(a, 'ng.moj');
     gh = await enrolNode(b, 'gh.moj');

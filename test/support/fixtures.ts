@@ -39,6 +39,27 @@ export async function startTestRelay(
   };
 }
 
+/** Two relays, each added as the other's peer with its key pinned: a federated pair. */
+export async function startPeeredRelays(
+  domains: [string, string],
+  opts: Partial<RelayOptions> = {},
+): Promise<[TestRelay, TestRelay]> {
+  const a = await startTestRelay({ ...opts, domain: domains[0] });
+  const b = await startTestRelay({ ...opts, domain: domains[1] });
+  for (const [x, y] of [
+    [a, b],
+    [b, a],
+  ] as const) {
+    await x.relay.store.addPeer({
+      domain: y.domain,
+      url: y.url,
+      publicKey: y.relay.identity.publicKeyB64,
+      addedAt: new Date(),
+    });
+  }
+  return [a, b];
+}
+
 export async function invite(relay: TestRelay, authorityId: string): Promise<string> {
   return (await createInvitation(relay.relay.store, authorityId, new Date())).code;
 }
