@@ -2,7 +2,8 @@
  * `entraide demo`: a small federated network on this machine, to watch. Three relays (one per
  * regional network of networks.json), two central authorities on each, every relay peered with the
  * others; each authority writes to one on another relay, and the demo prints where each message
- * went and when it arrived. Everything listens on 127.0.0.1 and is removed at the end.
+ * went and when it arrived. Then the six schedule a video meeting across their time zones
+ * (demo-meeting.ts). Everything listens on 127.0.0.1 and is removed at the end.
  */
 import type { Command } from 'commander';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -11,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { EntraideError } from '../../shared/errors.ts';
 import type { AuthorityNode as AuthorityNodeType } from '../node.ts';
+import { demoMeeting } from './demo-meeting.ts';
 import { out } from './io.ts';
 
 interface NetworksFile {
@@ -50,7 +52,9 @@ function loadNetworks(file: string): NetworksFile['networks'] {
 export function demoCommand(program: Command, run: (fn: () => Promise<void>) => Promise<void>): void {
   program
     .command('demo')
-    .description('run three federated relays and six authorities on this machine, and exchange messages')
+    .description(
+      'run three federated relays and six authorities on this machine, exchange messages, and schedule a meeting',
+    )
     .option('--networks <file>', 'networks.json (default: ../shared/data/networks.json)')
     .option('--keep', 'keep the demo’s folders afterwards (their path is printed)')
     .action((o: { networks?: string; keep?: boolean }) =>
@@ -166,6 +170,8 @@ async function runDemo(networksFile: string, keep: boolean): Promise<void> {
     );
     if (arrived.size < sent.length)
       throw new EntraideError('INTERNAL', 'some messages did not arrive within 20 s');
+    out('');
+    await demoMeeting(nodes, t);
   } finally {
     for (const n of nodes) await n.close().catch(() => undefined);
     for (const r of relays) await r.close().catch(() => undefined);

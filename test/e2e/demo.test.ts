@@ -15,6 +15,19 @@ describe('entraide demo', () => {
       .filter((l) => /: forwarded to relay\.[a-z-]+\.example; stored by the recipient node$/.test(l));
     expect(forwarded).toHaveLength(6);
     expect(r.stdout).toContain('6 of 6 messages delivered across relays');
+    // The meeting: each member sees it in its own zone (Bujumbura is an hour ahead of Luanda).
+    const seen = [...r.stdout.matchAll(/sees it at (\d{4}-\d\d-\d\d \d\d:\d\d) ([A-Za-z_/]+), and accepts/g)];
+    expect(seen.map((m) => m[2])).toEqual([
+      'Africa/Ouagadougou',
+      'Africa/Luanda',
+      'Africa/Bujumbura',
+      'America/Argentina/Buenos_Aires',
+      'America/Sao_Paulo',
+    ]);
+    const at = Object.fromEntries(seen.map((m) => [m[2], Date.parse(`${m[1]!.replace(' ', 'T')}:00Z`)]));
+    expect(at['Africa/Bujumbura']! - at['Africa/Luanda']!).toBe(3_600_000);
+    expect(at['Africa/Luanda']! - at['America/Sao_Paulo']!).toBe(4 * 3_600_000);
+    expect(r.stdout).toContain('holds 5 of 5 answers');
   }, 120_000);
 
   it('says what to do when the networks file is missing', async () => {
