@@ -2,7 +2,7 @@
  * Checking a node's own record the way an auditor checks a relay's log: every head signed by the
  * node's identity key, and every entry streamed (bounded memory) against every signed root.
  */
-import { auditLeafHashOfText } from '../shared/audit/audit-event.ts';
+import { leafHashOfText } from '../prisma/sha256.ts';
 import { NodeRecordHead, verifyNodeRecordHead, type NodeRecordEvent } from '../shared/audit/node-record.ts';
 import { LogVerifier, type LogProblem } from '../shared/audit/verify-log.ts';
 import { fromBase64url } from '../shared/bytes.ts';
@@ -33,7 +33,7 @@ export function verifyRecord(node: AuthorityNode): {
   for (let from = 0; from < latest.size && !v.problem; from += PAGE) {
     for (const e of node.store.record.entries(from, PAGE)) {
       if (e.seq >= latest.size) break;
-      v.addLeafHash(e.seq, auditLeafHashOfText(e.leaf));
+      v.addLeafHash(e.seq, leafHashOfText(e.leaf));
     }
   }
   const problem = v.finish();

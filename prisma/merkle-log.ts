@@ -10,7 +10,8 @@
  */
 import type Database from 'better-sqlite3';
 import { fromUtf8 } from '../shared/bytes.ts';
-import { emptyRoot, leafHash, nodeHash } from '../shared/merkle/hash.ts';
+import { emptyRoot, nodeHash } from '../shared/merkle/hash.ts';
+import { leafHashOf } from './sha256.ts';
 import {
   buildProof,
   consistencyPlan,
@@ -85,7 +86,7 @@ export class MerkleLog {
   appendLeaf(leaf: Uint8Array, meta: { at: string; kind: string; envelopeId: string | null }): number {
     const seq = this.#size;
     this.s.insertEntry.run(seq, meta.at, meta.kind, meta.envelopeId, fromUtf8(leaf));
-    let hash = leafHash(leaf);
+    let hash = leafHashOf(leaf);
     this.s.insertNode.run(0, seq, hash);
     let level = 0;
     let index = seq;

@@ -7,7 +7,8 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
-import { auditLeafHashOfText, type AuditEvent } from '../../shared/audit/audit-event.ts';
+import type { AuditEvent } from '../../shared/audit/audit-event.ts';
+import { leafHashOfText } from '../../prisma/sha256.ts';
 import { LogVerifier, type LogProblem } from '../../shared/audit/verify-log.ts';
 import { fromBase64url, toBase64url } from '../../shared/bytes.ts';
 import { generateSigningKeyPair } from '../../shared/crypto/keys.ts';
@@ -257,7 +258,7 @@ export class AuditorClient {
     }
     let n = 0;
     for await (const e of this.entries(0, latest.size)) {
-      v.addLeafHash(e.index, auditLeafHashOfText(e.leaf));
+      v.addLeafHash(e.index, leafHashOfText(e.leaf));
       if (v.problem) break;
       if (++n % 10_000 === 0) onProgress?.(n, latest.size);
     }
@@ -286,7 +287,7 @@ export class AuditorClient {
     verifyTreeHead(record.head, this.expected());
     const events = record.entries.map((e) => {
       verifyInclusion(
-        auditLeafHashOfText(e.leaf),
+        leafHashOfText(e.leaf),
         e.index,
         record.head.size,
         e.proof.map((p) => fromBase64url(p, 'proof', 32)),
@@ -430,7 +431,7 @@ export function checkProofExport(
   verifyTreeHead(e.head, { log: 'audit', relay: e.head.relay, relayKey });
   const events = e.events.map((x) => {
     verifyInclusion(
-      auditLeafHashOfText(x.leaf),
+      leafHashOfText(x.leaf),
       x.index,
       e.head.size,
       x.proof.map((p) => fromBase64url(p, 'proof', 32)),

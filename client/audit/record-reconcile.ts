@@ -7,7 +7,7 @@
  * and, the other way, the relay must not have accepted in the node's name what the node never sent.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { auditLeafHashOfText } from '../../shared/audit/audit-event.ts';
+import { leafHashOfText } from '../../prisma/sha256.ts';
 import { NodeRecordEvent, NodeRecordHead, verifyNodeRecordHead } from '../../shared/audit/node-record.ts';
 import { LogVerifier, type LogProblem } from '../../shared/audit/verify-log.ts';
 import { fromBase64url } from '../../shared/bytes.ts';
@@ -109,7 +109,7 @@ export function verifyRecordExport(
   );
   for (const h of exported.heads) v.addHead(h);
   exported.entries.forEach((leaf, i) => {
-    if (!v.problem) v.addLeafHash(i, auditLeafHashOfText(leaf));
+    if (!v.problem) v.addLeafHash(i, leafHashOfText(leaf));
   });
   const problem = v.finish();
   return { size: v.size, heads: v.checkedHeads, problem };

@@ -2,7 +2,7 @@
  * Accepting an envelope: every check happens here, once, at the edge of the relay, before the
  * envelope is committed; nothing is acknowledged before the commit.
  */
-import { ciphertextHash } from '../../shared/receipts/receipt.ts';
+import { ciphertextHashOf } from '../../prisma/sha256.ts';
 import { createHash } from 'node:crypto';
 import { parseAuthorityAddress, parseNodeAddress } from '../../shared/addresses.ts';
 import { fromBase64url, isCanonicalBase64urlTail } from '../../shared/bytes.ts';
@@ -198,7 +198,7 @@ export async function storeEnvelope(
     recipientNodes: e.recipientNodes,
     peers: e.peers,
     to: e.env.to,
-    ciphertextHash: ciphertextHash(e.env.ciphertext),
+    ciphertextHash: ciphertextHashOf(e.env.ciphertext),
     fromPeer: e.fromPeer ?? null,
   });
   if (outcome.kind === 'accepted') {
