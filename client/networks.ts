@@ -8,6 +8,7 @@ import { authorityOfNode } from '../shared/addresses.ts';
 import { EntraideError } from '../shared/errors.ts';
 import {
   acceptRoster,
+  Roster as RosterSchema,
   rosterHash,
   rosterProblem,
   signRoster,
@@ -20,7 +21,6 @@ import { checkWorkingHours, type WorkingHours } from '../shared/meetings/working
 import type { HoursContent } from '../shared/protocol/content.ts';
 import type { Envelope } from '../shared/protocol/schemas.ts';
 import { check } from '../shared/protocol/validate.ts';
-import { Roster as RosterSchema } from '../shared/meetings/roster.ts';
 import { TRANSIENT, type AuthorityNode, type SendResult } from './node.ts';
 import type { AcceptedRecord } from './receipts.ts';
 
@@ -79,12 +79,19 @@ export class NetworkDesk {
     return this.view(this.mustHold(network));
   }
 
-  private view(r: Roster): NetworkView {
-    const hours: Record<string, WorkingHours> = { ...(r.hours ?? {}) };
-    for (const m of r.members) {
+  /** Each member's hours: as declared to this node, else as a roster carried them. */
+  private memberHours(members: string[], inRoster: Roster['hours']): Record<string, WorkingHours> {
+    const hours: Record<string, WorkingHours> = {};
+    for (const m of members) {
       const held = this.store.hours(m);
-      if (held) hours[m] = JSON.parse(held.hours) as WorkingHours;
+      const h = held ? (JSON.parse(held.hours) as WorkingHours) : inRoster?.[m];
+      if (h) hours[m] = h;
     }
+    return hours;
+  }
+
+  private view(r: Roster): NetworkView {
+    const hours = this.memberHours(r.members, r.hours);
     return {
       network: r.network,
       name: r.name,
@@ -140,12 +147,8 @@ export class NetworkDesk {
     const coordinators = [...new Set([...current.coordinators, ...(c.addCoordinators ?? [])])].filter(
       (m) => !removeCoordinators.has(m),
     );
-    const hours: Record<string, WorkingHours> = {};
-    for (const m of members) {
-      const held = this.store.hours(m);
-      if (held) hours[m] = JSON.parse(held.hours) as WorkingHours;
-      else if (current.hours?.[m]) hours[m] = current.hours[m];
-    }
+    // The newest hours held of each member travel with the roster.
+    const hours = this.memberHours(members, current.hours);
     const next: UnsignedRoster = {
       v: 1,
       type: 'network-roster',

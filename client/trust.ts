@@ -19,10 +19,9 @@ import {
   type KeyHistoryItem,
   type NodeKeys,
 } from '../shared/keys/authority-state.ts';
-import { keyLogLeafHash } from '../shared/keys/key-log-leaf.ts';
+import { verifyDirectoryEvents } from '../shared/keys/directory-entry.ts';
 import { headRoot, verifyTreeHead } from '../shared/keys/tree-head.ts';
 import { sameHash } from '../shared/merkle/hash.ts';
-import { verifyInclusion } from '../shared/merkle/verify-inclusion.ts';
 import { DirectoryEntry, type SignedTreeHead } from '../shared/protocol/key-log.ts';
 import { check } from '../shared/protocol/validate.ts';
 import { parseAuthorityAddress } from '../shared/addresses.ts';
@@ -224,22 +223,7 @@ export class TrustStore {
         `the directory answer for ${entry.authority} is proven against a key log of size ${size} that differs from the one this node verified`,
       );
     }
-    for (const e of entry.events) {
-      const hash = keyLogLeafHash(e.leaf);
-      verifyInclusion(
-        hash,
-        e.index,
-        size,
-        e.proof.map((p) => fromBase64url(p, 'proof', 32)),
-        root,
-      );
-      if (e.leaf.authority !== entry.authority) {
-        throw new EntraideError(
-          'KEYLOG_INCONSISTENT',
-          `the directory answer for ${entry.authority} includes an event of ${e.leaf.authority}`,
-        );
-      }
-    }
+    verifyDirectoryEvents(entry);
     const served = new Set(entry.events.map((e) => e.index));
     const mine = monitor.entriesOf(entry.authority, size);
     const withheld = mine.filter((e) => !served.has(e.index));

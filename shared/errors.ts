@@ -195,7 +195,7 @@ export const ERROR_CODES = {
   },
   TIME_AMBIGUOUS: {
     status: 400,
-    hint: 'That local time happens twice (clocks go back); say which one: earlier or later.',
+    hint: 'That local time happens twice (clocks go back): say which one with --when earlier or --when later.',
   },
   DURATION_INVALID: {
     status: 400,

@@ -158,11 +158,7 @@ export class AuditorClient {
   }
 
   /** A GET on the audit API with this auditor's token (logging in again when it expired). */
-  read<T>(path: string): Promise<T> {
-    return this.get<T>(path);
-  }
-
-  private async get<T>(path: string): Promise<T> {
+  async get<T>(path: string): Promise<T> {
     if (!this.token) await this.login();
     try {
       return await this.http.request<T>('GET', path, undefined, this.token);
@@ -216,7 +212,9 @@ export class AuditorClient {
     onProgress?: (done: number, total: number) => void,
     /** Heads obtained elsewhere: kept from earlier audits, or shown to another auditor. */
     known: SignedTreeHead[] = [],
-  ): Promise<VerifyReport & { seenHeads: SignedTreeHead[] }> {
+    /** Sees every event on the way, so that a caller that also reads the log streams it once. */
+    onEvent?: (e: AuditEvent) => void,
+  ): Promise<VerifyReport & { seenHeads: SignedTreeHead[]; head: SignedTreeHead }> {
     const latest = await this.head();
     const { heads } = check(AuditHeads, await this.get('/v1/audit/heads'), 'heads');
     const all = [...known, ...heads, latest].sort((a, b) => a.size - b.size);
@@ -246,6 +244,7 @@ export class AuditorClient {
           throw err;
         return {
           seenHeads: all,
+          head: latest,
           size: 0,
           heads: v.checkedHeads,
           consistency,
@@ -258,12 +257,13 @@ export class AuditorClient {
     }
     let n = 0;
     for await (const e of this.entries(0, latest.size)) {
-      v.addLeafHash(e.index, leafHashOfText(e.leaf));
-      if (v.problem) break;
+      if (!v.problem) v.addLeafHash(e.index, leafHashOfText(e.leaf));
+      onEvent?.(JSON.parse(e.leaf) as AuditEvent);
+      if (v.problem && !onEvent) break;
       if (++n % 10_000 === 0) onProgress?.(n, latest.size);
     }
     const problem = v.finish();
-    return { size: v.size, heads: v.checkedHeads, consistency, problem, seenHeads: all };
+    return { size: v.size, heads: v.checkedHeads, consistency, problem, seenHeads: all, head: latest };
   }
 
   /**
@@ -323,40 +323,33 @@ export interface Reconciliation {
  * means one relay's record is incomplete.
  */
 export async function reconcile(a: AuditorClient, b: AuditorClient): Promise<Reconciliation> {
-  // What each relay saw of the other's audit log by gossip: each log must extend those heads too,
-  // so a relay that showed its peer another history than the auditor is caught (a split view).
-  const seen = async (by: AuditorClient, of: AuditorClient) =>
-    (await by.peers()).find((p) => p.domain === of.creds.relayDomain) ?? null;
-  const pairs = [
-    [a, await seen(b, a)],
-    [b, await seen(a, b)],
-  ] as const;
-  const logs = [];
-  const alarms: Reconciliation['alarms'] = [];
-  for (const [c, peerView] of pairs) {
-    const r = await c.verify(undefined, peerView?.auditHead ? [peerView.auditHead] : []);
-    logs.push({ relay: c.creds.relayDomain, size: r.size, problem: r.problem });
-  }
-  for (const [by, of] of [
-    [a, b],
-    [b, a],
-  ] as const) {
-    const p = await seen(by, of);
-    if (p?.alarm) alarms.push({ relay: by.creds.relayDomain, peer: of.creds.relayDomain, alarm: p.alarm });
-  }
-  const collect = async (c: AuditorClient, peer: string) => {
-    const forwarded = new Set<string>();
-    const received = new Set<string>();
-    for await (const e of c.events()) {
-      if (e.peer !== peer || !e.envelope) continue;
-      if (e.kind === 'forwarded') forwarded.add(e.envelope);
-      if (e.kind === 'received') received.add(e.envelope);
-    }
-    return { forwarded, received };
-  };
   const [A, B] = [a.creds.relayDomain, b.creds.relayDomain];
-  const atA = await collect(a, B);
-  const atB = await collect(b, A);
+  // What each relay kept of the other's audit log by gossip: each log must extend those heads too,
+  // so a relay that showed its peer another history than the auditor is caught (a split view).
+  const [keptByA, keptByB] = [
+    (await a.peers()).find((p) => p.domain === B),
+    (await b.peers()).find((p) => p.domain === A),
+  ];
+  const logs: Reconciliation['logs'] = [];
+  const traffic: { forwarded: Set<string>; received: Set<string> }[] = [];
+  for (const [c, peer, kept] of [
+    [a, B, keptByB],
+    [b, A, keptByA],
+  ] as const) {
+    // One pass over each log: verified, and what went to or came from the peer collected.
+    const t = { forwarded: new Set<string>(), received: new Set<string>() };
+    const r = await c.verify(undefined, kept?.auditHead ? [kept.auditHead] : [], (e) => {
+      if (e.peer !== peer || !e.envelope) return;
+      if (e.kind === 'forwarded') t.forwarded.add(e.envelope);
+      if (e.kind === 'received') t.received.add(e.envelope);
+    });
+    logs.push({ relay: c.creds.relayDomain, size: r.size, problem: r.problem });
+    traffic.push(t);
+  }
+  const alarms: Reconciliation['alarms'] = [];
+  if (keptByA?.alarm) alarms.push({ relay: A, peer: B, alarm: keptByA.alarm });
+  if (keptByB?.alarm) alarms.push({ relay: B, peer: A, alarm: keptByB.alarm });
+  const [atA, atB] = traffic as [(typeof traffic)[0], (typeof traffic)[0]];
   const direction = (
     from: string,
     to: string,

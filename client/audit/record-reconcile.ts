@@ -13,9 +13,8 @@ import { LogVerifier, type LogProblem } from '../../shared/audit/verify-log.ts';
 import { fromBase64url } from '../../shared/bytes.ts';
 import { EntraideError } from '../../shared/errors.ts';
 import { replayAuthority } from '../../shared/keys/authority-state.ts';
-import { keyLogLeafHash } from '../../shared/keys/key-log-leaf.ts';
-import { headRoot, verifyTreeHead } from '../../shared/keys/tree-head.ts';
-import { verifyInclusion } from '../../shared/merkle/verify-inclusion.ts';
+import { verifyDirectoryEvents } from '../../shared/keys/directory-entry.ts';
+import { verifyTreeHead } from '../../shared/keys/tree-head.ts';
 import { DirectoryEntry } from '../../shared/protocol/key-log.ts';
 import { NodeAddress, PublicKey } from '../../shared/protocol/schemas.ts';
 import { check } from '../../shared/protocol/validate.ts';
@@ -40,6 +39,8 @@ export type RecordExport = Static<typeof RecordExport>;
 export interface RecordReport {
   node: string;
   record: { size: number; heads: number; problem: LogProblem | null };
+  /** The relay's audit log, verified in the same pass that reads it. */
+  log: { relay: string; size: number; problem: LogProblem | null };
   /** Until when each side is compared: the older of the record's and the log's latest head. */
   until: string;
   matched: { sent: number; received: number; receipts: number };
@@ -65,7 +66,7 @@ export async function provenIdentityKey(client: AuditorClient, node: string): Pr
   const authority = node.slice(node.indexOf('/') + 1);
   const entry = check(
     DirectoryEntry,
-    await client.read(`/v1/audit/directory/${encodeURIComponent(authority)}`),
+    await client.get(`/v1/audit/directory/${encodeURIComponent(authority)}`),
     'directory entry',
   );
   verifyTreeHead(entry.head, {
@@ -73,22 +74,13 @@ export async function provenIdentityKey(client: AuditorClient, node: string): Pr
     relay: client.creds.relayDomain,
     relayKey: fromBase64url(client.creds.relayKey, 'relay key', 32),
   });
-  const root = headRoot(entry.head);
-  for (const e of entry.events) {
-    if (e.leaf.authority !== authority) {
-      throw new EntraideError(
-        'PROOF_INVALID',
-        `the key log answered for ${e.leaf.authority}, not ${authority}`,
-      );
-    }
-    verifyInclusion(
-      keyLogLeafHash(e.leaf),
-      e.index,
-      entry.head.size,
-      e.proof.map((p) => fromBase64url(p, 'proof', 32)),
-      root,
+  if (entry.authority !== authority) {
+    throw new EntraideError(
+      'KEYLOG_INCONSISTENT',
+      `the key log answered for ${entry.authority}, not ${authority}`,
     );
   }
+  verifyDirectoryEvents(entry);
   const keys = replayAuthority(entry.events).state?.nodes.get(node);
   if (!keys) {
     throw new EntraideError(
@@ -133,9 +125,10 @@ export async function reconcileRecord(client: AuditorClient, value: unknown): Pr
   const exported = check(RecordExport, value, 'record file');
   const identityKey = await provenIdentityKey(client, exported.node);
   const record = verifyRecordExport(exported, identityKey);
-  const base = {
+  const base: Omit<RecordReport, 'until'> = {
     node: exported.node,
     record,
+    log: { relay: client.creds.relayDomain, size: 0, problem: null },
     matched: { sent: 0, received: 0, receipts: 0 },
     sentNotAccepted: [],
     receivedNotDelivered: [],
@@ -147,25 +140,25 @@ export async function reconcileRecord(client: AuditorClient, value: unknown): Pr
   if (record.problem) return { ...base, until: '' };
 
   const node = exported.node;
-  const recordHead = exported.heads.reduce((a, b) => (b.size >= a.size ? b : a));
-  const logHead = await client.head();
-  const until = Math.min(Date.parse(recordHead.timestamp), Date.parse(logHead.timestamp));
-  const within = (at: string) => Date.parse(at) <= until;
-
-  // The relay's side, for this node: acceptances in its name, deliveries to any node (receipts
-  // name other nodes), and the ciphertext hash of every acceptance.
+  // One pass over the relay's log: verified, and the events of this node collected. Acceptances in
+  // its name, deliveries to any node (receipts name other nodes), each acceptance's ciphertext hash.
   const accepted = new Map<string, { hash: string | undefined; at: string }>();
   const delivered = new Set<string>();
   const deliveredAt = new Map<string, string>();
-  for await (const e of client.events()) {
-    if (!e.envelope) continue;
+  const log = await client.verify(undefined, [], (e) => {
+    if (!e.envelope) return;
     if (e.kind === 'accepted' && e.sender === node)
       accepted.set(e.envelope, { hash: e.ciphertextHash, at: e.at });
     if (e.kind === 'delivered' && e.node) {
       delivered.add(`${e.envelope} ${e.node}`);
       if (e.node === node) deliveredAt.set(e.envelope, e.at);
     }
-  }
+  });
+  base.log = { relay: client.creds.relayDomain, size: log.size, problem: log.problem };
+  if (log.problem) return { ...base, until: '' };
+  const recordHead = exported.heads.reduce((a, b) => (b.size >= a.size ? b : a));
+  const until = Math.min(Date.parse(recordHead.timestamp), Date.parse(log.head.timestamp));
+  const within = (at: string) => Date.parse(at) <= until;
 
   const report: RecordReport = { ...base, until: new Date(until).toISOString() };
   const sent = new Set<string>();

@@ -93,6 +93,15 @@ function printRecordReport(r: RecordReport): void {
   for (const id of r.hashMismatch) out(`  ciphertext hash differs between the record and the log: ${id}`);
 }
 
+/** A file an auditor was handed (a proof, a node's record), parsed; INVALID_JSON when it cannot be. */
+function readJsonFile(file: string): unknown {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8'));
+  } catch {
+    throw new EntraideError('INVALID_JSON', `${file} is not a readable JSON file`);
+  }
+}
+
 export function auditCommands(program: Command, run: Run): void {
   const audit = program
     .command('audit')
@@ -239,12 +248,7 @@ export function auditCommands(program: Command, run: Run): void {
         const relays = clients.length === 2 ? await reconcile(clients[0]!, clients[1]!) : null;
         const nodes: RecordReport[] = [];
         for (const file of records) {
-          let value: unknown;
-          try {
-            value = JSON.parse(readFileSync(file, 'utf8'));
-          } catch {
-            throw new EntraideError('INVALID_JSON', `${file} is not a readable JSON file`);
-          }
+          const value = readJsonFile(file);
           const node = (value as { node?: unknown }).node;
           const domain = typeof node === 'string' ? node.slice(node.lastIndexOf('@') + 1) : '';
           const c = clients.find((x) => x.creds.relayDomain === domain);
@@ -262,6 +266,13 @@ export function auditCommands(program: Command, run: Run): void {
           throw new EntraideError(
             'PROOF_INVALID',
             `the audit log of ${bad.relay} is not what it signed from index ${bad.problem!.index}: ${bad.problem!.message}`,
+          );
+        }
+        const badLog = nodes.find((n) => n.log.problem);
+        if (badLog) {
+          throw new EntraideError(
+            'PROOF_INVALID',
+            `the audit log of ${badLog.log.relay} is not what it signed from index ${badLog.log.problem!.index}: ${badLog.log.problem!.message}`,
           );
         }
         const badRecord = nodes.find((n) => n.record.problem);
@@ -303,12 +314,7 @@ export function auditCommands(program: Command, run: Run): void {
     .action((file: string, o: { relayKey?: string }) =>
       run(async () => {
         await loadSodium();
-        let value: unknown;
-        try {
-          value = JSON.parse(readFileSync(file, 'utf8'));
-        } catch {
-          throw new EntraideError('INVALID_JSON', `${file} is not a readable JSON file`);
-        }
+        const value = readJsonFile(file);
         const relay = (value as { head?: { relay?: string } }).head?.relay;
         const key =
           o.relayKey ??

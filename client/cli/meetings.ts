@@ -4,7 +4,7 @@ import type { Command } from 'commander';
 import { EntraideError } from '../../shared/errors.ts';
 import { formatDuration } from '../../shared/meetings/duration.ts';
 import type { Disambiguation } from '../../shared/meetings/zoned-time.ts';
-import type { MeetingView } from '../meetings.ts';
+import type { MeetingView } from '../meeting-records.ts';
 import { json, out, withNode } from './io.ts';
 
 type Run = (fn: () => Promise<void>) => Promise<void>;

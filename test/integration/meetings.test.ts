@@ -5,6 +5,7 @@
  * a non-coordinator, and an old version sent again, are refused by the members; nothing changes.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { itemRecord } from '../../client/networks.ts';
 import type { AuthorityNode, ReceiveOutcome } from '../../client/node.ts';
 import { rosterHash, signRoster } from '../../shared/meetings/roster.ts';
 import { signMeetingMessage, type MeetingEvent } from '../../shared/meetings/meeting.ts';
@@ -117,14 +118,7 @@ describe('networks and meetings across two relays', () => {
     await ng.dispatch({
       to: [gh.authority, sn.authority],
       content: forged,
-      record: {
-        kind: 'network',
-        subject: 'forged',
-        body: '',
-        language: null,
-        requestId: null,
-        handling: null,
-      },
+      record: itemRecord('network', 'forged'),
     });
     const [o] = await arrive(gh);
     expect(o).toMatchObject({ kind: 'rejected', rejection: { code: 'NOT_COORDINATOR' } });
@@ -172,14 +166,7 @@ describe('networks and meetings across two relays', () => {
     await sn.dispatch({
       to: [gh.authority],
       content: first.event as MeetingEvent,
-      record: {
-        kind: 'meeting',
-        subject: 'again',
-        body: '',
-        language: null,
-        requestId: null,
-        handling: null,
-      },
+      record: itemRecord('meeting', 'again'),
     });
     const [stale] = await arrive(gh);
     expect(stale).toMatchObject({ kind: 'rejected', rejection: { code: 'MEETING_STALE_SEQUENCE' } });
@@ -226,14 +213,7 @@ describe('networks and meetings across two relays', () => {
     await ng.dispatch({
       to: [gh.authority],
       content: forged,
-      record: {
-        kind: 'meeting',
-        subject: 'forged',
-        body: '',
-        language: null,
-        requestId: null,
-        handling: null,
-      },
+      record: itemRecord('meeting', 'forged'),
     });
     const [o] = await arrive(gh);
     expect(o).toMatchObject({ kind: 'rejected', rejection: { code: 'NOT_COORDINATOR' } });
