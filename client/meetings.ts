@@ -27,11 +27,13 @@ import { TRANSIENT, type SendResult } from './node.ts';
 import { random } from './random.ts';
 import type { AcceptedRecord } from './receipts.ts';
 
-/** The video service whose rooms invitations link to, unless ENTRAIDE_CONFERENCE_URL says otherwise. */
+/** The video service whose rooms invitations link to, unless the caller names another. */
 export const DEFAULT_CONFERENCE_URL = 'https://meet.jit.si';
 
 export interface ScheduleInput extends Omit<MeetingDraftInput, 'participants'> {
   participants?: string[];
+  /** Base URL of the network's video service (https); DEFAULT_CONFERENCE_URL otherwise. */
+  conferenceUrl?: string;
 }
 
 export type MeetingChanges = Partial<
@@ -53,6 +55,7 @@ export class MeetingDesk extends MeetingRecords {
   // ---- organizing -------------------------------------------------------------------------
 
   async schedule(input: ScheduleInput): Promise<{ view: MeetingView; sent: SendResult }> {
+    const { conferenceUrl, ...draftInput } = input;
     const me = this.node.authority;
     let participants = input.participants;
     if (input.network !== undefined) {
@@ -81,15 +84,14 @@ export class MeetingDesk extends MeetingRecords {
     if (!participants) {
       throw new EntraideError('USAGE', 'say who is invited: --network, --request or --participants');
     }
-    const base = process.env.ENTRAIDE_CONFERENCE_URL ?? DEFAULT_CONFERENCE_URL;
     const draft = validateMeetingDraft(
-      { ...input, ...(request !== undefined ? { request } : {}), participants },
+      { ...draftInput, ...(request !== undefined ? { request } : {}), participants },
       {
         uid: uuidv7(Date.now(), random(10)),
         organizer: me,
         issuedBy: this.node.address,
         at: new Date().toISOString(),
-        conference: conferenceLink(base, random(CONFERENCE_RANDOM_BYTES)),
+        conference: conferenceLink(conferenceUrl ?? DEFAULT_CONFERENCE_URL, random(CONFERENCE_RANDOM_BYTES)),
       },
     );
     const msg = signMeetingMessage(draft, this.node.identitySecretKey);

@@ -109,6 +109,9 @@ export function meetingCommands(program: Command, run: Run): void {
           ...(o.network ? { network: o.network } : {}),
           ...(o.request ? { request: o.request } : {}),
           ...(when ? { disambiguation: when } : {}),
+          ...(process.env.ENTRAIDE_CONFERENCE_URL
+            ? { conferenceUrl: process.env.ENTRAIDE_CONFERENCE_URL }
+            : {}),
         });
         const v = r.view;
         if (o.json)
