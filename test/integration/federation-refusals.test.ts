@@ -87,6 +87,25 @@ function tables(relay: TestRelay) {
   return { ...rowCounts(relay), outbox: count('Outbox'), replays: count('FederationReplay') };
 }
 
+/**
+ * Waits until neither relay owes the other anything (forwards, delivery reports): those requests
+ * use token ids at the receiving relay, and a test that counts them must not meet one in flight.
+ */
+async function settled(): Promise<void> {
+  const owed = (from: TestRelay, to: string): number =>
+    from.relay.store.db
+      .prepare<[string, string], { n: number }>(
+        `SELECT (SELECT count(*) FROM "Outbox" WHERE state = 'pending' AND peer = ?)
+              + (SELECT count(*) FROM "DeliveryReport" WHERE state = 'pending' AND peer = ?) AS n`,
+      )
+      .get(to, to)!.n;
+  await waitFor(
+    async () => owed(a, B) === 0 && owed(b, A) === 0,
+    15_000,
+    'the two relays to have sent each other what they owe',
+  );
+}
+
 interface PeerRequest {
   method: 'GET' | 'POST';
   path: string;
@@ -465,6 +484,7 @@ describe('a relay accepts from a peer only envelopes that peer may forward', () 
     );
     const all = [fromC, good, fromA, noLocal, unenrolled, inactive, outsider, badSig, ghost];
 
+    await settled();
     const before = tables(a);
     const pushes = pushed.length;
     const res = await signed(signerOf(b), a, { method: 'POST', path: ENVELOPES, body: batch(...all) });
@@ -501,6 +521,7 @@ describe('a relay accepts from a peer only envelopes that peer may forward', () 
     await sn.fetchInbox(); // what earlier tests delivered
     const env = await fromKe('forwarded twice');
     const body = batch(env);
+    await settled();
     const before = tables(a);
     const pushes = pushed.length;
     const first = await signed(signerOf(b), a, { method: 'POST', path: ENVELOPES, body });
