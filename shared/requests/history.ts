@@ -8,9 +8,14 @@
  * A fork is settled the same way on every node: a refusal or withdrawal wins (it ends the
  * request, and its author had the right to end it at that point), then the lower hash. The
  * losing update is kept and shown as superseded.
+ * Every update is held to the rules of status-rules.ts, the ones its author's node applies before
+ * signing; an update that breaks one is invalid, with the code that node would have been told.
+ * While the request is a draft on this node, every update is invalid: none can follow it yet.
  */
-import { isAllowedUpdate, type Side } from './lifecycle.ts';
-import { updateProblem, type StatusUpdate } from './status-update.ts';
+import type { ErrorCode } from '../errors.ts';
+import type { Side } from './lifecycle.ts';
+import type { StatusUpdate } from './status-update.ts';
+import { updateBreach, type RuleBreach } from './status-rules.ts';
 import type { Status } from './vocabulary.ts';
 
 /** An update whose signature the node checked, with the side of the authority that signed it. */
@@ -40,8 +45,8 @@ export interface DerivedRequest {
   superseded: VerifiedUpdate[];
   /** Updates whose predecessor has not arrived yet. */
   waiting: VerifiedUpdate[];
-  /** Updates at a known position that the lifecycle does not allow, with the reason. */
-  invalid: { update: VerifiedUpdate; reason: string }[];
+  /** Updates at a known position (or on a draft) that break a rule, with its code and the reason. */
+  invalid: { update: VerifiedUpdate; code: ErrorCode; reason: string }[];
   /** When each status was first reached. */
   times: Partial<Record<Status, string>>;
 }
@@ -72,7 +77,15 @@ export function deriveRequest(facts: RequestFacts, updates: readonly VerifiedUpd
     times: {},
   };
   if (facts.sentAt === null) {
-    result.waiting = [...unique.values()];
+    for (const u of unique.values()) {
+      const breach = updateBreach({
+        state: 'draft',
+        update: u.update,
+        side: u.side,
+        request: { id: u.update.request, sentAt: null },
+      })!; // never null: a draft takes no update
+      result.invalid.push({ update: u, code: breach.code, reason: breach.message });
+    }
     return result;
   }
   result.times.sent = utc(facts.sentAt);
@@ -89,16 +102,21 @@ export function deriveRequest(facts: RequestFacts, updates: readonly VerifiedUpd
     const candidates = byPrev.get(result.tip) ?? [];
     const legal: VerifiedUpdate[] = [];
     for (const c of candidates) {
-      const reason =
+      const breach: RuleBreach | null =
         c.update.seq !== result.seq + 1
-          ? `it says it is update ${c.update.seq}, but it follows update ${result.seq}`
-          : (updateProblem(c.update) ??
-            (isAllowedUpdate(result.state, c.update.status, c.side)
-              ? null
-              : `the ${c.side} side may not move a ${result.state} request to ${c.update.status}`));
+          ? {
+              code: 'TRANSITION_INVALID',
+              message: `it says it is update ${c.update.seq}, but it follows update ${result.seq}`,
+            }
+          : updateBreach({
+              state: result.state,
+              update: c.update,
+              side: c.side,
+              request: { id: c.update.request, sentAt: facts.sentAt },
+            });
       placed.add(c.hash);
-      if (reason) {
-        result.invalid.push({ update: c, reason });
+      if (breach) {
+        result.invalid.push({ update: c, code: breach.code, reason: breach.message });
         dead.add(c.hash);
       } else legal.push(c);
     }

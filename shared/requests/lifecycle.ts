@@ -10,7 +10,7 @@
  * node of the requested authority signs a delivery receipt. Every other transition is a signed
  * status update, made only by the side that owns it.
  */
-import { EntraideError } from '../errors.ts';
+import { EntraideError, type ErrorCode } from '../errors.ts';
 import type { Status } from './vocabulary.ts';
 
 export type Side = 'requesting' | 'requested';
@@ -77,26 +77,39 @@ export function nextStatuses(from: Status, side: Side): Status[] {
   );
 }
 
+/** A rule an update breaks: the code and the message the node that made it is told. */
+export interface RuleBreach {
+  code: ErrorCode;
+  message: string;
+}
+
 /**
- * Guard for an officer's update: throws REQUEST_CLOSED, TRANSITION_NOT_OWNED or
- * TRANSITION_INVALID with a message that says what is possible instead.
+ * What is wrong with `side` moving a request from `from` to `to`, or null when it may:
+ * REQUEST_CLOSED, TRANSITION_NOT_OWNED or TRANSITION_INVALID, with a message that says what is
+ * possible instead.
  */
-export function checkUpdate(from: Status, to: Status, side: Side): void {
-  if (isAllowedUpdate(from, to, side)) return;
+export function transitionBreach(from: Status, to: Status, side: Side): RuleBreach | null {
+  if (isAllowedUpdate(from, to, side)) return null;
   if (isFinal(from)) {
-    throw new EntraideError('REQUEST_CLOSED', `the request is ${from}: no status can follow`);
+    return { code: 'REQUEST_CLOSED', message: `the request is ${from}: no status can follow` };
   }
   const routes = TRANSITIONS.filter((t) => t.by === 'update' && t.to === to && t.from.includes(from));
   if (routes.length > 0) {
     const owner = routes[0]!.owner;
-    throw new EntraideError(
-      'TRANSITION_NOT_OWNED',
-      `only the ${owner} authority may set "${to}"; this node is on the ${side} side`,
-    );
+    return {
+      code: 'TRANSITION_NOT_OWNED',
+      message: `only the ${owner} authority may set "${to}"; this node is on the ${side} side`,
+    };
   }
   const next = nextStatuses(from, side);
-  throw new EntraideError(
-    'TRANSITION_INVALID',
-    `a request that is ${from} cannot become ${to}; ${next.length ? `this side may set: ${next.join(', ')}` : 'this side has nothing to set now'}`,
-  );
+  return {
+    code: 'TRANSITION_INVALID',
+    message: `a request that is ${from} cannot become ${to}; ${next.length ? `this side may set: ${next.join(', ')}` : 'this side has nothing to set now'}`,
+  };
+}
+
+/** Guard for an officer's update: throws the breach transitionBreach finds. */
+export function checkUpdate(from: Status, to: Status, side: Side): void {
+  const breach = transitionBreach(from, to, side);
+  if (breach) throw new EntraideError(breach.code, breach.message);
 }

@@ -222,13 +222,22 @@ describe('deriveRequest with signed updates', () => {
     expect(verifyStatusUpdate(ack.update, toBase64url(keys.requesting.publicKey))).toBe(false);
   });
 
-  it('a draft stays a draft and holds every update as waiting', () => {
+  // A draft has reached no counterpart: an update for it breaks a rule (status-rules.ts), and
+  // is held to every rule again once the request is sent.
+  it('a draft stays a draft and holds every update as invalid', () => {
     const ack = step('acknowledged', 1, reqHash, T0);
     const d = deriveRequest(facts({ sentAt: null, deliveredAt: SENT_AT }), [ack]);
     expect(d.state).toBe('draft');
     expect(d.times).toEqual({});
-    expect(hashes(d.waiting)).toEqual([ack.hash]);
-    expect(d.history).toEqual([]);
+    expect(d.invalid.map((i) => [i.update.hash, i.code, i.reason])).toEqual([
+      [
+        ack.hash,
+        'TRANSITION_INVALID',
+        `request ${REQUEST_ID} is a draft: send it first (entraide request send)`,
+      ],
+    ]);
+    expect([d.history, d.waiting, d.superseded]).toEqual([[], [], []]);
+    expect(deriveRequest(facts(), [ack]).state).toBe('acknowledged');
   });
 
   it('a delivery receipt makes a sent request delivered', () => {
@@ -260,6 +269,8 @@ describe('deriveRequest with signed updates', () => {
     const d = deriveRequest(facts(), [bad, noGround]);
     expect(d.state).toBe('sent');
     expect(sorted(d.invalid.map((i) => i.update))).toEqual([bad.hash, noGround.hash].sort());
+    const codes = Object.fromEntries(d.invalid.map((i) => [i.update.hash, i.code]));
+    expect(codes).toEqual({ [bad.hash]: 'TRANSITION_INVALID', [noGround.hash]: 'UPDATE_INCOMPLETE' });
   });
 
   it('property: any arrival order, with duplicates and replays, ends in the in-order state (a, b)', () => {
