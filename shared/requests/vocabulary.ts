@@ -1,6 +1,6 @@
 /**
  * The words of cooperation in criminal matters that requests use: request types (as in
- * ../shared/data/networks.json), languages, urgency, the lifecycle's statuses and the grounds
+ * examples/networks.json), languages, urgency, the lifecycle's statuses and the grounds
  * on which a requested State may refuse (UNTOC arts. 16 and 18).
  */
 

@@ -5,16 +5,18 @@
  * Ghana and Cabo Verde on relay B; each works 09:00–17:00, Monday to Friday, in its own zone.
  * Senegal builds the network, finds a slot, schedules a meeting, updates and cancels it; each
  * member sees it in its own local time, answers it, and exports it as iCalendar, which
- * test/support/ics-check.py (Python's icalendar, run with /usr/bin/python3) reads back. Bad input
- * is refused with its code and stores nothing, and the relays never hold the title or agenda.
+ * test/support/ics-check.ts reads back (Mozilla's ical.js; Python's icalendar too, where
+ * /usr/bin/python3 has it). Bad input is refused with its code and stores nothing, and the relays
+ * never hold the title or agenda.
  */
-import { execFileSync } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { tempDir } from '../support/fixtures.ts';
-import { cli, ROOT, spawnRelay, type CliResult, type RelayProcess } from '../support/processes.ts';
+import { hasPythonIcalendar, pythonReadIcs, readIcs, type IcsReading } from '../support/ics-check.ts';
+import { cli, spawnRelay, type CliResult, type RelayProcess } from '../support/processes.ts';
+import { sleep } from '../support/wait.ts';
 
 const PASS = { ENTRAIDE_PASSPHRASE: 'meetings scenario passphrase' };
 /** Federation retries shortened, so that what crosses from one relay to the other arrives at once. */
@@ -31,7 +33,7 @@ const NG = `ng.moj@${A}`;
 const GH = `gh.moj@${B}`;
 const CV = `cv.moj@${B}`;
 const ALL = [SN, NG, GH, CV];
-/** As in /work/shared/data/networks.json. */
+/** As in examples/networks.json. */
 const NETWORK = 'wacap';
 const NETWORK_NAME = 'West African Network of Central Authorities and Prosecutors against Organized Crime';
 /** Each authority's zone: UTC+0 (Dakar, Accra), UTC+1 (Lagos), UTC−1 (Cabo Verde), no DST. */
@@ -125,19 +127,6 @@ interface Slot {
   available: string[];
   outside: string[];
 }
-/** What test/support/ics-check.py prints (the fields this test reads). */
-interface Checked {
-  method: string;
-  uid: string;
-  sequence: number;
-  status: string;
-  dtstart_utc: string | null;
-  dtend_utc: string | null;
-  dtstart_utc_zoneinfo: string | null;
-  tzid: string | null;
-  summary: string | null;
-  description: string | null;
-}
 
 /** The local date, ISO weekday name and minute of the day of an instant in `tz`, from Intl. */
 function wall(ms: number, tz: string): { date: string; weekday: string; minute: number } {
@@ -159,19 +148,21 @@ function wall(ms: number, tz: string): { date: string; weekday: string; minute: 
   };
 }
 
-/** Runs the independent iCalendar reader; throws (with its stderr) if it cannot parse the text. */
-function icsCheck(ics: string): Checked {
-  const out = execFileSync('/usr/bin/python3', ['test/support/ics-check.py'], {
-    cwd: ROOT,
-    input: ics,
-    encoding: 'utf8',
-    stdio: ['pipe', 'pipe', 'pipe'],
-  });
-  return JSON.parse(out) as Checked;
+/**
+ * Reads the text with the independent iCalendar reader (ical.js); throws if it cannot. Where
+ * /usr/bin/python3 has icalendar, Python's reading must be the same (with dateutil's agreeing).
+ */
+function icsCheck(ics: string): IcsReading {
+  const reading = readIcs(ics);
+  if (hasPythonIcalendar()) {
+    const { dtstart_utc_tzical, dtend_utc_tzical, ...python } = pythonReadIcs(ics);
+    expect(python).toEqual(reading);
+    expect([dtstart_utc_tzical, dtend_utc_tzical]).toEqual([reading.dtstart_utc, reading.dtend_utc]);
+  }
+  return reading;
 }
 
 const sorted = (xs: readonly string[]) => [...xs].sort();
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe('a WACAP meeting across two relays, through the CLI', { timeout: 600_000 }, () => {
   const work = tempDir('entraide-e2e-meetings-');

@@ -1,8 +1,10 @@
 #!/usr/bin/python3
 """
-An independent reader of the .ics files that shared/meetings/ics.ts writes, used by
-test/unit/meeting-ics.test.ts. Run it with Debian's /usr/bin/python3 (python3-icalendar 4.0.3,
-python3-dateutil, python3-tz); the python3 on PATH may lack them.
+A second, optional reader of the .ics files that shared/meetings/ics.ts writes. The meetings
+tests always read them with test/support/ics-check.ts (Mozilla's ical.js, from npm); they also run
+this script, and require the same answer, only where Debian's /usr/bin/python3 has
+python3-icalendar 4.0.3, python3-dateutil and python3-tz (.ci/run installs them); the python3 on
+PATH may lack them.
 
 Reads one iCalendar object on stdin, parses it with icalendar.Calendar.from_ical, and prints
 JSON describing its one VEVENT. Each zoned DTSTART/DTEND is turned into UTC three ways:

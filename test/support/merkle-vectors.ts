@@ -1,6 +1,6 @@
 /**
- * The one loader for the public RFC 6962 / RFC 9162 Merkle vectors kept beside the repository in
- * ../shared/vectors/merkle (see the README.md there). Hex becomes bytes; unsigned 64-bit sizes and
+ * The one loader for the public RFC 6962 / RFC 9162 Merkle vectors, the project's own copy in
+ * test/vectors/merkle (provenance in the README.md there). Hex becomes bytes; unsigned 64-bit sizes and
  * indices (numbers, or decimal strings above 2^53 - 1) become bigint, so no value is silently
  * rounded: the tests decide how to hand them to the number-based API.
  */
@@ -9,7 +9,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
-export const MERKLE_VECTORS_DIR = resolve(ROOT, '../shared/vectors/merkle');
+export const MERKLE_VECTORS_DIR = resolve(ROOT, 'test/vectors/merkle');
 
 export interface Source {
   repo: string;
@@ -133,8 +133,8 @@ function readJson(file: string): Json {
   const path = join(MERKLE_VECTORS_DIR, file);
   if (!existsSync(path)) {
     throw new Error(
-      `Merkle test vector ${file} not found at ${path}: the public RFC 9162 vectors are expected in ` +
-        `../shared/vectors/merkle beside the repository (see README.md there).`,
+      `Merkle test vector ${file} not found at ${path}: the public RFC 9162 vectors are part of the ` +
+        `repository, in test/vectors/merkle (see README.md there); restore them from version control.`,
     );
   }
   const parsed: unknown = JSON.parse(readFileSync(path, 'utf8'));
@@ -286,7 +286,7 @@ function consistencyProbe(value: unknown, where: string): ConsistencyProbe {
 function probeSource(p: Json, where: string): Source {
   if (p.source !== undefined) return source(p.source, `${where}.source`);
   if (p.derivedFrom !== undefined) return { ...source(p.derivedFrom, `${where}.derivedFrom`), derived: true };
-  return { repo: 'shared/vectors/merkle', path: 'supplementary.json', snapshotCommit: 'none' };
+  return { repo: 'entraide', path: 'test/vectors/merkle/supplementary.json', snapshotCommit: 'none' };
 }
 
 function generation<Case>(

@@ -1,4 +1,4 @@
-/** Request drafts for tests and demos, in the languages of the networks in ../shared/data. */
+/** Request drafts for tests and demos, in the languages of the networks in examples/networks.json. */
 
 /** A day `days` from today, YYYY-MM-DD (UTC). */
 export function dayFromNow(days: number): string {

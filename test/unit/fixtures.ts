@@ -1,8 +1,7 @@
 /**
  * Shared fixtures for the unit tests of the protocol core: randomness, realistic addresses drawn
- * from ../shared/data/networks.json, node key material, and byte-level corruption helpers.
+ * from examples/networks.json, node key material, and byte-level corruption helpers.
  */
-import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fromBase64url, toBase64url, utf8 } from '../../shared/bytes.ts';
 import { issueNodeCertificate } from '../../shared/crypto/certificates.ts';
@@ -14,13 +13,13 @@ import {
   type EncryptionKeyPair,
   type SigningKeyPair,
 } from '../../shared/crypto/keys.ts';
-import type { RandomBytes } from '../../shared/crypto/random.ts';
 import { EntraideError, type ErrorCode } from '../../shared/errors.ts';
 import type { Envelope, NodeCertificate } from '../../shared/protocol/schemas.ts';
 import { uuidv7 } from '../../shared/uuid.ts';
+import { random } from '../support/random.ts';
 
-/** Randomness for the core, as the edges supply it (a copy, never a view into Node's pool). */
-export const random: RandomBytes = (n) => new Uint8Array(randomBytes(n));
+/** Randomness for the core, as the edges supply it: test/support/random.ts, re-exported here. */
+export { random };
 
 // ---- realistic addresses ------------------------------------------------------------------
 
@@ -29,7 +28,7 @@ interface NetworksFile {
 }
 
 function loadNetworks(): NetworksFile {
-  const url = new URL('../../../shared/data/networks.json', import.meta.url);
+  const url = new URL('../../examples/networks.json', import.meta.url);
   const parsed: unknown = JSON.parse(readFileSync(url, 'utf8'));
   if (typeof parsed !== 'object' || parsed === null || !Array.isArray((parsed as NetworksFile).networks)) {
     throw new Error('networks.json does not hold a "networks" array');
