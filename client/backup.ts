@@ -5,7 +5,7 @@
  *
  * Format v1 is one closed JSON object:
  *   { format: 'entraide-key-backup', v: 1, authority, node, createdAt, hasMasterKey,
- *     kdf: { alg: 'argon2id13', opslimit, memlimit, salt }, check, nonce, ciphertext }
+ *     kdf: { alg: 'argon2id13', opslimit, memlimit, salt, profile? }, check, nonce, ciphertext }
  * - Argon2id (crypto_pwhash) of the UTF-8, NFC-normalised passphrase gives 64 bytes. The first 32
  *   are the XChaCha20-Poly1305-IETF key; the last 32 key `check` = BLAKE2b-256 over the context
  *   'entraide/v1/backup-check'. `check` tells a wrong passphrase (it differs: PASSPHRASE_WRONG)
@@ -14,7 +14,8 @@
  *   header field can be changed unnoticed. The plaintext is the RFC 8785 encoding of
  *   { config, material, createdAt }.
  * - The KDF parameters are bounded before Argon2 runs: a forged file must not make us allocate
- *   gigabytes of memory or compute for hours.
+ *   gigabytes of memory or compute for hours (shared/protocol/passphrase-kdf.ts). A cost below
+ *   INTERACTIVE is accepted only with `profile: 'test'`, which the test suite asks for explicitly.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { authorityOfNode } from '../shared/addresses.ts';
@@ -22,16 +23,19 @@ import { fromBase64url, fromUtf8, toBase64url, utf8 } from '../shared/bytes.ts';
 import { canonicalBytes } from '../shared/canonical.ts';
 import { sodium } from '../shared/crypto/sodium.ts';
 import { EntraideError } from '../shared/errors.ts';
+import { NodeConfig } from '../shared/protocol/node-files.ts';
 import {
-  AuthorityAddress,
-  B64,
-  Domain,
-  NodeAddress,
-  PublicKey,
-  Rfc3339,
-} from '../shared/protocol/schemas.ts';
+  ARGON2ID,
+  MAX_KDF_MEMLIMIT,
+  MAX_KDF_OPSLIMIT,
+  PassphraseKdf,
+  kdfCost,
+  kdfProblem,
+  type KdfChoice,
+  type KdfProfile,
+} from '../shared/protocol/passphrase-kdf.ts';
+import { AuthorityAddress, B64, NodeAddress, Rfc3339 } from '../shared/protocol/schemas.ts';
 import { check } from '../shared/protocol/validate.ts';
-import type { NodeConfig } from './home.ts';
 import { KeyMaterial } from './keystore.ts';
 import { random } from './random.ts';
 
@@ -41,10 +45,11 @@ export interface BackupContents {
   createdAt: string;
 }
 
-/** Argon2id cost: opslimit passes over memlimit bytes. */
+/** Argon2id cost: opslimit passes over memlimit bytes; `test` allows a cost below INTERACTIVE. */
 export interface BackupKdf {
   opslimit: number;
   memlimit: number;
+  profile?: KdfProfile;
 }
 
 export const BACKUP_FORMAT = 'entraide-key-backup';
@@ -64,15 +69,23 @@ export const DEFAULT_BACKUP_KDF: Readonly<BackupKdf> = Object.freeze({
 /** Above this, a file cannot come from writeBackup (many times more keys than a node holds). */
 export const MAX_BACKUP_CHARS = 1_000_000;
 /** Argon2 memory a file may ask for; the lower bounds are libsodium's INTERACTIVE values. */
-export const MAX_BACKUP_MEMLIMIT = 1024 * 1024 * 1024;
+export const MAX_BACKUP_MEMLIMIT = MAX_KDF_MEMLIMIT;
 /** Four times SENSITIVE: with 1 GiB, some 20–35 s on the development machine; more is abuse. */
-export const MAX_BACKUP_OPSLIMIT = 16;
+export const MAX_BACKUP_OPSLIMIT = MAX_KDF_OPSLIMIT;
+
+/**
+ * The cost of a new backup: DEFAULT_BACKUP_KDF, or with the `test` profile (ENTRAIDE_TEST_KDF=1,
+ * the test suite only) libsodium's MIN cost, recorded in the file as `profile: 'test'`.
+ */
+export function backupKdfFor(choice: KdfChoice): BackupKdf {
+  return choice === 'test' ? kdfCost('test') : { ...DEFAULT_BACKUP_KDF };
+}
 
 const CHECK_CONTEXT = utf8('entraide/v1/backup-check');
 const DERIVED_BYTES = 64;
 const KEY_BYTES = 32; // crypto_aead_xchacha20poly1305_ietf_KEYBYTES
 const CHECK_BYTES = 32;
-const SALT_BYTES = 16; // crypto_pwhash_SALTBYTES
+const SALT_BYTES = ARGON2ID.saltBytes; // crypto_pwhash_SALTBYTES
 const NONCE_BYTES = 24; // crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 const TAG_BYTES = 16; // crypto_aead_xchacha20poly1305_ietf_ABYTES
 
@@ -87,15 +100,7 @@ const BackupFile = Type.Object(
     node: NodeAddress,
     createdAt: Rfc3339,
     hasMasterKey: Type.Boolean(),
-    kdf: Type.Object(
-      {
-        alg: Type.Literal('argon2id13'),
-        opslimit: Type.Integer(),
-        memlimit: Type.Integer(),
-        salt: B64(SALT_BYTES, 'Argon2id salt'),
-      },
-      closed,
-    ),
+    kdf: PassphraseKdf,
     check: B64(CHECK_BYTES, 'BLAKE2b-256 keyed by the last 32 derived bytes'),
     nonce: B64(NONCE_BYTES, 'XChaCha20-Poly1305 nonce'),
     ciphertext: Type.String({ pattern: '^[A-Za-z0-9_-]+$', description: 'XChaCha20-Poly1305-IETF' }),
@@ -106,28 +111,13 @@ type BackupFile = Static<typeof BackupFile>;
 /** What the AEAD authenticates: every field of the file but the ciphertext. */
 type BackupHeader = Omit<BackupFile, 'ciphertext'>;
 
-const NodeConfigSchema = Type.Object(
-  {
-    v: Type.Literal(1),
-    relayUrl: Type.String({ minLength: 1, maxLength: 2048 }),
-    relay: Type.Object({ domain: Domain, publicKey: PublicKey }, closed),
-    authority: AuthorityAddress,
-    node: NodeAddress,
-    createdAt: Rfc3339,
-    keyRotationDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
-    joinCode: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
-  },
-  closed,
-);
+// node.json's own schema (shared/protocol/node-files.ts) and the keystore's KeyMaterial.
 const BackupPlaintext = Type.Object(
-  { config: NodeConfigSchema, material: KeyMaterial, createdAt: Rfc3339 },
+  { config: NodeConfig, material: KeyMaterial, createdAt: Rfc3339 },
   closed,
 );
 
-// home.ts declares NodeConfig as a type only: this stops compiling if it changes and the schema
-// above does not (keystore.ts exports the KeyMaterial schema itself, used as it is).
 type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
-const _configMatches: Same<Static<typeof NodeConfigSchema>, NodeConfig> = true;
 const _contentsMatch: Same<Static<typeof BackupPlaintext>, BackupContents> = true;
 
 // ---- writing ----------------------------------------------------------------------------
@@ -144,8 +134,8 @@ export function writeBackup(
 ): string {
   if (passphrase.length === 0)
     throw new EntraideError('PASSPHRASE_REQUIRED', 'a passphrase is needed to protect the backup');
-  const kdfProblem = problemWithKdf(kdf);
-  if (kdfProblem) throw new EntraideError('USAGE', `backup KDF: ${kdfProblem}`);
+  const problem = kdfProblem(kdf);
+  if (problem) throw new EntraideError('USAGE', `backup KDF: ${problem}`);
   const body = check(
     BackupPlaintext,
     { config: contents.config, material: contents.material, createdAt: contents.createdAt },
@@ -170,7 +160,13 @@ export function writeBackup(
       node: body.config.node,
       createdAt: body.createdAt,
       hasMasterKey: body.material.masterSecretKey !== null,
-      kdf: { alg: 'argon2id13', opslimit: kdf.opslimit, memlimit: kdf.memlimit, salt: toBase64url(salt) },
+      kdf: {
+        alg: 'argon2id13',
+        opslimit: kdf.opslimit,
+        memlimit: kdf.memlimit,
+        salt: toBase64url(salt),
+        ...(kdf.profile ? { profile: kdf.profile } : {}),
+      },
       check: toBase64url(checkOf(derived)),
       nonce: toBase64url(nonce),
     };
@@ -263,8 +259,8 @@ function parseBackupFile(text: string): ParsedBackup {
     throw invalid('the backup file is not JSON (it may be truncated)');
   }
   const file = asBackupInvalid(() => check(BackupFile, value, 'backup file'));
-  const kdfProblem = problemWithKdf(file.kdf);
-  if (kdfProblem) throw invalid(`backup file.kdf: ${kdfProblem}`);
+  const problem = kdfProblem(file.kdf);
+  if (problem) throw invalid(`backup file.kdf: ${problem}`);
   if (!nodeBelongsTo(file.node, file.authority))
     throw invalid('backup file.node is not a node of backup file.authority');
   const { ciphertext, ...header } = file;
@@ -341,18 +337,6 @@ function open(file: ParsedBackup, header: BackupHeader, key: Uint8Array): Uint8A
   } catch {
     return null;
   }
-}
-
-/** Why these KDF parameters are refused, or null when they are within bounds. */
-function problemWithKdf(kdf: BackupKdf): string | null {
-  const s = sodium();
-  const minOps = s.crypto_pwhash_OPSLIMIT_INTERACTIVE;
-  const minMem = s.crypto_pwhash_MEMLIMIT_INTERACTIVE;
-  if (!Number.isSafeInteger(kdf.opslimit) || kdf.opslimit < minOps || kdf.opslimit > MAX_BACKUP_OPSLIMIT)
-    return `opslimit must be an integer from ${minOps} to ${MAX_BACKUP_OPSLIMIT}, not ${kdf.opslimit}`;
-  if (!Number.isSafeInteger(kdf.memlimit) || kdf.memlimit < minMem || kdf.memlimit > MAX_BACKUP_MEMLIMIT)
-    return `memlimit must be an integer from ${minMem} to ${MAX_BACKUP_MEMLIMIT} bytes, not ${kdf.memlimit}`;
-  return null;
 }
 
 function nodeBelongsTo(node: string, authority: string): boolean {

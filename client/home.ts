@@ -2,19 +2,12 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { EntraideError } from '../shared/errors.ts';
+import { MAX_NODE_CONFIG_CHARS, NodeConfig } from '../shared/protocol/node-files.ts';
+import { parseFileText, systemErrorCode } from '../shared/protocol/parse-file.ts';
+import { check } from '../shared/protocol/validate.ts';
+import { writeFileAtomic } from './keystore.ts';
 
-export interface NodeConfig {
-  v: 1;
-  relayUrl: string;
-  relay: { domain: string; publicKey: string };
-  authority: string;
-  node: string;
-  createdAt: string;
-  /** Days after which the node rotates its encryption key by itself (default 30). */
-  keyRotationDays?: number;
-  /** The code a joining node showed, until its authority approves it. */
-  joinCode?: string;
-}
+export { NodeConfig };
 
 export function homePaths(home: string) {
   return {
@@ -26,14 +19,30 @@ export function homePaths(home: string) {
   };
 }
 
+/**
+ * The node's configuration. HOME_MISSING when `home` holds no node; HOME_CORRUPT, naming the file
+ * and the field, when node.json cannot be read, is not JSON or does not fit the schema.
+ */
 export function readConfig(home: string): NodeConfig {
   const p = homePaths(home);
   if (!existsSync(home)) throw new EntraideError('HOME_MISSING', `node folder ${home} does not exist`);
   if (!existsSync(p.config))
     throw new EntraideError('HOME_MISSING', `${home} holds no entraide node (no node.json)`);
+  let text: string;
   try {
-    return JSON.parse(readFileSync(p.config, 'utf8')) as NodeConfig;
-  } catch {
-    throw new EntraideError('HOME_MISSING', `${p.config} is not readable JSON`);
+    text = readFileSync(p.config, 'utf8');
+  } catch (err) {
+    throw new EntraideError('HOME_CORRUPT', `cannot read ${p.config} (${systemErrorCode(err)})`);
   }
+  return parseFileText(NodeConfig, text, {
+    file: p.config,
+    code: 'HOME_CORRUPT',
+    maxChars: MAX_NODE_CONFIG_CHARS,
+  });
+}
+
+/** Replaces node.json atomically; refuses (SCHEMA_INVALID) a configuration that readConfig would refuse. */
+export function writeConfig(home: string, config: NodeConfig): void {
+  const checked = check(NodeConfig, config, 'node configuration');
+  writeFileAtomic(homePaths(home).config, JSON.stringify(checked, null, 2) + '\n');
 }

@@ -1,16 +1,28 @@
 /**
  * The node's private keys at rest: encrypted with XSalsa20-Poly1305 (secretbox) under a key
  * derived from the passphrase with Argon2id (crypto_pwhash). The KDF parameters travel in the
- * file so that they can be raised later without breaking old keystores. An open keystore keeps the
- * derived key (never the passphrase) so that rotated keys can be saved without asking again.
+ * file so that they can be raised later without breaking old keystores, and a file is always
+ * opened with the parameters it records (bounded before Argon2 runs). New files cost INTERACTIVE;
+ * ENTRAIDE_TEST_KDF=1 at creation gives the `test` profile (MIN cost, recorded in the file), for
+ * the test suite only. An open keystore keeps the derived key (never the passphrase) so that
+ * rotated keys can be saved without asking again.
  */
 import { randomBytes } from 'node:crypto';
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { fromBase64url, fromUtf8, toBase64url, utf8 } from '../shared/bytes.ts';
-import { EntraideError } from '../shared/errors.ts';
+import { EntraideError, type ErrorCode } from '../shared/errors.ts';
 import { sodium } from '../shared/crypto/sodium.ts';
 import { MasterKeyRotation } from '../shared/protocol/key-log.ts';
+import { MAX_PASSPHRASE_FILE_CHARS, PassphraseFile } from '../shared/protocol/node-files.ts';
+import { parseFileText, systemErrorCode } from '../shared/protocol/parse-file.ts';
+import {
+  ARGON2ID,
+  kdfCost,
+  kdfProblem,
+  type KdfChoice,
+  type PassphraseKdf,
+} from '../shared/protocol/passphrase-kdf.ts';
 import { B64, PublicKey, Rfc3339 } from '../shared/protocol/schemas.ts';
 import { check } from '../shared/protocol/validate.ts';
 
@@ -52,14 +64,15 @@ export const KeyMaterial = Type.Object(
 );
 export type KeyMaterial = Static<typeof KeyMaterial>;
 
-interface KeystoreFile {
-  v: 1;
-  kdf: { alg: 'argon2id13'; opslimit: number; memlimit: number; salt: string };
-  nonce: string;
-  ciphertext: string;
+/**
+ * The cost of new passphrase-protected files: `test` only when ENTRAIDE_TEST_KDF is exactly "1"
+ * (the test suite sets it; a real node never should), otherwise `interactive`, the default.
+ */
+export function kdfProfileFromEnv(env: Record<string, string | undefined> = process.env): KdfChoice {
+  return env.ENTRAIDE_TEST_KDF === '1' ? 'test' : 'interactive';
 }
 
-function deriveKey(passphrase: string, kdf: KeystoreFile['kdf']): Uint8Array {
+function deriveKey(passphrase: string, kdf: PassphraseKdf): Uint8Array {
   const s = sodium();
   return s.crypto_pwhash(
     s.crypto_secretbox_KEYBYTES,
@@ -71,28 +84,34 @@ function deriveKey(passphrase: string, kdf: KeystoreFile['kdf']): Uint8Array {
   );
 }
 
-function seal(material: KeyMaterial, key: Uint8Array, kdf: KeystoreFile['kdf']): string {
+function seal(value: unknown, key: Uint8Array, kdf: PassphraseKdf): string {
   const s = sodium();
   const nonce = randomBytes(s.crypto_secretbox_NONCEBYTES);
-  const ciphertext = s.crypto_secretbox_easy(utf8(JSON.stringify(material)), nonce, key);
-  const file: KeystoreFile = { v: 1, kdf, nonce: toBase64url(nonce), ciphertext: toBase64url(ciphertext) };
+  const ciphertext = s.crypto_secretbox_easy(utf8(JSON.stringify(value)), nonce, key);
+  const file: PassphraseFile = { v: 1, kdf, nonce: toBase64url(nonce), ciphertext: toBase64url(ciphertext) };
   return JSON.stringify(file, null, 2) + '\n';
 }
 
-function newKdf(): KeystoreFile['kdf'] {
-  const s = sodium();
+function newKdf(profile: KdfChoice): PassphraseKdf {
   return {
     alg: 'argon2id13',
-    opslimit: s.crypto_pwhash_OPSLIMIT_INTERACTIVE,
-    memlimit: s.crypto_pwhash_MEMLIMIT_INTERACTIVE,
-    salt: toBase64url(randomBytes(s.crypto_pwhash_SALTBYTES)),
+    ...kdfCost(profile),
+    salt: toBase64url(randomBytes(ARGON2ID.saltBytes)),
   };
 }
 
-export function encryptKeystore(material: KeyMaterial, passphrase: string): string {
+/**
+ * The keystore file's text for `material`. Preconditions: libsodium is loaded, the passphrase is
+ * not empty, the material fits its schema. `profile` defaults to what ENTRAIDE_TEST_KDF asks for.
+ */
+export function encryptKeystore(
+  material: KeyMaterial,
+  passphrase: string,
+  profile: KdfChoice = kdfProfileFromEnv(),
+): string {
   if (passphrase.length === 0)
     throw new EntraideError('PASSPHRASE_REQUIRED', 'the passphrase must not be empty');
-  const kdf = newKdf();
+  const kdf = newKdf(profile);
   const key = deriveKey(passphrase, kdf);
   try {
     return seal(check(KeyMaterial, material, 'key material'), key, kdf);
@@ -102,43 +121,110 @@ export function encryptKeystore(material: KeyMaterial, passphrase: string): stri
 }
 
 /** Any JSON value encrypted under a passphrase, in the keystore's file format (for auditors' keys). */
-export function encryptWithPassphrase(value: unknown, passphrase: string): string {
+export function encryptWithPassphrase(
+  value: unknown,
+  passphrase: string,
+  profile: KdfChoice = kdfProfileFromEnv(),
+): string {
   if (passphrase.length === 0)
     throw new EntraideError('PASSPHRASE_REQUIRED', 'the passphrase must not be empty');
-  const s = sodium();
-  const kdf = newKdf();
+  const kdf = newKdf(profile);
   const key = deriveKey(passphrase, kdf);
   try {
-    const nonce = randomBytes(s.crypto_secretbox_NONCEBYTES);
-    const ciphertext = s.crypto_secretbox_easy(utf8(JSON.stringify(value)), nonce, key);
-    const file: KeystoreFile = { v: 1, kdf, nonce: toBase64url(nonce), ciphertext: toBase64url(ciphertext) };
-    return JSON.stringify(file, null, 2) + '\n';
+    return seal(value, key, kdf);
   } finally {
     key.fill(0);
   }
 }
 
-/** Opens what `encryptWithPassphrase` wrote; PASSPHRASE_WRONG when the passphrase does not open it. */
-export function decryptWithPassphrase(text: string, passphrase: string, what: string): unknown {
+/** Where a passphrase-protected file came from, and the code its faults get. */
+export interface FileOrigin {
+  /** The file's path, named in every message. */
+  file: string;
+  /** HOME_CORRUPT for a node's keystore, AUDITOR_CORRUPT for an auditor's credentials. */
+  code: ErrorCode;
+}
+
+/**
+ * The outer shape of a passphrase-protected file, checked before Argon2 runs: JSON, the schema,
+ * and KDF parameters within bounds (a planted file must not make us spin or allocate gigabytes).
+ */
+export function parsePassphraseFile(text: string, origin: FileOrigin): PassphraseFile {
+  const file = parseFileText(PassphraseFile, text, { ...origin, maxChars: MAX_PASSPHRASE_FILE_CHARS });
+  const problem = kdfProblem(file.kdf);
+  if (problem) throw new EntraideError(origin.code, `${origin.file} is damaged: kdf ${problem}`);
+  return file;
+}
+
+/**
+ * The plaintext JSON of a checked file under `key`: PASSPHRASE_WRONG when the key does not open
+ * it, `origin.code` when what it opens to is not JSON (the parser's message, which would quote the
+ * plaintext, is never passed on).
+ */
+function openSealed(file: PassphraseFile, key: Uint8Array, origin: FileOrigin, wrong: string): unknown {
   const s = sodium();
-  let file: KeystoreFile;
+  let plain: Uint8Array;
   try {
-    file = JSON.parse(text) as KeystoreFile;
-  } catch {
-    throw new EntraideError('HOME_MISSING', `${what} is unreadable`);
-  }
-  const key = deriveKey(passphrase, file.kdf);
-  try {
-    const plain = s.crypto_secretbox_open_easy(
-      fromBase64url(file.ciphertext, what),
-      fromBase64url(file.nonce, 'nonce'),
+    plain = s.crypto_secretbox_open_easy(
+      fromBase64url(file.ciphertext, 'ciphertext'),
+      fromBase64url(file.nonce, 'nonce', s.crypto_secretbox_NONCEBYTES),
       key,
     );
+  } catch {
+    throw new EntraideError('PASSPHRASE_WRONG', wrong);
+  }
+  try {
     return JSON.parse(fromUtf8(plain)) as unknown;
   } catch {
-    throw new EntraideError('PASSPHRASE_WRONG', `the passphrase does not open ${what}`);
+    throw new EntraideError(origin.code, `${origin.file} is damaged: its decrypted contents are not JSON`);
+  } finally {
+    plain.fill(0);
+  }
+}
+
+/**
+ * Opens what `encryptWithPassphrase` wrote, with the KDF parameters the file records.
+ * PASSPHRASE_WRONG when the passphrase does not open it; `origin.code` when the file is damaged.
+ */
+export function decryptWithPassphrase(text: string, passphrase: string, origin: FileOrigin): unknown {
+  const file = parsePassphraseFile(text, origin);
+  const key = deriveKey(passphrase, file.kdf);
+  try {
+    return openSealed(file, key, origin, `the passphrase does not open ${origin.file}`);
   } finally {
     key.fill(0);
+  }
+}
+
+/**
+ * Reads, opens and checks a passphrase-protected file (an auditor's credentials): `code`, naming
+ * the file and the field, for any fault of the file or of what it holds; PASSPHRASE_WRONG as usual.
+ */
+export function readPassphraseFile<S extends TSchema>(
+  file: string,
+  passphrase: string,
+  code: ErrorCode,
+  schema: S,
+): Static<S> {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new EntraideError(code, `cannot read ${file} (${systemErrorCode(err)})`);
+  }
+  return asDamaged(file, code, () =>
+    check(schema, decryptWithPassphrase(text, passphrase, { file, code }), 'contents'),
+  );
+}
+
+/** Runs `step`, turning its SCHEMA_INVALID into `code` for `file`, with the same field named. */
+function asDamaged<T>(file: string, code: ErrorCode, step: () => T): T {
+  try {
+    return step();
+  } catch (err) {
+    if (err instanceof EntraideError && err.code === 'SCHEMA_INVALID')
+      throw new EntraideError(code, `${file} is damaged: ${err.message}`);
+    throw err;
   }
 }
 
@@ -160,35 +246,44 @@ export class Keystore {
     readonly path: string,
     private material: KeyMaterial,
     private key: Uint8Array,
-    private readonly kdf: KeystoreFile['kdf'],
+    private readonly kdf: PassphraseKdf,
   ) {}
 
+  /**
+   * Opens the keystore at `path` with the KDF parameters it records. HOME_MISSING when there is
+   * no file; HOME_CORRUPT (naming the file and the field, never a value) when it cannot be read,
+   * is not JSON, does not fit the schema, asks for KDF parameters out of bounds, or opens to
+   * something that is not key material; PASSPHRASE_WRONG when the passphrase does not open it.
+   */
   static open(path: string, passphrase: string): Keystore {
-    const s = sodium();
-    let file: KeystoreFile;
+    const origin: FileOrigin = { file: path, code: 'HOME_CORRUPT' };
+    let text: string;
     try {
-      file = JSON.parse(readFileSync(path, 'utf8')) as KeystoreFile;
-    } catch {
-      throw new EntraideError('HOME_MISSING', `keystore ${path} is missing or unreadable`);
+      text = readFileSync(path, 'utf8');
+    } catch (err) {
+      const why = systemErrorCode(err);
+      if (why === 'ENOENT') throw new EntraideError('HOME_MISSING', `the node’s keystore ${path} is missing`);
+      throw new EntraideError('HOME_CORRUPT', `cannot read the keystore ${path} (${why})`);
     }
+    const file = parsePassphraseFile(text, origin);
     const key = deriveKey(passphrase, file.kdf);
-    let plain: Uint8Array;
     try {
-      plain = s.crypto_secretbox_open_easy(
-        fromBase64url(file.ciphertext, 'keystore'),
-        fromBase64url(file.nonce, 'nonce'),
-        key,
-      );
-    } catch {
+      const value = openSealed(file, key, origin, 'the passphrase does not open this node’s keystore');
+      const material = asDamaged(path, 'HOME_CORRUPT', () => check(KeyMaterial, value, 'keystore'));
+      return new Keystore(path, material, key, file.kdf);
+    } catch (err) {
       key.fill(0);
-      throw new EntraideError('PASSPHRASE_WRONG', 'the passphrase does not open this node’s keystore');
+      throw err;
     }
-    const material = check(KeyMaterial, JSON.parse(fromUtf8(plain)), 'keystore');
-    return new Keystore(path, material, key, file.kdf);
   }
 
   get keys(): KeyMaterial {
     return this.material;
+  }
+
+  /** `test` when the file was made with ENTRAIDE_TEST_KDF=1 (MIN cost, never for a real node). */
+  get kdfProfile(): KdfChoice {
+    return this.kdf.profile ?? 'interactive';
   }
 
   /** Encrypts the new material under the same passphrase and replaces the file atomically. */

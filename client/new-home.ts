@@ -8,8 +8,9 @@ import { toBase64url } from '../shared/bytes.ts';
 import type { EncryptionKeyPair } from '../shared/crypto/keys.ts';
 import { checkAuthorityId, checkNodeName, parseNodeAddress } from '../shared/addresses.ts';
 import { EntraideError } from '../shared/errors.ts';
-import { homePaths, type NodeConfig } from './home.ts';
-import { encryptKeystore, writeFileAtomic, type EncryptionKeyRecord, type KeyMaterial } from './keystore.ts';
+import { check } from '../shared/protocol/validate.ts';
+import { homePaths, NodeConfig, writeConfig } from './home.ts';
+import { encryptKeystore, type EncryptionKeyRecord, type KeyMaterial } from './keystore.ts';
 
 /** Checks the ids, the passphrase, the relay URL and that `home` holds no node yet; returns the URL. */
 export function checkNewNode(opts: {
@@ -76,7 +77,8 @@ export function keyRecord(
 /**
  * Writes the keystore under a temporary name, runs `register` (the relay learns of the keys), then
  * moves the keystore and the configuration into place. If `register` fails, the folder is left as
- * it was (removed when this call created it).
+ * it was (removed when this call created it). The keystore's KDF profile follows ENTRAIDE_TEST_KDF
+ * (see keystore.ts).
  */
 export async function installNode<T>(
   home: string,
@@ -98,8 +100,9 @@ export async function installNode<T>(
     if (createdHome) rmSync(home, { recursive: true, force: true });
     throw err;
   }
-  const final = config(registered);
+  // Checked before anything moves into place: a node.json that readConfig would refuse is never written.
+  const final = check(NodeConfig, config(registered), 'node configuration');
   renameSync(tmpKeys, paths.keystore);
-  writeFileAtomic(paths.config, JSON.stringify(final, null, 2) + '\n');
+  writeConfig(home, final);
   return final;
 }
