@@ -22,14 +22,13 @@ interface NetworksFile {
 const DEMO_NETWORKS = ['wacap', 'great-lakes', 'crimjust'];
 const PASSPHRASE = 'demo passphrase, not for real keys';
 
+/** The checkout's examples/networks.json, from the source tree (client/cli/) or from dist/client/cli/. */
 function defaultNetworksFile(): string {
-  // The repository's sibling `shared/data/networks.json`, from the source tree or from dist/.
   const here = fileURLToPath(new URL('.', import.meta.url));
-  for (const up of ['../../../shared/data/networks.json', '../../../../shared/data/networks.json']) {
-    const p = resolve(here, up);
-    if (existsSync(p)) return p;
-  }
-  return resolve('..', 'shared', 'data', 'networks.json');
+  const candidates = ['../../examples/networks.json', '../../../examples/networks.json'].map((up) =>
+    resolve(here, up),
+  );
+  return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
 }
 
 function loadNetworks(file: string): NetworksFile['networks'] {
@@ -55,7 +54,7 @@ export function demoCommand(program: Command, run: (fn: () => Promise<void>) => 
     .description(
       'run three federated relays and six authorities on this machine, exchange messages, and schedule a meeting',
     )
-    .option('--networks <file>', 'networks.json (default: ../shared/data/networks.json)')
+    .option('--networks <file>', 'networks.json (default: examples/networks.json of the checkout)')
     .option('--keep', 'keep the demo’s folders afterwards (their path is printed)')
     .action((o: { networks?: string; keep?: boolean }) =>
       run(() => runDemo(o.networks ?? defaultNetworksFile(), o.keep ?? false)),
@@ -65,21 +64,23 @@ export function demoCommand(program: Command, run: (fn: () => Promise<void>) => 
 async function runDemo(networksFile: string, keep: boolean): Promise<void> {
   const networks = loadNetworks(networksFile);
   const { buildRelay } = await import('../../server/app.ts');
-  const { createInvitation } = await import('../../server/domain/enrolment.ts');
+  const admin = await import('../../server/admin.ts');
   const { initNode } = await import('../init.ts');
   const { AuthorityNode } = await import('../node.ts');
   const root = mkdtempSync(join(tmpdir(), 'entraide-demo-'));
   const started = Date.now();
   const t = () => `${String(Date.now() - started).padStart(5)} ms`;
   const relays: Awaited<ReturnType<typeof buildRelay>>[] = [];
+  const relayDirs: string[] = [];
   const nodes: AuthorityNodeType[] = [];
   try {
     out(`entraide demo — three relays on 127.0.0.1, folders in ${root}`);
     out('');
     const urls: string[] = [];
     for (const n of networks) {
+      relayDirs.push(join(root, `relay-${n.id}`));
       const relay = await buildRelay({
-        dataDir: join(root, `relay-${n.id}`),
+        dataDir: relayDirs.at(-1)!,
         domain: `relay.${n.id}.example`,
         create: true,
         outbox: { baseDelayMs: 100, maxDelayMs: 2_000, pollMs: 200 },
@@ -88,14 +89,14 @@ async function runDemo(networksFile: string, keep: boolean): Promise<void> {
       urls.push(await relay.listen('127.0.0.1', 0));
       out(`${t()}  relay ${relay.identity.domain} (${n.name}) listens on ${urls.at(-1)}`);
     }
-    for (const [i, x] of relays.entries()) {
+    // As each operator would: through the relay's admin actions, with their checks.
+    for (const i of relays.keys()) {
       for (const [j, y] of relays.entries()) {
         if (i === j) continue;
-        await x.store.addPeer({
+        await admin.addPeer(relayDirs[i]!, {
           domain: y.identity.domain,
           url: urls[j]!,
           publicKey: y.identity.publicKeyB64,
-          addedAt: new Date(),
         });
       }
     }
@@ -105,7 +106,7 @@ async function runDemo(networksFile: string, keep: boolean): Promise<void> {
         const id = `${country.toLowerCase()}.moj`;
         const relay = relays[i]!;
         const home = join(root, `node-${id}`);
-        const invitation = await createInvitation(relay.store, id, new Date());
+        const invitation = await admin.inviteAuthority(relayDirs[i]!, id);
         await initNode({
           home,
           relayUrl: urls[i]!,

@@ -1,8 +1,8 @@
 /** `entraide relay …`: what a relay operator runs. */
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
+import type * as Admin from '../../server/admin.ts';
 import { EntraideError } from '../../shared/errors.ts';
-import { loadSodium } from '../../shared/crypto/sodium.ts';
 import { json, out } from './io.ts';
 
 export const DEFAULT_PORT = 7800;
@@ -10,6 +10,9 @@ export const DEFAULT_PORT = 7800;
 function dataDir(opt: string | undefined): string {
   return resolve(opt ?? process.env.ENTRAIDE_RELAY_DATA ?? 'data/relay');
 }
+
+// The relay's modules load only for relay commands, so officers' commands start faster.
+const admin = (): Promise<typeof Admin> => import('../../server/admin.ts');
 
 function port(value: string): number {
   const n = Number(value);
@@ -31,7 +34,6 @@ export function relayCommands(program: Command, run: (fn: () => Promise<void>) =
     .option('--public-url <url>', 'the URL peer relays reach this one at (default: the listen address)')
     .action((o: { data?: string; host: string; port?: string; domain?: string; publicUrl?: string }) =>
       run(async () => {
-        // The relay's modules load only for relay commands, so officers' commands start faster.
         const { startRelay } = await import('../../server/main.ts');
         await startRelay(
           {
@@ -53,20 +55,17 @@ export function relayCommands(program: Command, run: (fn: () => Promise<void>) =
     .option('--data <dir>', 'data folder of the relay')
     .option('--json', 'machine-readable output')
     .action((authorityId: string, o: { data?: string; json?: boolean }) =>
-      run(() =>
-        withRelayStore(o.data, async (store, identity) => {
-          const { createInvitation } = await import('../../server/domain/enrolment.ts');
-          const inv = await createInvitation(store, authorityId, new Date());
-          const authority = `${authorityId}@${identity.domain}`;
-          if (o.json) return json({ authority, code: inv.code, expiresAt: inv.expiresAt.toISOString() });
-          out(`Invitation for ${authority}, valid until ${inv.expiresAt.toISOString()}:`);
-          out(`  ${inv.code}`);
-          out('Give it to the authority over a trusted channel. It works once. The authority runs:');
-          out(
-            `  entraide init --relay <relay-url> --invite ${inv.code} --authority ${authorityId} --node <node-name>`,
-          );
-        }),
-      ),
+      run(async () => {
+        const inv = await (await admin()).inviteAuthority(dataDir(o.data), authorityId);
+        const expiresAt = inv.expiresAt.toISOString();
+        if (o.json) return json({ authority: inv.authority, code: inv.code, expiresAt });
+        out(`Invitation for ${inv.authority}, valid until ${expiresAt}:`);
+        out(`  ${inv.code}`);
+        out('Give it to the authority over a trusted channel. It works once. The authority runs:');
+        out(
+          `  entraide init --relay <relay-url> --invite ${inv.code} --authority ${authorityId} --node <node-name>`,
+        );
+      }),
     );
 
   relay
@@ -76,10 +75,7 @@ export function relayCommands(program: Command, run: (fn: () => Promise<void>) =
     .option('--json', 'machine-readable output')
     .action((o: { data?: string; json?: boolean }) =>
       run(async () => {
-        await loadSodium();
-        const { loadRelayIdentity } = await import('../../server/identity.ts');
-        const identity = loadRelayIdentity(dataDir(o.data), undefined, false);
-        const info = { domain: identity.domain, url: identity.url, publicKey: identity.publicKeyB64 };
+        const info = await (await admin()).relayCard(dataDir(o.data));
         if (o.json) return json(info);
         out(`domain:     ${info.domain}`);
         out(`url:        ${info.url ?? '(not started yet)'}`);
@@ -102,17 +98,10 @@ export function relayCommands(program: Command, run: (fn: () => Promise<void>) =
     .requiredOption('--key <public-key>', 'the auditor’s public key')
     .option('--data <dir>', 'data folder of the relay')
     .action((name: string, o: { key: string; data?: string }) =>
-      run(() =>
-        withRelayStore(o.data, async (store, identity) => {
-          const { AuditorName } = await import('../../shared/protocol/audit.ts');
-          const { PublicKey } = await import('../../shared/protocol/schemas.ts');
-          const { check } = await import('../../shared/protocol/validate.ts');
-          check(AuditorName, name, 'auditor name');
-          check(PublicKey, o.key, 'public key');
-          await store.addAuditor(name, o.key, new Date());
-          out(`${name} may now read the audit log of ${identity.domain}, and nothing else.`);
-        }),
-      ),
+      run(async () => {
+        const domain = await (await admin()).addAuditor(dataDir(o.data), name, o.key);
+        out(`${name} may now read the audit log of ${domain}, and nothing else.`);
+      }),
     );
 
   auditor
@@ -120,13 +109,10 @@ export function relayCommands(program: Command, run: (fn: () => Promise<void>) =
     .description('take an auditor’s access away (tokens already issued stop working)')
     .option('--data <dir>', 'data folder of the relay')
     .action((name: string, o: { data?: string }) =>
-      run(() =>
-        withRelayStore(o.data, async (store) => {
-          if (!(await store.removeAuditor(name, new Date())))
-            throw new EntraideError('NOT_FOUND', `${name} is not an auditor of this relay`);
-          out(`${name} can no longer read the audit log.`);
-        }),
-      ),
+      run(async () => {
+        await (await admin()).removeAuditor(dataDir(o.data), name);
+        out(`${name} can no longer read the audit log.`);
+      }),
     );
 
   auditor
@@ -135,17 +121,15 @@ export function relayCommands(program: Command, run: (fn: () => Promise<void>) =
     .option('--data <dir>', 'data folder of the relay')
     .option('--json', 'machine-readable output')
     .action((o: { data?: string; json?: boolean }) =>
-      run(() =>
-        withRelayStore(o.data, async (store) => {
-          const list = await store.listAuditors();
-          if (o.json) return json(list);
-          if (list.length === 0) out('no auditors');
-          for (const a of list)
-            out(
-              `${a.name}  ${a.publicKey}  ${a.removedAt ? `removed ${a.removedAt.toISOString()}` : 'active'}`,
-            );
-        }),
-      ),
+      run(async () => {
+        const list = await (await admin()).listAuditors(dataDir(o.data));
+        if (o.json) return json(list);
+        if (list.length === 0) out('no auditors');
+        for (const a of list)
+          out(
+            `${a.name}  ${a.publicKey}  ${a.removedAt ? `removed ${a.removedAt.toISOString()}` : 'active'}`,
+          );
+      }),
     );
 
   const peer = relay.command('peer').description('the peer relays this relay federates with');
@@ -158,15 +142,11 @@ export function relayCommands(program: Command, run: (fn: () => Promise<void>) =
     .requiredOption('--key <public-key>', 'the peer’s public key, as its `entraide relay info` prints it')
     .option('--data <dir>', 'data folder of the relay')
     .action((o: { domain: string; url: string; key: string; data?: string }) =>
-      run(() =>
-        withRelayStore(o.data, async (store, identity) => {
-          const { checkPeerInput } = await import('../../server/federation/peers.ts');
-          checkPeerInput({ domain: o.domain, url: o.url, publicKey: o.key });
-          if (o.domain === identity.domain) throw new EntraideError('USAGE', 'a relay is not its own peer');
-          await store.addPeer({ domain: o.domain, url: o.url, publicKey: o.key, addedAt: new Date() });
-          out(`${o.domain} is a peer of ${identity.domain}; envelopes for its authorities go to ${o.url}.`);
-        }),
-      ),
+      run(async () => {
+        const peer = { domain: o.domain, url: o.url, publicKey: o.key };
+        const domain = await (await admin()).addPeer(dataDir(o.data), peer);
+        out(`${o.domain} is a peer of ${domain}; envelopes for its authorities go to ${o.url}.`);
+      }),
     );
 
   peer
@@ -174,13 +154,10 @@ export function relayCommands(program: Command, run: (fn: () => Promise<void>) =
     .description('remove a peer relay (what waits for it stays in the outbox until it expires)')
     .option('--data <dir>', 'data folder of the relay')
     .action((domain: string, o: { data?: string }) =>
-      run(() =>
-        withRelayStore(o.data, async (store) => {
-          if (!(await store.removePeer(domain)))
-            throw new EntraideError('NOT_FOUND', `${domain} is not a peer of this relay`);
-          out(`${domain} is no longer a peer.`);
-        }),
-      ),
+      run(async () => {
+        await (await admin()).removePeer(dataDir(o.data), domain);
+        out(`${domain} is no longer a peer.`);
+      }),
     );
 
   relay
@@ -189,60 +166,24 @@ export function relayCommands(program: Command, run: (fn: () => Promise<void>) =
     .option('--data <dir>', 'data folder of the relay')
     .option('--json', 'machine-readable output')
     .action((o: { data?: string; json?: boolean }) =>
-      run(() =>
-        withRelayStore(o.data, async (store) => {
-          const queued = store.outboxCounts();
-          const peers = (await store.listPeers()).map((p) => ({
-            domain: p.domain,
-            url: p.url,
-            publicKey: p.publicKey,
-            reachable:
-              p.lastSuccessAt !== null && (p.lastErrorAt === null || p.lastSuccessAt >= p.lastErrorAt),
-            queued: queued.get(p.domain) ?? 0,
-            lastSuccessAt: p.lastSuccessAt?.toISOString() ?? null,
-            lastError: p.lastError,
-            lastErrorAt: p.lastErrorAt?.toISOString() ?? null,
-            keyLogSize: p.keyLogHead ? (JSON.parse(p.keyLogHead) as { size: number }).size : null,
-            alarm: p.alarm,
-            alarmAt: p.alarmAt?.toISOString() ?? null,
-          }));
-          if (o.json) return json(peers);
-          if (peers.length === 0) out('no peers: add one with `entraide relay peer add`');
-          for (const p of peers) {
-            const state =
-              p.lastError && !p.reachable
-                ? `unreachable: ${p.lastError}`
-                : p.reachable
-                  ? 'reachable'
-                  : 'not contacted yet';
-            const log =
-              p.keyLogSize === null ? 'key log not checked yet' : `key log verified to size ${p.keyLogSize}`;
-            out(
-              `${p.domain.padEnd(30)} ${p.url.padEnd(30)} queued ${String(p.queued).padStart(5)}  ${state}; ${log}`,
-            );
-            if (p.alarm) out(`  ALARM ${p.alarmAt ?? ''}: ${p.alarm}`);
-          }
-        }),
-      ),
+      run(async () => {
+        const peers = await (await admin()).listPeers(dataDir(o.data));
+        if (o.json) return json(peers);
+        if (peers.length === 0) out('no peers: add one with `entraide relay peer add`');
+        for (const p of peers) {
+          const state =
+            p.lastError && !p.reachable
+              ? `unreachable: ${p.lastError}`
+              : p.reachable
+                ? 'reachable'
+                : 'not contacted yet';
+          const log =
+            p.keyLogSize === null ? 'key log not checked yet' : `key log verified to size ${p.keyLogSize}`;
+          out(
+            `${p.domain.padEnd(30)} ${p.url.padEnd(30)} queued ${String(p.queued).padStart(5)}  ${state}; ${log}`,
+          );
+          if (p.alarm) out(`  ALARM ${p.alarmAt ?? ''}: ${p.alarm}`);
+        }
+      }),
     );
-}
-
-async function withRelayStore(
-  data: string | undefined,
-  fn: (
-    store: import('../../server/storage/relay-store.ts').RelayStore,
-    identity: import('../../server/identity.ts').RelayIdentity,
-  ) => Promise<void>,
-): Promise<void> {
-  await loadSodium();
-  const { loadRelayIdentity } = await import('../../server/identity.ts');
-  const { RelayStore } = await import('../../server/storage/relay-store.ts');
-  const dir = dataDir(data);
-  const identity = loadRelayIdentity(dir, undefined, false);
-  const store = RelayStore.open(dir);
-  try {
-    await fn(store, identity);
-  } finally {
-    await store.close();
-  }
 }

@@ -1,10 +1,9 @@
 /**
- * The peer relays the operator configured (`entraide relay peer add`). The operator's commands write
+ * The peer relays the operator configured (`entraide relay peer add`, through admin.ts). The operator's commands write
  * the database while the relay runs, so the registry reads it again every few seconds, and at once
  * when a request names a peer it does not know yet.
  */
 import { createPublicKey, type KeyObject } from 'node:crypto';
-import { checkDomain } from '../../shared/addresses.ts';
 import { fromBase64url } from '../../shared/bytes.ts';
 import { EntraideError } from '../../shared/errors.ts';
 import type { PeerRecord, RelayStore } from '../storage/relay-store.ts';
@@ -60,30 +59,5 @@ export class PeerRegistry {
 
   all(): Peer[] {
     return [...this.peers.values()];
-  }
-}
-
-/** Checks what an operator types for a peer. */
-export function checkPeerInput(input: { domain: string; url: string; publicKey: string }): void {
-  checkDomain(input.domain);
-  let url: URL;
-  try {
-    url = new URL(input.url);
-  } catch {
-    throw new EntraideError(
-      'USAGE',
-      `--url must be the peer relay's URL, such as https://relay.example, not "${input.url}"`,
-    );
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new EntraideError('USAGE', `--url must be http or https, not ${url.protocol}`);
-  }
-  try {
-    fromBase64url(input.publicKey, '--key', 32);
-  } catch {
-    throw new EntraideError(
-      'USAGE',
-      '--key must be the peer relay’s public key as `entraide relay info` prints it',
-    );
   }
 }

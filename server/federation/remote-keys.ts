@@ -8,9 +8,8 @@
 import { fromBase64url } from '../../shared/bytes.ts';
 import { EntraideError } from '../../shared/errors.ts';
 import { replayAuthority, type AuthorityState } from '../../shared/keys/authority-state.ts';
-import { keyLogLeafHash } from '../../shared/keys/key-log-leaf.ts';
-import { headRoot, verifyTreeHead } from '../../shared/keys/tree-head.ts';
-import { verifyInclusion } from '../../shared/merkle/verify-inclusion.ts';
+import { verifyDirectoryEvents } from '../../shared/keys/directory-entry.ts';
+import { verifyTreeHead } from '../../shared/keys/tree-head.ts';
 import { DirectoryEntry } from '../../shared/protocol/key-log.ts';
 import { check } from '../../shared/protocol/validate.ts';
 import type { PeerClient } from './peer-client.ts';
@@ -34,29 +33,15 @@ export class RemoteKeys {
       ),
       'directory answer',
     );
+    // The same checks, and the same codes, as a node applies to its own relay's answer (client/trust.ts).
     if (entry.authority !== authority) {
       throw new EntraideError(
-        'PROOF_INVALID',
+        'KEYLOG_INCONSISTENT',
         `${peer.domain} answered for ${entry.authority} when asked for ${authority}`,
       );
     }
     verifyTreeHead(entry.head, { log: 'key', relay: peer.domain, relayKey: peer.keyBytes });
-    const root = headRoot(entry.head);
-    for (const e of entry.events) {
-      if (e.leaf.authority !== authority) {
-        throw new EntraideError(
-          'PROOF_INVALID',
-          `${peer.domain}’s answer for ${authority} holds an event of ${e.leaf.authority}`,
-        );
-      }
-      verifyInclusion(
-        keyLogLeafHash(e.leaf),
-        e.index,
-        entry.head.size,
-        e.proof.map((p) => fromBase64url(p, 'proof', 32)),
-        root,
-      );
-    }
+    verifyDirectoryEvents(entry);
     const { state } = replayAuthority(entry.events);
     if (!state)
       throw new EntraideError(

@@ -21,20 +21,15 @@ import {
   AuditTokenRequest,
 } from '../../shared/protocol/audit.ts';
 import { SignedTreeHead } from '../../shared/protocol/key-log.ts';
-import { EnvelopeId, ErrorResponse } from '../../shared/protocol/schemas.ts';
+import { EnvelopeId } from '../../shared/protocol/schemas.ts';
 import { check } from '../../shared/protocol/validate.ts';
 import { AUDIT_TOKEN_TYPE, bearerToken } from '../auth/tokens.ts';
 import type { RelayContext } from '../context.ts';
+import { errorResponses } from './error-responses.ts';
 import { bearerSecurity } from '../plugins/auth.ts';
 import { keyLogReadRoutes } from './keys.ts';
 
-const errors = {
-  400: ErrorResponse,
-  401: ErrorResponse,
-  403: ErrorResponse,
-  404: ErrorResponse,
-  422: ErrorResponse,
-};
+const errors = errorResponses(400, 401, 403, 404, 422);
 const Size = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 const PAGE = 10_000;
 

@@ -15,10 +15,10 @@ import {
 } from '../../shared/protocol/federation.ts';
 import { parseNodeAddress } from '../../shared/addresses.ts';
 import { ConsistencyProof, SignedTreeHead } from '../../shared/protocol/key-log.ts';
-import { ErrorResponse } from '../../shared/protocol/schemas.ts';
 import { toBase64url } from '../../shared/bytes.ts';
 import { Type } from '@sinclair/typebox';
 import type { RelayContext } from '../context.ts';
+import { errorResponses } from './error-responses.ts';
 import { acceptForwarded } from '../domain/federation-inbound.ts';
 import { keyLogReadRoutes } from './keys.ts';
 import type { Peer } from '../federation/peers.ts';
@@ -30,14 +30,7 @@ declare module 'fastify' {
   }
 }
 
-const errors = {
-  400: ErrorResponse,
-  401: ErrorResponse,
-  403: ErrorResponse,
-  404: ErrorResponse,
-  413: ErrorResponse,
-  422: ErrorResponse,
-};
+const errors = errorResponses(400, 401, 403, 404, 413, 422);
 export const federationSecurity = [{ federation: [] as string[] }];
 const Size = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 

@@ -18,22 +18,14 @@ import {
   KeyLogEntries,
   SignedTreeHead,
 } from '../../shared/protocol/key-log.ts';
-import { AuthorityAddress, ErrorResponse } from '../../shared/protocol/schemas.ts';
+import { AuthorityAddress } from '../../shared/protocol/schemas.ts';
 import type { RelayContext } from '../context.ts';
+import { errorResponses } from './error-responses.ts';
 import { findJoin, requestJoin } from '../domain/joins.ts';
 import { submitKeyEvent } from '../domain/key-events.ts';
 import { bearerSecurity, requireSession } from '../plugins/auth.ts';
 
-const errors = {
-  400: ErrorResponse,
-  401: ErrorResponse,
-  403: ErrorResponse,
-  404: ErrorResponse,
-  409: ErrorResponse,
-  413: ErrorResponse,
-  415: ErrorResponse,
-  422: ErrorResponse,
-};
+const errors = errorResponses(400, 401, 403, 404, 409, 413, 415, 422);
 
 const Size = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 

@@ -8,25 +8,16 @@ import {
   ChallengeResponse,
   EnrolmentRequest,
   EnrolmentResponse,
-  ErrorResponse,
   Health,
   RelayInfo,
   TokenRequest,
   TokenResponse,
 } from '../../shared/protocol/schemas.ts';
 import type { RelayContext } from '../context.ts';
+import { errorResponses } from './error-responses.ts';
 import { enrol } from '../domain/enrolment.ts';
 
-const errors = {
-  400: ErrorResponse,
-  401: ErrorResponse,
-  403: ErrorResponse,
-  409: ErrorResponse,
-  410: ErrorResponse,
-  413: ErrorResponse,
-  415: ErrorResponse,
-  422: ErrorResponse,
-};
+const errors = errorResponses(400, 401, 403, 409, 410, 413, 415, 422);
 
 export async function publicRoutes(app: FastifyInstance, ctx: RelayContext): Promise<void> {
   app.get(
@@ -34,7 +25,7 @@ export async function publicRoutes(app: FastifyInstance, ctx: RelayContext): Pro
     {
       schema: {
         summary: 'Readiness: 200 once the relay serves requests',
-        response: { 200: Health, 503: ErrorResponse },
+        response: { 200: Health, ...errorResponses(503) },
       },
     },
     async (_req, reply) => {

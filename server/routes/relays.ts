@@ -13,19 +13,13 @@ import {
   KeyLogEntries,
   SignedTreeHead,
 } from '../../shared/protocol/key-log.ts';
-import { AuthorityAddress, Domain, ErrorResponse } from '../../shared/protocol/schemas.ts';
+import { AuthorityAddress, Domain } from '../../shared/protocol/schemas.ts';
 import { check } from '../../shared/protocol/validate.ts';
 import type { RelayContext } from '../context.ts';
+import { errorResponses } from './error-responses.ts';
 import { bearerSecurity, requireSession } from '../plugins/auth.ts';
 
-const errors = {
-  400: ErrorResponse,
-  401: ErrorResponse,
-  403: ErrorResponse,
-  404: ErrorResponse,
-  409: ErrorResponse,
-  503: ErrorResponse,
-};
+const errors = errorResponses(400, 401, 403, 404, 409, 503);
 const Size = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 
 export async function relayRoutes(app: FastifyInstance, ctx: RelayContext): Promise<void> {

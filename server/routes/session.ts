@@ -9,24 +9,15 @@ import {
   DeliveryState,
   Envelope,
   EnvelopeId,
-  ErrorResponse,
   InboxPage,
   SubmitResult,
 } from '../../shared/protocol/schemas.ts';
 import type { RelayContext } from '../context.ts';
+import { errorResponses } from './error-responses.ts';
 import { acceptEnvelope } from '../domain/envelopes.ts';
 import { bearerSecurity, requireSession } from '../plugins/auth.ts';
 
-const errors = {
-  400: ErrorResponse,
-  401: ErrorResponse,
-  403: ErrorResponse,
-  404: ErrorResponse,
-  409: ErrorResponse,
-  413: ErrorResponse,
-  415: ErrorResponse,
-  422: ErrorResponse,
-};
+const errors = errorResponses(400, 401, 403, 404, 409, 413, 415, 422);
 
 export async function sessionRoutes(app: FastifyInstance, ctx: RelayContext): Promise<void> {
   requireSession(app, ctx);
