@@ -14,7 +14,7 @@ import { createAuthorityEnrolment } from '../shared/crypto/enrolment.ts';
 import { sealEnvelope } from '../shared/crypto/envelope.ts';
 import type { EncryptionKeyPair, SigningKeyPair } from '../shared/crypto/keys.ts';
 import { LIMITS } from '../shared/limits.ts';
-import type { Envelope, EnrolmentResponse } from '../shared/protocol/schemas.ts';
+import { EnrolmentResponse, type Envelope } from '../shared/protocol/schemas.ts';
 import { uuidv7 } from '../shared/uuid.ts';
 import { random } from '../client/random.ts';
 import { Session } from '../client/session.ts';
@@ -45,7 +45,7 @@ export function createRawNode(domain: string, authorityId: string, nodeName: str
 
 /** Enrols a raw node through the relay's HTTP route, with a one-time invitation. */
 export async function enrolRawNode(relayUrl: string, raw: RawEnrolment, invitation: string): Promise<void> {
-  await new RelayHttp(relayUrl).request<EnrolmentResponse>('POST', '/v1/enrol', {
+  await new RelayHttp(relayUrl).request(EnrolmentResponse, 'POST', '/v1/enrol', {
     invitation,
     ...raw.request,
   });

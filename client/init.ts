@@ -5,8 +5,7 @@
 import { toBase64url } from '../shared/bytes.ts';
 import { createAuthorityEnrolment } from '../shared/crypto/enrolment.ts';
 import { loadSodium } from '../shared/crypto/sodium.ts';
-import { RelayInfo, type EnrolmentResponse } from '../shared/protocol/schemas.ts';
-import { check } from '../shared/protocol/validate.ts';
+import { EnrolmentResponse, RelayInfo } from '../shared/protocol/schemas.ts';
 import type { NodeConfig } from './home.ts';
 import type { KeyMaterial } from './keystore.ts';
 import { checkNewNode, installNode, keyRecord, newConfig } from './new-home.ts';
@@ -26,7 +25,7 @@ export async function initNode(opts: InitOptions): Promise<NodeConfig> {
   await loadSodium();
   const url = checkNewNode(opts);
   const http = new RelayHttp(url.toString());
-  const relay = check(RelayInfo, await http.request<unknown>('GET', '/v1/relay'), 'relay info');
+  const relay = await http.request(RelayInfo, 'GET', '/v1/relay');
   const now = new Date();
   const created = createAuthorityEnrolment(
     { domain: relay.domain, authorityId: opts.authorityId, nodeName: opts.nodeName, now },
@@ -46,7 +45,7 @@ export async function initNode(opts: InitOptions): Promise<NodeConfig> {
     material,
     opts.passphrase,
     () =>
-      http.request<EnrolmentResponse>('POST', '/v1/enrol', { invitation: opts.invite, ...created.request }),
+      http.request(EnrolmentResponse, 'POST', '/v1/enrol', { invitation: opts.invite, ...created.request }),
     () => newConfig(url, relay, node, now),
   );
 }

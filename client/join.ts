@@ -13,8 +13,7 @@ import { EntraideError } from '../shared/errors.ts';
 import { currentEncryptionKey, currentMasterKey } from '../shared/keys/authority-state.ts';
 import { signJoinRequest } from '../shared/keys/statements.ts';
 import { JoinAccepted } from '../shared/protocol/key-log.ts';
-import { RelayInfo } from '../shared/protocol/schemas.ts';
-import { check } from '../shared/protocol/validate.ts';
+import { ChallengeResponse, RelayInfo } from '../shared/protocol/schemas.ts';
 import { homePaths, type NodeConfig } from './home.ts';
 import { writeFileAtomic, type KeyMaterial } from './keystore.ts';
 import { checkNewNode, installNode, keyRecord, newConfig } from './new-home.ts';
@@ -36,7 +35,7 @@ export async function requestToJoin(
   await loadSodium();
   const url = checkNewNode(opts);
   const http = new RelayHttp(url.toString());
-  const relay = check(RelayInfo, await http.request<unknown>('GET', '/v1/relay'), 'relay info');
+  const relay = await http.request(RelayInfo, 'GET', '/v1/relay');
   const now = new Date();
   const authority = authorityAddress(opts.authorityId, relay.domain);
   const node = nodeAddress(opts.nodeName, authority);
@@ -68,12 +67,7 @@ export async function requestToJoin(
     opts.home,
     material,
     opts.passphrase,
-    async () =>
-      (accepted = check(
-        JoinAccepted,
-        await http.request<unknown>('POST', '/v1/joins', request),
-        'join answer',
-      )),
+    async () => (accepted = await http.request(JoinAccepted, 'POST', '/v1/joins', request)),
     (a) => newConfig(url, relay, node, now, a.code),
   );
   return { config, code: accepted.code, expiresAt: accepted.expiresAt };
@@ -89,7 +83,7 @@ export async function completeJoin(node: AuthorityNode): Promise<{ safetyCode: s
   const keys = node.keys;
   // Approval is visible as the relay accepting this node's login.
   try {
-    await node.http.request('POST', '/v1/auth/challenge', { node: node.address });
+    await node.relay.http.request(ChallengeResponse, 'POST', '/v1/auth/challenge', { node: node.address });
   } catch (err) {
     if (err instanceof EntraideError && err.code === 'UNKNOWN_SENDER') {
       throw new EntraideError(

@@ -28,7 +28,8 @@ export interface MonitorIdentity {
   node: string;
 }
 
-type Fetch = <T>(path: string) => Promise<T>;
+/** Reads a path of the relay's key-log API; the answer is checked here against its schema. */
+type Fetch = (path: string) => Promise<unknown>;
 
 export class KeyLogMonitor {
   private tree: MerkleTree | undefined;
@@ -152,7 +153,7 @@ export class KeyLogMonitor {
 
   private async doSync(): Promise<SignedTreeHead> {
     const tree = await this.load();
-    const head = check(SignedTreeHead, await this.fetch<unknown>('/v1/keylog/head'), 'key-log head');
+    const head = check(SignedTreeHead, await this.fetch('/v1/keylog/head'), 'key-log head');
     verifyTreeHead(head, { log: 'key', relay: this.me.relay, relayKey: this.me.relayKey });
     const known = tree.size;
 
@@ -170,7 +171,7 @@ export class KeyLogMonitor {
     if (this.stored && known > 0 && head.size > known) {
       const c = check(
         ConsistencyProof,
-        await this.fetch<unknown>(`/v1/keylog/consistency?from=${known}&to=${head.size}`),
+        await this.fetch(`/v1/keylog/consistency?from=${known}&to=${head.size}`),
         'consistency proof',
       );
       try {
@@ -214,7 +215,7 @@ export class KeyLogMonitor {
       const start = known + fresh.length;
       const page = check(
         KeyLogEntries,
-        await this.fetch<unknown>(`/v1/keylog/entries?start=${start}&end=${head.size}`),
+        await this.fetch(`/v1/keylog/entries?start=${start}&end=${head.size}`),
         'key-log entries',
       );
       if (page.entries.length === 0) break;

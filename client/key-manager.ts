@@ -26,25 +26,24 @@ import {
 } from '../shared/keys/statements.ts';
 import { ENCRYPTION_KEY_LIFETIME_DAYS } from '../shared/crypto/enrolment.ts';
 import { JoinRequest } from '../shared/protocol/key-log.ts';
-import { check } from '../shared/protocol/validate.ts';
 import type { KeyMaterial } from './keystore.ts';
-import type { AuthorityNode } from './node.ts';
+import type { KeyPort } from './node-port.ts';
 import { random } from './random.ts';
 
 export const DEFAULT_ROTATION_DAYS = 30;
 const DAY = 86_400_000;
 
-export function rotationDays(node: AuthorityNode): number {
+export function rotationDays(node: KeyPort): number {
   return node.config.keyRotationDays ?? DEFAULT_ROTATION_DAYS;
 }
 
 /** A key lives twice its rotation period, so senders with a day-old directory still reach the node. */
-function notAfterFor(node: AuthorityNode, now: Date): Date {
+function notAfterFor(node: KeyPort, now: Date): Date {
   const days = Math.min(2 * rotationDays(node), 400);
   return new Date(now.getTime() + days * DAY);
 }
 
-function masterSecret(node: AuthorityNode): Uint8Array {
+function masterSecret(node: KeyPort): Uint8Array {
   const k = node.keys.masterSecretKey;
   if (!k) {
     throw new EntraideError(
@@ -56,7 +55,7 @@ function masterSecret(node: AuthorityNode): Uint8Array {
 }
 
 /** Publishes the current encryption key if a crash left it unpublished. */
-async function publishPending(node: AuthorityNode): Promise<void> {
+async function publishPending(node: KeyPort): Promise<void> {
   const keys = node.keys;
   if (keys.pendingMaster) {
     await node
@@ -89,12 +88,12 @@ async function publishPending(node: AuthorityNode): Promise<void> {
   }
 }
 
-function save(node: AuthorityNode, next: KeyMaterial): void {
+function save(node: KeyPort, next: KeyMaterial): void {
   node.keystore.save(next);
   node.loadEncryptionKeys();
 }
 
-function finishMasterRotation(node: AuthorityNode): void {
+function finishMasterRotation(node: KeyPort): void {
   const pending = node.keys.pendingMaster!;
   const { pendingMaster: _done, ...rest } = node.keys;
   save(node, {
@@ -112,7 +111,7 @@ export interface RotationResult {
 }
 
 /** Makes, saves and publishes a new encryption key for this node. */
-export async function rotateEncryptionKey(node: AuthorityNode, now = new Date()): Promise<RotationResult> {
+export async function rotateEncryptionKey(node: KeyPort, now = new Date()): Promise<RotationResult> {
   await publishPending(node);
   const pair = generateEncryptionKeyPair(random);
   const notAfter = notAfterFor(node, now);
@@ -149,7 +148,7 @@ export async function rotateEncryptionKey(node: AuthorityNode, now = new Date())
  * key when it is older than the rotation period, or when the key log holds a newer key for this
  * node than the keystore (a node restored from an older backup). Returns the rotation, if any.
  */
-export async function ensureFreshKeys(node: AuthorityNode, now = new Date()): Promise<RotationResult | null> {
+export async function ensureFreshKeys(node: KeyPort, now = new Date()): Promise<RotationResult | null> {
   if (!node.approved) return null;
   await publishPending(node);
   const current = node.keys.encryptionKeys[0]!;
@@ -164,7 +163,7 @@ export async function ensureFreshKeys(node: AuthorityNode, now = new Date()): Pr
 
 /** Rotates the authority master key: the old key signs the new one; counterparts follow the chain. */
 export async function rotateMaster(
-  node: AuthorityNode,
+  node: KeyPort,
   now = new Date(),
 ): Promise<{ masterKey: string; safetyCode: string }> {
   const previousSecret = masterSecret(node);
@@ -182,23 +181,19 @@ export async function rotateMaster(
   save(node, { ...node.keys, pendingMaster: { secretKey: toBase64url(next.secretKey), rotation } });
   await node.publish({ type: 'master-key-rotated', rotation });
   finishMasterRotation(node);
-  const fp = await node.fingerprint();
+  const fp = await fingerprint(node);
   return { masterKey: rotation.masterKey, safetyCode: fp.safetyCode };
 }
 
 /** Fetches a join request by its code, checks it against the code, and certifies the node. */
 export async function approveJoin(
-  node: AuthorityNode,
+  node: KeyPort,
   code: string,
   now = new Date(),
 ): Promise<{ node: string; identityKey: string; index: number }> {
   const secret = masterSecret(node);
   const normalised = normaliseJoinCode(code);
-  const request = check(
-    JoinRequest,
-    await node.authed<unknown>('GET', `/v1/joins/${encodeURIComponent(normalised)}`),
-    'join request',
-  );
+  const request = await node.relay.get(JoinRequest, `/v1/joins/${encodeURIComponent(normalised)}`);
   // The code is a hash of the request: a relay that swapped keys would have to find a collision.
   if (joinCode(request) !== normalised) {
     throw new EntraideError(
@@ -261,7 +256,7 @@ export async function certifyNewNode(
 
 /** Revokes a node of this authority with the master key. */
 export async function revoke(
-  node: AuthorityNode,
+  node: KeyPort,
   target: string,
   reason: string,
   now = new Date(),
@@ -291,7 +286,7 @@ export async function revoke(
 }
 
 /** Destroys the private encryption keys that were replaced before `before`; the current key stays. */
-export function purgeKeys(node: AuthorityNode, before: Date): { purged: string[]; kept: number } {
+export function purgeKeys(node: KeyPort, before: Date): { purged: string[]; kept: number } {
   const keys = node.keys.encryptionKeys;
   const purged: string[] = [];
   const next = keys.map((k, i) => {
@@ -318,7 +313,7 @@ export interface NodeListing {
   revokeReason: string | null;
 }
 
-export async function listNodes(node: AuthorityNode): Promise<NodeListing[]> {
+export async function listNodes(node: KeyPort): Promise<NodeListing[]> {
   const t = await node.trust.authority(node.authority, true);
   return [...t.state.nodes.values()]
     .map((n) => {
@@ -338,9 +333,39 @@ export async function listNodes(node: AuthorityNode): Promise<NodeListing[]> {
     .sort((a, b) => a.node.localeCompare(b.node));
 }
 
+export interface Fingerprint {
+  authority: string;
+  safetyCode: string;
+  pinnedAt: string | null;
+  verifiedAt: string | null;
+}
+
+/**
+ * The safety code of this authority, or of a counterpart, from the key log (pinned on first use).
+ * Offline, the pinned code is shown.
+ */
+export async function fingerprint(node: KeyPort, authority?: string): Promise<Fingerprint> {
+  const target = authority ?? node.authority;
+  parseAuthorityAddress(target);
+  try {
+    await node.trust.authority(target);
+  } catch (err) {
+    const offline =
+      err instanceof EntraideError && (err.code === 'RELAY_UNREACHABLE' || err.code === 'NOT_APPROVED');
+    if (!offline || !(await node.store.pin(target))) throw err;
+  }
+  const pin = (await node.store.pin(target))!;
+  return {
+    authority: target,
+    safetyCode: pin.safetyCode,
+    pinnedAt: pin.pinnedAt.toISOString(),
+    verifiedAt: pin.verifiedAt?.toISOString() ?? null,
+  };
+}
+
 /** Compares a safety code read out by the counterpart with the one in the key log; marks it verified. */
 export async function verifySafetyCode(
-  node: AuthorityNode,
+  node: KeyPort,
   authority: string,
   code: string,
 ): Promise<{ authority: string; safetyCode: string; verifiedAt: string }> {
@@ -352,7 +377,7 @@ export async function verifySafetyCode(
       'a safety code is 40 digits (8 groups of 5), as `entraide fingerprint` shows it',
     );
   }
-  const fp = await node.fingerprint(authority);
+  const fp = await fingerprint(node, authority);
   if (fp.safetyCode.replace(/ /g, '') !== digits) {
     throw new EntraideError(
       'SAFETY_CODE_MISMATCH',
@@ -373,7 +398,7 @@ export interface KeyHistory {
 }
 
 /** Every key event of an authority, each proven included in the signed key log. */
-export async function keyHistory(node: AuthorityNode, authority: string): Promise<KeyHistory> {
+export async function keyHistory(node: KeyPort, authority: string): Promise<KeyHistory> {
   parseAuthorityAddress(authority);
   const t = await node.trust.authority(authority, true);
   const pin = await node.store.pin(authority);

@@ -11,7 +11,9 @@ import { meetingSpan, type RsvpAnswer } from '../shared/meetings/meeting.ts';
 import { findSlots, type Slot } from '../shared/meetings/slots.ts';
 import type { WorkingHours } from '../shared/meetings/working-hours.ts';
 import { checkTimeZone, isTimeZone, localTimeAt } from '../shared/meetings/zoned-time.ts';
-import type { AuthorityNode } from './node.ts';
+import type { NetworkDesk } from './networks.ts';
+import type { NodePort } from './node-port.ts';
+import type { RequestRecords } from './request-records.ts';
 import type { MeetingRow } from './store/meeting-store.ts';
 
 /** How long before a meeting `listen` reminds of it. */
@@ -41,7 +43,15 @@ export interface MeetingView {
 }
 
 export class MeetingRecords {
-  constructor(protected readonly node: AuthorityNode) {}
+  /**
+   * @param networks the rosters and hours this node holds (a meeting belongs to a network).
+   * @param requests the requests this node holds (a meeting may name one).
+   */
+  constructor(
+    protected readonly node: NodePort,
+    protected readonly networks: Pick<NetworkDesk, 'mustHold' | 'roster' | 'ownHours' | 'show'>,
+    protected readonly requests: Pick<RequestRecords, 'mustExist'>,
+  ) {}
 
   protected get store() {
     return this.node.store.meetings;
@@ -50,7 +60,7 @@ export class MeetingRecords {
   /** The zone this node shows times in: the declared working hours' zone, else the system's. */
   displayZone(tz?: string): string {
     if (tz) return checkTimeZone(tz);
-    const own = this.node.networks.ownHours()?.tz;
+    const own = this.networks.ownHours()?.tz;
     if (own) return own;
     const system = Intl.DateTimeFormat().resolvedOptions().timeZone;
     return isTimeZone(system) ? system : 'UTC';
@@ -145,7 +155,7 @@ export class MeetingRecords {
     slots: Slot[];
     withoutHours: string[];
   } {
-    const view = this.node.networks.show(network);
+    const view = this.networks.show(network);
     const durationMin = parseDuration(duration);
     const windowMin = parseWindow(within);
     const members: { authority: string; hours: WorkingHours }[] = [];

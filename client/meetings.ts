@@ -5,7 +5,7 @@
  * (shared/meetings/meeting-state.ts), and kept in the "Meeting" table.
  */
 import { authorityOfNode } from '../shared/addresses.ts';
-import { EntraideError } from '../shared/errors.ts';
+import { EntraideError, isTransient } from '../shared/errors.ts';
 import { CONFERENCE_RANDOM_BYTES, conferenceLink } from '../shared/meetings/conference.ts';
 import { validateMeetingDraft, type MeetingDraftInput } from '../shared/meetings/meeting-draft.ts';
 import { applyMeetingMessage, type MeetingState } from '../shared/meetings/meeting-state.ts';
@@ -23,9 +23,8 @@ import type { Envelope } from '../shared/protocol/schemas.ts';
 import { uuidv7 } from '../shared/uuid.ts';
 import { MeetingRecords, type MeetingView } from './meeting-records.ts';
 import { itemRecord } from './networks.ts';
-import { TRANSIENT, type SendResult } from './node.ts';
+import type { AcceptedRecord, SendResult } from './node-port.ts';
 import { random } from './random.ts';
-import type { AcceptedRecord } from './receipts.ts';
 
 /** The video service whose rooms invitations link to, unless the caller names another. */
 export const DEFAULT_CONFERENCE_URL = 'https://meet.jit.si';
@@ -59,7 +58,7 @@ export class MeetingDesk extends MeetingRecords {
     const me = this.node.authority;
     let participants = input.participants;
     if (input.network !== undefined) {
-      const roster = this.node.networks.mustHold(input.network);
+      const roster = this.networks.mustHold(input.network);
       if (!roster.coordinators.includes(me)) {
         throw new EntraideError(
           'NOT_COORDINATOR',
@@ -77,7 +76,7 @@ export class MeetingDesk extends MeetingRecords {
     }
     let request = input.request;
     if (request !== undefined) {
-      const r = this.node.requests.mustExist(request);
+      const r = this.requests.mustExist(request);
       request = r.id;
       participants ??= [r.requesting === me ? r.requested : r.requesting];
     }
@@ -226,7 +225,7 @@ export class MeetingDesk extends MeetingRecords {
         },
       });
     } catch (err) {
-      if (stored && err instanceof EntraideError && !TRANSIENT.has(err.code)) {
+      if (stored && err instanceof EntraideError && !isTransient(err.code)) {
         if (before) this.store.putMeeting(before);
         else this.store.deleteMeeting(msg.uid);
       }
@@ -269,7 +268,7 @@ export class MeetingDesk extends MeetingRecords {
       );
     }
     if (msg.type === 'meeting' && msg.kind !== 'cancel' && msg.network !== undefined) {
-      const roster = this.node.networks.roster(msg.network);
+      const roster = this.networks.roster(msg.network);
       const sender = authorityOfNode(env.from);
       if (!roster?.coordinators.includes(sender)) {
         throw new EntraideError(

@@ -5,7 +5,7 @@
  * coordinators of its networks for the slot finder.
  */
 import { authorityOfNode } from '../shared/addresses.ts';
-import { EntraideError } from '../shared/errors.ts';
+import { EntraideError, isTransient } from '../shared/errors.ts';
 import {
   acceptRoster,
   Roster as RosterSchema,
@@ -21,8 +21,7 @@ import { checkWorkingHours, type WorkingHours } from '../shared/meetings/working
 import type { HoursContent } from '../shared/protocol/content.ts';
 import type { Envelope } from '../shared/protocol/schemas.ts';
 import { check } from '../shared/protocol/validate.ts';
-import { TRANSIENT, type AuthorityNode, type SendResult } from './node.ts';
-import type { AcceptedRecord } from './receipts.ts';
+import type { AcceptedRecord, NodePort, SendResult } from './node-port.ts';
 
 export interface NetworkView extends Omit<Roster, 'sig' | 'hours' | 'v' | 'type' | 'prev'> {
   /** Declared working hours of members: the newest this node holds. */
@@ -49,7 +48,7 @@ export class NetworkDesk {
   /** Networks whose coordinators should receive this authority's working hours. */
   private readonly hoursDue = new Set<string>();
 
-  constructor(private readonly node: AuthorityNode) {}
+  constructor(private readonly node: NodePort) {}
 
   private get store() {
     return this.node.store.meetings;
@@ -206,7 +205,7 @@ export class NetworkDesk {
       });
       return { diff, sent };
     } catch (err) {
-      if (stored && err instanceof EntraideError && !TRANSIENT.has(err.code)) {
+      if (stored && err instanceof EntraideError && !isTransient(err.code)) {
         this.store.deleteRoster(roster.network, roster.version);
       }
       throw err;

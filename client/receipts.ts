@@ -19,25 +19,13 @@ import {
   verifyReceipt,
   type ReceiptKind,
 } from '../shared/receipts/receipt.ts';
-import type { AuthorityNode } from './node.ts';
-import type { MessageKind } from './store/node-store.ts';
+import type { AcceptedRecord, NodePort } from './node-port.ts';
 import type { ReceiptRow } from './store/request-store.ts';
 
 /** How long receipts gather before they are sent while the node listens. */
 const FLUSH_DELAY_MS = 200;
 
-export interface AcceptedRecord {
-  record: {
-    kind: MessageKind;
-    subject: string;
-    body: string;
-    language: string | null;
-    requestId: string | null;
-    handling: string | null;
-    content: string | null;
-  };
-  then?: () => void;
-}
+export type { AcceptedRecord } from './node-port.ts';
 
 export interface EvidenceReceipt {
   kind: ReceiptKind;
@@ -66,7 +54,14 @@ export class ReceiptDesk {
   /** Called with the failure of a background flush (the receipts stay queued). */
   onError: ((err: EntraideError) => void) | undefined;
 
-  constructor(private readonly node: AuthorityNode) {}
+  /**
+   * @param rederive rebuilds a request's state once a delivery receipt for one of its items
+   *   arrives (`delivered` is reached by a receipt).
+   */
+  constructor(
+    private readonly node: NodePort,
+    private readonly rederive: (requestId: string) => void,
+  ) {}
 
   /** Signs and queues a receipt for an envelope this node stored; synchronous, for use inside a transaction. */
   issue(kind: ReceiptKind, env: Pick<Envelope, 'id' | 'from' | 'ciphertext'>, at: string): void {
@@ -91,7 +86,7 @@ export class ReceiptDesk {
       node: this.node.address,
       at,
       signed: JSON.stringify(receipt),
-      identityKey: this.node.keys.identityPublicKey,
+      identityKey: this.node.identityPublicKey,
       direction: 'out',
       target: parseNodeAddress(env.from).authority,
       sentIn: null,
@@ -247,11 +242,11 @@ export class ReceiptDesk {
             });
           }
           if (fresh && receipt.kind === 'delivered') {
-            const id = this.node.requests.requestOfEnvelope(receipt.envelope);
+            const id = this.node.store.requests.requestOfEnvelope(receipt.envelope);
             if (id) requestIds.add(id);
           }
         }
-        for (const id of requestIds) this.node.requests.rederive(id);
+        for (const id of requestIds) this.rederive(id);
       },
     };
   }

@@ -10,7 +10,7 @@ import { nextStatuses, type Side } from '../shared/requests/lifecycle.ts';
 import { secondsBetween, type StatsRecord } from '../shared/requests/statistics.ts';
 import { StatusUpdate } from '../shared/requests/status-update.ts';
 import { isStatus, STATUSES, type Status } from '../shared/requests/vocabulary.ts';
-import { type AuthorityNode } from './node.ts';
+import type { NodePort } from './node-port.ts';
 import type { RequestRow } from './store/request-store.ts';
 
 export interface RequestSummary {
@@ -57,7 +57,11 @@ export interface RequestDetail extends RequestSummary {
  * story in order, deadlines and the records statistics are made of. RequestDesk adds the writes.
  */
 export class RequestRecords {
-  constructor(protected readonly node: AuthorityNode) {}
+  /** @param receipts signs the read receipt of an item opened for the first time. */
+  constructor(
+    protected readonly node: NodePort,
+    protected readonly receipts: { read(envelopeId: string): void },
+  ) {}
 
   protected get rows() {
     return this.node.store.requests;
@@ -280,7 +284,7 @@ export class RequestRecords {
       const m = this.node.store.message(row.envelopeId);
       if (m && !m.readAt) {
         this.node.store.markRead(m.id, new Date().toISOString());
-        this.node.receipts.read(m.id);
+        this.receipts.read(m.id);
       }
     }
     const side = this.sideOf(row)!;

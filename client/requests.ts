@@ -3,11 +3,10 @@
  * the story of each request, deadlines and statistics. The rules are in shared/requests/; this
  * desk stores what they decide and sends what they produce.
  */
-import { parseAuthorityAddress, parseNodeAddress } from '../shared/addresses.ts';
-import { EntraideError } from '../shared/errors.ts';
+import { parseAuthorityAddress } from '../shared/addresses.ts';
+import { EntraideError, isTransient } from '../shared/errors.ts';
 import type { RequestContent, StatusContent, SupplementContent } from '../shared/protocol/content.ts';
 import { SupplementContent as SupplementSchema } from '../shared/protocol/content.ts';
-import type { Envelope } from '../shared/protocol/schemas.ts';
 import { check } from '../shared/protocol/validate.ts';
 import {
   calendarDay,
@@ -16,32 +15,22 @@ import {
   type Warning,
 } from '../shared/requests/completeness.ts';
 import { DEFAULT_REQUEST_HANDLING, type Handling } from '../shared/requests/handling.ts';
-import { checkUpdate, isFinal } from '../shared/requests/lifecycle.ts';
+import { isFinal } from '../shared/requests/lifecycle.ts';
 import { RequestContent as RequestSchema } from '../shared/requests/request.ts';
+import { requestHash, signStatusUpdate, StatusUpdate, updateHash } from '../shared/requests/status-update.ts';
+import { checkStatusUpdate } from '../shared/requests/status-rules.ts';
 import {
-  requestHash,
-  signStatusUpdate,
-  StatusUpdate,
-  updateHash,
-  updateProblem,
-  verifyStatusUpdate,
-} from '../shared/requests/status-update.ts';
-import {
-  isRefusalGround,
   isRequestType,
   isStatus,
-  REFUSAL_GROUND_CODES,
   REQUEST_TYPES,
   STATUSES,
-  type RefusalGround,
   type Status,
 } from '../shared/requests/vocabulary.ts';
 import { uuidv7 } from '../shared/uuid.ts';
-import { TRANSIENT, type SendResult } from './node.ts';
+import type { SendResult } from './node-port.ts';
 import { random } from './random.ts';
-import type { AcceptedRecord } from './receipts.ts';
 import type { RequestRow } from './store/request-store.ts';
-import { RequestRecords } from './request-records.ts';
+import { RequestArrivals } from './request-arrivals.ts';
 export type { RequestDetail, RequestSummary, StoryEntry } from './request-records.ts';
 
 export interface NewRequest {
@@ -68,7 +57,7 @@ function queuedError(err: EntraideError, what: string): EntraideError {
     `${err.message}; the ${what} is stored on this node and goes out when the relay answers (entraide listen, or any command that talks to the relay)`,
   );
 }
-export class RequestDesk extends RequestRecords {
+export class RequestDesk extends RequestArrivals {
   // ---- drafting and sending ---------------------------------------------------------------
 
   /** Checks a draft without storing or sending anything: the errors throw, the warnings return. */
@@ -197,7 +186,7 @@ export class RequestDesk extends RequestRecords {
       });
     } catch (err) {
       if (envelopeId === undefined || !(err instanceof EntraideError)) throw err;
-      if (TRANSIENT.has(err.code)) throw queuedError(err, 'request');
+      if (isTransient(err.code)) throw queuedError(err, 'request');
       // Refused for good: undo, so that nothing stays half-sent.
       this.node.store.deleteMessage(envelopeId);
       this.rows.unsend(row.id);
@@ -222,38 +211,14 @@ export class RequestDesk extends RequestRecords {
     }
     const row = this.mustExist(idOrPrefix);
     const side = this.sideOf(row)!;
-    if (status === 'draft' || status === 'sent' || status === 'delivered') {
-      throw new EntraideError(
-        'TRANSITION_INVALID',
-        `"${status}" is not set by hand: a request becomes sent when it is sent, delivered when the counterpart's node stores it`,
-      );
-    }
-    if (opts.ground !== undefined && !isRefusalGround(opts.ground)) {
-      throw new EntraideError(
-        'UPDATE_INCOMPLETE',
-        `"${opts.ground}" is not a ground of refusal; the grounds are: ${REFUSAL_GROUND_CODES.join(', ')}`,
-      );
-    }
-    if (row.sentAt === null) {
-      throw new EntraideError(
-        'TRANSITION_INVALID',
-        `request ${row.id} is a draft: send it first (entraide request send)`,
-      );
-    }
     const derived = this.derive(row);
-    checkUpdate(derived.state, status, side);
-    const problem = updateProblem({
-      status,
-      ground: opts.ground as RefusalGround | undefined,
-      note: opts.note,
+    // The same rules every receiving node holds this update to (shared/requests/status-rules.ts).
+    const checked = checkStatusUpdate({
+      state: derived.state,
+      update: { status, ground: opts.ground, note: opts.note, reference: opts.reference },
+      side,
+      request: row,
     });
-    if (problem) throw new EntraideError('UPDATE_INCOMPLETE', problem);
-    if (opts.reference !== undefined && !(status === 'acknowledged' && side === 'requested')) {
-      throw new EntraideError(
-        'USAGE',
-        'a reference number is given by the requested authority when it acknowledges',
-      );
-    }
     const update = check(
       StatusUpdate,
       signStatusUpdate(
@@ -262,8 +227,8 @@ export class RequestDesk extends RequestRecords {
           request: row.id,
           seq: derived.seq + 1,
           prev: derived.tip,
-          status,
-          ...(opts.ground ? { ground: opts.ground as RefusalGround } : {}),
+          status: checked.status,
+          ...(checked.ground ? { ground: checked.ground } : {}),
           ...(opts.note ? { note: opts.note } : {}),
           ...(opts.reference ? { reference: opts.reference } : {}),
           by: this.node.address,
@@ -298,7 +263,7 @@ export class RequestDesk extends RequestRecords {
       return { request: row.id, status, seq: update.seq, sent };
     } catch (err) {
       if (envelopeId === undefined || !(err instanceof EntraideError)) throw err;
-      if (TRANSIENT.has(err.code)) throw queuedError(err, 'status update');
+      if (isTransient(err.code)) throw queuedError(err, 'status update');
       this.node.store.deleteMessage(envelopeId);
       this.rows.transaction(() => {
         this.rows.deleteUpdate(hash);
@@ -374,148 +339,5 @@ export class RequestDesk extends RequestRecords {
       request: row.id,
       handling: this.content(row).handling,
     });
-  }
-
-  private storeUpdate(update: StatusUpdate, hash: string, envelopeId: string | null): void {
-    this.rows.insertUpdate({
-      hash,
-      requestId: update.request,
-      seq: update.seq,
-      status: update.status,
-      byNode: update.by,
-      at: update.at,
-      signed: JSON.stringify(update),
-      envelopeId,
-      receivedAt: new Date().toISOString(),
-    });
-    if (this.rows.requestById(update.request)) this.rederive(update.request);
-  }
-
-  // ---- receiving --------------------------------------------------------------------------
-
-  /** Checks a request, status update or supplement that arrived, and says how to store it. */
-  accept(
-    env: Envelope,
-    content: RequestContent | StatusContent | SupplementContent,
-    senderIdentityKey: string,
-    receivedAt: string,
-  ): AcceptedRecord {
-    const senderAuthority = parseNodeAddress(env.from).authority;
-    if (content.type === 'request') return this.acceptRequest(env, content, senderAuthority, receivedAt);
-    if (content.type === 'status') {
-      const u = content.update;
-      if (u.by !== env.from) {
-        throw new EntraideError(
-          'CONTENT_INVALID',
-          `status update in ${env.id} is signed for ${u.by}, not its sender`,
-        );
-      }
-      if (!verifyStatusUpdate(u, senderIdentityKey)) {
-        throw new EntraideError('BAD_SIGNATURE', `status update in ${env.id} is not signed by ${env.from}`);
-      }
-      const row = this.rows.requestById(u.request);
-      if (row && this.sideOf(row, senderAuthority) === null) {
-        throw new EntraideError(
-          'NOT_A_COUNTERPART',
-          `${senderAuthority} is not a party to request ${u.request}`,
-        );
-      }
-      return {
-        record: {
-          kind: 'status',
-          subject: `status: ${u.status}`,
-          body: u.note ?? '',
-          language: null,
-          requestId: u.request,
-          handling: row ? JSON.stringify(this.content(row).handling) : null,
-          content: JSON.stringify(content),
-        },
-        then: () => this.storeUpdate(u, updateHash(u), env.id),
-      };
-    }
-    const row = this.rows.requestById(content.request);
-    if (row && senderAuthority !== row.requesting) {
-      throw new EntraideError(
-        'NOT_A_COUNTERPART',
-        `only ${row.requesting} sends supplements to request ${row.id}`,
-      );
-    }
-    return {
-      record: {
-        kind: 'supplement',
-        subject:
-          content.kind === 'additional_information' ? 'additional information' : 'supplementary request',
-        body: content.text,
-        language: content.language,
-        requestId: content.request,
-        handling: row ? JSON.stringify(this.content(row).handling) : null,
-        content: JSON.stringify(content),
-      },
-    };
-  }
-
-  private acceptRequest(
-    env: Envelope,
-    content: RequestContent,
-    requesting: string,
-    receivedAt: string,
-  ): AcceptedRecord {
-    if (env.to.length !== 1) {
-      throw new EntraideError(
-        'CONTENT_INVALID',
-        `request ${content.id} is addressed to ${env.to.length} authorities; a request has one`,
-      );
-    }
-    const requested = env.to[0]!;
-    if (this.node.authority !== requesting && this.node.authority !== requested) {
-      throw new EntraideError(
-        'NOT_A_COUNTERPART',
-        `request ${content.id} is between ${requesting} and ${requested}`,
-      );
-    }
-    const hash = requestHash(content);
-    const existing = this.rows.requestById(content.id);
-    if (existing && existing.requestHash !== hash) {
-      throw new EntraideError(
-        'CONTENT_INVALID',
-        `request id ${content.id} is already used by another request`,
-      );
-    }
-    const direction = requesting === this.node.authority ? 'out' : 'in';
-    return {
-      record: {
-        kind: 'request',
-        subject: content.title,
-        body: content.summaryOfFacts ?? '',
-        language: content.language,
-        requestId: content.id,
-        handling: JSON.stringify(content.handling),
-        content: JSON.stringify(content),
-      },
-      then: () => {
-        this.rows.insertRequest({
-          id: content.id,
-          direction,
-          requestType: content.requestType,
-          requesting,
-          requested,
-          title: content.title,
-          urgency: content.urgency,
-          deadline: content.deadline ?? null,
-          dataRetentionUntil: content.dataRetentionUntil ?? null,
-          content: JSON.stringify(content),
-          requestHash: hash,
-          envelopeId: env.id,
-          createdAt: env.sentAt,
-          sentAt: env.sentAt,
-          deliveredAt: direction === 'in' ? receivedAt : null,
-          state: 'sent',
-          stateAt: env.sentAt,
-          seq: 0,
-          tip: hash,
-        });
-        this.rederive(content.id);
-      },
-    };
   }
 }

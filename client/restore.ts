@@ -10,17 +10,26 @@ import { generateEncryptionKeyPair, generateSigningKeyPair } from '../shared/cry
 import { loadSodium } from '../shared/crypto/sodium.ts';
 import { EntraideError } from '../shared/errors.ts';
 import { nodeAddress } from '../shared/addresses.ts';
-import { readBackup, writeBackup, type BackupKdf } from './backup.ts';
+import { KeyEventResult } from '../shared/protocol/key-log.ts';
+import { backupKdfFor, readBackup, writeBackup, type BackupKdf } from './backup.ts';
 import type { NodeConfig } from './home.ts';
 import { certifyNewNode } from './key-manager.ts';
-import type { KeyMaterial } from './keystore.ts';
+import { kdfProfileFromEnv, type KeyMaterial } from './keystore.ts';
 import { installNode, keyRecord, requireFreeHome } from './new-home.ts';
 import type { AuthorityNode } from './node.ts';
 import { random } from './random.ts';
 import { RelayHttp } from './transport/http.ts';
 
-/** Writes the backup file; refuses to overwrite an existing file. */
-export function exportKeys(node: AuthorityNode, out: string, passphrase: string, kdf?: BackupKdf): void {
+/**
+ * Writes the backup file; refuses to overwrite an existing file. The cost is MODERATE unless
+ * ENTRAIDE_TEST_KDF=1 asks for the test profile (recorded in the file).
+ */
+export function exportKeys(
+  node: AuthorityNode,
+  out: string,
+  passphrase: string,
+  kdf: BackupKdf = backupKdfFor(kdfProfileFromEnv()),
+): void {
   if (existsSync(out)) throw new EntraideError('USAGE', `${out} exists already: choose another --out file`);
   const { joinCode: _pending, ...config } = node.config;
   const text = writeBackup(
@@ -90,7 +99,7 @@ export async function importKeys(
     };
     // The certificate carries its own authority (the master key's signature): no session is needed.
     certify = async () => {
-      await new RelayHttp(config.relayUrl).request('POST', '/v1/keylog/events', {
+      await new RelayHttp(config.relayUrl).request(KeyEventResult, 'POST', '/v1/keylog/events', {
         type: 'node-certified',
         certificate,
       });

@@ -1,6 +1,6 @@
 /** Challenge–response login to the relay; keeps the session token and renews it before it expires. */
 import { CONTEXTS, signObject } from '../shared/crypto/signing.ts';
-import type { ChallengeResponse, TokenResponse } from '../shared/protocol/schemas.ts';
+import { ChallengeResponse, TokenResponse } from '../shared/protocol/schemas.ts';
 import type { RelayHttp } from './transport/http.ts';
 
 const RENEW_MARGIN_MS = 60_000;
@@ -29,13 +29,13 @@ export class Session {
   }
 
   private async login(): Promise<string> {
-    const c = await this.http.request<ChallengeResponse>('POST', '/v1/auth/challenge', { node: this.node });
+    const c = await this.http.request(ChallengeResponse, 'POST', '/v1/auth/challenge', { node: this.node });
     const sig = signObject(
       CONTEXTS.authChallenge,
       { relay: this.relayDomain, node: this.node, challenge: c.challenge },
       this.identitySecretKey,
     );
-    const t = await this.http.request<TokenResponse>('POST', '/v1/auth/token', {
+    const t = await this.http.request(TokenResponse, 'POST', '/v1/auth/token', {
       node: this.node,
       challenge: c.challenge,
       sig,

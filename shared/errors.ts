@@ -1,7 +1,8 @@
 /**
  * The closed set of error codes that entraide uses on every edge: the HTTP body, the
  * socket.io acknowledgement and the CLI's one-line message carry the same code.
- * Never branch on an error's message text: branch on its code.
+ * Never branch on an error's message text: branch on its code. Each code also says whether it
+ * is transient (`isTransient`): the one classification that decides what is retried.
  */
 export const ERROR_CODES = {
   // input shape
@@ -11,8 +12,8 @@ export const ERROR_CODES = {
   PAYLOAD_TOO_LARGE: { status: 413, hint: 'Send a smaller body; the limit is in the message.' },
   // authentication and authorisation
   AUTH_REQUIRED: { status: 401, hint: 'Log in first: the node obtains a session token from its relay.' },
-  TOKEN_INVALID: { status: 401, hint: 'Log in again to obtain a fresh session token.' },
-  TOKEN_EXPIRED: { status: 401, hint: 'Log in again to obtain a fresh session token.' },
+  TOKEN_INVALID: { status: 401, hint: 'Log in again to obtain a fresh session token.', transient: true },
+  TOKEN_EXPIRED: { status: 401, hint: 'Log in again to obtain a fresh session token.', transient: true },
   CHALLENGE_INVALID: { status: 401, hint: 'Ask for a new challenge and sign it with the node identity key.' },
   SESSION_MISMATCH: { status: 403, hint: 'A node may only act for itself: use that node’s own session.' },
   FORBIDDEN: { status: 403, hint: 'This session may not do that.' },
@@ -46,6 +47,7 @@ export const ERROR_CODES = {
   TOKEN_REPLAYED: { status: 401, hint: 'A server-to-server token works once: sign each request anew.' },
   PEER_UNREACHABLE: {
     status: 503,
+    transient: true,
     hint: 'The peer relay does not answer; envelopes for it wait in the outbox and are retried.',
   },
   KEY_EVENT_INVALID: {
@@ -71,6 +73,7 @@ export const ERROR_CODES = {
   },
   KEYLOG_INCONSISTENT: {
     status: 409,
+    transient: true,
     hint: 'The relay showed a key log that contradicts what this node saw before: keep the output and tell the relay operator; nothing is sent meanwhile.',
   },
   SAFETY_CODE_MISMATCH: {
@@ -84,6 +87,7 @@ export const ERROR_CODES = {
   // node side
   PROOF_INVALID: {
     status: 422,
+    transient: true,
     hint: 'The log’s proof does not check: the relay may be showing a rewritten or forked log. Keep the evidence and tell the relay operator.',
   },
   CERTIFICATE_INVALID: {
@@ -111,7 +115,15 @@ export const ERROR_CODES = {
     status: 400,
     hint: 'Run `entraide init` first, or point --home / ENTRAIDE_HOME at the node’s folder.',
   },
-  HOME_LOCKED: { status: 409, hint: 'Another entraide process uses this folder; stop it first.' },
+  HOME_CORRUPT: {
+    status: 500,
+    hint: 'A file of the node’s folder (named in the message) is damaged or cannot be read: check its permissions, or restore the folder from a backup copy (or restore the keys with `entraide keys import`); never edit it by hand.',
+  },
+  HOME_LOCKED: {
+    status: 409,
+    hint: 'Another entraide process uses this folder; stop it first.',
+    transient: true,
+  },
   HOME_EXISTS: { status: 409, hint: 'This folder already holds a node; choose another --home.' },
   ADDRESS_IN_USE: {
     status: 409,
@@ -119,9 +131,27 @@ export const ERROR_CODES = {
   },
   DATA_DIR_LOCKED: {
     status: 409,
+    transient: true,
     hint: 'Another relay uses this data folder; stop it or choose another --data.',
   },
-  RELAY_UNREACHABLE: { status: 503, hint: 'Check the relay URL and that the relay is running.' },
+  RELAY_DATA_MISSING: {
+    status: 400,
+    hint: 'Point --data DIR or $ENTRAIDE_RELAY_DATA at the relay’s data folder, or start the relay once with `entraide relay start --data DIR` to create it.',
+  },
+  RELAY_DATA_CORRUPT: {
+    status: 500,
+    hint: 'A file of the relay’s data folder (named in the message) is damaged or cannot be read: stop the relay and restore the folder from its backup; never edit relay.json or relay-key.json by hand (peers pin the relay’s key).',
+  },
+  RELAY_UNREACHABLE: {
+    status: 503,
+    hint: 'Check the relay URL and that the relay is running.',
+    transient: true,
+  },
+  RELAY_ANSWER_INVALID: {
+    status: 502,
+    hint: 'The relay answered with something that is not a valid entraide answer; nothing was used. Retry later; if it persists, tell the relay operator and keep the output.',
+    transient: true,
+  },
   RELAY_MISMATCH: {
     status: 409,
     hint: 'The relay answered with another identity than the one pinned at init.',
@@ -177,6 +207,10 @@ export const ERROR_CODES = {
   AUDITOR_MISSING: {
     status: 400,
     hint: 'Run `entraide audit keygen --relay URL --name NAME` first, or point --home / ENTRAIDE_HOME at the auditor’s folder.',
+  },
+  AUDITOR_CORRUPT: {
+    status: 500,
+    hint: 'An auditor credentials file (named in the message) is damaged: restore it from a backup copy, or run `entraide audit keygen` in a new folder and ask the relay operator to register the new key.',
   },
   RECONCILE_MISMATCH: {
     status: 409,
@@ -237,10 +271,23 @@ export const ERROR_CODES = {
   },
   MEETING_CANCELLED: { status: 409, hint: 'The meeting was cancelled; send a new invitation instead.' },
   USAGE: { status: 400, hint: 'See --help.' },
-  INTERNAL: { status: 500, hint: 'Retry; if it persists, report it with the --debug output.' },
-} as const satisfies Record<string, { status: number; hint: string }>;
+  INTERNAL: {
+    status: 500,
+    hint: 'Retry; if it persists, report it with the --debug output.',
+    transient: true,
+  },
+} as const satisfies Record<string, { status: number; hint: string; transient?: true }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
+
+/**
+ * Whether a later attempt may succeed where this one failed (`transient: true` in the registry):
+ * the other side was unreachable or overloaded, a session ran out, a log could not be checked
+ * just now. Every other code is a verdict on the item itself, and retrying it unchanged is useless.
+ */
+export function isTransient(code: ErrorCode): boolean {
+  return (ERROR_CODES[code] as { transient?: true }).transient === true;
+}
 
 export function isErrorCode(value: unknown): value is ErrorCode {
   return typeof value === 'string' && Object.prototype.hasOwnProperty.call(ERROR_CODES, value);

@@ -4,7 +4,7 @@
  * relay: every signed head verifies, successive heads are consistent, and the entries streamed in
  * order hash to every signed root (bounded memory: the log is never held whole).
  */
-import { existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type, type Static } from '@sinclair/typebox';
 import type { AuditEvent } from '../../shared/audit/audit-event.ts';
@@ -28,12 +28,12 @@ import {
   AuditProof,
   AuditToken,
 } from '../../shared/protocol/audit.ts';
-import { Domain, PublicKey } from '../../shared/protocol/schemas.ts';
+import { Domain, PublicKey, RelayInfo } from '../../shared/protocol/schemas.ts';
 import { SignedTreeHead } from '../../shared/protocol/key-log.ts';
 import { check } from '../../shared/protocol/validate.ts';
-import { decryptWithPassphrase, encryptWithPassphrase, writeFileAtomic } from '../keystore.ts';
+import { encryptWithPassphrase, readPassphraseFile, writeFileAtomic } from '../keystore.ts';
 import { random } from '../random.ts';
-import { RelayHttp } from '../transport/http.ts';
+import { RelayHttp, Unchecked } from '../transport/http.ts';
 
 const Credentials = Type.Object(
   {
@@ -60,10 +60,7 @@ export async function createAuditor(
 ): Promise<Credentials> {
   await loadSodium();
   check(AuditorName, opts.name, 'auditor name');
-  const info = await new RelayHttp(opts.relayUrl).request<{ domain: string; publicKey: string }>(
-    'GET',
-    '/v1/relay',
-  );
+  const info = await new RelayHttp(opts.relayUrl).request(RelayInfo, 'GET', '/v1/relay');
   const file = join(home, fileFor(info.domain));
   if (existsSync(file)) {
     throw new EntraideError('HOME_EXISTS', `${home} already holds auditor credentials for ${info.domain}`);
@@ -93,13 +90,7 @@ export async function createAuditor(
 export function readAuditor(home: string, passphrase: string, relay?: string): Credentials {
   const files = existsSync(home) ? readdirSync(home).filter((f) => /^auditor-.+\.json$/.test(f)) : [];
   if (files.length === 0) throw new EntraideError('AUDITOR_MISSING', `no auditor credentials in ${home}`);
-  const all = files.map((f) =>
-    check(
-      Credentials,
-      decryptWithPassphrase(readFileSync(join(home, f), 'utf8'), passphrase, 'the auditor credentials'),
-      'auditor credentials',
-    ),
-  );
+  const all = files.map((f) => readPassphraseFile(join(home, f), passphrase, 'AUDITOR_CORRUPT', Credentials));
   if (relay === undefined) {
     if (all.length === 1) return all[0]!;
     throw new EntraideError(
@@ -137,7 +128,7 @@ export class AuditorClient {
   async login(): Promise<void> {
     const c = check(
       AuditChallenge,
-      await this.http.request('POST', '/v1/audit/auth/challenge', { auditor: this.creds.name }),
+      await this.http.request(Unchecked, 'POST', '/v1/audit/auth/challenge', { auditor: this.creds.name }),
       'challenge',
     );
     const sig = signObject(
@@ -147,7 +138,7 @@ export class AuditorClient {
     );
     const t = check(
       AuditToken,
-      await this.http.request('POST', '/v1/audit/auth/token', {
+      await this.http.request(Unchecked, 'POST', '/v1/audit/auth/token', {
         auditor: this.creds.name,
         challenge: c.challenge,
         sig,
@@ -158,15 +149,15 @@ export class AuditorClient {
   }
 
   /** A GET on the audit API with this auditor's token (logging in again when it expired). */
-  async get<T>(path: string): Promise<T> {
+  async get(path: string): Promise<unknown> {
     if (!this.token) await this.login();
     try {
-      return await this.http.request<T>('GET', path, undefined, this.token);
+      return await this.http.request(Unchecked, 'GET', path, undefined, this.token);
     } catch (err) {
       if (!(err instanceof EntraideError) || (err.code !== 'TOKEN_EXPIRED' && err.code !== 'TOKEN_INVALID'))
         throw err;
       await this.login();
-      return this.http.request<T>('GET', path, undefined, this.token);
+      return this.http.request(Unchecked, 'GET', path, undefined, this.token);
     }
   }
 

@@ -10,6 +10,7 @@ import { demoCommand } from './demo.ts';
 import { keyCommands } from './keys.ts';
 import { nodeCommands } from './node-commands.ts';
 import { relayCommands } from './relay.ts';
+import { evidenceCommands } from './request-evidence.ts';
 import { requestCommands } from './requests.ts';
 
 export async function main(argv: string[]): Promise<void> {
@@ -40,6 +41,7 @@ export async function main(argv: string[]): Promise<void> {
   nodeCommands(program, run);
   keyCommands(program, run);
   requestCommands(program, run);
+  evidenceCommands(program, run);
   auditCommands(program, run);
   recordCommands(program, run);
   networkCommands(program, run);

@@ -1,20 +1,48 @@
-/** The node's HTTP client for its relay: JSON in and out, typed errors back. */
+/**
+ * The node's HTTP client for its relay: JSON in and out, typed errors back. The relay is an
+ * adversary in the threat model, so every answer is checked against its schema from shared/
+ * before anyone uses it.
+ */
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { EntraideError, errorFromBody } from '../../shared/errors.ts';
+import { describeAjvError, validatorOf } from '../../shared/protocol/validate.ts';
+
+export type Method = 'GET' | 'POST';
+
+/**
+ * For an answer that its caller checks at once against the schema of what it asked for, with its
+ * own error code (key-log heads and proofs, directory entries, audit pages): see the callers.
+ */
+export const Unchecked = Type.Unknown();
 
 export class RelayHttp {
   constructor(readonly baseUrl: string) {}
 
-  async request<T>(method: 'GET' | 'POST', path: string, body?: unknown, token?: string): Promise<T> {
+  /** Sends one request; resolves with the answer once it matches `schema`, else RELAY_ANSWER_INVALID. */
+  async request<S extends TSchema>(
+    schema: S,
+    method: Method,
+    path: string,
+    body?: unknown,
+    token?: string,
+  ): Promise<Static<S>> {
     const headers: Record<string, string> = { accept: 'application/json' };
     if (body !== undefined) headers['content-type'] = 'application/json';
     if (token) headers.authorization = `Bearer ${token}`;
-    let res: Response;
-    try {
-      res = await fetch(new URL(path, this.baseUrl), {
+    const send = () =>
+      fetch(new URL(path, this.baseUrl), {
         method,
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(30_000),
+      });
+    let res: Response;
+    try {
+      res = await send().catch((err: unknown) => {
+        // A kept-alive connection that the relay closed meanwhile (it restarted, or timed the
+        // connection out) fails before the request reached it: a reading is tried once more.
+        if (method === 'GET' && isStaleConnection(err)) return send();
+        throw err;
       });
     } catch {
       throw new EntraideError('RELAY_UNREACHABLE', `cannot reach the relay at ${this.baseUrl}`);
@@ -30,6 +58,17 @@ export class RelayHttp {
       );
     }
     if (!res.ok) throw errorFromBody(json, res.status);
-    return json as T;
+    const valid = validatorOf(schema);
+    if (!valid(json)) {
+      const what = `the relay's answer to ${method} ${path.split('?')[0]}`;
+      throw new EntraideError('RELAY_ANSWER_INVALID', describeAjvError(valid.errors, what));
+    }
+    return json as Static<S>;
   }
+}
+
+/** fetch's failure on a pooled connection the other side had closed (undici's socket error, a reset). */
+function isStaleConnection(err: unknown): boolean {
+  const code = (err as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return code === 'UND_ERR_SOCKET' || code === 'ECONNRESET';
 }

@@ -170,6 +170,14 @@ export type SubmitResult = Static<typeof SubmitResult>;
 
 export const InboxPage = Type.Object({ envelopes: Type.Array(Envelope), more: Type.Boolean() }, closed);
 export type InboxPage = Static<typeof InboxPage>;
+/**
+ * An inbox page as a node reads it: the page's shape is checked at once, each envelope on its own
+ * (so that one malformed envelope is rejected alone and the rest of the page still arrives).
+ */
+export const InboxPageUnchecked = Type.Object(
+  { envelopes: Type.Array(Type.Unknown(), { maxItems: 1000 }), more: Type.Boolean() },
+  closed,
+);
 
 export const AckRequest = Type.Object(
   { ids: Type.Array(EnvelopeId, { minItems: 1, maxItems: 500, uniqueItems: true }) },

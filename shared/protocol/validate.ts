@@ -6,7 +6,8 @@ import { EntraideError } from '../errors.ts';
 const ajv = new Ajv({ allErrors: false, strict: true, allowUnionTypes: true });
 const cache = new WeakMap<TSchema, ValidateFunction>();
 
-function compiled(schema: TSchema): ValidateFunction {
+/** The compiled validator of a schema (cached), for callers that raise their own error code. */
+export function validatorOf(schema: TSchema): ValidateFunction {
   let fn = cache.get(schema);
   if (!fn) {
     fn = ajv.compile(schema);
@@ -30,11 +31,11 @@ export function describeAjvError(errors: ValidateFunction['errors'], what: strin
 }
 
 export function isValid<S extends TSchema>(schema: S, value: unknown): value is Static<S> {
-  return compiled(schema)(value) as boolean;
+  return validatorOf(schema)(value) as boolean;
 }
 
 export function check<S extends TSchema>(schema: S, value: unknown, what: string): Static<S> {
-  const fn = compiled(schema);
+  const fn = validatorOf(schema);
   if (!fn(value)) throw new EntraideError('SCHEMA_INVALID', describeAjvError(fn.errors, what));
   return value as Static<S>;
 }

@@ -21,6 +21,7 @@ import {
   ERROR_CODES,
   errorFromBody,
   isErrorCode,
+  isTransient,
   type ErrorCode,
 } from '../../shared/errors.ts';
 import { UUID_PATTERN, uuidv7 } from '../../shared/uuid.ts';
@@ -281,6 +282,34 @@ describe('error codes', () => {
     expect(hint.trim().length).toBeGreaterThan(0);
     expect(code).toMatch(/^[A-Z][A-Z0-9_]*$/);
     expect(isErrorCode(code)).toBe(true);
+  });
+
+  it('says which codes a later attempt may cure (the registry is the one classification)', () => {
+    expect(codes.filter(isTransient).sort()).toEqual(
+      [
+        'DATA_DIR_LOCKED',
+        'HOME_LOCKED',
+        'INTERNAL',
+        'KEYLOG_INCONSISTENT',
+        'PEER_UNREACHABLE',
+        'PROOF_INVALID',
+        'RELAY_ANSWER_INVALID',
+        'RELAY_UNREACHABLE',
+        'TOKEN_EXPIRED',
+        'TOKEN_INVALID',
+      ].sort(),
+    );
+    // An unreachable or overloaded other side is always worth another attempt; a verdict never is.
+    for (const code of codes)
+      if ([502, 503, 504].includes(ERROR_CODES[code].status)) expect(isTransient(code)).toBe(true);
+    for (const verdict of [
+      'BAD_SIGNATURE',
+      'SCHEMA_INVALID',
+      'DECRYPT_FAILED',
+      'TRANSITION_INVALID',
+    ] as const) {
+      expect(isTransient(verdict)).toBe(false);
+    }
   });
 
   it('EntraideError carries code, status and hint, and toJSON gives exactly {error: {code, message}}', () => {

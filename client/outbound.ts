@@ -1,0 +1,216 @@
+/**
+ * Sending: seals content for every trusted node of the recipient authorities (and this
+ * authority's other nodes), stores it before submitting it, submits it, and submits again what
+ * the relay has not accepted yet. The node's own record holds every item it sent even when the
+ * node crashes right after the relay accepted it.
+ */
+import { parseAuthorityAddress, parseNodeAddress } from '../shared/addresses.ts';
+import { fromBase64url, fromUtf8 } from '../shared/bytes.ts';
+import { canonicalBytes } from '../shared/canonical.ts';
+import { sealEnvelope } from '../shared/crypto/envelope.ts';
+import { EntraideError } from '../shared/errors.ts';
+import { LIMITS } from '../shared/limits.ts';
+import { MessageContent } from '../shared/protocol/content.ts';
+import { Envelope, type SubmitResult } from '../shared/protocol/schemas.ts';
+import { check } from '../shared/protocol/validate.ts';
+import { ciphertextHash } from '../shared/receipts/receipt.ts';
+import { Handling, handlingProblem } from '../shared/requests/handling.ts';
+import { uuidv7 } from '../shared/uuid.ts';
+import type { KeyLogMonitor } from './key-log-monitor.ts';
+import type { Dispatch, SendOptions, SendResult } from './node-port.ts';
+import { random } from './random.ts';
+import type { NodeStore } from './store/node-store.ts';
+import type { TrustStore } from './trust.ts';
+
+/** Sends check the key log's head at most four times a second, shared by concurrent sends. */
+const SEND_SYNC_INTERVAL_MS = 250;
+
+type Recipient = { node: string; encryptionKey: Uint8Array };
+
+export interface OutboundDeps {
+  address: string;
+  authority: string;
+  identitySecretKey: Uint8Array;
+  store: NodeStore;
+  trust: TrustStore;
+  monitor: KeyLogMonitor;
+  /** Publishes pending keys and rotates a due encryption key before anything is sealed. */
+  keepKeysFresh: () => Promise<void>;
+  /** Hands an envelope to the relay (socket or HTTP). */
+  submit: (envelope: Envelope) => Promise<SubmitResult>;
+  /** Throws REQUEST_NOT_FOUND for a request this node does not hold. */
+  requestMustExist: (id: string) => void;
+}
+
+export class Outbound {
+  constructor(private readonly deps: OutboundDeps) {}
+
+  /** Seals a message to every trusted node of each recipient authority and of this authority, submits it, stores it. */
+  async send(opts: SendOptions): Promise<SendResult> {
+    const handling = opts.handling ?? null;
+    if (handling) {
+      const problem = handlingProblem(check(Handling, handling, 'handling'));
+      if (problem) throw new EntraideError('SCHEMA_INVALID', `handling: ${problem}`);
+    }
+    if (opts.request) this.deps.requestMustExist(opts.request);
+    const content = check(
+      MessageContent,
+      {
+        type: 'message',
+        subject: opts.subject,
+        body: opts.body,
+        ...(opts.language ? { language: opts.language } : {}),
+        ...(opts.request ? { request: opts.request } : {}),
+        ...(handling ? { handling } : {}),
+      },
+      'message',
+    );
+    const restrictTo = handling?.visibility === 'named' ? handling.nodes! : undefined;
+    return this.dispatch({
+      to: opts.to,
+      content,
+      record: {
+        kind: 'message',
+        subject: content.subject,
+        body: content.body,
+        language: content.language ?? null,
+        requestId: opts.request ?? null,
+        handling,
+      },
+      restrict:
+        restrictTo && opts.to.length === 1 ? { authority: opts.to[0]!, nodes: restrictTo } : undefined,
+      ttl: opts.ttl,
+    });
+  }
+
+  /**
+   * Seals any content for the recipient authorities' trusted nodes (and this authority's other
+   * nodes), stores it before submission (a crash after the relay accepted it still leaves our own
+   * record), submits it. A failure that a later attempt may cure leaves the item stored; it is
+   * submitted again by `resendPending`.
+   */
+  async dispatch(d: Dispatch): Promise<SendResult> {
+    const { store } = this.deps;
+    await this.deps.keepKeysFresh();
+    const to = [...new Set(d.to)];
+    if (to.length === 0) throw new EntraideError('USAGE', 'name at least one recipient authority with --to');
+    for (const a of to) parseAuthorityAddress(a);
+    const bytes = canonicalBytes(d.content);
+    if (bytes.length > LIMITS.maxContentBytes) {
+      throw new EntraideError(
+        'PAYLOAD_TOO_LARGE',
+        `the ${d.record.kind} is ${bytes.length} bytes; the limit is ${LIMITS.maxContentBytes}`,
+      );
+    }
+    // A node approved or revoked a moment ago counts.
+    await this.deps.monitor.sync(SEND_SYNC_INTERVAL_MS);
+    const recipients = await this.recipientsFor(to, false, d.restrict, d.ownNodes ?? true);
+    const sentAt = new Date();
+    const sealInput = {
+      id: uuidv7(sentAt.getTime(), random(10)),
+      from: this.deps.address,
+      to,
+      sentAt,
+      ttl: d.ttl ?? LIMITS.defaultTtlSeconds,
+      recipients,
+      content: bytes,
+    };
+    let envelope = sealEnvelope(sealInput, this.deps.identitySecretKey, random);
+    const keep = d.store ?? true;
+    if (keep) {
+      await store.saveMessage(
+        {
+          id: envelope.id,
+          direction: 'out',
+          sender: this.deps.address,
+          recipients: to,
+          subject: d.record.subject,
+          body: d.record.body,
+          language: d.record.language,
+          sentAt: envelope.sentAt,
+          receivedAt: null,
+          acceptedAt: null,
+          envelope: JSON.stringify(envelope),
+          kind: d.record.kind,
+          requestId: d.record.requestId,
+          handling: d.record.handling ? JSON.stringify(d.record.handling) : null,
+          content: d.record.kind === 'message' ? null : fromUtf8(bytes),
+        },
+        d.then ? () => d.then!(envelope) : undefined,
+      );
+    }
+    let result: SubmitResult;
+    try {
+      result = await this.deps.submit(envelope);
+    } catch (err) {
+      // A node revoked or added since the directory was read: read it again and seal once more.
+      if (!(err instanceof EntraideError && err.code === 'UNKNOWN_RECIPIENT')) throw err;
+      const again = await this.recipientsFor(to, true, d.restrict, d.ownNodes ?? true);
+      envelope = sealEnvelope({ ...sealInput, recipients: again }, this.deps.identitySecretKey, random);
+      if (keep) await store.replaceEnvelope(envelope.id, JSON.stringify(envelope));
+      result = await this.deps.submit(envelope);
+      recipients.splice(0, recipients.length, ...again);
+    }
+    // Written with the next commit; close() flushes it. A failure here changes nothing the relay holds.
+    if (keep) store.markAccepted(envelope.id, result.acceptedAt).catch(() => undefined);
+    return {
+      id: envelope.id,
+      acceptedAt: result.acceptedAt,
+      recipients: recipients.map((r) => r.node),
+      sentAt: envelope.sentAt,
+      ciphertextHash: ciphertextHash(envelope.ciphertext),
+    };
+  }
+
+  /**
+   * Submits again what this node stored for sending but the relay never accepted (the relay was
+   * down, or the node crashed in between). The relay deduplicates by envelope id.
+   */
+  async resendPending(olderThanMs = 2_000): Promise<number> {
+    const before = new Date(Date.now() - olderThanMs).toISOString();
+    let sent = 0;
+    for (const item of this.deps.store.unaccepted(before)) {
+      const envelope = check(Envelope, JSON.parse(item.envelope), 'stored envelope');
+      if (Date.parse(envelope.sentAt) + envelope.ttl * 1000 <= Date.now()) continue;
+      const result = await this.deps.submit(envelope);
+      await this.deps.store.markAccepted(envelope.id, result.acceptedAt);
+      sent++;
+    }
+    return sent;
+  }
+
+  /** Every node to encrypt to: each recipient authority's trusted nodes, and this authority's other nodes. */
+  private async recipientsFor(
+    to: string[],
+    fresh: boolean,
+    restrict: { authority: string; nodes: string[] } | undefined,
+    ownNodes: boolean,
+  ): Promise<Recipient[]> {
+    const { authority: own, address } = this.deps;
+    const recipients: Recipient[] = [];
+    for (const authority of new Set(ownNodes ? [...to, own] : to)) {
+      let targets = await this.deps.trust.recipients(authority, fresh);
+      if (restrict && restrict.authority === authority) {
+        const all = targets;
+        targets = targets.filter((t) => restrict.nodes.includes(parseNodeAddress(t.node).nodeName));
+        if (authority !== own && targets.length === 0) {
+          throw new EntraideError(
+            'UNKNOWN_RECIPIENT',
+            `none of the nodes named in the handling code (${restrict.nodes.join(', ')}) is a node of ${authority}; its nodes are ${all.map((t) => parseNodeAddress(t.node).nodeName).join(', ') || 'none'}: nothing was sent`,
+          );
+        }
+      }
+      for (const t of targets) {
+        if (t.node === address) continue;
+        recipients.push({ node: t.node, encryptionKey: fromBase64url(t.encryptionKey, 'encryptionKey', 32) });
+      }
+      if (authority !== own && targets.length === 0) {
+        throw new EntraideError(
+          'UNKNOWN_RECIPIENT',
+          `${authority} has no node with a valid certificate and a current encryption key: nothing was sent`,
+        );
+      }
+    }
+    return recipients;
+  }
+}
