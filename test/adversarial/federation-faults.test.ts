@@ -17,7 +17,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { initNode } from '../../client/init.ts';
 import { AuthorityNode, type ReceiveOutcome } from '../../client/node.ts';
 import { EntraideError } from '../../shared/errors.ts';
-import { PASSPHRASE, removeDir, tempDir, waitFor } from '../support/fixtures.ts';
+import { PASSPHRASE, removeDir, tempDir } from '../support/fixtures.ts';
+import { sleep, waitFor } from '../support/wait.ts';
 import { cli, spawnRelay, type RelayProcess } from '../support/processes.ts';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.ts';
 
@@ -253,8 +254,6 @@ function bySender(rows: { id: string; sender: string }[]): Map<string, string[]>
   for (const r of rows) m.set(r.sender, [...(m.get(r.sender) ?? []), r.id]);
   return m;
 }
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 // ---- the network: three relays peered by the CLI, two authorities on each ----------------------
 
@@ -777,11 +776,13 @@ describe('federation faults with real relay processes', () => {
     await addPeer(casc, byDomain.get(GREAT_LAKES)!);
     second.restore();
     large = { ids, queued: rows.length };
-    await sleep(4_000); // casc reads its peers again within 2 s, and retries within 1 s
+    // casc reads its peers again within 2 s and retries within 1 s; the next test waits for the
+    // envelopes themselves (with the 4 s this test used to sleep added to its budget).
+    const repairedAt = Date.now();
     const peer = (await peersOf(casc)).find((p) => p.domain === GREAT_LAKES);
     expect(peer?.url).toBe(byDomain.get(GREAT_LAKES)!.url);
     console.info(
-      `large envelopes: 3 queued; 4 s after the link was repaired, casc says of great-lakes: ` +
+      `large envelopes: 3 queued; ${Date.now() - repairedAt} ms after the link was repaired, casc says of great-lakes: ` +
         `${JSON.stringify({ reachable: peer?.reachable, queued: peer?.queued, lastError: peer?.lastError })}; ` +
         `total ${Date.now() - started} ms`,
     );
@@ -792,7 +793,7 @@ describe('federation faults with real relay processes', () => {
   it('large envelopes queued together reach the peer once the link is back', async () => {
     expect(large, 'the envelopes of the test above').toBeDefined();
     const ke = new Received(nodes.get(KE)!); // the envelopes above were not fetched yet
-    await ke.until(large!.ids, 10_000, 'the three large envelopes');
+    await ke.until(large!.ids, 14_000, 'the three large envelopes');
     expectExactlyOnce(ke.order, large!.ids);
   }, 30_000);
 });

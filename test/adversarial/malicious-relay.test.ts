@@ -5,7 +5,6 @@
  * raise an alarm on their own authority's forged events. Every node here talks to the relay
  * through the proxy of test/support/malicious-relay.ts.
  */
-import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initNode } from '../../client/init.ts';
 import { approveJoin, revoke, rotateEncryptionKey } from '../../client/key-manager.ts';
@@ -21,8 +20,8 @@ import type { KeyEvent, KeyLogLeaf } from '../../shared/protocol/key-log.ts';
 import { invite, PASSPHRASE, startTestRelay, tempDir, type TestRelay } from '../support/fixtures.ts';
 import { MaliciousRelay } from '../support/malicious-relay.ts';
 import { rowCounts } from '../support/refusals.ts';
+import { random } from '../support/random.ts';
 
-const random = (n: number) => new Uint8Array(randomBytes(n));
 const DAY = 86_400_000;
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {

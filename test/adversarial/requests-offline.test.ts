@@ -14,9 +14,9 @@ import {
   PASSPHRASE,
   startTestRelay,
   tempDir,
-  waitFor,
   type TestRelay,
 } from '../support/fixtures.ts';
+import { sleep, waitFor } from '../support/wait.ts';
 import { BIN, ROOT, cli } from '../support/processes.ts';
 import { preservationDraft } from '../support/requests.ts';
 
@@ -25,8 +25,6 @@ const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
   for (const c of cleanup.splice(0).reverse()) await c().catch(() => undefined);
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** A relay on a fixed data folder that can be stopped and started again on the same port. */
 async function restartableRelay(): Promise<{

@@ -9,7 +9,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { initNode } from '../../client/init.ts';
 import { AuthorityNode } from '../../client/node.ts';
 import { EntraideError } from '../../shared/errors.ts';
-import { PASSPHRASE, tempDir, waitFor } from '../support/fixtures.ts';
+import { PASSPHRASE, tempDir } from '../support/fixtures.ts';
+import { waitFor } from '../support/wait.ts';
 import { BIN, ROOT, cli, spawnRelay, type RelayProcess } from '../support/processes.ts';
 
 const cleanup: (() => Promise<void>)[] = [];

@@ -11,6 +11,7 @@ import type { Statistics, StatsRow } from '../../shared/requests/statistics.ts';
 import { tempDir } from '../support/fixtures.ts';
 import { cli, spawnRelay, type RelayProcess } from '../support/processes.ts';
 import { dayFromNow, mlaDraft, preservationDraft } from '../support/requests.ts';
+import { pollUntil } from '../support/wait.ts';
 
 const PASS = { ENTRAIDE_PASSPHRASE: 'requests scenario passphrase' };
 const SN = 'sn.moj@relay.local';
@@ -73,15 +74,9 @@ describe('requests between Senegal and Nigeria, through the CLI', { timeout: 240
     expect(sn.state, `Senegal's view of ${rid}`).toBe(state);
     expect(ng.state, `Nigeria's view of ${rid}`).toBe(state);
   }
-  /** Polls up to 20 times, 250 ms apart; returns the last value, for the assertions. */
-  async function poll<T>(get: () => Promise<T>, done: (v: T) => boolean): Promise<T> {
-    let v = await get();
-    for (let i = 0; i < 20 && !done(v); i++) {
-      await new Promise((r) => setTimeout(r, 250));
-      v = await get();
-    }
-    return v;
-  }
+  /** Polls for up to 5 s, 250 ms apart; returns the last value, for the assertions. */
+  const poll = <T>(get: () => Promise<T>, done: (v: T) => boolean): Promise<T> =>
+    pollUntil(get, done, { intervalMs: 250, timeoutMs: 5_000 });
   /** How many requests each node listed last (forgotten when Senegal sends one). */
   const counted = new Map<string, number>();
   /** A command refused with exit code 1 and [code], after which the node holds no new request. */

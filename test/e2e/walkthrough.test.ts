@@ -5,7 +5,8 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { tempDir, waitFor } from '../support/fixtures.ts';
+import { tempDir } from '../support/fixtures.ts';
+import { waitFor } from '../support/wait.ts';
 import { ROOT, BIN, cli } from '../support/processes.ts';
 
 const PASS = { ENTRAIDE_PASSPHRASE: 'walkthrough passphrase' };

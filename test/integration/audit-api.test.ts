@@ -87,7 +87,7 @@ describe('the audit API', () => {
   });
 
   it('refuses every audit route without a token, and with a node’s token', async () => {
-    const nodeToken = await (sn as unknown as { session: { current(): Promise<string> } }).session.current();
+    const nodeToken = await sn.relay.token();
     for (const path of AUDIT_ROUTES) {
       const none = await get(path);
       expect([path, none.status, none.body.error?.code]).toEqual([path, 401, 'AUTH_REQUIRED']);

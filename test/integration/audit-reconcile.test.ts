@@ -9,7 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuditorClient, createAuditor, readAuditor, reconcile } from '../../client/audit/auditor.ts';
 import type { AuthorityNode } from '../../client/node.ts';
 import { signTreeHead } from '../../shared/keys/tree-head.ts';
-import { enrolNode, tempDir, waitFor, type TestRelay, startPeeredRelays } from '../support/fixtures.ts';
+import { enrolNode, tempDir, type TestRelay, startPeeredRelays } from '../support/fixtures.ts';
+import { waitFor } from '../support/wait.ts';
 
 const fast = { baseDelayMs: 50, maxDelayMs: 400, pollMs: 100, timeoutMs: 2_000 };
 const PASS = 'auditor passphrase';

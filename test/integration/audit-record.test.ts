@@ -20,7 +20,8 @@ import { signNodeRecordHead, type NodeRecordHead } from '../../shared/audit/node
 import { generateSigningKeyPair } from '../../shared/crypto/keys.ts';
 import { uuidv7 } from '../../shared/uuid.ts';
 import { random } from '../../client/random.ts';
-import { enrolNode, tempDir, waitFor, type TestRelay, startPeeredRelays } from '../support/fixtures.ts';
+import { enrolNode, tempDir, type TestRelay, startPeeredRelays } from '../support/fixtures.ts';
+import { waitFor } from '../support/wait.ts';
 
 const fast = { baseDelayMs: 50, maxDelayMs: 400, pollMs: 100, timeoutMs: 2_000 };
 const PASS = 'auditor passphrase';

@@ -98,7 +98,7 @@ describe('authorization', () => {
     const { id } = await sn.send({ to: [ke.authority], subject: 'for ke only', body: 'not for ng' });
     expect(await ng.fetchInbox()).toEqual([]);
     // ng acknowledging ke's envelope changes nothing.
-    const token = await (ng as unknown as { session: { current(): Promise<string> } }).session.current();
+    const token = await ng.relay.token();
     const ack = await relay.relay.app.inject({
       method: 'POST',
       url: '/v1/inbox/ack',

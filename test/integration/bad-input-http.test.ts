@@ -4,19 +4,11 @@
  * authorities, nodes, consumed invitations are counted before and after).
  * Keys are generated here, not by the SDK, so that envelopes and enrolments can be forged.
  */
-import { randomBytes } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashInvitation } from '../../server/domain/enrolment.ts';
-import { toBase64url, utf8 } from '../../shared/bytes.ts';
-import { createAuthorityEnrolment } from '../../shared/crypto/enrolment.ts';
-import { sealEnvelope, type RecipientKey } from '../../shared/crypto/envelope.ts';
-import {
-  generateEncryptionKeyPair,
-  generateSigningKeyPair,
-  type EncryptionKeyPair,
-  type SigningKeyPair,
-} from '../../shared/crypto/keys.ts';
+import { toBase64url } from '../../shared/bytes.ts';
+import { generateEncryptionKeyPair, generateSigningKeyPair } from '../../shared/crypto/keys.ts';
 import { CONTEXTS, signObject, withoutSig } from '../../shared/crypto/signing.ts';
 import { LIMITS } from '../../shared/limits.ts';
 import type {
@@ -25,117 +17,23 @@ import type {
   NodeCertificate,
   SubmitResult,
 } from '../../shared/protocol/schemas.ts';
-import { uuidv7 } from '../../shared/uuid.ts';
 import { refused, rowCounts } from '../support/refusals.ts';
 import { invite, startTestRelay, type TestRelay } from '../support/fixtures.ts';
+import {
+  enrolByHand,
+  enrolmentFor,
+  post,
+  postJson,
+  recipientKey,
+  seal,
+  type HandEnrolment,
+  type HandNode,
+} from '../support/hand-built-node.ts';
+import { random } from '../support/random.ts';
 
 // ---- helpers ------------------------------------------------------------------------------
 
-const random = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
 const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_';
-
-interface HandEnrolment {
-  request: EnrolmentRequest;
-  authority: string;
-  address: string;
-  master: SigningKeyPair;
-  identity: SigningKeyPair;
-  encryption: EncryptionKeyPair;
-}
-
-interface HandNode extends HandEnrolment {
-  token: string;
-}
-
-/** An enrolment request built by hand, the way client/init.ts builds it. */
-function enrolmentFor(
-  domain: string,
-  authorityId: string,
-  invitation: string,
-  nodeName = 'desk1',
-  now = new Date(),
-): HandEnrolment {
-  const e = createAuthorityEnrolment({ domain, authorityId, nodeName, now }, random);
-  return {
-    request: { invitation, ...e.request },
-    authority: e.authority,
-    address: e.node,
-    master: e.master,
-    identity: e.identity,
-    encryption: e.encryption,
-  };
-}
-
-function post(
-  relay: TestRelay,
-  url: string,
-  payload: string,
-  token?: string,
-  contentType = 'application/json',
-): Promise<LightMyRequestResponse> {
-  const headers: Record<string, string> = { 'content-type': contentType };
-  if (token) headers.authorization = `Bearer ${token}`;
-  return relay.relay.app.inject({ method: 'POST', url, payload, headers });
-}
-
-function postJson(
-  relay: TestRelay,
-  url: string,
-  body: unknown,
-  token?: string,
-): Promise<LightMyRequestResponse> {
-  return post(relay, url, JSON.stringify(body), token);
-}
-
-/** Logs in through /v1/auth/challenge and /v1/auth/token, signing with the node identity key. */
-async function login(relay: TestRelay, node: string, identitySecretKey: Uint8Array): Promise<string> {
-  const c = await postJson(relay, '/v1/auth/challenge', { node });
-  expect(c.statusCode).toBe(200);
-  const { challenge } = c.json<{ challenge: string }>();
-  const sig = signObject(CONTEXTS.authChallenge, { relay: relay.domain, node, challenge }, identitySecretKey);
-  const t = await postJson(relay, '/v1/auth/token', { node, challenge, sig });
-  expect(t.statusCode).toBe(200);
-  return t.json<{ token: string }>().token;
-}
-
-async function enrolByHand(relay: TestRelay, authorityId: string): Promise<HandNode> {
-  const e = enrolmentFor(relay.domain, authorityId, await invite(relay, authorityId));
-  const res = await postJson(relay, '/v1/enrol', e.request);
-  expect(res.statusCode).toBe(200);
-  return { ...e, token: await login(relay, e.address, e.identity.secretKey) };
-}
-
-interface SealOptions {
-  id?: string;
-  from?: string;
-  to?: string[];
-  recipients?: RecipientKey[];
-  sentAt?: Date;
-  ttl?: number;
-  content?: string;
-  signer?: Uint8Array;
-}
-
-function recipientKey(n: { address: string; encryption: EncryptionKeyPair }): RecipientKey {
-  return { node: n.address, encryptionKey: n.encryption.publicKey };
-}
-
-function seal(sender: HandNode, receivers: HandNode[], o: SealOptions = {}): Envelope {
-  const sentAt = o.sentAt ?? new Date();
-  return sealEnvelope(
-    {
-      id: o.id ?? uuidv7(sentAt.getTime(), random(10)),
-      from: o.from ?? sender.address,
-      to: o.to ?? receivers.map((r) => r.authority),
-      sentAt,
-      ttl: o.ttl ?? 3600,
-      recipients: o.recipients ?? receivers.map(recipientKey),
-      content: utf8(o.content ?? '{"type":"message","subject":"s","body":"b"}'),
-    },
-    o.signer ?? sender.identity.secretKey,
-    random,
-  );
-}
 
 /** Signs a (modified) envelope again, so that only the defect under test can make it fail. */
 function resign(env: Omit<Envelope, 'sig'> & { sig?: string }, secretKey: Uint8Array): Envelope {
@@ -148,13 +46,13 @@ function resignCertificate(cert: NodeCertificate, masterSecretKey: Uint8Array): 
   return { ...body, sig: signObject(CONTEXTS.nodeCertificate, body, masterSecretKey) };
 }
 
-/** base64url of n random bytes (any length, to build wrong-length fields). */
 /** A fresh authority id, so that one lax answer cannot change what a later case meets. */
 let authoritySeq = 0;
 function freshAuthorityId(): string {
   return `t${++authoritySeq}.moj`;
 }
 
+/** base64url of n random bytes (any length, to build wrong-length fields). */
 function b64(n: number): string {
   return toBase64url(random(n));
 }
@@ -693,7 +591,9 @@ describe('HTTP enrolment: invitations', () => {
     const timed = await startTestRelay({ now: () => new Date(clock) });
     try {
       const code = await invite(timed, 'ml.moj'); // issued now, valid for LIMITS.invitationLifetimeSeconds
-      clock += (LIMITS.invitationLifetimeSeconds + 1) * 1000;
+      // The invitation was stamped with the wall clock when it was made, however long the relay
+      // took to start: move the relay's clock past its lifetime from there.
+      clock = Date.now() + (LIMITS.invitationLifetimeSeconds + 1) * 1000;
       // The certificate is issued at the relay's (advanced) time, so that only the invitation is stale.
       const e = enrolmentFor(timed.domain, 'ml.moj', code, 'desk1', new Date(clock));
       await refused(timed, () => postJson(timed, '/v1/enrol', e.request), 410, 'INVITATION_EXPIRED');

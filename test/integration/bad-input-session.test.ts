@@ -3,97 +3,32 @@
  * (fastify.inject) and socket.io (loopback), reused login challenges, malformed and oversize
  * socket submissions. Every refusal carries the stable code and leaves no row behind.
  */
-import { generateKeyPairSync, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
+import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import type { LightMyRequestResponse } from 'fastify';
 import { generateKeyPair, SignJWT, type CryptoKey } from 'jose';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { audienceFor, SESSION_TOKEN_TYPE, TokenService } from '../../server/auth/tokens.ts';
-import { toBase64url, utf8 } from '../../shared/bytes.ts';
-import { createAuthorityEnrolment } from '../../shared/crypto/enrolment.ts';
-import { sealEnvelope } from '../../shared/crypto/envelope.ts';
-import type { EncryptionKeyPair, SigningKeyPair } from '../../shared/crypto/keys.ts';
-import { CONTEXTS, signObject } from '../../shared/crypto/signing.ts';
+import { toBase64url } from '../../shared/bytes.ts';
 import type { ErrorBody } from '../../shared/errors.ts';
 import { LIMITS } from '../../shared/limits.ts';
 import type { NodeToServerEvents, ServerToNodeEvents } from '../../shared/protocol/events.ts';
-import type { Envelope, SubmitResult } from '../../shared/protocol/schemas.ts';
-import { uuidv7 } from '../../shared/uuid.ts';
+import type { SubmitResult } from '../../shared/protocol/schemas.ts';
 import { refused, rowCounts } from '../support/refusals.ts';
-import { invite, startTestRelay, waitFor, type TestRelay } from '../support/fixtures.ts';
+import { startTestRelay, type TestRelay } from '../support/fixtures.ts';
+import { waitFor } from '../support/wait.ts';
+import {
+  challengeFor,
+  enrolByHand,
+  login,
+  postJson,
+  seal,
+  signChallenge,
+  type HandNode,
+} from '../support/hand-built-node.ts';
+import { random } from '../support/random.ts';
 
 // ---- helpers ------------------------------------------------------------------------------
-
-const random = (n: number): Uint8Array => new Uint8Array(randomBytes(n));
-
-interface HandNode {
-  authority: string;
-  address: string;
-  identity: SigningKeyPair;
-  encryption: EncryptionKeyPair;
-  token: string;
-}
-
-function post(relay: TestRelay, url: string, body: unknown, token?: string): Promise<LightMyRequestResponse> {
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (token !== undefined) headers.authorization = `Bearer ${token}`;
-  return relay.relay.app.inject({ method: 'POST', url, payload: JSON.stringify(body), headers });
-}
-
-async function challengeFor(relay: TestRelay, node: string): Promise<string> {
-  const c = await post(relay, '/v1/auth/challenge', { node });
-  expect(c.statusCode).toBe(200);
-  return c.json<{ challenge: string }>().challenge;
-}
-
-function signChallenge(relayDomain: string, node: string, challenge: string, secretKey: Uint8Array): string {
-  return signObject(CONTEXTS.authChallenge, { relay: relayDomain, node, challenge }, secretKey);
-}
-
-/** Logs in through /v1/auth/challenge and /v1/auth/token, signing with the node identity key. */
-async function login(
-  relay: TestRelay,
-  node: string,
-  secretKey: Uint8Array,
-): Promise<{ token: string; expiresAt: string }> {
-  const challenge = await challengeFor(relay, node);
-  const t = await post(relay, '/v1/auth/token', {
-    node,
-    challenge,
-    sig: signChallenge(relay.domain, node, challenge, secretKey),
-  });
-  expect(t.statusCode).toBe(200);
-  return t.json<{ token: string; expiresAt: string }>();
-}
-
-/** Enrols an authority and its first node through the real /v1/enrol route, keys made here. */
-async function enrolByHand(relay: TestRelay, authorityId: string): Promise<HandNode> {
-  const e = createAuthorityEnrolment(
-    { domain: relay.domain, authorityId, nodeName: 'desk1', now: new Date() },
-    random,
-  );
-  const res = await post(relay, '/v1/enrol', { invitation: await invite(relay, authorityId), ...e.request });
-  expect(res.statusCode).toBe(200);
-  const { token } = await login(relay, e.node, e.identity.secretKey);
-  return { authority: e.authority, address: e.node, identity: e.identity, encryption: e.encryption, token };
-}
-
-function seal(sender: HandNode, receiver: HandNode): Envelope {
-  const sentAt = new Date();
-  return sealEnvelope(
-    {
-      id: uuidv7(sentAt.getTime(), random(10)),
-      from: sender.address,
-      to: [receiver.authority],
-      sentAt,
-      ttl: 3600,
-      recipients: [{ node: receiver.address, encryptionKey: receiver.encryption.publicKey }],
-      content: utf8('{"type":"message","subject":"s","body":"b"}'),
-    },
-    sender.identity.secretKey,
-    random,
-  );
-}
 
 interface TokenClaims {
   iss: string;
@@ -206,7 +141,7 @@ afterAll(async () => {
 
 /** A valid envelope from sn, submitted with `token` (or none). */
 function submitWith(token: string | undefined): Promise<LightMyRequestResponse> {
-  return post(relay, '/v1/envelopes', seal(sn, ke), token);
+  return postJson(relay, '/v1/envelopes', seal(sn, [ke]), token);
 }
 
 describe('HTTP session tokens', () => {
@@ -221,7 +156,7 @@ describe('HTTP session tokens', () => {
   });
 
   it('refuses an Authorization header that is not "Bearer <token>" with TOKEN_INVALID', async () => {
-    const env = seal(sn, ke);
+    const env = seal(sn, [ke]);
     await refused(
       relay,
       () =>
@@ -257,7 +192,7 @@ describe('HTTP session tokens', () => {
       await waitFor(() => Date.now() >= Date.parse(expiresAt) + 50, 5_000, 'the token to expire');
       await refused(
         shortLived,
-        () => post(shortLived, '/v1/envelopes', seal(a, b), token),
+        () => postJson(shortLived, '/v1/envelopes', seal(a, [b]), token),
         401,
         'TOKEN_EXPIRED',
       );
@@ -359,8 +294,8 @@ describe('HTTP login challenges', () => {
       challenge,
       sig: signChallenge(relay.domain, sn.address, challenge, sn.identity.secretKey),
     };
-    expect((await post(relay, '/v1/auth/token', body)).statusCode).toBe(200);
-    await refused(relay, () => post(relay, '/v1/auth/token', body), 401, 'CHALLENGE_INVALID');
+    expect((await postJson(relay, '/v1/auth/token', body)).statusCode).toBe(200);
+    await refused(relay, () => postJson(relay, '/v1/auth/token', body), 401, 'CHALLENGE_INVALID');
   });
 
   it('refuses a challenge issued to another node, even signed by the claimant, with CHALLENGE_INVALID', async () => {
@@ -370,7 +305,7 @@ describe('HTTP login challenges', () => {
       challenge,
       sig: signChallenge(relay.domain, ke.address, challenge, ke.identity.secretKey),
     };
-    await refused(relay, () => post(relay, '/v1/auth/token', body), 401, 'CHALLENGE_INVALID');
+    await refused(relay, () => postJson(relay, '/v1/auth/token', body), 401, 'CHALLENGE_INVALID');
   });
 
   it("refuses a challenge signed with another node's key with CHALLENGE_INVALID", async () => {
@@ -380,7 +315,7 @@ describe('HTTP login challenges', () => {
       challenge,
       sig: signChallenge(relay.domain, sn.address, challenge, ke.identity.secretKey),
     };
-    await refused(relay, () => post(relay, '/v1/auth/token', body), 401, 'CHALLENGE_INVALID');
+    await refused(relay, () => postJson(relay, '/v1/auth/token', body), 401, 'CHALLENGE_INVALID');
   });
 
   it('refuses a challenge signed for another relay domain with CHALLENGE_INVALID', async () => {
@@ -390,7 +325,7 @@ describe('HTTP login challenges', () => {
       challenge,
       sig: signChallenge('relay.other', sn.address, challenge, sn.identity.secretKey),
     };
-    await refused(relay, () => post(relay, '/v1/auth/token', body), 401, 'CHALLENGE_INVALID');
+    await refused(relay, () => postJson(relay, '/v1/auth/token', body), 401, 'CHALLENGE_INVALID');
   });
 
   it('refuses a challenge the relay never issued with CHALLENGE_INVALID', async () => {
@@ -400,13 +335,13 @@ describe('HTTP login challenges', () => {
       challenge,
       sig: signChallenge(relay.domain, sn.address, challenge, sn.identity.secretKey),
     };
-    await refused(relay, () => post(relay, '/v1/auth/token', body), 401, 'CHALLENGE_INVALID');
+    await refused(relay, () => postJson(relay, '/v1/auth/token', body), 401, 'CHALLENGE_INVALID');
   });
 
   it('refuses a challenge request for a node that is not enrolled with UNKNOWN_SENDER', async () => {
     await refused(
       relay,
-      () => post(relay, '/v1/auth/challenge', { node: `desk9/sn.moj@${relay.domain}` }),
+      () => postJson(relay, '/v1/auth/challenge', { node: `desk9/sn.moj@${relay.domain}` }),
       403,
       'UNKNOWN_SENDER',
     );
@@ -415,7 +350,7 @@ describe('HTTP login challenges', () => {
   it('refuses a token request whose signature has the wrong length with SCHEMA_INVALID', async () => {
     const challenge = await challengeFor(relay, sn.address);
     const body = { node: sn.address, challenge, sig: toBase64url(random(63)) };
-    await refused(relay, () => post(relay, '/v1/auth/token', body), 400, 'SCHEMA_INVALID');
+    await refused(relay, () => postJson(relay, '/v1/auth/token', body), 400, 'SCHEMA_INVALID');
   });
 });
 
@@ -479,7 +414,7 @@ describe('socket.io envelope:submit', () => {
   });
 
   it('answers an envelope missing its signature with SCHEMA_INVALID', async () => {
-    const { sig: _sig, ...unsigned } = seal(sn, ke);
+    const { sig: _sig, ...unsigned } = seal(sn, [ke]);
     const before = rowCounts(relay);
     expect(codeOf(await submitOver(socket, unsigned))).toBe('SCHEMA_INVALID');
     expect(rowCounts(relay)).toEqual(before);
@@ -487,17 +422,17 @@ describe('socket.io envelope:submit', () => {
 
   it("answers an envelope from another node than the socket's session with SESSION_MISMATCH", async () => {
     const before = rowCounts(relay);
-    expect(codeOf(await submitOver(socket, seal(ke, sn)))).toBe('SESSION_MISMATCH');
+    expect(codeOf(await submitOver(socket, seal(ke, [sn])))).toBe('SESSION_MISMATCH');
     expect(rowCounts(relay)).toEqual(before);
   });
 
   it('answers a frame of ~1.5 MiB with PAYLOAD_TOO_LARGE and keeps the socket open', async () => {
-    const big = { ...seal(sn, ke), ciphertext: 'A'.repeat(Math.floor(1.5 * LIMITS.maxRequestBytes)) };
+    const big = { ...seal(sn, [ke]), ciphertext: 'A'.repeat(Math.floor(1.5 * LIMITS.maxRequestBytes)) };
     const before = rowCounts(relay);
     expect(codeOf(await submitOver(socket, big))).toBe('PAYLOAD_TOO_LARGE');
     expect(rowCounts(relay)).toEqual(before);
     expect(socket.connected).toBe(true);
-    const ok = await submitOver(socket, seal(sn, ke));
+    const ok = await submitOver(socket, seal(sn, [ke]));
     expect(ok).toMatchObject({ status: 'accepted', duplicate: false });
   });
 
@@ -518,13 +453,13 @@ describe('socket.io envelope:submit', () => {
     });
     victim.emit(
       'envelope:submit',
-      { ...seal(sn, ke), ciphertext: 'A'.repeat(3 * LIMITS.maxRequestBytes) },
+      { ...seal(sn, [ke]), ciphertext: 'A'.repeat(3 * LIMITS.maxRequestBytes) },
       (answer) => answers.push(answer),
     );
     expect(await disconnected).toMatch(/transport (close|error)/);
     expect(answers).toEqual([]);
     expect(rowCounts(relay)).toEqual(before);
     // The relay itself is unharmed: the other socket still submits.
-    expect(await submitOver(socket, seal(sn, ke))).toMatchObject({ status: 'accepted' });
+    expect(await submitOver(socket, seal(sn, [ke]))).toMatchObject({ status: 'accepted' });
   });
 });

@@ -4,7 +4,8 @@ import { randomBytes } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AuthorityNode } from '../../client/node.ts';
 import { buildRelay } from '../../server/app.ts';
-import { enrolNode, startTestRelay, waitFor, type TestRelay } from '../support/fixtures.ts';
+import { enrolNode, startTestRelay, type TestRelay } from '../support/fixtures.ts';
+import { waitFor } from '../support/wait.ts';
 
 const open: { close(): Promise<void> }[] = [];
 afterEach(async () => {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthorityNode } from '../../client/node.ts';
-import { enrolNode, startTestRelay, waitFor, type TestRelay } from '../support/fixtures.ts';
+import { enrolNode, startTestRelay, type TestRelay } from '../support/fixtures.ts';
+import { waitFor } from '../support/wait.ts';
 
 describe('two authorities exchange messages through one relay', () => {
   let relay: TestRelay;

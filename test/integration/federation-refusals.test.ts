@@ -27,9 +27,11 @@ import type { ForwardResults } from '../../shared/protocol/federation.ts';
 import type { DirectoryEntry, SignedTreeHead } from '../../shared/protocol/key-log.ts';
 import type { Envelope } from '../../shared/protocol/schemas.ts';
 import { uuidv7 } from '../../shared/uuid.ts';
-import { enrolNode, startTestRelay, waitFor, type TestRelay } from '../support/fixtures.ts';
+import { enrolNode, startTestRelay, type TestRelay } from '../support/fixtures.ts';
+import { waitFor } from '../support/wait.ts';
 import { expectError, rowCounts } from '../support/refusals.ts';
-import { flipBit, random } from '../unit/fixtures.ts';
+import { flipBit } from '../unit/fixtures.ts';
+import { random } from '../support/random.ts';
 
 const A = 'relay.a.test';
 const B = 'relay.b.test';

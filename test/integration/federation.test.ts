@@ -6,7 +6,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthorityNode } from '../../client/node.ts';
 import { signTreeHead } from '../../shared/keys/tree-head.ts';
-import { enrolNode, startTestRelay, waitFor, type TestRelay } from '../support/fixtures.ts';
+import { enrolNode, startTestRelay, type TestRelay } from '../support/fixtures.ts';
+import { waitFor } from '../support/wait.ts';
+import { PeerList } from '../../shared/protocol/federation.ts';
 
 let a: TestRelay;
 let b: TestRelay;
@@ -191,10 +193,7 @@ describe('tree-head gossip', () => {
     const found = await a.relay.ctx.federation.gossip.round();
     expect(found.get('relay.b.test')).toMatch(/signed two different key logs of size \d+: a fork/);
     // Nodes of relay.a.test see it too.
-    const { peers } = await sn.authed<{ peers: { domain: string; alarm: string | null }[] }>(
-      'GET',
-      '/v1/peers',
-    );
+    const { peers } = await sn.relay.get(PeerList, '/v1/peers');
     expect(peers.find((p) => p.domain === 'relay.b.test')!.alarm).toMatch(/a fork/);
     // And relay.b.test learns that someone holds a head signed with its key that its log never had.
     const peerA = (await b.relay.store.listPeers()).find((p) => p.domain === 'relay.a.test')!;

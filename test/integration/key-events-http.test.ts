@@ -16,10 +16,10 @@ import {
   signEncryptionKey,
   signJoinRequest,
 } from '../../shared/keys/statements.ts';
-import type { JoinRequest, KeyEvent } from '../../shared/protocol/key-log.ts';
+import { JoinRequest, type KeyEvent } from '../../shared/protocol/key-log.ts';
 import { enrolNode, startTestRelay, type TestRelay } from '../support/fixtures.ts';
+import { random } from '../support/random.ts';
 
-const random = (n: number) => new Uint8Array(globalThis.crypto.getRandomValues(new Uint8Array(n)));
 const DAY = 86_400_000;
 
 let relay: TestRelay;
@@ -267,9 +267,11 @@ describe('join requests', () => {
   it('shows a join request only to nodes of the same authority', async () => {
     const req = joinRequest('desk8');
     const { code } = (await post('/v1/joins', req)).body as { code: string };
-    await expect(sn.authed('GET', `/v1/joins/${code}`)).resolves.toEqual(req);
-    await expect(ke.authed('GET', `/v1/joins/${code}`)).rejects.toMatchObject({ code: 'JOIN_NOT_FOUND' });
-    await expect(sn.authed('GET', '/v1/joins/ABCD-EFGH-JKMN-PQRS-TVWX-YZ01')).rejects.toMatchObject({
+    await expect(sn.relay.get(JoinRequest, `/v1/joins/${code}`)).resolves.toEqual(req);
+    await expect(ke.relay.get(JoinRequest, `/v1/joins/${code}`)).rejects.toMatchObject({
+      code: 'JOIN_NOT_FOUND',
+    });
+    await expect(sn.relay.get(JoinRequest, '/v1/joins/ABCD-EFGH-JKMN-PQRS-TVWX-YZ01')).rejects.toMatchObject({
       code: 'JOIN_NOT_FOUND',
     });
   });

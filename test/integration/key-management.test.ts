@@ -26,12 +26,11 @@ import {
   PASSPHRASE,
   startTestRelay,
   tempDir,
-  waitFor,
   type TestRelay,
 } from '../support/fixtures.ts';
+import { waitFor } from '../support/wait.ts';
+import { random } from '../support/random.ts';
 import { join } from 'node:path';
-
-const random = (n: number) => new Uint8Array(globalThis.crypto.getRandomValues(new Uint8Array(n)));
 
 let relay: TestRelay;
 let sn1: AuthorityNode;

@@ -11,6 +11,7 @@ import { rosterHash, signRoster } from '../../shared/meetings/roster.ts';
 import { signMeetingMessage, type MeetingEvent } from '../../shared/meetings/meeting.ts';
 import type { MeetingState } from '../../shared/meetings/meeting-state.ts';
 import { enrolNode, type TestRelay, startPeeredRelays } from '../support/fixtures.ts';
+import { pollUntil } from '../support/wait.ts';
 
 const fast = { baseDelayMs: 50, maxDelayMs: 400, pollMs: 100, timeoutMs: 2_000 };
 
@@ -25,10 +26,8 @@ describe('networks and meetings across two relays', () => {
   /** Fetches until `node` has received `n` more items (bounded). */
   async function arrive(node: AuthorityNode, n = 1): Promise<ReceiveOutcome[]> {
     const got: ReceiveOutcome[] = [];
-    for (let i = 0; i < 100 && got.length < n; i++) {
-      got.push(...(await node.fetchInbox()));
-      if (got.length < n) await new Promise((r) => setTimeout(r, 100));
-    }
+    const fetchMore = async () => got.push(...(await node.fetchInbox()));
+    await pollUntil(fetchMore, (count) => count >= n, { intervalMs: 100, timeoutMs: 10_000 });
     expect(got.length, `items at ${node.address}`).toBeGreaterThanOrEqual(n);
     return got;
   }

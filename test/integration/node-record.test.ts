@@ -8,7 +8,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthorityNode } from '../../client/node.ts';
 import { recordEvents, verifyRecord } from '../../client/record.ts';
-import { enrolNode, PASSPHRASE, startTestRelay, waitFor, type TestRelay } from '../support/fixtures.ts';
+import { enrolNode, PASSPHRASE, startTestRelay, type TestRelay } from '../support/fixtures.ts';
+import { waitFor } from '../support/wait.ts';
 import { preservationDraft } from '../support/requests.ts';
 
 describe('a node’s own record', () => {

@@ -4,7 +4,8 @@
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AuthorityNode } from '../../client/node.ts';
-import { enrolNode, startTestRelay, waitFor, type TestRelay } from '../support/fixtures.ts';
+import { enrolNode, startTestRelay, type TestRelay } from '../support/fixtures.ts';
+import { waitFor } from '../support/wait.ts';
 import { mlaDraft, preservationDraft } from '../support/requests.ts';
 
 describe('a request between Senegal and Nigeria', () => {

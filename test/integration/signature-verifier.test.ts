@@ -1,10 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { generateSigningKeyPair } from '../../shared/crypto/keys.ts';
 import { sodium } from '../../shared/crypto/sodium.ts';
 import { createVerifier } from '../../server/domain/signature-verifier.ts';
-
-const random = (n: number) => new Uint8Array(randomBytes(n));
+import { random } from '../support/random.ts';
 
 describe.each([0, 1])('signature verifier with %i worker(s)', (workers) => {
   it('answers each signature of a batch in order, and refuses after close', async () => {

@@ -85,17 +85,3 @@ export async function enrolNode(
 export function removeDir(dir: string): void {
   rmSync(dir, { recursive: true, force: true });
 }
-
-/** Polls `condition` every 20 ms until it holds or `timeoutMs` passes. */
-export async function waitFor(
-  condition: () => boolean | Promise<boolean>,
-  timeoutMs = 10_000,
-  what = 'condition',
-): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (Date.now() < end) {
-    if (await condition()) return;
-    await new Promise((r) => setTimeout(r, 20));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}

@@ -14,7 +14,10 @@ export interface RelayProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-/** Starts `entraide relay start` and resolves once it printed its URL. */
+/**
+ * Starts `entraide relay start` and resolves once it printed its whole banner (URL to data folder:
+ * the lines may come in more than one chunk, and tests read the public key from it).
+ */
 export function spawnRelay(
   dataDir: string,
   port = 0,
@@ -39,7 +42,7 @@ export function spawnRelay(
     }, 20_000);
     const check = () => {
       const m = /url:\s+(http:\/\/127\.0\.0\.1:(\d+))/.exec(out);
-      if (!m) return;
+      if (!m || !/\n\s*data:\s+\S.*\n/.test(out.slice(m.index))) return;
       clearTimeout(timer);
       child.stdout.off('data', check);
       resolve({

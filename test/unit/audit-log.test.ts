@@ -4,7 +4,6 @@
  * reorder, insert, cut the tail), a split view and a forged head are caught, with the index from
  * which the log is no longer proven. Text from outside is stored printable.
  */
-import { randomBytes } from 'node:crypto';
 import { beforeAll, describe, expect, it } from 'vitest';
 import {
   AuditEvent,
@@ -18,9 +17,9 @@ import { signTreeHead } from '../../shared/keys/tree-head.ts';
 import { MerkleTree } from '../../shared/merkle/memory-tree.ts';
 import type { SignedTreeHead } from '../../shared/protocol/key-log.ts';
 import { check } from '../../shared/protocol/validate.ts';
+import { random } from '../support/random.ts';
 
 const RELAY = 'relay.wacap.example';
-const random = (n: number) => new Uint8Array(randomBytes(n));
 let relayKey: SigningKeyPair;
 let otherKey: SigningKeyPair;
 
