@@ -14,8 +14,8 @@ import { currentEncryptionKey, currentMasterKey } from '../shared/keys/authority
 import { signJoinRequest } from '../shared/keys/statements.ts';
 import { JoinAccepted } from '../shared/protocol/key-log.ts';
 import { ChallengeResponse, RelayInfo } from '../shared/protocol/schemas.ts';
-import { homePaths, type NodeConfig } from './home.ts';
-import { writeFileAtomic, type KeyMaterial } from './keystore.ts';
+import { writeConfig, type NodeConfig } from './home.ts';
+import type { KeyMaterial } from './keystore.ts';
 import { checkNewNode, installNode, keyRecord, newConfig } from './new-home.ts';
 import type { AuthorityNode } from './node.ts';
 import { random } from './random.ts';
@@ -120,6 +120,6 @@ export async function completeJoin(node: AuthorityNode): Promise<{ safetyCode: s
     ],
   });
   const { joinCode: _code, ...config } = node.config;
-  writeFileAtomic(homePaths(node.home).config, JSON.stringify(config, null, 2) + '\n');
+  writeConfig(node.home, config);
   return { safetyCode: t.safetyCode };
 }

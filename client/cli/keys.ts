@@ -20,8 +20,7 @@ import {
 import { AuthorityNode } from '../node.ts';
 import { exportKeys, importKeys } from '../restore.ts';
 import { homeDir, json, out, passphrase, shortTime, withNode, type GlobalOptions } from './io.ts';
-import { homePaths, readConfig } from '../home.ts';
-import { writeFileAtomic } from '../keystore.ts';
+import { readConfig, writeConfig } from '../home.ts';
 
 type Run = (fn: () => Promise<void>) => Promise<void>;
 
@@ -161,7 +160,7 @@ export function keyCommands(program: Command, run: Run): void {
           }
           const home = homeDir(program.opts<GlobalOptions>());
           const config = { ...readConfig(home), keyRotationDays: days };
-          writeFileAtomic(homePaths(home).config, JSON.stringify(config, null, 2) + '\n');
+          writeConfig(home, config);
           if (o.json) return json({ keyRotationDays: days });
           out(`This node rotates its encryption key every ${days} days.`);
           return;
