@@ -77,12 +77,15 @@ export interface Relay {
 // Query strings and path parameters arrive as text: coerce them; bodies are never coerced.
 const coercing = new Ajv({ coerceTypes: true, removeAdditional: false, strict: false });
 
+/** How long a closing relay waits for the requests it is answering before it resets their connections. */
+const CLOSE_ANSWER_LIMIT_MS = 5_000;
+
 export async function buildRelay(opts: RelayOptions): Promise<Relay> {
   await loadSodium();
   const now = opts.now ?? (() => new Date());
   if (!existsSync(opts.dataDir)) {
     if (!opts.create)
-      throw new EntraideError('HOME_MISSING', `relay data folder ${opts.dataDir} does not exist`);
+      throw new EntraideError('RELAY_DATA_MISSING', `relay data folder ${opts.dataDir} does not exist`);
     mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
   }
   const lock: FolderLock = lockFolder(
@@ -177,6 +180,37 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
       bodyLimit: LIMITS.maxRequestBytes,
       return503OnClosing: true,
     });
+    // The HTTP server's close waits for every connection but ends only idle ones; a connection left
+    // open holds it until its client drops it: 70 s for a peer's fetch (undici keeps a connection for
+    // fastify's keepAliveTimeout, 72 s, less 2 s). So once close() begins, each answer ends its
+    // connection, and close() resets what is left once every request received has been answered.
+    let closing: Promise<void> | undefined;
+    app.addHook('onSend', async (_request, reply) => {
+      if (closing) void reply.header('connection', 'close');
+    });
+    let answering = 0;
+    let answered: (() => void) | undefined;
+    app.server.on('request', (_req, res) => {
+      answering++;
+      res.once('close', () => {
+        if (--answering === 0) answered?.();
+      });
+    });
+    /**
+     * Resets the connections left once no request is being answered (they carry none: opened,
+     * unused), or after CLOSE_ANSWER_LIMIT_MS at the latest: a close never waits on a client.
+     */
+    const resetUnusedConnections = async () => {
+      const deadline = Date.now() + CLOSE_ANSWER_LIMIT_MS;
+      while (answering > 0 && Date.now() < deadline) {
+        await new Promise<void>((resolve) => {
+          answered = resolve;
+          setTimeout(resolve, deadline - Date.now()).unref();
+        });
+      }
+      if (answering > 0) app.log.warn({ answering }, 'closing with requests still unanswered');
+      app.server.closeAllConnections();
+    };
     app.removeContentTypeParser('text/plain');
     app.setValidatorCompiler(({ schema, httpPart }) => {
       if (httpPart === 'body') {
@@ -278,7 +312,6 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
     }, opts.sweepIntervalMs ?? 60_000);
     sweeper.unref();
 
-    let closed = false;
     return {
       app,
       io,
@@ -291,20 +324,24 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
         ready = true;
         return address;
       },
-      async close() {
-        if (closed) return;
-        closed = true;
-        ready = false;
-        clearInterval(sweeper);
-        outbox.close();
-        ctx.federation.gossip.close();
-        audit.close();
-        io.disconnectSockets(true);
-        await new Promise<void>((resolve) => io.close(() => resolve()));
-        await app.close().catch(() => undefined);
-        await verifier.close();
-        await store!.close();
-        lock.release();
+      close() {
+        closing ??= (async () => {
+          ready = false;
+          clearInterval(sweeper);
+          audit.close();
+          // Outgoing federation first: its requests in flight are aborted, and the drains, delivery
+          // reports and gossip rounds that made them have stopped (writing nothing more) when this resolves.
+          await Promise.all([outbox.close(), ctx.federation.gossip.close()]);
+          // Then the incoming side: sockets, then HTTP requests in flight, answered before the store closes.
+          io.disconnectSockets(true);
+          // Stop listening at once; io.close() and app.close() then wait for the last connection to end.
+          app.server.close();
+          await Promise.all([io.close(), app.close().catch(() => undefined), resetUnusedConnections()]);
+          await verifier.close();
+          await store!.close();
+          lock.release();
+        })();
+        return closing;
       },
     };
   } catch (err) {

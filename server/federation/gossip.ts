@@ -51,6 +51,11 @@ const LOGS: GossipedLog[] = [
 
 export class Gossip {
   private timer: NodeJS.Timeout | undefined;
+  private closed = false;
+  /** Aborts the requests of the rounds in flight when gossip closes. */
+  private readonly closing = new AbortController();
+  /** The rounds running now, awaited by `close()` so that none writes after it resolved. */
+  private readonly running = new Set<Promise<unknown>>();
 
   constructor(
     private readonly domain: string,
@@ -62,19 +67,35 @@ export class Gossip {
   ) {}
 
   start(intervalMs = 30_000): void {
-    this.timer = setInterval(() => void this.round(), intervalMs);
+    // A round still running when the next is due (a slow peer) is not doubled.
+    this.timer = setInterval(() => {
+      if (this.running.size === 0) void this.round();
+    }, intervalMs);
     this.timer.unref();
   }
 
-  close(): void {
+  /** Starts no more rounds, aborts the requests in flight and resolves once every round has stopped. */
+  async close(): Promise<void> {
+    this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    this.closing.abort();
+    await Promise.allSettled(this.running);
   }
 
   /** One round with every peer; returns what each check found (null when consistent). */
-  async round(): Promise<Map<string, string | null>> {
+  round(): Promise<Map<string, string | null>> {
+    if (this.closed) return Promise.resolve(new Map());
+    const run = this.checkAll();
+    this.running.add(run);
+    void run.catch(() => undefined).finally(() => this.running.delete(run));
+    return run;
+  }
+
+  private async checkAll(): Promise<Map<string, string | null>> {
     await this.peers.load();
     const found = new Map<string, string | null>();
     for (const peer of this.peers.all()) {
+      if (this.closed) break;
       found.set(
         peer.domain,
         await this.check(peer).catch((err: unknown) =>
@@ -92,7 +113,14 @@ export class Gossip {
     // Show the peer the heads in question too (best effort): if its key signed a fork, it learns it.
     if (evidence.length > 0) {
       await this.client
-        .request<unknown>(peer, 'POST', '/v1/federation/heads', { heads: evidence })
+        .request<unknown>(
+          peer,
+          'POST',
+          '/v1/federation/heads',
+          { heads: evidence },
+          undefined,
+          this.closing.signal,
+        )
         .catch(() => undefined);
     }
     return message;
@@ -109,7 +137,14 @@ export class Gossip {
     // Tell the peer which heads of its logs we hold: it checks that its own logs have them.
     const answer = check(
       HeadsSeenResult,
-      await this.client.request<unknown>(peer, 'POST', '/v1/federation/heads', { heads: seen }),
+      await this.client.request<unknown>(
+        peer,
+        'POST',
+        '/v1/federation/heads',
+        { heads: seen },
+        undefined,
+        this.closing.signal,
+      ),
       'gossip answer',
     );
     await this.store.peerResult(peer.domain, this.now(), null);
@@ -125,7 +160,14 @@ export class Gossip {
   private async checkLog(peer: Peer, log: GossipedLog): Promise<SignedTreeHead | string> {
     const head = check(
       SignedTreeHead,
-      await this.client.request<unknown>(peer, 'GET', `/v1/federation/${log.path}/head`),
+      await this.client.request<unknown>(
+        peer,
+        'GET',
+        `/v1/federation/${log.path}/head`,
+        undefined,
+        undefined,
+        this.closing.signal,
+      ),
       'tree head',
     );
     try {
@@ -154,6 +196,9 @@ export class Gossip {
             peer,
             'GET',
             `/v1/federation/${log.path}/consistency?from=${older.size}&to=${newer.size}`,
+            undefined,
+            undefined,
+            this.closing.signal,
           ),
           'consistency proof',
         );

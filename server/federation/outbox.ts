@@ -4,6 +4,9 @@
  * in batches; a failure retries from the first pending item after an exponential backoff with
  * jitter, capped, so that each sender's order is kept. The peer deduplicates by envelope id, so
  * sending a batch again after a crash or a lost answer is harmless.
+ * `close()` aborts the requests in flight and waits for the drains that made them: a batch whose
+ * request was aborted is left as it is in the database (not counted as an attempt) and goes after a
+ * restart, and nothing is written once `close()` has resolved.
  */
 import { EntraideError } from '../../shared/errors.ts';
 import { LIMITS } from '../../shared/limits.ts';
@@ -29,6 +32,10 @@ export class Outbox {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private poller: NodeJS.Timeout | undefined;
   private closed = false;
+  /** Aborts the requests in flight when the outbox closes. */
+  private readonly closing = new AbortController();
+  /** The drains running now, awaited by `close()`. */
+  private readonly running = new Set<Promise<void>>();
   private readonly batch: number;
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
@@ -56,11 +63,14 @@ export class Outbox {
     due().forEach((peer) => this.kick(peer));
   }
 
-  close(): void {
+  /** Starts nothing more, aborts the requests in flight and resolves once every drain has stopped. */
+  async close(): Promise<void> {
     this.closed = true;
     if (this.poller) clearInterval(this.poller);
     for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
+    this.closing.abort();
+    await Promise.all(this.running);
   }
 
   /** Something new waits for `peer`: send it now unless a drain is running (then it picks it up). */
@@ -71,12 +81,14 @@ export class Outbox {
       return;
     }
     this.busy.add(peer);
-    void this.drain(peer)
+    const run = this.drain(peer)
       .catch((err: unknown) => this.log.warn({ err, peer }, 'outbox drain failed'))
       .finally(() => {
+        this.running.delete(run);
         this.busy.delete(peer);
         if (this.again.delete(peer)) this.kick(peer);
       });
+    this.running.add(run);
   }
 
   private readonly failing = new Set<string>();
@@ -160,6 +172,7 @@ export class Outbox {
               '/v1/federation/envelopes',
               { envelopes: sendable.map((i) => JSON.parse(i.body!) as unknown) },
               this.timeoutMs,
+              this.closing.signal,
             ),
             'peer answer',
           );
@@ -184,6 +197,8 @@ export class Outbox {
           await this.noteSuccess(peer, at);
           continue;
         } catch (err) {
+          // Aborted by close(): not the peer's failure; the batch stays due as it was.
+          if (this.closed) return;
           failure =
             err instanceof EntraideError
               ? `${err.message} [${err.code}]`
@@ -231,6 +246,7 @@ export class Outbox {
               })),
             },
             this.timeoutMs,
+            this.closing.signal,
           ),
           'peer answer',
         );
@@ -240,6 +256,7 @@ export class Outbox {
           this.now(),
         );
       } catch (err) {
+        if (this.closed) return;
         const next = new Date(this.now().getTime() + this.delay(items[0]!.attempts));
         this.store.recordReports(
           [],

@@ -10,12 +10,17 @@ export class PeerClient {
     private readonly now: () => Date,
   ) {}
 
+  /**
+   * One request, given up after `timeoutMs` or as soon as `signal` aborts (the caller is closing);
+   * either way it fails with PEER_UNREACHABLE, and the caller reads `signal.aborted` to tell them apart.
+   */
   async request<T>(
     peer: Peer,
     method: 'GET' | 'POST',
     path: string,
     body?: unknown,
     timeoutMs = 15_000,
+    signal?: AbortSignal,
   ): Promise<T> {
     const text = body === undefined ? '' : JSON.stringify(body);
     const token = await signFederationRequest(
@@ -26,18 +31,21 @@ export class PeerClient {
     );
     const headers: Record<string, string> = { accept: 'application/json', authorization: `Bearer ${token}` };
     if (body !== undefined) headers['content-type'] = 'application/json';
+    const timeout = AbortSignal.timeout(timeoutMs);
     let res: Response;
+    let answer: string;
     try {
+      // The signal covers the body too: a peer that sends headers and then stalls is given up as well.
       res = await fetch(new URL(path, peer.url), {
         method,
         headers,
         body: body === undefined ? undefined : text,
-        signal: AbortSignal.timeout(timeoutMs),
+        signal: signal ? AbortSignal.any([signal, timeout]) : timeout,
       });
+      answer = await res.text();
     } catch {
       throw new EntraideError('PEER_UNREACHABLE', `peer relay ${peer.domain} does not answer at ${peer.url}`);
     }
-    const answer = await res.text();
     let json: unknown;
     try {
       json = answer.length ? JSON.parse(answer) : undefined;
