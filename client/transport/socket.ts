@@ -3,7 +3,7 @@
  * acknowledged only once stored; submissions go over the open socket. Reconnects with a fresh
  * token after the relay closes an expired session; a revoked node stops trying.
  */
-import { io, type Socket } from 'socket.io-client';
+import type { Socket } from 'socket.io-client';
 import { EntraideError, errorFromBody } from '../../shared/errors.ts';
 import type { NodeToServerEvents, ServerToNodeEvents } from '../../shared/protocol/events.ts';
 import { SubmitResult, type Envelope } from '../../shared/protocol/schemas.ts';
@@ -60,6 +60,9 @@ export class RelaySocket {
 
   /** Connects; resolves once the relay accepted the handshake, rejects with its refusal. */
   async connect<R>(handlers: SocketHandlers<R>): Promise<void> {
+    if (this.socket) return;
+    // Loaded on first use: a CLI command that does not listen spares its start-up (~0.2 s).
+    const { io } = await import('socket.io-client');
     if (this.socket) return;
     const socket: NodeSocket = io(this.url, {
       auth: (cb) => {
