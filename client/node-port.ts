@@ -32,19 +32,21 @@ export interface SendResult {
   ciphertextHash: string;
 }
 
+/** How an item is listed in the node's own record, sent or received. */
+interface ItemListing {
+  kind: MessageKind;
+  subject: string;
+  body: string;
+  language: string | null;
+  requestId: string | null;
+}
+
 /** What `dispatch` seals, sends and records. */
 export interface Dispatch {
   to: string[];
   content: Content;
   /** How the item is listed in the node's own record. */
-  record: {
-    kind: MessageKind;
-    subject: string;
-    body: string;
-    language: string | null;
-    requestId: string | null;
-    handling: Handling | null;
-  };
+  record: ItemListing & { handling: Handling | null };
   /** Seal for only these nodes of `authority` (a handling code with visibility "named"). */
   restrict?: { authority: string; nodes: string[] } | undefined;
   /** Also seal for this authority's other nodes (default true). */
@@ -58,15 +60,8 @@ export interface Dispatch {
 
 /** What an acceptor says to store for an item that arrived, and what to do in the same transaction. */
 export interface AcceptedRecord {
-  record: {
-    kind: MessageKind;
-    subject: string;
-    body: string;
-    language: string | null;
-    requestId: string | null;
-    handling: string | null;
-    content: string | null;
-  };
+  /** The handling code and the content as stored: JSON text, or null. */
+  record: ItemListing & { handling: string | null; content: string | null };
   then?: () => void;
 }
 
