@@ -15,7 +15,7 @@ import {
 } from '../shared/requests/status-update.ts';
 import { standaloneBreach } from '../shared/requests/status-rules.ts';
 import type { AcceptedRecord } from './node-port.ts';
-import { RequestRecords } from './request-records.ts';
+import { newRequestRow, RequestRecords } from './request-records.ts';
 
 export class RequestArrivals extends RequestRecords {
   /** Stores a status update (sent or received) and derives the request's state again. */
@@ -139,27 +139,17 @@ export class RequestArrivals extends RequestRecords {
         content: JSON.stringify(content),
       },
       then: () => {
-        this.rows.insertRequest({
-          id: content.id,
-          direction,
-          requestType: content.requestType,
-          requesting,
-          requested,
-          title: content.title,
-          urgency: content.urgency,
-          deadline: content.deadline ?? null,
-          dataRetentionUntil: content.dataRetentionUntil ?? null,
-          content: JSON.stringify(content),
-          requestHash: hash,
-          envelopeId: env.id,
-          createdAt: env.sentAt,
-          sentAt: env.sentAt,
-          deliveredAt: direction === 'in' ? receivedAt : null,
-          state: 'sent',
-          stateAt: env.sentAt,
-          seq: 0,
-          tip: hash,
-        });
+        this.rows.insertRequest(
+          newRequestRow(content, {
+            direction,
+            requesting,
+            requested,
+            envelopeId: env.id,
+            createdAt: env.sentAt,
+            sentAt: env.sentAt,
+            deliveredAt: direction === 'in' ? receivedAt : null,
+          }),
+        );
         this.rederive(content.id);
       },
     };

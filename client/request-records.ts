@@ -8,7 +8,7 @@ import { mayRead, type Handling } from '../shared/requests/handling.ts';
 import { deriveRequest, type DerivedRequest, type VerifiedUpdate } from '../shared/requests/history.ts';
 import { nextStatuses, type Side } from '../shared/requests/lifecycle.ts';
 import { secondsBetween, type StatsRecord } from '../shared/requests/statistics.ts';
-import { StatusUpdate } from '../shared/requests/status-update.ts';
+import { requestHash, StatusUpdate } from '../shared/requests/status-update.ts';
 import { isStatus, STATUSES, type Status } from '../shared/requests/vocabulary.ts';
 import type { NodePort } from './node-port.ts';
 import type { RequestRow } from './store/request-store.ts';
@@ -53,6 +53,46 @@ export interface RequestDetail extends RequestSummary {
 }
 
 /**
+ * The stored row of a request when it is first known: drafted here, or arrived from (or sent by)
+ * either side. Its state starts at `sent` or `draft`; the derivation moves it on from there.
+ */
+export function newRequestRow(
+  content: RequestContent,
+  at: {
+    direction: 'in' | 'out';
+    requesting: string;
+    requested: string;
+    envelopeId: string | null;
+    createdAt: string;
+    sentAt: string | null;
+    deliveredAt: string | null;
+  },
+): RequestRow {
+  const hash = requestHash(content);
+  return {
+    id: content.id,
+    direction: at.direction,
+    requestType: content.requestType,
+    requesting: at.requesting,
+    requested: at.requested,
+    title: content.title,
+    urgency: content.urgency,
+    deadline: content.deadline ?? null,
+    dataRetentionUntil: content.dataRetentionUntil ?? null,
+    content: JSON.stringify(content),
+    requestHash: hash,
+    envelopeId: at.envelopeId,
+    createdAt: at.createdAt,
+    sentAt: at.sentAt,
+    deliveredAt: at.deliveredAt,
+    state: at.sentAt === null ? 'draft' : 'sent',
+    stateAt: at.sentAt ?? at.createdAt,
+    seq: 0,
+    tip: hash,
+  };
+}
+
+/**
  * What a node knows of its requests: each request's state rebuilt from its status updates, the
  * story in order, deadlines and the records statistics are made of. RequestDesk adds the writes.
  */
@@ -74,10 +114,6 @@ export class RequestRecords {
       throw new EntraideError('REQUEST_NOT_FOUND', `no request ${idOrPrefix} on this node`);
     }
     return row;
-  }
-
-  requestOfEnvelope(envelopeId: string): string | undefined {
-    return this.rows.requestOfEnvelope(envelopeId);
   }
 
   protected sideOf(

@@ -17,7 +17,7 @@ import {
 import { DEFAULT_REQUEST_HANDLING, type Handling } from '../shared/requests/handling.ts';
 import { isFinal } from '../shared/requests/lifecycle.ts';
 import { RequestContent as RequestSchema } from '../shared/requests/request.ts';
-import { requestHash, signStatusUpdate, StatusUpdate, updateHash } from '../shared/requests/status-update.ts';
+import { signStatusUpdate, StatusUpdate, updateHash } from '../shared/requests/status-update.ts';
 import { checkStatusUpdate } from '../shared/requests/status-rules.ts';
 import {
   isRequestType,
@@ -31,6 +31,7 @@ import type { SendResult } from './node-port.ts';
 import { random } from './random.ts';
 import type { RequestRow } from './store/request-store.ts';
 import { RequestArrivals } from './request-arrivals.ts';
+import { newRequestRow } from './request-records.ts';
 export type { RequestDetail, RequestSummary, StoryEntry } from './request-records.ts';
 
 export interface NewRequest {
@@ -95,27 +96,15 @@ export class RequestDesk extends RequestArrivals {
       },
       'request',
     );
-    const row: RequestRow = {
-      id: content.id,
+    const row = newRequestRow(content, {
       direction: 'out',
-      requestType: content.requestType,
       requesting: this.node.authority,
       requested: to,
-      title: content.title,
-      urgency: content.urgency,
-      deadline: content.deadline ?? null,
-      dataRetentionUntil: content.dataRetentionUntil ?? null,
-      content: JSON.stringify(content),
-      requestHash: requestHash(content),
       envelopeId: null,
       createdAt: now.toISOString(),
       sentAt: null,
       deliveredAt: null,
-      state: 'draft',
-      stateAt: now.toISOString(),
-      seq: 0,
-      tip: requestHash(content),
-    };
+    });
     if (input.asDraft) {
       this.rows.insertRequest(row);
       return { id: content.id, state: 'draft', warnings };

@@ -18,10 +18,6 @@ export class RelayClient {
     private readonly mayAct: () => void,
   ) {}
 
-  get baseUrl(): string {
-    return this.http.baseUrl;
-  }
-
   get<S extends TSchema>(schema: S, path: string): Promise<Static<S>> {
     return this.request(schema, 'GET', path);
   }
