@@ -39,6 +39,8 @@ import { FederationVerifier } from './federation/s2s-token.ts';
 import { Gossip } from './federation/gossip.ts';
 import { RemoteKeys } from './federation/remote-keys.ts';
 import { RelayStore } from './storage/relay-store.ts';
+import { toEntraideError } from './errors.ts';
+import { relayLimits, type RelayLimits } from './limits.ts';
 
 export const VERSION = '0.1.0';
 
@@ -59,6 +61,8 @@ export interface RelayOptions {
   outbox?: OutboxOptions;
   /** Worker threads that verify envelope signatures (default 1; 0 verifies on the event loop). */
   verifyWorkers?: number;
+  /** Budgets, quotas and bounds (default: the `default` profile of server/limits.ts). */
+  limits?: RelayLimits;
   now?: () => Date;
 }
 
@@ -83,6 +87,7 @@ const CLOSE_ANSWER_LIMIT_MS = 5_000;
 export async function buildRelay(opts: RelayOptions): Promise<Relay> {
   await loadSodium();
   const now = opts.now ?? (() => new Date());
+  const limits = opts.limits ?? relayLimits();
   if (!existsSync(opts.dataDir)) {
     if (!opts.create)
       throw new EntraideError('RELAY_DATA_MISSING', `relay data folder ${opts.dataDir} does not exist`);
@@ -153,6 +158,7 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
         ),
     };
     const ctx: RelayContext = {
+      limits,
       federation: {
         peers,
         client: peerClient,
@@ -245,6 +251,7 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
           request.log.error({ err: auditErr }, 'audit append failed');
         }
       }
+      if (e.retryAfter) void reply.header('retry-after', String(e.retryAfter));
       void reply.code(e.status).send(e.toJSON());
     });
     app.setNotFoundHandler((request, reply) => {
@@ -369,5 +376,5 @@ function mapError(err: FastifyError): EntraideError {
   if (err instanceof SyntaxError && err.statusCode === 400)
     return new EntraideError('INVALID_JSON', 'the body is not well-formed JSON');
   if (err.validation) return new EntraideError('SCHEMA_INVALID', err.message);
-  return new EntraideError('INTERNAL', 'the relay could not complete the request');
+  return toEntraideError(err);
 }

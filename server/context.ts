@@ -14,8 +14,11 @@ import type { Gossip } from './federation/gossip.ts';
 import type { PeerClient } from './federation/peer-client.ts';
 import type { PeerRegistry } from './federation/peers.ts';
 import type { FederationVerifier } from './federation/s2s-token.ts';
+import type { RelayLimits } from './limits.ts';
 
 export interface RelayContext {
+  /** Budgets, quotas and bounds (server/limits.ts). */
+  limits: RelayLimits;
   relay: RelayInfo;
   store: RelayStore;
   directory: Directory;

@@ -10,6 +10,30 @@ export const ERROR_CODES = {
   UNSUPPORTED_MEDIA_TYPE: { status: 415, hint: 'Send the body as application/json.' },
   SCHEMA_INVALID: { status: 400, hint: 'Correct the field named in the message and send again.' },
   PAYLOAD_TOO_LARGE: { status: 413, hint: 'Send a smaller body; the limit is in the message.' },
+  // the relay's budgets and health
+  RATE_LIMITED: {
+    status: 429,
+    transient: true,
+    hint: 'Too many requests: wait the number of seconds given (Retry-After) and try again.',
+  },
+  QUOTA_EXCEEDED: {
+    status: 429,
+    transient: true,
+    hint: 'Too much is waiting on the relay for this sender or recipient: try again once the recipients have fetched their mail (Retry-After), or ask the relay operator to raise the quota.',
+  },
+  STORAGE_UNAVAILABLE: {
+    status: 503,
+    transient: true,
+    hint: 'The relay’s storage is busy or full just now; nothing was stored: try again after the seconds given (Retry-After). If it persists, tell the relay operator.',
+  },
+  INSECURE_URL: {
+    status: 400,
+    hint: 'Use an https:// URL; plain http:// is accepted only for a relay on this machine (127.0.0.1, ::1 or localhost).',
+  },
+  RELAY_KEY_MISMATCH: {
+    status: 409,
+    hint: 'The relay shows another key than the invitation names: do not go on. Check the URL and ask the relay operator for the invitation again, by another channel; nothing was stored.',
+  },
   // authentication and authorisation
   AUTH_REQUIRED: { status: 401, hint: 'Log in first: the node obtains a session token from its relay.' },
   TOKEN_INVALID: { status: 401, hint: 'Log in again to obtain a fresh session token.', transient: true },
@@ -311,14 +335,23 @@ export class EntraideError extends Error {
     return ERROR_CODES[this.code].hint;
   }
 
+  /** Seconds after which a retry may succeed, for the transient refusals that know it (429, 503). */
+  get retryAfter(): number | undefined {
+    const v = this.details?.retryAfter;
+    return typeof v === 'number' && Number.isInteger(v) && v > 0 ? v : undefined;
+  }
+
   /** The wire form, identical on HTTP and socket.io. */
   toJSON(): ErrorBody {
-    return { error: { code: this.code, message: this.message } };
+    const retryAfter = this.retryAfter;
+    return {
+      error: { code: this.code, message: this.message, ...(retryAfter ? { retryAfter } : {}) },
+    };
   }
 }
 
 export interface ErrorBody {
-  error: { code: ErrorCode; message: string };
+  error: { code: ErrorCode; message: string; retryAfter?: number };
 }
 
 /** Rebuilds a typed error from a wire body (HTTP response or socket acknowledgement). */
@@ -326,8 +359,17 @@ export function errorFromBody(body: unknown, fallbackStatus = 500): EntraideErro
   if (typeof body === 'object' && body !== null && 'error' in body) {
     const err = (body as { error: unknown }).error;
     if (typeof err === 'object' && err !== null) {
-      const { code, message } = err as { code?: unknown; message?: unknown };
-      if (isErrorCode(code)) return new EntraideError(code, typeof message === 'string' ? message : code);
+      const { code, message, retryAfter } = err as {
+        code?: unknown;
+        message?: unknown;
+        retryAfter?: unknown;
+      };
+      if (isErrorCode(code))
+        return new EntraideError(
+          code,
+          typeof message === 'string' ? message : code,
+          typeof retryAfter === 'number' ? { retryAfter } : undefined,
+        );
     }
   }
   return new EntraideError('INTERNAL', `unexpected answer (status ${fallbackStatus})`);

@@ -233,7 +233,17 @@ export const DeliveryState = Type.Object(
 export type DeliveryState = Static<typeof DeliveryState>;
 
 export const ErrorResponse = Type.Object(
-  { error: Type.Object({ code: Type.String(), message: Type.String() }, closed) },
+  {
+    error: Type.Object(
+      {
+        code: Type.String(),
+        message: Type.String(),
+        /** Seconds to wait before a retry may succeed (429 and 503 answers). */
+        retryAfter: Type.Optional(Type.Integer({ minimum: 1 })),
+      },
+      closed,
+    ),
+  },
   { ...closed, description: 'Every error: a stable code and a message for people' },
 );
 
