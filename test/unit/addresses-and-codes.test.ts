@@ -293,15 +293,18 @@ describe('error codes', () => {
         'KEYLOG_INCONSISTENT',
         'PEER_UNREACHABLE',
         'PROOF_INVALID',
+        'QUOTA_EXCEEDED',
+        'RATE_LIMITED',
         'RELAY_ANSWER_INVALID',
         'RELAY_UNREACHABLE',
+        'STORAGE_UNAVAILABLE',
         'TOKEN_EXPIRED',
         'TOKEN_INVALID',
       ].sort(),
     );
     // An unreachable or overloaded other side is always worth another attempt; a verdict never is.
     for (const code of codes)
-      if ([502, 503, 504].includes(ERROR_CODES[code].status)) expect(isTransient(code)).toBe(true);
+      if ([429, 502, 503, 504].includes(ERROR_CODES[code].status)) expect(isTransient(code)).toBe(true);
     for (const verdict of [
       'BAD_SIGNATURE',
       'SCHEMA_INVALID',
