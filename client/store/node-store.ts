@@ -3,9 +3,9 @@
  * with prepared statements in group-committed transactions (a node may receive thousands per
  * second); pins and listings go through Prisma.
  */
-import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import type Database from 'better-sqlite3';
 import { BUSY_TIMEOUT_MS, openDatabase } from '../../prisma/database.ts';
+import { DurableBetterSqlite3 } from '../../prisma/durability.ts';
 import { GroupCommit } from '../../prisma/group-commit.ts';
 import { PrismaClient } from './generated/client.ts';
 import { RequestStore } from './request-store.ts';
@@ -133,14 +133,15 @@ export class NodeStore {
   readonly meetings: MeetingStore;
   private readonly stmt;
   private readonly writes: GroupCommit<Write, boolean>;
+  private readonly adapter: DurableBetterSqlite3;
 
   private constructor(
     readonly db: Database.Database,
     file: string,
   ) {
-    this.prisma = new PrismaClient({
-      adapter: new PrismaBetterSqlite3({ url: `file:${file}`, timeout: BUSY_TIMEOUT_MS }),
-    });
+    // Prisma's own connection is made durable (WAL, synchronous=FULL) and checked like this one.
+    this.adapter = new DurableBetterSqlite3(file, BUSY_TIMEOUT_MS);
+    this.prisma = new PrismaClient({ adapter: this.adapter });
     this.requests = new RequestStore(db);
     this.record = new NodeRecord(db);
     this.meetings = new MeetingStore(db);
@@ -241,8 +242,18 @@ export class NodeStore {
     );
   }
 
+  /** Opens the node's database; throws STORAGE_NOT_DURABLE when it cannot commit durably. */
   static open(file: string): NodeStore {
     return new NodeStore(openDatabase(file, 'node'), file);
+  }
+
+  /** Opens and checks the Prisma connection now; throws STORAGE_NOT_DURABLE as it is. */
+  async connect(): Promise<void> {
+    try {
+      await this.prisma.$connect();
+    } catch (err) {
+      throw this.adapter.refusal ?? err;
+    }
   }
 
   /** Writes what waits for the next group commit now. */
