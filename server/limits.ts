@@ -48,9 +48,16 @@ export interface RelayLimits {
   };
   /** socket.io connections one node may hold at once. */
   socketsPerNode: number;
-  /** What may wait on the relay, undelivered: past it a new envelope gets 429 QUOTA_EXCEEDED. */
+  /**
+   * What may wait on the relay, undelivered: past it a new envelope gets 429 QUOTA_EXCEEDED and is
+   * not stored (server/domain/quotas.ts). From a peer relay, such an envelope is refused alone in
+   * its batch, and the peer's outbox tries it again later.
+   */
   quota: {
-    /** Bytes and envelopes sent by one node that some recipient has not yet acknowledged. */
+    /**
+     * Bytes and envelopes sent by one node (here or on a peer) that a node here has not yet
+     * acknowledged, or that still wait in the outbox for a peer relay.
+     */
     senderBytes: number;
     senderEnvelopes: number;
     /** Bytes and envelopes waiting for one recipient authority (all its nodes). */
@@ -188,4 +195,26 @@ export function applyOverrides(base: RelayLimits, overrides: unknown, source: st
   };
   merge(base as unknown as Record<string, unknown>, overrides, '');
   return base;
+}
+
+/**
+ * The limits a relay process starts with, from its environment: ENTRAIDE_RELAY_LIMITS (a profile
+ * name), ENTRAIDE_RELAY_LIMITS_FILE (overrides, see relayLimits) and ENTRAIDE_TRUSTED_PROXIES
+ * (addresses or CIDR ranges of the reverse proxy, comma-separated), each overridden by the
+ * options of `relay start` when given.
+ */
+export function limitsFromEnv(
+  env: NodeJS.ProcessEnv,
+  options: { profile?: string; file?: string; trustedProxies?: string } = {},
+): RelayLimits {
+  const limits = relayLimits(
+    options.profile ?? (env.ENTRAIDE_RELAY_LIMITS || 'default'),
+    options.file ?? (env.ENTRAIDE_RELAY_LIMITS_FILE || undefined),
+  );
+  const proxies = (options.trustedProxies ?? env.ENTRAIDE_TRUSTED_PROXIES ?? '')
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean);
+  if (proxies.length > 0) limits.trustedProxies = proxies;
+  return limits;
 }

@@ -34,6 +34,10 @@ const CSV_COLUMNS = [
   'ciphertextHash',
   'reason',
   'detail',
+  'auditor',
+  'count',
+  'source',
+  'since',
 ] as const;
 
 /** One CSV cell: quoted when needed, and never read as a formula by a spreadsheet. */
@@ -51,10 +55,12 @@ function line(e: AuditEvent): string {
     e.envelope ?? '-',
     e.sender ? `${e.sender}${e.recipients ? ` → ${e.recipients.join(', ')}` : ''}` : '',
     e.node ? `node ${e.node}` : '',
+    e.auditor ? `auditor ${e.auditor}` : '',
     e.peer ? `peer ${e.peer}` : '',
     e.size !== undefined ? `${e.size} B` : '',
     e.reason ? `[${e.reason}]` : '',
     e.detail ? JSON.stringify(e.detail) : '',
+    e.count !== undefined ? `×${e.count} from ${e.source ?? '?'} since ${e.since ?? '?'}` : '',
   ];
   return parts.filter(Boolean).join('  ');
 }
@@ -118,13 +124,23 @@ export function auditCommands(program: Command, run: Run): void {
     .command('keygen')
     .description('create this auditor’s key pair (kept under the passphrase) and pin the relay’s key')
     .requiredOption('--relay <url>', 'the relay’s URL')
+    .option(
+      '--relay-key <key>',
+      'the relay’s public key or its fingerprint, from its operator (`entraide relay info`); required',
+    )
     .requiredOption('--name <name>', 'the auditor’s name on that relay, e.g. alice')
-    .action((o: { relay: string; name: string }) =>
+    .action((o: { relay: string; relayKey?: string; name: string }) =>
       run(async () => {
         const home = homeDir(program.opts<GlobalOptions>());
+        if (o.relayKey === undefined)
+          throw new EntraideError(
+            'USAGE',
+            'give --relay-key: the relay’s key fingerprint, which its operator reads from `entraide relay info` and gives you by another channel than the relay itself',
+          );
         const creds = await createAuditor(home, {
           name: o.name,
           relayUrl: o.relay,
+          relayKey: o.relayKey,
           passphrase: await passphrase(true),
         });
         out(`Auditor ${creds.name} for ${creds.relayDomain} (relay key ${creds.relayKey}).`);

@@ -150,7 +150,8 @@ export class RelaySocket {
         if (this.socket === socket) this.socket = undefined;
         return;
       }
-      reconnectSoon(2_000);
+      // A refusal that names its wait (RATE_LIMITED, STORAGE_UNAVAILABLE) is retried no sooner.
+      reconnectSoon(Math.max(2_000, (e.retryAfter ?? 0) * 1000));
     });
   }
 

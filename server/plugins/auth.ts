@@ -5,6 +5,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { EntraideError } from '../../shared/errors.ts';
 import { bearerToken, type TokenService } from '../auth/tokens.ts';
+import type { Budgets } from '../budgets.ts';
 import type { Directory } from '../domain/directory.ts';
 
 declare module 'fastify' {
@@ -15,16 +16,23 @@ declare module 'fastify' {
 
 export function requireSession(
   app: FastifyInstance,
-  deps: { tokens: TokenService; directory: Directory },
+  deps: { tokens: TokenService; directory: Directory; budgets: Budgets },
 ): void {
   app.decorateRequest('sessionNode', '');
   app.addHook('onRequest', async (request: FastifyRequest) => {
-    const session = await deps.tokens.verify(bearerToken(request.headers.authorization));
-    deps.directory.requireActive(
-      session.node,
-      () => new EntraideError('TOKEN_INVALID', `${session.node} is not an active node of this relay`),
-    );
-    request.sessionNode = session.node;
+    try {
+      const session = await deps.tokens.verify(bearerToken(request.headers.authorization));
+      deps.directory.requireActive(
+        session.node,
+        () => new EntraideError('TOKEN_INVALID', `${session.node} is not an active node of this relay`),
+      );
+      request.sessionNode = session.node;
+    } catch (err) {
+      // A caller without a valid session spends its address's budget, not a node's.
+      await deps.budgets.take('anonymous', request.ip);
+      throw err;
+    }
+    await deps.budgets.take('session', request.sessionNode);
   });
 }
 

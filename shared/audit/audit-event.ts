@@ -1,12 +1,13 @@
 /**
- * One leaf of a relay's audit log: a delivery event, with metadata only (ids, addresses, sizes,
- * the ciphertext's hash, times), never content. The leaf is the RFC 8785 form of the event, so
+ * One leaf of a relay's audit log: a delivery event, a refused request or a login, with metadata
+ * only (ids, addresses, sizes, the ciphertext's hash, times), never content nor tokens. The leaf is the RFC 8785 form of the event, so
  * every party that holds the event can recompute its leaf hash.
  */
 import { Type, type Static } from '@sinclair/typebox';
 import { utf8 } from '../bytes.ts';
 import { canonicalBytes } from '../canonical.ts';
 import { leafHash } from '../merkle/hash.ts';
+import { AuditorName } from '../protocol/audit.ts';
 import { literals } from '../protocol/literals.ts';
 import { AuthorityAddress, B64, Domain, EnvelopeId, NodeAddress, Rfc3339 } from '../protocol/schemas.ts';
 
@@ -24,6 +25,8 @@ export const AUDIT_EVENT_KINDS = [
   'expired',
   'auth_failed',
   'forbidden',
+  'login',
+  'key_event',
 ] as const;
 export type AuditEventKind = (typeof AUDIT_EVENT_KINDS)[number];
 
@@ -41,8 +44,10 @@ export const AuditEvent = Type.Object(
     envelope: Type.Optional(EnvelopeId),
     sender: Type.Optional(NodeAddress),
     recipients: Type.Optional(Type.Array(AuthorityAddress, { maxItems: 32 })),
-    /** The node an envelope was delivered to, or that a receipt came from. */
+    /** The node an envelope was delivered to, that a receipt came from, or that logged in. */
     node: Type.Optional(NodeAddress),
+    /** The auditor who logged in (a node's login names the node). */
+    auditor: Type.Optional(AuditorName),
     /** The peer relay an envelope was forwarded to or received from. */
     peer: Type.Optional(Domain),
     size: Type.Optional(Type.Integer({ minimum: 0 })),
@@ -50,6 +55,14 @@ export const AuditEvent = Type.Object(
     /** The error code of a rejection or of a refused login. */
     reason: Type.Optional(Type.String({ pattern: '^[A-Z][A-Z_]{1,40}$' })),
     detail: Type.Optional(Type.String({ maxLength: MAX_DETAIL_CHARS })),
+    /**
+     * Refused requests of callers who did not authenticate are written once per code and source
+     * address per interval: `count` of them from `source` since `since` (the entry's `at` ends
+     * the interval), `detail` naming the first one.
+     */
+    count: Type.Optional(Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER })),
+    source: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    since: Type.Optional(Rfc3339),
   },
   { additionalProperties: false },
 );

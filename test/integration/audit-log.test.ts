@@ -105,37 +105,45 @@ describe('the relay audit log', () => {
     ).toBeNull();
   });
 
-  it('records each refused request exactly once, with its code', async () => {
+  it('counts refused anonymous requests per code and source, with the first one’s path', async () => {
     const { relay } = await relayWithTraffic(1);
+    relay.relay.audit.flushRefusals();
     const before = relay.relay.store.audit.size;
-    const bad = await fetch(`${relay.url}/v1/inbox`, { headers: { authorization: 'Bearer not-a-token' } });
-    expect(bad.status).toBe(401);
+    for (let i = 0; i < 2; i++) {
+      const bad = await fetch(`${relay.url}/v1/inbox`, { headers: { authorization: 'Bearer not-a-token' } });
+      expect(bad.status).toBe(401);
+    }
     const noAuth = await fetch(`${relay.url}/v1/envelopes`, {
       method: 'POST',
       headers: { 'content-type': 'application/json' },
       body: '{}',
     });
     expect(noAuth.status).toBe(401);
+    expect(relay.relay.store.audit.size).toBe(before);
+    relay.relay.audit.flushRefusals(); // the end of the interval
     const added = events(relay).slice(before);
-    expect(added.map((e) => [e.kind, e.reason])).toEqual([
-      ['auth_failed', 'TOKEN_INVALID'],
-      ['auth_failed', 'AUTH_REQUIRED'],
+    expect(added.map((e) => [e.kind, e.reason, e.count, e.source])).toEqual([
+      ['auth_failed', 'TOKEN_INVALID', 2, '127.0.0.1'],
+      ['auth_failed', 'AUTH_REQUIRED', 1, '127.0.0.1'],
     ]);
     expect(added[0]!.detail).toBe('GET /v1/inbox');
   });
 
-  it('records a probe of a path that does not exist, once, in one printable line', async () => {
+  it('counts a probe of a path that does not exist, in one printable line', async () => {
     const { relay } = await relayWithTraffic(1);
+    relay.relay.audit.flushRefusals();
     const before = relay.relay.store.audit.size;
     const r = await fetch(`${relay.url}/v1/nothing-here%0d%0a%1b[31mX`);
     expect(r.status).toBe(404);
+    relay.relay.audit.flushRefusals();
     const added = events(relay).slice(before);
-    expect(added.map((e) => [e.kind, e.reason])).toEqual([['rejected', 'NOT_FOUND']]);
+    expect(added.map((e) => [e.kind, e.reason, e.count])).toEqual([['rejected', 'NOT_FOUND', 1]]);
     for (const ch of ['\r', '\n', '\u001b']) expect(added[0]!.detail).not.toContain(ch);
   });
 
-  it('records a refused socket.io handshake once', async () => {
+  it('counts a refused socket.io handshake under its source', async () => {
     const { relay } = await relayWithTraffic(1);
+    relay.relay.audit.flushRefusals();
     const before = relay.relay.store.audit.size;
     const socket = io(relay.url, {
       auth: { token: 'not-a-token' },
@@ -144,9 +152,10 @@ describe('the relay audit log', () => {
     });
     await new Promise<void>((resolve) => socket.once('connect_error', () => resolve()));
     socket.close();
+    relay.relay.audit.flushRefusals();
     const added = events(relay).slice(before);
-    expect(added.map((e) => [e.kind, e.reason, e.detail])).toEqual([
-      ['auth_failed', 'TOKEN_INVALID', 'socket.io handshake'],
+    expect(added.map((e) => [e.kind, e.reason, e.detail, e.count, e.source])).toEqual([
+      ['auth_failed', 'TOKEN_INVALID', 'socket.io handshake', 1, '127.0.0.1'],
     ]);
   });
 

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buildRelay, type Relay, type RelayOptions } from '../../server/app.ts';
 import { createInvitation } from '../../server/domain/enrolment.ts';
+import { relayLimits } from '../../server/limits.ts';
 import { initNode } from '../../client/init.ts';
 import { AuthorityNode } from '../../client/node.ts';
 
@@ -26,7 +27,15 @@ export async function startTestRelay(
 ): Promise<TestRelay> {
   const { port = 0, ...options } = opts;
   const dataDir = options.dataDir ?? tempDir('entraide-relay-');
-  const relay = await buildRelay({ domain: 'relay.test', create: true, ...options, dataDir });
+  // The `test` profile of budgets: a test file logs in dozens of nodes from one address and rotates
+  // keys within seconds. Tests of the budgets themselves pass the limits they check.
+  const relay = await buildRelay({
+    domain: 'relay.test',
+    create: true,
+    limits: relayLimits('test'),
+    ...options,
+    dataDir,
+  });
   const url = await relay.listen('127.0.0.1', port);
   return {
     relay,
@@ -74,6 +83,7 @@ export async function enrolNode(
   await initNode({
     home,
     relayUrl: relay.url,
+    relayKey: relay.relay.identity.publicKeyB64,
     invite: await invite(relay, authorityId),
     authorityId,
     nodeName,
