@@ -6,6 +6,7 @@
  * delivered to it, and every receipt it holds must match a delivery to the node that signed it;
  * and, the other way, the relay must not have accepted in the node's name what the node never sent.
  */
+import { collectDirectory } from '../../shared/keys/directory-entry.ts';
 import { Type, type Static } from '@sinclair/typebox';
 import { leafHashOfText } from '../../prisma/sha256.ts';
 import { NodeRecordEvent, NodeRecordHead, verifyNodeRecordHead } from '../../shared/audit/node-record.ts';
@@ -15,7 +16,6 @@ import { EntraideError } from '../../shared/errors.ts';
 import { replayAuthority } from '../../shared/keys/authority-state.ts';
 import { verifyDirectoryEvents } from '../../shared/keys/directory-entry.ts';
 import { verifyTreeHead } from '../../shared/keys/tree-head.ts';
-import { DirectoryEntry } from '../../shared/protocol/key-log.ts';
 import { NodeAddress, PublicKey } from '../../shared/protocol/schemas.ts';
 import { check } from '../../shared/protocol/validate.ts';
 import type { AuditorClient } from './auditor.ts';
@@ -64,15 +64,13 @@ export interface RecordReport {
  */
 export async function provenIdentityKey(client: AuditorClient, node: string): Promise<Uint8Array> {
   const authority = node.slice(node.indexOf('/') + 1);
-  const entry = check(
-    DirectoryEntry,
-    await client.get(`/v1/audit/directory/${encodeURIComponent(authority)}`),
-    'directory entry',
+  const entry = await collectDirectory((q) =>
+    client.get(`/v1/audit/directory/${encodeURIComponent(authority)}${q}`),
   );
   verifyTreeHead(entry.head, {
     log: 'key',
     relay: client.creds.relayDomain,
-    relayKey: fromBase64url(client.creds.relayKey, 'relay key', 32),
+    relayKey: client.relayKeys.keys,
   });
   if (entry.authority !== authority) {
     throw new EntraideError(

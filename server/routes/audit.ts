@@ -23,12 +23,14 @@ import {
 import { SignedTreeHead } from '../../shared/protocol/key-log.ts';
 import { EnvelopeId } from '../../shared/protocol/schemas.ts';
 import { check } from '../../shared/protocol/validate.ts';
+import { DECOY_KEY } from '../auth/challenges.ts';
 import { AUDIT_TOKEN_TYPE, bearerToken } from '../auth/tokens.ts';
 import type { RelayContext } from '../context.ts';
 import { errorResponses } from './error-responses.ts';
-import { bearerSecurity } from '../plugins/auth.ts';
 import { keyLogReadRoutes } from './keys.ts';
 
+/** The audit API takes an auditor's token (its own token type), never a node's. */
+const auditorSecurity = [{ auditor: [] as string[] }];
 const errors = errorResponses(400, 401, 403, 404, 422);
 const Size = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 const PAGE = 10_000;
@@ -43,6 +45,10 @@ declare module 'fastify' {
 const subject = (name: string) => `auditor:${name}`;
 
 export async function auditLoginRoutes(app: FastifyInstance, ctx: RelayContext): Promise<void> {
+  app.addHook(
+    'onRequest',
+    ctx.budgets.hook('anonymous', (request) => request.ip),
+  );
   app.post(
     '/v1/audit/auth/challenge',
     {
@@ -54,9 +60,7 @@ export async function auditLoginRoutes(app: FastifyInstance, ctx: RelayContext):
     },
     async (request) => {
       const { auditor } = request.body as { auditor: string };
-      const a = await ctx.store.auditor(auditor);
-      if (!a || a.removedAt)
-        throw new EntraideError('AUTH_REQUIRED', `${auditor} is not an auditor of this relay`);
+      // Any well-formed name gets a challenge, registered or not: who audits is not told here.
       const c = ctx.challenges.issue(subject(auditor), ctx.now());
       return { challenge: c.challenge, expiresAt: c.expiresAt.toISOString() };
     },
@@ -71,21 +75,25 @@ export async function auditLoginRoutes(app: FastifyInstance, ctx: RelayContext):
         response: { 200: AuditToken, ...errors },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const body = request.body as AuditTokenRequest;
       const now = ctx.now();
-      ctx.challenges.consume(body.challenge, subject(body.auditor), now);
+      ctx.challenges.check(body.challenge, subject(body.auditor), now);
+      // Unknown, removed and wrongly signed get one answer, after the same work (a signature check).
       const a = await ctx.store.auditor(body.auditor);
-      if (!a || a.removedAt)
-        throw new EntraideError('AUTH_REQUIRED', `${body.auditor} is not an auditor of this relay`);
+      const key = a && !a.removedAt ? fromBase64url(a.publicKey, 'key', 32) : undefined;
       const signed = { relay: ctx.relay.domain, auditor: body.auditor, challenge: body.challenge };
-      if (!verifyObject(CONTEXTS.auditChallenge, signed, body.sig, fromBase64url(a.publicKey, 'key', 32))) {
+      const verified = verifyObject(CONTEXTS.auditChallenge, signed, body.sig, key ?? DECOY_KEY);
+      if (!key || !verified) {
         throw new EntraideError(
           'CHALLENGE_INVALID',
-          'the challenge signature does not verify under the auditor’s key',
+          'login refused: not an auditor of this relay, or the challenge is not signed with the auditor’s key',
         );
       }
+      ctx.challenges.spend(body.challenge, now);
+      ctx.audit.login({ auditor: body.auditor });
       const t = await ctx.tokens.issue(subject(body.auditor), now, AUDIT_TOKEN_TYPE);
+      void reply.header('cache-control', 'no-store');
       return { token: t.token, expiresAt: t.expiresAt.toISOString() };
     },
   );
@@ -94,12 +102,19 @@ export async function auditLoginRoutes(app: FastifyInstance, ctx: RelayContext):
 export async function auditRoutes(app: FastifyInstance, ctx: RelayContext): Promise<void> {
   app.decorateRequest('auditor', '');
   app.addHook('onRequest', async (request: FastifyRequest) => {
-    const session = await ctx.tokens.verify(bearerToken(request.headers.authorization), AUDIT_TOKEN_TYPE);
-    const name = session.node.startsWith('auditor:') ? session.node.slice('auditor:'.length) : '';
-    const a = name ? await ctx.store.auditor(name) : null;
-    if (!a || a.removedAt)
-      throw new EntraideError('TOKEN_INVALID', 'this token is not an auditor’s of this relay');
-    request.auditor = name;
+    try {
+      const session = await ctx.tokens.verify(bearerToken(request.headers.authorization), AUDIT_TOKEN_TYPE);
+      const name = session.node.startsWith('auditor:') ? session.node.slice('auditor:'.length) : '';
+      const a = name ? await ctx.store.auditor(name) : null;
+      if (!a || a.removedAt)
+        throw new EntraideError('TOKEN_INVALID', 'this token is not an auditor’s of this relay');
+      request.auditor = name;
+    } catch (err) {
+      // A caller without a valid token spends its address's budget.
+      await ctx.budgets.take('anonymous', request.ip);
+      throw err;
+    }
+    await ctx.budgets.take('audit', request.auditor);
   });
   const audit = () => ctx.store.audit;
 
@@ -108,7 +123,7 @@ export async function auditRoutes(app: FastifyInstance, ctx: RelayContext): Prom
     {
       schema: {
         summary: 'The audit log’s signed head (signed now if entries came since the last)',
-        security: bearerSecurity,
+        security: auditorSecurity,
         response: { 200: SignedTreeHead, ...errors },
       },
     },
@@ -119,16 +134,27 @@ export async function auditRoutes(app: FastifyInstance, ctx: RelayContext): Prom
     '/v1/audit/heads',
     {
       schema: {
-        summary: 'Every head the relay signed, oldest first',
-        security: bearerSecurity,
+        summary: 'The heads the relay signed, smallest first, one page at a time (after: the last size seen)',
+        security: auditorSecurity,
+        querystring: Type.Object(
+          {
+            after: Type.Optional(Type.Integer({ minimum: -1, maximum: Number.MAX_SAFE_INTEGER })),
+            limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 1_000 })),
+          },
+          { additionalProperties: false },
+        ),
         response: { 200: AuditHeads, ...errors },
       },
     },
-    async () => ({
-      heads: audit()
-        .heads()
-        .map((h) => check(SignedTreeHead, JSON.parse(h.head), 'stored head')),
-    }),
+    async (request) => {
+      const q = request.query as { after?: number; limit?: number };
+      const limit = Math.min(q.limit ?? ctx.limits.pages.auditHeads, ctx.limits.pages.auditHeads);
+      const rows = audit().headsAfter(q.after ?? -1, limit + 1);
+      return {
+        heads: rows.slice(0, limit).map((h) => check(SignedTreeHead, JSON.parse(h.head), 'stored head')),
+        more: rows.length > limit,
+      };
+    },
   );
 
   app.get(
@@ -136,7 +162,7 @@ export async function auditRoutes(app: FastifyInstance, ctx: RelayContext): Prom
     {
       schema: {
         summary: 'Entries in index order, from `from`',
-        security: bearerSecurity,
+        security: auditorSecurity,
         querystring: Type.Object(
           { from: Size, limit: Type.Optional(Type.Integer({ minimum: 1, maximum: PAGE })) },
           { additionalProperties: false },
@@ -159,7 +185,7 @@ export async function auditRoutes(app: FastifyInstance, ctx: RelayContext): Prom
     {
       schema: {
         summary: 'Inclusion proof of entry `index` in the tree of `size` entries',
-        security: bearerSecurity,
+        security: auditorSecurity,
         querystring: Type.Object({ index: Size, size: Size }, { additionalProperties: false }),
         response: { 200: AuditProof, ...errors },
       },
@@ -176,7 +202,7 @@ export async function auditRoutes(app: FastifyInstance, ctx: RelayContext): Prom
     {
       schema: {
         summary: 'Consistency proof between the trees of `from` and `to` entries',
-        security: bearerSecurity,
+        security: auditorSecurity,
         querystring: Type.Object({ from: Size, to: Size }, { additionalProperties: false }),
         response: { 200: AuditProof, ...errors },
       },
@@ -193,7 +219,7 @@ export async function auditRoutes(app: FastifyInstance, ctx: RelayContext): Prom
     {
       schema: {
         summary: 'An envelope’s entries, each with its inclusion proof against the current head',
-        security: bearerSecurity,
+        security: auditorSecurity,
         params: Type.Object({ id: EnvelopeId }, { additionalProperties: false }),
         response: { 200: AuditEnvelopeRecord, ...errors },
       },
@@ -221,7 +247,7 @@ export async function auditRoutes(app: FastifyInstance, ctx: RelayContext): Prom
       schema: {
         summary:
           'The latest head of each peer relay’s audit log that this relay verified by gossip, and any alarm',
-        security: bearerSecurity,
+        security: auditorSecurity,
         response: { 200: AuditPeers, ...errors },
       },
     },
@@ -236,7 +262,7 @@ export async function auditRoutes(app: FastifyInstance, ctx: RelayContext): Prom
 
   // The key log, so that an auditor can check the identity key under which a node signed the
   // record it shows (`audit reconcile --record`): public keys and proofs only.
-  keyLogReadRoutes(app, ctx, { prefix: '/v1/audit', security: bearerSecurity, reader: 'an auditor' });
+  keyLogReadRoutes(app, ctx, { prefix: '/v1/audit', security: auditorSecurity, reader: 'an auditor' });
 }
 
 function requireSize(size: number, ctx: RelayContext): void {

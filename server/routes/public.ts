@@ -15,23 +15,43 @@ import {
 } from '../../shared/protocol/schemas.ts';
 import type { RelayContext } from '../context.ts';
 import { errorResponses } from './error-responses.ts';
+import { DECOY_KEY } from '../auth/challenges.ts';
 import { enrol } from '../domain/enrolment.ts';
 
 const errors = errorResponses(400, 401, 403, 409, 410, 413, 415, 422);
 
+/** The one refusal of a login whose node is unknown, revoked, or whose signature is wrong. */
+function loginRefused(): EntraideError {
+  return new EntraideError(
+    'CHALLENGE_INVALID',
+    'login refused: not an active node of this relay, or the challenge is not signed with its identity key',
+  );
+}
+
 export async function publicRoutes(app: FastifyInstance, ctx: RelayContext): Promise<void> {
+  // Every route here but the health check counts against its source address's budget.
+  app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.url !== '/healthz') await ctx.budgets.take('anonymous', request.ip);
+  });
   app.get(
     '/healthz',
     {
       schema: {
-        summary: 'Readiness: 200 once the relay serves requests',
+        summary:
+          'Readiness: 200 once the relay serves requests; `degraded` while its storage takes no writes',
         response: { 200: Health, ...errorResponses(503) },
       },
     },
     async (_req, reply) => {
       if (!ctx.ready())
         return reply.code(503).send(new EntraideError('INTERNAL', 'the relay is starting').toJSON());
-      return { status: 'ok' as const, domain: ctx.relay.domain };
+      // Never waits on the database: the last fault met, or a look at the lock that does not wait.
+      const storage = ctx.store.storageState();
+      const health: Health =
+        storage === 'ok'
+          ? { status: 'ok', domain: ctx.relay.domain }
+          : { status: 'degraded', domain: ctx.relay.domain, storage };
+      return health;
     },
   );
 
@@ -65,10 +85,7 @@ export async function publicRoutes(app: FastifyInstance, ctx: RelayContext): Pro
     async (request) => {
       const { node } = request.body as { node: string };
       parseNodeAddress(node);
-      ctx.directory.requireActive(
-        node,
-        () => new EntraideError('UNKNOWN_SENDER', `${node} is not an active node of this relay`),
-      );
+      // Any well-formed address gets a challenge, enrolled or not: who is enrolled is not told here.
       const c = ctx.challenges.issue(node, ctx.now());
       return { challenge: c.challenge, expiresAt: c.expiresAt.toISOString() };
     },
@@ -83,22 +100,19 @@ export async function publicRoutes(app: FastifyInstance, ctx: RelayContext): Pro
         response: { 200: TokenResponse, ...errors },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const body = request.body as TokenRequest;
       const now = ctx.now();
-      ctx.challenges.consume(body.challenge, body.node, now);
-      const node = ctx.directory.requireActive(
-        body.node,
-        () => new EntraideError('UNKNOWN_SENDER', `${body.node} is not an active node of this relay`),
-      );
+      ctx.challenges.check(body.challenge, body.node, now);
+      // Unknown, revoked and wrongly signed get one answer, after the same work (a signature check).
+      const node = ctx.directory.activeNode(body.node);
       const signed = { relay: ctx.relay.domain, node: body.node, challenge: body.challenge };
-      if (!verifyObject(CONTEXTS.authChallenge, signed, body.sig, node.identityKey)) {
-        throw new EntraideError(
-          'CHALLENGE_INVALID',
-          'the challenge signature does not verify under the node identity key',
-        );
-      }
+      const verified = verifyObject(CONTEXTS.authChallenge, signed, body.sig, node?.identityKey ?? DECOY_KEY);
+      if (!node || !verified) throw loginRefused();
+      ctx.challenges.spend(body.challenge, now);
+      ctx.audit.login({ node: body.node });
       const t = await ctx.tokens.issue(body.node, now);
+      void reply.header('cache-control', 'no-store');
       return { token: t.token, expiresAt: t.expiresAt.toISOString() };
     },
   );

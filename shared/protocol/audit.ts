@@ -34,7 +34,11 @@ export const AuditEntries = Type.Object(
 );
 export type AuditEntries = Static<typeof AuditEntries>;
 
-export const AuditHeads = Type.Object({ heads: Type.Array(SignedTreeHead, { maxItems: 100_000 }) }, closed);
+/** One page of the heads the relay signed, smallest first; `more` when a next page exists (ask with `after` = the last size). */
+export const AuditHeads = Type.Object(
+  { heads: Type.Array(SignedTreeHead, { maxItems: 1_000 }), more: Type.Boolean() },
+  closed,
+);
 export type AuditHeads = Static<typeof AuditHeads>;
 
 export const AuditProof = Type.Object({ proof: Proof }, closed);

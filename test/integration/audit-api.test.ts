@@ -124,7 +124,8 @@ describe('the audit API', () => {
       relayUrl: relay.url,
       passphrase: 'x',
     });
-    await expect(new AuditorClient(bob).login()).rejects.toMatchObject({ code: 'AUTH_REQUIRED' });
+    // Not registered: refused at the token step, the same way as a wrong signature (no enumeration).
+    await expect(new AuditorClient(bob).login()).rejects.toMatchObject({ code: 'CHALLENGE_INVALID' });
     await relay.relay.store.addAuditor('bob', bob.publicKey, new Date());
     const client = new AuditorClient(bob);
     await client.login();
@@ -132,7 +133,7 @@ describe('the audit API', () => {
     expect((await get('/v1/audit/head', token)).status).toBe(200);
     await relay.relay.store.removeAuditor('bob', new Date());
     expect((await get('/v1/audit/head', token)).body.error?.code).toBe('TOKEN_INVALID');
-    await expect(client.login()).rejects.toMatchObject({ code: 'AUTH_REQUIRED' });
+    await expect(client.login()).rejects.toMatchObject({ code: 'CHALLENGE_INVALID' });
   });
 
   it('catches a split view: a head for the same size with another root, shown to someone else', async () => {
