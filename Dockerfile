@@ -1,4 +1,4 @@
-# The entraide relay. Build: docker build -t entraide .   Run: see docker-compose.yml.
+# The entraide relay. Build: docker build -t entraide .   Run: see docker-compose.yml (behind Caddy).
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 RUN apt-get update && apt-get install -y --no-install-recommends python3 make g++ && rm -rf /var/lib/apt/lists/*
@@ -19,4 +19,7 @@ RUN mkdir -p /data && chown node:node /data
 VOLUME /data
 EXPOSE 7800
 USER node
-CMD ["node", "bin/entraide.js", "relay", "start", "--host", "0.0.0.0", "--data", "/data"]
+# Plain HTTP inside the container, for a TLS-terminating proxy in front (docker-compose.yml's Caddy):
+# set ENTRAIDE_PUBLIC_URL to the https:// URL it serves. For TLS in the relay itself, run
+# `relay start --host 0.0.0.0 --data /data --tls-cert F --tls-key F` with the files mounted instead.
+CMD ["node", "bin/entraide.js", "relay", "start", "--host", "0.0.0.0", "--data", "/data", "--behind-proxy"]

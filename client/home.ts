@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { EntraideError } from '../shared/errors.ts';
 import { MAX_NODE_CONFIG_CHARS, NodeConfig } from '../shared/protocol/node-files.ts';
 import { parseFileText, systemErrorCode } from '../shared/protocol/parse-file.ts';
+import { checkServiceUrl } from '../shared/protocol/service-url.ts';
 import { check } from '../shared/protocol/validate.ts';
 import { writeFileAtomic } from './keystore.ts';
 
@@ -21,7 +22,9 @@ export function homePaths(home: string) {
 
 /**
  * The node's configuration. HOME_MISSING when `home` holds no node; HOME_CORRUPT, naming the file
- * and the field, when node.json cannot be read, is not JSON or does not fit the schema.
+ * and the field, when node.json cannot be read, is not JSON or does not fit the schema;
+ * INSECURE_URL when it names its relay by plain http:// off this machine (written before that was
+ * refused): the node never talks to its relay in clear over a network.
  */
 export function readConfig(home: string): NodeConfig {
   const p = homePaths(home);
@@ -34,11 +37,13 @@ export function readConfig(home: string): NodeConfig {
   } catch (err) {
     throw new EntraideError('HOME_CORRUPT', `cannot read ${p.config} (${systemErrorCode(err)})`);
   }
-  return parseFileText(NodeConfig, text, {
+  const config = parseFileText(NodeConfig, text, {
     file: p.config,
     code: 'HOME_CORRUPT',
     maxChars: MAX_NODE_CONFIG_CHARS,
   });
+  checkServiceUrl(config.relayUrl, `the relay URL in ${p.config}`, 'HOME_CORRUPT');
+  return config;
 }
 
 /** Replaces node.json atomically; refuses (SCHEMA_INVALID) a configuration that readConfig would refuse. */

@@ -5,17 +5,23 @@
 import { toBase64url } from '../shared/bytes.ts';
 import { createAuthorityEnrolment } from '../shared/crypto/enrolment.ts';
 import { loadSodium } from '../shared/crypto/sodium.ts';
-import { EnrolmentResponse, RelayInfo } from '../shared/protocol/schemas.ts';
+import { EnrolmentResponse } from '../shared/protocol/schemas.ts';
+import { firstContact } from './first-contact.ts';
 import type { NodeConfig } from './home.ts';
 import type { KeyMaterial } from './keystore.ts';
 import { checkNewNode, installNode, keyRecord, newConfig } from './new-home.ts';
 import { random } from './random.ts';
-import { RelayHttp } from './transport/http.ts';
 
 export interface InitOptions {
   home: string;
   relayUrl: string;
+  /** The one-time code (an invitation's `code`). */
   invite: string;
+  /**
+   * The relay's public key or its fingerprint, as the invitation carries it: the relay must show
+   * that key (RELAY_KEY_MISMATCH otherwise, nothing stored). Required unless the relay is on loopback.
+   */
+  relayKey?: string | undefined;
   authorityId: string;
   nodeName: string;
   passphrase: string;
@@ -23,9 +29,8 @@ export interface InitOptions {
 
 export async function initNode(opts: InitOptions): Promise<NodeConfig> {
   await loadSodium();
-  const url = checkNewNode(opts);
-  const http = new RelayHttp(url.toString());
-  const relay = await http.request(RelayInfo, 'GET', '/v1/relay');
+  const address = checkNewNode(opts);
+  const { http, relay } = await firstContact(address);
   const now = new Date();
   const created = createAuthorityEnrolment(
     { domain: relay.domain, authorityId: opts.authorityId, nodeName: opts.nodeName, now },
@@ -46,6 +51,6 @@ export async function initNode(opts: InitOptions): Promise<NodeConfig> {
     opts.passphrase,
     () =>
       http.request(EnrolmentResponse, 'POST', '/v1/enrol', { invitation: opts.invite, ...created.request }),
-    () => newConfig(url, relay, node, now),
+    () => newConfig(address.url, relay, node, now),
   );
 }

@@ -10,27 +10,25 @@ import { checkAuthorityId, checkNodeName, parseNodeAddress } from '../shared/add
 import { EntraideError } from '../shared/errors.ts';
 import { check } from '../shared/protocol/validate.ts';
 import { homePaths, NodeConfig, writeConfig } from './home.ts';
+import { checkRelayAddress, type RelayAddress } from './first-contact.ts';
 import { encryptKeystore, type EncryptionKeyRecord, type KeyMaterial } from './keystore.ts';
 
-/** Checks the ids, the passphrase, the relay URL and that `home` holds no node yet; returns the URL. */
+/**
+ * Checks the ids, the passphrase, that `home` holds no node yet, and the relay's URL and expected
+ * key (first-contact.ts), all before any network call; returns the relay's address.
+ */
 export function checkNewNode(opts: {
   home: string;
   relayUrl: string;
+  relayKey?: string | undefined;
   authorityId: string;
   nodeName: string;
   passphrase: string;
-}): URL {
+}): RelayAddress {
   checkAuthorityId(opts.authorityId);
   checkNodeName(opts.nodeName);
   requireFreeHome(opts.home, opts.passphrase);
-  try {
-    return new URL(opts.relayUrl);
-  } catch {
-    throw new EntraideError(
-      'USAGE',
-      `--relay must be a URL such as http://127.0.0.1:7800, not "${opts.relayUrl}"`,
-    );
-  }
+  return checkRelayAddress(opts.relayUrl, opts.relayKey);
 }
 
 export function requireFreeHome(home: string, passphrase: string): void {

@@ -11,6 +11,7 @@ import { loadSodium } from '../shared/crypto/sodium.ts';
 import { EntraideError } from '../shared/errors.ts';
 import { nodeAddress } from '../shared/addresses.ts';
 import { KeyEventResult } from '../shared/protocol/key-log.ts';
+import { checkServiceUrl } from '../shared/protocol/service-url.ts';
 import { backupKdfFor, readBackup, writeBackup, type BackupKdf } from './backup.ts';
 import type { NodeConfig } from './home.ts';
 import { certifyNewNode } from './key-manager.ts';
@@ -60,6 +61,8 @@ export async function importKeys(
     throw new EntraideError('USAGE', `cannot read the backup file ${opts.file}`);
   }
   const backup = readBackup(text, opts.passphrase);
+  // A backup made before plain http:// off loopback was refused would make a node that cannot start.
+  checkServiceUrl(backup.config.relayUrl, `the relay URL in ${opts.file}`, 'BACKUP_INVALID');
   let config: NodeConfig = backup.config;
   let material: KeyMaterial = backup.material;
   let certify: (() => Promise<void>) | undefined;

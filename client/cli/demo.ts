@@ -10,6 +10,7 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { relayKeyFingerprint } from '../../shared/crypto/relay-key.ts';
 import { EntraideError } from '../../shared/errors.ts';
 import type { AuthorityNode as AuthorityNodeType } from '../node.ts';
 import { demoMeeting } from './demo-meeting.ts';
@@ -107,9 +108,11 @@ async function runDemo(networksFile: string, keep: boolean): Promise<void> {
         const relay = relays[i]!;
         const home = join(root, `node-${id}`);
         const invitation = await admin.inviteAuthority(relayDirs[i]!, id);
+        // What `entraide relay invite` gives the authority: the URL, the key's fingerprint, the code.
         await initNode({
           home,
           relayUrl: urls[i]!,
+          relayKey: relayKeyFingerprint(relay.identity.publicKeyB64),
           invite: invitation.code,
           authorityId: id,
           nodeName: 'desk1',

@@ -88,6 +88,10 @@ export function shortTime(iso: string | null): string {
 export async function withNode<T>(program: Command, fn: (node: AuthorityNode) => Promise<T>): Promise<T> {
   const home = homeDir(program.opts<GlobalOptions>());
   const node = await AuthorityNode.open(home, await passphrase());
+  // The relay's key rotated (followed at login through the rollover it signed): said on stderr, once.
+  node.onAlarm((a) => {
+    if (a.kind === 'relay-key-rotated') process.stderr.write(`entraide: ${a.message}\n`);
+  });
   try {
     // A joining node becomes usable by the first command after its approval.
     if (!node.approved) await completeJoin(node);

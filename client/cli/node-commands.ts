@@ -1,7 +1,9 @@
 /** The officer's commands on an authority node: init, send, inbox, sent, read, status, listen, fingerprint. */
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { relayKeyFingerprint } from '../../shared/crypto/relay-key.ts';
 import { EntraideError } from '../../shared/errors.ts';
+import { isInvitation, parseInvitation, type InvitationParts } from '../../shared/protocol/invitation.ts';
 import { initNode } from '../init.ts';
 
 import { AuthorityNode, type ReceiveOutcome } from '../node.ts';
@@ -31,22 +33,50 @@ function outcomeLine(o: ReceiveOutcome): string {
   return `REJECTED ${o.rejection.envelopeId} from ${o.rejection.sender}: ${o.rejection.reason} [${o.rejection.code}]`;
 }
 
+/**
+ * Where `init` enrols and which relay key it expects: the invitation's (its URL may be overridden
+ * with --relay), or, for a bare code, --relay and --relay-key, both required.
+ */
+function enrolmentTarget(o: { invite: string; relay?: string; relayKey?: string }): InvitationParts {
+  if (isInvitation(o.invite)) {
+    const invitation = parseInvitation(o.invite);
+    if (o.relayKey !== undefined)
+      throw new EntraideError('USAGE', 'the invitation already names the relay’s key: leave --relay-key out');
+    return { ...invitation, relayUrl: o.relay ?? invitation.relayUrl };
+  }
+  if (o.relay === undefined || o.relayKey === undefined)
+    throw new EntraideError(
+      'USAGE',
+      `--invite is a bare code: give the whole invitation string that \`entraide relay invite\` printed (entraide:…), or the relay’s URL with --relay and its key with --relay-key (the fingerprint \`entraide relay info\` prints, from the relay operator by another channel than the code)`,
+    );
+  return { relayUrl: o.relay, relayKey: o.relayKey, code: o.invite.trim() };
+}
+
 export function nodeCommands(program: Command, run: Run): void {
   program
     .command('init')
-    .description('create this node: keys, enrolment with a one-time invitation')
-    .requiredOption('--relay <url>', 'the relay’s URL, e.g. http://127.0.0.1:7800')
-    .requiredOption('--invite <code>', 'the invitation code from the relay operator')
+    .description('create this node: keys, enrolment with the invitation from the relay operator')
+    .requiredOption(
+      '--invite <invitation>',
+      'the invitation from `entraide relay invite` (entraide:<code>.<key fingerprint>@<relay URL>), or a bare code with --relay and --relay-key',
+    )
+    .option('--relay <url>', 'the relay’s URL (default: the invitation’s), e.g. https://relay.example')
+    .option(
+      '--relay-key <key>',
+      'with a bare code: the relay’s public key or its fingerprint, from the relay operator',
+    )
     .requiredOption('--authority <authority-id>', 'this authority’s id, e.g. sn.moj')
     .requiredOption('--node <name>', 'this node’s name, e.g. desk1')
-    .action((o: { relay: string; invite: string; authority: string; node: string }) =>
+    .action((o: { relay?: string; relayKey?: string; invite: string; authority: string; node: string }) =>
       run(async () => {
         const home = homeDir(program.opts<GlobalOptions>());
+        const target = enrolmentTarget(o);
         const secret = await passphrase(true);
         const config = await initNode({
           home,
-          relayUrl: o.relay,
-          invite: o.invite,
+          relayUrl: target.relayUrl,
+          relayKey: target.relayKey,
+          invite: target.code,
           authorityId: o.authority,
           nodeName: o.node,
           passphrase: secret,
@@ -54,6 +84,9 @@ export function nodeCommands(program: Command, run: Run): void {
         const node = await AuthorityNode.open(home, secret);
         const fp = await node.fingerprint().finally(() => node.close());
         out(`Node ${config.node} is enrolled on ${config.relay.domain}.`);
+        out(
+          `Relay:             ${config.relayUrl} (key fingerprint ${relayKeyFingerprint(config.relay.publicKey)})`,
+        );
         out(`Authority address: ${config.authority}`);
         out(`Safety code:       ${fp.safetyCode}`);
         out('Counterparts compare this code with you out of band (telephone, in person).');
@@ -286,7 +319,7 @@ export function nodeCommands(program: Command, run: Run): void {
 
   program
     .command('whoami')
-    .description('this node’s address, authority and relay')
+    .description('this node’s address, authority, relay and the relay key’s fingerprint')
     .option('--json', 'machine-readable output')
     .action((o: { json?: boolean }) =>
       run(() =>
@@ -297,12 +330,14 @@ export function nodeCommands(program: Command, run: Run): void {
             authority: node.authority,
             relay: node.config.relayUrl,
             relayDomain: node.config.relay.domain,
+            relayKeyFingerprint: relayKeyFingerprint(node.config.relay.publicKey),
             safetyCode: fp.safetyCode,
           };
           if (o.json) return json(info);
           out(`node:        ${info.node}`);
           out(`authority:   ${info.authority}`);
           out(`relay:       ${info.relay} (${info.relayDomain})`);
+          out(`relay key:   ${info.relayKeyFingerprint} (fingerprint: \`node join --relay-key\` takes it)`);
           out(`safety code: ${info.safetyCode}`);
         }),
       ),

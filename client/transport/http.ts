@@ -35,6 +35,8 @@ export class RelayHttp {
         headers,
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(30_000),
+        // A relay never redirects: following one could lead off https:// (the URL was checked, not its target).
+        redirect: 'error',
       });
     let res: Response;
     try {
@@ -44,8 +46,14 @@ export class RelayHttp {
         if (method === 'GET' && isStaleConnection(err)) return send();
         throw err;
       });
-    } catch {
-      throw new EntraideError('RELAY_UNREACHABLE', `cannot reach the relay at ${this.baseUrl}`);
+    } catch (err) {
+      const tls = tlsFailure(err);
+      throw new EntraideError(
+        'RELAY_UNREACHABLE',
+        tls
+          ? `cannot reach the relay at ${this.baseUrl}: this computer does not trust its TLS certificate (${tls})`
+          : `cannot reach the relay at ${this.baseUrl}`,
+      );
     }
     const text = await res.text();
     let json: unknown;
@@ -65,6 +73,14 @@ export class RelayHttp {
     }
     return json as Static<S>;
   }
+}
+
+/** The TLS verification code of a failed fetch (self-signed, expired, another name...), if that is why. */
+function tlsFailure(err: unknown): string | undefined {
+  const code = (err as { cause?: { code?: unknown } } | null)?.cause?.code;
+  return typeof code === 'string' && /CERT|SELF_SIGNED|UNABLE_TO_VERIFY|ERR_TLS|ERR_SSL/.test(code)
+    ? code
+    : undefined;
 }
 
 /** fetch's failure on a pooled connection the other side had closed (undici's socket error, a reset). */

@@ -6,6 +6,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import { fromBase64url } from '../../shared/bytes.ts';
 import { EntraideError } from '../../shared/errors.ts';
+import { checkServiceUrl } from '../../shared/protocol/service-url.ts';
 import type { PeerRecord, RelayStore } from '../storage/relay-store.ts';
 
 export interface Peer extends PeerRecord {
@@ -14,6 +15,16 @@ export interface Peer extends PeerRecord {
 }
 
 const REFRESH_MS = 2_000;
+
+/**
+ * Where to reach `peer`: its row's URL, as the one rule for relay URLs allows it. A row stored with
+ * plain http:// to another machine (added before that was refused) stays a peer, whose own requests
+ * still verify against its key, but is never contacted: INSECURE_URL, which the outbox records as
+ * the peer's last error (`entraide relay peers`) until its operator adds it again with https://.
+ */
+export function peerUrl(peer: { domain: string; url: string }): string {
+  return checkServiceUrl(peer.url, `the URL of peer relay ${peer.domain}`, 'RELAY_DATA_CORRUPT').href;
+}
 
 export class PeerRegistry {
   private peers = new Map<string, Peer>();

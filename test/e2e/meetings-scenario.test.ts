@@ -254,12 +254,8 @@ describe('a WACAP meeting across two relays, through the CLI', { timeout: 600_00
         const [id, domain] = authority.split('@') as [string, string];
         const inv = await cli(['relay', 'invite', id, '--json'], { ENTRAIDE_RELAY_DATA: data[domain]! });
         expect(inv.code, inv.stderr).toBe(0);
-        const { code } = JSON.parse(inv.stdout) as { authority: string; code: string };
-        const url = relays[domain === A ? 0 : 1]!.url;
-        const init = await run(
-          authority,
-          `init --relay ${url} --invite ${code} --authority ${id} --node desk1`,
-        );
+        const { invitation } = JSON.parse(inv.stdout) as { authority: string; invitation: string };
+        const init = await run(authority, `init --invite ${invitation} --authority ${id} --node desk1`);
         expect(init.code, init.stderr).toBe(0);
         expect(init.stdout).toContain(`desk1/${authority}`);
       }),

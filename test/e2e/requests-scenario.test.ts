@@ -44,7 +44,6 @@ const SCRIPTS = {
 
 describe('requests between Senegal and Nigeria, through the CLI', { timeout: 240_000 }, () => {
   let relay: RelayProcess | undefined;
-  let url = '';
   const work = tempDir('entraide-e2e-requests-');
   const data = join(work, 'relay');
   const senegal = join(work, 'sn');
@@ -113,7 +112,6 @@ describe('requests between Senegal and Nigeria, through the CLI', { timeout: 240
 
   beforeAll(async () => {
     relay = await spawnRelay(data, 0, 'relay.local');
-    url = relay.url;
 
     for (const [home, authority] of [
       [senegal, 'sn.moj'],
@@ -121,11 +119,8 @@ describe('requests between Senegal and Nigeria, through the CLI', { timeout: 240
     ] as const) {
       const inv = await cli(['relay', 'invite', authority], env);
       expect(inv.code, inv.stderr).toBe(0);
-      const code = /^\s+([A-Za-z0-9_-]{16,})$/m.exec(inv.stdout)![1]!;
-      const init = await run(
-        home,
-        `init --relay ${url} --invite ${code} --authority ${authority} --node desk1`,
-      );
+      const invitation = /^\s+(entraide:\S+)$/m.exec(inv.stdout)![1]!;
+      const init = await run(home, `init --invite ${invitation} --authority ${authority} --node desk1`);
       expect(init.code, init.stderr).toBe(0);
       expect(init.stdout).toContain(`desk1/${authority}@relay.local`);
     }

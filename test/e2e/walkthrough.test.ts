@@ -49,18 +49,17 @@ describe('README walk-through', { timeout: 180_000 }, () => {
   });
 
   it('invite, init, send, inbox, read, status, fingerprint, listen', async () => {
+    // The invitation: one string with the relay's URL, its key's fingerprint and the one-time code.
     const inv = async (id: string) => {
       const r = await cli(['relay', 'invite', id], env);
       expect(r.code, r.stderr).toBe(0);
-      return /^\s+([A-Za-z0-9_-]{16,})$/m.exec(r.stdout)![1]!;
+      return /^\s+(entraide:\S+)$/m.exec(r.stdout)![1]!;
     };
     const sn = await cli(
       [
         '--home',
         senegal,
         'init',
-        '--relay',
-        url,
         '--invite',
         await inv('sn.moj'),
         '--authority',
@@ -74,19 +73,7 @@ describe('README walk-through', { timeout: 180_000 }, () => {
     expect(sn.stdout).toContain('sn.moj@relay.local');
     const snCode = /Safety code:\s+([\d ]+)/.exec(sn.stdout)![1]!.trim();
     const ke = await cli(
-      [
-        '--home',
-        kenya,
-        'init',
-        '--relay',
-        url,
-        '--invite',
-        await inv('ke.ag'),
-        '--authority',
-        'ke.ag',
-        '--node',
-        'desk1',
-      ],
+      ['--home', kenya, 'init', '--invite', await inv('ke.ag'), '--authority', 'ke.ag', '--node', 'desk1'],
       env,
     );
     expect(ke.code, ke.stderr).toBe(0);
@@ -163,7 +150,7 @@ describe('README walk-through', { timeout: 180_000 }, () => {
   });
 
   it('asks for the passphrase in a terminal when ENTRAIDE_PASSPHRASE is not set', async () => {
-    const code = /^\s+([A-Za-z0-9_-]{16,})$/m.exec(
+    const invitation = /^\s+(entraide:\S+)$/m.exec(
       (await cli(['relay', 'invite', 'ng.moj'], env)).stdout,
     )![1]!;
     const home = join(work, 'ng');
@@ -173,10 +160,8 @@ describe('README walk-through', { timeout: 180_000 }, () => {
       '--home',
       home,
       'init',
-      '--relay',
-      url,
       '--invite',
-      code,
+      invitation,
       '--authority',
       'ng.moj',
       '--node',

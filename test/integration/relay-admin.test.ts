@@ -163,8 +163,11 @@ describe('peers', () => {
   it.each<[string, Partial<typeof good>, ErrorCode, RegExp]>([
     ['a bad domain', { domain: 'not a domain' }, 'ADDRESS_INVALID', /not a valid relay domain/],
     ['an empty domain', { domain: '' }, 'ADDRESS_INVALID', /not a valid relay domain/],
-    ['a URL without a scheme', { url: 'relay.example' }, 'USAGE', /--url must be the peer relay's URL/],
-    ['a URL that is not http(s)', { url: 'ftp://relay.example' }, 'USAGE', /--url must be http or https/],
+    ['a URL without a scheme', { url: 'relay.example' }, 'USAGE', /--url must be the URL of a relay/],
+    ['a URL that is not http(s)', { url: 'ftp://relay.example' }, 'USAGE', /--url must be an https:\/\/ URL/],
+    ['a URL with a password', { url: 'https://op:pw@relay.example' }, 'USAGE', /user name or password/],
+    ['plain http to an address off loopback', { url: 'http://192.0.2.1:7800' }, 'INSECURE_URL', /plain http/],
+    ['plain http to a name off loopback', { url: 'http://relay.example' }, 'INSECURE_URL', /plain http/],
     ['a key that is not base64url', { publicKey: 'not a key!' }, 'USAGE', /--key must be/],
     ['a key of the wrong length', { publicKey: toBase64url(randomBytes(31)) }, 'USAGE', /--key must be/],
     ['its own domain', { domain: 'relay.test' }, 'USAGE', /a relay is not its own peer/],

@@ -23,10 +23,11 @@ export function spawnRelay(
   port = 0,
   domain = 'relay.test',
   extraEnv: Record<string, string> = {},
+  extraArgs: string[] = [],
 ): Promise<RelayProcess> {
   const child = spawn(
     process.execPath,
-    [BIN, 'relay', 'start', '--data', dataDir, '--port', String(port), '--domain', domain],
+    [BIN, 'relay', 'start', '--data', dataDir, '--port', String(port), '--domain', domain, ...extraArgs],
     {
       cwd: ROOT,
       env: { ...process.env, ...extraEnv },
@@ -41,7 +42,7 @@ export function spawnRelay(
       reject(new Error(`relay did not start in time:\n${out}`));
     }, 20_000);
     const check = () => {
-      const m = /url:\s+(http:\/\/127\.0\.0\.1:(\d+))/.exec(out);
+      const m = /url:\s+(https?:\/\/127\.0\.0\.1:(\d+))/.exec(out);
       if (!m || !/\n\s*data:\s+\S.*\n/.test(out.slice(m.index))) return;
       clearTimeout(timer);
       child.stdout.off('data', check);
