@@ -12,20 +12,24 @@ import { loadSodium } from '../shared/crypto/sodium.ts';
 import { EntraideError } from '../shared/errors.ts';
 import { currentEncryptionKey, currentMasterKey } from '../shared/keys/authority-state.ts';
 import { signJoinRequest } from '../shared/keys/statements.ts';
+import { normaliseJoinCode } from '../shared/keys/join-code.ts';
 import { JoinAccepted } from '../shared/protocol/key-log.ts';
-import { ChallengeResponse, RelayInfo } from '../shared/protocol/schemas.ts';
 import { writeConfig, type NodeConfig } from './home.ts';
 import type { KeyMaterial } from './keystore.ts';
+import { firstContact } from './first-contact.ts';
 import { checkNewNode, installNode, keyRecord, newConfig } from './new-home.ts';
 import type { AuthorityNode } from './node.ts';
 import { random } from './random.ts';
-import { RelayHttp } from './transport/http.ts';
 
 export interface JoinOptions {
   home: string;
   relayUrl: string;
+  /** The relay's key or its fingerprint (`entraide whoami` on a node of the authority prints it); required unless on loopback. */
+  relayKey?: string | undefined;
   authorityId: string;
   nodeName: string;
+  /** The join ticket an officer of the authority issued (`entraide node ticket`). */
+  ticket: string;
   passphrase: string;
 }
 
@@ -33,9 +37,8 @@ export async function requestToJoin(
   opts: JoinOptions,
 ): Promise<{ config: NodeConfig; code: string; expiresAt: string }> {
   await loadSodium();
-  const url = checkNewNode(opts);
-  const http = new RelayHttp(url.toString());
-  const relay = await http.request(RelayInfo, 'GET', '/v1/relay');
+  const address = checkNewNode(opts);
+  const { http, relay } = await firstContact(address);
   const now = new Date();
   const authority = authorityAddress(opts.authorityId, relay.domain);
   const node = nodeAddress(opts.nodeName, authority);
@@ -67,8 +70,12 @@ export async function requestToJoin(
     opts.home,
     material,
     opts.passphrase,
-    async () => (accepted = await http.request(JoinAccepted, 'POST', '/v1/joins', request)),
-    (a) => newConfig(url, relay, node, now, a.code),
+    async () =>
+      (accepted = await http.request(JoinAccepted, 'POST', '/v1/joins', {
+        request,
+        ticket: normaliseJoinCode(opts.ticket, 'join ticket'),
+      })),
+    (a) => newConfig(address.url, relay, node, now, a.code),
   );
   return { config, code: accepted.code, expiresAt: accepted.expiresAt };
 }
@@ -81,11 +88,12 @@ export async function requestToJoin(
 export async function completeJoin(node: AuthorityNode): Promise<{ safetyCode: string }> {
   if (node.approved) return { safetyCode: (await node.fingerprint()).safetyCode };
   const keys = node.keys;
-  // Approval is visible as the relay accepting this node's login.
+  // Approval is visible as the relay accepting this node's login: it refuses the signed challenge
+  // of a node it does not know (CHALLENGE_INVALID), telling no more, so that nobody can probe it.
   try {
-    await node.relay.http.request(ChallengeResponse, 'POST', '/v1/auth/challenge', { node: node.address });
+    await node.relay.token();
   } catch (err) {
-    if (err instanceof EntraideError && err.code === 'UNKNOWN_SENDER') {
+    if (err instanceof EntraideError && err.code === 'CHALLENGE_INVALID') {
       throw new EntraideError(
         'NOT_APPROVED',
         `${node.address} waits for approval by its authority${node.config.joinCode ? ` (join code ${node.config.joinCode})` : ''}`,

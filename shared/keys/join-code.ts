@@ -17,6 +17,19 @@ export function joinCode(request: JoinRequest): string {
     concatBytes(utf8('entraide/v1/join-code'), new Uint8Array([0]), canonicalBytes(request)),
     null,
   );
+  return grouped(digest);
+}
+
+/**
+ * A join ticket: 120 random bits written like a join code. A node of the authority asks its relay
+ * for one and gives it to the officer of the new node, who presents it with the join request.
+ */
+export function newJoinTicket(random: (n: number) => Uint8Array): string {
+  return grouped(random(15));
+}
+
+/** 15 bytes as 24 Crockford base32 characters in groups of four. */
+function grouped(digest: Uint8Array): string {
   let bits = 0;
   let acc = 0;
   let out = '';
@@ -33,13 +46,10 @@ export function joinCode(request: JoinRequest): string {
 }
 
 /** Accepts the code as people type it: any case, spaces or hyphens anywhere, O for 0, I/L for 1. */
-export function normaliseJoinCode(text: string): string {
+export function normaliseJoinCode(text: string, what = 'join code'): string {
   const clean = text.toUpperCase().replace(/[\s-]/g, '').replace(/O/g, '0').replace(/[IL]/g, '1');
   if (!/^[0-9A-HJKMNP-TV-Z]{24}$/.test(clean)) {
-    throw new EntraideError(
-      'USAGE',
-      `"${text}" is not a join code (24 letters and digits, e.g. 7K2M-9QXD-…)`,
-    );
+    throw new EntraideError('USAGE', `"${text}" is not a ${what} (24 letters and digits, e.g. 7K2M-9QXD-…)`);
   }
   return clean.match(/.{4}/g)!.join('-');
 }

@@ -2,6 +2,7 @@
  * Several nodes per authority, rotation, revocation, backup and the key log, end to end on a real
  * relay with real nodes: the scenario an authority lives through.
  */
+import { issueJoinTicket } from '../../client/join-tickets.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { completeJoin, requestToJoin } from '../../client/join.ts';
 import {
@@ -44,6 +45,7 @@ async function joinAndApprove(name: string, approver: AuthorityNode): Promise<Au
     relayUrl: relay.url,
     authorityId: 'sn.moj',
     nodeName: name,
+    ticket: (await issueJoinTicket(approver, name)).ticket,
     passphrase: PASSPHRASE,
   });
   const node = await AuthorityNode.open(home, PASSPHRASE);
@@ -143,7 +145,8 @@ describe('an authority with several nodes', () => {
     });
     expect(sent.recipients).not.toContain(sn3.address);
     sn3.stopListening();
-    await expect(sn3.fetchInbox()).rejects.toMatchObject({ code: 'NODE_REVOKED' });
+    // Its login is refused like an unknown node's: a revoked node is not told apart at login.
+    await expect(sn3.fetchInbox()).rejects.toMatchObject({ code: 'CHALLENGE_INVALID' });
     await sn1.fetchInbox();
     await sn2.fetchInbox();
   });

@@ -3,6 +3,7 @@
  * nodes of the receiving authority, the receiving node refuses to show or forward what the code
  * forbids unless an officer gives a reason (which it logs), and malformed codes send nothing.
  */
+import { issueJoinTicket } from '../../client/join-tickets.ts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forward } from '../../client/forward.ts';
 import { completeJoin, requestToJoin } from '../../client/join.ts';
@@ -43,6 +44,7 @@ beforeAll(async () => {
     relayUrl: relay.url,
     authorityId: 'ng.moj',
     nodeName: 'desk2',
+    ticket: (await issueJoinTicket(desk1, 'desk2')).ticket,
     passphrase: PASSPHRASE,
   });
   desk2 = await AuthorityNode.open(home, PASSPHRASE);
