@@ -17,6 +17,7 @@ import type { Directory } from './directory.ts';
 import type { SignatureVerifier } from './signature-verifier.ts';
 import type { PeerRegistry } from '../federation/peers.ts';
 import type { RemoteKeys } from '../federation/remote-keys.ts';
+import type { QuotaLedger } from './quotas.ts';
 
 export interface EnvelopeContext {
   store: RelayStore;
@@ -27,6 +28,8 @@ export interface EnvelopeContext {
   peers: PeerRegistry;
   /** Keys of senders homed on peers, proven in their key logs. */
   remoteKeys: RemoteKeys;
+  /** What may wait on the relay per sender and recipient authority; absent when limits are not enforced. */
+  quotas?: QuotaLedger;
   /** Called after the commit, to push the envelope to recipient nodes that are online. */
   onAccepted: (envelope: Envelope, recipientNodes: string[]) => void;
   /** Called after the commit when the envelope waits in the outbox of these peers. */
@@ -172,7 +175,8 @@ export async function acceptEnvelope(
 
 /**
  * Commits a checked envelope with its deliveries (and outbox rows), then pushes it to the recipient
- * nodes online and wakes the outbox; nothing is announced before the commit.
+ * nodes online and wakes the outbox; nothing is announced before the commit. Over a quota it throws
+ * QUOTA_EXCEEDED before anything enters the group commit: nothing of it is stored.
  */
 export async function storeEnvelope(
   ctx: EnvelopeContext,
@@ -188,19 +192,32 @@ export async function storeEnvelope(
     fromPeer?: string;
   },
 ): Promise<AcceptOutcome> {
-  const outcome = await ctx.store.acceptEnvelope({
+  // Counted from here until its commit is answered, so that one batch cannot overshoot a quota.
+  const release = ctx.quotas?.reserve({
     id: e.env.id,
     sender: e.env.from,
-    hash: e.hash,
-    body: e.body,
-    acceptedAt: e.now.toISOString(),
-    expiresAt: new Date(e.expiresAt).toISOString(),
-    recipientNodes: e.recipientNodes,
-    peers: e.peers,
-    to: e.env.to,
-    ciphertextHash: ciphertextHashOf(e.env.ciphertext),
-    fromPeer: e.fromPeer ?? null,
+    size: e.body.length,
+    nodes: e.recipientNodes,
+    peers: e.peers.length,
   });
+  let outcome: AcceptOutcome;
+  try {
+    outcome = await ctx.store.acceptEnvelope({
+      id: e.env.id,
+      sender: e.env.from,
+      hash: e.hash,
+      body: e.body,
+      acceptedAt: e.now.toISOString(),
+      expiresAt: new Date(e.expiresAt).toISOString(),
+      recipientNodes: e.recipientNodes,
+      peers: e.peers,
+      to: e.env.to,
+      ciphertextHash: ciphertextHashOf(e.env.ciphertext),
+      fromPeer: e.fromPeer ?? null,
+    });
+  } finally {
+    release?.();
+  }
   if (outcome.kind === 'accepted') {
     ctx.onAccepted(e.env, e.recipientNodes);
     if (e.peers.length > 0) ctx.onForward(e.peers);

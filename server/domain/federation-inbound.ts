@@ -78,7 +78,12 @@ async function acceptFromPeer(raw: unknown, peer: Peer, ctx: EnvelopeContext): P
   return { id: env.id, status: outcome.kind === 'accepted' ? 'accepted' : 'duplicate' };
 }
 
-/** Each envelope of the batch is accepted or refused on its own; all share one group commit. */
+/**
+ * Each envelope of the batch is accepted or refused on its own; all share one group commit. A
+ * refusal carries its code: a transient one (QUOTA_EXCEEDED when its remote sender or a recipient
+ * authority here has too much waiting, STORAGE_UNAVAILABLE) tells the peer's outbox to try that
+ * envelope again later, any other is final.
+ */
 export async function acceptForwarded(
   envelopes: unknown[],
   peer: Peer,

@@ -4,13 +4,20 @@
  * in batches; a failure retries from the first pending item after an exponential backoff with
  * jitter, capped, so that each sender's order is kept. The peer deduplicates by envelope id, so
  * sending a batch again after a crash or a lost answer is harmless.
+ * A batch is bounded in count and in bytes (limits.pages.federationBatchBytes, and never more than
+ * a peer takes in one request); only its envelopes' bodies are read.
+ * The peer answers for each envelope: accepted, a duplicate, or refused with a code. A refusal with
+ * a transient code (QUOTA_EXCEEDED, STORAGE_UNAVAILABLE...: isTransient) is not a verdict: that
+ * envelope alone is tried again after its own backoff, while the envelopes behind it go on (one
+ * recipient over its quota on the peer does not hold up the link); any other refusal is final.
+ * The deferral is kept in memory: after a restart a deferred envelope is tried again at once.
  * `close()` aborts the requests in flight and waits for the drains that made them: a batch whose
  * request was aborted is left as it is in the database (not counted as an attempt) and goes after a
  * restart, and nothing is written once `close()` has resolved.
  */
-import { EntraideError } from '../../shared/errors.ts';
+import { EntraideError, isErrorCode, isTransient } from '../../shared/errors.ts';
 import { LIMITS } from '../../shared/limits.ts';
-import type { RelayStore } from '../storage/relay-store.ts';
+import type { ForwardingOutcome, RelayStore } from '../storage/relay-store.ts';
 import type { PeerClient } from './peer-client.ts';
 import type { PeerRegistry } from './peers.ts';
 import { DeliveryReportsResult, ForwardResults } from '../../shared/protocol/federation.ts';
@@ -18,6 +25,8 @@ import { check } from '../../shared/protocol/validate.ts';
 
 export interface OutboxOptions {
   batch?: number;
+  /** Bytes of envelopes in one batch (limits.pages.federationBatchBytes); capped at what a peer takes. */
+  batchBytes?: number;
   baseDelayMs?: number;
   maxDelayMs?: number;
   /** How often peers with due items are looked for, besides the kicks after each accept. */
@@ -37,6 +46,9 @@ export class Outbox {
   /** The drains running now, awaited by `close()`. */
   private readonly running = new Set<Promise<void>>();
   private readonly batch: number;
+  private readonly batchBytes: number;
+  /** Per peer: outbox items refused for now by the peer, and when each may go again (ms). */
+  private readonly deferred = new Map<string, Map<number, number>>();
   private readonly baseDelayMs: number;
   private readonly maxDelayMs: number;
 
@@ -49,6 +61,8 @@ export class Outbox {
     private readonly opts: OutboxOptions = {},
   ) {
     this.batch = opts.batch ?? 100;
+    // A peer takes a batch of at most one envelope's size and a margin (routes/federation.ts).
+    this.batchBytes = Math.min(opts.batchBytes ?? LIMITS.maxRequestBytes, LIMITS.maxRequestBytes);
     this.baseDelayMs = opts.baseDelayMs ?? 500;
     this.maxDelayMs = opts.maxDelayMs ?? 60_000;
     this.timeoutMs = opts.timeoutMs ?? 15_000;
@@ -125,25 +139,56 @@ export class Outbox {
     this.timers.set(peer, t);
   }
 
+  /** Items of `peer` refused for now: true while `seq` must wait. */
+  private deferredNow(peer: string): ((seq: number) => boolean) | undefined {
+    const waiting = this.deferred.get(peer);
+    if (!waiting || waiting.size === 0) return undefined;
+    const now = this.now().getTime();
+    return (seq) => (waiting.get(seq) ?? 0) > now;
+  }
+
+  /**
+   * When the first item refused for now may go again, or undefined when none waits; forgets the
+   * deferrals that are over (their items went, or were not pending any more).
+   */
+  private nextDeferral(peer: string): number | undefined {
+    const waiting = this.deferred.get(peer);
+    if (!waiting) return undefined;
+    const now = this.now().getTime();
+    let next: number | undefined;
+    for (const [seq, at] of waiting) {
+      if (at <= now) waiting.delete(seq);
+      else next = Math.min(next ?? at, at);
+    }
+    if (waiting.size === 0) this.deferred.delete(peer);
+    return next;
+  }
+
+  private defer(peer: string, item: { seq: number; attempts: number }, at: Date): void {
+    let waiting = this.deferred.get(peer);
+    if (!waiting) this.deferred.set(peer, (waiting = new Map()));
+    waiting.set(item.seq, at.getTime() + this.delay(item.attempts));
+  }
+
   private async drain(peer: string): Promise<void> {
     for (let round = 0; round < 10_000 && !this.closed; round++) {
-      const items = this.store.outboxDue(peer, this.batch);
-      if (items.length === 0) return this.drainReports(peer);
+      const items = this.store.outboxBatch(peer, this.batch, this.batchBytes, this.deferredNow(peer));
+      if (items.length === 0) {
+        const next = this.nextDeferral(peer);
+        if (next !== undefined) {
+          this.schedule(peer, next);
+          return;
+        }
+        return this.drainReports(peer);
+      }
       const first = items[0]!;
       const due = Date.parse(first.nextAttemptAt);
       if (due > this.now().getTime()) {
         this.schedule(peer, due);
         return;
       }
-      // A batch stays under the peer's body limit: as many envelopes as fit, at least one.
-      const sendable: typeof items = [];
-      let bytes = 0;
-      for (const i of items) {
-        if (i.body === null) continue;
-        if (sendable.length > 0 && bytes + i.body.length + 1 > LIMITS.maxRequestBytes) break;
-        sendable.push(i);
-        bytes += i.body.length + 1;
-      }
+      // The store bounded the batch in count and bytes; bodies already gone (expired) are not sent.
+      const sendable = items.filter((i) => i.body !== null);
       if (sendable.length === 0) {
         // Only envelopes past their time to live (their ciphertext is gone): nothing to forward.
         this.store.recordForwarding(
@@ -179,17 +224,20 @@ export class Outbox {
           const byId = new Map(answer.results.map((r) => [r.id, r]));
           const at = this.now();
           this.store.recordForwarding(
-            sendable.map((i) => {
+            sendable.map((i): ForwardingOutcome => {
               const r = byId.get(i.envelopeId);
-              if (!r) return { seq: i.seq, ok: false, retry: true, reason: 'the peer did not answer for it' };
-              if (r.status === 'refused')
-                return {
-                  seq: i.seq,
-                  ok: false,
-                  retry: false,
-                  reason: `${r.error!.code}: ${r.error!.message}`,
-                };
-              return { seq: i.seq, ok: true };
+              if (!r) {
+                this.defer(peer, i, at);
+                return { seq: i.seq, ok: false, deferred: true, reason: 'the peer did not answer for it' };
+              }
+              if (r.status !== 'refused') return { seq: i.seq, ok: true };
+              const reason = r.error ? `${r.error.code}: ${r.error.message}` : 'refused';
+              // A transient refusal (over a quota, storage busy) is not a verdict: tried again later.
+              if (r.error && isErrorCode(r.error.code) && isTransient(r.error.code)) {
+                this.defer(peer, i, at);
+                return { seq: i.seq, ok: false, deferred: true, reason };
+              }
+              return { seq: i.seq, ok: false, retry: false, reason };
             }),
             at,
             (attempts) => new Date(at.getTime() + this.delay(attempts)),

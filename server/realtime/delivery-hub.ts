@@ -16,6 +16,7 @@ export type NodeSocket = Socket<
   { node: string }
 >;
 
+/** Envelopes per catch-up page; a page is also bounded in bytes (limits.pages.catchUpBytes). */
 const PAGE = 200;
 
 class NodeChannel {
@@ -59,7 +60,10 @@ class NodeChannel {
     });
   }
 
-  /** Pushes everything pending for this node, page by page, then tells the node it is drained. */
+  /**
+   * Pushes everything pending for this node, page by page (each bounded in count and bytes, and
+   * acknowledged before the next is read), then tells the node it is drained.
+   */
   async catchUp(): Promise<void> {
     if (this.catchingUp) {
       this.again = true;
@@ -72,13 +76,13 @@ class NodeChannel {
         let after = 0;
         for (;;) {
           if (!this.socket.connected) return;
-          const page = this.hub.store.pendingFor(this.node, after, PAGE);
-          const pushes = page
+          const page = this.hub.store.pendingPage(this.node, after, PAGE, this.hub.catchUpBytes);
+          const pushes = page.envelopes
             .filter((p) => p.body !== null)
             .map((p) => this.push(p.envelopeId, JSON.parse(p.body) as Envelope));
           await Promise.all(pushes);
-          if (page.length < PAGE) break;
-          after = page[page.length - 1]!.seq;
+          if (!page.more) break;
+          after = page.envelopes[page.envelopes.length - 1]!.seq;
         }
       } while (this.again);
       if (this.socket.connected)
@@ -110,6 +114,8 @@ export class DeliveryHub {
     readonly now: () => Date,
     readonly ackTimeoutMs = 30_000,
     readonly retryDelayMs = 5_000,
+    /** Bytes of envelopes in one catch-up page (limits.pages.catchUpBytes). */
+    readonly catchUpBytes = 8 * 1024 * 1024,
   ) {}
 
   attach(socket: NodeSocket): void {

@@ -1,4 +1,5 @@
 /** Routes that need a node's session: envelopes and inbox. */
+import { Readable } from 'node:stream';
 import type { FastifyInstance } from 'fastify';
 import { Type } from '@sinclair/typebox';
 import { authorityOfNode } from '../../shared/addresses.ts';
@@ -12,12 +13,39 @@ import {
   InboxPage,
   SubmitResult,
 } from '../../shared/protocol/schemas.ts';
+import type { PendingPage } from '../storage/relay-store.ts';
 import type { RelayContext } from '../context.ts';
 import { errorResponses } from './error-responses.ts';
 import { acceptEnvelope } from '../domain/envelopes.ts';
 import { bearerSecurity, requireSession } from '../plugins/auth.ts';
 
 const errors = errorResponses(400, 401, 403, 404, 409, 413, 415, 422);
+
+/** The bytes an inbox answer adds around its envelopes: `{"envelopes":[` and `],"more":false}`. */
+const INBOX_FRAME_BYTES = '{"envelopes":[],"more":false}'.length;
+
+/**
+ * An inbox page as JSON text (an InboxPage), written from the stored envelope texts as they are,
+ * never parsed and serialised again: each body is one chunk, let go of once written, so that the
+ * answer holds the page's bodies once and no more. The relay stored each body as the JSON of an
+ * envelope that passed its schema (envelopes.ts), so the text is an InboxPage.
+ */
+function inboxAnswer(page: PendingPage): Readable {
+  // A body is gone only once its envelope expired, which ends its deliveries in the same commit.
+  const bodies = page.envelopes.filter((e) => e.body !== null).map((e) => e.body);
+  const more = page.more; // the generator holds the bodies alone, not the page's rows
+  function* chunks(): Generator<string> {
+    yield '{"envelopes":[';
+    for (let i = 0; i < bodies.length; i++) {
+      if (i > 0) yield ',';
+      const body = bodies[i]!;
+      bodies[i] = '';
+      yield body;
+    }
+    yield `],"more":${more}}`;
+  }
+  return Readable.from(chunks());
+}
 
 export async function sessionRoutes(app: FastifyInstance, ctx: RelayContext): Promise<void> {
   requireSession(app, ctx);
@@ -67,6 +95,8 @@ export async function sessionRoutes(app: FastifyInstance, ctx: RelayContext): Pr
     {
       schema: {
         summary: 'Envelopes waiting for this node, oldest first',
+        description:
+          'A page holds at most `limit` envelopes and the relay’s page budget of bytes (at least one envelope); `more` says that others wait: acknowledge these, then fetch again.',
         security: bearerSecurity,
         querystring: Type.Object(
           { limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 500 })) },
@@ -75,13 +105,15 @@ export async function sessionRoutes(app: FastifyInstance, ctx: RelayContext): Pr
         response: { 200: InboxPage, ...errors },
       },
     },
-    async (request) => {
+    async (request, reply) => {
       const limit = (request.query as { limit?: number }).limit ?? 100;
-      const rows = ctx.store.pendingFor(request.sessionNode, 0, limit + 1).filter((r) => r.body !== null);
-      return {
-        envelopes: rows.slice(0, limit).map((r) => JSON.parse(r.body) as Envelope),
-        more: rows.length > limit,
-      };
+      const page = ctx.store.pendingPage(
+        request.sessionNode,
+        0,
+        limit,
+        Math.max(0, ctx.limits.pages.inboxBytes - INBOX_FRAME_BYTES),
+      );
+      return reply.type('application/json; charset=utf-8').send(inboxAnswer(page));
     },
   );
 

@@ -3,15 +3,30 @@
  * directory; the envelope path (accept, deliver, acknowledge, expire) runs prepared statements on
  * the same database through better-sqlite3, in group-committed transactions, because a Prisma
  * create per envelope (~360 µs) would cap the relay far below its throughput target.
+ *
+ * Storage faults are answered, never waited for on the event loop: both connections give up on a
+ * lock after SERVING_BUSY_TIMEOUT_MS, writes are retried off the loop for BUSY_RETRY.budgetMs
+ * (the group commit's retries, retryWhileBusy for Prisma), and what still fails is thrown as
+ * STORAGE_UNAVAILABLE (503 with Retry-After).
  */
-import { PrismaBetterSqlite3 } from '@prisma/adapter-better-sqlite3';
 import type Database from 'better-sqlite3';
 import { join } from 'node:path';
-import { openDatabase, BUSY_TIMEOUT_MS } from '../../prisma/database.ts';
+import { openDatabase, SERVING_BUSY_TIMEOUT_MS } from '../../prisma/database.ts';
+import { DurableBetterSqlite3 } from '../../prisma/durability.ts';
+import {
+  asStorageError,
+  BUSY_RETRY,
+  busyRetryDelay,
+  retryWhileBusy,
+  storageFaultOf,
+} from '../../prisma/storage-faults.ts';
 import { EntraideError } from '../../shared/errors.ts';
 import { PrismaClient } from './generated/client.ts';
 import { AuditStore } from './audit-store.ts';
 import { GroupCommit } from '../../prisma/group-commit.ts';
+import { freeBytesIn, StorageHealth, type StorageState } from './storage-health.ts';
+import { takeWithin } from './pages.ts';
+import type { WaitingChange, WaitingListener, WaitingRow } from './waiting.ts';
 
 export interface NodeRecord {
   address: string;
@@ -79,6 +94,16 @@ export interface JoinRecord {
   expiresAt: Date;
 }
 
+export interface TicketRecord {
+  ticketHash: string;
+  authority: string;
+  node: string | null;
+  issuedBy: string;
+  createdAt: Date;
+  expiresAt: Date;
+  joinCode: string | null;
+}
+
 export interface NewEnvelope {
   id: string;
   sender: string;
@@ -142,6 +167,26 @@ export interface PendingEnvelope {
   body: string;
 }
 
+/** A page of a node's pending envelopes; `more` when some were left for the next page. */
+export interface PendingPage {
+  envelopes: PendingEnvelope[];
+  more: boolean;
+}
+
+/** What the peer said of one forwarded envelope (or what became of it without the peer). */
+export interface ForwardingOutcome {
+  seq: number;
+  ok: boolean;
+  /** Not ok: the whole batch is tried again at nextAttempt (the peer did not answer). */
+  retry?: boolean;
+  /**
+   * Not ok: this envelope alone is tried again later (a transient refusal, e.g. QUOTA_EXCEEDED):
+   * its attempts are counted and its reason kept, and the outbox decides when (outbox.ts).
+   */
+  deferred?: boolean;
+  reason?: string;
+}
+
 export interface DeliveryRow {
   node: string;
   state: 'pending' | 'delivered' | 'expired' | 'revoked';
@@ -160,13 +205,22 @@ export class RelayStore {
   readonly audit: AuditStore;
   private readonly stmt;
   private readonly writes: GroupCommit<Write, AcceptOutcome | boolean>;
+  private readonly adapter: DurableBetterSqlite3;
+  /** The last storage fault met, for /healthz. */
+  private readonly health: StorageHealth;
+  /** Told, after each commit, what changed in what waits on the relay (the quota ledger). */
+  private waitingListener: WaitingListener | undefined;
 
   private constructor(
     readonly db: Database.Database,
     file: string,
+    dataDir: string,
   ) {
-    this.prisma = new PrismaClient({
-      adapter: new PrismaBetterSqlite3({ url: `file:${file}`, timeout: BUSY_TIMEOUT_MS }),
+    this.adapter = new DurableBetterSqlite3(file, SERVING_BUSY_TIMEOUT_MS);
+    this.prisma = new PrismaClient({ adapter: this.adapter });
+    this.health = new StorageHealth({
+      writeLock: () => this.tryWriteLock(),
+      freeBytes: () => freeBytesIn(dataDir),
     });
     this.audit = new AuditStore(db);
     this.stmt = {
@@ -189,6 +243,25 @@ export class RelayStore {
         `SELECT d.seq AS seq, d.envelopeId AS envelopeId, e.body AS body FROM "Delivery" d
          JOIN "Envelope" e ON e.id = d.envelopeId
          WHERE d.node = ? AND d.state = 'pending' AND d.seq > ? ORDER BY d.seq LIMIT ?`,
+      ),
+      // Sizes first, bodies of the chosen range after (pages.ts). Only columns stored before the
+      // body are read in the first pass: one past it would walk the body's overflow pages.
+      pendingSizes: db.prepare<[string, number], { seq: number; size: number }>(
+        `SELECT d.seq AS seq, e.size AS size FROM "Delivery" d
+         JOIN "Envelope" e ON e.id = d.envelopeId
+         WHERE d.node = ? AND d.state = 'pending' AND d.seq > ? ORDER BY d.seq`,
+      ),
+      pendingRange: db.prepare<[string, number, number], PendingEnvelope>(
+        `SELECT d.seq AS seq, d.envelopeId AS envelopeId, e.body AS body FROM "Delivery" d
+         JOIN "Envelope" e ON e.id = d.envelopeId
+         WHERE d.node = ? AND d.state = 'pending' AND d.seq > ? AND d.seq <= ? ORDER BY d.seq`,
+      ),
+      waiting: db.prepare<[], WaitingRow>(
+        `SELECT e.id AS id, e.sender AS sender, e.size AS size, d.node AS node FROM "Delivery" d
+         JOIN "Envelope" e ON e.id = d.envelopeId WHERE d.state = 'pending'
+         UNION ALL
+         SELECT e.id AS id, e.sender AS sender, e.size AS size, NULL AS node FROM "Outbox" o
+         JOIN "Envelope" e ON e.id = o.envelopeId WHERE o.state = 'pending'`,
       ),
       countPending: db.prepare<[string], { n: number }>(
         `SELECT count(*) AS n FROM "Delivery" WHERE node = ? AND state = 'pending'`,
@@ -230,12 +303,13 @@ export class RelayStore {
       insertOutbox: db.prepare(
         `INSERT INTO "Outbox" (peer, envelopeId, state, attempts, nextAttemptAt) VALUES (?, ?, 'pending', 0, ?)`,
       ),
-      outboxDue: db.prepare<[string, number], OutboxItem>(
+      outboxPending: db.prepare<[string], Omit<OutboxItem, 'body'> & { size: number }>(
         `SELECT o.seq AS seq, o.envelopeId AS envelopeId, o.attempts AS attempts, o.nextAttemptAt AS nextAttemptAt,
-                e.body AS body
+                e.size AS size
          FROM "Outbox" o JOIN "Envelope" e ON e.id = o.envelopeId
-         WHERE o.peer = ? AND o.state = 'pending' ORDER BY o.seq LIMIT ?`,
+         WHERE o.peer = ? AND o.state = 'pending' ORDER BY o.seq`,
       ),
+      envelopeBody: db.prepare<[string], { body: string | null }>('SELECT body FROM "Envelope" WHERE id = ?'),
       outboxForwarded: db.prepare(
         `UPDATE "Outbox" SET state = 'forwarded', forwardedAt = ?, lastError = NULL WHERE seq = ? AND state = 'pending'`,
       ),
@@ -244,6 +318,9 @@ export class RelayStore {
       ),
       outboxRetry: db.prepare(
         `UPDATE "Outbox" SET attempts = attempts + 1, nextAttemptAt = ?, lastError = ? WHERE seq = ? AND state = 'pending'`,
+      ),
+      outboxDeferred: db.prepare(
+        `UPDATE "Outbox" SET attempts = attempts + 1, lastError = ? WHERE seq = ? AND state = 'pending'`,
       ),
       outboxCounts: db.prepare<[], { peer: string; n: number }>(
         `SELECT peer, count(*) AS n FROM "Outbox" WHERE state = 'pending' GROUP BY peer`,
@@ -263,31 +340,87 @@ export class RelayStore {
     // (one fsync). insertOne refuses (id conflict, expired id) before it writes anything, so a
     // refused envelope answers its own caller and leaves the rest of the batch alone; any other
     // failure aborts the whole transaction, and then no caller in the batch is answered `accepted`.
-    this.writes = new GroupCommit<Write, AcceptOutcome | boolean>((items) =>
-      this.audit.transaction(() =>
-        items.map((w): AcceptOutcome | boolean | Error => {
-          if (w.kind === 'delivered') {
-            const changed = this.stmt.markDelivered.run(w.at, w.envelopeId, w.node).changes > 0;
-            if (changed) {
-              this.reportIfRemote(w.envelopeId, w.node, w.at);
-              this.audit.append({ kind: 'delivered', envelope: w.envelopeId, node: w.node, at: w.at });
-            }
-            return changed;
-          }
-          try {
-            return this.insertOne(w.envelope);
-          } catch (err) {
-            if (err instanceof EntraideError) return err;
-            throw err;
-          }
-        }),
-      ),
+    // A batch that finds the lock taken is written again later (GroupCommit's retries).
+    // What waits on the relay changes with each item; the ledger hears of it once committed.
+    this.writes = new GroupCommit<Write, AcceptOutcome | boolean>(
+      (items) => {
+        const changes: WaitingChange[] = [];
+        const results = this.syncWrite(() =>
+          this.audit.transaction(() =>
+            items.map((w): AcceptOutcome | boolean | Error => {
+              if (w.kind === 'delivered') {
+                const changed = this.stmt.markDelivered.run(w.at, w.envelopeId, w.node).changes > 0;
+                if (changed) {
+                  this.reportIfRemote(w.envelopeId, w.node, w.at);
+                  this.audit.append({ kind: 'delivered', envelope: w.envelopeId, node: w.node, at: w.at });
+                  changes.push({ kind: 'delivery-ended', id: w.envelopeId, node: w.node });
+                }
+                return changed;
+              }
+              try {
+                const outcome = this.insertOne(w.envelope);
+                if (outcome.kind === 'accepted') {
+                  const e = w.envelope;
+                  changes.push({
+                    kind: 'accepted',
+                    id: e.id,
+                    sender: e.sender,
+                    size: e.body.length,
+                    nodes: e.recipientNodes,
+                    peers: e.peers.length,
+                  });
+                }
+                return outcome;
+              } catch (err) {
+                if (err instanceof EntraideError) return err;
+                throw err;
+              }
+            }),
+          ),
+        );
+        this.reportWaiting(changes);
+        return results;
+      },
+      {
+        retry: {
+          when: (err) => storageFaultOf(err) === 'busy',
+          budgetMs: BUSY_RETRY.budgetMs,
+          delayMs: busyRetryDelay,
+        },
+      },
     );
   }
 
+  /** Opens the relay's database; throws STORAGE_NOT_DURABLE when it cannot commit durably. */
   static open(dataDir: string): RelayStore {
     const file = join(dataDir, 'relay.db');
-    return new RelayStore(openDatabase(file, 'relay'), file);
+    return new RelayStore(
+      openDatabase(file, 'relay', { busyTimeoutMs: SERVING_BUSY_TIMEOUT_MS }),
+      file,
+      dataDir,
+    );
+  }
+
+  /** Opens and checks the Prisma connection now rather than at its first use. */
+  async connect(): Promise<void> {
+    await this.read(() => this.prisma.$connect());
+  }
+
+  /**
+   * Every pending delivery and outbox row with its envelope, for loading the quota ledger; read
+   * row by row, never all at once.
+   */
+  waitingEnvelopes(): IterableIterator<WaitingRow> {
+    return this.stmt.waiting.iterate();
+  }
+
+  /** `listener` hears, after each commit, what it changed in what waits (see waiting.ts). */
+  watchWaiting(listener: WaitingListener): void {
+    this.waitingListener = listener;
+  }
+
+  private reportWaiting(changes: readonly WaitingChange[]): void {
+    if (changes.length > 0) this.waitingListener?.(changes);
   }
 
   /** Writes whatever is queued now, lazy items included. */
@@ -296,20 +429,86 @@ export class RelayStore {
   }
 
   async close(): Promise<void> {
-    this.writes.flush();
+    this.writes.close();
     await this.prisma.$disconnect();
     this.db.close();
+  }
+
+  // ---- storage faults ---------------------------------------------------------------------
+
+  /** The storage as /healthz reports it: ok, or the fault it meets (busy, full, io). Never waits. */
+  storageState(): StorageState {
+    return this.health.state();
+  }
+
+  /** Takes the write lock and gives it back at once, without waiting: the fault if that fails. */
+  private tryWriteLock(): ReturnType<typeof storageFaultOf> {
+    if (!this.db.open || this.db.inTransaction) return undefined;
+    this.db.pragma('busy_timeout = 0');
+    try {
+      this.db.exec('BEGIN IMMEDIATE; ROLLBACK');
+      return undefined;
+    } catch (err) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      return storageFaultOf(err) ?? 'io';
+    } finally {
+      this.db.pragma(`busy_timeout = ${SERVING_BUSY_TIMEOUT_MS}`);
+    }
+  }
+
+  /** A synchronous write on the hot path: its fault is noted, and thrown as STORAGE_UNAVAILABLE. */
+  private syncWrite<T>(write: () => T): T {
+    try {
+      const result = write();
+      this.health.noteSuccess();
+      return result;
+    } catch (err) {
+      this.health.noteFailure(err);
+      throw asStorageError(err);
+    }
+  }
+
+  /** A Prisma read, retried while the database is busy; its fault is noted, and thrown as STORAGE_UNAVAILABLE. */
+  private read<T>(query: () => Promise<T>): Promise<T> {
+    return retryWhileBusy(query).catch((err: unknown) => {
+      this.health.noteFailure(err);
+      throw this.adapter.refusal ?? asStorageError(err);
+    });
+  }
+
+  /** A Prisma write, like a read; its success says the storage takes writes again. */
+  private async write<T>(query: () => Promise<T>): Promise<T> {
+    const result = await this.read(query);
+    this.health.noteSuccess();
+    return result;
+  }
+
+  /**
+   * A Prisma interactive transaction that takes the write lock first: the adapter begins with a
+   * plain BEGIN, and a transaction that read first would fail at its first write (BUSY_SNAPSHOT)
+   * whenever the hot path committed in between. Retried whole while the database is busy.
+   */
+  private transaction<T>(fn: (tx: Tx) => Promise<T>): Promise<T> {
+    return this.write(() =>
+      this.prisma.$transaction(async (tx) => {
+        // A write that changes nothing: it takes the lock, like BEGIN IMMEDIATE.
+        await tx.$executeRawUnsafe('DELETE FROM "FederationReplay" WHERE 0');
+        return fn(tx);
+      }),
+    );
   }
 
   // ---- invitations and enrolment (Prisma) ----------------------------------------------
 
   async createInvitation(codeHash: string, authorityId: string, now: Date, expiresAt: Date): Promise<void> {
-    await this.prisma.invitation.create({ data: { codeHash, authorityId, createdAt: now, expiresAt } });
+    await this.write(() =>
+      this.prisma.invitation.create({ data: { codeHash, authorityId, createdAt: now, expiresAt } }),
+    );
   }
 
   /** Consumes the invitation and creates the authority, its first node and their key-log entries, all or nothing. */
   async enrol(r: EnrolmentRecord, log: KeyLogAppend): Promise<void> {
-    await this.prisma.$transaction(async (tx) => {
+    await this.transaction(async (tx) => {
       await checkInvitation(tx, r.codeHash, r.authorityId, r.now);
       const existing = await tx.authority.findUnique({ where: { address: r.authority } });
       if (existing)
@@ -340,7 +539,9 @@ export class RelayStore {
 
   /** Applies a key event's effect and appends it to the key log in one transaction. */
   async recordKeyEvent(effect: KeyEffect, log: KeyLogAppend): Promise<void> {
-    await this.prisma.$transaction(async (tx) => {
+    const changes: WaitingChange[] = [];
+    await this.transaction(async (tx) => {
+      changes.length = 0; // the transaction may run again when the database was busy
       switch (effect.kind) {
         case 'node-certified':
           if (effect.isNew) {
@@ -364,6 +565,11 @@ export class RelayStore {
         case 'node-revoked':
           await tx.node.update({ where: { address: effect.node }, data: { revokedAt: effect.at } });
           // Nothing more reaches a revoked node; its senders see the deliveries as revoked.
+          for (const d of await tx.delivery.findMany({
+            where: { node: effect.node, state: 'pending' },
+            select: { envelopeId: true },
+          }))
+            changes.push({ kind: 'delivery-ended', id: d.envelopeId, node: effect.node });
           await tx.delivery.updateMany({
             where: { node: effect.node, state: 'pending' },
             data: { state: 'revoked' },
@@ -380,55 +586,134 @@ export class RelayStore {
       }
       await this.writeLog(tx, log);
     });
+    this.reportWaiting(changes);
   }
 
   async keyLogEntries(): Promise<KeyLogRow[]> {
-    return this.prisma.keyLogEntry.findMany({ orderBy: { idx: 'asc' } });
+    return this.read(() => this.prisma.keyLogEntry.findMany({ orderBy: { idx: 'asc' } }));
   }
 
   async latestKeyLogHead(): Promise<string | null> {
-    const row = await this.prisma.keyLogHead.findFirst({ orderBy: { size: 'desc' } });
+    const row = await this.read(() => this.prisma.keyLogHead.findFirst({ orderBy: { size: 'desc' } }));
     return row?.head ?? null;
   }
 
   async saveKeyLogHead(head: KeyLogAppend['head']): Promise<void> {
-    await this.prisma.keyLogHead.upsert({ where: { size: head.size }, create: head, update: {} });
+    await this.write(() =>
+      this.prisma.keyLogHead.upsert({ where: { size: head.size }, create: head, update: {} }),
+    );
   }
 
   async findKeyEvent(eventHash: string): Promise<number | null> {
-    const row = await this.prisma.keyLogEntry.findUnique({ where: { eventHash }, select: { idx: true } });
+    const row = await this.read(() =>
+      this.prisma.keyLogEntry.findUnique({ where: { eventHash }, select: { idx: true } }),
+    );
     return row?.idx ?? null;
+  }
+
+  /**
+   * Key events logged since `since` for one node's encryption keys (`node` given) or for the
+   * authority's own events (certifications, revocations, master-key rotations: `node` null).
+   */
+  async countKeyEvents(authority: string, node: string | null, since: Date): Promise<number> {
+    return this.read(() =>
+      this.prisma.keyLogEntry.count({
+        where: {
+          authority,
+          loggedAt: { gt: since },
+          ...(node ? { node, type: 'encryption-key-rotated' } : { type: { not: 'encryption-key-rotated' } }),
+        },
+      }),
+    );
   }
 
   // ---- join requests (Prisma) -----------------------------------------------------------
 
   async saveJoin(j: JoinRecord): Promise<void> {
-    await this.prisma.joinRequest.upsert({ where: { code: j.code }, create: j, update: {} });
+    await this.write(() =>
+      this.prisma.joinRequest.upsert({ where: { code: j.code }, create: j, update: {} }),
+    );
+  }
+
+  async saveTicket(t: TicketRecord): Promise<void> {
+    await this.write(() => this.prisma.joinTicket.create({ data: t }));
+  }
+
+  /** Tickets of `authority` neither spent nor expired. */
+  async countOpenTickets(authority: string, now: Date): Promise<number> {
+    return this.read(() =>
+      this.prisma.joinTicket.count({ where: { authority, joinCode: null, expiresAt: { gt: now } } }),
+    );
+  }
+
+  async findTicket(ticketHash: string): Promise<TicketRecord | null> {
+    return this.read(() => this.prisma.joinTicket.findUnique({ where: { ticketHash } }));
+  }
+
+  /**
+   * Spends the ticket on the join request and stores the request, all or nothing; a ticket already
+   * spent on another request is refused (JOIN_TICKET_INVALID) and nothing is stored.
+   */
+  async saveTicketedJoin(ticketHash: string, j: JoinRecord): Promise<void> {
+    await this.transaction(async (tx) => {
+      const spent = await tx.joinTicket.updateMany({
+        where: { ticketHash, OR: [{ joinCode: null }, { joinCode: j.code }] },
+        data: { joinCode: j.code },
+      });
+      if (spent.count !== 1)
+        throw new EntraideError('JOIN_TICKET_INVALID', 'this join ticket was already used by another node');
+      await tx.joinRequest.upsert({ where: { code: j.code }, create: j, update: {} });
+    });
+  }
+
+  /** Join requests waiting for `authority`, oldest first. */
+  async pendingJoins(authority: string, now: Date): Promise<JoinRecord[]> {
+    return this.read(() =>
+      this.prisma.joinRequest.findMany({
+        where: { authority, expiresAt: { gt: now } },
+        orderBy: { createdAt: 'asc' },
+        take: 64,
+      }),
+    );
+  }
+
+  /** Deletes a waiting join request of `authority`; false if there was none. */
+  async deleteJoin(code: string, authority: string): Promise<boolean> {
+    return (
+      (await this.write(() => this.prisma.joinRequest.deleteMany({ where: { code, authority } }))).count > 0
+    );
   }
 
   async findJoin(code: string): Promise<JoinRecord | null> {
-    return this.prisma.joinRequest.findUnique({ where: { code } });
+    return this.read(() => this.prisma.joinRequest.findUnique({ where: { code } }));
   }
 
   async countJoins(authority: string, now: Date): Promise<number> {
-    return this.prisma.joinRequest.count({ where: { authority, expiresAt: { gt: now } } });
+    return this.read(() => this.prisma.joinRequest.count({ where: { authority, expiresAt: { gt: now } } }));
   }
 
   async deleteExpiredJoins(now: Date): Promise<number> {
-    return (await this.prisma.joinRequest.deleteMany({ where: { expiresAt: { lte: now } } })).count;
+    return (
+      await this.write(async () => {
+        await this.prisma.joinTicket.deleteMany({ where: { expiresAt: { lte: now } } });
+        return this.prisma.joinRequest.deleteMany({ where: { expiresAt: { lte: now } } });
+      })
+    ).count;
   }
 
   /** Throws the invitation's refusal, if any, without using it. */
   async verifyInvitation(codeHash: string, authorityId: string, now: Date): Promise<void> {
-    await checkInvitation(this.prisma, codeHash, authorityId, now);
+    await this.read(() => checkInvitation(this.prisma, codeHash, authorityId, now));
   }
 
   async listNodes(): Promise<NodeRecord[]> {
-    return this.prisma.node.findMany();
+    return this.read(() => this.prisma.node.findMany());
   }
 
   async findAuthority(address: string): Promise<AuthorityRecord | null> {
-    return this.prisma.authority.findUnique({ where: { address }, include: { nodes: true } });
+    return this.read(() =>
+      this.prisma.authority.findUnique({ where: { address }, include: { nodes: true } }),
+    );
   }
 
   // ---- envelopes (prepared statements, group commit) -----------------------------------
@@ -472,6 +757,18 @@ export class RelayStore {
     return this.stmt.pending.all(node, afterSeq, limit);
   }
 
+  /**
+   * The envelopes waiting for `node` after `afterSeq`, in acceptance order: at most `maxCount` of
+   * them and `maxBytes` bytes of bodies (one byte more each, for a separator), at least one.
+   * Only that page's bodies are read (pages.ts). Preconditions: maxCount >= 1, maxBytes >= 0.
+   */
+  pendingPage(node: string, afterSeq: number, maxCount: number, maxBytes: number): PendingPage {
+    const page = takeWithin(this.stmt.pendingSizes.iterate(node, afterSeq), maxCount, maxBytes);
+    const last = page.rows.at(-1);
+    if (!last) return { envelopes: [], more: false };
+    return { envelopes: this.stmt.pendingRange.all(node, afterSeq, last.seq), more: page.more };
+  }
+
   countPending(node: string): number {
     return this.stmt.countPending.get(node)!.n;
   }
@@ -497,115 +794,179 @@ export class RelayStore {
   /** Clears the ciphertext of every envelope past its TTL; returns how many expired now. */
   expire(now: Date): number {
     const at = now.toISOString();
-    return this.audit.transaction(() => {
-      for (const { id } of this.stmt.expiring.all(at))
-        this.audit.append({ kind: 'expired', envelope: id, at });
-      this.stmt.expireDeliveries.run(at);
-      this.stmt.expireOutbox.run(at);
-      return this.stmt.expireEnvelopes.run(at, at).changes;
-    });
+    const changes: WaitingChange[] = [];
+    const expired = this.syncWrite(() =>
+      this.audit.transaction(() => {
+        for (const { id } of this.stmt.expiring.all(at)) {
+          this.audit.append({ kind: 'expired', envelope: id, at });
+          changes.push({ kind: 'expired', id });
+        }
+        this.stmt.expireDeliveries.run(at);
+        this.stmt.expireOutbox.run(at);
+        return this.stmt.expireEnvelopes.run(at, at).changes;
+      }),
+    );
+    this.reportWaiting(changes);
+    return expired;
   }
 
   // ---- auditors ------------------------------------------------------------------------------
 
   /** Adds an auditor, or gives a removed one (or one with a new key) access again. */
   async addAuditor(name: string, publicKey: string, at: Date): Promise<void> {
-    await this.prisma.auditor.upsert({
-      where: { name },
-      create: { name, publicKey, addedAt: at },
-      update: { publicKey, addedAt: at, removedAt: null },
-    });
+    await this.write(() =>
+      this.prisma.auditor.upsert({
+        where: { name },
+        create: { name, publicKey, addedAt: at },
+        update: { publicKey, addedAt: at, removedAt: null },
+      }),
+    );
   }
 
   async removeAuditor(name: string, at: Date): Promise<boolean> {
     return (
-      (await this.prisma.auditor.updateMany({ where: { name, removedAt: null }, data: { removedAt: at } }))
-        .count > 0
+      (
+        await this.write(() =>
+          this.prisma.auditor.updateMany({ where: { name, removedAt: null }, data: { removedAt: at } }),
+        )
+      ).count > 0
     );
   }
 
   async auditor(name: string): Promise<{ name: string; publicKey: string; removedAt: Date | null } | null> {
-    return this.prisma.auditor.findUnique({ where: { name } });
+    return this.read(() => this.prisma.auditor.findUnique({ where: { name } }));
   }
 
   async listAuditors(): Promise<
     { name: string; publicKey: string; addedAt: Date; removedAt: Date | null }[]
   > {
-    return this.prisma.auditor.findMany({ orderBy: { name: 'asc' } });
+    return this.read(() => this.prisma.auditor.findMany({ orderBy: { name: 'asc' } }));
   }
 
   // ---- federation: peers, token ids, outbox ------------------------------------------------
 
   async listPeers(): Promise<PeerRecord[]> {
-    return this.prisma.peer.findMany({ orderBy: { domain: 'asc' } });
+    return this.read(() => this.prisma.peer.findMany({ orderBy: { domain: 'asc' } }));
   }
 
   async addPeer(p: { domain: string; url: string; publicKey: string; addedAt: Date }): Promise<void> {
-    await this.prisma.peer.upsert({
-      where: { domain: p.domain },
-      create: p,
-      update: { url: p.url, publicKey: p.publicKey },
-    });
+    await this.write(() =>
+      this.prisma.peer.upsert({
+        where: { domain: p.domain },
+        create: p,
+        update: { url: p.url, publicKey: p.publicKey },
+      }),
+    );
+  }
+
+  /**
+   * Pins a peer's new key after it rotated (federation/peer-key-follow.ts); only while the row still
+   * pins `from`, so that a key the operator set meanwhile stands. True when the row changed.
+   */
+  async updatePeerKey(domain: string, from: string, to: string): Promise<boolean> {
+    const changed = await this.write(() =>
+      this.prisma.peer.updateMany({ where: { domain, publicKey: from }, data: { publicKey: to } }),
+    );
+    return changed.count > 0;
   }
 
   async removePeer(domain: string): Promise<boolean> {
-    return (await this.prisma.peer.deleteMany({ where: { domain } })).count > 0;
+    return (await this.write(() => this.prisma.peer.deleteMany({ where: { domain } }))).count > 0;
   }
 
   async peerResult(domain: string, at: Date, error: string | null): Promise<void> {
-    await this.prisma.peer.updateMany({
-      where: { domain },
-      data: error === null ? { lastSuccessAt: at, lastError: null } : { lastError: error, lastErrorAt: at },
-    });
+    await this.write(() =>
+      this.prisma.peer.updateMany({
+        where: { domain },
+        data: error === null ? { lastSuccessAt: at, lastError: null } : { lastError: error, lastErrorAt: at },
+      }),
+    );
   }
 
   async peerKeyLog(domain: string, head: string | null, alarm: string | null, at: Date): Promise<void> {
-    await this.prisma.peer.updateMany({
-      where: { domain },
-      data: {
-        ...(head !== null ? { keyLogHead: head } : {}),
-        ...(alarm !== null ? { alarm, alarmAt: at } : {}),
-      },
-    });
+    await this.write(() =>
+      this.prisma.peer.updateMany({
+        where: { domain },
+        data: {
+          ...(head !== null ? { keyLogHead: head } : {}),
+          ...(alarm !== null ? { alarm, alarmAt: at } : {}),
+        },
+      }),
+    );
   }
 
   async peerAuditHead(domain: string, head: string): Promise<void> {
-    await this.prisma.peer.updateMany({ where: { domain }, data: { auditHead: head } });
+    await this.write(() => this.prisma.peer.updateMany({ where: { domain }, data: { auditHead: head } }));
   }
 
   /** Remembers a token id until it expires; false when it was already used (a replay). */
   async rememberFederationToken(jti: string, issuer: string, expiresAt: Date): Promise<boolean> {
-    const r = this.db
-      .prepare('INSERT OR IGNORE INTO "FederationReplay" (jti, issuer, expiresAt) VALUES (?, ?, ?)')
-      .run(jti, issuer, expiresAt.toISOString());
-    return r.changes > 0;
+    const insert = this.db.prepare(
+      'INSERT OR IGNORE INTO "FederationReplay" (jti, issuer, expiresAt) VALUES (?, ?, ?)',
+    );
+    return retryWhileBusy(async () =>
+      this.syncWrite(() => insert.run(jti, issuer, expiresAt.toISOString()).changes > 0),
+    ).catch((err: unknown) => {
+      throw asStorageError(err);
+    });
   }
 
   purgeFederationTokens(now: Date): void {
-    this.db.prepare('DELETE FROM "FederationReplay" WHERE expiresAt <= ?').run(now.toISOString());
+    this.syncWrite(() =>
+      this.db.prepare('DELETE FROM "FederationReplay" WHERE expiresAt <= ?').run(now.toISOString()),
+    );
   }
 
-  /** The first pending outbox items for a peer, in acceptance order. */
-  outboxDue(peer: string, limit: number): OutboxItem[] {
-    return this.stmt.outboxDue.all(peer, limit);
+  /**
+   * The first pending outbox items for a peer, in acceptance order, with their bodies: at most
+   * `maxCount` of them and `maxBytes` bytes (one more each, for a separator), at least one; items
+   * for which `skip` is true are passed over (pages.ts). Only the chosen items' bodies are read.
+   */
+  outboxBatch(
+    peer: string,
+    maxCount: number,
+    maxBytes: number,
+    skip?: (seq: number) => boolean,
+  ): OutboxItem[] {
+    const page = takeWithin(
+      this.stmt.outboxPending.iterate(peer),
+      maxCount,
+      maxBytes,
+      skip ? (row) => skip(row.seq) : undefined,
+    );
+    return page.rows.map((r) => ({
+      seq: r.seq,
+      envelopeId: r.envelopeId,
+      attempts: r.attempts,
+      nextAttemptAt: r.nextAttemptAt,
+      body: this.stmt.envelopeBody.get(r.envelopeId)?.body ?? null,
+    }));
   }
 
-  /** What the peer said of a batch, in one transaction: forwarded, refused for good, or to retry. */
-  recordForwarding(
-    outcomes: { seq: number; ok: boolean; retry?: boolean; reason?: string }[],
-    at: Date,
-    nextAttempt: (attempts: number) => Date,
-  ): void {
-    this.audit.transaction(() => {
-      for (const o of outcomes) {
-        if (o.ok && this.stmt.outboxForwarded.run(at.toISOString(), o.seq).changes > 0) {
-          const row = this.stmt.outboxRow.get(o.seq)!;
-          this.audit.append({ kind: 'forwarded', envelope: row.envelopeId, peer: row.peer }, at);
-        } else if (o.ok) continue;
-        else if (!o.retry) this.stmt.outboxRefused.run(o.reason ?? 'refused', o.seq);
-        else this.stmt.outboxRetry.run(nextAttempt(0).toISOString(), o.reason ?? 'retry', o.seq);
-      }
-    });
+  /**
+   * What the peer said of a batch, in one transaction: forwarded, refused for good, to retry with
+   * the batch (at `nextAttempt`), or deferred alone.
+   */
+  recordForwarding(outcomes: ForwardingOutcome[], at: Date, nextAttempt: (attempts: number) => Date): void {
+    const changes: WaitingChange[] = [];
+    this.syncWrite(() =>
+      this.audit.transaction(() => {
+        changes.length = 0;
+        for (const o of outcomes) {
+          if (o.ok && this.stmt.outboxForwarded.run(at.toISOString(), o.seq).changes > 0) {
+            const row = this.stmt.outboxRow.get(o.seq)!;
+            this.audit.append({ kind: 'forwarded', envelope: row.envelopeId, peer: row.peer }, at);
+            changes.push({ kind: 'forward-ended', id: row.envelopeId });
+          } else if (o.ok) continue;
+          else if (o.deferred) this.stmt.outboxDeferred.run(o.reason ?? 'deferred', o.seq);
+          else if (!o.retry) {
+            if (this.stmt.outboxRefused.run(o.reason ?? 'refused', o.seq).changes > 0)
+              changes.push({ kind: 'forward-ended', id: this.stmt.outboxRow.get(o.seq)!.envelopeId });
+          } else this.stmt.outboxRetry.run(nextAttempt(0).toISOString(), o.reason ?? 'retry', o.seq);
+        }
+      }),
+    );
+    this.reportWaiting(changes);
   }
 
   /** Pending outbox items by peer. */
@@ -645,22 +1006,28 @@ export class RelayStore {
   }
 
   recordReports(sent: number[], retry: number[], next: Date): void {
-    this.db.transaction(() => {
-      for (const seq of sent) this.stmt.reportSent.run(seq);
-      for (const seq of retry) this.stmt.reportRetry.run(next.toISOString(), seq);
-    })();
+    this.syncWrite(() =>
+      this.db
+        .transaction(() => {
+          for (const seq of sent) this.stmt.reportSent.run(seq);
+          for (const seq of retry) this.stmt.reportRetry.run(next.toISOString(), seq);
+        })
+        .immediate(),
+    );
   }
 
   /** A peer says its node stored our sender's envelope; true when that is news. */
   recordRemoteDeliveries(reports: { envelopeId: string; node: string; deliveredAt: string }[]): number {
-    return this.audit.transaction(() =>
-      reports.reduce((n, r) => {
-        const changed = this.stmt.remoteDelivered.run(r.envelopeId, r.node, r.deliveredAt).changes;
-        // A peer's report: its node stored our sender's envelope.
-        if (changed > 0)
-          this.audit.append({ kind: 'delivered', envelope: r.envelopeId, node: r.node, at: r.deliveredAt });
-        return n + changed;
-      }, 0),
+    return this.syncWrite(() =>
+      this.audit.transaction(() =>
+        reports.reduce((n, r) => {
+          const changed = this.stmt.remoteDelivered.run(r.envelopeId, r.node, r.deliveredAt).changes;
+          // A peer's report: its node stored our sender's envelope.
+          if (changed > 0)
+            this.audit.append({ kind: 'delivered', envelope: r.envelopeId, node: r.node, at: r.deliveredAt });
+          return n + changed;
+        }, 0),
+      ),
     );
   }
 }
