@@ -1,6 +1,7 @@
 /**
  * The node's copy of its relay's key log, verified entry by entry. On every check it:
- * 1. verifies the relay's signature on the latest tree head;
+ * 1. verifies the relay's signature on the latest tree head (with the key current at its timestamp,
+ *    following a rollover of the relay key signed by the key pinned: relay-keys.ts);
  * 2. asks for a consistency proof from the head it stored last time, and verifies it;
  * 3. downloads the new entries and checks that they hash, with the ones it holds, to the new head;
  * 4. watches its own authority (as CONIKS does): a forged event, or a key of this node it never
@@ -12,18 +13,20 @@ import { fromBase64url, toBase64url } from '../shared/bytes.ts';
 import { EntraideError } from '../shared/errors.ts';
 import { replayAuthority, type IndexedLeaf } from '../shared/keys/authority-state.ts';
 import { keyEventHash, keyLogLeafHash } from '../shared/keys/key-log-leaf.ts';
-import { headRoot, verifyTreeHead } from '../shared/keys/tree-head.ts';
+import { headRoot } from '../shared/keys/tree-head.ts';
 import { MerkleTree } from '../shared/merkle/memory-tree.ts';
 import { verifyConsistency } from '../shared/merkle/verify-consistency.ts';
 import { ConsistencyProof, KeyLogEntries, KeyLogLeaf, SignedTreeHead } from '../shared/protocol/key-log.ts';
 import { check } from '../shared/protocol/validate.ts';
+import type { RelayKeyRing } from './relay-keys.ts';
 import type { AlarmRecord, KeyLogHeadRecord, NodeStore } from './store/node-store.ts';
 
 export type NewAlarm = Omit<AlarmRecord, 'id'>;
 
 export interface MonitorIdentity {
   relay: string;
-  relayKey: Uint8Array;
+  /** The relay's keys: each head is checked against the one current at its timestamp. */
+  relayKeys: RelayKeyRing;
   authority: string;
   node: string;
 }
@@ -154,7 +157,7 @@ export class KeyLogMonitor {
   private async doSync(): Promise<SignedTreeHead> {
     const tree = await this.load();
     const head = check(SignedTreeHead, await this.fetch('/v1/keylog/head'), 'key-log head');
-    verifyTreeHead(head, { log: 'key', relay: this.me.relay, relayKey: this.me.relayKey });
+    await this.me.relayKeys.verifyHead(head);
     const known = tree.size;
 
     if (head.size < known) {

@@ -15,6 +15,8 @@ export class Session {
     private readonly relayDomain: string,
     private readonly node: string,
     private readonly identitySecretKey: Uint8Array,
+    /** Holds the relay to the key pinned for it before the node signs a challenge (relay-keys.ts). */
+    private readonly checkRelay: () => Promise<void> = async () => undefined,
   ) {}
 
   /** A token valid for at least another minute. */
@@ -29,6 +31,7 @@ export class Session {
   }
 
   private async login(): Promise<string> {
+    await this.checkRelay();
     const c = await this.http.request(ChallengeResponse, 'POST', '/v1/auth/challenge', { node: this.node });
     const sig = signObject(
       CONTEXTS.authChallenge,

@@ -20,12 +20,13 @@ import {
   type NodeKeys,
 } from '../shared/keys/authority-state.ts';
 import { verifyDirectoryEvents } from '../shared/keys/directory-entry.ts';
-import { headRoot, verifyTreeHead } from '../shared/keys/tree-head.ts';
+import { headRoot } from '../shared/keys/tree-head.ts';
 import { sameHash } from '../shared/merkle/hash.ts';
 import { DirectoryEntry, type SignedTreeHead } from '../shared/protocol/key-log.ts';
 import { check } from '../shared/protocol/validate.ts';
 import { parseAuthorityAddress } from '../shared/addresses.ts';
 import type { KeyLogMonitor } from './key-log-monitor.ts';
+import type { RelayKeyRing } from './relay-keys.ts';
 import type { NodeStore } from './store/node-store.ts';
 
 export interface TrustedAuthority {
@@ -62,7 +63,8 @@ export function substitutionAttempt(item: KeyHistoryItem): boolean {
 /** One relay as the node sees it: its key, the node's verified copy of its key log, its directory. */
 export interface RelayView {
   domain: string;
-  publicKey: Uint8Array;
+  /** The relay's keys, followed across its key rollovers. */
+  keys: RelayKeyRing;
   monitor: KeyLogMonitor;
   directory: (authority: string) => Promise<unknown>;
   /** Set while a peer relay does not answer: its log is not asked for again before then. */
@@ -150,7 +152,7 @@ export class TrustStore {
         `the relay answered for ${entry.authority} when asked for ${authority}`,
       );
     }
-    verifyTreeHead(entry.head, { log: 'key', relay: relay.domain, relayKey: relay.publicKey });
+    await relay.keys.verifyHead(entry.head);
     if (entry.head.size > monitor.size) await monitor.sync();
     try {
       this.checkAgainstCopy(entry, monitor);

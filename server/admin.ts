@@ -5,7 +5,8 @@
  *
  * Each action is given the relay's data folder. It checks its input first, before anything is
  * opened, then opens the relay's storage, acts and closes it again. The relay may be running
- * meanwhile: it reads peers and auditors from the database again (federation/peers.ts).
+ * meanwhile: it reads peers and auditors from the database again (federation/peers.ts). The one
+ * exception is the rotation of the relay's key, which needs the relay stopped.
  */
 import { checkAuthorityId, checkDomain } from '../shared/addresses.ts';
 import { fromBase64url } from '../shared/bytes.ts';
@@ -13,9 +14,13 @@ import { loadSodium } from '../shared/crypto/sodium.ts';
 import { EntraideError } from '../shared/errors.ts';
 import { AuditorName } from '../shared/protocol/audit.ts';
 import { PublicKey } from '../shared/protocol/schemas.ts';
+import { checkServiceUrl } from '../shared/protocol/service-url.ts';
 import { check } from '../shared/protocol/validate.ts';
+import { join } from 'node:path';
+import { lockFolder } from '../prisma/folder-lock.ts';
 import { createInvitation } from './domain/enrolment.ts';
 import { loadRelayIdentity, type RelayIdentity } from './identity.ts';
+import { rotateRelayKey, type RelayKeyRotation } from './relay-key-rotation.ts';
 import { RelayStore } from './storage/relay-store.ts';
 
 /** What the operator of a peer relay needs to add this one. */
@@ -69,6 +74,32 @@ export async function relayCard(dataDir: string): Promise<RelayCard> {
   return { domain: identity.domain, url: identity.url, publicKey: identity.publicKeyB64 };
 }
 
+/**
+ * Replaces the relay's key with a new one, signed over by the old one (relay-key-rotation.ts).
+ * The relay must be stopped, so that no head is signed with the old key after the rollover:
+ * DATA_DIR_LOCKED while it runs. Its next start signs with the new key; its nodes, auditors and
+ * peers follow by the rollover it shows.
+ */
+export async function rotateKey(dataDir: string, now = new Date()): Promise<RelayKeyRotation> {
+  await identityOf(dataDir);
+  const what = `relay data folder ${dataDir}`;
+  let lock;
+  try {
+    lock = lockFolder(join(dataDir, 'relay.lock'), 'DATA_DIR_LOCKED', what);
+  } catch (err) {
+    if (!(err instanceof EntraideError) || err.code !== 'DATA_DIR_LOCKED') throw err;
+    throw new EntraideError(
+      'DATA_DIR_LOCKED',
+      `${err.message}: stop the relay, rotate its key, then start it again`,
+    );
+  }
+  try {
+    return rotateRelayKey(dataDir, now);
+  } finally {
+    lock.release();
+  }
+}
+
 /** A one-time invitation for `authorityId` (e.g. `sn.moj`) to enrol its first node, valid 24 h. */
 export async function inviteAuthority(
   dataDir: string,
@@ -84,7 +115,8 @@ export async function inviteAuthority(
 
 /**
  * Adds a peer relay, or updates the URL and key of one already added (both operators add each
- * other). Refuses a malformed domain (ADDRESS_INVALID), URL or key (USAGE), and the relay itself.
+ * other). Refuses a malformed domain (ADDRESS_INVALID), URL or key (USAGE), a plain http:// URL off
+ * this machine (INSECURE_URL), and the relay itself.
  * Returns this relay's domain.
  */
 export async function addPeer(dataDir: string, peer: PeerInput, now = new Date()): Promise<string> {
@@ -161,18 +193,8 @@ export async function listAuditors(dataDir: string): Promise<AuditorRecord[]> {
 /** Checks what an operator types for a peer (the messages name the CLI's options). */
 export function checkPeerInput(input: PeerInput): void {
   checkDomain(input.domain);
-  let url: URL;
-  try {
-    url = new URL(input.url);
-  } catch {
-    throw new EntraideError(
-      'USAGE',
-      `--url must be the peer relay's URL, such as https://relay.example, not "${input.url}"`,
-    );
-  }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-    throw new EntraideError('USAGE', `--url must be http or https, not ${url.protocol}`);
-  }
+  // https:// only, but for a peer on this machine (INSECURE_URL).
+  checkServiceUrl(input.url, '--url');
   try {
     fromBase64url(input.publicKey, '--key', 32);
   } catch {

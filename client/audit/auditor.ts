@@ -29,10 +29,13 @@ import {
   AuditToken,
 } from '../../shared/protocol/audit.ts';
 import { Domain, PublicKey, RelayInfo } from '../../shared/protocol/schemas.ts';
+import { checkServiceUrl } from '../../shared/protocol/service-url.ts';
 import { SignedTreeHead } from '../../shared/protocol/key-log.ts';
 import { check } from '../../shared/protocol/validate.ts';
+import { checkRelayAddress, firstContact } from '../first-contact.ts';
 import { encryptWithPassphrase, readPassphraseFile, writeFileAtomic } from '../keystore.ts';
 import { random } from '../random.ts';
+import { RelayKeyRing } from '../relay-keys.ts';
 import { RelayHttp, Unchecked } from '../transport/http.ts';
 
 const Credentials = Type.Object(
@@ -53,14 +56,14 @@ export type Credentials = Static<typeof Credentials>;
 const fileFor = (domain: string) => `auditor-${domain}.json`;
 const PAGE = 10_000;
 
-/** Creates an auditor's key pair in `home`, pinning the relay's key as it answers now. */
+/** Creates an auditor's key pair in `home`; pins the relay's key, `relayKey` (first-contact.ts). */
 export async function createAuditor(
   home: string,
-  opts: { name: string; relayUrl: string; passphrase: string },
+  opts: { name: string; relayUrl: string; relayKey?: string | undefined; passphrase: string },
 ): Promise<Credentials> {
   await loadSodium();
   check(AuditorName, opts.name, 'auditor name');
-  const info = await new RelayHttp(opts.relayUrl).request(RelayInfo, 'GET', '/v1/relay');
+  const { relay: info } = await firstContact(checkRelayAddress(opts.relayUrl, opts.relayKey));
   const file = join(home, fileFor(info.domain));
   if (existsSync(file)) {
     throw new EntraideError('HOME_EXISTS', `${home} already holds auditor credentials for ${info.domain}`);
@@ -92,7 +95,7 @@ export function readAuditor(home: string, passphrase: string, relay?: string): C
   if (files.length === 0) throw new EntraideError('AUDITOR_MISSING', `no auditor credentials in ${home}`);
   const all = files.map((f) => readPassphraseFile(join(home, f), passphrase, 'AUDITOR_CORRUPT', Credentials));
   if (relay === undefined) {
-    if (all.length === 1) return all[0]!;
+    if (all.length === 1) return checkedUrl(all[0]!, home);
     throw new EntraideError(
       'USAGE',
       `${home} holds accounts on ${all.map((c) => c.relayDomain).join(', ')}: say which with --relay`,
@@ -101,7 +104,14 @@ export function readAuditor(home: string, passphrase: string, relay?: string): C
   const same = (x: string) => x.replace(/\/$/, '');
   const found = all.find((c) => same(c.relayUrl) === same(relay) || c.relayDomain === relay);
   if (!found) throw new EntraideError('AUDITOR_MISSING', `no auditor credentials for ${relay} in ${home}`);
-  return found;
+  return checkedUrl(found, home);
+}
+
+/** Credentials naming their relay by plain http:// off loopback (from before) are refused. */
+function checkedUrl(creds: Credentials, home: string): Credentials {
+  const what = `the relay URL in ${join(home, fileFor(creds.relayDomain))}`;
+  checkServiceUrl(creds.relayUrl, what, 'AUDITOR_CORRUPT');
+  return creds;
 }
 
 export interface VerifyReport {
@@ -115,17 +125,20 @@ export interface VerifyReport {
 export class AuditorClient {
   private readonly http: RelayHttp;
   private token: string | undefined;
-  private readonly relayKey: Uint8Array;
+  /** The relay's keys, proven from the one pinned at keygen through the rollovers the relay signed. */
+  readonly relayKeys: RelayKeyRing;
 
   constructor(
     readonly creds: Credentials,
     relayUrl = creds.relayUrl,
   ) {
-    this.http = new RelayHttp(relayUrl);
-    this.relayKey = fromBase64url(creds.relayKey, 'relay key', 32);
+    this.http = new RelayHttp(checkServiceUrl(relayUrl, '--relay').href);
+    const ask = () => this.http.request(RelayInfo, 'GET', '/v1/relay');
+    this.relayKeys = new RelayKeyRing(creds.relayDomain, creds.relayKey, ask);
   }
 
   async login(): Promise<void> {
+    await this.relayKeys.refresh(); // RELAY_MISMATCH unless the key shown follows from the pinned one
     const c = check(
       AuditChallenge,
       await this.http.request(Unchecked, 'POST', '/v1/audit/auth/challenge', { auditor: this.creds.name }),
@@ -162,7 +175,7 @@ export class AuditorClient {
   }
 
   private expected() {
-    return { log: 'audit' as const, relay: this.creds.relayDomain, relayKey: this.relayKey };
+    return { log: 'audit' as const, relay: this.creds.relayDomain, relayKey: this.relayKeys.keys };
   }
 
   /** The current signed head, checked. */
@@ -207,7 +220,17 @@ export class AuditorClient {
     onEvent?: (e: AuditEvent) => void,
   ): Promise<VerifyReport & { seenHeads: SignedTreeHead[]; head: SignedTreeHead }> {
     const latest = await this.head();
-    const { heads } = check(AuditHeads, await this.get('/v1/audit/heads'), 'heads');
+    const heads: SignedTreeHead[] = [];
+    for (let after = -1, more = true; more;) {
+      const page = check(AuditHeads, await this.get(`/v1/audit/heads?after=${after}`), 'heads');
+      heads.push(...page.heads);
+      more = page.more && page.heads.length > 0;
+      // A relay that answers pages out of order could keep a reader here for ever: sizes must grow.
+      const last = page.heads.at(-1)?.size ?? after;
+      if (more && last <= after)
+        throw new EntraideError('PROOF_INVALID', 'the relay’s pages of heads do not advance');
+      after = last;
+    }
     const all = [...known, ...heads, latest].sort((a, b) => a.size - b.size);
     const v = new LogVerifier(this.expected());
     for (const h of all) v.addHead(h);

@@ -7,6 +7,8 @@
  * The same is done for each peer's audit log (heads and consistency proofs only, never entries):
  * auditors read the heads a relay kept of its peers' audit logs (GET /v1/audit/peers) and hold each
  * peer to them.
+ * A head that does not verify under the pinned key may come from a peer that rotated its key: the
+ * peer's chain of rollovers decides (peer-key-follow.ts).
  * Any inconsistency is kept as an alarm on the peer, visible in `entraide relay peers` and to nodes
  * (GET /v1/peers). A relay that shows different histories to different parties is caught once the
  * parties compare notes; relays compare notes here.
@@ -21,6 +23,7 @@ import { check } from '../../shared/protocol/validate.ts';
 import type { KeyLog } from '../domain/key-log.ts';
 import type { RelayStore } from '../storage/relay-store.ts';
 import type { PeerClient } from './peer-client.ts';
+import type { PeerKeyFollower } from './peer-key-follow.ts';
 import type { Peer, PeerRegistry } from './peers.ts';
 
 /** The logs each relay gossips about: where to read them from a peer, and where to keep their heads. */
@@ -64,6 +67,7 @@ export class Gossip {
     private readonly client: PeerClient,
     private readonly keyLog: KeyLog,
     private readonly now: () => Date,
+    private readonly follower?: PeerKeyFollower,
   ) {}
 
   start(intervalMs = 30_000): void {
@@ -173,10 +177,17 @@ export class Gossip {
     try {
       verifyTreeHead(head, { log: log.log, relay: peer.domain, relayKey: peer.keyBytes });
     } catch (err) {
-      return this.alarm(
-        peer,
-        `a ${log.name} head not signed by ${peer.domain}’s pinned key: ${(err as Error).message}`,
-      );
+      // Perhaps signed with a key the peer rotated to: only its chain from the pinned key decides.
+      const followed = await this.follower?.follow(peer, this.closing.signal);
+      try {
+        if (!followed) throw err;
+        verifyTreeHead(head, { log: log.log, relay: peer.domain, relayKey: followed.keys });
+      } catch (e) {
+        return this.alarm(
+          peer,
+          `a ${log.name} head not signed by ${peer.domain}’s pinned key: ${(e as Error).message}`,
+        );
+      }
     }
     const kept = log.kept(peer);
     const stored = kept ? check(SignedTreeHead, JSON.parse(kept), 'stored head') : null;

@@ -7,6 +7,7 @@
  */
 import { fromBase64url, toBase64url } from '../bytes.ts';
 import { EntraideError } from '../errors.ts';
+import type { RelayKeyTimeline } from '../keys/relay-key-rollover.ts';
 import { verifyTreeHead } from '../keys/tree-head.ts';
 import { CompactRange } from '../merkle/compact-range.ts';
 import { sameHash } from '../merkle/hash.ts';
@@ -33,8 +34,14 @@ export class LogVerifier<H extends Head = SignedTreeHead> {
   #checkedHeads = 0;
   #problem: LogProblem | null = null;
 
-  /** A relay's log (its tree heads signed by the relay key), or any log with its own head check. */
-  constructor(expected: { log: 'audit' | 'key'; relay: string; relayKey: Uint8Array } | ((head: H) => void)) {
+  /**
+   * A relay's log (its tree heads signed by the relay key, or by the key of its timeline current at
+   * each head's timestamp), or any log with its own head check.
+   */
+  constructor(
+    expected:
+      { log: 'audit' | 'key'; relay: string; relayKey: Uint8Array | RelayKeyTimeline } | ((head: H) => void),
+  ) {
     this.#checkHead =
       typeof expected === 'function'
         ? expected

@@ -26,6 +26,8 @@ export const CONTEXTS = {
   nodeRecordHead: 'entraide/v1/node-record-head',
   networkRoster: 'entraide/v1/network-roster',
   meeting: 'entraide/v1/meeting',
+  relayKeyRollover: 'entraide/v1/relay-key-rollover',
+  relayKeyRolloverNew: 'entraide/v1/relay-key-rollover-new',
 } as const;
 
 export type SigningContext = (typeof CONTEXTS)[keyof typeof CONTEXTS];

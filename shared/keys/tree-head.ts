@@ -4,6 +4,7 @@ import { EntraideError } from '../errors.ts';
 import type { SignedTreeHead, TreeHeadBody } from '../protocol/key-log.ts';
 import { CONTEXTS, signObject, verifyObject, withoutSig } from '../crypto/signing.ts';
 import { parseTimestamp } from '../time.ts';
+import { relayKeyAt, type RelayKeyTimeline } from './relay-key-rollover.ts';
 
 export function signTreeHead(
   input: { log: TreeHeadBody['log']; relay: string; size: number; root: Uint8Array; timestamp: Date },
@@ -20,23 +21,33 @@ export function signTreeHead(
   return { ...body, sig: signObject(CONTEXTS.treeHead, body, relaySecretKey) };
 }
 
-/** Checks the relay's signature and that the head is for the expected log and relay. */
+/**
+ * Checks the relay's signature and that the head is for the expected log and relay. `relayKey` is
+ * the relay's one key, or the timeline of its keys (relay-key-rollover.ts): then the head must be
+ * signed by the key that was current at its timestamp.
+ */
 export function verifyTreeHead(
   head: SignedTreeHead,
-  expected: { log: TreeHeadBody['log']; relay: string; relayKey: Uint8Array },
+  expected: { log: TreeHeadBody['log']; relay: string; relayKey: Uint8Array | RelayKeyTimeline },
 ): void {
   fromBase64url(head.root, 'head.root', 32);
-  parseTimestamp(head.timestamp, 'head.timestamp');
+  const at = parseTimestamp(head.timestamp, 'head.timestamp');
   if (head.log !== expected.log || head.relay !== expected.relay) {
     throw new EntraideError(
       'PROOF_INVALID',
       `a tree head of the ${head.log} log of ${head.relay} was served for the ${expected.log} log of ${expected.relay}`,
     );
   }
-  if (!verifyObject(CONTEXTS.treeHead, withoutSig(head), head.sig, expected.relayKey)) {
+  const { relayKey } = expected;
+  const key = relayKey instanceof Uint8Array ? relayKey : relayKeyAt(relayKey, at);
+  if (!verifyObject(CONTEXTS.treeHead, withoutSig(head), head.sig, key)) {
+    const when =
+      relayKey instanceof Uint8Array || relayKey.keys.length === 1
+        ? ''
+        : ` with the key it held at ${head.timestamp}`;
     throw new EntraideError(
       'PROOF_INVALID',
-      `the tree head of size ${head.size} is not signed by relay ${head.relay}`,
+      `the tree head of size ${head.size} is not signed by relay ${head.relay}${when}`,
     );
   }
 }

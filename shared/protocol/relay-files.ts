@@ -1,9 +1,10 @@
 /**
  * The files that hold a relay's identity in its data folder: relay.json (domain, public key, the
- * URL peers reach it at) and relay-key.json (the Ed25519 seed, readable by the owner only).
+ * URL peers reach it at, the key's rollovers) and relay-key.json (the Ed25519 seed, readable by the
+ * owner only). While a rotation is under way, relay-key.next.json holds the new seed.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { B64, Domain, PublicKey, Rfc3339 } from './schemas.ts';
+import { B64, Domain, PublicKey, RelayKeyHistory, Rfc3339 } from './schemas.ts';
 
 const closed = { additionalProperties: false } as const;
 
@@ -15,6 +16,8 @@ export const RelayInfoFile = Type.Object(
     createdAt: Rfc3339,
     /** The URL peers reach this relay at, as last started (`--public-url`, or the listen address). */
     url: Type.Optional(Type.String({ minLength: 1, maxLength: 2048 })),
+    /** The relay's key rollovers, oldest first (`entraide relay key rotate`): the last one introduced `publicKey`. */
+    keyHistory: Type.Optional(RelayKeyHistory),
   },
   closed,
 );
