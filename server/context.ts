@@ -1,7 +1,8 @@
 /** What routes and socket handlers share: built once by app.ts. */
+import type { KeyObject } from 'node:crypto';
 import type { AuditLog } from './domain/audit-log.ts';
 import type { RelayInfo } from '../shared/protocol/schemas.ts';
-import type { ChallengeStore } from './auth/challenges.ts';
+import type { LoginChallenges } from './auth/challenges.ts';
 import type { TokenService } from './auth/tokens.ts';
 import type { Directory } from './domain/directory.ts';
 import type { EnvelopeContext } from './domain/envelopes.ts';
@@ -15,10 +16,13 @@ import type { PeerClient } from './federation/peer-client.ts';
 import type { PeerRegistry } from './federation/peers.ts';
 import type { FederationVerifier } from './federation/s2s-token.ts';
 import type { RelayLimits } from './limits.ts';
+import type { Budgets } from './budgets.ts';
 
 export interface RelayContext {
   /** Budgets, quotas and bounds (server/limits.ts). */
   limits: RelayLimits;
+  /** Rate budgets over the limits (server/budgets.ts). */
+  budgets: Budgets;
   relay: RelayInfo;
   store: RelayStore;
   directory: Directory;
@@ -26,7 +30,7 @@ export interface RelayContext {
   audit: AuditLog;
   keyEvents: KeyEventContext;
   tokens: TokenService;
-  challenges: ChallengeStore;
+  challenges: LoginChallenges;
   hub: DeliveryHub;
   envelopes: EnvelopeContext;
   federation: {
@@ -37,6 +41,8 @@ export interface RelayContext {
     gossip: Gossip;
     /** How long one request to a peer may take (ENTRAIDE_PEER_TIMEOUT_MS). */
     timeoutMs: number;
+    /** The relay key, which signs the answers to peers. */
+    signingKey: KeyObject;
   };
   now: () => Date;
   ready: () => boolean;

@@ -4,6 +4,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { EntraideError } from '../../shared/errors.ts';
+import { parseStrictJson } from '../../shared/protocol/strict-json.ts';
 import { LIMITS } from '../../shared/limits.ts';
 import {
   HeadsSeen,
@@ -22,11 +23,15 @@ import { errorResponses } from './error-responses.ts';
 import { acceptForwarded } from '../domain/federation-inbound.ts';
 import { keyLogReadRoutes } from './keys.ts';
 import type { Peer } from '../federation/peers.ts';
+import { ANSWER_HEADER, signFederationAnswer } from '../federation/s2s-token.ts';
+import { decodeJwt } from 'jose';
 
 declare module 'fastify' {
   interface FastifyRequest {
     peer: Peer | null;
     rawBody: string;
+    /** The jti of the peer's request token, which the signed answer names. */
+    federationRequestId: string;
   }
 }
 
@@ -37,6 +42,21 @@ const Size = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 export async function federationRoutes(app: FastifyInstance, ctx: RelayContext): Promise<void> {
   app.decorateRequest('peer', null);
   app.decorateRequest('rawBody', '');
+  app.decorateRequest('federationRequestId', '');
+  // Every answer to a verified peer, refusals included, is signed for its request (s2s-token.ts).
+  app.addHook('onSend', async (request, reply, payload) => {
+    if (!request.peer || !request.federationRequestId) return payload;
+    const body =
+      typeof payload === 'string' ? payload : Buffer.isBuffer(payload) ? payload.toString('utf8') : '';
+    const token = await signFederationAnswer(
+      { domain: ctx.relay.domain, privateKey: ctx.federation.signingKey },
+      request.peer.domain,
+      { requestId: request.federationRequestId, status: reply.statusCode, body },
+      ctx.now(),
+    );
+    void reply.header(ANSWER_HEADER, token);
+    return payload;
+  });
   // The signed hash covers the body exactly as sent: keep it before parsing.
   app.removeContentTypeParser('application/json');
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
@@ -45,17 +65,33 @@ export async function federationRoutes(app: FastifyInstance, ctx: RelayContext):
   });
   // The signature first; only a signed body is parsed and validated: an unsigned request learns nothing.
   app.addHook('preValidation', async (request) => {
-    request.peer = await ctx.federation.verifier.verify(request.headers.authorization, {
-      method: request.method,
-      path: request.url,
-      body: request.rawBody,
-    });
-    if (request.rawBody !== '') {
-      try {
-        request.body = JSON.parse(request.rawBody) as unknown;
-      } catch {
-        throw new EntraideError('INVALID_JSON', 'the body is not well-formed JSON');
+    try {
+      request.peer = await ctx.federation.verifier.verify(request.headers.authorization, {
+        method: request.method,
+        path: request.url,
+        body: request.rawBody,
+      });
+    } catch (err) {
+      // A replay is signed by a known peer: one audit entry each, naming it.
+      const peer = err instanceof EntraideError ? err.details?.peer : undefined;
+      if (err instanceof EntraideError && err.code === 'TOKEN_REPLAYED' && typeof peer === 'string') {
+        try {
+          ctx.audit.refused(err.code, `${request.method} ${request.url.split('?')[0]}`, { peer });
+          request.refusalAudited = true;
+        } catch {
+          // Storage is failing: the error handler counts it instead.
+        }
       }
+      // A caller without a valid signature spends its address's budget.
+      await ctx.budgets.take('anonymous', request.ip);
+      throw err;
+    }
+    request.federationRequestId = String(
+      decodeJwt(request.headers.authorization!.slice('Bearer '.length)).jti,
+    );
+    await ctx.budgets.take('federation', request.peer.domain);
+    if (request.rawBody !== '') {
+      request.body = parseStrictJson(request.rawBody);
     }
   });
 

@@ -8,6 +8,8 @@
  * relay.a.test receives (node sn.moj); relay.b.test forwards (node ke.ag); relay.c.test is a peer
  * of relay.a.test known only by its key; relay.x.test is no peer at all.
  */
+import { decodeJwt } from 'jose';
+import { ANSWER_HEADER, signFederationAnswer } from '../../server/federation/s2s-token.ts';
 import { generateKeyPairSync, randomUUID, type KeyObject } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -314,7 +316,12 @@ describe('a relay refuses peer requests that no pinned peer signed', () => {
     expect(first.json<ForwardResults>().results).toEqual([{ id: env.id, status: 'accepted' }]);
     expect(pushed.filter((p) => p.startsWith(env.id))).toEqual([`${env.id} -> ${sn.address}`]);
 
+    const logged = a.relay.store.audit.size;
     await refusedRequest(a, { ...r, authorization }, 401, 'TOKEN_REPLAYED');
+    // Every replay refused is in the audit log once, naming the peer whose token it was.
+    const entry = JSON.parse(a.relay.store.audit.entries(logged, 10).at(-1)!.leaf) as Record<string, unknown>;
+    expect(entry).toMatchObject({ kind: 'auth_failed', reason: 'TOKEN_REPLAYED', peer: B });
+    expect(a.relay.store.audit.size).toBe(logged + 1);
     // A GET replayed is refused all the same.
     const head = `Bearer ${await tokenFor(signerOf(b), A, { method: 'GET', path: HEAD })}`;
     expect((await send(a, { method: 'GET', path: HEAD, authorization: head })).statusCode).toBe(200);
@@ -598,9 +605,11 @@ describe('a used token id is remembered as long as the token is accepted', () =>
 type Forgery = 'honest' | 'foreign-head-key' | 'bad-inclusion-proof' | 'bad-consistency-proof';
 
 /**
- * A deliberate adversary: stands at relay.b.test's URL in relay.a.test's Peer table, forwards every
- * request to the real relay.b.test unchanged (its tokens are signed for relay.b.test, so they still
- * verify there), and alters the key-log answers as told.
+ * A deliberate adversary: relay.b.test gone bad. It stands at relay.b.test's URL in relay.a.test's
+ * Peer table, forwards every request to the real relay.b.test unchanged (its tokens are signed for
+ * relay.b.test, so they still verify there), alters the key-log answers as told and, holding
+ * relay.b.test's key, signs the altered answers for their requests: only the proofs inside them,
+ * which the nodes check, can give it away.
  */
 class ForgingPeer {
   readonly seen: string[] = [];
@@ -610,13 +619,24 @@ class ForgingPeer {
   private constructor(
     private readonly server: ReturnType<typeof createServer>,
     readonly url: string,
+    private readonly signer: { domain: string; privateKey: KeyObject },
+    private readonly audience: string,
   ) {}
 
-  static async start(target: () => string): Promise<ForgingPeer> {
+  static async start(
+    target: () => string,
+    signer: { domain: string; privateKey: KeyObject },
+    audience: string,
+  ): Promise<ForgingPeer> {
     const box: { peer?: ForgingPeer } = {};
     const server = createServer((req, res) => void box.peer!.handle(req, res, target()));
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    box.peer = new ForgingPeer(server, `http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+    box.peer = new ForgingPeer(
+      server,
+      `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+      signer,
+      audience,
+    );
     return box.peer;
   }
 
@@ -641,8 +661,18 @@ class ForgingPeer {
       body: chunks.length ? Buffer.concat(chunks) : undefined,
     });
     let text = await upstream.text();
-    if (upstream.ok && this.forgery !== 'honest') text = JSON.stringify(this.alter(path, JSON.parse(text)));
-    res.writeHead(upstream.status, { 'content-type': 'application/json' });
+    let signature = upstream.headers.get(ANSWER_HEADER) ?? '';
+    if (upstream.ok && this.forgery !== 'honest' && headers.authorization) {
+      text = JSON.stringify(this.alter(path, JSON.parse(text)));
+      const requestId = String(decodeJwt(headers.authorization!.slice('Bearer '.length)).jti);
+      signature = await signFederationAnswer(
+        this.signer,
+        this.audience,
+        { requestId, status: upstream.status, body: text },
+        new Date(),
+      );
+    }
+    res.writeHead(upstream.status, { 'content-type': 'application/json', [ANSWER_HEADER]: signature });
     res.end(text);
   }
 
@@ -685,7 +715,11 @@ describe('a node refuses a peer relay’s key-directory answer that its proofs d
   const opened: AuthorityNode[] = [];
 
   beforeAll(async () => {
-    forger = await ForgingPeer.start(() => b.url);
+    forger = await ForgingPeer.start(
+      () => b.url,
+      { domain: B, privateKey: b.relay.identity.privateKeyObject },
+      A,
+    );
     await pin(a, B, forger.url, b.relay.identity.publicKeyB64);
   });
 
