@@ -3,6 +3,7 @@
  * receiving in inbound.ts (one acceptor per content type), the relay link in transport/, each desk
  * (requests, receipts, networks, meetings, keys) in its own module behind node-port.ts.
  */
+import { collectDirectory } from '../shared/keys/directory-entry.ts';
 import { fromBase64url } from '../shared/bytes.ts';
 import { encryptionKeyId } from '../shared/crypto/keys.ts';
 import { safetyCode } from '../shared/crypto/safety-code.ts';
@@ -27,8 +28,8 @@ import { peerViews } from './peer-view.ts';
 import { readItem } from './reading.ts';
 import { recordHead } from './record.ts';
 import { ReceiptDesk } from './receipts.ts';
+import { homeRelayLink } from './relay-keys.ts';
 import { RequestDesk } from './requests.ts';
-import { Session } from './session.ts';
 import { NodeStore, type StoredMessage } from './store/node-store.ts';
 import { RelayHttp, Unchecked } from './transport/http.ts';
 import { RelayClient } from './transport/relay-client.ts';
@@ -72,23 +73,23 @@ export class AuthorityNode implements KeyPort {
     this.identitySecretKey = fromBase64url(keystore.keys.identitySecretKey, 'identitySecretKey', 64);
     this.loadEncryptionKeys();
     const http = new RelayHttp(config.relayUrl);
-    const session = new Session(http, config.relay.domain, config.node, this.identitySecretKey);
-    this.relay = new RelayClient(http, session, () => this.mayAct());
-    const relayKey = fromBase64url(config.relay.publicKey, 'relay.publicKey', 32);
     const raise = (a: NewAlarm) => this.alarmListeners.forEach((l) => l(a));
+    const { keys, session } = homeRelayLink(home, config, http, store, this.identitySecretKey, raise);
+    this.relay = new RelayClient(http, session, () => this.mayAct());
     this.monitor = new KeyLogMonitor(
       store,
       (path) => this.relay.get(Unchecked, path),
-      { relay: config.relay.domain, relayKey, authority: config.authority, node: config.node },
+      { relay: config.relay.domain, relayKeys: keys, authority: config.authority, node: config.node },
       raise,
     );
     this.trust = new TrustStore(
       store,
       {
         domain: config.relay.domain,
-        publicKey: relayKey,
+        keys,
         monitor: this.monitor,
-        directory: (a) => this.relay.get(Unchecked, `/v1/directory/${encodeURIComponent(a)}`),
+        directory: (a) =>
+          collectDirectory((q) => this.relay.get(Unchecked, `/v1/directory/${encodeURIComponent(a)}${q}`)),
       },
       peerViews(this.relay, store, config, raise),
     );
@@ -135,6 +136,7 @@ export class AuthorityNode implements KeyPort {
     try {
       keystore = Keystore.open(paths.keystore, passphrase);
       store = NodeStore.open(paths.db);
+      await store.connect();
       store.record.setNode(config.node);
       const node = new AuthorityNode(home, config, keystore, store, lock);
       const master = keystore.keys.masterPublicKey;

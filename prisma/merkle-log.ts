@@ -69,6 +69,9 @@ export class MerkleLog {
       heads: db.prepare<[], { size: number; head: string }>(
         `SELECT size, head FROM "${t.heads}" ORDER BY size`,
       ),
+      headsAfter: db.prepare<[number, number], { size: number; head: string }>(
+        `SELECT size, head FROM "${t.heads}" WHERE size > ? ORDER BY size LIMIT ?`,
+      ),
     };
     this.#size = this.s.size.get()?.n ?? 0;
     // The right edge: the covering perfect subtrees of [0, size), read once.
@@ -113,11 +116,15 @@ export class MerkleLog {
     this.#edge = mark.edge;
   }
 
-  /** Runs `fn` in a transaction; if it aborts, the in-memory edge goes back to where it was. */
+  /**
+   * Runs `fn` in a transaction; if it aborts, the in-memory edge goes back to where it was. The
+   * transaction is IMMEDIATE: it takes the write lock first (or fails at once with BUSY, before any
+   * work), rather than read first and find at its first write that another connection wrote since.
+   */
   transaction<T>(fn: () => T): T {
     const mark = this.mark();
     try {
-      return this.db.transaction(fn)();
+      return this.db.transaction(fn).immediate();
     } catch (err) {
       this.reset(mark);
       throw err;
@@ -163,5 +170,10 @@ export class MerkleLog {
 
   heads(): { size: number; head: string }[] {
     return this.s.heads.all();
+  }
+
+  /** At most `limit` heads of sizes above `afterSize`, smallest first: one page. */
+  headsAfter(afterSize: number, limit: number): { size: number; head: string }[] {
+    return this.s.headsAfter.all(afterSize, limit);
   }
 }

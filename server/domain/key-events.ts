@@ -7,8 +7,10 @@
  */
 import { parseAuthorityAddress, parseNodeAddress } from '../../shared/addresses.ts';
 import { EntraideError } from '../../shared/errors.ts';
-import { eventAuthority } from '../../shared/keys/authority-state.ts';
+import { currentEncryptionKey, eventAuthority, eventIssuedAt } from '../../shared/keys/authority-state.ts';
 import type { KeyEvent, KeyEventResult } from '../../shared/protocol/key-log.ts';
+import { parseTimestamp } from '../../shared/time.ts';
+import type { RelayLimits } from '../limits.ts';
 import type { KeyEffect, RelayStore } from '../storage/relay-store.ts';
 import type { Directory } from './directory.ts';
 import type { KeyLog } from './key-log.ts';
@@ -19,6 +21,8 @@ export interface KeyEventContext {
   keyLog: KeyLog;
   domain: string;
   now: () => Date;
+  /** Key-event limits (server/limits.ts): rotation interval, daily cap, clock skew. */
+  limits: RelayLimits;
   /** Called after a revocation is committed: close the node's sockets. */
   onRevoked: (node: string) => void;
 }
@@ -58,6 +62,7 @@ export async function submitKeyEvent(event: KeyEvent, ctx: KeyEventContext): Pro
   if (existing !== null) return { index: existing, duplicate: true, head: ctx.keyLog.head() };
 
   const at = ctx.now();
+  if (ctx.limits.enforced) await withinKeyEventLimits(event, authority, at, ctx);
   let effect: KeyEffect = { kind: 'none' };
   switch (event.type) {
     case 'node-certified':
@@ -99,4 +104,51 @@ export async function submitKeyEvent(event: KeyEvent, ctx: KeyEventContext): Pro
     ctx.onRevoked(effect.node);
   }
   return { index, duplicate: false, head };
+}
+
+/**
+ * The key log is downloaded whole by every node: how fast one node or authority may grow it is
+ * bounded. A key event must be dated near the relay's clock; a node's encryption key is rotated at
+ * most once per interval; each node's rotations, and each authority's other key events, are capped
+ * per day. Refusals are RATE_LIMITED with the seconds to wait, or ENVELOPE_CLOCK_SKEW.
+ */
+async function withinKeyEventLimits(
+  event: KeyEvent,
+  authority: string,
+  now: Date,
+  ctx: KeyEventContext,
+): Promise<void> {
+  const limits = ctx.limits.keyEvents;
+  const issued = parseTimestamp(eventIssuedAt(event), 'key event issuedAt');
+  if (Math.abs(issued - now.getTime()) > limits.maxClockSkewSeconds * 1000) {
+    throw new EntraideError(
+      'ENVELOPE_CLOCK_SKEW',
+      `the key event is dated ${eventIssuedAt(event)}, more than ${limits.maxClockSkewSeconds} s from the relay’s time (${now.toISOString()})`,
+    );
+  }
+  const node = event.type === 'encryption-key-rotated' ? event.statement.node : null;
+  if (node) {
+    const keys = ctx.keyLog.state(authority)?.nodes.get(node);
+    if (keys) {
+      const since = now.getTime() - Date.parse(currentEncryptionKey(keys).issuedAt);
+      const wait = limits.minRotationIntervalSeconds * 1000 - since;
+      if (wait > 0) {
+        const retryAfter = Math.ceil(wait / 1000);
+        throw new EntraideError(
+          'RATE_LIMITED',
+          `${node} rotated its encryption key less than ${limits.minRotationIntervalSeconds} s ago; try again in ${retryAfter} s`,
+          { retryAfter },
+        );
+      }
+    }
+  }
+  const dayAgo = new Date(now.getTime() - 86_400_000);
+  const logged = await ctx.store.countKeyEvents(authority, node, dayAgo);
+  if (logged >= limits.perNodePerDay) {
+    throw new EntraideError(
+      'RATE_LIMITED',
+      `${node ?? authority} has logged ${logged} key events in the last 24 hours, the most allowed; try again later`,
+      { retryAfter: 3600 },
+    );
+  }
 }

@@ -8,6 +8,7 @@ import { toBase64url } from '../../shared/bytes.ts';
 import { EntraideError } from '../../shared/errors.ts';
 import { applyKeyEvent, type AuthorityState, eventNode } from '../../shared/keys/authority-state.ts';
 import { keyEventHash, keyLogLeafHash, leafBytes, makeLeaf } from '../../shared/keys/key-log-leaf.ts';
+import { CONTEXTS, verifyObject, withoutSig } from '../../shared/crypto/signing.ts';
 import { signTreeHead } from '../../shared/keys/tree-head.ts';
 import { CompactRange } from '../../shared/merkle/compact-range.ts';
 import { MerkleTree } from '../../shared/merkle/memory-tree.ts';
@@ -70,7 +71,15 @@ export class KeyLog {
     }
     const stored = await this.store.latestKeyLogHead();
     const head = stored ? check(HeadSchema, JSON.parse(stored), 'key-log head') : undefined;
-    if (head && head.size === this.tree.size && head.root === toBase64url(this.tree.root())) {
+    // A head signed before the relay's key was rotated stays valid, but the head served from now on
+    // is signed with the current key (the last 32 bytes of libsodium's secret key), so that it shows
+    // the key the relay holds.
+    if (
+      head &&
+      head.size === this.tree.size &&
+      head.root === toBase64url(this.tree.root()) &&
+      verifyObject(CONTEXTS.treeHead, withoutSig(head), head.sig, this.relay.secretKey.subarray(32))
+    ) {
       this.currentHead = head;
     } else {
       this.currentHead = this.sign(this.tree.size, this.tree.root());
@@ -168,21 +177,24 @@ export class KeyLog {
     return run;
   }
 
-  /** Every event of the authority, each with its inclusion proof against the current head. */
-  directoryEntry(authority: string): DirectoryEntry {
+  /**
+   * The authority's events after index `after`, at most `limit` of them, each with its inclusion
+   * proof against the current head; `more` when others follow.
+   */
+  directoryEntry(authority: string, after = -1, limit = Number.MAX_SAFE_INTEGER): DirectoryEntry {
     const indexes = this.byAuthority.get(authority);
     if (!indexes) throw new EntraideError('UNKNOWN_AUTHORITY', `${authority} is not enrolled on this relay`);
     const head = this.currentHead;
+    const all = indexes.filter((i) => i > after && i < head.size);
     return {
       authority,
       head,
-      events: indexes
-        .filter((i) => i < head.size)
-        .map((index) => ({
-          index,
-          leaf: this.leaves[index]!,
-          proof: this.tree.inclusionProof(index, head.size).map(toBase64url),
-        })),
+      events: all.slice(0, limit).map((index) => ({
+        index,
+        leaf: this.leaves[index]!,
+        proof: this.tree.inclusionProof(index, head.size).map(toBase64url),
+      })),
+      more: all.length > limit,
     };
   }
 

@@ -8,10 +8,8 @@
 import { fromBase64url } from '../../shared/bytes.ts';
 import { EntraideError } from '../../shared/errors.ts';
 import { replayAuthority, type AuthorityState } from '../../shared/keys/authority-state.ts';
-import { verifyDirectoryEvents } from '../../shared/keys/directory-entry.ts';
+import { verifyDirectoryEvents, collectDirectory } from '../../shared/keys/directory-entry.ts';
 import { verifyTreeHead } from '../../shared/keys/tree-head.ts';
-import { DirectoryEntry } from '../../shared/protocol/key-log.ts';
-import { check } from '../../shared/protocol/validate.ts';
 import type { PeerClient } from './peer-client.ts';
 import type { Peer } from './peers.ts';
 
@@ -24,13 +22,13 @@ export class RemoteKeys {
   constructor(private readonly client: PeerClient) {}
 
   private async fetch(peer: Peer, authority: string): Promise<AuthorityState> {
-    const entry = check(
-      DirectoryEntry,
-      await this.client.request<unknown>(
-        peer,
-        'GET',
-        `/v1/federation/directory/${encodeURIComponent(authority)}`,
-      ),
+    const entry = await collectDirectory(
+      (query) =>
+        this.client.request<unknown>(
+          peer,
+          'GET',
+          `/v1/federation/directory/${encodeURIComponent(authority)}${query}`,
+        ),
       'directory answer',
     );
     // The same checks, and the same codes, as a node applies to its own relay's answer (client/trust.ts).

@@ -13,11 +13,13 @@ import {
   KeyLogEntries,
   SignedTreeHead,
 } from '../../shared/protocol/key-log.ts';
-import { AuthorityAddress, Domain } from '../../shared/protocol/schemas.ts';
+import { AuthorityAddress, Domain, RelayInfo } from '../../shared/protocol/schemas.ts';
 import { check } from '../../shared/protocol/validate.ts';
 import type { RelayContext } from '../context.ts';
 import { errorResponses } from './error-responses.ts';
 import { bearerSecurity, requireSession } from '../plugins/auth.ts';
+import { DirectoryQuery } from './keys.ts';
+import { peerRelayInfo } from '../federation/peer-key-follow.ts';
 
 const errors = errorResponses(400, 401, 403, 404, 409, 503);
 const Size = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
@@ -63,21 +65,40 @@ export async function relayRoutes(app: FastifyInstance, ctx: RelayContext): Prom
         summary: 'A peer relay’s directory answer for one of its authorities, as the peer signed it',
         security: bearerSecurity,
         params: Type.Object({ ...domainParam, authority: AuthorityAddress }, { additionalProperties: false }),
+        querystring: DirectoryQuery,
         response: { 200: DirectoryEntry, ...errors },
       },
     },
     async (request) => {
       const { domain, authority } = request.params as { domain: string; authority: string };
+      const { after } = request.query as DirectoryQuery;
       if (!authority.endsWith(`@${domain}`)) {
         throw new EntraideError('UNKNOWN_AUTHORITY', `${authority} is not homed on ${domain}`);
       }
       return fromPeer(
         domain,
-        `/v1/federation/directory/${encodeURIComponent(authority)}`,
+        `/v1/federation/directory/${encodeURIComponent(authority)}${after === undefined ? '' : `?after=${after}`}`,
         DirectoryEntry,
         'directory answer',
       );
     },
+  );
+
+  app.get(
+    '/v1/relays/:domain/relay',
+    {
+      schema: {
+        summary: 'A peer relay’s domain, key and key rollovers, as the peer shows them',
+        description:
+          'Nodes verify the rollovers from the key this relay pinned for the peer (GET /v1/peers), so that they follow a peer that rotated its key before this relay does.',
+        security: bearerSecurity,
+        params: Type.Object(domainParam, { additionalProperties: false }),
+        response: { 200: RelayInfo, ...errors },
+      },
+    },
+    // Unsigned, as the peer shows it to anyone: the rollovers prove themselves.
+    async (request) =>
+      peerRelayInfo(await ctx.federation.peers.require((request.params as { domain: string }).domain)),
   );
 
   app.get(

@@ -93,6 +93,22 @@ export function eventNode(e: KeyEvent): string | null {
   }
 }
 
+/** When an event says it was made (a revocation: when it took effect). */
+export function eventIssuedAt(e: KeyEvent): string {
+  switch (e.type) {
+    case 'node-certified':
+      return e.certificate.issuedAt;
+    case 'encryption-key-rotated':
+      return e.statement.issuedAt;
+    case 'master-key-rotated':
+      return e.rotation.issuedAt;
+    case 'node-revoked':
+      return e.revocation.revokedAt;
+    case 'authority-enrolled':
+      return e.declaration.issuedAt;
+  }
+}
+
 /** The authority an event claims to be about (checked against the leaf's). */
 export function eventAuthority(e: KeyEvent): string {
   switch (e.type) {

@@ -131,7 +131,9 @@ export const DirectoryEntry = Type.Object(
   {
     authority: AuthorityAddress,
     head: SignedTreeHead,
-    events: Type.Array(ProvenKeyLogEntry, { maxItems: 10_000 }),
+    events: Type.Array(ProvenKeyLogEntry, { maxItems: 100_000 }),
+    /** One page of a longer answer: ask again with `after` = the last index (see collectDirectory). */
+    more: Type.Optional(Type.Boolean()),
   },
   { ...closed, description: 'An authority’s key events with inclusion proofs against a signed tree head' },
 );
@@ -164,4 +166,36 @@ export const JoinCode = Type.String({
   description: 'Join code: 24 Crockford base32 characters in groups of 4',
 });
 export const JoinAccepted = Type.Object({ code: JoinCode, expiresAt: Rfc3339 }, closed);
+
+/** A join ticket: written like a join code, issued by a node of the authority, spent by one join request. */
+export const JoinTicket = Type.String({
+  pattern: '^[0-9A-HJKMNP-TV-Z]{4}(-[0-9A-HJKMNP-TV-Z]{4}){5}$',
+  description: 'Join ticket: 24 Crockford base32 characters in groups of 4',
+});
+
+/** What a new node sends: its signed join request and the ticket a node of its authority gave it. */
+export const JoinSubmission = Type.Object({ request: JoinRequest, ticket: JoinTicket }, closed);
+export type JoinSubmission = Static<typeof JoinSubmission>;
+
+/** A node of the authority asks for a ticket, for one named new node or for any. */
+export const TicketRequest = Type.Object({ node: Type.Optional(NodeAddress) }, closed);
+export type TicketRequest = Static<typeof TicketRequest>;
+
+export const TicketIssued = Type.Object(
+  { ticket: JoinTicket, authority: AuthorityAddress, node: Type.Optional(NodeAddress), expiresAt: Rfc3339 },
+  closed,
+);
+export type TicketIssued = Static<typeof TicketIssued>;
+
+/** The join requests waiting for an authority's approval. */
+export const PendingJoins = Type.Object(
+  {
+    joins: Type.Array(
+      Type.Object({ code: JoinCode, node: NodeAddress, createdAt: Rfc3339, expiresAt: Rfc3339 }, closed),
+      { maxItems: 64 },
+    ),
+  },
+  closed,
+);
+export type PendingJoins = Static<typeof PendingJoins>;
 export type JoinAccepted = Static<typeof JoinAccepted>;
