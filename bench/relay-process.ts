@@ -5,7 +5,7 @@
  *
  *   node dist/bench/relay-process.js <data-dir> [domain]
  *
- * `domain` defaults to relay.bench; scenario (d) runs two relays, relay.one.bench and
+ * The relay runs the limits profile named by BENCH_RELAY_LIMITS (default `test`). `domain` defaults to relay.bench; scenario (d) runs two relays, relay.one.bench and
  * relay.two.bench, peered both ways. The federation outbox keeps the product's default timing.
  *
  * Commands on stdin (see child-protocol.ts): `invite` { authorities: string[] } answers
@@ -15,6 +15,7 @@
  * Closing stdin closes the relay.
  */
 import { buildRelay } from '../server/app.ts';
+import { relayLimits } from '../server/limits.ts';
 import { createInvitation } from '../server/domain/enrolment.ts';
 import { reply, serveCommands } from './child-protocol.ts';
 import { CommitStats, countCalls, instrumentTransactions } from './instrument.ts';
@@ -43,6 +44,9 @@ async function main(): Promise<void> {
     domain,
     create: true,
     logLevel: process.env.BENCH_RELAY_LOG ?? 'warn',
+    // A benchmark drives thousands of messages a second from one address: the `test` budgets, with
+    // every check of the default profile; `unlimited` turns them off, to measure what they cost.
+    limits: relayLimits(process.env.BENCH_RELAY_LIMITS ?? 'test'),
   });
   // Timing around the storage steps: every commit (statements + fsync) and every item handed over.
   const commits = new CommitStats();

@@ -9,7 +9,9 @@
  *   (d) cross-relay full path: as (a), but the senders are enrolled on relay.one.bench and the
  *       recipients on relay.two.bench, two relay processes peered both ways: every message goes
  *       through relay 1's durable outbox to relay 2's POST /v1/federation/envelopes, and relay 2
- *       pushes it to its node. Its p99 is compared with (a)'s at the same offered load.
+ *       pushes it to its node. Its p99 is compared with (a)'s at the same offered load;
+ *   (l) the cost of the relay's limits: (b) again on fresh relays, alternately with the budgets and
+ *       quotas checked (`test` profile) and not (`unlimited`); the medians' ratio has a target.
  *
  * The relay and the bare server each run in their own child process; the drivers run here. In (a) and (d),
  * the recipient nodes run in a child process of their own (bench/nodes-process.ts), and the
@@ -20,7 +22,8 @@
  *
  * Environment: BENCH_N (4), BENCH_COUNT (20000, for b and c), BENCH_COUNT_FULL (6000, for a;
  * defaults to min(6000, BENCH_COUNT) when only BENCH_COUNT is set), BENCH_WINDOW (256),
- * BENCH_RATE (300), BENCH_SECONDS (5), BENCH_WARMUP (1000), BENCH_ONLY (e.g. "b,c"; default "a,b,c,d,e"),
+ * BENCH_RATE (300), BENCH_SECONDS (5), BENCH_WARMUP (1000), BENCH_ONLY (e.g. "b,c"; default "a,b,c,d,e,l"),
+ * BENCH_LIMITS_RUNS (3: runs of (l) with the limits checked and as many without, interleaved),
  * BENCH_PROFILE=1 (CPU-profile the relay during each throughput phase, into bench/results/),
  * BENCH_STEPS=0 (skip the per-step cost table, bench/steps.ts), BENCH_TIMEOUT_S (180, per throughput phase),
  * BENCH_SENDERS (driver: where the sender nodes of (a) and (d) run, "driver" or "child"); BENCH_COUNT_FULL
@@ -95,7 +98,7 @@ function readConfig(): Config {
     rate: envInt('BENCH_RATE', 300),
     seconds: envInt('BENCH_SECONDS', 5, 0.1),
     warmup: Math.floor(envInt('BENCH_WARMUP', 1_000, 0)),
-    only: new Set((process.env.BENCH_ONLY ?? 'a,b,c,d,e').split(',').map((s) => s.trim().toLowerCase())),
+    only: new Set((process.env.BENCH_ONLY ?? 'a,b,c,d,e,l').split(',').map((s) => s.trim().toLowerCase())),
     profile: process.env.BENCH_PROFILE === '1',
     steps: process.env.BENCH_STEPS !== '0',
     throughputTimeoutMs: envInt('BENCH_TIMEOUT_S', 180) * 1000,
@@ -325,10 +328,12 @@ async function startRelay(
   name: string,
   children: Set<BenchChild<unknown>>,
   domain?: string,
+  limits: 'test' | 'unlimited' = 'test',
 ): Promise<BenchChild<RelayReady>> {
   const relay = await BenchChild.start<RelayReady>(`relay (${name})`, {
     entry: 'relay-process.js',
     args: [join(root, `relay-${name}`), ...(domain ? [domain] : [])],
+    env: { BENCH_RELAY_LIMITS: limits },
   });
   children.add(relay);
   return relay;
@@ -587,9 +592,11 @@ async function scenarioRelay(
   root: string,
   sealed: Sealed,
   children: Set<BenchChild<unknown>>,
+  limits: 'test' | 'unlimited' = 'test',
+  name = 'b',
 ): Promise<ScenarioResult> {
   const res: ScenarioResult = { key: 'b', label: `(b) relay alone, pre-sealed, ${cfg.n}→${cfg.n}` };
-  const relay = await startRelay(root, 'b', children);
+  const relay = await startRelay(root, name, children, undefined, limits);
   let driver: WireDriver | undefined;
   try {
     const all = [...sealed.senders, ...sealed.recipients];
@@ -626,6 +633,69 @@ async function scenarioRelay(
     children.delete(relay);
   }
   return res;
+}
+
+/** (l): the relay's CPU per message in (b) with its limits checked (`test` profile) and not (`unlimited`). */
+interface LimitsCost {
+  runs: { limits: 'test' | 'unlimited'; cpuUsPerMsg: number; msgPerS: number }[];
+  medianOn: number;
+  medianOff: number;
+  /** medianOn / medianOff: the target is at most LIMITS_COST_TARGET. */
+  ratio: number;
+  target: number;
+}
+
+const LIMITS_COST_TARGET = 1.05;
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = Math.floor(s.length / 2);
+  return s.length % 2 ? s[m]! : (s[m - 1]! + s[m]!) / 2;
+}
+
+/**
+ * Scenario (b) on fresh relays, alternately with the limits checked and not, BENCH_LIMITS_RUNS
+ * times each (default 3): interleaved so that the machine's drift (other work, heat) falls on both.
+ * Each run replays the same pre-sealed envelopes into a new relay.
+ */
+async function scenarioLimitsCost(
+  cfg: Config,
+  root: string,
+  sealed: Sealed,
+  children: Set<BenchChild<unknown>>,
+): Promise<LimitsCost> {
+  const rounds = Math.floor(envInt('BENCH_LIMITS_RUNS', 3));
+  const runs: LimitsCost['runs'] = [];
+  for (let i = 0; i < rounds; i++) {
+    for (const limits of ['test', 'unlimited'] as const) {
+      const r = await scenarioRelay(cfg, root, sealed, children, limits, `l-${limits}-${i}`);
+      if (r.serverCpuUsPerMsg === undefined || !r.throughput)
+        throw new Error(`run ${i} (${limits}) measured nothing${r.error ? `: ${r.error}` : ''}`);
+      // A refused message is cheaper than a stored one: a run with refusals would flatter the limits.
+      if (r.throughput.failed > 0)
+        throw new Error(
+          `run ${i} (${limits}): ${r.throughput.failed} refused (${r.throughput.firstFailure ?? '?'})`,
+        );
+      runs.push({
+        limits,
+        cpuUsPerMsg: round(r.serverCpuUsPerMsg, 1),
+        msgPerS: round(r.throughput.throughput, 0),
+      });
+      console.error(`[bench] (l) ${limits}: ${r.serverCpuUsPerMsg.toFixed(0)} µs of relay CPU per message`);
+    }
+  }
+  const medianOn = median(runs.filter((r) => r.limits === 'test').map((r) => r.cpuUsPerMsg));
+  const medianOff = median(runs.filter((r) => r.limits === 'unlimited').map((r) => r.cpuUsPerMsg));
+  return { runs, medianOn, medianOff, ratio: round(medianOn / medianOff, 3), target: LIMITS_COST_TARGET };
+}
+
+function formatLimitsCost(c: LimitsCost): string {
+  const verdict = c.ratio <= c.target ? 'ok' : 'MISS';
+  return [
+    '(l) the cost of the limits, (b) interleaved, relay CPU per message (median):',
+    `    budgets and quotas checked: ${c.medianOn} µs; not checked: ${c.medianOff} µs; ratio ${c.ratio} (target ≤ ${c.target}: ${verdict})`,
+    `    runs: ${c.runs.map((r) => `${r.limits === 'test' ? 'on' : 'off'} ${r.cpuUsPerMsg}`).join(', ')}`,
+  ].join('\n');
 }
 
 async function scenarioBare(
@@ -979,6 +1049,7 @@ async function main(): Promise<number> {
 
   const results: ScenarioResult[] = [];
   let sealMs: number | undefined;
+  let limitsCost: LimitsCost | undefined;
   try {
     const run = async (key: ScenarioKey, label: string, fn: () => Promise<ScenarioResult>) => {
       if (!cfg.only.has(key)) return;
@@ -993,7 +1064,7 @@ async function main(): Promise<number> {
     await run('a', fullPathLabel(cfg, 'same-relay'), () => scenarioFull(cfg, root, children, 'same-relay'));
     await run('d', fullPathLabel(cfg, 'peer-relay'), () => scenarioFull(cfg, root, children, 'peer-relay'));
     let sealed: Sealed | undefined;
-    if (cfg.only.has('b') || cfg.only.has('c')) {
+    if (cfg.only.has('b') || cfg.only.has('c') || cfg.only.has('l')) {
       console.error(
         `[bench] sealing ${cfg.warmup + cfg.count + Math.round(cfg.rate * cfg.seconds)} envelopes for (b) and (c) …`,
       );
@@ -1006,6 +1077,15 @@ async function main(): Promise<number> {
         scenarioRelay(cfg, root, s, children),
       );
       await run('c', '(c) ceiling: bare socket.io forward', () => scenarioBare(cfg, s, children));
+      if (cfg.only.has('l')) {
+        console.error(
+          '[bench] (l) the cost of the limits: (b) with the budgets and quotas checked, and not, interleaved …',
+        );
+        limitsCost = await scenarioLimitsCost(cfg, root, s, children).catch((err: unknown) => {
+          console.error('[bench] (l) failed:', err);
+          return undefined;
+        });
+      }
     }
   } finally {
     // Children still registered here were not stopped cleanly by their scenario.
@@ -1028,7 +1108,15 @@ async function main(): Promise<number> {
       return undefined;
     });
   }
-  const json = { ...report(cfg, results, sealMs, startedAt, steps), ...(audit ? { audit } : {}) };
+  const json = {
+    ...report(cfg, results, sealMs, startedAt, steps),
+    ...(audit ? { audit } : {}),
+    ...(limitsCost ? { limitsCost } : {}),
+  };
+  if (limitsCost) {
+    console.log('');
+    console.log(formatLimitsCost(limitsCost));
+  }
   if (audit) {
     console.log('');
     console.log('(e) audit log (bench/audit.ts):');

@@ -3,8 +3,9 @@
  * It never listens by itself; main.ts (or a test) calls listen().
  */
 import { AuditLog } from './domain/audit-log.ts';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import swagger from '@fastify/swagger';
+import helmet from '@fastify/helmet';
 import { Ajv } from 'ajv';
 import type { Server } from 'socket.io';
 import type { TSchema } from '@sinclair/typebox';
@@ -14,7 +15,7 @@ import { EntraideError } from '../shared/errors.ts';
 import { LIMITS } from '../shared/limits.ts';
 import { loadSodium } from '../shared/crypto/sodium.ts';
 import { check } from '../shared/protocol/validate.ts';
-import { ChallengeStore } from './auth/challenges.ts';
+import { LoginChallenges } from './auth/challenges.ts';
 import { TokenService } from './auth/tokens.ts';
 import type { RelayContext } from './context.ts';
 import { Directory } from './domain/directory.ts';
@@ -37,12 +38,25 @@ import { PeerClient } from './federation/peer-client.ts';
 import { PeerRegistry } from './federation/peers.ts';
 import { FederationVerifier } from './federation/s2s-token.ts';
 import { Gossip } from './federation/gossip.ts';
+import { PeerKeyFollower } from './federation/peer-key-follow.ts';
 import { RemoteKeys } from './federation/remote-keys.ts';
 import { RelayStore } from './storage/relay-store.ts';
+import { QuotaLedger } from './domain/quotas.ts';
 import { toEntraideError } from './errors.ts';
+import { isOverBudget, registerBudgets } from './budgets.ts';
+import { clientError, frameworkError, MAX_PARAM_LENGTH } from './framework-errors.ts';
+import { storageFaultOf } from '../prisma/storage-faults.ts';
+import { checkJsonText } from '../shared/protocol/strict-json.ts';
 import { relayLimits, type RelayLimits } from './limits.ts';
 
 export const VERSION = '0.1.0';
+
+declare module 'fastify' {
+  interface FastifyRequest {
+    /** Set by a route that wrote its own audit entry for the refusal it is about to answer. */
+    refusalAudited: boolean;
+  }
+}
 
 export interface RelayOptions {
   dataDir: string;
@@ -63,6 +77,8 @@ export interface RelayOptions {
   verifyWorkers?: number;
   /** Budgets, quotas and bounds (default: the `default` profile of server/limits.ts). */
   limits?: RelayLimits;
+  /** Serve HTTPS (and socket.io over wss) with this PEM pair; main.ts replaces it as the files change. */
+  https?: { cert: string; key: string };
   now?: () => Date;
 }
 
@@ -102,7 +118,12 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
   try {
     const identity = loadRelayIdentity(opts.dataDir, opts.domain, opts.create ?? true);
     store = RelayStore.open(opts.dataDir);
+    // Both connections must commit durably (WAL, synchronous=FULL) or the relay does not start.
+    await store.connect();
     store.setLocalDomain(identity.domain);
+    // What waits on the relay, loaded once and then told of every commit (none can come between).
+    const quotas = limits.enforced ? QuotaLedger.load(limits.quota, store.waitingEnvelopes()) : undefined;
+    if (quotas) store.watchWaiting((changes) => quotas.apply(changes));
     const directory = new Directory(store);
     await directory.load();
     const keyLog = new KeyLog(store, { domain: identity.domain, secretKey: identity.secretKey }, now);
@@ -113,6 +134,7 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
     const peerClient = new PeerClient(
       { domain: identity.domain, privateKey: identity.privateKeyObject },
       now,
+      limits.pages.peerAnswerBytes,
     );
     // The outbox logs through fastify's logger, which exists once the app is built below.
     const outboxLog: { target?: { warn: (obj: unknown, msg: string) => void } } = {};
@@ -122,16 +144,26 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
       peerClient,
       now,
       { warn: (obj, msg) => outboxLog.target?.warn(obj, msg) },
-      opts.outbox,
+      { batchBytes: limits.pages.federationBatchBytes, ...opts.outbox },
     );
+    // Peers that rotated their key are followed through the rollovers they sign (peer-key-follow.ts).
+    const followPeerKeys = new PeerKeyFollower(store, peers, (msg) => outboxLog.target?.warn({}, msg));
+    peerClient.followKeysWith(followPeerKeys);
     const tokens = new TokenService(
       identity.domain,
       identity.privateKeyObject,
       identity.publicKeyObject,
       opts.tokenLifetimeSeconds,
+      now,
     );
-    const hub = new DeliveryHub(store, now, opts.ackTimeoutMs);
-    const relayInfo = { domain: identity.domain, publicKey: identity.publicKeyB64, version: VERSION };
+    const hub = new DeliveryHub(store, now, opts.ackTimeoutMs, undefined, limits.pages.catchUpBytes);
+    const relayInfo = {
+      domain: identity.domain,
+      publicKey: identity.publicKeyB64,
+      version: VERSION,
+      // Once the key was rotated: the signed rollovers its nodes, auditors and peers follow.
+      ...(identity.keyHistory.length > 0 ? { keyHistory: identity.keyHistory } : {}),
+    };
     let ready = false;
     const verifier = createVerifier(opts.verifyWorkers ?? 1);
     const envelopes: EnvelopeContext = {
@@ -142,6 +174,7 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
       verifier,
       peers,
       remoteKeys: new RemoteKeys(peerClient),
+      quotas,
       onAccepted: (env, nodes) => hub.notify(env, nodes),
       onForward: (domains) => domains.forEach((d) => outbox.kick(d)),
     };
@@ -151,21 +184,39 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
       keyLog,
       domain: identity.domain,
       now,
+      limits,
       onRevoked: (node) =>
         hub.disconnect(
           node,
           new EntraideError('NODE_REVOKED', `${node} was revoked by its authority`).toJSON(),
         ),
     };
+    const app = Fastify({
+      logger: { level: opts.logLevel ?? process.env.LOG_LEVEL ?? 'warn' },
+      bodyLimit: LIMITS.maxRequestBytes,
+      return503OnClosing: true,
+      ...(opts.https ? { https: opts.https } : {}),
+      // Behind the reverse proxy, request.ip is the client's address from X-Forwarded-For.
+      trustProxy: limits.trustedProxies.length > 0 ? limits.trustedProxies : false,
+      routerOptions: { maxParamLength: MAX_PARAM_LENGTH },
+      // What fastify and the HTTP parser would answer by themselves, in the registry's words.
+      frameworkErrors: frameworkError((code, what, source) => audit.refusedAnonymously(code, what, source)),
+      clientErrorHandler: clientError,
+    });
+    // Security headers on every answer (a JSON API: no framing, no sniffing, no referrer, HSTS).
+    await app.register(helmet, { global: true });
+    const budgets = await registerBudgets(app, limits);
     const ctx: RelayContext = {
       limits,
+      budgets,
       federation: {
         peers,
         client: peerClient,
-        verifier: new FederationVerifier(identity.domain, peers, store, now),
+        verifier: new FederationVerifier(identity.domain, peers, store, now, followPeerKeys),
         outbox,
-        gossip: new Gossip(identity.domain, store, peers, peerClient, keyLog, now),
+        gossip: new Gossip(identity.domain, store, peers, peerClient, keyLog, now, followPeerKeys),
         timeoutMs: opts.outbox?.timeoutMs ?? 15_000,
+        signingKey: identity.privateKeyObject,
       },
       relay: relayInfo,
       store,
@@ -174,18 +225,13 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
       audit,
       keyEvents,
       tokens,
-      challenges: new ChallengeStore(),
+      challenges: new LoginChallenges(),
       hub,
       envelopes,
       now,
       ready: () => ready,
     };
 
-    const app = Fastify({
-      logger: { level: opts.logLevel ?? process.env.LOG_LEVEL ?? 'warn' },
-      bodyLimit: LIMITS.maxRequestBytes,
-      return503OnClosing: true,
-    });
     // The HTTP server's close waits for every connection but ends only idle ones; a connection left
     // open holds it until its client drops it: 70 s for a peer's fetch (undici keeps a connection for
     // fastify's keepAliveTimeout, 72 s, less 2 s). So once close() begins, each answer ends its
@@ -217,7 +263,21 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
       if (answering > 0) app.log.warn({ answering }, 'closing with requests still unanswered');
       app.server.closeAllConnections();
     };
+    app.decorateRequest('refusalAudited', false);
     app.removeContentTypeParser('text/plain');
+    // JSON bodies: no key twice in an object, no __proto__ or constructor key, bounded nesting
+    // (shared/protocol/strict-json.ts), then fastify's own parser, which refuses prototype poisoning.
+    const parseJson = app.getDefaultJsonParser('error', 'error');
+    app.removeContentTypeParser('application/json');
+    app.addContentTypeParser('application/json', { parseAs: 'string' }, (request, body, done) => {
+      try {
+        checkJsonText(body as string);
+      } catch (err) {
+        done(err as Error, undefined);
+        return;
+      }
+      parseJson(request, body as string, done);
+    });
     app.setValidatorCompiler(({ schema, httpPart }) => {
       if (httpPart === 'body') {
         return (data: unknown) => {
@@ -243,10 +303,16 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
     app.setErrorHandler((err: FastifyError, request, reply) => {
       const e = mapError(err);
       if (e.code === 'INTERNAL') request.log.error({ err }, 'request failed');
-      // Every refused request is in the audit log once: authentication, authorisation, bad input.
-      else if (e.status < 500) {
+      else if (e.code === 'STORAGE_UNAVAILABLE') request.log.warn({ err }, 'storage unavailable');
+      // Every refused request is in the audit log: once each when the caller is known (a node,
+      // a peer, an auditor), counted per code and source address per interval when it is not.
+      else if (e.status < 500 && !request.refusalAudited) {
+        const what = `${request.method} ${request.url.split('?')[0]}`;
+        // Past a budget, known callers are counted too: a refusal must not cost a durable write.
+        const caller = isOverBudget(e.code) ? undefined : callerOf(request);
         try {
-          audit.refused(e.code, `${request.method} ${request.url.split('?')[0]}`);
+          if (caller) audit.refused(e.code, what, caller);
+          else audit.refusedAnonymously(e.code, what, request.ip);
         } catch (auditErr) {
           request.log.error({ err: auditErr }, 'audit append failed');
         }
@@ -254,17 +320,10 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
       if (e.retryAfter) void reply.header('retry-after', String(e.retryAfter));
       void reply.code(e.status).send(e.toJSON());
     });
-    app.setNotFoundHandler((request, reply) => {
-      const path = request.url.split('?')[0];
-      // A probe of a path that does not exist is a refused request too.
-      try {
-        audit.refused('NOT_FOUND', `${request.method} ${path}`);
-      } catch (err) {
-        request.log.error({ err }, 'audit append failed');
-      }
-      void reply
-        .code(404)
-        .send(new EntraideError('NOT_FOUND', `no route ${request.method} ${path}`).toJSON());
+    // A probe of a path that does not exist is a refused anonymous request like any other.
+    app.setNotFoundHandler(async (request) => {
+      await budgets.take('anonymous', request.ip);
+      throw new EntraideError('NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`);
     });
     await app.register(swagger, {
       openapi: {
@@ -282,6 +341,7 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
               scheme: 'bearer',
               bearerFormat: 'JWT (EdDSA), signed by a peer relay',
             },
+            auditor: { type: 'http', scheme: 'bearer', bearerFormat: 'JWT (EdDSA), an auditor’s token' },
           },
         },
       },
@@ -300,13 +360,17 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
     outbox.start();
     ctx.federation.gossip.start(opts.gossipIntervalMs);
     audit.start(opts.auditHeadIntervalMs);
+    audit.startRefusals(limits.refusalIntervalSeconds * 1000);
     const io = createGateway(app.server, {
       tokens,
       directory,
       hub,
       envelopes,
       log: app.log,
+      budgets,
+      socketsPerNode: limits.socketsPerNode,
       refused: (code, what, who) => audit.refused(code, what, who),
+      refusedAnonymously: (code, what, source) => audit.refusedAnonymously(code, what, source),
     });
     const sweeper = setInterval(() => {
       try {
@@ -329,6 +393,9 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
       async listen(host: string, port: number) {
         const address = await app.listen({ host, port });
         ready = true;
+        // A relay whose key was rotated shows its peers the new key at once: each request of this
+        // gossip round is signed with it, and a peer that fails to verify one follows the rollover.
+        if (identity.keyHistory.length > 0) void ctx.federation.gossip.round().catch(() => undefined);
         return address;
       },
       close() {
@@ -358,6 +425,19 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
   }
 }
 
+/** Who made a request, once authenticated: a node's session, a peer's signature, an auditor's token. */
+function callerOf(request: FastifyRequest): { node?: string; peer?: string; auditor?: string } | undefined {
+  const r = request as FastifyRequest & {
+    sessionNode?: string;
+    peer?: { domain: string } | null;
+    auditor?: string;
+  };
+  if (r.sessionNode) return { node: r.sessionNode };
+  if (r.peer) return { peer: r.peer.domain };
+  if (r.auditor) return { auditor: r.auditor };
+  return undefined;
+}
+
 function mapError(err: FastifyError): EntraideError {
   if (err instanceof EntraideError) return err;
   switch (err.code) {
@@ -376,5 +456,16 @@ function mapError(err: FastifyError): EntraideError {
   if (err instanceof SyntaxError && err.statusCode === 400)
     return new EntraideError('INVALID_JSON', 'the body is not well-formed JSON');
   if (err.validation) return new EntraideError('SCHEMA_INVALID', err.message);
+  // Any other refusal of fastify's own (a body cut short, a bad Content-Length): the request was unreadable.
+  if (
+    !storageFaultOf(err) &&
+    typeof err.statusCode === 'number' &&
+    err.statusCode >= 400 &&
+    err.statusCode < 500
+  )
+    return new EntraideError(
+      'SCHEMA_INVALID',
+      'the request could not be read (its body was cut short or malformed)',
+    );
   return toEntraideError(err);
 }

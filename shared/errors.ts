@@ -26,6 +26,10 @@ export const ERROR_CODES = {
     transient: true,
     hint: 'The relay’s storage is busy or full just now; nothing was stored: try again after the seconds given (Retry-After). If it persists, tell the relay operator.',
   },
+  STORAGE_NOT_DURABLE: {
+    status: 500,
+    hint: 'The database (named in the message) did not accept WAL journaling with synchronous=FULL, so commits would not survive a crash; nothing was started. Keep the data folder on a local disk the process may write (not a network share, not read-only), check that no other program holds the database, and start again.',
+  },
   INSECURE_URL: {
     status: 400,
     hint: 'Use an https:// URL; plain http:// is accepted only for a relay on this machine (127.0.0.1, ::1 or localhost).',
@@ -38,7 +42,10 @@ export const ERROR_CODES = {
   AUTH_REQUIRED: { status: 401, hint: 'Log in first: the node obtains a session token from its relay.' },
   TOKEN_INVALID: { status: 401, hint: 'Log in again to obtain a fresh session token.', transient: true },
   TOKEN_EXPIRED: { status: 401, hint: 'Log in again to obtain a fresh session token.', transient: true },
-  CHALLENGE_INVALID: { status: 401, hint: 'Ask for a new challenge and sign it with the node identity key.' },
+  CHALLENGE_INVALID: {
+    status: 401,
+    hint: 'Ask for a new challenge and sign it with the node identity key (or the auditor key). If it is refused again, this relay does not count the node or auditor as active: not enrolled, not yet approved, revoked or removed.',
+  },
   SESSION_MISMATCH: { status: 403, hint: 'A node may only act for itself: use that node’s own session.' },
   FORBIDDEN: { status: 403, hint: 'This session may not do that.' },
   // enrolment
@@ -86,6 +93,10 @@ export const ERROR_CODES = {
   JOIN_NOT_FOUND: {
     status: 404,
     hint: 'Check the join code, or ask the new node to run `entraide node join` again (codes expire after a day).',
+  },
+  JOIN_TICKET_INVALID: {
+    status: 403,
+    hint: 'A new node needs a join ticket: an officer of the authority runs `entraide node ticket` on one of its nodes and gives you what it prints (each ticket works once, for a day).',
   },
   NOT_APPROVED: {
     status: 403,
@@ -153,6 +164,10 @@ export const ERROR_CODES = {
     status: 409,
     hint: 'Another program listens on that port: stop it or choose another --port.',
   },
+  TLS_FILES_INVALID: {
+    status: 400,
+    hint: 'Give --tls-cert a PEM certificate (its chain may follow it) and --tls-key the matching unencrypted PEM private key, both readable by the relay; the message names the file at fault.',
+  },
   DATA_DIR_LOCKED: {
     status: 409,
     transient: true,
@@ -178,7 +193,7 @@ export const ERROR_CODES = {
   },
   RELAY_MISMATCH: {
     status: 409,
-    hint: 'The relay answered with another identity than the one pinned at init.',
+    hint: 'The relay shows another key than the one pinned here, and no rollover signed by the pinned key leads to it: do not go on. Check the URL, and ask the relay operator by another channel whether the relay key was replaced without `entraide relay key rotate`.',
   },
   // requests and their status
   REQUEST_NOT_FOUND: {

@@ -110,8 +110,37 @@ export const Envelope = Type.Object(
 export type Envelope = Static<typeof Envelope>;
 
 // ---- relay identity, enrolment, login ---------------------------------------------------
+/**
+ * The relay hands its key over to a new one (`entraide relay key rotate`): signed by the previous
+ * key (`sig`) and by the new one (`newSig`), each under its own context (shared/keys/relay-key-rollover.ts).
+ */
+export const RelayKeyRollover = Type.Object(
+  {
+    v: Type.Literal(1),
+    relay: Domain,
+    previousKey: PublicKey,
+    newKey: PublicKey,
+    issuedAt: Rfc3339,
+    sig: Signature,
+    newSig: Signature,
+  },
+  { ...closed, description: 'A new relay key, signed by the previous one and by itself' },
+);
+export type RelayKeyRollover = Static<typeof RelayKeyRollover>;
+
+/** Rollovers a relay keeps and shows at most: far more than a relay's lifetime of yearly rotations. */
+export const MAX_RELAY_KEY_ROLLOVERS = 64;
+/** A relay's rollovers, oldest first: each starts from the key the one before introduced. */
+export const RelayKeyHistory = Type.Array(RelayKeyRollover, { maxItems: MAX_RELAY_KEY_ROLLOVERS });
+
 export const RelayInfo = Type.Object(
-  { domain: Domain, publicKey: PublicKey, version: Type.String() },
+  {
+    domain: Domain,
+    publicKey: PublicKey,
+    version: Type.String(),
+    /** Present once the relay rotated its key: how its first key leads to `publicKey`. */
+    keyHistory: Type.Optional(RelayKeyHistory),
+  },
   closed,
 );
 export type RelayInfo = Static<typeof RelayInfo>;
@@ -247,6 +276,26 @@ export const ErrorResponse = Type.Object(
   { ...closed, description: 'Every error: a stable code and a message for people' },
 );
 
-export const Health = Type.Object({ status: Type.Literal('ok'), domain: Domain }, closed);
+/**
+ * GET /healthz, once the relay serves requests (before that: 503). `ok`: the relay serves and its
+ * storage takes writes. `degraded`: the relay answers, but its storage does not take writes just
+ * now (`storage` says why: another writer holds the lock, the disk is full, or reading or writing
+ * it fails), so submissions get 503 STORAGE_UNAVAILABLE with Retry-After until it recovers. Both
+ * are 200: the process is alive and answering, and restarting it would free neither the lock nor
+ * the disk; monitoring alerts on `degraded`.
+ */
+export const Health = Type.Object(
+  {
+    status: Type.Union([Type.Literal('ok'), Type.Literal('degraded')]),
+    domain: Domain,
+    storage: Type.Optional(
+      Type.Union([Type.Literal('busy'), Type.Literal('full'), Type.Literal('io')], {
+        description: 'Only when degraded: what keeps the storage from taking writes',
+      }),
+    ),
+  },
+  closed,
+);
+export type Health = Static<typeof Health>;
 
 export type { TSchema };
