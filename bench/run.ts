@@ -23,7 +23,7 @@
  * Environment: BENCH_N (4), BENCH_COUNT (20000, for b and c), BENCH_COUNT_FULL (6000, for a;
  * defaults to min(6000, BENCH_COUNT) when only BENCH_COUNT is set), BENCH_WINDOW (256),
  * BENCH_RATE (300), BENCH_SECONDS (5), BENCH_WARMUP (1000), BENCH_ONLY (e.g. "b,c"; default "a,b,c,d,e,l"),
- * BENCH_LIMITS_RUNS (3: runs of (l) with the limits checked and as many without, interleaved),
+ * BENCH_LIMITS_RUNS (5: runs of (l) with the limits checked and as many without, interleaved),
  * BENCH_PROFILE=1 (CPU-profile the relay during each throughput phase, into bench/results/),
  * BENCH_STEPS=0 (skip the per-step cost table, bench/steps.ts), BENCH_TIMEOUT_S (180, per throughput phase),
  * BENCH_SENDERS (driver: where the sender nodes of (a) and (d) run, "driver" or "child"); BENCH_COUNT_FULL
@@ -655,7 +655,7 @@ function median(xs: number[]): number {
 
 /**
  * Scenario (b) on fresh relays, alternately with the limits checked and not, BENCH_LIMITS_RUNS
- * times each (default 3): interleaved so that the machine's drift (other work, heat) falls on both.
+ * times each (default 5): interleaved so that the machine's drift (other work, heat) falls on both.
  * Each run replays the same pre-sealed envelopes into a new relay.
  */
 async function scenarioLimitsCost(
@@ -664,7 +664,7 @@ async function scenarioLimitsCost(
   sealed: Sealed,
   children: Set<BenchChild<unknown>>,
 ): Promise<LimitsCost> {
-  const rounds = Math.floor(envInt('BENCH_LIMITS_RUNS', 3));
+  const rounds = Math.floor(envInt('BENCH_LIMITS_RUNS', 5));
   const runs: LimitsCost['runs'] = [];
   for (let i = 0; i < rounds; i++) {
     for (const limits of ['test', 'unlimited'] as const) {

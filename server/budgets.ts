@@ -26,6 +26,11 @@ export interface Budgets {
   hook(name: BudgetName, key: (request: FastifyRequest) => string): Hook;
   /** Counts one use of budget `name` by `key`; throws RATE_LIMITED once it is spent. */
   take(name: BudgetName, key: string): Promise<void>;
+  /**
+   * The same, synchronously, for the envelope path over socket.io (one submission a message): a
+   * fixed window per key with the budget's numbers, without the promise hops of the HTTP limiter.
+   */
+  takeNow(name: BudgetName, key: string): void;
   /** The source address of a raw request (a socket.io handshake), as the HTTP routes see it. */
   sourceOf(req: IncomingMessage): string;
 }
@@ -58,8 +63,15 @@ export async function registerBudgets(app: FastifyInstance, limits: RelayLimits)
   const sourceOf = (req: IncomingMessage) => proxyaddr(req, trust);
   if (!limits.enforced) {
     const none: Hook = async () => undefined;
-    return { hook: () => none, take: async () => undefined, sourceOf };
+    return { hook: () => none, take: async () => undefined, takeNow: () => undefined, sourceOf };
   }
+  const windows = new Map<BudgetName, FixedWindows>();
+  const takeNow = (name: BudgetName, key: string): void => {
+    let w = windows.get(name);
+    if (!w) windows.set(name, (w = new FixedWindows(limits.rate[name])));
+    const waitMs = w.take(key, Date.now());
+    if (waitMs > 0) throw limited(WHAT[name], waitMs);
+  };
   await app.register(rateLimit, {
     global: false,
     cache: KEYS_REMEMBERED,
@@ -91,6 +103,7 @@ export async function registerBudgets(app: FastifyInstance, limits: RelayLimits)
   };
   return {
     take,
+    takeNow,
     sourceOf,
     hook(name, key) {
       return async (request) => take(name, key(request));
@@ -104,4 +117,35 @@ export async function registerBudgets(app: FastifyInstance, limits: RelayLimits)
  */
 export function isOverBudget(code: string): boolean {
   return code === 'RATE_LIMITED' || code === 'QUOTA_EXCEEDED';
+}
+
+/** Requests counted per key in fixed windows of a budget's length; keys are forgotten past KEYS_REMEMBERED. */
+class FixedWindows {
+  private readonly counts = new Map<string, { start: number; used: number }>();
+  private readonly windowMs: number;
+
+  constructor(private readonly budget: Budget) {
+    this.windowMs = budget.windowSeconds * 1000;
+  }
+
+  /** Counts one use by `key`: 0 while within the budget, else the milliseconds until its window ends. */
+  take(key: string, now: number): number {
+    let c = this.counts.get(key);
+    if (!c || now - c.start >= this.windowMs) {
+      if (!c && this.counts.size >= KEYS_REMEMBERED) this.sweep(now);
+      c = { start: now, used: 0 };
+      this.counts.set(key, c);
+    }
+    c.used++;
+    return c.used > this.budget.max ? c.start + this.windowMs - now : 0;
+  }
+
+  private sweep(now: number): void {
+    for (const [k, c] of this.counts) if (now - c.start >= this.windowMs) this.counts.delete(k);
+    // Still full: the oldest are forgotten (Map keeps insertion order).
+    for (const k of this.counts.keys()) {
+      if (this.counts.size < KEYS_REMEMBERED) break;
+      this.counts.delete(k);
+    }
+  }
 }

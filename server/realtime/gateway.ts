@@ -84,7 +84,7 @@ export function createGateway(server: HttpServer, deps: GatewayDeps): Server {
           return;
         }
         try {
-          await deps.budgets.take('socketEvents', session.node);
+          deps.budgets.takeNow('socketEvents', session.node);
         } catch (err) {
           rawNext(withData(err as EntraideError));
           return;
@@ -145,28 +145,32 @@ export function createGateway(server: HttpServer, deps: GatewayDeps): Server {
         answer(e.toJSON());
         return;
       }
-      deps.budgets
-        .take('socketEvents', node)
-        .then(() => acceptEnvelope(args[0], node, deps.envelopes))
-        .then(
-          (result) => answer(result),
-          (err: unknown) => {
-            if (!(err instanceof EntraideError)) deps.log.error({ err }, 'envelope submission failed');
-            else if (isOverBudget(err.code)) {
-              // Past its budget a node is counted, not written once per refusal.
-              try {
-                deps.refusedAnonymously(
-                  err.code,
-                  'socket.io envelope:submit',
-                  deps.budgets.sourceOf(socket.request),
-                );
-              } catch (auditErr) {
-                deps.log.error({ err: auditErr }, 'audit append failed');
-              }
-            } else if (err.status < 500) audit(err.code, 'socket.io envelope:submit', { node });
-            answer(toErrorBody(err));
-          },
-        );
+      let accepting;
+      try {
+        deps.budgets.takeNow('socketEvents', node);
+        accepting = acceptEnvelope(args[0], node, deps.envelopes);
+      } catch (err) {
+        accepting = Promise.reject(err as Error);
+      }
+      accepting.then(
+        (result) => answer(result),
+        (err: unknown) => {
+          if (!(err instanceof EntraideError)) deps.log.error({ err }, 'envelope submission failed');
+          else if (isOverBudget(err.code)) {
+            // Past its budget a node is counted, not written once per refusal.
+            try {
+              deps.refusedAnonymously(
+                err.code,
+                'socket.io envelope:submit',
+                deps.budgets.sourceOf(socket.request),
+              );
+            } catch (auditErr) {
+              deps.log.error({ err: auditErr }, 'audit append failed');
+            }
+          } else if (err.status < 500) audit(err.code, 'socket.io envelope:submit', { node });
+          answer(toErrorBody(err));
+        },
+      );
     });
     deps.hub.attach(socket);
   });
