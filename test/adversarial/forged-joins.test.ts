@@ -5,14 +5,13 @@
  * the ticket works once; a waiting join can be listed and rejected by the authority only.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inviteAuthority } from '../../server/admin.ts';
 import { toBase64url } from '../../shared/bytes.ts';
 import { generateEncryptionKeyPair, generateSigningKeyPair } from '../../shared/crypto/keys.ts';
 import type { ErrorBody } from '../../shared/errors.ts';
 import { newJoinTicket } from '../../shared/keys/join-code.ts';
 import { signJoinRequest } from '../../shared/keys/statements.ts';
 import type { JoinAccepted, PendingJoins, TicketIssued } from '../../shared/protocol/key-log.ts';
-import { enrolmentFor, signChallenge, type HandEnrolment } from '../support/hand-built-node.ts';
+import { enrolOverHttp, type HandEnrolment } from '../support/hand-built-node.ts';
 import { removeDir, tempDir } from '../support/fixtures.ts';
 import { spawnRelay, type RelayProcess } from '../support/processes.ts';
 import { random } from '../support/random.ts';
@@ -37,18 +36,9 @@ async function call<T>(method: string, path: string, body?: unknown, token?: str
 }
 
 async function enrol(authorityId: string): Promise<HandEnrolment> {
-  const { code } = await inviteAuthority(dir, authorityId);
-  const e = enrolmentFor(DOMAIN, authorityId, code);
-  expect((await call('POST', '/v1/enrol', e.request)).status).toBe(200);
-  const { json: c } = await call<{ challenge: string }>('POST', '/v1/auth/challenge', { node: e.address });
-  const sig = signChallenge(DOMAIN, e.address, c.challenge, e.identity.secretKey);
-  const { json: t } = await call<{ token: string }>('POST', '/v1/auth/token', {
-    node: e.address,
-    challenge: c.challenge,
-    sig,
-  });
-  tokens.set(e.address, t.token);
-  return e;
+  const node = await enrolOverHttp({ url: relay.url, dataDir: dir, domain: DOMAIN }, authorityId);
+  tokens.set(node.address, node.token);
+  return node;
 }
 
 function joinRequest(node: string) {

@@ -10,10 +10,15 @@
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inviteAuthority } from '../../server/admin.ts';
 import type { Envelope, InboxPage } from '../../shared/protocol/schemas.ts';
 import { removeDir, tempDir } from '../support/fixtures.ts';
-import { enrolmentFor, seal, signChallenge, type HandNode } from '../support/hand-built-node.ts';
+import {
+  enrolOverHttp,
+  logInOverHttp,
+  postOverHttp,
+  seal,
+  type HandNode,
+} from '../support/hand-built-node.ts';
 import { spawnRelay, type RelayProcess } from '../support/processes.ts';
 
 const DOMAIN = 'relay.test';
@@ -34,34 +39,10 @@ afterAll(async () => {
   removeDir(work);
 });
 
-async function post(path: string, body: unknown, token?: string): Promise<Response> {
-  return fetch(`${relay.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(30_000),
-  });
-}
-
-async function logIn(e: Omit<HandNode, 'token'>): Promise<string> {
-  const { challenge } = (await (await post('/v1/auth/challenge', { node: e.address })).json()) as {
-    challenge: string;
-  };
-  const t = await post('/v1/auth/token', {
-    node: e.address,
-    challenge,
-    sig: signChallenge(DOMAIN, e.address, challenge, e.identity.secretKey),
-  });
-  expect(t.status).toBe(200);
-  return ((await t.json()) as { token: string }).token;
-}
-
-async function enrol(authorityId: string): Promise<HandNode> {
-  const { code } = await inviteAuthority(data, authorityId);
-  const e = enrolmentFor(DOMAIN, authorityId, code);
-  expect((await post('/v1/enrol', e.request)).status).toBe(200);
-  return { ...e, token: await logIn(e) };
-}
+const post = (path: string, body: unknown, token?: string) => postOverHttp(relay.url, path, body, token);
+const logIn = (e: HandNode) => logInOverHttp({ url: relay.url, domain: DOMAIN }, e);
+const enrol = (authorityId: string) =>
+  enrolOverHttp({ url: relay.url, dataDir: data, domain: DOMAIN }, authorityId);
 
 async function fetchInbox(node: HandNode, query = ''): Promise<{ text: string; page: InboxPage }> {
   const res = await fetch(`${relay.url}/v1/inbox${query}`, {

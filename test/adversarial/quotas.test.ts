@@ -10,12 +10,11 @@
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { inviteAuthority } from '../../server/admin.ts';
 import { RelayStore } from '../../server/storage/relay-store.ts';
 import type { ErrorBody } from '../../shared/errors.ts';
 import type { Envelope, InboxPage, SubmitResult } from '../../shared/protocol/schemas.ts';
 import { removeDir, tempDir } from '../support/fixtures.ts';
-import { enrolmentFor, seal, signChallenge, type HandNode } from '../support/hand-built-node.ts';
+import { enrolOverHttp, postOverHttp, seal, type HandNode } from '../support/hand-built-node.ts';
 import { spawnRelay, type RelayProcess } from '../support/processes.ts';
 import { sleep } from '../support/wait.ts';
 
@@ -39,31 +38,9 @@ afterAll(async () => {
   removeDir(work);
 });
 
-async function post(path: string, body: unknown, token?: string): Promise<Response> {
-  return fetch(`${relay.url}${path}`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    body: JSON.stringify(body),
-    signal: AbortSignal.timeout(15_000),
-  });
-}
-
-/** Invites, enrols and logs in a node over HTTP, as a node built by hand. */
-async function enrol(authorityId: string): Promise<HandNode> {
-  const { code } = await inviteAuthority(data, authorityId);
-  const e = enrolmentFor(DOMAIN, authorityId, code);
-  expect((await post('/v1/enrol', e.request)).status).toBe(200);
-  const { challenge } = (await (await post('/v1/auth/challenge', { node: e.address })).json()) as {
-    challenge: string;
-  };
-  const t = await post('/v1/auth/token', {
-    node: e.address,
-    challenge,
-    sig: signChallenge(DOMAIN, e.address, challenge, e.identity.secretKey),
-  });
-  expect(t.status).toBe(200);
-  return { ...e, token: ((await t.json()) as { token: string }).token };
-}
+const post = (path: string, body: unknown, token?: string) => postOverHttp(relay.url, path, body, token);
+const enrol = (authorityId: string) =>
+  enrolOverHttp({ url: relay.url, dataDir: data, domain: DOMAIN }, authorityId);
 
 interface Answer {
   id: string;

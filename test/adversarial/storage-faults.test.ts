@@ -28,9 +28,9 @@ import { startTestRelay, tempDir } from '../support/fixtures.ts';
 import {
   enrolByHand,
   enrolmentFor,
+  enrolOverHttp,
   postJson,
   seal,
-  signChallenge,
   type HandNode,
 } from '../support/hand-built-node.ts';
 import { ROOT, spawnRelay, type RelayProcess } from '../support/processes.ts';
@@ -66,19 +66,8 @@ async function inviteCode(dataDir: string, authorityId: string): Promise<string>
 }
 
 /** Invites, enrols and logs in a node over HTTP. */
-async function enrolOver(relay: RelayProcess, dataDir: string, authorityId: string): Promise<HandNode> {
-  const e = enrolmentFor(DOMAIN, authorityId, await inviteCode(dataDir, authorityId));
-  const enrolled = await postTo(`${relay.url}/v1/enrol`, e.request);
-  expect(enrolled.status).toBe(200);
-  const c = await postTo(`${relay.url}/v1/auth/challenge`, { node: e.address });
-  const { challenge } = (await c.json()) as { challenge: string };
-  const t = await postTo(`${relay.url}/v1/auth/token`, {
-    node: e.address,
-    challenge,
-    sig: signChallenge(DOMAIN, e.address, challenge, e.identity.secretKey),
-  });
-  expect(t.status).toBe(200);
-  return { ...e, token: ((await t.json()) as { token: string }).token };
+function enrolOver(relay: RelayProcess, dataDir: string, authorityId: string): Promise<HandNode> {
+  return enrolOverHttp({ url: relay.url, dataDir, domain: DOMAIN }, authorityId);
 }
 
 interface Answer {

@@ -12,6 +12,7 @@ import type { EncryptionKeyPair, SigningKeyPair } from '../../shared/crypto/keys
 import { CONTEXTS, signObject } from '../../shared/crypto/signing.ts';
 import type { EnrolmentRequest, Envelope } from '../../shared/protocol/schemas.ts';
 import { uuidv7 } from '../../shared/uuid.ts';
+import { inviteAuthority } from '../../server/admin.ts';
 import { invite, type TestRelay } from './fixtures.ts';
 import { random } from './random.ts';
 
@@ -108,6 +109,46 @@ export async function enrolByHand(relay: TestRelay, authorityId: string): Promis
   expect(res.statusCode).toBe(200);
   const { token } = await login(relay, e.address, e.identity.secretKey);
   return { ...e, token };
+}
+
+/** POSTs `body` as JSON to a relay process at `url`, with a bearer token when given. */
+export function postOverHttp(url: string, path: string, body: unknown, token?: string): Promise<Response> {
+  return fetch(`${url}${path}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify(body),
+    signal: AbortSignal.timeout(30_000),
+  });
+}
+
+/** Logs `node` in over HTTP at a relay process: a challenge, signed with the node's identity key. */
+export async function logInOverHttp(
+  relay: { url: string; domain: string },
+  node: HandEnrolment,
+): Promise<string> {
+  const c = await postOverHttp(relay.url, '/v1/auth/challenge', { node: node.address });
+  const { challenge } = (await c.json()) as { challenge: string };
+  const t = await postOverHttp(relay.url, '/v1/auth/token', {
+    node: node.address,
+    challenge,
+    sig: signChallenge(relay.domain, node.address, challenge, node.identity.secretKey),
+  });
+  expect(t.status).toBe(200);
+  return ((await t.json()) as { token: string }).token;
+}
+
+/**
+ * Invites (through the relay's data folder, as `relay invite` does), enrols and logs in a node
+ * built by hand, over HTTP at a relay process.
+ */
+export async function enrolOverHttp(
+  relay: { url: string; dataDir: string; domain: string },
+  authorityId: string,
+): Promise<HandNode> {
+  const { code } = await inviteAuthority(relay.dataDir, authorityId);
+  const e = enrolmentFor(relay.domain, authorityId, code);
+  expect((await postOverHttp(relay.url, '/v1/enrol', e.request)).status).toBe(200);
+  return { ...e, token: await logInOverHttp(relay, e) };
 }
 
 export interface SealOptions {
