@@ -59,6 +59,11 @@ export const KeyMaterial = Type.Object(
     pendingMaster: Type.Optional(
       Type.Object({ secretKey: SigningSecretKey, rotation: MasterKeyRotation }, closed),
     ),
+    /**
+     * The key that encrypts the node's database content at rest (client/store/). Keystores made
+     * before it existed get one on their next unlock (Keystore.open).
+     */
+    databaseKey: Type.Optional(B64(32, 'database content key')),
   },
   closed,
 );
@@ -241,6 +246,17 @@ export function writeFileAtomic(path: string, text: string): void {
   renameSync(tmp, path);
 }
 
+/** A fresh key for the node's database content (32 random bytes, base64url). */
+export function newDatabaseKey(): string {
+  return toBase64url(randomBytes(32));
+}
+
+/** The database content key of an open keystore (present once Keystore.open has upgraded it). */
+export function databaseKeyOf(keys: KeyMaterial): Uint8Array {
+  if (!keys.databaseKey) throw new EntraideError('INTERNAL', 'the keystore holds no database key');
+  return fromBase64url(keys.databaseKey, 'databaseKey', 32);
+}
+
 export class Keystore {
   private constructor(
     readonly path: string,
@@ -270,7 +286,9 @@ export class Keystore {
     try {
       const value = openSealed(file, key, origin, 'the passphrase does not open this node’s keystore');
       const material = asDamaged(path, 'HOME_CORRUPT', () => check(KeyMaterial, value, 'keystore'));
-      return new Keystore(path, material, key, file.kdf);
+      const keystore = new Keystore(path, material, key, file.kdf);
+      if (!material.databaseKey) keystore.save({ ...material, databaseKey: newDatabaseKey() });
+      return keystore;
     } catch (err) {
       key.fill(0);
       throw err;
