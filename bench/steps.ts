@@ -257,18 +257,18 @@ export async function measureSteps(): Promise<StepCost[]> {
 
       // The same rows without the fsync, to split SQLite's own work from the disk wait.
       const db = store.db;
-      const find = db.prepare('SELECT hash, acceptedAt, expiredAt FROM "Envelope" WHERE id = ?');
+      const find = db.prepare('SELECT sender, hash, acceptedAt, expiredAt FROM "Envelope" WHERE id = ?');
       const insert = db.prepare(
         'INSERT INTO "Envelope" (id, sender, hash, size, body, acceptedAt, expiresAt) VALUES (?, ?, ?, ?, ?, ?, ?)',
       );
       const insertDelivery = db.prepare(
-        'INSERT INTO "Delivery" (envelopeId, node, state) VALUES (?, ?, \'pending\')',
+        'INSERT INTO "Delivery" (envelopeId, sender, node, state) VALUES (?, ?, ?, \'pending\')',
       );
       const rows = () => {
         const e = newEnvelope();
-        find.get(e.id);
+        find.all(e.id);
         insert.run(e.id, e.sender, e.hash, e.body.length, e.body, e.acceptedAt, e.expiresAt);
-        insertDelivery.run(e.id, recipient.address);
+        insertDelivery.run(e.id, e.sender, recipient.address);
       };
       const savepoint = db.transaction(rows);
       db.pragma('synchronous = OFF');
@@ -416,7 +416,7 @@ export async function measureSteps(): Promise<StepCost[]> {
       timeSync(500, () => openEnvelope(env, keys)),
     );
 
-    const nodeStore = NodeStore.open(join(dir, 'node.db'));
+    const nodeStore = NodeStore.open(join(dir, 'node.db'), random(32));
     try {
       let m = 0;
       const message = () => ({

@@ -21,7 +21,7 @@ import { lockFolder } from '../prisma/folder-lock.ts';
 import { createInvitation } from './domain/enrolment.ts';
 import { loadRelayIdentity, type RelayIdentity } from './identity.ts';
 import { rotateRelayKey, type RelayKeyRotation } from './relay-key-rotation.ts';
-import { RelayStore } from './storage/relay-store.ts';
+import { RelayStore, type IdConflictRecord } from './storage/relay-store.ts';
 
 /** What the operator of a peer relay needs to add this one. */
 export interface RelayCard {
@@ -183,6 +183,18 @@ export async function removeAuditor(dataDir: string, name: string, now = new Dat
     if (!(await store.removeAuditor(name, now)))
       throw new EntraideError('NOT_FOUND', `${name} is not an auditor of this relay`);
   });
+}
+
+/**
+ * Envelope ids two senders used, newest first (at most `limit`): met on this relay (`relay` is its
+ * domain; `peer` the relay the later one came from, if any), or reported by a peer in its answer
+ * about an envelope sent from here (`relay` and `peer` are that peer). Both envelopes are kept and
+ * delivered; the alarm says that one sender used another's id, perhaps to squat it.
+ */
+export async function listConflicts(dataDir: string, limit = 100): Promise<IdConflictRecord[]> {
+  if (!Number.isInteger(limit) || limit < 1 || limit > 10_000)
+    throw new EntraideError('USAGE', `--limit must be a number from 1 to 10000, not "${limit}"`);
+  return withRelayStore(dataDir, async (store) => store.conflicts.latest(limit));
 }
 
 /** Auditors, by name, removed ones included. */

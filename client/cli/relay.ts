@@ -1,4 +1,4 @@
-/** `entraide relay …`: what a relay operator runs. */
+/** `entraide relay …`: what a relay operator runs, and (relay-pins.ts) the peer keys a node pins. */
 import type { Command } from 'commander';
 import { resolve } from 'node:path';
 import type * as Admin from '../../server/admin.ts';
@@ -7,6 +7,7 @@ import { EntraideError } from '../../shared/errors.ts';
 import { formatInvitation } from '../../shared/protocol/invitation.ts';
 import { checkServiceUrl } from '../../shared/protocol/service-url.ts';
 import { json, out } from './io.ts';
+import { relayPinCommands } from './relay-pins.ts';
 
 export const DEFAULT_PORT = 7800;
 
@@ -26,6 +27,7 @@ function port(value: string): number {
 
 export function relayCommands(program: Command, run: (fn: () => Promise<void>) => Promise<void>): void {
   const relay = program.command('relay').description('run and administer a relay');
+  relayPinCommands(relay, program, run);
 
   relay
     .command('start')
@@ -288,6 +290,29 @@ export function relayCommands(program: Command, run: (fn: () => Promise<void>) =
           );
           out(`  key fingerprint ${relayKeyFingerprint(p.publicKey)}`);
           if (p.alarm) out(`  ALARM ${p.alarmAt ?? ''}: ${p.alarm}`);
+        }
+      }),
+    );
+
+  relay
+    .command('conflicts')
+    .description(
+      'envelope ids used by two senders (one may have squatted the other’s id): both envelopes are kept and delivered',
+    )
+    .option('--data <dir>', 'data folder of the relay')
+    .option('--limit <n>', 'how many, newest first', '100')
+    .option('--json', 'machine-readable output')
+    .action((o: { data?: string; limit: string; json?: boolean }) =>
+      run(async () => {
+        const conflicts = await (await admin()).listConflicts(dataDir(o.data), Number(o.limit));
+        if (o.json) return json(conflicts);
+        if (conflicts.length === 0) out('no envelope id was used by two senders');
+        for (const c of conflicts) {
+          const via = c.peer && c.peer !== c.relay ? ` (it came from ${c.peer})` : '';
+          out(`ALARM ${c.detectedAt}  envelope ${c.envelopeId}, at ${c.relay}:`);
+          out(`  ${c.sender}${via} sent it while ${c.otherSender} already held this id`);
+          if (c.ciphertextHash || c.otherCiphertextHash)
+            out(`  ciphertext hashes ${c.ciphertextHash ?? '?'} and ${c.otherCiphertextHash ?? '?'}`);
         }
       }),
     );

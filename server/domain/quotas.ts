@@ -42,7 +42,8 @@ interface Waiting {
 
 /** An envelope about to be committed, as the quota check sees it. */
 export interface QuotaRequest {
-  id: string;
+  /** The envelope's key: its sender and id (storage/waiting.ts). */
+  key: string;
   sender: string;
   size: number;
   /** The local nodes it will wait for. */
@@ -78,8 +79,8 @@ export class QuotaLedger {
   static load(quota: RelayLimits['quota'], rows: Iterable<WaitingRow>): QuotaLedger {
     const ledger = new QuotaLedger(quota);
     for (const r of rows) {
-      let w = ledger.waiting.get(r.id);
-      if (!w) ledger.waiting.set(r.id, (w = { sender: r.sender, size: r.size, nodes: [], peers: 0 }));
+      let w = ledger.waiting.get(r.key);
+      if (!w) ledger.waiting.set(r.key, (w = { sender: r.sender, size: r.size, nodes: [], peers: 0 }));
       if (r.node === null) w.peers++;
       else if (!w.nodes.includes(r.node)) w.nodes.push(r.node);
     }
@@ -94,7 +95,7 @@ export class QuotaLedger {
    * waits for nobody, or that already waits here (a second copy stores nothing), is not checked.
    */
   reserve(r: QuotaRequest): () => void {
-    if ((r.nodes.length === 0 && r.peers === 0) || this.waiting.has(r.id)) return nothing;
+    if ((r.nodes.length === 0 && r.peers === 0) || this.waiting.has(r.key)) return nothing;
     const authorities = authoritiesOf(r.nodes);
     const q = this.quota;
     this.guard(`sent by ${r.sender}`, this.senders.get(r.sender), r.size, q.senderEnvelopes, q.senderBytes);
@@ -115,35 +116,35 @@ export class QuotaLedger {
     for (const c of changes) {
       switch (c.kind) {
         case 'accepted':
-          if ((c.nodes.length === 0 && c.peers === 0) || this.waiting.has(c.id)) break;
-          this.waiting.set(c.id, { sender: c.sender, size: c.size, nodes: [...c.nodes], peers: c.peers });
+          if ((c.nodes.length === 0 && c.peers === 0) || this.waiting.has(c.key)) break;
+          this.waiting.set(c.key, { sender: c.sender, size: c.size, nodes: [...c.nodes], peers: c.peers });
           this.count(c.sender, authoritiesOf(c.nodes), c.size, 1);
           break;
         case 'delivery-ended': {
-          const w = this.waiting.get(c.id);
+          const w = this.waiting.get(c.key);
           const at = w ? w.nodes.indexOf(c.node) : -1;
           if (!w || at < 0) break;
           w.nodes.splice(at, 1);
           const authority = authorityOf(c.node);
           if (!w.nodes.some((n) => authorityOf(n) === authority))
             this.add(this.recipients, authority, w.size, -1);
-          this.endIfDone(c.id, w);
+          this.endIfDone(c.key, w);
           break;
         }
         case 'forward-ended': {
-          const w = this.waiting.get(c.id);
+          const w = this.waiting.get(c.key);
           if (!w || w.peers === 0) break;
           w.peers--;
-          this.endIfDone(c.id, w);
+          this.endIfDone(c.key, w);
           break;
         }
         case 'expired': {
-          const w = this.waiting.get(c.id);
+          const w = this.waiting.get(c.key);
           if (!w) break;
           for (const a of authoritiesOf(w.nodes)) this.add(this.recipients, a, w.size, -1);
           w.nodes = [];
           w.peers = 0;
-          this.endIfDone(c.id, w);
+          this.endIfDone(c.key, w);
           break;
         }
       }
@@ -186,9 +187,9 @@ export class QuotaLedger {
     );
   }
 
-  private endIfDone(id: string, w: Waiting): void {
+  private endIfDone(key: string, w: Waiting): void {
     if (w.nodes.length > 0 || w.peers > 0) return;
-    this.waiting.delete(id);
+    this.waiting.delete(key);
     this.add(this.senders, w.sender, w.size, -1);
   }
 

@@ -2,14 +2,16 @@
  * The durable outbox: envelopes for a peer relay wait in the database (written in the same
  * transaction as the envelope) until the peer accepts them. Per peer, items go in acceptance order,
  * in batches; a failure retries from the first pending item after an exponential backoff with
- * jitter, capped, so that each sender's order is kept. The peer deduplicates by envelope id, so
- * sending a batch again after a crash or a lost answer is harmless.
+ * jitter, capped, so that each sender's order is kept. The peer deduplicates by sender and envelope
+ * id, so sending a batch again after a crash or a lost answer is harmless.
  * A batch is bounded in count and in bytes (limits.pages.federationBatchBytes, and never more than
  * a peer takes in one request); only its envelopes' bodies are read.
- * The peer answers for each envelope: accepted, a duplicate, or refused with a code. A refusal with
- * a transient code (QUOTA_EXCEEDED, STORAGE_UNAVAILABLE...: isTransient) is not a verdict: that
- * envelope alone is tried again after its own backoff, while the envelopes behind it go on (one
+ * The peer answers for each envelope: accepted, a duplicate, or refused with a code. A refusal the
+ * peer marks `transient` (over a quota there, dated ahead of its clock), or whose code is transient
+ * (isTransient, for peers that do not mark it), is not a verdict: that envelope alone is tried again after its own backoff, while the envelopes behind it go on (one
  * recipient over its quota on the peer does not hold up the link); any other refusal is final.
+ * An accepted envelope may come with id conflicts (other senders' envelopes the peer holds under
+ * its id): they are recorded with the outcome, for the operator and the sender.
  * The deferral is kept in memory: after a restart a deferred envelope is tried again at once.
  * `close()` aborts the requests in flight and waits for the drains that made them: a batch whose
  * request was aborted is left as it is in the database (not counted as an attempt) and goes after a
@@ -20,7 +22,12 @@ import { LIMITS } from '../../shared/limits.ts';
 import type { ForwardingOutcome, RelayStore } from '../storage/relay-store.ts';
 import type { PeerClient } from './peer-client.ts';
 import type { PeerRegistry } from './peers.ts';
-import { DeliveryReportsResult, ForwardResults } from '../../shared/protocol/federation.ts';
+import {
+  DeliveryReportsResult,
+  ForwardResults,
+  type ForwardResult,
+} from '../../shared/protocol/federation.ts';
+import type { Static } from '@sinclair/typebox';
 import { check } from '../../shared/protocol/validate.ts';
 
 export interface OutboxOptions {
@@ -221,19 +228,23 @@ export class Outbox {
             ),
             'peer answer',
           );
-          const byId = new Map(answer.results.map((r) => [r.id, r]));
+          const results = matchResults(sendable, answer.results);
           const at = this.now();
           this.store.recordForwarding(
-            sendable.map((i): ForwardingOutcome => {
-              const r = byId.get(i.envelopeId);
+            sendable.map((i, k): ForwardingOutcome => {
+              const r = results[k];
               if (!r) {
                 this.defer(peer, i, at);
                 return { seq: i.seq, ok: false, deferred: true, reason: 'the peer did not answer for it' };
               }
-              if (r.status !== 'refused') return { seq: i.seq, ok: true };
+              if (r.status !== 'refused')
+                return { seq: i.seq, ok: true, ...(r.conflicts ? { conflicts: r.conflicts } : {}) };
               const reason = r.error ? `${r.error.code}: ${r.error.message}` : 'refused';
-              // A transient refusal (over a quota, storage busy) is not a verdict: tried again later.
-              if (r.error && isErrorCode(r.error.code) && isTransient(r.error.code)) {
+              // A transient refusal (over a quota, a clock behind ours) is not a verdict: tried again later.
+              if (
+                r.error &&
+                (r.error.transient === true || (isErrorCode(r.error.code) && isTransient(r.error.code)))
+              ) {
                 this.defer(peer, i, at);
                 return { seq: i.seq, ok: false, deferred: true, reason };
               }
@@ -289,6 +300,7 @@ export class Outbox {
             {
               reports: items.map((i) => ({
                 envelopeId: i.envelopeId,
+                ...(i.sender ? { from: i.sender } : {}),
                 node: i.node,
                 deliveredAt: i.deliveredAt,
               })),
@@ -320,4 +332,22 @@ export class Outbox {
       }
     }
   }
+}
+
+/**
+ * The peer's result for each item sent, in the items' order: the peer answers in the order it was
+ * sent, one result each; an answer out of that order is read by id, each result used once (two
+ * senders' envelopes may share an id in one batch). Undefined where the peer said nothing.
+ */
+export function matchResults(
+  items: readonly { envelopeId: string }[],
+  results: readonly Static<typeof ForwardResult>[],
+): (Static<typeof ForwardResult> | undefined)[] {
+  if (results.length === items.length && results.every((r, k) => r.id === items[k]!.envelopeId))
+    return [...results];
+  const unused = [...results];
+  return items.map((i) => {
+    const at = unused.findIndex((r) => r.id === i.envelopeId);
+    return at < 0 ? undefined : unused.splice(at, 1)[0];
+  });
 }

@@ -12,6 +12,7 @@ import { verifyDirectoryEvents, collectDirectory } from '../../shared/keys/direc
 import { verifyTreeHead } from '../../shared/keys/tree-head.ts';
 import type { PeerClient } from './peer-client.ts';
 import type { Peer } from './peers.ts';
+import { temporarily } from '../domain/forward-refusal.ts';
 
 const CACHE_MS = 60_000;
 
@@ -61,10 +62,25 @@ export class RemoteKeys {
     return p;
   }
 
+  /**
+   * The authority's keys as the peer's key log proves them. Only a proven answer is a verdict (no
+   * valid enrolment: UNKNOWN_SENDER); failing to read or check it (the peer unreachable, a token or
+   * clock refused, an answer that does not verify) says nothing of the envelope waiting on it, and
+   * is thrown as temporary (forward-refusal.ts): the peer forwards it again later.
+   */
+  private async verified(peer: Peer, authority: string, fresh: boolean): Promise<AuthorityState> {
+    try {
+      return await this.state(peer, authority, fresh);
+    } catch (err) {
+      if (err instanceof EntraideError && err.code === 'UNKNOWN_SENDER') throw err;
+      throw temporarily(err);
+    }
+  }
+
   /** The identity key of a sending node homed on `peer`; reads the peer's directory again once if unknown. */
   async identityKey(peer: Peer, authority: string, node: string): Promise<Uint8Array> {
-    let state = await this.state(peer, authority, false);
-    if (!state.nodes.has(node)) state = await this.state(peer, authority, true);
+    let state = await this.verified(peer, authority, false);
+    if (!state.nodes.has(node)) state = await this.verified(peer, authority, true);
     const n = state.nodes.get(node);
     if (!n)
       throw new EntraideError('UNKNOWN_SENDER', `${node} has no certificate in ${peer.domain}’s key log`);

@@ -8,6 +8,7 @@ import type { ErrorBody } from '../../shared/errors.ts';
 import type { ServerToNodeEvents, NodeToServerEvents } from '../../shared/protocol/events.ts';
 import type { Envelope } from '../../shared/protocol/schemas.ts';
 import type { RelayStore } from '../storage/relay-store.ts';
+import { envelopeKey } from '../storage/waiting.ts';
 
 export type NodeSocket = Socket<
   NodeToServerEvents,
@@ -20,6 +21,7 @@ export type NodeSocket = Socket<
 const PAGE = 200;
 
 class NodeChannel {
+  /** Envelopes pushed and not yet acknowledged, by key (sender and id: two senders may use one id). */
   private readonly inflight = new Set<string>();
   private catchingUp = false;
   private again = false;
@@ -32,26 +34,27 @@ class NodeChannel {
   ) {}
 
   /** Pushes one envelope unless it is already on its way; resolves when acknowledged (true) or not (false). */
-  push(id: string, envelope: Envelope): Promise<boolean> {
-    if (this.inflight.has(id) || !this.socket.connected) return Promise.resolve(false);
-    this.inflight.add(id);
+  push(envelope: Envelope): Promise<boolean> {
+    const key = envelopeKey(envelope.from, envelope.id);
+    if (this.inflight.has(key) || !this.socket.connected) return Promise.resolve(false);
+    this.inflight.add(key);
     return new Promise((resolve) => {
       this.socket
         .timeout(this.hub.ackTimeoutMs)
         .emit('envelope', envelope, (err: Error | null, answer?: { ok: true } | ErrorBody) => {
           if (err || !answer || !('ok' in answer)) {
-            this.inflight.delete(id);
+            this.inflight.delete(key);
             this.scheduleRetry();
             resolve(false);
             return;
           }
-          this.hub.store.markDelivered(id, this.node, this.hub.now()).then(
+          this.hub.store.markDelivered(envelope.id, this.node, this.hub.now(), envelope.from).then(
             () => {
-              this.inflight.delete(id);
+              this.inflight.delete(key);
               resolve(true);
             },
             () => {
-              this.inflight.delete(id);
+              this.inflight.delete(key);
               this.scheduleRetry();
               resolve(false);
             },
@@ -79,7 +82,7 @@ class NodeChannel {
           const page = this.hub.store.pendingPage(this.node, after, PAGE, this.hub.catchUpBytes);
           const pushes = page.envelopes
             .filter((p) => p.body !== null)
-            .map((p) => this.push(p.envelopeId, JSON.parse(p.body) as Envelope));
+            .map((p) => this.push(JSON.parse(p.body) as Envelope));
           await Promise.all(pushes);
           if (!page.more) break;
           after = page.envelopes[page.envelopes.length - 1]!.seq;
@@ -145,7 +148,7 @@ export class DeliveryHub {
     for (const node of nodes) {
       const set = this.channels.get(node);
       if (!set) continue;
-      for (const channel of set) void channel.push(envelope.id, envelope);
+      for (const channel of set) void channel.push(envelope);
     }
   }
 }

@@ -35,7 +35,8 @@ declare module 'fastify' {
   }
 }
 
-const errors = errorResponses(400, 401, 403, 404, 413, 422);
+// 429: a peer past its budget; 503: storage failing, or a sender's keys not readable from the peer just now.
+const errors = errorResponses(400, 401, 403, 404, 413, 422, 429, 503);
 export const federationSecurity = [{ federation: [] as string[] }];
 const Size = Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER });
 
@@ -123,20 +124,22 @@ export async function federationRoutes(app: FastifyInstance, ctx: RelayContext):
     },
     async (request) => {
       const peer = request.peer!;
-      // Only about envelopes our nodes sent, and only for the reporting peer's own nodes.
-      const valid = (request.body as DeliveryReports).reports.filter((r) => {
-        const meta = ctx.store.envelopeMeta(r.envelopeId);
-        return (
-          meta !== undefined &&
-          parseNodeAddress(meta.sender).domain === ctx.relay.domain &&
-          parseNodeAddress(r.node).domain === peer.domain
-        );
+      const reports = (request.body as DeliveryReports).reports;
+      // Only about envelopes our nodes sent, and only for the reporting peer's own nodes. A report
+      // names the envelope by its sender and id; one without a sender counts only when a single
+      // envelope of ours holds the id (two senders may use one id).
+      const valid = reports.flatMap((r) => {
+        if (parseNodeAddress(r.node).domain !== peer.domain) return [];
+        const ours = ctx.store
+          .envelopesUnder(r.envelopeId)
+          .filter((e) => parseNodeAddress(e.sender).domain === ctx.relay.domain);
+        const meta = r.from !== undefined ? ours.find((e) => e.sender === r.from) : theOnly(ours);
+        return meta
+          ? [{ envelopeId: r.envelopeId, sender: meta.sender, node: r.node, deliveredAt: r.deliveredAt }]
+          : [];
       });
       ctx.store.recordRemoteDeliveries(valid);
-      return {
-        recorded: valid.length,
-        ignored: (request.body as DeliveryReports).reports.length - valid.length,
-      };
+      return { recorded: valid.length, ignored: reports.length - valid.length };
     },
   );
 
@@ -193,4 +196,9 @@ export async function federationRoutes(app: FastifyInstance, ctx: RelayContext):
     security: federationSecurity,
     reader: 'a peer relay',
   });
+}
+
+/** The one item of `items`, or undefined when there are none or several. */
+function theOnly<T>(items: readonly T[]): T | undefined {
+  return items.length === 1 ? items[0] : undefined;
 }

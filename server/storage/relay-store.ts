@@ -26,7 +26,11 @@ import { AuditStore } from './audit-store.ts';
 import { GroupCommit } from '../../prisma/group-commit.ts';
 import { freeBytesIn, StorageHealth, type StorageState } from './storage-health.ts';
 import { takeWithin } from './pages.ts';
-import type { WaitingChange, WaitingListener, WaitingRow } from './waiting.ts';
+import { envelopeKey, type WaitingChange, type WaitingListener, type WaitingRow } from './waiting.ts';
+import type { IdConflictReport } from '../../shared/protocol/federation.ts';
+import { IdConflicts } from './id-conflicts.ts';
+
+export type { IdConflictRecord } from './id-conflicts.ts';
 
 export interface NodeRecord {
   address: string;
@@ -137,6 +141,7 @@ export interface PeerRecord {
 export interface OutboxItem {
   seq: number;
   envelopeId: string;
+  sender: string;
   attempts: number;
   nextAttemptAt: string;
   body: string | null;
@@ -145,6 +150,8 @@ export interface OutboxItem {
 export interface ReportItem {
   seq: number;
   envelopeId: string;
+  /** Null only for reports written before envelopes were keyed by sender and id. */
+  sender: string | null;
   node: string;
   deliveredAt: string;
   attempts: number;
@@ -158,12 +165,20 @@ export interface ForwardRow {
   lastError: string | null;
 }
 
-export type AcceptOutcome =
-  { kind: 'accepted'; acceptedAt: string } | { kind: 'duplicate'; acceptedAt: string };
+/**
+ * Stored (`accepted`) or already held (`duplicate`, the same sender's same envelope); `conflicts`
+ * names the other senders whose envelopes hold the same id here (each kept apart, IdConflict).
+ */
+export type AcceptOutcome = {
+  kind: 'accepted' | 'duplicate';
+  acceptedAt: string;
+  conflicts: IdConflictReport[];
+};
 
 export interface PendingEnvelope {
   seq: number;
   envelopeId: string;
+  sender: string;
   body: string;
 }
 
@@ -185,6 +200,14 @@ export interface ForwardingOutcome {
    */
   deferred?: boolean;
   reason?: string;
+  /** Ok: the peer holds other senders' envelopes under the same id (recorded as IdConflict). */
+  conflicts?: IdConflictReport[];
+}
+
+export interface EnvelopeMeta {
+  sender: string;
+  acceptedAt: string;
+  expiresAt: string;
 }
 
 export interface DeliveryRow {
@@ -195,14 +218,22 @@ export interface DeliveryRow {
 
 type Tx = Parameters<Parameters<PrismaClient['$transaction']>[0]>[0];
 
+/**
+ * A delivery acknowledged by a node: of the envelope `sender` sent under `envelopeId` when the
+ * sender is known (a socket push), otherwise (an inbox acknowledgement names ids only) of the first
+ * envelope under that id still pending for the node, so that an acknowledgement never ends the
+ * delivery of an envelope the node was not handed yet (two senders may use one id).
+ */
 type Write =
   | { kind: 'accept'; envelope: NewEnvelope }
-  | { kind: 'delivered'; envelopeId: string; node: string; at: string };
+  | { kind: 'delivered'; envelopeId: string; sender: string | undefined; node: string; at: string };
 
 export class RelayStore {
   readonly prisma: PrismaClient;
   /** The audit log: appended in the transaction of each event it records. */
   readonly audit: AuditStore;
+  /** Envelope ids two senders used: the operator's alarms (id-conflicts.ts). */
+  readonly conflicts: IdConflicts;
   private readonly stmt;
   private readonly writes: GroupCommit<Write, AcceptOutcome | boolean>;
   private readonly adapter: DurableBetterSqlite3;
@@ -223,69 +254,80 @@ export class RelayStore {
       freeBytes: () => freeBytesIn(dataDir),
     });
     this.audit = new AuditStore(db);
+    this.conflicts = new IdConflicts(db, this.audit);
     this.stmt = {
-      outboxRow: db.prepare<[number], { envelopeId: string; peer: string }>(
-        'SELECT envelopeId, peer FROM "Outbox" WHERE seq = ?',
+      outboxRow: db.prepare<[number], { envelopeId: string; sender: string; peer: string }>(
+        'SELECT envelopeId, sender, peer FROM "Outbox" WHERE seq = ?',
       ),
-      expiring: db.prepare<[string], { id: string }>(
-        'SELECT id FROM "Envelope" WHERE expiredAt IS NULL AND expiresAt <= ? ORDER BY acceptedAt',
+      expiring: db.prepare<[string], { id: string; sender: string }>(
+        'SELECT id, sender FROM "Envelope" WHERE expiredAt IS NULL AND expiresAt <= ? ORDER BY acceptedAt',
       ),
-      findEnvelope: db.prepare<[string], { hash: string; acceptedAt: string; expiredAt: string | null }>(
-        'SELECT hash, acceptedAt, expiredAt FROM "Envelope" WHERE id = ?',
-      ),
+      // Every sender's envelope under one id: the same sender's is a duplicate or a conflict, the others are kept beside it.
+      findEnvelopes: db.prepare<
+        [string],
+        { sender: string; hash: string; acceptedAt: string; expiredAt: string | null }
+      >('SELECT sender, hash, acceptedAt, expiredAt FROM "Envelope" WHERE id = ? ORDER BY acceptedAt'),
       insertEnvelope: db.prepare(
         'INSERT INTO "Envelope" (id, sender, hash, size, body, acceptedAt, expiresAt) VALUES (?, ?, ?, ?, ?, ?, ?)',
       ),
       insertDelivery: db.prepare(
-        'INSERT INTO "Delivery" (envelopeId, node, state) VALUES (?, ?, \'pending\')',
+        'INSERT INTO "Delivery" (envelopeId, sender, node, state) VALUES (?, ?, ?, \'pending\')',
       ),
       pending: db.prepare<[string, number, number], PendingEnvelope>(
-        `SELECT d.seq AS seq, d.envelopeId AS envelopeId, e.body AS body FROM "Delivery" d
-         JOIN "Envelope" e ON e.id = d.envelopeId
+        `SELECT d.seq AS seq, d.envelopeId AS envelopeId, d.sender AS sender, e.body AS body FROM "Delivery" d
+         JOIN "Envelope" e ON e.id = d.envelopeId AND e.sender = d.sender
          WHERE d.node = ? AND d.state = 'pending' AND d.seq > ? ORDER BY d.seq LIMIT ?`,
       ),
       // Sizes first, bodies of the chosen range after (pages.ts). Only columns stored before the
       // body are read in the first pass: one past it would walk the body's overflow pages.
       pendingSizes: db.prepare<[string, number], { seq: number; size: number }>(
         `SELECT d.seq AS seq, e.size AS size FROM "Delivery" d
-         JOIN "Envelope" e ON e.id = d.envelopeId
+         JOIN "Envelope" e ON e.id = d.envelopeId AND e.sender = d.sender
          WHERE d.node = ? AND d.state = 'pending' AND d.seq > ? ORDER BY d.seq`,
       ),
       pendingRange: db.prepare<[string, number, number], PendingEnvelope>(
-        `SELECT d.seq AS seq, d.envelopeId AS envelopeId, e.body AS body FROM "Delivery" d
-         JOIN "Envelope" e ON e.id = d.envelopeId
+        `SELECT d.seq AS seq, d.envelopeId AS envelopeId, d.sender AS sender, e.body AS body FROM "Delivery" d
+         JOIN "Envelope" e ON e.id = d.envelopeId AND e.sender = d.sender
          WHERE d.node = ? AND d.state = 'pending' AND d.seq > ? AND d.seq <= ? ORDER BY d.seq`,
       ),
-      waiting: db.prepare<[], WaitingRow>(
+      waiting: db.prepare<[], Omit<WaitingRow, 'key'> & { id: string }>(
         `SELECT e.id AS id, e.sender AS sender, e.size AS size, d.node AS node FROM "Delivery" d
-         JOIN "Envelope" e ON e.id = d.envelopeId WHERE d.state = 'pending'
+         JOIN "Envelope" e ON e.id = d.envelopeId AND e.sender = d.sender WHERE d.state = 'pending'
          UNION ALL
          SELECT e.id AS id, e.sender AS sender, e.size AS size, NULL AS node FROM "Outbox" o
-         JOIN "Envelope" e ON e.id = o.envelopeId WHERE o.state = 'pending'`,
+         JOIN "Envelope" e ON e.id = o.envelopeId AND e.sender = o.sender WHERE o.state = 'pending'`,
       ),
       countPending: db.prepare<[string], { n: number }>(
         `SELECT count(*) AS n FROM "Delivery" WHERE node = ? AND state = 'pending'`,
       ),
-      markDelivered: db.prepare(
-        `UPDATE "Delivery" SET state = 'delivered', deliveredAt = ? WHERE envelopeId = ? AND node = ? AND state = 'pending'`,
+      markDelivered: db.prepare<[string, string, string, string], { sender: string }>(
+        `UPDATE "Delivery" SET state = 'delivered', deliveredAt = ?
+         WHERE envelopeId = ? AND sender = ? AND node = ? AND state = 'pending' RETURNING sender`,
+      ),
+      markFirstDelivered: db.prepare<[string, string, string], { sender: string }>(
+        `UPDATE "Delivery" SET state = 'delivered', deliveredAt = ? WHERE seq =
+         (SELECT seq FROM "Delivery" WHERE envelopeId = ? AND node = ? AND state = 'pending' ORDER BY seq LIMIT 1)
+         RETURNING sender`,
       ),
       deliveries: db.prepare<[string], DeliveryRow>(
         'SELECT node, state, deliveredAt FROM "Delivery" WHERE envelopeId = ? ORDER BY seq',
       ),
-      envelopeMeta: db.prepare<[string], { sender: string; acceptedAt: string; expiresAt: string }>(
-        'SELECT sender, acceptedAt, expiresAt FROM "Envelope" WHERE id = ?',
+      deliveriesOf: db.prepare<[string, string], DeliveryRow>(
+        'SELECT node, state, deliveredAt FROM "Delivery" WHERE envelopeId = ? AND sender = ? ORDER BY seq',
+      ),
+      envelopesUnder: db.prepare<[string], EnvelopeMeta>(
+        'SELECT sender, acceptedAt, expiresAt FROM "Envelope" WHERE id = ? ORDER BY acceptedAt',
       ),
       expireDeliveries: db.prepare(
-        `UPDATE "Delivery" SET state = 'expired' WHERE state = 'pending' AND envelopeId IN
-         (SELECT id FROM "Envelope" WHERE expiredAt IS NULL AND expiresAt <= ?)`,
+        `UPDATE "Delivery" SET state = 'expired' WHERE state = 'pending' AND (envelopeId, sender) IN
+         (SELECT id, sender FROM "Envelope" WHERE expiredAt IS NULL AND expiresAt <= ?)`,
       ),
-      envelopeSender: db.prepare<[string], { sender: string }>('SELECT sender FROM "Envelope" WHERE id = ?'),
       insertReport: db.prepare(
-        `INSERT INTO "DeliveryReport" (peer, envelopeId, node, deliveredAt, state, attempts, nextAttemptAt)
-         VALUES (?, ?, ?, ?, 'pending', 0, ?)`,
+        `INSERT INTO "DeliveryReport" (peer, envelopeId, sender, node, deliveredAt, state, attempts, nextAttemptAt)
+         VALUES (?, ?, ?, ?, ?, 'pending', 0, ?)`,
       ),
       reportsDue: db.prepare<[string, number], ReportItem>(
-        `SELECT seq, envelopeId, node, deliveredAt, attempts, nextAttemptAt FROM "DeliveryReport"
+        `SELECT seq, envelopeId, sender, node, deliveredAt, attempts, nextAttemptAt FROM "DeliveryReport"
          WHERE peer = ? AND state = 'pending' ORDER BY seq LIMIT ?`,
       ),
       reportSent: db.prepare(`UPDATE "DeliveryReport" SET state = 'sent' WHERE seq = ?`),
@@ -296,20 +338,22 @@ export class RelayStore {
         `SELECT DISTINCT peer FROM "DeliveryReport" WHERE state = 'pending'`,
       ),
       remoteDelivered: db.prepare(
-        `INSERT INTO "Delivery" (envelopeId, node, state, deliveredAt) VALUES (?, ?, 'delivered', ?)
-         ON CONFLICT (envelopeId, node) DO UPDATE SET state = 'delivered', deliveredAt = excluded.deliveredAt
+        `INSERT INTO "Delivery" (envelopeId, sender, node, state, deliveredAt) VALUES (?, ?, ?, 'delivered', ?)
+         ON CONFLICT (envelopeId, sender, node) DO UPDATE SET state = 'delivered', deliveredAt = excluded.deliveredAt
          WHERE "Delivery".state <> 'delivered'`,
       ),
       insertOutbox: db.prepare(
-        `INSERT INTO "Outbox" (peer, envelopeId, state, attempts, nextAttemptAt) VALUES (?, ?, 'pending', 0, ?)`,
+        `INSERT INTO "Outbox" (peer, envelopeId, sender, state, attempts, nextAttemptAt) VALUES (?, ?, ?, 'pending', 0, ?)`,
       ),
       outboxPending: db.prepare<[string], Omit<OutboxItem, 'body'> & { size: number }>(
-        `SELECT o.seq AS seq, o.envelopeId AS envelopeId, o.attempts AS attempts, o.nextAttemptAt AS nextAttemptAt,
-                e.size AS size
-         FROM "Outbox" o JOIN "Envelope" e ON e.id = o.envelopeId
+        `SELECT o.seq AS seq, o.envelopeId AS envelopeId, o.sender AS sender, o.attempts AS attempts,
+                o.nextAttemptAt AS nextAttemptAt, e.size AS size
+         FROM "Outbox" o JOIN "Envelope" e ON e.id = o.envelopeId AND e.sender = o.sender
          WHERE o.peer = ? AND o.state = 'pending' ORDER BY o.seq`,
       ),
-      envelopeBody: db.prepare<[string], { body: string | null }>('SELECT body FROM "Envelope" WHERE id = ?'),
+      envelopeBody: db.prepare<[string, string], { body: string | null }>(
+        'SELECT body FROM "Envelope" WHERE id = ? AND sender = ?',
+      ),
       outboxForwarded: db.prepare(
         `UPDATE "Outbox" SET state = 'forwarded', forwardedAt = ?, lastError = NULL WHERE seq = ? AND state = 'pending'`,
       ),
@@ -328,9 +372,12 @@ export class RelayStore {
       forwards: db.prepare<[string], ForwardRow>(
         'SELECT peer, state, forwardedAt, lastError FROM "Outbox" WHERE envelopeId = ? ORDER BY seq',
       ),
+      forwardsOf: db.prepare<[string, string], ForwardRow>(
+        'SELECT peer, state, forwardedAt, lastError FROM "Outbox" WHERE envelopeId = ? AND sender = ? ORDER BY seq',
+      ),
       expireOutbox: db.prepare(
-        `UPDATE "Outbox" SET state = 'expired' WHERE state = 'pending' AND envelopeId IN
-         (SELECT id FROM "Envelope" WHERE expiredAt IS NULL AND expiresAt <= ?)`,
+        `UPDATE "Outbox" SET state = 'expired' WHERE state = 'pending' AND (envelopeId, sender) IN
+         (SELECT id, sender FROM "Envelope" WHERE expiredAt IS NULL AND expiresAt <= ?)`,
       ),
       expireEnvelopes: db.prepare(
         'UPDATE "Envelope" SET body = NULL, expiredAt = ? WHERE expiredAt IS NULL AND expiresAt <= ?',
@@ -349,13 +396,25 @@ export class RelayStore {
           this.audit.transaction(() =>
             items.map((w): AcceptOutcome | boolean | Error => {
               if (w.kind === 'delivered') {
-                const changed = this.stmt.markDelivered.run(w.at, w.envelopeId, w.node).changes > 0;
-                if (changed) {
-                  this.reportIfRemote(w.envelopeId, w.node, w.at);
-                  this.audit.append({ kind: 'delivered', envelope: w.envelopeId, node: w.node, at: w.at });
-                  changes.push({ kind: 'delivery-ended', id: w.envelopeId, node: w.node });
-                }
-                return changed;
+                const row =
+                  w.sender === undefined
+                    ? this.stmt.markFirstDelivered.get(w.at, w.envelopeId, w.node)
+                    : this.stmt.markDelivered.get(w.at, w.envelopeId, w.sender, w.node);
+                if (!row) return false;
+                this.reportIfRemote(w.envelopeId, row.sender, w.node, w.at);
+                this.audit.append({
+                  kind: 'delivered',
+                  envelope: w.envelopeId,
+                  sender: row.sender,
+                  node: w.node,
+                  at: w.at,
+                });
+                changes.push({
+                  kind: 'delivery-ended',
+                  key: envelopeKey(row.sender, w.envelopeId),
+                  node: w.node,
+                });
+                return true;
               }
               try {
                 const outcome = this.insertOne(w.envelope);
@@ -363,7 +422,7 @@ export class RelayStore {
                   const e = w.envelope;
                   changes.push({
                     kind: 'accepted',
-                    id: e.id,
+                    key: envelopeKey(e.sender, e.id),
                     sender: e.sender,
                     size: e.body.length,
                     nodes: e.recipientNodes,
@@ -410,8 +469,9 @@ export class RelayStore {
    * Every pending delivery and outbox row with its envelope, for loading the quota ledger; read
    * row by row, never all at once.
    */
-  waitingEnvelopes(): IterableIterator<WaitingRow> {
-    return this.stmt.waiting.iterate();
+  *waitingEnvelopes(): IterableIterator<WaitingRow> {
+    for (const { id, ...row } of this.stmt.waiting.iterate())
+      yield { key: envelopeKey(row.sender, id), ...row };
   }
 
   /** `listener` hears, after each commit, what it changed in what waits (see waiting.ts). */
@@ -567,9 +627,13 @@ export class RelayStore {
           // Nothing more reaches a revoked node; its senders see the deliveries as revoked.
           for (const d of await tx.delivery.findMany({
             where: { node: effect.node, state: 'pending' },
-            select: { envelopeId: true },
+            select: { envelopeId: true, sender: true },
           }))
-            changes.push({ kind: 'delivery-ended', id: d.envelopeId, node: effect.node });
+            changes.push({
+              kind: 'delivery-ended',
+              key: envelopeKey(d.sender, d.envelopeId),
+              node: effect.node,
+            });
           await tx.delivery.updateMany({
             where: { node: effect.node, state: 'pending' },
             data: { state: 'revoked' },
@@ -723,22 +787,32 @@ export class RelayStore {
     return this.writes.submit({ kind: 'accept', envelope: e }) as Promise<AcceptOutcome>;
   }
 
+  /**
+   * Envelopes are deduplicated by the pair their sender signs, (sender, id), and the hash of what
+   * was signed: the same again is a duplicate; the same sender's other envelope under an id it
+   * already used is refused (ENVELOPE_ID_CONFLICT, the sender's fault, nothing stored). Another
+   * sender's envelope under that id never stands in the way: it is stored beside it, and the
+   * conflict is recorded (IdConflict, an id_conflict audit entry) and answered to the caller.
+   */
   private insertOne(e: NewEnvelope): AcceptOutcome {
-    const prior = this.stmt.findEnvelope.get(e.id);
-    if (prior) {
-      if (prior.hash !== e.hash) {
+    const held = this.stmt.findEnvelopes.all(e.id);
+    const own = held.find((h) => h.sender === e.sender);
+    const others = held
+      .filter((h) => h.sender !== e.sender)
+      .map((h) => this.conflicts.report(e.id, h.sender));
+    if (own) {
+      if (own.hash !== e.hash) {
         throw new EntraideError(
           'ENVELOPE_ID_CONFLICT',
-          `envelope id ${e.id} is already used by another envelope`,
+          `envelope id ${e.id} is already used by another envelope of ${e.sender}`,
         );
       }
-      if (prior.expiredAt)
-        throw new EntraideError('ENVELOPE_EXPIRED', `envelope ${e.id} has already expired`);
-      return { kind: 'duplicate', acceptedAt: prior.acceptedAt };
+      if (own.expiredAt) throw new EntraideError('ENVELOPE_EXPIRED', `envelope ${e.id} has already expired`);
+      return { kind: 'duplicate', acceptedAt: own.acceptedAt, conflicts: others };
     }
     this.stmt.insertEnvelope.run(e.id, e.sender, e.hash, e.body.length, e.body, e.acceptedAt, e.expiresAt);
-    for (const node of e.recipientNodes) this.stmt.insertDelivery.run(e.id, node);
-    for (const peer of e.peers) this.stmt.insertOutbox.run(peer, e.id, e.acceptedAt);
+    for (const node of e.recipientNodes) this.stmt.insertDelivery.run(e.id, e.sender, node);
+    for (const peer of e.peers) this.stmt.insertOutbox.run(peer, e.id, e.sender, e.acceptedAt);
     this.audit.append({
       kind: e.fromPeer ? 'received' : 'accepted',
       envelope: e.id,
@@ -749,7 +823,16 @@ export class RelayStore {
       ...(e.fromPeer ? { peer: e.fromPeer } : {}),
       at: e.acceptedAt,
     });
-    return { kind: 'accepted', acceptedAt: e.acceptedAt };
+    // Another sender's envelope under this id: kept beside it, and an alarm (id-conflicts.ts).
+    for (const other of others) {
+      this.conflicts.record(
+        { envelopeId: e.id, sender: e.sender, ciphertextHash: e.ciphertextHash, ...other },
+        this.localDomain ?? '',
+        e.fromPeer,
+        e.acceptedAt,
+      );
+    }
+    return { kind: 'accepted', acceptedAt: e.acceptedAt, conflicts: others };
   }
 
   /** Envelopes waiting for `node`, in acceptance order, after the sequence number `afterSeq`. */
@@ -773,22 +856,35 @@ export class RelayStore {
     return this.stmt.countPending.get(node)!.n;
   }
 
-  /** Resolves true when this call moved the delivery from pending to delivered. */
-  markDelivered(envelopeId: string, node: string, at: Date): Promise<boolean> {
+  /**
+   * Resolves true when this call moved a delivery from pending to delivered: that of `sender`'s
+   * envelope `envelopeId` when the sender is given, otherwise of the first envelope under that id
+   * still pending for `node` (see Write).
+   */
+  markDelivered(envelopeId: string, node: string, at: Date, sender?: string): Promise<boolean> {
     return this.writes.submit({
       kind: 'delivered',
       envelopeId,
+      sender,
       node,
       at: at.toISOString(),
     }) as Promise<boolean>;
   }
 
-  envelopeMeta(id: string): { sender: string; acceptedAt: string; expiresAt: string } | undefined {
-    return this.stmt.envelopeMeta.get(id);
+  /** The envelope `sender` sent under `id`, or without a sender the first accepted under it. */
+  envelopeMeta(id: string, sender?: string): EnvelopeMeta | undefined {
+    const all = this.stmt.envelopesUnder.all(id);
+    return sender === undefined ? all[0] : all.find((e) => e.sender === sender);
   }
 
-  deliveries(id: string): DeliveryRow[] {
-    return this.stmt.deliveries.all(id);
+  /** Every sender's envelope under `id`, first accepted first (more than one only after a conflict). */
+  envelopesUnder(id: string): EnvelopeMeta[] {
+    return this.stmt.envelopesUnder.all(id);
+  }
+
+  /** The deliveries of `sender`'s envelope `id`; without a sender, of every envelope under the id. */
+  deliveries(id: string, sender?: string): DeliveryRow[] {
+    return sender === undefined ? this.stmt.deliveries.all(id) : this.stmt.deliveriesOf.all(id, sender);
   }
 
   /** Clears the ciphertext of every envelope past its TTL; returns how many expired now. */
@@ -797,9 +893,9 @@ export class RelayStore {
     const changes: WaitingChange[] = [];
     const expired = this.syncWrite(() =>
       this.audit.transaction(() => {
-        for (const { id } of this.stmt.expiring.all(at)) {
-          this.audit.append({ kind: 'expired', envelope: id, at });
-          changes.push({ kind: 'expired', id });
+        for (const { id, sender } of this.stmt.expiring.all(at)) {
+          this.audit.append({ kind: 'expired', envelope: id, sender, at });
+          changes.push({ kind: 'expired', key: envelopeKey(sender, id) });
         }
         this.stmt.expireDeliveries.run(at);
         this.stmt.expireOutbox.run(at);
@@ -937,15 +1033,17 @@ export class RelayStore {
     return page.rows.map((r) => ({
       seq: r.seq,
       envelopeId: r.envelopeId,
+      sender: r.sender,
       attempts: r.attempts,
       nextAttemptAt: r.nextAttemptAt,
-      body: this.stmt.envelopeBody.get(r.envelopeId)?.body ?? null,
+      body: this.stmt.envelopeBody.get(r.envelopeId, r.sender)?.body ?? null,
     }));
   }
 
   /**
    * What the peer said of a batch, in one transaction: forwarded, refused for good, to retry with
-   * the batch (at `nextAttempt`), or deferred alone.
+   * the batch (at `nextAttempt`), or deferred alone; and the id conflicts the peer reported (other
+   * senders' envelopes it holds under the same ids), each recorded once with an id_conflict entry.
    */
   recordForwarding(outcomes: ForwardingOutcome[], at: Date, nextAttempt: (attempts: number) => Date): void {
     const changes: WaitingChange[] = [];
@@ -953,15 +1051,21 @@ export class RelayStore {
       this.audit.transaction(() => {
         changes.length = 0;
         for (const o of outcomes) {
+          if (o.ok && o.conflicts?.length) this.recordReportedConflicts(o.seq, o.conflicts, at);
           if (o.ok && this.stmt.outboxForwarded.run(at.toISOString(), o.seq).changes > 0) {
             const row = this.stmt.outboxRow.get(o.seq)!;
-            this.audit.append({ kind: 'forwarded', envelope: row.envelopeId, peer: row.peer }, at);
-            changes.push({ kind: 'forward-ended', id: row.envelopeId });
+            this.audit.append(
+              { kind: 'forwarded', envelope: row.envelopeId, sender: row.sender, peer: row.peer },
+              at,
+            );
+            changes.push({ kind: 'forward-ended', key: envelopeKey(row.sender, row.envelopeId) });
           } else if (o.ok) continue;
           else if (o.deferred) this.stmt.outboxDeferred.run(o.reason ?? 'deferred', o.seq);
           else if (!o.retry) {
-            if (this.stmt.outboxRefused.run(o.reason ?? 'refused', o.seq).changes > 0)
-              changes.push({ kind: 'forward-ended', id: this.stmt.outboxRow.get(o.seq)!.envelopeId });
+            if (this.stmt.outboxRefused.run(o.reason ?? 'refused', o.seq).changes > 0) {
+              const row = this.stmt.outboxRow.get(o.seq)!;
+              changes.push({ kind: 'forward-ended', key: envelopeKey(row.sender, row.envelopeId) });
+            }
           } else this.stmt.outboxRetry.run(nextAttempt(0).toISOString(), o.reason ?? 'retry', o.seq);
         }
       }),
@@ -969,13 +1073,32 @@ export class RelayStore {
     this.reportWaiting(changes);
   }
 
+  /** The peer holds other senders' envelopes under the id of the one it was forwarded (outbox row `seq`). */
+  private recordReportedConflicts(seq: number, conflicts: IdConflictReport[], at: Date): void {
+    const row = this.stmt.outboxRow.get(seq);
+    if (!row) return;
+    const ours = this.conflicts.ciphertextHash(row.envelopeId, row.sender);
+    for (const c of conflicts) {
+      if (c.otherSender === row.sender) continue; // not a conflict: the peer names our sender
+      this.conflicts.record(
+        { envelopeId: row.envelopeId, sender: row.sender, ...(ours ? { ciphertextHash: ours } : {}), ...c },
+        row.peer,
+        row.peer,
+        at.toISOString(),
+      );
+    }
+  }
+
   /** Pending outbox items by peer. */
   outboxCounts(): Map<string, number> {
     return new Map(this.stmt.outboxCounts.all().map((r) => [r.peer, r.n]));
   }
 
-  forwards(envelopeId: string): ForwardRow[] {
-    return this.stmt.forwards.all(envelopeId);
+  /** The outbox rows of `sender`'s envelope `envelopeId`; without a sender, of every envelope under the id. */
+  forwards(envelopeId: string, sender?: string): ForwardRow[] {
+    return sender === undefined
+      ? this.stmt.forwards.all(envelopeId)
+      : this.stmt.forwardsOf.all(envelopeId, sender);
   }
 
   // ---- federation: delivery reports ---------------------------------------------------------
@@ -989,12 +1112,10 @@ export class RelayStore {
   }
 
   /** In the delivery's transaction: a node here stored an envelope from a peer's sender. */
-  private reportIfRemote(envelopeId: string, node: string, at: string): void {
+  private reportIfRemote(envelopeId: string, sender: string, node: string, at: string): void {
     if (!this.localDomain) return;
-    const row = this.stmt.envelopeSender.get(envelopeId);
-    if (!row) return;
-    const domain = row.sender.slice(row.sender.indexOf('@') + 1);
-    if (domain !== this.localDomain) this.stmt.insertReport.run(domain, envelopeId, node, at, at);
+    const domain = sender.slice(sender.indexOf('@') + 1);
+    if (domain !== this.localDomain) this.stmt.insertReport.run(domain, envelopeId, sender, node, at, at);
   }
 
   reportsDue(peer: string, limit: number): ReportItem[] {
@@ -1016,15 +1137,28 @@ export class RelayStore {
     );
   }
 
-  /** A peer says its node stored our sender's envelope; true when that is news. */
-  recordRemoteDeliveries(reports: { envelopeId: string; node: string; deliveredAt: string }[]): number {
+  /** A peer says its node stored our sender's envelope; returns how many of the reports were news. */
+  recordRemoteDeliveries(
+    reports: { envelopeId: string; sender: string; node: string; deliveredAt: string }[],
+  ): number {
     return this.syncWrite(() =>
       this.audit.transaction(() =>
         reports.reduce((n, r) => {
-          const changed = this.stmt.remoteDelivered.run(r.envelopeId, r.node, r.deliveredAt).changes;
+          const changed = this.stmt.remoteDelivered.run(
+            r.envelopeId,
+            r.sender,
+            r.node,
+            r.deliveredAt,
+          ).changes;
           // A peer's report: its node stored our sender's envelope.
           if (changed > 0)
-            this.audit.append({ kind: 'delivered', envelope: r.envelopeId, node: r.node, at: r.deliveredAt });
+            this.audit.append({
+              kind: 'delivered',
+              envelope: r.envelopeId,
+              sender: r.sender,
+              node: r.node,
+              at: r.deliveredAt,
+            });
           return n + changed;
         }, 0),
       ),

@@ -6,11 +6,20 @@
  *
  * The store reports each change after the transaction that made it has committed, never before
  * and never for a transaction that was rolled back, so the ledger follows the database exactly.
+ *
+ * An envelope is named by its key (`envelopeKey`): its sender and its id, the pair the sender signs.
+ * Two senders may use one id (one of them squatting the other's), and each envelope waits apart.
  */
+
+/** The key of an envelope on the relay: its sender and its id (node addresses hold no space). */
+export function envelopeKey(sender: string, id: string): string {
+  return `${sender} ${id}`;
+}
 
 /** One pending delivery (`node` set) or one pending outbox row (`node` null), with its envelope. */
 export interface WaitingRow {
-  id: string;
+  /** The envelope's key (`envelopeKey`). */
+  key: string;
   sender: string;
   size: number;
   node: string | null;
@@ -18,12 +27,12 @@ export interface WaitingRow {
 
 export type WaitingChange =
   /** A new envelope, waiting for these local nodes and this many peer relays. */
-  | { kind: 'accepted'; id: string; sender: string; size: number; nodes: readonly string[]; peers: number }
+  | { kind: 'accepted'; key: string; sender: string; size: number; nodes: readonly string[]; peers: number }
   /** Its delivery to `node` is no longer pending: the node acknowledged it, or was revoked. */
-  | { kind: 'delivery-ended'; id: string; node: string }
+  | { kind: 'delivery-ended'; key: string; node: string }
   /** One of its outbox rows is no longer pending: forwarded, refused for good, or given up. */
-  | { kind: 'forward-ended'; id: string }
+  | { kind: 'forward-ended'; key: string }
   /** Past its time to live: nothing more waits for it. */
-  | { kind: 'expired'; id: string };
+  | { kind: 'expired'; key: string };
 
 export type WaitingListener = (changes: readonly WaitingChange[]) => void;

@@ -12,6 +12,11 @@ import { literals } from '../protocol/literals.ts';
 import { AuthorityAddress, B64, Domain, EnvelopeId, NodeAddress, Rfc3339 } from '../protocol/schemas.ts';
 
 /**
+ * `id_conflict` is an alarm: two senders' envelopes under one id (one may be squatting the id of an
+ * envelope it received). The relay keeps both; the entry names the id, both senders and their
+ * ciphertext hashes, and the peer relay the envelope came from, or (at the sender's relay) the peer
+ * that reported the conflict in its answer.
+ *
  * A receipt travels end to end encrypted like any other content, so the relay logs its envelope
  * as accepted and delivered without knowing it is one: the receipts a node holds are in the
  * node's own record (shared/audit/node-record.ts), which an auditor sets against this log.
@@ -27,6 +32,7 @@ export const AUDIT_EVENT_KINDS = [
   'forbidden',
   'login',
   'key_event',
+  'id_conflict',
 ] as const;
 export type AuditEventKind = (typeof AUDIT_EVENT_KINDS)[number];
 
@@ -52,6 +58,9 @@ export const AuditEvent = Type.Object(
     peer: Type.Optional(Domain),
     size: Type.Optional(Type.Integer({ minimum: 0 })),
     ciphertextHash: Type.Optional(B64(32)),
+    /** id_conflict: the sender of the other envelope under the same id, and its ciphertext hash. */
+    otherSender: Type.Optional(NodeAddress),
+    otherCiphertextHash: Type.Optional(B64(32)),
     /** The error code of a rejection or of a refused login. */
     reason: Type.Optional(Type.String({ pattern: '^[A-Z][A-Z_]{1,40}$' })),
     detail: Type.Optional(Type.String({ maxLength: MAX_DETAIL_CHARS })),

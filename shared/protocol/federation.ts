@@ -1,6 +1,6 @@
 /** Wire objects between peer relays. */
 import { Type, type Static } from '@sinclair/typebox';
-import { Domain, Envelope, EnvelopeId, NodeAddress, PublicKey, Rfc3339 } from './schemas.ts';
+import { B64, Domain, Envelope, EnvelopeId, NodeAddress, PublicKey, Rfc3339 } from './schemas.ts';
 import { SignedTreeHead } from './key-log.ts';
 
 const closed = { additionalProperties: false } as const;
@@ -11,11 +11,35 @@ export const ForwardBatch = Type.Object(
 );
 export type ForwardBatch = Static<typeof ForwardBatch>;
 
+/**
+ * Another sender's envelope that holds the same id on the answering relay: both are kept there, and
+ * the forwarding relay records the conflict for its operator and the sender.
+ */
+export const IdConflictReport = Type.Object(
+  { otherSender: NodeAddress, otherCiphertextHash: Type.Optional(B64(32)) },
+  closed,
+);
+export type IdConflictReport = Static<typeof IdConflictReport>;
+
 export const ForwardResult = Type.Object(
   {
     id: EnvelopeId,
     status: Type.Union([Type.Literal('accepted'), Type.Literal('duplicate'), Type.Literal('refused')]),
-    error: Type.Optional(Type.Object({ code: Type.String(), message: Type.String() }, closed)),
+    error: Type.Optional(
+      Type.Object(
+        {
+          code: Type.String(),
+          message: Type.String(),
+          /**
+           * The refusal is about the answering relay's state just now (its storage, its clock, the
+           * sender's keys it could not read), not a verdict on the envelope: try it again later.
+           */
+          transient: Type.Optional(Type.Boolean()),
+        },
+        closed,
+      ),
+    ),
+    conflicts: Type.Optional(Type.Array(IdConflictReport, { minItems: 1, maxItems: 16 })),
   },
   closed,
 );
@@ -40,7 +64,16 @@ export type PeerList = Static<typeof PeerList>;
 export const DeliveryReports = Type.Object(
   {
     reports: Type.Array(
-      Type.Object({ envelopeId: EnvelopeId, node: NodeAddress, deliveredAt: Rfc3339 }, closed),
+      Type.Object(
+        {
+          envelopeId: EnvelopeId,
+          /** The envelope's sender: with the id, the pair that names it (two senders may use one id). */
+          from: Type.Optional(NodeAddress),
+          node: NodeAddress,
+          deliveredAt: Rfc3339,
+        },
+        closed,
+      ),
       { minItems: 1, maxItems: 500 },
     ),
   },

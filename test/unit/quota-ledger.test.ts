@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { QuotaLedger, QUOTA_RETRY_AFTER_SECONDS, type Tally } from '../../server/domain/quotas.ts';
-import type { WaitingChange, WaitingRow } from '../../server/storage/waiting.ts';
+import { envelopeKey, type WaitingChange, type WaitingRow } from '../../server/storage/waiting.ts';
 import { EntraideError } from '../../shared/errors.ts';
 
 const big = { senderBytes: 1e12, senderEnvelopes: 1e9, recipientBytes: 1e12, recipientEnvelopes: 1e9 };
@@ -26,8 +26,8 @@ function refusal(fn: () => unknown): EntraideError {
   throw new Error('expected QUOTA_EXCEEDED');
 }
 
-function accepted(id: string, sender: string, size: number, nodes: string[], peers = 0): WaitingChange {
-  return { kind: 'accepted', id, sender, size, nodes, peers };
+function accepted(key: string, sender: string, size: number, nodes: string[], peers = 0): WaitingChange {
+  return { kind: 'accepted', key, sender, size, nodes, peers };
 }
 
 describe('the quota check', () => {
@@ -41,7 +41,7 @@ describe('the quota check', () => {
     for (const [quota, message] of cases) {
       const ledger = new QuotaLedger({ ...big, ...quota });
       ledger.apply([accepted('e1', A1, 100, [B1])]);
-      const err = refusal(() => ledger.reserve({ id: 'e2', sender: A1, size: 100, nodes: [B1], peers: 0 }));
+      const err = refusal(() => ledger.reserve({ key: 'e2', sender: A1, size: 100, nodes: [B1], peers: 0 }));
       expect(err.code).toBe('QUOTA_EXCEEDED');
       expect(err.status).toBe(429);
       expect(err.retryAfter).toBe(QUOTA_RETRY_AFTER_SECONDS);
@@ -54,9 +54,9 @@ describe('the quota check', () => {
   it('counts a reservation until it is released, so that a burst cannot overshoot', () => {
     const ledger = new QuotaLedger({ ...big, senderEnvelopes: 3 });
     const releases = [1, 2, 3].map((i) =>
-      ledger.reserve({ id: `e${i}`, sender: A1, size: 10, nodes: [B1], peers: 0 }),
+      ledger.reserve({ key: `e${i}`, sender: A1, size: 10, nodes: [B1], peers: 0 }),
     );
-    expect(() => ledger.reserve({ id: 'e4', sender: A1, size: 10, nodes: [B1], peers: 0 })).toThrow(
+    expect(() => ledger.reserve({ key: 'e4', sender: A1, size: 10, nodes: [B1], peers: 0 })).toThrow(
       EntraideError,
     );
     // Two commit (reported, then their callers answered), one fails: two wait.
@@ -65,15 +65,27 @@ describe('the quota check', () => {
     releases[0]!(); // a second release changes nothing
     expect(ledger.sender(A1)).toEqual({ envelopes: 2, bytes: 20 });
     expect(ledger.recipient('ke.ag@relay.test')).toEqual({ envelopes: 2, bytes: 20 });
-    ledger.reserve({ id: 'e4', sender: A1, size: 10, nodes: [B1], peers: 0 });
+    ledger.reserve({ key: 'e4', sender: A1, size: 10, nodes: [B1], peers: 0 });
   });
 
   it('does not check an envelope that waits for nobody, or a second copy of one that waits', () => {
     const ledger = new QuotaLedger({ ...big, senderEnvelopes: 1 });
     ledger.apply([accepted('e1', A1, 10, [B1])]);
-    ledger.reserve({ id: 'e1', sender: A1, size: 10, nodes: [B1], peers: 0 })();
-    ledger.reserve({ id: 'e2', sender: A1, size: 10, nodes: [], peers: 0 })();
+    ledger.reserve({ key: 'e1', sender: A1, size: 10, nodes: [B1], peers: 0 })();
+    ledger.reserve({ key: 'e2', sender: A1, size: 10, nodes: [], peers: 0 })();
     expect(ledger.sender(A1)).toEqual({ envelopes: 1, bytes: 10 });
+  });
+
+  it('checks and counts apart two senders’ envelopes under one id: a squatted id is no free pass', () => {
+    const id = '0190a000-0000-7000-8000-000000000001';
+    const ledger = new QuotaLedger({ ...big, recipientEnvelopes: 1 });
+    ledger.apply([accepted(envelopeKey(A1, id), A1, 10, [B1])]);
+    const err = refusal(() =>
+      ledger.reserve({ key: envelopeKey(C1, id), sender: C1, size: 10, nodes: [B2], peers: 0 }),
+    );
+    expect(err.code).toBe('QUOTA_EXCEEDED');
+    ledger.apply([{ kind: 'delivery-ended', key: envelopeKey(C1, id), node: B1 }]); // not A1's delivery
+    expect(ledger.recipient('ke.ag@relay.test')).toEqual({ envelopes: 1, bytes: 10 });
   });
 });
 
@@ -85,19 +97,19 @@ describe('what waits', () => {
     expect(ledger.recipient('ke.ag@relay.test')).toEqual({ envelopes: 2, bytes: 150 });
     expect(ledger.recipient('ma.mj@relay.test')).toEqual({ envelopes: 1, bytes: 100 });
 
-    ledger.apply([{ kind: 'delivery-ended', id: 'e1', node: B1 }]);
+    ledger.apply([{ kind: 'delivery-ended', key: 'e1', node: B1 }]);
     expect(ledger.recipient('ke.ag@relay.test')).toEqual({ envelopes: 2, bytes: 150 }); // B2 still waits
     ledger.apply([
-      { kind: 'delivery-ended', id: 'e1', node: B2 },
-      { kind: 'delivery-ended', id: 'e1', node: B2 }, // reported twice: once counts
-      { kind: 'delivery-ended', id: 'e1', node: C1 },
+      { kind: 'delivery-ended', key: 'e1', node: B2 },
+      { kind: 'delivery-ended', key: 'e1', node: B2 }, // reported twice: once counts
+      { kind: 'delivery-ended', key: 'e1', node: C1 },
     ]);
     expect(ledger.recipient('ke.ag@relay.test')).toEqual({ envelopes: 1, bytes: 50 });
     expect(ledger.recipient('ma.mj@relay.test')).toEqual({ envelopes: 0, bytes: 0 });
     expect(ledger.sender(A1)).toEqual({ envelopes: 2, bytes: 150 }); // e1 is still in the outbox
-    ledger.apply([{ kind: 'forward-ended', id: 'e1' }]);
+    ledger.apply([{ kind: 'forward-ended', key: 'e1' }]);
     expect(ledger.sender(A1)).toEqual({ envelopes: 1, bytes: 50 });
-    ledger.apply([{ kind: 'expired', id: 'e2' }]);
+    ledger.apply([{ kind: 'expired', key: 'e2' }]);
     expect(ledger.sender(A1)).toEqual({ envelopes: 0, bytes: 0 });
     expect(ledger.recipient('ke.ag@relay.test')).toEqual({ envelopes: 0, bytes: 0 });
     expect(ledger.size).toBe(0);
@@ -130,31 +142,31 @@ describe('what waits', () => {
             const next = `e${ids.length}`;
             ids.push(next);
             for (const node of o.nodes)
-              rows.push({ id: next, sender: o.sender, size: o.size, node, pending: true });
+              rows.push({ key: next, sender: o.sender, size: o.size, node, pending: true });
             for (let p = 0; p < o.peers; p++)
-              rows.push({ id: next, sender: o.sender, size: o.size, node: null, pending: true });
+              rows.push({ key: next, sender: o.sender, size: o.size, node: null, pending: true });
             ledger.apply([accepted(next, o.sender, o.size, o.nodes, o.peers)]);
           } else if (id !== undefined && o.kind === 'deliver') {
-            const row = rows.find((r) => r.id === id && r.node === o.node && r.pending);
+            const row = rows.find((r) => r.key === id && r.node === o.node && r.pending);
             if (row) {
               row.pending = false;
-              ledger.apply([{ kind: 'delivery-ended', id, node: o.node }]);
+              ledger.apply([{ kind: 'delivery-ended', key: id, node: o.node }]);
             }
           } else if (id !== undefined && o.kind === 'forward') {
-            const row = rows.find((r) => r.id === id && r.node === null && r.pending);
+            const row = rows.find((r) => r.key === id && r.node === null && r.pending);
             if (row) {
               row.pending = false;
-              ledger.apply([{ kind: 'forward-ended', id }]);
+              ledger.apply([{ kind: 'forward-ended', key: id }]);
             }
           } else if (id !== undefined && o.kind === 'expire') {
-            rows.filter((r) => r.id === id).forEach((r) => (r.pending = false));
-            ledger.apply([{ kind: 'expired', id }]);
+            rows.filter((r) => r.key === id).forEach((r) => (r.pending = false));
+            ledger.apply([{ kind: 'expired', key: id }]);
           }
         }
         const pending = rows.filter((r) => r.pending);
         const tally = (keep: (r: WaitingRow) => boolean): Tally => {
           const seen = new Map<string, number>();
-          for (const r of pending.filter(keep)) seen.set(r.id, r.size);
+          for (const r of pending.filter(keep)) seen.set(r.key, r.size);
           return { envelopes: seen.size, bytes: [...seen.values()].reduce((a, b) => a + b, 0) };
         };
         const loaded = QuotaLedger.load(big, pending);
