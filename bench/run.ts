@@ -11,7 +11,9 @@
  *       through relay 1's durable outbox to relay 2's POST /v1/federation/envelopes, and relay 2
  *       pushes it to its node. Its p99 is compared with (a)'s at the same offered load;
  *   (l) the cost of the relay's limits: (b) again on fresh relays, alternately with the budgets and
- *       quotas checked (`test` profile) and not (`unlimited`); the medians' ratio has a target.
+ *       quotas checked (`test` profile) and not (`unlimited`); the medians' ratio has a target;
+ *   (s) the node's store with sealed content: listing 10,000 messages (target < 200 ms), storing
+ *       sealed and in clear in one run (ratio), searching, sealing in place (bench/node-store.ts).
  *
  * The relay and the bare server each run in their own child process; the drivers run here. In (a) and (d),
  * the recipient nodes run in a child process of their own (bench/nodes-process.ts), and the
@@ -22,7 +24,7 @@
  *
  * Environment: BENCH_N (4), BENCH_COUNT (20000, for b and c), BENCH_COUNT_FULL (6000, for a;
  * defaults to min(6000, BENCH_COUNT) when only BENCH_COUNT is set), BENCH_WINDOW (256),
- * BENCH_RATE (300), BENCH_SECONDS (5), BENCH_WARMUP (1000), BENCH_ONLY (e.g. "b,c"; default "a,b,c,d,e,l"),
+ * BENCH_RATE (300), BENCH_SECONDS (5), BENCH_WARMUP (1000), BENCH_ONLY (e.g. "b,c"; default "a,b,c,d,e,l,s"),
  * BENCH_LIMITS_RUNS (5: runs of (l) with the limits checked and as many without, interleaved),
  * BENCH_PROFILE=1 (CPU-profile the relay during each throughput phase, into bench/results/),
  * BENCH_STEPS=0 (skip the per-step cost table, bench/steps.ts), BENCH_TIMEOUT_S (180, per throughput phase),
@@ -45,6 +47,7 @@ import { formatProfile, summariseProfile, type ProfileSummary } from './profile-
 import { fmtInt, fmtMs, round, table } from './stats.ts';
 import { formatSteps, measureSteps, type StepCost } from './steps.ts';
 import { formatAudit, measureAudit, type AuditBench } from './audit.ts';
+import { formatNodeStore, measureNodeStore, type NodeStoreBench } from './node-store.ts';
 import type { RelayCounts } from './relay-process.ts';
 import {
   WireDriver,
@@ -98,7 +101,7 @@ function readConfig(): Config {
     rate: envInt('BENCH_RATE', 300),
     seconds: envInt('BENCH_SECONDS', 5, 0.1),
     warmup: Math.floor(envInt('BENCH_WARMUP', 1_000, 0)),
-    only: new Set((process.env.BENCH_ONLY ?? 'a,b,c,d,e,l').split(',').map((s) => s.trim().toLowerCase())),
+    only: new Set((process.env.BENCH_ONLY ?? 'a,b,c,d,e,l,s').split(',').map((s) => s.trim().toLowerCase())),
     profile: process.env.BENCH_PROFILE === '1',
     steps: process.env.BENCH_STEPS !== '0',
     throughputTimeoutMs: envInt('BENCH_TIMEOUT_S', 180) * 1000,
@@ -1100,6 +1103,14 @@ async function main(): Promise<number> {
       return undefined;
     });
   }
+  let nodeStore: NodeStoreBench | undefined;
+  if (cfg.only.has('s')) {
+    console.error('[bench] (s) node store, sealed content …');
+    nodeStore = await measureNodeStore((l) => console.error(l)).catch((err: unknown) => {
+      console.error('[bench] (s) node store failed:', err);
+      return undefined;
+    });
+  }
   let steps: StepCost[] | undefined;
   if (cfg.steps) {
     console.error('[bench] cost of each step …');
@@ -1111,6 +1122,7 @@ async function main(): Promise<number> {
   const json = {
     ...report(cfg, results, sealMs, startedAt, steps),
     ...(audit ? { audit } : {}),
+    ...(nodeStore ? { nodeStore } : {}),
     ...(limitsCost ? { limitsCost } : {}),
   };
   if (limitsCost) {
@@ -1121,6 +1133,11 @@ async function main(): Promise<number> {
     console.log('');
     console.log('(e) audit log (bench/audit.ts):');
     console.log(formatAudit(audit));
+  }
+  if (nodeStore) {
+    console.log('');
+    console.log('(s) node store, sealed content (bench/node-store.ts):');
+    console.log(formatNodeStore(nodeStore));
   }
   const out = join(resultsDir, 'latest.json');
   writeFileSync(out, JSON.stringify(json, null, 2) + '\n');

@@ -84,8 +84,8 @@ export function backupKdfFor(choice: KdfChoice): BackupKdf {
 const CHECK_CONTEXT = utf8('entraide/v1/backup-check');
 const DERIVED_BYTES = 64;
 const KEY_BYTES = 32; // crypto_aead_xchacha20poly1305_ietf_KEYBYTES
-const CHECK_BYTES = 32;
-const SALT_BYTES = ARGON2ID.saltBytes; // crypto_pwhash_SALTBYTES
+export const CHECK_BYTES = 32;
+export const SALT_BYTES = ARGON2ID.saltBytes; // crypto_pwhash_SALTBYTES
 const NONCE_BYTES = 24; // crypto_aead_xchacha20poly1305_ietf_NPUBBYTES
 const TAG_BYTES = 16; // crypto_aead_xchacha20poly1305_ietf_ABYTES
 
@@ -298,7 +298,11 @@ function contentsOf(plaintext: Uint8Array, header: BackupHeader): BackupContents
 
 // ---- primitives -------------------------------------------------------------------------
 
-function deriveBytes(passphrase: string, kdf: BackupKdf, salt: Uint8Array): Uint8Array {
+/**
+ * Argon2id of the NFC-normalised passphrase: 64 bytes, the first 32 a key (keyOf), the last 32 the
+ * key of the file's `check` (checkOf). Shared with the whole-node backup (node-backup.ts).
+ */
+export function deriveBytes(passphrase: string, kdf: BackupKdf, salt: Uint8Array): Uint8Array {
   const s = sodium();
   // NFC, so that "é" typed as one code point or as e + combining accent opens the same file.
   const password = utf8(passphrase.normalize('NFC'));
@@ -316,11 +320,11 @@ function deriveBytes(passphrase: string, kdf: BackupKdf, salt: Uint8Array): Uint
   }
 }
 
-function keyOf(derived: Uint8Array): Uint8Array {
+export function keyOf(derived: Uint8Array): Uint8Array {
   return derived.subarray(0, KEY_BYTES);
 }
 
-function checkOf(derived: Uint8Array): Uint8Array {
+export function checkOf(derived: Uint8Array): Uint8Array {
   return sodium().crypto_generichash(CHECK_BYTES, CHECK_CONTEXT, derived.subarray(KEY_BYTES));
 }
 
@@ -339,7 +343,7 @@ function open(file: ParsedBackup, header: BackupHeader, key: Uint8Array): Uint8A
   }
 }
 
-function nodeBelongsTo(node: string, authority: string): boolean {
+export function nodeBelongsTo(node: string, authority: string): boolean {
   try {
     return authorityOfNode(node) === authority;
   } catch {
@@ -347,12 +351,12 @@ function nodeBelongsTo(node: string, authority: string): boolean {
   }
 }
 
-function invalid(message: string): EntraideError {
+export function invalid(message: string): EntraideError {
   return new EntraideError('BACKUP_INVALID', message);
 }
 
 /** Runs a validation step, turning its SCHEMA_INVALID into BACKUP_INVALID with the same message. */
-function asBackupInvalid<T>(step: () => T): T {
+export function asBackupInvalid<T>(step: () => T): T {
   try {
     return step();
   } catch (err) {

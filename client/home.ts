@@ -1,5 +1,14 @@
 /** The node's home folder: node.json (addresses, relay), keystore.json (encrypted keys), node.db, node.lock. */
-import { existsSync, readFileSync } from 'node:fs';
+import {
+  chmodSync,
+  closeSync,
+  existsSync,
+  fchmodSync,
+  lstatSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { EntraideError } from '../shared/errors.ts';
 import { MAX_NODE_CONFIG_CHARS, NodeConfig } from '../shared/protocol/node-files.ts';
@@ -18,6 +27,54 @@ export function homePaths(home: string) {
     db: join(home, 'node.db'),
     lock: join(home, 'node.lock'),
   };
+}
+
+/** The node's folder (and any folder in it) is its owner's only; so is every file in it. */
+export const HOME_MODE = 0o700;
+export const HOME_FILE_MODE = 0o600;
+
+/**
+ * Makes `home` and what it holds directly (node.json, keystore.json, node.db and its -wal and
+ * -shm, documents/...) readable and writable by their owner only, whatever the umask was when
+ * they were made: a folder or file that group or others may use is set to 0700 / 0600, and each
+ * such fix is returned as a sentence for the officer (nothing is returned when all was right).
+ * node.db is created empty with 0600 when missing, so that SQLite, which gives the -wal and -shm
+ * files the database file's mode, never makes them readable by others. Symbolic links are left
+ * alone. HOME_CORRUPT, naming the entry, when a mode cannot be changed (another user owns it).
+ */
+export function secureHome(home: string): string[] {
+  const fixes: string[] = [];
+  const fix = (path: string, wanted: number, what: string) => {
+    const st = lstatSync(path);
+    if (st.isSymbolicLink() || (st.mode & 0o077) === 0) return;
+    try {
+      chmodSync(path, wanted);
+    } catch (err) {
+      throw new EntraideError(
+        'HOME_CORRUPT',
+        `${path} can be read by other users and its mode cannot be changed (${systemErrorCode(err)})`,
+      );
+    }
+    fixes.push(
+      `${what} ${path} could be read by other users (mode ${(st.mode & 0o777).toString(8).padStart(4, '0')}): now ${wanted.toString(8).padStart(4, '0')}, its owner only`,
+    );
+  };
+  fix(home, HOME_MODE, 'the node folder');
+  const db = homePaths(home).db;
+  if (!existsSync(db)) {
+    const fd = openSync(db, 'wx', HOME_FILE_MODE);
+    try {
+      fchmodSync(fd, HOME_FILE_MODE);
+    } finally {
+      closeSync(fd);
+    }
+  }
+  for (const entry of readdirSync(home, { withFileTypes: true })) {
+    const path = join(home, entry.name);
+    if (entry.isDirectory()) fix(path, HOME_MODE, 'the folder');
+    else if (entry.isFile()) fix(path, HOME_FILE_MODE, 'the file');
+  }
+  return fixes;
 }
 
 /**

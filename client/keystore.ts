@@ -2,13 +2,15 @@
  * The node's private keys at rest: encrypted with XSalsa20-Poly1305 (secretbox) under a key
  * derived from the passphrase with Argon2id (crypto_pwhash). The KDF parameters travel in the
  * file so that they can be raised later without breaking old keystores, and a file is always
- * opened with the parameters it records (bounded before Argon2 runs). New files cost INTERACTIVE;
- * ENTRAIDE_TEST_KDF=1 at creation gives the `test` profile (MIN cost, recorded in the file), for
- * the test suite only. An open keystore keeps the derived key (never the passphrase) so that
- * rotated keys can be saved without asking again.
+ * opened with the parameters it records (bounded before Argon2 runs). New files cost MODERATE, and
+ * a file that costs less (written when INTERACTIVE was the default) is sealed again at MODERATE,
+ * with a fresh salt, the first time it opens. ENTRAIDE_TEST_KDF=1 at creation gives the `test`
+ * profile (MIN cost, recorded in the file, never upgraded), for the test suite only. An open
+ * keystore keeps the derived key (never the passphrase) so that rotated keys can be saved without
+ * asking again.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { closeSync, fchmodSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { fromBase64url, fromUtf8, toBase64url, utf8 } from '../shared/bytes.ts';
 import { EntraideError, type ErrorCode } from '../shared/errors.ts';
@@ -18,8 +20,12 @@ import { MAX_PASSPHRASE_FILE_CHARS, PassphraseFile } from '../shared/protocol/no
 import { parseFileText, systemErrorCode } from '../shared/protocol/parse-file.ts';
 import {
   ARGON2ID,
+  MIN_PASSPHRASE_CHARS,
+  kdfBelowModerate,
   kdfCost,
   kdfProblem,
+  passphraseLength,
+  requireNewPassphrase,
   type KdfChoice,
   type PassphraseKdf,
 } from '../shared/protocol/passphrase-kdf.ts';
@@ -71,10 +77,10 @@ export type KeyMaterial = Static<typeof KeyMaterial>;
 
 /**
  * The cost of new passphrase-protected files: `test` only when ENTRAIDE_TEST_KDF is exactly "1"
- * (the test suite sets it; a real node never should), otherwise `interactive`, the default.
+ * (the test suite sets it; a real node never should), otherwise `moderate`, the default.
  */
 export function kdfProfileFromEnv(env: Record<string, string | undefined> = process.env): KdfChoice {
-  return env.ENTRAIDE_TEST_KDF === '1' ? 'test' : 'interactive';
+  return env.ENTRAIDE_TEST_KDF === '1' ? 'test' : 'moderate';
 }
 
 function deriveKey(passphrase: string, kdf: PassphraseKdf): Uint8Array {
@@ -107,7 +113,9 @@ function newKdf(profile: KdfChoice): PassphraseKdf {
 
 /**
  * The keystore file's text for `material`. Preconditions: libsodium is loaded, the passphrase is
- * not empty, the material fits its schema. `profile` defaults to what ENTRAIDE_TEST_KDF asks for.
+ * not empty (PASSPHRASE_REQUIRED) and has at least MIN_PASSPHRASE_CHARS characters
+ * (PASSPHRASE_TOO_SHORT), the material fits its schema. `profile` defaults to what
+ * ENTRAIDE_TEST_KDF asks for.
  */
 export function encryptKeystore(
   material: KeyMaterial,
@@ -116,6 +124,7 @@ export function encryptKeystore(
 ): string {
   if (passphrase.length === 0)
     throw new EntraideError('PASSPHRASE_REQUIRED', 'the passphrase must not be empty');
+  requireNewPassphrase(passphrase);
   const kdf = newKdf(profile);
   const key = deriveKey(passphrase, kdf);
   try {
@@ -238,6 +247,8 @@ export function writeFileAtomic(path: string, text: string): void {
   const tmp = `${path}.tmp`;
   const fd = openSync(tmp, 'w', 0o600);
   try {
+    // Owner only whatever the umask, and even when a stale temporary file had other modes.
+    fchmodSync(fd, 0o600);
     writeSync(fd, text);
     fsyncSync(fd);
   } finally {
@@ -262,7 +273,8 @@ export class Keystore {
     readonly path: string,
     private material: KeyMaterial,
     private key: Uint8Array,
-    private readonly kdf: PassphraseKdf,
+    private kdf: PassphraseKdf,
+    private shortPassphrase: boolean,
   ) {}
 
   /**
@@ -270,6 +282,8 @@ export class Keystore {
    * no file; HOME_CORRUPT (naming the file and the field, never a value) when it cannot be read,
    * is not JSON, does not fit the schema, asks for KDF parameters out of bounds, or opens to
    * something that is not key material; PASSPHRASE_WRONG when the passphrase does not open it.
+   * A file that costs less than MODERATE (and is not a `test` file) is sealed again at MODERATE
+   * with a fresh salt; a file without a database key gets one. Both replace the file atomically.
    */
   static open(path: string, passphrase: string): Keystore {
     const origin: FileOrigin = { file: path, code: 'HOME_CORRUPT' };
@@ -283,14 +297,19 @@ export class Keystore {
     }
     const file = parsePassphraseFile(text, origin);
     const key = deriveKey(passphrase, file.kdf);
+    let keystore: Keystore | undefined;
     try {
       const value = openSealed(file, key, origin, 'the passphrase does not open this node’s keystore');
       const material = asDamaged(path, 'HOME_CORRUPT', () => check(KeyMaterial, value, 'keystore'));
-      const keystore = new Keystore(path, material, key, file.kdf);
-      if (!material.databaseKey) keystore.save({ ...material, databaseKey: newDatabaseKey() });
+      const tooShort = passphraseLength(passphrase) < MIN_PASSPHRASE_CHARS;
+      keystore = new Keystore(path, material, key, file.kdf, tooShort);
+      const upgraded = material.databaseKey ? material : { ...material, databaseKey: newDatabaseKey() };
+      if (kdfBelowModerate(file.kdf)) keystore.reseal(passphrase, 'moderate', upgraded);
+      else if (upgraded !== material) keystore.save(upgraded);
       return keystore;
     } catch (err) {
       key.fill(0);
+      keystore?.close();
       throw err;
     }
   }
@@ -299,9 +318,27 @@ export class Keystore {
     return this.material;
   }
 
+  /**
+   * True when the passphrase that opened it is shorter than a new one may be (MIN_PASSPHRASE_CHARS):
+   * it still opens the keystore, but the officer should choose a longer one (changePassphrase).
+   */
+  get passphraseTooShort(): boolean {
+    return this.shortPassphrase;
+  }
+
+  /** What the officer should hear on opening: a passphrase to lengthen. */
+  get notices(): string[] {
+    return this.shortPassphrase
+      ? [
+          `this node’s passphrase is shorter than ${MIN_PASSPHRASE_CHARS} characters: choose a longer one with \`entraide keys passphrase\``,
+        ]
+      : [];
+  }
+
   /** `test` when the file was made with ENTRAIDE_TEST_KDF=1 (MIN cost, never for a real node). */
   get kdfProfile(): KdfChoice {
-    return this.kdf.profile ?? 'interactive';
+    if (this.kdf.profile) return this.kdf.profile;
+    return kdfBelowModerate(this.kdf) ? 'interactive' : 'moderate';
   }
 
   /** Encrypts the new material under the same passphrase and replaces the file atomically. */
@@ -309,6 +346,33 @@ export class Keystore {
     const text = seal(check(KeyMaterial, next, 'key material'), this.key, this.kdf);
     writeFileAtomic(this.path, text);
     this.material = next;
+  }
+
+  /**
+   * Seals the keys under a new passphrase (at least MIN_PASSPHRASE_CHARS characters:
+   * PASSPHRASE_TOO_SHORT otherwise, nothing changed), at MODERATE cost (or `test` under
+   * ENTRAIDE_TEST_KDF=1) with a fresh salt, and replaces the file atomically.
+   */
+  changePassphrase(next: string): void {
+    requireNewPassphrase(next);
+    this.reseal(next, kdfProfileFromEnv(), this.material);
+  }
+
+  /** A new salt and cost, a new derived key, the file replaced; the old key is wiped once it is. */
+  private reseal(passphrase: string, profile: KdfChoice, material: KeyMaterial): void {
+    const kdf = newKdf(profile);
+    const key = deriveKey(passphrase, kdf);
+    try {
+      writeFileAtomic(this.path, seal(check(KeyMaterial, material, 'key material'), key, kdf));
+    } catch (err) {
+      key.fill(0);
+      throw err;
+    }
+    this.key.fill(0);
+    this.key = key;
+    this.kdf = kdf;
+    this.material = material;
+    this.shortPassphrase = passphraseLength(passphrase) < MIN_PASSPHRASE_CHARS;
   }
 
   close(): void {

@@ -3,15 +3,16 @@
  * installing the keys so that they are on disk before the relay learns of them, while nothing
  * stays behind if the relay refuses.
  */
-import { existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, renameSync, rmSync } from 'node:fs';
 import { toBase64url } from '../shared/bytes.ts';
 import type { EncryptionKeyPair } from '../shared/crypto/keys.ts';
 import { checkAuthorityId, checkNodeName, parseNodeAddress } from '../shared/addresses.ts';
 import { EntraideError } from '../shared/errors.ts';
 import { check } from '../shared/protocol/validate.ts';
-import { homePaths, NodeConfig, writeConfig } from './home.ts';
+import { requireNewPassphrase } from '../shared/protocol/passphrase-kdf.ts';
+import { HOME_MODE, homePaths, NodeConfig, writeConfig } from './home.ts';
 import { checkRelayAddress, type RelayAddress } from './first-contact.ts';
-import { encryptKeystore, type EncryptionKeyRecord, type KeyMaterial } from './keystore.ts';
+import { encryptKeystore, writeFileAtomic, type EncryptionKeyRecord, type KeyMaterial } from './keystore.ts';
 
 /**
  * Checks the ids, the passphrase, that `home` holds no node yet, and the relay's URL and expected
@@ -31,9 +32,15 @@ export function checkNewNode(opts: {
   return checkRelayAddress(opts.relayUrl, opts.relayKey);
 }
 
+/**
+ * Checks, before anything is written or sent, that the passphrase chosen for a new keystore is
+ * there (PASSPHRASE_REQUIRED) and long enough (PASSPHRASE_TOO_SHORT), and that `home` holds no
+ * node (HOME_EXISTS).
+ */
 export function requireFreeHome(home: string, passphrase: string): void {
   if (!passphrase)
     throw new EntraideError('PASSPHRASE_REQUIRED', 'a passphrase is needed to protect the node’s keys');
+  requireNewPassphrase(passphrase);
   if (existsSync(homePaths(home).config))
     throw new EntraideError('HOME_EXISTS', `${home} already holds a node`);
 }
@@ -87,9 +94,15 @@ export async function installNode<T>(
 ): Promise<NodeConfig> {
   const paths = homePaths(home);
   const createdHome = !existsSync(home);
-  mkdirSync(home, { recursive: true, mode: 0o700 });
+  mkdirSync(home, { recursive: true, mode: HOME_MODE });
+  if (createdHome) chmodSync(home, HOME_MODE);
   const tmpKeys = `${paths.keystore}.tmp`;
-  writeFileSync(tmpKeys, encryptKeystore(material, passphrase), { mode: 0o600 });
+  try {
+    writeFileAtomic(tmpKeys, encryptKeystore(material, passphrase));
+  } catch (err) {
+    if (createdHome) rmSync(home, { recursive: true, force: true });
+    throw err;
+  }
   let registered: T;
   try {
     registered = await register();
@@ -100,6 +113,8 @@ export async function installNode<T>(
   }
   // Checked before anything moves into place: a node.json that readConfig would refuse is never written.
   const final = check(NodeConfig, config(registered), 'node configuration');
+  // A folder that was there already becomes its owner's only, as a new one is.
+  chmodSync(home, HOME_MODE);
   renameSync(tmpKeys, paths.keystore);
   writeConfig(home, final);
   return final;

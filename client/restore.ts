@@ -44,7 +44,13 @@ export function exportKeys(
 export interface ImportOptions {
   home: string;
   file: string;
+  /** The backup's passphrase; also the restored keystore's, unless `newPassphrase` is given. */
   passphrase: string;
+  /**
+   * The passphrase of the restored keystore, when the backup's is shorter than a new keystore's
+   * may be (MIN_PASSPHRASE_CHARS): a backup made with an older, shorter passphrase still restores.
+   */
+  newPassphrase?: string | undefined;
   /** Certify a new node of this name with the backup's master key instead of restoring the old node. */
   asNode?: string;
 }
@@ -53,7 +59,10 @@ export async function importKeys(
   opts: ImportOptions,
 ): Promise<{ config: NodeConfig; restored: 'same-node' | 'new-node'; from: string }> {
   await loadSodium();
-  requireFreeHome(opts.home, opts.passphrase);
+  const keystorePassphrase = opts.newPassphrase ?? opts.passphrase;
+  requireFreeHome(opts.home, keystorePassphrase);
+  if (!opts.passphrase)
+    throw new EntraideError('PASSPHRASE_REQUIRED', 'the passphrase of the backup is needed to read it');
   let text: string;
   try {
     text = readFileSync(opts.file, 'utf8');
@@ -112,7 +121,7 @@ export async function importKeys(
   await installNode(
     opts.home,
     material,
-    opts.passphrase,
+    keystorePassphrase,
     async () => certify?.(),
     () => config,
   );

@@ -4,6 +4,7 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { EntraideError } from '../../shared/errors.ts';
+import { requireNewPassphrase } from '../../shared/protocol/passphrase-kdf.ts';
 import { completeJoin } from '../join.ts';
 import { AuthorityNode } from '../node.ts';
 
@@ -19,10 +20,17 @@ export function homeDir(opts: GlobalOptions): string {
   return resolve(home);
 }
 
-/** ENTRAIDE_PASSPHRASE, or a prompt without echo when a terminal is attached. */
+/**
+ * ENTRAIDE_PASSPHRASE, or a prompt without echo when a terminal is attached. `confirm` is for a
+ * passphrase being chosen: typed twice, and refused (PASSPHRASE_TOO_SHORT) under
+ * MIN_PASSPHRASE_CHARS characters.
+ */
 export async function passphrase(confirm = false): Promise<string> {
   const fromEnv = process.env.ENTRAIDE_PASSPHRASE;
-  if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
+  if (fromEnv !== undefined && fromEnv !== '') {
+    if (confirm) requireNewPassphrase(fromEnv);
+    return fromEnv;
+  }
   if (!process.stdin.isTTY) {
     throw new EntraideError(
       'PASSPHRASE_REQUIRED',
@@ -30,12 +38,38 @@ export async function passphrase(confirm = false): Promise<string> {
     );
   }
   const first = await prompt('Passphrase: ');
+  if (confirm && first) requireNewPassphrase(first);
   if (confirm) {
     const second = await prompt('Passphrase again: ');
     if (first !== second) throw new EntraideError('USAGE', 'the two passphrases differ');
   }
   if (!first) throw new EntraideError('PASSPHRASE_REQUIRED', 'the passphrase must not be empty');
   return first;
+}
+
+/**
+ * A passphrase being chosen for a keystore that `why` names: ENTRAIDE_NEW_PASSPHRASE, or a prompt
+ * without echo, typed twice. PASSPHRASE_TOO_SHORT under MIN_PASSPHRASE_CHARS characters.
+ */
+export async function newPassphrase(why: string): Promise<string> {
+  const fromEnv = process.env.ENTRAIDE_NEW_PASSPHRASE;
+  let chosen: string;
+  if (fromEnv !== undefined && fromEnv !== '') chosen = fromEnv;
+  else {
+    if (!process.stdin.isTTY) {
+      throw new EntraideError(
+        'PASSPHRASE_REQUIRED',
+        `${why}: set ENTRAIDE_NEW_PASSPHRASE or run in a terminal to be asked`,
+      );
+    }
+    process.stderr.write(`${why}.\n`);
+    chosen = await prompt('New passphrase: ');
+    if ((await prompt('New passphrase again: ')) !== chosen)
+      throw new EntraideError('USAGE', 'the two passphrases differ');
+  }
+  if (!chosen) throw new EntraideError('PASSPHRASE_REQUIRED', 'the new passphrase must not be empty');
+  requireNewPassphrase(chosen);
+  return chosen;
 }
 
 function prompt(question: string): Promise<string> {
@@ -84,13 +118,21 @@ export function shortTime(iso: string | null): string {
   return iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-';
 }
 
+/** What opening the node set right or wants the officer to do (AuthorityNode.notices), on stderr. */
+export function tellNotices(node: AuthorityNode): void {
+  for (const notice of node.notices) process.stderr.write(`entraide: notice: ${notice}\n`);
+}
+
 /** Opens the node of --home with the passphrase, runs `fn`, closes it. */
 export async function withNode<T>(program: Command, fn: (node: AuthorityNode) => Promise<T>): Promise<T> {
   const home = homeDir(program.opts<GlobalOptions>());
   const node = await AuthorityNode.open(home, await passphrase());
-  // The relay's key rotated (followed at login through the rollover it signed): said on stderr, once.
+  tellNotices(node);
+  // The relay's key rotated (followed at login through the rollover it signed), a peer relay's key
+  // was pinned or followed: said on stderr, once.
   node.onAlarm((a) => {
-    if (a.kind === 'relay-key-rotated') process.stderr.write(`entraide: ${a.message}\n`);
+    if (['relay-key-rotated', 'peer-key-pinned', 'peer-key-rotated'].includes(a.kind))
+      process.stderr.write(`entraide: ${a.message}\n`);
   });
   try {
     // A joining node becomes usable by the first command after its approval.

@@ -1,9 +1,13 @@
 /**
  * The node's tables for networks and meetings: roster versions, declared working hours and each
  * meeting's state. Plain better-sqlite3 statements, so that every write can join the transaction
- * that stores the envelope it came in (NodeStore.saveMessage's `then`).
+ * that stores the envelope it came in (NodeStore.saveMessage's `then`). A meeting's state (its
+ * title, description, conference details, replies) and signed rosters (network names) are sealed
+ * (sealed-columns.ts); declared working hours are not content and stay clear.
  */
 import type Database from 'better-sqlite3';
+import type { SealedColumns } from './sealed-columns.ts';
+import { rosterRowId } from './content-seal.ts';
 
 export interface RosterRow {
   network: string;
@@ -32,7 +36,10 @@ const MEETING_COLUMNS =
 export class MeetingStore {
   private readonly s;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly sealer: SealedColumns,
+  ) {
     this.s = {
       insertRoster: db.prepare(
         `INSERT OR IGNORE INTO "Roster" (network, version, hash, signed, receivedAt)
@@ -83,7 +90,10 @@ export class MeetingStore {
   }
 
   addRoster(r: RosterRow): void {
-    this.s.insertRoster.run(r);
+    this.s.insertRoster.run({
+      ...r,
+      signed: this.sealer.seal('Roster.signed', rosterRowId(r.network, r.version), r.signed),
+    });
   }
 
   /** Removes a roster version this node issued that the relay then refused for good. */
@@ -92,11 +102,12 @@ export class MeetingStore {
   }
 
   latestRoster(network: string): RosterRow | undefined {
-    return this.s.latestRoster.get(network);
+    const row = this.s.latestRoster.get(network);
+    return row && this.openRoster(row);
   }
 
   latestRosters(): RosterRow[] {
-    return this.s.latestRosters.all();
+    return this.s.latestRosters.all().map((r) => this.openRoster(r));
   }
 
   /** Keeps the newest declaration of each authority. */
@@ -113,7 +124,7 @@ export class MeetingStore {
   }
 
   putMeeting(m: Omit<MeetingRow, 'remindedAt'>): void {
-    this.s.putMeeting.run(m);
+    this.s.putMeeting.run({ ...m, state: this.sealer.seal('Meeting.state', m.uid, m.state) });
   }
 
   deleteMeeting(uid: string): void {
@@ -121,24 +132,33 @@ export class MeetingStore {
   }
 
   meeting(uid: string): MeetingRow | undefined {
-    return this.s.meeting.get(uid);
+    const row = this.s.meeting.get(uid);
+    return row && this.openMeeting(row);
   }
 
   meetingsByPrefix(prefix: string): MeetingRow[] {
-    return this.s.byPrefix.all(`${prefix.replace(/[%_]/g, '')}%`);
+    return this.s.byPrefix.all(`${prefix.replace(/[%_]/g, '')}%`).map((m) => this.openMeeting(m));
   }
 
   /** Meetings, by start; with `after`, only those not over by then. */
   meetings(after?: string): MeetingRow[] {
-    return this.s.meetings.all({ after: after ?? null });
+    return this.s.meetings.all({ after: after ?? null }).map((m) => this.openMeeting(m));
   }
 
   /** Meetings starting within (now, until] that were not reminded of yet. */
   dueForReminder(now: string, until: string): MeetingRow[] {
-    return this.s.due.all({ now, until });
+    return this.s.due.all({ now, until }).map((m) => this.openMeeting(m));
   }
 
   markReminded(uid: string, at: string): void {
     this.s.reminded.run(at, uid);
+  }
+
+  private openMeeting(m: MeetingRow): MeetingRow {
+    return { ...m, state: this.sealer.open('Meeting.state', m.uid, m.state) };
+  }
+
+  private openRoster(r: RosterRow): RosterRow {
+    return { ...r, signed: this.sealer.open('Roster.signed', rosterRowId(r.network, r.version), r.signed) };
   }
 }

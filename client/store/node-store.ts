@@ -11,106 +11,35 @@ import { PrismaClient } from './generated/client.ts';
 import { RequestStore } from './request-store.ts';
 import { MeetingStore } from './meeting-store.ts';
 import { NodeRecord } from './node-record.ts';
+import { PeerKeyStore } from './peer-key-store.ts';
+import { SealedColumns } from './sealed-columns.ts';
+import { sealContent } from './content-seal.ts';
+import { fromBase64url } from '../../shared/bytes.ts';
+import { safetyCode } from '../../shared/crypto/safety-code.ts';
 import { ciphertextHash as ciphertextHashOf } from '../../shared/receipts/receipt.ts';
+import { toListedMessage, toMessage, type MessageRow } from './message-rows.ts';
+import type {
+  StoredMessage,
+  NewMessage,
+  PinRecord,
+  KeyLogHeadRecord,
+  KeyLogLeafRecord,
+  AlarmRecord,
+  SplitViewRecord,
+  RejectionRecord,
+} from './records.ts';
 
-export interface StoredMessage {
-  id: string;
-  direction: 'in' | 'out';
-  sender: string;
-  recipients: string[];
-  subject: string;
-  body: string;
-  language: string | null;
-  sentAt: string;
-  receivedAt: string | null;
-  readAt: string | null;
-  acceptedAt: string | null;
-  /** The content type inside: message, request, status, supplement, receipts. */
-  kind: MessageKind;
-  /** The request the item belongs to, if any. */
-  requestId: string | null;
-  /** The handling code (JSON) that travelled with it, if any. */
-  handling: string | null;
-}
-
-export type MessageKind =
-  'message' | 'request' | 'status' | 'supplement' | 'receipts' | 'network' | 'meeting' | 'hours';
-
-export interface NewMessage extends Omit<StoredMessage, 'readAt'> {
-  envelope: string;
-  /** The content as JSON, for every kind but plain messages (whose subject and body are columns). */
-  content: string | null;
-}
-
-export interface PinRecord {
-  authority: string;
-  masterKey: string;
-  safetyCode: string;
-  pinnedAt: Date;
-  verifiedAt: Date | null;
-}
-
-export interface KeyLogHeadRecord {
-  relay: string;
-  size: number;
-  root: string;
-  head: string;
-  baseline: number;
-  verifiedAt: Date;
-}
-
-export interface KeyLogLeafRecord {
-  idx: number;
-  authority: string;
-  leaf: string;
-  leafHash: string;
-}
-
-export interface AlarmRecord {
-  id: number;
-  raisedAt: Date;
-  kind: string;
-  /** The relay whose key log the alarm is about, if it is about one. */
-  relay: string | null;
-  authority: string | null;
-  idx: number | null;
-  message: string;
-  resolvedAt: Date | null;
-}
-
-export interface RejectionRecord {
-  envelopeId: string;
-  sender: string;
-  code: string;
-  reason: string;
-  receivedAt: string;
-}
-
-interface MessageRow {
-  id: string;
-  direction: string;
-  sender: string;
-  recipients: string;
-  subject: string;
-  body: string;
-  language: string | null;
-  sentAt: string;
-  receivedAt: string | null;
-  readAt: string | null;
-  acceptedAt: string | null;
-  kind: string;
-  requestId: string | null;
-  handling: string | null;
-}
-
-function toMessage(r: MessageRow): StoredMessage {
-  return {
-    ...r,
-    direction: r.direction as 'in' | 'out',
-    kind: r.kind as MessageKind,
-    recipients: JSON.parse(r.recipients) as string[],
-  };
-}
+export type {
+  StoredMessage,
+  MessageKind,
+  NewMessage,
+  PinRecord,
+  KeyLogHeadRecord,
+  KeyLogLeafRecord,
+  AlarmRecord,
+  SplitViewRecord,
+  RejectionRecord,
+} from './records.ts';
 
 /**
  * Writes that share one group-committed transaction: many messages, one fsync. `then` runs in the
@@ -131,6 +60,8 @@ export class NodeStore {
   readonly record: NodeRecord;
   /** Network rosters, declared working hours, meetings. */
   readonly meetings: MeetingStore;
+  /** The peer relay keys this node pinned. */
+  readonly peerKeys: PeerKeyStore;
   private readonly stmt;
   private readonly writes: GroupCommit<Write, boolean>;
   private readonly adapter: DurableBetterSqlite3;
@@ -138,13 +69,15 @@ export class NodeStore {
   private constructor(
     readonly db: Database.Database,
     file: string,
+    private readonly sealer: SealedColumns,
   ) {
     // Prisma's own connection is made durable (WAL, synchronous=FULL) and checked like this one.
     this.adapter = new DurableBetterSqlite3(file, BUSY_TIMEOUT_MS);
     this.prisma = new PrismaClient({ adapter: this.adapter });
-    this.requests = new RequestStore(db);
+    this.requests = new RequestStore(db, sealer);
     this.record = new NodeRecord(db);
-    this.meetings = new MeetingStore(db);
+    this.meetings = new MeetingStore(db, sealer);
+    this.peerKeys = new PeerKeyStore(this.prisma);
     this.stmt = {
       insert: db.prepare(
         `INSERT OR IGNORE INTO "Message" (id, direction, sender, recipients, subject, body, language, sentAt, receivedAt, acceptedAt, envelope, kind, requestId, handling, content)
@@ -205,14 +138,19 @@ export class NodeStore {
   /** In the transaction that stores it: the item goes into the node's own record. */
   private recordMessage(m: NewMessage): void {
     let ciphertextHash: string | undefined;
+    // A message kept under another id than its envelope's (inbound.ts, two senders' envelopes
+    // under one id) is recorded under the envelope's, as the relay's audit log knows it.
+    let envelopeId = m.id;
     try {
-      ciphertextHash = ciphertextHashOf((JSON.parse(m.envelope) as { ciphertext: string }).ciphertext);
+      const env = JSON.parse(m.envelope) as { ciphertext: string; id?: unknown };
+      ciphertextHash = ciphertextHashOf(env.ciphertext);
+      if (typeof env.id === 'string') envelopeId = env.id;
     } catch {
       ciphertextHash = undefined;
     }
     this.record.append({
       kind: m.direction === 'out' ? 'sent' : 'received',
-      envelope: m.id,
+      envelope: envelopeId,
       item: m.kind,
       counterparts: m.direction === 'out' ? m.recipients : [m.sender],
       ...(ciphertextHash ? { ciphertextHash } : {}),
@@ -227,8 +165,8 @@ export class NodeStore {
         m.direction,
         m.sender,
         JSON.stringify(m.recipients),
-        m.subject,
-        m.body,
+        this.sealer.seal('Message.subject', m.id, m.subject),
+        this.sealer.seal('Message.body', m.id, m.body),
         m.language,
         m.sentAt,
         m.receivedAt,
@@ -237,14 +175,29 @@ export class NodeStore {
         m.kind,
         m.requestId,
         m.handling,
-        m.content,
+        this.sealer.sealNullable('Message.content', m.id, m.content),
       ).changes > 0
     );
   }
 
-  /** Opens the node's database; throws STORAGE_NOT_DURABLE when it cannot commit durably. */
-  static open(file: string): NodeStore {
-    return new NodeStore(openDatabase(file, 'node'), file);
+  /**
+   * Opens the node's database with its content key (the keystore's, client/keystore.ts
+   * databaseKeyOf; libsodium loaded). A database written before content was sealed is sealed in
+   * place now, in one transaction. STORAGE_NOT_DURABLE when it cannot commit durably;
+   * STORE_CORRUPT when the key does not open it.
+   */
+  static open(file: string, databaseKey: Uint8Array): NodeStore {
+    const sealer = new SealedColumns(databaseKey);
+    let db: Database.Database | undefined;
+    try {
+      db = openDatabase(file, 'node');
+      sealContent(db, sealer);
+      return new NodeStore(db, file, sealer);
+    } catch (err) {
+      db?.close();
+      sealer.wipe();
+      throw err;
+    }
   }
 
   /** Opens and checks the Prisma connection now; throws STORAGE_NOT_DURABLE as it is. */
@@ -265,6 +218,7 @@ export class NodeStore {
     this.writes.flush();
     await this.prisma.$disconnect();
     this.db.close();
+    // The subkeys are not wiped here: messages listed before closing open their bodies when read.
   }
 
   /** Resolves after the message is durably stored; false when it was already there (a redelivery). */
@@ -274,17 +228,22 @@ export class NodeStore {
 
   /** The signed envelope (JSON) and content (JSON, or null for plain messages) of a stored item. */
   envelopeOf(id: string): { envelope: string; content: string | null } | undefined {
-    return this.stmt.envelope.get(id);
+    const row = this.stmt.envelope.get(id);
+    return (
+      row && { envelope: row.envelope, content: this.sealer.openNullable('Message.content', id, row.content) }
+    );
   }
 
   /** Items this node stored for sending that the relay has not accepted yet, older than `before`. */
   unaccepted(before: string): { id: string; envelope: string; content: string | null; kind: string }[] {
-    return this.stmt.unaccepted.all(before);
+    return this.stmt.unaccepted
+      .all(before)
+      .map((r) => ({ ...r, content: this.sealer.openNullable('Message.content', r.id, r.content) }));
   }
 
   /** Messages and supplements on a request, oldest first. */
   messagesOn(requestId: string): StoredMessage[] {
-    return this.stmt.byRequest.all(requestId).map(toMessage);
+    return this.stmt.byRequest.all(requestId).map((r) => toMessage(r, this.sealer));
   }
 
   /** True when this envelope id was already stored or rejected. */
@@ -315,17 +274,17 @@ export class NodeStore {
 
   message(id: string): StoredMessage | undefined {
     const row = this.stmt.get.get(id);
-    if (row) return toMessage(row);
+    if (row) return toMessage(row, this.sealer);
     // Officers may type the first characters of an id, as with git.
     if (/^[0-9a-f-]{6,35}$/.test(id)) {
       const rows = this.stmt.getByPrefix.all(`${id}%`);
-      if (rows.length === 1) return toMessage(rows[0]!);
+      if (rows.length === 1) return toMessage(rows[0]!, this.sealer);
     }
     return undefined;
   }
 
   list(direction: 'in' | 'out', limit = 200): StoredMessage[] {
-    return this.stmt.list.all(direction, limit).map(toMessage);
+    return this.stmt.list.all(direction, limit).map((r) => toListedMessage(r, this.sealer));
   }
 
   /** A sent message sealed again (to a fresher set of recipient nodes) before the relay accepted it. */
@@ -356,6 +315,13 @@ export class NodeStore {
     await this.prisma.pin.create({ data: { ...p, verifiedAt: null } });
   }
 
+  /** Pins the authority's own master key (when this node knows it) the first time the node opens. */
+  async pinOwnMaster(authority: string, masterKey: string): Promise<void> {
+    if (!masterKey || (await this.pin(authority))) return;
+    const code = safetyCode(authority, fromBase64url(masterKey, 'masterPublicKey', 32));
+    await this.savePin({ authority, masterKey, safetyCode: code, pinnedAt: new Date() });
+  }
+
   async pins(): Promise<PinRecord[]> {
     return this.prisma.pin.findMany({ orderBy: { authority: 'asc' } });
   }
@@ -366,6 +332,11 @@ export class NodeStore {
 
   async markVerified(authority: string, at: Date): Promise<void> {
     await this.prisma.pin.update({ where: { authority }, data: { verifiedAt: at } });
+  }
+
+  /** Records that an officer confirmed sending to a counterpart whose safety code is not verified. */
+  async confirmCounterpart(authority: string, at: Date): Promise<void> {
+    await this.prisma.pin.update({ where: { authority }, data: { confirmedAt: at } });
   }
 
   // ---- key log mirror, alarms, own key events --------------------------------------------
@@ -423,6 +394,25 @@ export class NodeStore {
 
   async alarms(): Promise<AlarmRecord[]> {
     return this.prisma.alarm.findMany({ orderBy: { id: 'asc' } });
+  }
+
+  /** Stores the evidence of a split view and its alarm together; false (nothing stored) when that alarm is open already. */
+  async addSplitView(v: Omit<SplitViewRecord, 'id'>, alarm: Omit<AlarmRecord, 'id'>): Promise<boolean> {
+    return this.prisma.$transaction(async (tx) => {
+      const same = await tx.alarm.findFirst({
+        where: { kind: alarm.kind, message: alarm.message, resolvedAt: null },
+        select: { id: true },
+      });
+      if (same) return false;
+      await tx.splitView.create({ data: v });
+      await tx.alarm.create({ data: alarm });
+      return true;
+    });
+  }
+
+  /** The evidence of every split view this node caught, oldest first (of one relay, if named). */
+  async splitViews(relay?: string): Promise<SplitViewRecord[]> {
+    return this.prisma.splitView.findMany({ where: relay ? { relay } : {}, orderBy: { id: 'asc' } });
   }
 
   async markPublished(eventHash: string, at: Date): Promise<void> {

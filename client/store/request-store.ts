@@ -2,9 +2,12 @@
  * The node's tables for requests: requests with their derived state, status updates, receipts
  * (received as evidence, and issued by this node until they are sent), and handling overrides.
  * Plain better-sqlite3 statements: every write is synchronous, so it can join the transaction
- * that stores the envelope it came in (NodeStore.saveMessage's `then`).
+ * that stores the envelope it came in (NodeStore.saveMessage's `then`). Titles, contents, signed
+ * status updates (their notes) and override reasons are sealed (sealed-columns.ts); receipts hold
+ * no content (envelope ids, nodes, times, signatures) and stay clear.
  */
 import type Database from 'better-sqlite3';
+import type { SealedColumns } from './sealed-columns.ts';
 
 export interface RequestRow {
   id: string;
@@ -75,7 +78,10 @@ const REQUEST_COLUMNS =
 export class RequestStore {
   private readonly s;
 
-  constructor(private readonly db: Database.Database) {
+  constructor(
+    private readonly db: Database.Database,
+    private readonly sealer: SealedColumns,
+  ) {
     this.s = {
       insertRequest: db.prepare(
         `INSERT OR IGNORE INTO "Request" (${REQUEST_COLUMNS}) VALUES (@id, @direction, @requestType, @requesting, @requested, @title, @urgency, @deadline, @dataRetentionUntil, @content, @requestHash, @envelopeId, @createdAt, @sentAt, @deliveredAt, @state, @stateAt, @seq, @tip)`,
@@ -84,9 +90,7 @@ export class RequestStore {
       byPrefix: db.prepare<[string], RequestRow>(
         `SELECT ${REQUEST_COLUMNS} FROM "Request" WHERE id LIKE ? LIMIT 2`,
       ),
-      byReference: db.prepare<[string], RequestRow>(
-        `SELECT ${REQUEST_COLUMNS} FROM "Request" WHERE json_extract(content, '$.references.requesting') = ? LIMIT 2`,
-      ),
+      contents: db.prepare<[], { id: string; content: string }>('SELECT id, content FROM "Request"'),
       list: db.prepare<[{ status: string | null; direction: string | null; limit: number }], RequestRow>(
         `SELECT ${REQUEST_COLUMNS} FROM "Request" WHERE (@status IS NULL OR state = @status) AND (@direction IS NULL OR direction = @direction)
          ORDER BY COALESCE(sentAt, createdAt) DESC, id DESC LIMIT @limit`,
@@ -132,8 +136,9 @@ export class RequestStore {
         'SELECT 1 AS x FROM "Receipt" WHERE envelopeId = ? AND node = ? AND kind = ?',
       ),
       addOverride: db.prepare(
-        'INSERT INTO "HandlingOverride" (at, item, action, reason, node) VALUES (?, ?, ?, ?, ?)',
+        'INSERT INTO "HandlingOverride" (at, item, action, reason, node) VALUES (?, ?, ?, \'\', ?)',
       ),
+      setOverrideReason: db.prepare('UPDATE "HandlingOverride" SET reason = ? WHERE id = ?'),
       overrides: db.prepare<[{ item: string | null }], OverrideRow>(
         'SELECT id, at, item, action, reason, node FROM "HandlingOverride" WHERE (@item IS NULL OR item = @item) ORDER BY id',
       ),
@@ -146,32 +151,56 @@ export class RequestStore {
   }
 
   insertRequest(r: RequestRow): boolean {
-    return this.s.insertRequest.run(r).changes > 0;
+    return (
+      this.s.insertRequest.run({
+        ...r,
+        title: this.sealer.seal('Request.title', r.id, r.title),
+        content: this.sealer.seal('Request.content', r.id, r.content),
+      }).changes > 0
+    );
   }
 
   /** The request with exactly this id. */
   requestById(id: string): RequestRow | undefined {
-    return this.s.getRequest.get(id);
+    const row = this.s.getRequest.get(id);
+    return row && this.opened(row);
   }
 
   /** A request by id, id prefix (as with git) or the requesting side's reference number. */
   request(idOrPrefix: string): RequestRow | undefined {
-    const exact = this.s.getRequest.get(idOrPrefix);
+    const exact = this.requestById(idOrPrefix);
     if (exact) return exact;
     if (/^[0-9a-f-]{6,35}$/.test(idOrPrefix)) {
       const rows = this.s.byPrefix.all(`${idOrPrefix}%`);
-      if (rows.length === 1) return rows[0];
+      if (rows.length === 1) return this.opened(rows[0]!);
     }
-    const byRef = this.s.byReference.all(idOrPrefix);
-    return byRef.length === 1 ? byRef[0] : undefined;
+    const byRef = this.byReference(idOrPrefix);
+    return byRef.length === 1 ? this.requestById(byRef[0]!) : undefined;
+  }
+
+  /**
+   * The ids of the requests whose requesting side's reference is `reference` (at most two: one is
+   * an answer, two are ambiguous). Contents are sealed, so they are opened and searched here.
+   */
+  private byReference(reference: string): string[] {
+    const found: string[] = [];
+    for (const row of this.s.contents.iterate()) {
+      const content = this.sealer.open('Request.content', row.id, row.content);
+      const references = (JSON.parse(content) as { references?: { requesting?: unknown } }).references;
+      if (references?.requesting === reference) found.push(row.id);
+      if (found.length === 2) break;
+    }
+    return found;
   }
 
   requests(filter: RequestFilter = {}): RequestRow[] {
-    return this.s.list.all({
-      status: filter.status ?? null,
-      direction: filter.direction ?? null,
-      limit: filter.limit ?? 1000,
-    });
+    return this.s.list
+      .all({
+        status: filter.status ?? null,
+        direction: filter.direction ?? null,
+        limit: filter.limit ?? 1000,
+      })
+      .map((r) => this.opened(r));
   }
 
   /** The request whose own envelope this is, if any. */
@@ -180,7 +209,7 @@ export class RequestStore {
   }
 
   allRequests(): RequestRow[] {
-    return this.s.all.all();
+    return this.s.all.all().map((r) => this.opened(r));
   }
 
   setDerived(d: Pick<RequestRow, 'id' | 'state' | 'stateAt' | 'seq' | 'tip' | 'deliveredAt'>): void {
@@ -201,7 +230,10 @@ export class RequestStore {
   }
 
   insertUpdate(u: UpdateRow): boolean {
-    return this.s.insertUpdate.run(u).changes > 0;
+    return (
+      this.s.insertUpdate.run({ ...u, signed: this.sealer.seal('StatusUpdate.signed', u.hash, u.signed) })
+        .changes > 0
+    );
   }
 
   setUpdateEnvelope(hash: string, envelopeId: string): void {
@@ -213,7 +245,9 @@ export class RequestStore {
   }
 
   updates(requestId: string): UpdateRow[] {
-    return this.s.updates.all(requestId);
+    return this.s.updates
+      .all(requestId)
+      .map((u) => ({ ...u, signed: this.sealer.open('StatusUpdate.signed', u.hash, u.signed) }));
   }
 
   insertReceipt(r: ReceiptRow): boolean {
@@ -245,11 +279,25 @@ export class RequestStore {
     });
   }
 
+  /** The reason is sealed to the row's id, which exists once the row is inserted: both in one transaction. */
   addOverride(o: Omit<OverrideRow, 'id'>): void {
-    this.s.addOverride.run(o.at, o.item, o.action, o.reason, o.node);
+    this.transaction(() => {
+      const id = String(this.s.addOverride.run(o.at, o.item, o.action, o.node).lastInsertRowid);
+      this.s.setOverrideReason.run(this.sealer.seal('HandlingOverride.reason', id, o.reason), id);
+    });
   }
 
   overrides(item?: string): OverrideRow[] {
-    return this.s.overrides.all({ item: item ?? null });
+    return this.s.overrides
+      .all({ item: item ?? null })
+      .map((o) => ({ ...o, reason: this.sealer.open('HandlingOverride.reason', String(o.id), o.reason) }));
+  }
+
+  private opened(r: RequestRow): RequestRow {
+    return {
+      ...r,
+      title: this.sealer.open('Request.title', r.id, r.title),
+      content: this.sealer.open('Request.content', r.id, r.content),
+    };
   }
 }

@@ -8,6 +8,7 @@
  * because the core does not load libsodium to describe a file.
  */
 import { Type, type Static } from '@sinclair/typebox';
+import { EntraideError } from '../errors.ts';
 import { B64 } from './schemas.ts';
 
 const closed = { additionalProperties: false } as const;
@@ -34,8 +35,12 @@ export const MAX_KDF_MEMLIMIT = 1024 * 1024 * 1024;
  */
 export const KdfProfile = Type.Literal('test');
 export type KdfProfile = Static<typeof KdfProfile>;
-/** The cost asked for when a file is created: `interactive` (the default, recorded as no profile) or `test`. */
-export type KdfChoice = 'interactive' | KdfProfile;
+/**
+ * The cost asked for when a file is created: `moderate` (the default, recorded as no profile),
+ * `test`, or `interactive`, the cost of keystores written before MODERATE became the default (kept
+ * so that the upgrade of such files can be tested; no command makes one).
+ */
+export type KdfChoice = 'moderate' | 'interactive' | KdfProfile;
 
 export const PassphraseKdf = Type.Object(
   {
@@ -49,15 +54,51 @@ export const PassphraseKdf = Type.Object(
 );
 export type PassphraseKdf = Static<typeof PassphraseKdf>;
 
-/** The cost of a new file: INTERACTIVE by default, MIN (recorded as `profile: 'test'`) for `test`. */
+/** The cost of a new file: MODERATE by default, MIN (recorded as `profile: 'test'`) for `test`. */
 export function kdfCost(choice: KdfChoice): {
   opslimit: number;
   memlimit: number;
   profile?: KdfProfile;
 } {
-  return choice === 'test'
-    ? { opslimit: ARGON2ID.opslimitMin, memlimit: ARGON2ID.memlimitMin, profile: 'test' }
-    : { opslimit: ARGON2ID.opslimitInteractive, memlimit: ARGON2ID.memlimitInteractive };
+  if (choice === 'test')
+    return { opslimit: ARGON2ID.opslimitMin, memlimit: ARGON2ID.memlimitMin, profile: 'test' };
+  if (choice === 'interactive')
+    return { opslimit: ARGON2ID.opslimitInteractive, memlimit: ARGON2ID.memlimitInteractive };
+  return { opslimit: ARGON2ID.opslimitModerate, memlimit: ARGON2ID.memlimitModerate };
+}
+
+/**
+ * True when a file's parameters cost less than MODERATE and it does not say `profile: 'test'`:
+ * such a file (written when INTERACTIVE was the default) is sealed again at MODERATE once opened.
+ */
+export function kdfBelowModerate(kdf: { opslimit: number; memlimit: number; profile?: string }): boolean {
+  if (kdf.profile === 'test') return false;
+  return kdf.opslimit < ARGON2ID.opslimitModerate || kdf.memlimit < ARGON2ID.memlimitModerate;
+}
+
+/** The fewest Unicode code points (after NFC normalisation) a new passphrase may have. */
+export const MIN_PASSPHRASE_CHARS = 12;
+
+/** The length of a passphrase as a person counts it: code points of its NFC form. */
+export function passphraseLength(passphrase: string): number {
+  return [...passphrase.normalize('NFC')].length;
+}
+
+/**
+ * Why a newly chosen passphrase is refused, or null: it must have at least MIN_PASSPHRASE_CHARS
+ * characters. Never quotes the passphrase. (An existing, shorter passphrase still opens its files.)
+ */
+export function newPassphraseProblem(passphrase: string): string | null {
+  const n = passphraseLength(passphrase);
+  return n >= MIN_PASSPHRASE_CHARS
+    ? null
+    : `a new passphrase needs at least ${MIN_PASSPHRASE_CHARS} characters; this one has ${n}`;
+}
+
+/** Throws PASSPHRASE_TOO_SHORT when `passphrase` may not protect a new or re-sealed file. */
+export function requireNewPassphrase(passphrase: string): void {
+  const problem = newPassphraseProblem(passphrase);
+  if (problem) throw new EntraideError('PASSPHRASE_TOO_SHORT', problem);
 }
 
 /**

@@ -221,9 +221,10 @@ describe('keystore.json', () => {
     return path;
   }
 
-  it('opens a valid keystore with the passphrase', () => {
+  it('opens a valid keystore with the passphrase, adding the database key it lacked', () => {
     const ks = Keystore.open(keystoreWith(VALID), PASSPHRASE);
-    expect(ks.keys).toStrictEqual(MATERIAL);
+    expect(ks.keys.databaseKey).toMatch(/^[A-Za-z0-9_-]{43}$/);
+    expect(ks.keys).toStrictEqual({ ...MATERIAL, databaseKey: ks.keys.databaseKey });
     ks.close();
   });
 
@@ -351,29 +352,25 @@ describe('KDF profiles of new passphrase-protected files', () => {
   });
 
   it('selects the test profile only when ENTRAIDE_TEST_KDF is exactly "1"', () => {
-    expect(kdfProfileFromEnv({})).toBe('interactive');
+    expect(kdfProfileFromEnv({})).toBe('moderate');
     expect(kdfProfileFromEnv({ ENTRAIDE_TEST_KDF: '1' })).toBe('test');
     for (const other of ['', '0', 'true', 'yes', ' 1', 'test'])
-      expect(kdfProfileFromEnv({ ENTRAIDE_TEST_KDF: other }), other).toBe('interactive');
+      expect(kdfProfileFromEnv({ ENTRAIDE_TEST_KDF: other }), other).toBe('moderate');
   });
 
-  it('uses INTERACTIVE by default, records no profile, and opens', () => {
+  it('uses MODERATE by default and records no profile', () => {
     // Whatever the test setup sets, the default without the variable is unchanged.
     vi.stubEnv('ENTRAIDE_TEST_KDF', undefined);
     const text = encryptKeystore(MATERIAL, PASSPHRASE);
     const { kdf } = JSON.parse(text) as { kdf: Record<string, unknown> };
     expect(kdf).toStrictEqual({
       alg: 'argon2id13',
-      opslimit: s.crypto_pwhash_OPSLIMIT_INTERACTIVE,
-      memlimit: s.crypto_pwhash_MEMLIMIT_INTERACTIVE,
+      opslimit: s.crypto_pwhash_OPSLIMIT_MODERATE,
+      memlimit: s.crypto_pwhash_MEMLIMIT_MODERATE,
       salt: kdf.salt,
     });
-    const path = join(freshDir(), 'keystore.json');
-    writeFileSync(path, text);
-    const ks = Keystore.open(path, PASSPHRASE);
-    expect(ks.keys).toStrictEqual(MATERIAL);
-    expect(ks.kdfProfile).toBe('interactive');
-    ks.close();
+    // Opening such a file (it is not sealed again) is in the upgrade test below: Argon2id at
+    // MODERATE costs about a second each time.
   });
 
   it('records the test profile (libsodium MIN cost) in the file, opens it, and keeps it on save', () => {
@@ -390,7 +387,7 @@ describe('KDF profiles of new passphrase-protected files', () => {
     writeFileSync(path, text);
     const ks = Keystore.open(path, PASSPHRASE);
     expect(ks.kdfProfile).toBe('test');
-    const next = { ...MATERIAL, masterSecretKey: null };
+    const next = { ...ks.keys, masterSecretKey: null };
     ks.save(next);
     ks.close();
     expect((JSON.parse(readFileSync(path, 'utf8')) as { kdf: unknown }).kdf).toStrictEqual(kdf);
@@ -399,14 +396,70 @@ describe('KDF profiles of new passphrase-protected files', () => {
     again.close();
   });
 
-  it('opens an INTERACTIVE file and a test-profile file alike: the file’s parameters decide', () => {
-    for (const choice of ['interactive', 'test'] as const) {
-      const path = join(freshDir(), 'keystore.json');
-      writeFileSync(path, encryptWithPassphrase(MATERIAL, PASSPHRASE, choice));
-      const ks = Keystore.open(path, PASSPHRASE);
-      expect(ks.kdfProfile).toBe(choice);
-      ks.close();
-    }
+  it('seals a keystore of the old INTERACTIVE cost again at MODERATE, with a fresh salt, on its first opening', () => {
+    const path = join(freshDir(), 'keystore.json');
+    // The file as keystores were written when INTERACTIVE was the default (no profile recorded).
+    writeFileSync(path, encryptWithPassphrase(MATERIAL, PASSPHRASE, 'interactive'));
+    const before = (JSON.parse(readFileSync(path, 'utf8')) as { kdf: Record<string, unknown> }).kdf;
+    expect(before).toMatchObject({ opslimit: s.crypto_pwhash_OPSLIMIT_INTERACTIVE });
+    const ks = Keystore.open(path, PASSPHRASE);
+    expect(ks.kdfProfile).toBe('moderate');
+    // The derived key was replaced: a save now writes under the MODERATE parameters.
+    ks.save({ ...ks.keys, certificate: '' });
+    ks.close();
+    const after = (JSON.parse(readFileSync(path, 'utf8')) as { kdf: Record<string, unknown> }).kdf;
+    expect(after).toStrictEqual({
+      alg: 'argon2id13',
+      opslimit: s.crypto_pwhash_OPSLIMIT_MODERATE,
+      memlimit: s.crypto_pwhash_MEMLIMIT_MODERATE,
+      salt: after.salt,
+    });
+    expect(after.salt).not.toBe(before.salt);
+    const again = Keystore.open(path, PASSPHRASE);
+    expect(again.keys).toStrictEqual({ ...MATERIAL, certificate: '', databaseKey: again.keys.databaseKey });
+    expect(again.kdfProfile).toBe('moderate');
+    again.close();
+    // A MODERATE file is not sealed again when it opens.
+    expect((JSON.parse(readFileSync(path, 'utf8')) as { kdf: unknown }).kdf).toStrictEqual(after);
+  });
+
+  it('leaves a file that says `profile: "test"` at its cost', () => {
+    const path = join(freshDir(), 'keystore.json');
+    writeFileSync(
+      path,
+      encryptWithPassphrase({ ...MATERIAL, databaseKey: 'A'.repeat(43) }, PASSPHRASE, 'test'),
+    );
+    const before = readFileSync(path, 'utf8');
+    const ks = Keystore.open(path, PASSPHRASE);
+    expect(ks.kdfProfile).toBe('test');
+    ks.close();
+    expect(readFileSync(path, 'utf8')).toBe(before);
+  });
+
+  it('refuses a new keystore under a passphrase shorter than 12 characters, counted after NFC', () => {
+    const err = errorOf(() => encryptKeystore(MATERIAL, 'six ch', 'test'));
+    expect(err.code).toBe('PASSPHRASE_TOO_SHORT');
+    expect(err.message).toBe('a new passphrase needs at least 12 characters; this one has 6');
+    // Eleven letters e + combining acute: 22 code points typed, 11 characters once composed.
+    const decomposed = 'e\u0301'.repeat(11);
+    expect(errorOf(() => encryptKeystore(MATERIAL, decomposed, 'test')).code).toBe('PASSPHRASE_TOO_SHORT');
+    expect(() => encryptKeystore(MATERIAL, 'e\u0301'.repeat(12), 'test')).not.toThrow();
+  });
+
+  it('still opens a keystore under an older, shorter passphrase, and says so; a new passphrase replaces it', () => {
+    const path = join(freshDir(), 'keystore.json');
+    writeFileSync(path, encryptWithPassphrase(MATERIAL, 'short', 'test'));
+    const ks = Keystore.open(path, 'short');
+    expect(ks.passphraseTooShort).toBe(true);
+    expect(errorOf(() => ks.changePassphrase('still short')).code).toBe('PASSPHRASE_TOO_SHORT');
+    ks.changePassphrase(PASSPHRASE);
+    expect(ks.passphraseTooShort).toBe(false);
+    ks.close();
+    expect(errorOf(() => Keystore.open(path, 'short')).code).toBe('PASSPHRASE_WRONG');
+    const again = Keystore.open(path, PASSPHRASE);
+    expect(again.passphraseTooShort).toBe(false);
+    expect(again.keys).toStrictEqual({ ...MATERIAL, databaseKey: again.keys.databaseKey });
+    again.close();
   });
 });
 

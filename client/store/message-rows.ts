@@ -1,0 +1,62 @@
+/** Rows of the Message table and the messages they read as, their sealed columns opened. */
+import type { MessageKind, StoredMessage } from './records.ts';
+import type { SealedColumns } from './sealed-columns.ts';
+
+export interface MessageRow {
+  id: string;
+  direction: string;
+  sender: string;
+  recipients: string;
+  subject: string;
+  body: string;
+  language: string | null;
+  sentAt: string;
+  receivedAt: string | null;
+  readAt: string | null;
+  acceptedAt: string | null;
+  kind: string;
+  requestId: string | null;
+  handling: string | null;
+}
+
+/** A stored message with its body opened at once. */
+export function toMessage(r: MessageRow, sealer: SealedColumns): StoredMessage {
+  return messageOf(r, sealer, sealer.open('Message.body', r.id, r.body));
+}
+
+/**
+ * A listed message: its body is opened when first read (an enumerable getter, so JSON and spreads
+ * still hold it), so that listing 10,000 messages opens 10,000 subjects, not 10 MB of bodies. It
+ * holds the sealed body itself, so it reads the same after the store is closed.
+ */
+export function toListedMessage(r: MessageRow, sealer: SealedColumns): StoredMessage {
+  let body: string | undefined;
+  // Redefined in place, so that `body` keeps its position among the fields.
+  return Object.defineProperty(messageOf(r, sealer, ''), 'body', {
+    enumerable: true,
+    configurable: true,
+    get: () => (body ??= sealer.open('Message.body', r.id, r.body)),
+    set: (value: string) => {
+      body = value;
+    },
+  });
+}
+
+function messageOf(r: Omit<MessageRow, 'body'>, sealer: SealedColumns, body: string): StoredMessage {
+  return {
+    id: r.id,
+    direction: r.direction as 'in' | 'out',
+    sender: r.sender,
+    recipients: JSON.parse(r.recipients) as string[],
+    subject: sealer.open('Message.subject', r.id, r.subject),
+    body,
+    language: r.language,
+    sentAt: r.sentAt,
+    receivedAt: r.receivedAt,
+    readAt: r.readAt,
+    acceptedAt: r.acceptedAt,
+    kind: r.kind as MessageKind,
+    requestId: r.requestId,
+    handling: r.handling,
+  };
+}

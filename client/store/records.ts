@@ -1,0 +1,89 @@
+/** The records the node's storage module reads and writes (client/store/node-store.ts). */
+
+export interface StoredMessage {
+  id: string;
+  direction: 'in' | 'out';
+  sender: string;
+  recipients: string[];
+  subject: string;
+  body: string;
+  language: string | null;
+  sentAt: string;
+  receivedAt: string | null;
+  readAt: string | null;
+  acceptedAt: string | null;
+  /** The content type inside: message, request, status, supplement, receipts. */
+  kind: MessageKind;
+  /** The request the item belongs to, if any. */
+  requestId: string | null;
+  /** The handling code (JSON) that travelled with it, if any. */
+  handling: string | null;
+}
+
+export type MessageKind =
+  'message' | 'request' | 'status' | 'supplement' | 'receipts' | 'network' | 'meeting' | 'hours';
+
+export interface NewMessage extends Omit<StoredMessage, 'readAt'> {
+  envelope: string;
+  /** The content as JSON, for every kind but plain messages (whose subject and body are columns). */
+  content: string | null;
+}
+
+export interface PinRecord {
+  authority: string;
+  masterKey: string;
+  safetyCode: string;
+  pinnedAt: Date;
+  verifiedAt: Date | null;
+  /** Set once an officer confirmed sending to it unverified (the CLI asks once). */
+  confirmedAt?: Date | null;
+}
+
+export interface KeyLogHeadRecord {
+  relay: string;
+  size: number;
+  root: string;
+  head: string;
+  baseline: number;
+  verifiedAt: Date;
+}
+
+export interface KeyLogLeafRecord {
+  idx: number;
+  authority: string;
+  leaf: string;
+  leafHash: string;
+}
+
+export interface AlarmRecord {
+  id: number;
+  raisedAt: Date;
+  kind: string;
+  /** The relay whose key log the alarm is about, if it is about one. */
+  relay: string | null;
+  authority: string | null;
+  idx: number | null;
+  message: string;
+  resolvedAt: Date | null;
+}
+
+/** A relay's key-log head this node verified and one another node gossiped, which cannot both be true. */
+export interface SplitViewRecord {
+  id: number;
+  raisedAt: Date;
+  relay: string;
+  /** The node whose signed content carried the other head, and that envelope. */
+  sender: string;
+  envelopeId: string;
+  /** Both heads as the relay signed them (SignedTreeHead JSON). */
+  ours: string;
+  theirs: string;
+}
+
+export interface RejectionRecord {
+  envelopeId: string;
+  sender: string;
+  code: string;
+  reason: string;
+  receivedAt: string;
+}
