@@ -6,15 +6,25 @@
  * delivery receipt share one transaction. Verdicts on the envelope are stored as rejections (and
  * so acknowledged); transient failures throw, and the relay delivers again.
  */
-import { parseNodeAddress } from '../shared/addresses.ts';
+import { parseAuthorityAddress, parseNodeAddress } from '../shared/addresses.ts';
 import { fromBase64url, fromUtf8 } from '../shared/bytes.ts';
 import { openEnvelope, verifyEnvelopeSignature } from '../shared/crypto/envelope.ts';
+import { masterKeyFingerprint } from '../shared/crypto/master-key-fingerprint.ts';
 import { EntraideError, isTransient } from '../shared/errors.ts';
 import { Content, type MessageContent } from '../shared/protocol/content.ts';
-import { AckResult, Envelope, InboxPageUnchecked } from '../shared/protocol/schemas.ts';
+import {
+  AckResult,
+  envelopeFormatOf,
+  envelopeSchemaOf,
+  InboxPageUnchecked,
+  type Envelope,
+} from '../shared/protocol/schemas.ts';
 import { check } from '../shared/protocol/validate.ts';
 import type { ReceiptKind } from '../shared/receipts/receipt.ts';
-import { UUID_PATTERN } from '../shared/uuid.ts';
+import { LIMITS } from '../shared/limits.ts';
+import { UUID_PATTERN, uuidv7 } from '../shared/uuid.ts';
+import { createHash } from 'node:crypto';
+import type { NewAlarm } from './key-log-monitor.ts';
 import type { AcceptedRecord } from './node-port.ts';
 import type { NodeStore, RejectionRecord, StoredMessage } from './store/node-store.ts';
 import type { RelayClient } from './transport/relay-client.ts';
@@ -100,6 +110,12 @@ export interface InboundDeps {
   beforeFetch: () => Promise<void>;
   /** Runs after an inbox fetch: what waits on this node goes out. */
   afterFetch: () => Promise<void>;
+  /** The envelope formats this node reads; an envelope in another is refused (FORMAT_UNSUPPORTED). */
+  formats: readonly number[];
+  /** Tells the officer at once of an alarm this module stored. */
+  raise?: (alarm: NewAlarm) => void;
+  /** Key-log heads a sender gossiped (format 2 and later), after the envelope is stored. */
+  onGossip?: (gossip: unknown, from: { envelopeId: string; sender: string }) => Promise<void> | void;
 }
 
 const UUID_RE = new RegExp(`^${UUID_PATTERN}$`);
@@ -116,14 +132,16 @@ export class Inbound {
   async receive(raw: unknown): Promise<ReceiveOutcome> {
     const receivedAt = new Date().toISOString();
     try {
-      const env = check(Envelope, raw, 'envelope');
-      const existing = this.deps.store.message(env.id);
-      if (existing && existing.id === env.id) {
+      this.formatMustBeRead(raw);
+      const env = check(envelopeSchemaOf(raw), raw, 'envelope');
+      const localId = this.localIdOf(env);
+      const existing = this.deps.store.message(localId);
+      if (existing && existing.id === localId) {
         return existing.kind === 'receipts'
           ? { kind: 'receipts', envelopeId: env.id, count: 0, duplicate: true }
           : { kind: 'message', message: existing, duplicate: true };
       }
-      return await this.verifyAndStore(env, receivedAt);
+      return await this.verifyAndStore(env, receivedAt, localId);
     } catch (err) {
       if (!(err instanceof EntraideError) || isTransient(err.code)) throw err;
       const rejection = {
@@ -138,18 +156,33 @@ export class Inbound {
     }
   }
 
-  private async verifyAndStore(env: Envelope, receivedAt: string): Promise<ReceiveOutcome> {
+  /**
+   * The id this node keeps an envelope under: its own, unless another sender's item already holds
+   * it here (a co-recipient squatting the id of an envelope it received, or a collision); then one
+   * derived from the sender and the id (`keptIdOf`), so that both are kept and neither hides the
+   * other. The node record and the relay still know it by the envelope's id.
+   */
+  private localIdOf(env: Envelope): string {
+    const held = this.deps.store.message(env.id);
+    if (!held || held.id !== env.id || held.sender === env.from) return env.id;
+    return keptIdOf(env.from, env.id);
+  }
+
+  private async verifyAndStore(env: Envelope, receivedAt: string, localId: string): Promise<ReceiveOutcome> {
     const { store, receipts } = this.deps;
     const sender = parseNodeAddress(env.from);
+    this.mustBeForUs(env, sender.authority, Date.parse(receivedAt));
     const senderKeys = await this.deps.trust.sender(sender.authority, env.from);
     if (!verifyEnvelopeSignature(env, fromBase64url(senderKeys.identityKey, 'identityKey', 32))) {
       throw new EntraideError('BAD_SIGNATURE', `envelope ${env.id} is not signed by ${env.from}`);
     }
-    const content = this.open(env);
+    // Before opening, so that the alarm stands whatever becomes of the envelope.
+    await this.checkOurMasterKey(env);
+    const { content, gossip } = this.open(env);
     const acceptor = this.deps.acceptors[content.type] as Acceptor<Content>;
     const accepted = acceptor(env, content, senderKeys.identityKey, receivedAt);
     const message: StoredMessage = {
-      id: env.id,
+      id: localId,
       direction: 'in',
       sender: env.from,
       recipients: env.to,
@@ -175,17 +208,112 @@ export class Inbound {
       },
     );
     if (fresh && receipt) receipts.soon();
+    // Hook for key-log head gossip (item 2): its checks raise their own alarms, never a rejection.
+    if (fresh && gossip !== undefined && this.deps.onGossip) {
+      try {
+        await this.deps.onGossip(gossip, { envelopeId: env.id, sender: env.from });
+      } catch {
+        // The envelope is stored and stays so; what the gossip shows is the gossip module's to report.
+      }
+    }
     if (content.type === 'receipts') {
       return { kind: 'receipts', envelopeId: env.id, count: content.receipts.length, duplicate: !fresh };
     }
     return { kind: 'message', message, duplicate: !fresh };
   }
 
+  /** An envelope in a format this node does not read is refused before anything else is read of it. */
+  private formatMustBeRead(raw: unknown): void {
+    const v = envelopeFormatOf(raw);
+    if (typeof v === 'number' && !this.deps.formats.includes(v)) {
+      throw new EntraideError(
+        'FORMAT_UNSUPPORTED',
+        `envelope ${stringField(raw, 'id')} from ${stringField(raw, 'from')} is in format ${v}; this node reads format ${this.deps.formats.join(', ')}`,
+      );
+    }
+  }
+
+  /**
+   * Only what names this node's authority among its recipients (or comes from one of its own
+   * nodes, which copy their authority's other nodes) and is within its time to live is read.
+   */
+  private mustBeForUs(env: Envelope, senderAuthority: string, now: number): void {
+    const own = this.deps.authority;
+    if (senderAuthority !== own && !env.to.includes(own)) {
+      throw new EntraideError(
+        'NOT_ADDRESSED',
+        `envelope ${env.id} from ${env.from} is addressed to ${env.to.join(', ')}, not to ${own}`,
+      );
+    }
+    const expires = Date.parse(env.sentAt) + env.ttl * 1000;
+    if (!(expires + LIMITS.maxClockSkewSeconds * 1000 > now)) {
+      throw new EntraideError(
+        'ENVELOPE_EXPIRED',
+        `envelope ${env.id} from ${env.from} expired at ${new Date(expires).toISOString()} (sent ${env.sentAt}, time to live ${env.ttl} s)`,
+      );
+    }
+  }
+
+  /**
+   * A format 2 envelope names the master key its sender pinned for each recipient authority. If
+   * the one named for this node's authority is none of its master keys (current or rotated away),
+   * a relay on the sender's path showed the sender another key: the officer hears of it at once.
+   * The envelope itself reached this node sealed to its real key and is handled as usual.
+   */
+  private async checkOurMasterKey(env: Envelope): Promise<void> {
+    const own = this.deps.authority;
+    if (env.v < 2 || !env.to.includes(own)) return;
+    const named = env.v === 2 ? env.masterKeys.find((m) => m.authority === own) : undefined;
+    if (!named) {
+      throw new EntraideError(
+        'SCHEMA_INVALID',
+        `envelope ${env.id} from ${env.from} names no master key for ${own}, one of its recipients`,
+      );
+    }
+    const ours = await this.ourMasterKeyFingerprints(named.fingerprint);
+    if (ours.includes(named.fingerprint)) return;
+    const sender = parseNodeAddress(env.from);
+    const alarm: NewAlarm = {
+      raisedAt: new Date(),
+      kind: 'master-key-substituted',
+      relay: parseAuthorityAddress(sender.authority).domain,
+      authority: sender.authority,
+      idx: null,
+      message: `${env.from} sealed to a master key of ${own} with fingerprint ${named.fingerprint}, which is not ${own}’s (${ours[0]}): a relay on the sender’s path substituted this authority’s key. Compare safety codes with ${sender.authority} out of band`,
+      resolvedAt: null,
+    };
+    if (await this.deps.store.addAlarm(alarm)) this.deps.raise?.(alarm);
+  }
+
+  /**
+   * Fingerprints of this authority's master key as pinned here, current first; in the rare case the
+   * sender names another, the keys it rotated away from too (a sender may not have seen a rotation
+   * yet), as far as this node's own key log can be read just now.
+   */
+  private async ourMasterKeyFingerprints(named: string): Promise<string[]> {
+    const pin = await this.deps.store.pin(this.deps.authority);
+    const pinned = pin ? [masterKeyFingerprint(pin.masterKey)] : [];
+    if (pinned[0] === named) return pinned;
+    try {
+      const state = (await this.deps.trust.authority(this.deps.authority)).state;
+      return [...new Set([...pinned, ...state.masterKeys.map((k) => masterKeyFingerprint(k.key))])];
+    } catch (err) {
+      if (!(err instanceof EntraideError) || pinned.length === 0) throw err;
+      return pinned;
+    }
+  }
+
   /** Opens an envelope addressed to this node and checks its content against the schema. */
-  private open(env: Envelope): Content {
+  private open(env: Envelope): { content: Content; gossip: unknown } {
     const plain = openEnvelope(env, { node: this.deps.address, encryptionKeys: this.deps.encryptionKeys() });
     try {
-      return check(Content, JSON.parse(fromUtf8(plain)), 'content');
+      const parsed: unknown = JSON.parse(fromUtf8(plain));
+      // Hook for key-log head gossip (item 2): format 2 content may carry it beside the item.
+      if (env.v >= 2 && typeof parsed === 'object' && parsed !== null && 'gossip' in parsed) {
+        const { gossip, ...item } = parsed as Record<string, unknown>;
+        return { content: check(Content, item, 'content'), gossip };
+      }
+      return { content: check(Content, parsed, 'content'), gossip: undefined };
     } catch {
       throw new EntraideError('CONTENT_INVALID', `envelope ${env.id} does not contain a valid entraide item`);
     }
@@ -196,30 +324,42 @@ export class Inbound {
     await this.deps.beforeFetch();
     const { relay } = this.deps;
     const outcomes: ReceiveOutcome[] = [];
+    const stored = new Set<string>();
     for (let round = 0; round < MAX_PAGES; round++) {
       const page = await relay.get(InboxPageUnchecked, '/v1/inbox?limit=200');
       if (page.envelopes.length === 0) break;
       const ids: string[] = [];
       for (const env of page.envelopes) {
         const outcome = await this.receive(env);
-        if (outcome.kind !== 'receipts') outcomes.push(outcome);
-        ids.push(envelopeIdOf(outcome));
+        // An envelope handed again in this fetch (see below) is reported once.
+        const again = outcome.kind === 'message' && outcome.duplicate && stored.has(outcome.message.id);
+        if (outcome.kind === 'message') stored.add(outcome.message.id);
+        if (outcome.kind !== 'receipts' && !again) outcomes.push(outcome);
+        // By the envelope's own id, whatever id the message is kept under (localIdOf).
+        ids.push(stringField(env, 'id'));
       }
       // An envelope without a valid id cannot be acknowledged (and the relay never stores one).
-      const ackable = [...new Set(ids)].filter((i) => UUID_RE.test(i));
+      const unique = [...new Set(ids)];
+      const ackable = unique.filter((i) => UUID_RE.test(i));
       if (ackable.length === 0) break;
       await relay.post(AckResult, '/v1/inbox/ack', { ids: ackable });
-      if (!page.more) break;
+      // Two senders' envelopes under one id in this page: the relay ended one delivery for the id,
+      // so the next page holds the other again, acknowledged then as the duplicate it now is.
+      if (!page.more && unique.length === ids.length) break;
     }
     await this.deps.afterFetch();
     return outcomes;
   }
 }
 
-function envelopeIdOf(outcome: ReceiveOutcome): string {
-  if (outcome.kind === 'message') return outcome.message.id;
-  if (outcome.kind === 'receipts') return outcome.envelopeId;
-  return outcome.rejection.envelopeId;
+/**
+ * The id a node keeps `from`'s envelope `id` under when another sender's item holds `id`: a UUIDv7
+ * of the same time whose other bits come from the pair, so that the same envelope delivered again
+ * finds it.
+ */
+export function keptIdOf(from: string, id: string): string {
+  const ms = parseInt(id.slice(0, 8) + id.slice(9, 13), 16);
+  return uuidv7(ms, createHash('sha256').update(`${from}\n${id}`).digest().subarray(0, 10));
 }
 
 /** A string field of something that failed its schema, for the rejection record ('unknown' otherwise). */

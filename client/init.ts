@@ -5,7 +5,9 @@
 import { toBase64url } from '../shared/bytes.ts';
 import { createAuthorityEnrolment } from '../shared/crypto/enrolment.ts';
 import { loadSodium } from '../shared/crypto/sodium.ts';
-import { EnrolmentResponse } from '../shared/protocol/schemas.ts';
+import { formatsToPublish } from '../shared/protocol/formats.ts';
+import { EnrolmentResponse, type EnvelopeFormat } from '../shared/protocol/schemas.ts';
+import { nodeFormats } from './formats.ts';
 import { firstContact } from './first-contact.ts';
 import type { NodeConfig } from './home.ts';
 import type { KeyMaterial } from './keystore.ts';
@@ -25,6 +27,8 @@ export interface InitOptions {
   authorityId: string;
   nodeName: string;
   passphrase: string;
+  /** The envelope formats the node reads, published in its certificate (default: ENTRAIDE_FORMATS, else all). */
+  formats?: readonly EnvelopeFormat[];
 }
 
 export async function initNode(opts: InitOptions): Promise<NodeConfig> {
@@ -33,7 +37,13 @@ export async function initNode(opts: InitOptions): Promise<NodeConfig> {
   const { http, relay } = await firstContact(address);
   const now = new Date();
   const created = createAuthorityEnrolment(
-    { domain: relay.domain, authorityId: opts.authorityId, nodeName: opts.nodeName, now },
+    {
+      domain: relay.domain,
+      authorityId: opts.authorityId,
+      nodeName: opts.nodeName,
+      now,
+      formats: formatsToPublish(nodeFormats(opts.formats)),
+    },
     random,
   );
   const { node, master, identity, encryption } = created;

@@ -14,6 +14,9 @@ import { currentEncryptionKey, currentMasterKey } from '../shared/keys/authority
 import { signJoinRequest } from '../shared/keys/statements.ts';
 import { normaliseJoinCode } from '../shared/keys/join-code.ts';
 import { JoinAccepted } from '../shared/protocol/key-log.ts';
+import { formatsToPublish } from '../shared/protocol/formats.ts';
+import type { EnvelopeFormat } from '../shared/protocol/schemas.ts';
+import { nodeFormats } from './formats.ts';
 import { writeConfig, type NodeConfig } from './home.ts';
 import type { KeyMaterial } from './keystore.ts';
 import { firstContact } from './first-contact.ts';
@@ -31,6 +34,8 @@ export interface JoinOptions {
   /** The join ticket an officer of the authority issued (`entraide node ticket`). */
   ticket: string;
   passphrase: string;
+  /** The envelope formats the node reads, for its certificate (default: ENTRAIDE_FORMATS, else all). */
+  formats?: readonly EnvelopeFormat[];
 }
 
 export async function requestToJoin(
@@ -45,6 +50,7 @@ export async function requestToJoin(
   const identity = generateSigningKeyPair(random);
   const encryption = generateEncryptionKeyPair(random);
   const notAfter = new Date(now.getTime() + ENCRYPTION_KEY_LIFETIME_DAYS * 86_400_000);
+  const published = formatsToPublish(nodeFormats(opts.formats));
   const request = signJoinRequest(
     {
       relay: relay.domain,
@@ -53,6 +59,7 @@ export async function requestToJoin(
       encryptionKey: toBase64url(encryption.publicKey),
       encKeyNotAfter: notAfter.toISOString(),
       createdAt: now.toISOString(),
+      ...(published ? { formats: published } : {}),
     },
     identity.secretKey,
   );

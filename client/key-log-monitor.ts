@@ -8,20 +8,45 @@
  *    published, raises an alarm; a valid event made by another node of the authority, a notice.
  * A relay that rewrites, truncates or forks its log therefore fails step 2 or 3 against the head
  * this node stored, and the node stops trusting it (KEYLOG_INCONSISTENT) until that is resolved.
+ * A relay that shows one consistent history to this node and another to a second node is caught
+ * when a head the other node verified arrives in its signed content (head-gossip.ts, `witness`):
+ * the node then stops trusting the relay in the same way (KEYLOG_SPLIT_VIEW).
  */
 import { fromBase64url, toBase64url } from '../shared/bytes.ts';
 import { EntraideError } from '../shared/errors.ts';
-import { replayAuthority, type IndexedLeaf } from '../shared/keys/authority-state.ts';
-import { keyEventHash, keyLogLeafHash } from '../shared/keys/key-log-leaf.ts';
-import { headRoot } from '../shared/keys/tree-head.ts';
+import type { IndexedLeaf } from '../shared/keys/authority-state.ts';
+import { keyLogLeafHash } from '../shared/keys/key-log-leaf.ts';
+import { headAgreement } from '../shared/keys/head-agreement.ts';
+import { headRoot, verifyTreeHead } from '../shared/keys/tree-head.ts';
 import { MerkleTree } from '../shared/merkle/memory-tree.ts';
 import { verifyConsistency } from '../shared/merkle/verify-consistency.ts';
 import { ConsistencyProof, KeyLogEntries, KeyLogLeaf, SignedTreeHead } from '../shared/protocol/key-log.ts';
-import { check } from '../shared/protocol/validate.ts';
+import { check, isValid } from '../shared/protocol/validate.ts';
 import type { RelayKeyRing } from './relay-keys.ts';
+import { ownAuthorityAlarms } from './self-monitoring.ts';
 import type { AlarmRecord, KeyLogHeadRecord, NodeStore } from './store/node-store.ts';
 
 export type NewAlarm = Omit<AlarmRecord, 'id'>;
+
+/** Alarms after which the node trusts none of the relay's keys until an officer resolves them. */
+export const LOG_ALARMS = {
+  'log-inconsistent': 'KEYLOG_INCONSISTENT',
+  'keylog-split-view': 'KEYLOG_SPLIT_VIEW',
+} as const;
+type LogAlarm = keyof typeof LOG_ALARMS;
+
+/** Where a gossiped head came from: the node whose signed content carried it, and that envelope. */
+export interface HeadSource {
+  sender: string;
+  envelopeId: string;
+}
+
+/** What a head another node gossiped says of this node's copy of the same log. */
+export type Witnessed =
+  | { verdict: 'agrees' }
+  /** Not signed by the relay (with any key it held at the head's time): the sender's doing. */
+  | { verdict: 'not-signed'; why: string }
+  | { verdict: 'split'; ours: SignedTreeHead; theirs: SignedTreeHead; why: string };
 
 export interface MonitorIdentity {
   relay: string;
@@ -53,9 +78,9 @@ export class KeyLogMonitor {
     const rows = await this.store.keyLogLeaves(this.me.relay);
     this.stored = await this.store.keyLogHead(this.me.relay);
     const open = (await this.store.alarms()).find(
-      (a) => a.kind === 'log-inconsistent' && a.relay === this.me.relay && !a.resolvedAt,
+      (a) => Object.hasOwn(LOG_ALARMS, a.kind) && a.relay === this.me.relay && !a.resolvedAt,
     );
-    if (open) this.broken = open.message;
+    if (open) this.broken = { code: LOG_ALARMS[open.kind as LogAlarm], message: open.message };
     const tree = new MerkleTree();
     this.leaves = [];
     for (const r of rows) {
@@ -77,6 +102,11 @@ export class KeyLogMonitor {
 
   get size(): number {
     return this.tree?.size ?? 0;
+  }
+
+  /** The relay whose log this is. */
+  get relay(): string {
+    return this.me.relay;
   }
 
   /** Every verified entry of one authority, in log order (call sync first). */
@@ -108,20 +138,31 @@ export class KeyLogMonitor {
    * Once this node has caught the relay showing an inconsistent log, it stops trusting it: every
    * later use of keys fails until an officer resolves the alarm (`entraide keys check --resolve`).
    */
-  private broken: string | undefined;
+  private broken: { code: (typeof LOG_ALARMS)[LogAlarm]; message: string } | undefined;
 
   assertConsistent(): void {
+    if (this.broken?.code === 'KEYLOG_SPLIT_VIEW') {
+      throw new EntraideError(
+        'KEYLOG_SPLIT_VIEW',
+        `this node caught relay ${this.me.relay} showing another node a different key log and trusts none of its keys until an officer resolves it: ${this.broken.message}`,
+      );
+    }
     if (this.broken) {
       throw new EntraideError(
         'KEYLOG_INCONSISTENT',
-        `this node caught the relay showing an inconsistent key log and trusts none of its keys until an officer resolves it: ${this.broken}`,
+        `this node caught the relay showing an inconsistent key log and trusts none of its keys until an officer resolves it: ${this.broken.message}`,
       );
     }
   }
 
-  /** The officer resolved the inconsistency (after hearing from the relay operator): trust the log again. */
+  /**
+   * The officer resolved the inconsistency or split view (after hearing from the relay operator):
+   * trust the log again. The evidence of a split view stays (store.splitViews).
+   */
   async resolve(): Promise<number> {
-    const n = await this.store.resolveAlarms('log-inconsistent', this.me.relay, new Date());
+    let n = 0;
+    for (const kind of Object.keys(LOG_ALARMS))
+      n += await this.store.resolveAlarms(kind, this.me.relay, new Date());
     this.broken = undefined;
     this.invalidate();
     return n;
@@ -149,9 +190,106 @@ export class KeyLogMonitor {
       message: `${message} (head served: size ${evidence.size}, root ${evidence.root}, signed ${evidence.timestamp})`,
       resolvedAt: null,
     };
-    this.broken = message;
+    this.broken = { code: 'KEYLOG_INCONSISTENT', message };
     if (await this.store.addAlarm(alarm)) this.onAlarm(alarm);
     throw new EntraideError('KEYLOG_INCONSISTENT', message);
+  }
+
+  /**
+   * Holds a head of this relay's key log that another node verified (gossiped in its signed
+   * content) against this node's copy: both must be views of one append-only log. A smaller head
+   * must be a prefix of the copy; one of the same size, the same tree; for a larger one the copy is
+   * brought up to date first, and what it still lacks must be proven by the relay (a consistency
+   * proof from the copy to the gossiped head). A relay that signed a larger log for the other node
+   * cannot honestly refuse that proof. Nothing is recorded here: see `splitView`.
+   * Throws what stops the check (the log distrusted already, a sync that fails, an unreachable
+   * relay, a malformed answer): the head is then left unchecked.
+   */
+  async witness(theirs: SignedTreeHead): Promise<Witnessed> {
+    await this.load();
+    this.assertConsistent();
+    const signed = () => {
+      try {
+        verifyTreeHead(theirs, { log: 'key', relay: this.me.relay, relayKey: this.me.relayKeys.keys });
+        return null;
+      } catch (err) {
+        if (!(err instanceof EntraideError) || err.code !== 'PROOF_INVALID') throw err;
+        return err.message;
+      }
+    };
+    if (signed() !== null) {
+      // Perhaps signed by a key the relay rolled over to since: its own head leads the ring there.
+      await this.sync(0);
+      const why = signed();
+      if (why !== null) return { verdict: 'not-signed', why };
+    }
+    if (theirs.size > this.size) await this.sync(0);
+    const tree = this.tree!;
+    const copy = { size: tree.size, rootAt: (n: number) => tree.root(n) };
+    let found = headAgreement(copy, theirs);
+    if (found.verdict === 'needs-proof') {
+      const proof = await this.proofFor(found.from, found.to);
+      found = proof
+        ? headAgreement(copy, theirs, proof)
+        : {
+            verdict: 'split',
+            why: `after signing a log of size ${found.to}, the relay shows this node one of size ${found.from} and refuses to prove the rest`,
+          };
+    }
+    if (found.verdict !== 'split' || !this.stored) return { verdict: 'agrees' };
+    return { verdict: 'split', ours: JSON.parse(this.stored.head) as SignedTreeHead, theirs, why: found.why };
+  }
+
+  /** The relay's consistency proof between two sizes; null when it says it has no log that large. */
+  private async proofFor(from: number, to: number): Promise<Uint8Array[] | null> {
+    let answer: unknown;
+    try {
+      answer = await this.fetch(`/v1/keylog/consistency?from=${from}&to=${to}`);
+    } catch (err) {
+      if (err instanceof EntraideError && err.code === 'SCHEMA_INVALID') return null;
+      throw err;
+    }
+    if (!isValid(ConsistencyProof, answer)) {
+      throw new EntraideError(
+        'RELAY_ANSWER_INVALID',
+        'the relay answered a consistency proof request with something else',
+      );
+    }
+    return answer.proof.map((p) => fromBase64url(p, 'proof', 32));
+  }
+
+  /**
+   * Records a split view `witness` found (both signed heads, the node and envelope that carried the
+   * other), raises KEYLOG_SPLIT_VIEW as an alarm, and stops trusting the relay until an officer
+   * resolves it, as for an inconsistent log.
+   */
+  async splitView(found: Extract<Witnessed, { verdict: 'split' }>, source: HeadSource): Promise<void> {
+    const { ours, theirs } = found;
+    const head = (h: SignedTreeHead) => `size ${h.size}, root ${h.root}, signed ${h.timestamp}`;
+    const message =
+      `relay ${this.me.relay} showed this node a key log (${head(ours)}) and ${source.sender} another ` +
+      `(${head(theirs)}; gossiped in envelope ${source.envelopeId}): they cannot both be true, ${found.why}. ` +
+      `Nothing is sent to its authorities until an officer resolves it`;
+    const raisedAt = new Date();
+    const alarm: NewAlarm = {
+      raisedAt,
+      kind: 'keylog-split-view',
+      relay: this.me.relay,
+      authority: null,
+      idx: theirs.size,
+      message,
+      resolvedAt: null,
+    };
+    this.broken = { code: 'KEYLOG_SPLIT_VIEW', message };
+    const evidence = {
+      raisedAt,
+      relay: this.me.relay,
+      sender: source.sender,
+      envelopeId: source.envelopeId,
+      ours: JSON.stringify(ours),
+      theirs: JSON.stringify(theirs),
+    };
+    if (await this.store.addSplitView(evidence, alarm)) this.onAlarm(alarm);
   }
 
   private async doSync(): Promise<SignedTreeHead> {
@@ -283,51 +421,14 @@ export class KeyLogMonitor {
 
   /** Self-monitoring of this node's own authority over the entries new in this check. */
   private async watch(known: number, fresh: KeyLogLeaf[], baseline: number): Promise<NewAlarm[]> {
-    const start = known;
     if (!fresh.some((l) => l.authority === this.me.authority)) return [];
-    const all = [
-      ...this.entriesOf(this.me.authority),
-      ...fresh
-        .map((leaf, i) => ({ index: start + i, leaf }))
-        .filter((e) => e.leaf.authority === this.me.authority),
-    ];
-    const { history } = replayAuthority(all);
-    const published = await this.store.publishedHashes();
-    const alarms: NewAlarm[] = [];
-    const now = new Date();
-    for (const item of history) {
-      if (item.index < start) continue;
-      const leaf = fresh[item.index - start]!;
-      const base = {
-        raisedAt: now,
-        relay: this.me.relay,
-        authority: this.me.authority,
-        idx: item.index,
-        resolvedAt: null,
-      };
-      if (!item.accepted) {
-        alarms.push({
-          ...base,
-          kind: 'forged-event',
-          message: `the relay logged for ${this.me.authority}: ${item.summary}, which our keys did not make: ${item.reason}`,
-        });
-        continue;
-      }
-      if (item.index < baseline || published.has(keyEventHash(leaf.event))) continue;
-      if (item.node === this.me.node) {
-        alarms.push({
-          ...base,
-          kind: 'own-key-unknown',
-          message: `the key log shows ${item.summary}, but this node never published it: its identity key may be compromised`,
-        });
-      } else {
-        alarms.push({
-          ...base,
-          kind: 'made-elsewhere',
-          message: `${item.summary} (made by another node of ${this.me.authority})`,
-        });
-      }
-    }
-    return alarms;
+    return ownAuthorityAlarms(this.me, {
+      before: this.entriesOf(this.me.authority),
+      start: known,
+      fresh,
+      baseline,
+      published: await this.store.publishedHashes(),
+      now: new Date(),
+    });
   }
 }

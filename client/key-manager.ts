@@ -26,6 +26,8 @@ import {
 } from '../shared/keys/statements.ts';
 import { ENCRYPTION_KEY_LIFETIME_DAYS } from '../shared/crypto/enrolment.ts';
 import { JoinRequest } from '../shared/protocol/key-log.ts';
+import { formatsToPublish, sameFormats } from '../shared/protocol/formats.ts';
+import { nodeFormats } from './formats.ts';
 import type { KeyMaterial } from './keystore.ts';
 import type { KeyPort } from './node-port.ts';
 import { random } from './random.ts';
@@ -74,6 +76,7 @@ async function publishPending(node: KeyPort): Promise<void> {
         encryptionKey: fromBase64url(current.publicKey, 'encryptionKey', 32),
         issuedAt: new Date(current.createdAt),
         notAfter: new Date(current.notAfter),
+        formats: formatsToPublish(node.formats),
       },
       node.identitySecretKey,
     );
@@ -124,7 +127,13 @@ export async function rotateEncryptionKey(node: KeyPort, now = new Date()): Prom
   };
   save(node, { ...node.keys, encryptionKeys: [record, ...node.keys.encryptionKeys] });
   const statement = signEncryptionKey(
-    { node: node.address, encryptionKey: pair.publicKey, issuedAt: now, notAfter },
+    {
+      node: node.address,
+      encryptionKey: pair.publicKey,
+      issuedAt: now,
+      notAfter,
+      formats: formatsToPublish(node.formats),
+    },
     node.identitySecretKey,
   );
   const result = await node.publish({ type: 'encryption-key-rotated', statement });
@@ -155,7 +164,9 @@ export async function ensureFreshKeys(node: KeyPort, now = new Date()): Promise<
   const age = now.getTime() - Date.parse(current.createdAt);
   if (age >= rotationDays(node) * DAY) return rotateEncryptionKey(node, now);
   const own = (await node.trust.authority(node.authority)).state.nodes.get(node.address);
-  if (own && !own.revoked && currentEncryptionKey(own).key !== current.publicKey) {
+  const published = own && !own.revoked ? currentEncryptionKey(own) : undefined;
+  // A node that now reads other formats than it published (it was upgraded) says so with a new key.
+  if (published && (published.key !== current.publicKey || !sameFormats(published.formats, node.formats))) {
     return rotateEncryptionKey(node, now);
   }
   return null;
@@ -222,6 +233,8 @@ export async function approveJoin(
       encryptionKey: fromBase64url(request.encryptionKey, 'encryptionKey', 32),
       encKeyNotAfter: asked < limit ? asked : limit,
       issuedAt: now,
+      // What the joining node said it reads, in its signed request.
+      formats: request.formats,
     },
     secret,
   );
@@ -249,6 +262,7 @@ export async function certifyNewNode(
       encryptionKey: input.encryptionKey,
       encKeyNotAfter: new Date(input.now.getTime() + ENCRYPTION_KEY_LIFETIME_DAYS * DAY),
       issuedAt: input.now,
+      formats: formatsToPublish(nodeFormats()),
     },
     masterSecretKey,
   );

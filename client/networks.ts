@@ -3,8 +3,12 @@
  * to every member; members accept a version only from a coordinator of the version they hold
  * (shared/meetings/roster.ts). Each authority declares its own working hours, which go to the
  * coordinators of its networks for the slot finder.
+ *
+ * Rosters this node issues are version 2: they list the key of each member's relay, as this node
+ * pinned it. A member trusts such keys (peer-pins.ts) only from a coordinator whose safety code its
+ * officers verified.
  */
-import { authorityOfNode } from '../shared/addresses.ts';
+import { authorityOfNode, parseAuthorityAddress } from '../shared/addresses.ts';
 import { EntraideError, isTransient } from '../shared/errors.ts';
 import {
   acceptRoster,
@@ -22,6 +26,7 @@ import type { HoursContent } from '../shared/protocol/content.ts';
 import type { Envelope } from '../shared/protocol/schemas.ts';
 import { check } from '../shared/protocol/validate.ts';
 import type { AcceptedRecord, NodePort, SendResult } from './node-port.ts';
+import type { RosterRelayClaim } from './peer-pins.ts';
 
 export interface NetworkView extends Omit<Roster, 'sig' | 'hours' | 'v' | 'type' | 'prev'> {
   /** Declared working hours of members: the newest this node holds. */
@@ -48,7 +53,40 @@ export class NetworkDesk {
   /** Networks whose coordinators should receive this authority's working hours. */
   private readonly hoursDue = new Set<string>();
 
-  constructor(private readonly node: NodePort) {}
+  /**
+   * @param relayKey the key this node holds for a relay (its own, or a peer's as pinned), which the
+   *   rosters it issues list for members of that relay.
+   */
+  constructor(
+    private readonly node: NodePort,
+    private readonly relayKey: (domain: string) => Promise<string>,
+  ) {}
+
+  /** The key of each member's relay, for a version-2 roster. */
+  private async relaysOf(members: string[]): Promise<Record<string, string>> {
+    const relays: Record<string, string> = {};
+    for (const d of [...new Set(members.map((m) => parseAuthorityAddress(m).domain))].sort())
+      relays[d] = await this.relayKey(d);
+    return relays;
+  }
+
+  /**
+   * The keys that the newest rosters held give relay `domain`, each from a coordinator this
+   * authority verified (its safety code compared: Pin.verifiedAt). Rosters this authority issued
+   * list the keys its own nodes pinned, so they are no second source.
+   */
+  async relayClaims(domain: string): Promise<RosterRelayClaim[]> {
+    const claims: RosterRelayClaim[] = [];
+    for (const row of this.store.latestRosters()) {
+      const r = JSON.parse(row.signed) as Roster;
+      const key = r.v === 2 ? r.relays?.[domain] : undefined;
+      if (!key) continue;
+      const issuer = authorityOfNode(r.issuedBy);
+      if (issuer === this.node.authority || !(await this.node.store.pin(issuer))?.verifiedAt) continue;
+      claims.push({ network: r.network, version: r.version, key, receivedAt: new Date(row.receivedAt) });
+    }
+    return claims;
+  }
 
   private get store() {
     return this.node.store.meetings;
@@ -99,6 +137,7 @@ export class NetworkDesk {
       members: r.members,
       ...(r.languages ? { languages: r.languages } : {}),
       hours,
+      ...(r.relays ? { relays: r.relays } : {}),
       issuedBy: r.issuedBy,
       at: r.at,
       coordinator: r.coordinators.includes(this.node.authority),
@@ -112,13 +151,14 @@ export class NetworkDesk {
     }
     const me = this.node.authority;
     await this.issue(null, {
-      v: 1,
+      v: 2,
       type: 'network-roster',
       network,
       name,
       version: 1,
       coordinators: [me],
       members: [me],
+      relays: await this.relaysOf([me]),
       ...(languages && languages.length > 0 ? { languages } : {}),
       issuedBy: this.node.address,
       at: new Date().toISOString(),
@@ -149,7 +189,7 @@ export class NetworkDesk {
     // The newest hours held of each member travel with the roster.
     const hours = this.memberHours(members, current.hours);
     const next: UnsignedRoster = {
-      v: 1,
+      v: 2,
       type: 'network-roster',
       network,
       name: current.name,
@@ -158,6 +198,7 @@ export class NetworkDesk {
       members,
       ...(current.languages ? { languages: current.languages } : {}),
       ...(Object.keys(hours).length > 0 ? { hours } : {}),
+      relays: await this.relaysOf(members),
       issuedBy: this.node.address,
       at: new Date().toISOString(),
       prev: rosterHash(current),

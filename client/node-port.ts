@@ -91,6 +91,8 @@ export interface KeyPort extends NodePort {
   readonly relay: RelayClient;
   /** Reloads the private encryption keys after the keystore changed. */
   loadEncryptionKeys(): void;
+  /** The envelope formats this node reads, published with each new encryption key. */
+  readonly formats: readonly number[];
   /** Logs a key event this node made (remembered first, for self-monitoring). */
   publish(event: KeyEvent): Promise<KeyEventResult>;
 }

@@ -6,25 +6,33 @@
 import { collectDirectory } from '../shared/keys/directory-entry.ts';
 import { fromBase64url } from '../shared/bytes.ts';
 import { encryptionKeyId } from '../shared/crypto/keys.ts';
-import { safetyCode } from '../shared/crypto/safety-code.ts';
 import { loadSodium } from '../shared/crypto/sodium.ts';
 import { EntraideError } from '../shared/errors.ts';
 import { keyEventHash } from '../shared/keys/key-log-leaf.ts';
 import type { NodeRecordHead } from '../shared/audit/node-record.ts';
 import { KeyEventResult, type KeyEvent } from '../shared/protocol/key-log.ts';
-import { DeliveryState, SubmitResult, type Envelope } from '../shared/protocol/schemas.ts';
+import {
+  DeliveryState,
+  SubmitResult,
+  type Envelope,
+  type EnvelopeFormat,
+} from '../shared/protocol/schemas.ts';
 import { lockFolder, type FolderLock } from '../prisma/folder-lock.ts';
-import { homePaths, readConfig, type NodeConfig } from './home.ts';
-import { acceptorsOf, Inbound, type ReceiveOutcome } from './inbound.ts';
+import { homePaths, readConfig, secureHome, type NodeConfig } from './home.ts';
+import type { Inbound, ReceiveOutcome } from './inbound.ts';
 import { KeyLogMonitor, type NewAlarm } from './key-log-monitor.ts';
 import { fingerprint, type Fingerprint } from './key-manager.ts';
 import { KeyUpkeep } from './key-upkeep.ts';
-import { Keystore, type KeyMaterial } from './keystore.ts';
+import { databaseKeyOf, Keystore, type KeyMaterial } from './keystore.ts';
 import { MeetingDesk } from './meetings.ts';
 import { NetworkDesk } from './networks.ts';
 import type { Dispatch, KeyPort, SendOptions, SendResult } from './node-port.ts';
-import { Outbound } from './outbound.ts';
-import { peerViews } from './peer-view.ts';
+import { exchangeOf } from './node-exchange.ts';
+import type { Outbound } from './outbound.ts';
+import { nodeFormats } from './formats.ts';
+import { Counterparts } from './counterparts.ts';
+import { PeerPins } from './peer-pins.ts';
+import { peerViews, relayKeyOf } from './peer-view.ts';
 import { readItem } from './reading.ts';
 import { recordHead } from './record.ts';
 import { ReceiptDesk } from './receipts.ts';
@@ -41,6 +49,11 @@ export type { ReceiveOutcome } from './inbound.ts';
 
 type EncryptionKeys = Map<string, { publicKey: Uint8Array; secretKey: Uint8Array }>;
 
+export interface NodeOptions {
+  /** The envelope formats this node writes, reads and publishes (default: ENTRAIDE_FORMATS, else all). */
+  formats?: readonly EnvelopeFormat[];
+}
+
 export class AuthorityNode implements KeyPort {
   readonly identitySecretKey: Uint8Array;
   private encryptionKeys: EncryptionKeys = new Map();
@@ -48,6 +61,10 @@ export class AuthorityNode implements KeyPort {
   readonly relay: RelayClient;
   readonly monitor: KeyLogMonitor;
   readonly trust: TrustStore;
+  /** The keys this node pinned for peer relays (first use, by hand, or from a verified roster). */
+  readonly peerPins: PeerPins;
+  /** Counterparts whose safety code was never verified (the CLI asks before sending to them). */
+  readonly counterparts: Counterparts;
   /** Requests for cooperation: drafting, sending, status updates, statistics. */
   readonly requests: RequestDesk;
   /** Network rosters and declared working hours. */
@@ -56,12 +73,16 @@ export class AuthorityNode implements KeyPort {
   readonly meetings: MeetingDesk;
   /** Delivery and read receipts: issued for what arrives, kept as evidence for what was sent. */
   readonly receipts: ReceiptDesk;
+  /** What opening set right or asks of the officer: modes made owner-only, a short passphrase. */
+  notices: readonly string[] = [];
   private readonly socket: RelaySocket;
   private readonly outbound: Outbound;
   private readonly inbound: Inbound;
   private readonly upkeep: KeyUpkeep;
   private readonly alarmListeners = new Set<(a: NewAlarm) => void>();
   private checkingApproval = false;
+  /** The envelope formats this node writes, reads and publishes with its keys. */
+  readonly formats: readonly EnvelopeFormat[];
 
   private constructor(
     readonly home: string,
@@ -69,7 +90,9 @@ export class AuthorityNode implements KeyPort {
     readonly keystore: Keystore,
     readonly store: NodeStore,
     private readonly lock: FolderLock,
+    options: NodeOptions = {},
   ) {
+    this.formats = nodeFormats(options.formats);
     this.identitySecretKey = fromBase64url(keystore.keys.identitySecretKey, 'identitySecretKey', 64);
     this.loadEncryptionKeys();
     const http = new RelayHttp(config.relayUrl);
@@ -82,6 +105,7 @@ export class AuthorityNode implements KeyPort {
       { relay: config.relay.domain, relayKeys: keys, authority: config.authority, node: config.node },
       raise,
     );
+    this.peerPins = new PeerPins(store, config.relay.domain, (d) => this.networks.relayClaims(d), raise);
     this.trust = new TrustStore(
       store,
       {
@@ -91,42 +115,23 @@ export class AuthorityNode implements KeyPort {
         directory: (a) =>
           collectDirectory((q) => this.relay.get(Unchecked, `/v1/directory/${encodeURIComponent(a)}${q}`)),
       },
-      peerViews(this.relay, store, config, raise),
+      peerViews(this.relay, store, config, raise, this.peerPins),
     );
     this.upkeep = new KeyUpkeep(this, this.monitor, raise);
     this.socket = new RelaySocket(config.relayUrl, this.relay);
     // Desks reach each other through what their constructors are given, never through the node.
     this.receipts = new ReceiptDesk(this, (requestId) => this.requests.rederive(requestId));
     this.requests = new RequestDesk(this, this.receipts);
-    this.networks = new NetworkDesk(this);
+    this.networks = new NetworkDesk(this, relayKeyOf(this.relay, this.peerPins, config));
+    this.counterparts = new Counterparts(this.trust, store, config.authority);
     this.meetings = new MeetingDesk(this, this.networks, this.requests);
-    this.outbound = new Outbound({
-      address: config.node,
-      authority: config.authority,
-      identitySecretKey: this.identitySecretKey,
-      store,
-      trust: this.trust,
-      monitor: this.monitor,
-      keepKeysFresh: () => this.keepKeysFresh(),
-      submit: (envelope) => this.submit(envelope),
-      requestMustExist: (id) => void this.requests.mustExist(id),
-    });
-    this.inbound = new Inbound({
-      address: config.node,
-      authority: config.authority,
-      store,
-      trust: this.trust,
-      relay: this.relay,
-      encryptionKeys: () => this.encryptionKeys,
-      receipts: this.receipts,
-      beforeFetch: () => this.keepKeysFresh(),
-      afterFetch: () => this.sendQueued(),
-      acceptors: acceptorsOf(this),
-    });
+    const exchange = exchangeOf(this, http, () => this.encryptionKeys, raise);
+    this.outbound = exchange.outbound;
+    this.inbound = exchange.inbound;
   }
 
   /** Opens the node in `home`: takes the folder's lock, unlocks the keystore, opens the database. */
-  static async open(home: string, passphrase: string): Promise<AuthorityNode> {
+  static async open(home: string, passphrase: string, options: NodeOptions = {}): Promise<AuthorityNode> {
     await loadSodium();
     const config = readConfig(home);
     const paths = homePaths(home);
@@ -134,20 +139,14 @@ export class AuthorityNode implements KeyPort {
     let store: NodeStore | undefined;
     let keystore: Keystore | undefined;
     try {
+      const fixed = secureHome(home); // before SQLite makes -wal and -shm with node.db's mode
       keystore = Keystore.open(paths.keystore, passphrase);
-      store = NodeStore.open(paths.db);
+      store = NodeStore.open(paths.db, databaseKeyOf(keystore.keys));
       await store.connect();
       store.record.setNode(config.node);
-      const node = new AuthorityNode(home, config, keystore, store, lock);
-      const master = keystore.keys.masterPublicKey;
-      if (master && !(await store.pin(config.authority))) {
-        await store.savePin({
-          authority: config.authority,
-          masterKey: master,
-          safetyCode: safetyCode(config.authority, fromBase64url(master, 'masterPublicKey', 32)),
-          pinnedAt: new Date(),
-        });
-      }
+      const node = new AuthorityNode(home, config, keystore, store, lock, options);
+      node.notices = [...fixed, ...keystore.notices];
+      await store.pinOwnMaster(config.authority, keystore.keys.masterPublicKey);
       return node;
     } catch (err) {
       keystore?.close();

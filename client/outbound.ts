@@ -8,10 +8,17 @@ import { parseAuthorityAddress, parseNodeAddress } from '../shared/addresses.ts'
 import { fromBase64url, fromUtf8 } from '../shared/bytes.ts';
 import { canonicalBytes } from '../shared/canonical.ts';
 import { sealEnvelope } from '../shared/crypto/envelope.ts';
+import { masterKeyFingerprint } from '../shared/crypto/master-key-fingerprint.ts';
 import { EntraideError } from '../shared/errors.ts';
 import { LIMITS } from '../shared/limits.ts';
 import { MessageContent } from '../shared/protocol/content.ts';
-import { Envelope, type SubmitResult } from '../shared/protocol/schemas.ts';
+import { commonFormat } from '../shared/protocol/formats.ts';
+import {
+  Envelope,
+  type EnvelopeFormat,
+  type MasterKeyReference,
+  type SubmitResult,
+} from '../shared/protocol/schemas.ts';
 import { check } from '../shared/protocol/validate.ts';
 import { ciphertextHash } from '../shared/receipts/receipt.ts';
 import { Handling, handlingProblem } from '../shared/requests/handling.ts';
@@ -25,7 +32,7 @@ import type { TrustStore } from './trust.ts';
 /** Sends check the key log's head at most four times a second, shared by concurrent sends. */
 const SEND_SYNC_INTERVAL_MS = 250;
 
-type Recipient = { node: string; encryptionKey: Uint8Array };
+type Recipient = { node: string; encryptionKey: Uint8Array; formats: readonly number[] };
 
 export interface OutboundDeps {
   address: string;
@@ -40,6 +47,12 @@ export interface OutboundDeps {
   submit: (envelope: Envelope) => Promise<SubmitResult>;
   /** Throws REQUEST_NOT_FOUND for a request this node does not hold. */
   requestMustExist: (id: string) => void;
+  /** The envelope formats this node writes and reads. */
+  formats: readonly EnvelopeFormat[];
+  /** The formats a relay accepts as it advertises them ([1] when it cannot be asked). */
+  relayFormats: (domain: string) => Promise<readonly number[]>;
+  /** Key-log heads to gossip to these authorities' nodes (format 2 and later); undefined: none. */
+  gossip?: (authorities: string[]) => Promise<unknown | undefined>;
 }
 
 export class Outbound {
@@ -95,27 +108,20 @@ export class Outbound {
     const to = [...new Set(d.to)];
     if (to.length === 0) throw new EntraideError('USAGE', 'name at least one recipient authority with --to');
     for (const a of to) parseAuthorityAddress(a);
-    const bytes = canonicalBytes(d.content);
-    if (bytes.length > LIMITS.maxContentBytes) {
-      throw new EntraideError(
-        'PAYLOAD_TOO_LARGE',
-        `the ${d.record.kind} is ${bytes.length} bytes; the limit is ${LIMITS.maxContentBytes}`,
-      );
-    }
+    const plain = canonicalBytes(d.content);
+    this.mustFit(plain, d);
     // A node approved or revoked a moment ago counts.
     await this.deps.monitor.sync(SEND_SYNC_INTERVAL_MS);
     const recipients = await this.recipientsFor(to, false, d.restrict, d.ownNodes ?? true);
     const sentAt = new Date();
-    const sealInput = {
+    const base = {
       id: uuidv7(sentAt.getTime(), random(10)),
       from: this.deps.address,
       to,
       sentAt,
       ttl: d.ttl ?? LIMITS.defaultTtlSeconds,
-      recipients,
-      content: bytes,
     };
-    let envelope = sealEnvelope(sealInput, this.deps.identitySecretKey, random);
+    let envelope = await this.seal(base, recipients, d);
     const keep = d.store ?? true;
     if (keep) {
       await store.saveMessage(
@@ -134,7 +140,7 @@ export class Outbound {
           kind: d.record.kind,
           requestId: d.record.requestId,
           handling: d.record.handling ? JSON.stringify(d.record.handling) : null,
-          content: d.record.kind === 'message' ? null : fromUtf8(bytes),
+          content: d.record.kind === 'message' ? null : fromUtf8(plain),
         },
         d.then ? () => d.then!(envelope) : undefined,
       );
@@ -146,7 +152,7 @@ export class Outbound {
       // A node revoked or added since the directory was read: read it again and seal once more.
       if (!(err instanceof EntraideError && err.code === 'UNKNOWN_RECIPIENT')) throw err;
       const again = await this.recipientsFor(to, true, d.restrict, d.ownNodes ?? true);
-      envelope = sealEnvelope({ ...sealInput, recipients: again }, this.deps.identitySecretKey, random);
+      envelope = await this.seal(base, again, d);
       if (keep) await store.replaceEnvelope(envelope.id, JSON.stringify(envelope));
       result = await this.deps.submit(envelope);
       recipients.splice(0, recipients.length, ...again);
@@ -179,6 +185,65 @@ export class Outbound {
     return sent;
   }
 
+  /**
+   * Seals the content in the highest format every recipient reads; from format 2 on, with the
+   * recipients' master key fingerprints in the header and any gossip inside the ciphertext.
+   */
+  private async seal(
+    base: { id: string; from: string; to: string[]; sentAt: Date; ttl: number },
+    recipients: Recipient[],
+    d: Dispatch,
+  ): Promise<Envelope> {
+    const format = await this.formatFor(base.to, recipients);
+    // Hook for key-log head gossip (item 2): rides inside the ciphertext from format 2 on.
+    const gossip = format >= 2 && this.deps.gossip ? await this.deps.gossip(base.to) : undefined;
+    let content = canonicalBytes(gossip === undefined ? d.content : { ...d.content, gossip });
+    // The limit counts the gossip too; an item that fits only without it goes without it.
+    if (gossip !== undefined && content.length > LIMITS.maxContentBytes) content = canonicalBytes(d.content);
+    this.mustFit(content, d);
+    const masterKeys = format >= 2 ? await this.masterKeysOf(base.to) : undefined;
+    return sealEnvelope(
+      { ...base, recipients, content, format, masterKeys },
+      this.deps.identitySecretKey,
+      random,
+    );
+  }
+
+  /** The content limit counts everything inside the ciphertext. */
+  private mustFit(bytes: Uint8Array, d: Dispatch): void {
+    if (bytes.length > LIMITS.maxContentBytes) {
+      throw new EntraideError(
+        'PAYLOAD_TOO_LARGE',
+        `the ${d.record.kind} is ${bytes.length} bytes; the limit is ${LIMITS.maxContentBytes}`,
+      );
+    }
+  }
+
+  /**
+   * The highest format that this node, every recipient node (as it published with its keys) and
+   * every relay on the way (its own, and each recipient authority's as that relay advertises it)
+   * reads. Conservative by choice: a relay that reads only v1 refuses v2 (its schema is closed),
+   * so a relay that cannot be asked counts as v1-only.
+   */
+  private async formatFor(to: string[], recipients: Recipient[]): Promise<EnvelopeFormat> {
+    const domains = new Set([
+      parseAuthorityAddress(this.deps.authority).domain,
+      ...to.map((a) => parseAuthorityAddress(a).domain),
+    ]);
+    const relays = await Promise.all([...domains].map((d) => this.deps.relayFormats(d)));
+    return commonFormat([this.deps.formats, ...recipients.map((r) => r.formats), ...relays]);
+  }
+
+  /** Each recipient authority's master key as this node pinned it, for a format 2 header. */
+  private async masterKeysOf(to: string[]): Promise<MasterKeyReference[]> {
+    const out: MasterKeyReference[] = [];
+    for (const authority of to) {
+      const trusted = await this.deps.trust.authority(authority);
+      out.push({ authority, fingerprint: masterKeyFingerprint(trusted.masterKey) });
+    }
+    return out;
+  }
+
   /** Every node to encrypt to: each recipient authority's trusted nodes, and this authority's other nodes. */
   private async recipientsFor(
     to: string[],
@@ -202,7 +267,11 @@ export class Outbound {
       }
       for (const t of targets) {
         if (t.node === address) continue;
-        recipients.push({ node: t.node, encryptionKey: fromBase64url(t.encryptionKey, 'encryptionKey', 32) });
+        recipients.push({
+          node: t.node,
+          encryptionKey: fromBase64url(t.encryptionKey, 'encryptionKey', 32),
+          formats: t.formats,
+        });
       }
       if (authority !== own && targets.length === 0) {
         throw new EntraideError(

@@ -29,12 +29,16 @@ export class RelayKeyRing {
   /**
    * @param ask the relay's answer to GET /v1/relay, checked against its schema.
    * @param onFollow called once the relay proved a new key by a chain from the pinned one.
+   * @param onRefused called (instead of throwing) when a head does not verify even after asking the
+   *   relay for its rollovers, or the relay shows a key no chain leads to; it throws in its turn
+   *   (a peer relay's view raises an alarm there: peer-pins.ts).
    */
   constructor(
     readonly domain: string,
     private pinned: string,
     private readonly ask: () => Promise<RelayInfo>,
     private readonly onFollow: (from: string, to: string) => Promise<void> = async () => undefined,
+    private readonly onRefused?: (err: EntraideError) => Promise<never>,
   ) {
     this.timeline = singleKeyTimeline(domain, pinned);
   }
@@ -68,8 +72,15 @@ export class RelayKeyRing {
     } catch (err) {
       if (!(err instanceof EntraideError) || err.code !== 'PROOF_INVALID') throw err;
     }
-    await this.refresh();
-    verifyTreeHead(head, { log: 'key', relay: this.domain, relayKey: this.timeline });
+    try {
+      await this.refresh();
+      verifyTreeHead(head, { log: 'key', relay: this.domain, relayKey: this.timeline });
+    } catch (err) {
+      const refused =
+        err instanceof EntraideError && (err.code === 'PROOF_INVALID' || err.code === 'RELAY_MISMATCH');
+      if (refused && this.onRefused) await this.onRefused(err);
+      throw err;
+    }
   }
 }
 

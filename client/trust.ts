@@ -114,6 +114,11 @@ export class TrustStore {
     return pending;
   }
 
+  /** The view of a relay, built on first use: for checks that start elsewhere than a lookup (head-gossip.ts). */
+  relayView(domain: string): Promise<RelayView> {
+    return this.view(domain);
+  }
+
   /** Drops cached answers (all, or one authority's) and makes the next use check the logs again. */
   forget(authority?: string): void {
     if (authority) this.cache.delete(authority);

@@ -15,6 +15,8 @@ import { EntraideError } from '../shared/errors.ts';
 import { LIMITS } from '../shared/limits.ts';
 import { loadSodium } from '../shared/crypto/sodium.ts';
 import { check } from '../shared/protocol/validate.ts';
+import { formatsToPublish } from '../shared/protocol/formats.ts';
+import { ENVELOPE_FORMATS, type EnvelopeFormat } from '../shared/protocol/schemas.ts';
 import { LoginChallenges } from './auth/challenges.ts';
 import { TokenService } from './auth/tokens.ts';
 import type { RelayContext } from './context.ts';
@@ -77,6 +79,11 @@ export interface RelayOptions {
   verifyWorkers?: number;
   /** Budgets, quotas and bounds (default: the `default` profile of server/limits.ts). */
   limits?: RelayLimits;
+  /**
+   * The envelope formats the relay accepts and advertises (default: every format this code knows).
+   * [1] models a relay not upgraded yet: it refuses anything newer and advertises nothing.
+   */
+  formats?: readonly EnvelopeFormat[];
   /** Serve HTTPS (and socket.io over wss) with this PEM pair; main.ts replaces it as the files change. */
   https?: { cert: string; key: string };
   now?: () => Date;
@@ -157,12 +164,15 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
       now,
     );
     const hub = new DeliveryHub(store, now, opts.ackTimeoutMs, undefined, limits.pages.catchUpBytes);
+    const formats = opts.formats ?? ENVELOPE_FORMATS;
     const relayInfo = {
       domain: identity.domain,
       publicKey: identity.publicKeyB64,
       version: VERSION,
       // Once the key was rotated: the signed rollovers its nodes, auditors and peers follow.
       ...(identity.keyHistory.length > 0 ? { keyHistory: identity.keyHistory } : {}),
+      // A relay that reads format 1 only says nothing, as one from before formats did.
+      ...(formatsToPublish(formats) ? { formats: [...formats] } : {}),
     };
     let ready = false;
     const verifier = createVerifier(opts.verifyWorkers ?? 1);
@@ -177,6 +187,7 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
       quotas,
       onAccepted: (env, nodes) => hub.notify(env, nodes),
       onForward: (domains) => domains.forEach((d) => outbox.kick(d)),
+      formats,
     };
     const keyEvents: KeyEventContext = {
       store,

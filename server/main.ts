@@ -1,4 +1,5 @@
 /** Starts a relay process: `entraide relay start` and `npm start` land here. */
+import { parseFormats } from '../shared/protocol/formats.ts';
 import { Server as HttpsServer } from 'node:https';
 import { EntraideError } from '../shared/errors.ts';
 import { buildRelay, type Relay } from './app.ts';
@@ -33,6 +34,8 @@ export async function startRelay(opts: StartOptions, print: (line: string) => vo
     ...(pair ? { https: { cert: pair.cert, key: pair.key } } : {}),
     outbox: outboxFromEnv(process.env),
     limits: limitsFromEnv(process.env, opts.limits),
+    // ENTRAIDE_FORMATS=1 runs the relay as one that has not upgraded (tests of mixed versions).
+    formats: parseFormats(process.env.ENTRAIDE_FORMATS, 'ENTRAIDE_FORMATS'),
   });
   let address: string;
   try {

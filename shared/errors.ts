@@ -111,6 +111,11 @@ export const ERROR_CODES = {
     transient: true,
     hint: 'The relay showed a key log that contradicts what this node saw before: keep the output and tell the relay operator; nothing is sent meanwhile.',
   },
+  KEYLOG_SPLIT_VIEW: {
+    status: 409,
+    transient: true,
+    hint: 'Another node was shown a key log of this relay that cannot be the one shown here: the relay shows different histories to different nodes. Nothing is sent to its authorities meanwhile: keep `entraide keys check` (both signed heads), tell the relay operator and the other node’s officers, and resolve with `entraide keys check --resolve` (`--relay DOMAIN` for a peer relay) once explained.',
+  },
   SAFETY_CODE_MISMATCH: {
     status: 409,
     hint: 'The codes differ: do not mark the counterpart verified; check with them by another channel.',
@@ -134,6 +139,14 @@ export const ERROR_CODES = {
     hint: 'Compare the safety code with the counterpart out of band before trusting the new key.',
   },
   NOT_A_RECIPIENT: { status: 422, hint: 'This envelope was not sealed for this node.' },
+  NOT_ADDRESSED: {
+    status: 422,
+    hint: 'The envelope does not name this node’s authority among its recipients: it was routed here by mistake or on purpose; ask the sender what they meant to send.',
+  },
+  FORMAT_UNSUPPORTED: {
+    status: 422,
+    hint: 'The envelope is in a format this version does not read: upgrade this node or relay (`entraide --version`), then ask the sender to send it again.',
+  },
   DECRYPT_FAILED: { status: 422, hint: 'The envelope cannot be opened with this node’s keys.' },
   KEY_COMMITMENT_MISMATCH: {
     status: 422,
@@ -145,6 +158,10 @@ export const ERROR_CODES = {
     status: 400,
     hint: 'Set ENTRAIDE_PASSPHRASE or run the command in a terminal to be asked.',
   },
+  PASSPHRASE_TOO_SHORT: {
+    status: 400,
+    hint: 'Choose a passphrase of at least 12 characters: several unrelated words, e.g. four or five, are long and easy to remember. Nothing was created or changed.',
+  },
   BACKUP_INVALID: { status: 422, hint: 'The backup file is damaged or was altered: use another copy of it.' },
   HOME_MISSING: {
     status: 400,
@@ -153,6 +170,10 @@ export const ERROR_CODES = {
   HOME_CORRUPT: {
     status: 500,
     hint: 'A file of the node’s folder (named in the message) is damaged or cannot be read: check its permissions, or restore the folder from a backup copy (or restore the keys with `entraide keys import`); never edit it by hand.',
+  },
+  STORE_CORRUPT: {
+    status: 500,
+    hint: 'A sealed value of the node’s database (table, column and row named in the message) does not open under the database key of this node’s keystore: the keystore and node.db do not belong together, or node.db was damaged or edited. Nothing was changed: restore the node’s folder (keystore and database together) from a backup copy.',
   },
   HOME_LOCKED: {
     status: 409,
@@ -190,6 +211,14 @@ export const ERROR_CODES = {
     status: 502,
     hint: 'The relay answered with something that is not a valid entraide answer; nothing was used. Retry later; if it persists, tell the relay operator and keep the output.',
     transient: true,
+  },
+  PEER_KEY_CHANGED: {
+    status: 409,
+    hint: 'A peer relay’s key, as the home relay passes it on, is not the one pinned here and no rollover signed by the pinned key leads to it: nothing from that relay is trusted. Ask the peer relay’s operator for its key or fingerprint by another channel (telephone, in person), then pin it: `entraide relay pin DOMAIN KEY` (or `--fingerprint FP`); `entraide keys check` lists the alarm.',
+  },
+  UNVERIFIED_COUNTERPART: {
+    status: 409,
+    hint: 'The safety code of a recipient was never verified. Compare it (`entraide fingerprint AUTHORITY`) with the counterpart’s officer by telephone or in person, or with the network coordinator, then `entraide keys verify`; or confirm in a terminal, or pass --unverified-ok in scripts.',
   },
   RELAY_MISMATCH: {
     status: 409,

@@ -3,6 +3,7 @@
  * (`entraide hours ...`).
  */
 import type { Command } from 'commander';
+import { relayKeyFingerprint } from '../../shared/crypto/relay-key.ts';
 import { EntraideError } from '../../shared/errors.ts';
 import { parseAuthorityAddress } from '../../shared/addresses.ts';
 import type { NetworkView } from '../networks.ts';
@@ -19,6 +20,10 @@ function printNetwork(n: NetworkView): void {
     const hours = h ? `${h.start}–${h.end} ${h.tz}, days ${h.days.join(',')}` : 'no hours declared';
     out(`  ${n.coordinators.includes(m) ? 'coordinator' : 'member     '}  ${m}  (${hours})`);
   }
+  // Version-2 rosters: the members' relay keys, a source for peer relay pins once the issuing
+  // coordinator's safety code is verified (see `entraide relay pins`).
+  for (const [domain, key] of Object.entries(n.relays ?? {}))
+    out(`  relay        ${domain}  key fingerprint ${relayKeyFingerprint(key)}`);
 }
 
 /** '1-5', '1,3,5', 'mon-fri': ISO weekdays. */

@@ -10,6 +10,13 @@ import { AuthorityNode, type ReceiveOutcome } from '../node.ts';
 import type { StoredMessage } from '../store/node-store.ts';
 import { homeDir, json, out, passphrase, shortTime, withNode, type GlobalOptions } from './io.ts';
 import { requestLine } from './requests.ts';
+import {
+  compareAdvice,
+  confirmCounterparts,
+  marked,
+  UNVERIFIED_OK_OPTION,
+  verifiedAuthorities,
+} from './unverified.ts';
 
 type Run = (fn: () => Promise<void>) => Promise<void>;
 
@@ -20,8 +27,10 @@ function itemTitle(m: StoredMessage): string {
   return `[${m.kind}] ${m.subject}${m.kind === 'request' ? '' : onRequest}`;
 }
 
-function listLine(m: StoredMessage): string {
-  const who = m.direction === 'in' ? m.sender : m.recipients.join(', ');
+/** One item in a list; with `verified`, counterparts whose safety code was never verified are marked. */
+function listLine(m: StoredMessage, verified?: ReadonlySet<string>): string {
+  const mark = (a: string) => (verified ? marked(a, verified) : a);
+  const who = m.direction === 'in' ? mark(m.sender) : m.recipients.map(mark).join(', ');
   const flag = m.direction === 'in' ? (m.readAt ? ' ' : '*') : m.acceptedAt ? ' ' : '!';
   return `${flag} ${m.id}  ${shortTime(m.direction === 'in' ? m.receivedAt : m.sentAt)}  ${who}  ${itemTitle(m)}`;
 }
@@ -101,6 +110,7 @@ export function nodeCommands(program: Command, run: Run): void {
     .option('--body <text>', 'message text')
     .option('--body-file <file>', 'read the message text from a file')
     .option('--language <code>', 'language of the message (ar, en, es, fr, ru, zh, …)')
+    .option(...UNVERIFIED_OK_OPTION)
     .option('--json', 'machine-readable output')
     .action(
       (o: {
@@ -109,6 +119,7 @@ export function nodeCommands(program: Command, run: Run): void {
         body?: string;
         bodyFile?: string;
         language?: string;
+        unverifiedOk?: boolean;
         json?: boolean;
       }) =>
         run(async () => {
@@ -127,7 +138,9 @@ export function nodeCommands(program: Command, run: Run): void {
             }
           }
           await withNode(program, async (node) => {
+            const confirmed = await confirmCounterparts(node, o.to, o.unverifiedOk);
             const r = await node.send({ to: o.to, subject: o.subject, body: body!, language: o.language });
+            await node.counterparts.confirm(confirmed);
             if (o.json) return json(r);
             out(r.id);
           });
@@ -145,15 +158,19 @@ export function nodeCommands(program: Command, run: Run): void {
           const fetched = await node.fetchInbox();
           const rejected = fetched.filter((f) => f.kind === 'rejected');
           const list = node.inbox(Number(o.limit) || 50);
+          const verified = await verifiedAuthorities(node);
           if (o.json)
             return json({
               fetched: fetched.length,
               rejected: rejected.map((r) => r.kind === 'rejected' && r.rejection),
               messages: list,
+              unverified: [...new Set(list.map((m) => m.sender.slice(m.sender.indexOf('/') + 1)))].filter(
+                (a) => !verified.has(a),
+              ),
             });
           for (const r of rejected) process.stderr.write(outcomeLine(r) + '\n');
           out(`${fetched.length} new; ${list.length} in the inbox (* = unread)`);
-          for (const m of list) out(listLine(m));
+          for (const m of list) out(listLine(m, verified));
         }),
       ),
     );
@@ -223,6 +240,10 @@ export function nodeCommands(program: Command, run: Run): void {
             const why = f.state !== 'forwarded' && f.lastError ? `  (${f.lastError})` : '';
             out(`  ${f.state.padEnd(9)} relay ${f.peer}${when}${why}`);
           }
+          for (const c of s.conflicts ?? [])
+            out(
+              `  ALARM     ${c.otherSender} sent another envelope under this id (met at ${c.relay}, ${shortTime(c.detectedAt)}); both are kept and delivered`,
+            );
         }),
       ),
     );
@@ -304,13 +325,14 @@ export function nodeCommands(program: Command, run: Run): void {
         withNode(program, async (node) => {
           const fp = await node.fingerprint(authority);
           if (o.json) return json(fp);
-          out(`${fp.authority}`);
+          const own = !authority || fp.authority === node.authority;
+          out(`${fp.authority}${own || fp.verifiedAt ? '' : ' (unverified)'}`);
           out(`  ${fp.safetyCode}`);
-          if (authority) {
+          if (!own) {
             out(
               fp.verifiedAt
                 ? `  verified ${shortTime(fp.verifiedAt)}`
-                : '  not verified yet: compare it with the counterpart, then run `entraide keys verify`',
+                : `  ${compareAdvice(fp.authority, fp.safetyCode)}`,
             );
           }
         }),

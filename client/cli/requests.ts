@@ -17,6 +17,7 @@ import type { AuthorityNode } from '../node.ts';
 import type { RequestSummary } from '../requests.ts';
 import { guidedDraft } from './guided.ts';
 import { json, out, shortTime, withNode } from './io.ts';
+import { confirmCounterparts, marked, UNVERIFIED_OK_OPTION, verifiedAuthorities } from './unverified.ts';
 
 export type Run = (fn: () => Promise<void>) => Promise<void>;
 
@@ -56,9 +57,11 @@ const FLAG_TEXT: Record<string, string> = {
   unacknowledged: 'not acknowledged',
 };
 
-export function requestLine(r: RequestSummary): string {
+/** One request in a list; with `verified`, a counterpart whose safety code was never verified is marked. */
+export function requestLine(r: RequestSummary, verified?: ReadonlySet<string>): string {
   const flags = r.flags.length ? `  [${r.flags.map((f) => FLAG_TEXT[f]).join(', ')}]` : '';
-  const arrow = r.direction === 'out' ? `→ ${r.counterpart}` : `← ${r.counterpart}`;
+  const who = verified ? marked(r.counterpart, verified) : r.counterpart;
+  const arrow = r.direction === 'out' ? `→ ${who}` : `← ${who}`;
   const due = r.deadline ? `  due ${r.deadline}` : '';
   return `${r.id}  ${r.state.padEnd(25)} ${r.requestType.padEnd(28)} ${arrow}  ${r.references.requesting}  ${r.title}${due}${flags}`;
 }
@@ -111,6 +114,7 @@ export function requestCommands(program: Command, run: Run): void {
     .option('--interactive', 'answer questions instead of writing a file')
     .option('--draft', 'keep it on this node as a draft; send it later with `request send`')
     .option('--despite-warnings', 'send even though the completeness check warns')
+    .option(...UNVERIFIED_OK_OPTION)
     .option('--json', 'machine-readable output')
     .action(
       (o: {
@@ -120,6 +124,7 @@ export function requestCommands(program: Command, run: Run): void {
         interactive?: boolean;
         draft?: boolean;
         despiteWarnings?: boolean;
+        unverifiedOk?: boolean;
         json?: boolean;
       }) =>
         run(() =>
@@ -147,7 +152,9 @@ export function requestCommands(program: Command, run: Run): void {
                 'say which kind of request with --type (entraide request types)',
               );
             if (!to) throw new EntraideError('USAGE', 'name the requested authority with --to');
+            const confirmed = asDraft ? [] : await confirmCounterparts(node, [to], o.unverifiedOk);
             const r = await node.requests.create({ type, to, draft, asDraft, despiteWarnings: despite });
+            if (r.state !== 'draft') await node.counterparts.confirm(confirmed);
             if (o.json) return json(r);
             for (const w of r.warnings)
               process.stderr.write(`warning ${w.code} (${w.field}): ${w.message}\n`);
@@ -165,11 +172,15 @@ export function requestCommands(program: Command, run: Run): void {
     .command('send <id>')
     .description('send a request kept as a draft')
     .option('--despite-warnings', 'send even though the completeness check warns')
+    .option(...UNVERIFIED_OK_OPTION)
     .option('--json', 'machine-readable output')
-    .action((id: string, o: { despiteWarnings?: boolean; json?: boolean }) =>
+    .action((id: string, o: { despiteWarnings?: boolean; unverifiedOk?: boolean; json?: boolean }) =>
       run(() =>
         withNode(program, async (node) => {
+          const { requested } = node.requests.mustExist(id);
+          const confirmed = await confirmCounterparts(node, [requested], o.unverifiedOk);
           const r = await node.requests.sendDraft(id, o.despiteWarnings ?? false);
+          await node.counterparts.confirm(confirmed);
           if (o.json) return json(r);
           out(`${r.id} sent`);
         }),
@@ -205,7 +216,8 @@ export function requestCommands(program: Command, run: Run): void {
             });
             if (o.json) return json(list);
             if (list.length === 0) out('no requests');
-            for (const r of list) out(requestLine(r));
+            const verified = await verifiedAuthorities(node);
+            for (const r of list) out(requestLine(r, verified));
           }),
         ),
     );

@@ -10,9 +10,15 @@ import { envelopeSigningBytes } from '../../shared/crypto/envelope.ts';
 import { EntraideError } from '../../shared/errors.ts';
 import { LIMITS } from '../../shared/limits.ts';
 import { parseTimestamp } from '../../shared/time.ts';
-import { Envelope, type SubmitResult } from '../../shared/protocol/schemas.ts';
+import {
+  envelopeFormatOf,
+  envelopeSchemaOf,
+  type Envelope,
+  type SubmitResult,
+} from '../../shared/protocol/schemas.ts';
 import { check } from '../../shared/protocol/validate.ts';
 import type { AcceptOutcome, RelayStore } from '../storage/relay-store.ts';
+import { envelopeKey } from '../storage/waiting.ts';
 import type { Directory } from './directory.ts';
 import type { SignatureVerifier } from './signature-verifier.ts';
 import type { PeerRegistry } from '../federation/peers.ts';
@@ -34,6 +40,8 @@ export interface EnvelopeContext {
   onAccepted: (envelope: Envelope, recipientNodes: string[]) => void;
   /** Called after the commit when the envelope waits in the outbox of these peers. */
   onForward: (peers: string[]) => void;
+  /** The envelope formats this relay accepts (RelayOptions.formats). */
+  formats: readonly number[];
 }
 
 /**
@@ -62,8 +70,22 @@ function checkBinaryFields(env: Envelope): void {
   }
 }
 
-/** Size, schema and canonical binary fields: the first checks of every envelope, from a node or a peer. */
-export function parseEnvelope(raw: unknown): { env: Envelope; body: string } {
+/** An envelope in a format this relay does not accept is refused as such, before its schema is read. */
+export function envelopeFormatMustBeAccepted(raw: unknown, formats: readonly number[]): void {
+  const v = envelopeFormatOf(raw);
+  if (typeof v === 'number' && !formats.includes(v)) {
+    throw new EntraideError(
+      'FORMAT_UNSUPPORTED',
+      `envelope is in format ${v}; this relay accepts format ${formats.join(', ')}`,
+    );
+  }
+}
+
+/**
+ * Size, format, schema and canonical binary fields: the first checks of every envelope, from a node
+ * or a peer. The relay reads nothing of a format's own fields (format 2's masterKeys are for nodes).
+ */
+export function parseEnvelope(raw: unknown, formats: readonly number[]): { env: Envelope; body: string } {
   const body = JSON.stringify(raw);
   if (body === undefined) throw new EntraideError('SCHEMA_INVALID', 'envelope is missing');
   if (body.length > LIMITS.maxRequestBytes) {
@@ -72,7 +94,8 @@ export function parseEnvelope(raw: unknown): { env: Envelope; body: string } {
       `envelope is ${body.length} bytes; the limit is ${LIMITS.maxRequestBytes}`,
     );
   }
-  const env = check(Envelope, raw, 'envelope');
+  envelopeFormatMustBeAccepted(raw, formats);
+  const env = check(envelopeSchemaOf(raw), raw, 'envelope');
   checkBinaryFields(env);
   return { env, body };
 }
@@ -104,7 +127,7 @@ export async function acceptEnvelope(
   sessionNode: string,
   ctx: EnvelopeContext,
 ): Promise<SubmitResult> {
-  const { env, body } = parseEnvelope(raw);
+  const { env, body } = parseEnvelope(raw, ctx.formats);
   if (env.from !== sessionNode) {
     throw new EntraideError('SESSION_MISMATCH', `this session belongs to ${sessionNode}, not to ${env.from}`);
   }
@@ -194,7 +217,7 @@ export async function storeEnvelope(
 ): Promise<AcceptOutcome> {
   // Counted from here until its commit is answered, so that one batch cannot overshoot a quota.
   const release = ctx.quotas?.reserve({
-    id: e.env.id,
+    key: envelopeKey(e.env.from, e.env.id),
     sender: e.env.from,
     size: e.body.length,
     nodes: e.recipientNodes,

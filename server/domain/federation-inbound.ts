@@ -1,7 +1,9 @@
 /**
  * Envelopes forwarded by a peer relay. A relay accepts from a peer only envelopes whose sender is
  * homed on that peer and that name at least one authority homed here; it stores them for its own
- * recipient nodes only (no second hop), deduplicated by envelope id like any other.
+ * recipient nodes only (no second hop), deduplicated by sender and id like any other: another
+ * sender's envelope under the same id is kept beside it, and the answer names that sender so
+ * that the forwarding relay records the conflict too.
  *
  * The sender's signature is checked here too, against the sender's keys proven in the peer's key log
  * (remote-keys.ts), and again end to end by every recipient node.
@@ -12,6 +14,7 @@ import { envelopeSigningBytes } from '../../shared/crypto/envelope.ts';
 import { EntraideError } from '../../shared/errors.ts';
 import type { ForwardResults } from '../../shared/protocol/federation.ts';
 import type { Peer } from '../federation/peers.ts';
+import { forwardRefusal, requestRefusal } from './forward-refusal.ts';
 import {
   checkEnvelopeDates,
   envelopeHash,
@@ -23,7 +26,7 @@ import {
 type Result = ForwardResults['results'][number];
 
 async function acceptFromPeer(raw: unknown, peer: Peer, ctx: EnvelopeContext): Promise<Result> {
-  const { env, body } = parseEnvelope(raw);
+  const { env, body } = parseEnvelope(raw, ctx.formats);
   const sender = parseNodeAddress(env.from);
   if (sender.domain !== peer.domain) {
     throw new EntraideError('FORBIDDEN', `${env.from} is not homed on ${peer.domain}, which forwarded it`);
@@ -75,28 +78,44 @@ async function acceptFromPeer(raw: unknown, peer: Peer, ctx: EnvelopeContext): P
     peers: [], // no second hop
     fromPeer: peer.domain,
   });
-  return { id: env.id, status: outcome.kind === 'accepted' ? 'accepted' : 'duplicate' };
+  return {
+    id: env.id,
+    status: outcome.kind === 'accepted' ? 'accepted' : 'duplicate',
+    ...(outcome.conflicts.length > 0 ? { conflicts: outcome.conflicts.slice(0, 16) } : {}),
+  };
 }
 
 /**
  * Each envelope of the batch is accepted or refused on its own; all share one group commit. A
- * refusal carries its code: a transient one (QUOTA_EXCEEDED when its remote sender or a recipient
- * authority here has too much waiting, STORAGE_UNAVAILABLE) tells the peer's outbox to try that
- * envelope again later, any other is final.
+ * refusal carries its code, and `transient: true` when it is no verdict on the envelope (over a
+ * quota here, dated ahead of this relay's clock): the peer's outbox tries that envelope again later;
+ * any other refusal of one envelope is final. A failure of this relay or of its link to the peer
+ * (storage failing, the senders' keys not readable from the peer just now, an unexpected error)
+ * refuses the whole request instead (forward-refusal.ts): the peer sends the batch again, in order;
+ * what this request stored meanwhile is then answered as duplicates.
  */
 export async function acceptForwarded(
   envelopes: unknown[],
   peer: Peer,
   ctx: EnvelopeContext,
 ): Promise<ForwardResults> {
-  const results = await Promise.all(
+  const settled = await Promise.all(
     envelopes.map((raw) =>
-      acceptFromPeer(raw, peer, ctx).catch((err: unknown): Result => {
-        if (!(err instanceof EntraideError) || err.code === 'INTERNAL') throw err;
-        const id = (raw as { id: string }).id;
-        return { id, status: 'refused', error: { code: err.code, message: err.message } };
-      }),
+      acceptFromPeer(raw, peer, ctx).then(
+        (result) => ({ result }),
+        (err: unknown) => ({ err, id: (raw as { id: string }).id }),
+      ),
     ),
   );
-  return { results };
+  for (const s of settled) {
+    const whole = 'err' in s ? requestRefusal(s.err, peer.domain) : undefined;
+    if (whole !== undefined) throw whole;
+  }
+  return {
+    results: settled.map((s): Result =>
+      'result' in s
+        ? s.result
+        : { id: s.id, status: 'refused', error: forwardRefusal(s.err as EntraideError) },
+    ),
+  };
 }

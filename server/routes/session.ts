@@ -16,7 +16,7 @@ import {
 import type { PendingPage } from '../storage/relay-store.ts';
 import type { RelayContext } from '../context.ts';
 import { errorResponses } from './error-responses.ts';
-import { acceptEnvelope } from '../domain/envelopes.ts';
+import { acceptEnvelope, envelopeFormatMustBeAccepted } from '../domain/envelopes.ts';
 import { bearerSecurity, requireSession } from '../plugins/auth.ts';
 
 const errors = errorResponses(400, 401, 403, 404, 409, 413, 415, 422);
@@ -59,6 +59,8 @@ export async function sessionRoutes(app: FastifyInstance, ctx: RelayContext): Pr
         body: Envelope,
         response: { 200: SubmitResult, ...errors },
       },
+      // A format this relay does not read is FORMAT_UNSUPPORTED, not a schema mismatch.
+      preValidation: async (request) => envelopeFormatMustBeAccepted(request.body, ctx.envelopes.formats),
     },
     async (request) => acceptEnvelope(request.body, request.sessionNode, ctx.envelopes),
   );
@@ -75,17 +77,28 @@ export async function sessionRoutes(app: FastifyInstance, ctx: RelayContext): Pr
     },
     async (request) => {
       const { id } = request.params as { id: string };
-      const meta = ctx.store.envelopeMeta(id);
-      // Only the sending authority learns anything, even that the envelope exists.
-      if (!meta || authorityOfNode(meta.sender) !== authorityOfNode(request.sessionNode)) {
-        throw new EntraideError('NOT_FOUND', `no envelope ${id} sent by your authority`);
-      }
+      // Only the sending authority learns anything, even that the envelope exists. Two senders may
+      // use one id: the session node's own envelope first, else its authority's first.
+      const authority = authorityOfNode(request.sessionNode);
+      const ours = ctx.store.envelopesUnder(id).filter((e) => authorityOfNode(e.sender) === authority);
+      const meta = ours.find((e) => e.sender === request.sessionNode) ?? ours[0];
+      if (!meta) throw new EntraideError('NOT_FOUND', `no envelope ${id} sent by your authority`);
+      // Other senders' envelopes under this id, met here or reported by a peer: both were kept.
+      const conflicts = ctx.store.conflicts
+        .of(id)
+        .filter((c) => c.sender === meta.sender || c.otherSender === meta.sender)
+        .map((c) => ({
+          relay: c.relay,
+          otherSender: c.sender === meta.sender ? c.otherSender : c.sender,
+          detectedAt: c.detectedAt,
+        }));
       return {
         id,
         acceptedAt: meta.acceptedAt,
         expiresAt: meta.expiresAt,
-        deliveries: ctx.store.deliveries(id),
-        forwards: ctx.store.forwards(id),
+        deliveries: ctx.store.deliveries(id, meta.sender),
+        forwards: ctx.store.forwards(id, meta.sender),
+        ...(conflicts.length > 0 ? { conflicts } : {}),
       };
     },
   );
@@ -122,6 +135,8 @@ export async function sessionRoutes(app: FastifyInstance, ctx: RelayContext): Pr
     {
       schema: {
         summary: 'Acknowledge envelopes this node has stored',
+        description:
+          'Each id ends the delivery of the first envelope under that id still pending for this node. Two senders may use one id: an envelope under an id already acknowledged in this request is acknowledged with the next request.',
         security: bearerSecurity,
         body: AckRequest,
         response: { 200: AckResult, ...errors },

@@ -13,6 +13,8 @@ export interface IssueCertificateInput {
   encryptionKey: Uint8Array;
   encKeyNotAfter: Date;
   issuedAt: Date;
+  /** The envelope formats the node reads; left out (meaning [1]) when absent. */
+  formats?: readonly number[] | undefined;
 }
 
 export function issueNodeCertificate(
@@ -27,6 +29,7 @@ export function issueNodeCertificate(
     encryptionKey: toBase64url(input.encryptionKey),
     encKeyNotAfter: input.encKeyNotAfter.toISOString(),
     issuedAt: input.issuedAt.toISOString(),
+    ...(input.formats ? { formats: [...input.formats] } : {}),
   };
   return { ...body, sig: signObject(CONTEXTS.nodeCertificate, body, masterSecretKey) };
 }

@@ -31,7 +31,14 @@ export interface NewAuthority {
 }
 
 export function createAuthorityEnrolment(
-  input: { domain: string; authorityId: string; nodeName: string; now: Date },
+  input: {
+    domain: string;
+    authorityId: string;
+    nodeName: string;
+    now: Date;
+    /** The envelope formats the first node reads (published in its certificate). */
+    formats?: readonly number[];
+  },
   random: RandomBytes,
 ): NewAuthority {
   const authority = authorityAddress(input.authorityId, input.domain);
@@ -48,6 +55,7 @@ export function createAuthorityEnrolment(
       encryptionKey: encryption.publicKey,
       encKeyNotAfter,
       issuedAt: input.now,
+      formats: input.formats,
     },
     master.secretKey,
   );

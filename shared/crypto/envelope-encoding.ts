@@ -6,7 +6,7 @@
  * strings and integers are serialised as JSON.stringify does, which is what RFC 8785 prescribes for
  * them. Anything not of the exact shape (extra or missing fields, other types, lone surrogates)
  * falls back to the general canonicaliser, so the bytes are always the canonical ones; a property
- * test holds the two equal.
+ * test holds the two equal. Format 2 headers carry `masterKeys` as well.
  */
 import { utf8 } from '../bytes.ts';
 import { canonicalBytes } from '../canonical.ts';
@@ -26,6 +26,10 @@ const UNSIGNED_KEYS = [
   'v',
 ];
 const RECIPIENT_KEYS = ['encKeyId', 'node', 'wrappedKey'];
+const MASTER_KEY_KEYS = ['authority', 'fingerprint'];
+/** Format 2 adds `masterKeys` (sorted between keyCommitment and nonce). */
+const HEADER_KEYS_V2 = [...HEADER_KEYS, 'masterKeys'];
+const UNSIGNED_KEYS_V2 = [...UNSIGNED_KEYS, 'masterKeys'];
 
 function str(value: unknown): string | undefined {
   return typeof value === 'string' && !LONE_SURROGATE.test(value) ? JSON.stringify(value) : undefined;
@@ -75,10 +79,26 @@ function members(e: Record<string, unknown>): Record<string, string> | undefined
     if (encKeyId === undefined || node === undefined || wrappedKey === undefined) return undefined;
     recipients.push(`{"encKeyId":${encKeyId},"node":${node},"wrappedKey":${wrappedKey}}`);
   }
+  let masterKeys = '';
+  if (Object.prototype.hasOwnProperty.call(e, 'masterKeys')) {
+    if (!Array.isArray(e.masterKeys)) return undefined;
+    const refs: string[] = [];
+    for (const r of e.masterKeys as unknown[]) {
+      if (typeof r !== 'object' || r === null || Array.isArray(r) || !hasExactly(r, MASTER_KEY_KEYS))
+        return undefined;
+      const rr = r as Record<string, unknown>;
+      const authority = str(rr.authority);
+      const fingerprint = str(rr.fingerprint);
+      if (authority === undefined || fingerprint === undefined) return undefined;
+      refs.push(`{"authority":${authority},"fingerprint":${fingerprint}}`);
+    }
+    masterKeys = `"masterKeys":[${refs.join(',')}],`;
+  }
   return {
     from,
     id,
     keyCommitment,
+    masterKeys,
     sentAt,
     ttl,
     v,
@@ -89,21 +109,25 @@ function members(e: Record<string, unknown>): Record<string, string> | undefined
 
 /** Canonical bytes of the header (the AAD): every envelope field but nonce, ciphertext and sig. */
 export function canonicalHeaderBytes(header: object): Uint8Array {
-  const m = hasExactly(header, HEADER_KEYS) ? members(header as Record<string, unknown>) : undefined;
+  const m =
+    hasExactly(header, HEADER_KEYS) || hasExactly(header, HEADER_KEYS_V2)
+      ? members(header as Record<string, unknown>)
+      : undefined;
   if (!m) return canonicalBytes(header);
   return utf8(
-    `{"from":${m.from},"id":${m.id},"keyCommitment":${m.keyCommitment},"recipients":${m.recipients},"sentAt":${m.sentAt},"to":${m.to},"ttl":${m.ttl},"v":${m.v}}`,
+    `{"from":${m.from},"id":${m.id},"keyCommitment":${m.keyCommitment},${m.masterKeys}"recipients":${m.recipients},"sentAt":${m.sentAt},"to":${m.to},"ttl":${m.ttl},"v":${m.v}}`,
   );
 }
 
 /** Canonical bytes of the envelope without its signature: what the sender signs. */
 export function canonicalUnsignedBytes(unsigned: object): Uint8Array {
   const e = unsigned as Record<string, unknown>;
-  const m = hasExactly(unsigned, UNSIGNED_KEYS) ? members(e) : undefined;
+  const m =
+    hasExactly(unsigned, UNSIGNED_KEYS) || hasExactly(unsigned, UNSIGNED_KEYS_V2) ? members(e) : undefined;
   const nonce = str(e.nonce);
   const ciphertext = str(e.ciphertext);
   if (!m || nonce === undefined || ciphertext === undefined) return canonicalBytes(unsigned);
   return utf8(
-    `{"ciphertext":${ciphertext},"from":${m.from},"id":${m.id},"keyCommitment":${m.keyCommitment},"nonce":${nonce},"recipients":${m.recipients},"sentAt":${m.sentAt},"to":${m.to},"ttl":${m.ttl},"v":${m.v}}`,
+    `{"ciphertext":${ciphertext},"from":${m.from},"id":${m.id},"keyCommitment":${m.keyCommitment},${m.masterKeys}"nonce":${nonce},"recipients":${m.recipients},"sentAt":${m.sentAt},"to":${m.to},"ttl":${m.ttl},"v":${m.v}}`,
   );
 }

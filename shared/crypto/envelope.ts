@@ -11,7 +11,13 @@
  */
 import { concatBytes, fromBase64url, toBase64url, utf8 } from '../bytes.ts';
 import { EntraideError } from '../errors.ts';
-import type { Envelope, EnvelopeHeader, RecipientEntry } from '../protocol/schemas.ts';
+import type {
+  Envelope,
+  EnvelopeFormat,
+  EnvelopeHeader,
+  MasterKeyReference,
+  RecipientEntry,
+} from '../protocol/schemas.ts';
 import { encryptionKeyId } from './keys.ts';
 import type { RandomBytes } from './random.ts';
 import { canonicalHeaderBytes, canonicalUnsignedBytes } from './envelope-encoding.ts';
@@ -33,6 +39,10 @@ export interface SealInput {
   ttl: number;
   recipients: RecipientKey[];
   content: Uint8Array;
+  /** The envelope format to write; 1 when absent. */
+  format?: EnvelopeFormat;
+  /** Format 2 only: each `to` authority's master key fingerprint as the sender pinned it. */
+  masterKeys?: MasterKeyReference[];
 }
 
 export function keyCommitment(contentKey: Uint8Array): Uint8Array {
@@ -54,9 +64,9 @@ export function sealToKey(
   return concatBytes(ephemeralPublic, boxed);
 }
 
+/** The signed header of an envelope: every field but nonce, ciphertext and sig (the AAD). */
 export function envelopeHeader(env: Envelope): EnvelopeHeader {
-  return {
-    v: env.v,
+  const common = {
     id: env.id,
     from: env.from,
     to: env.to,
@@ -65,12 +75,25 @@ export function envelopeHeader(env: Envelope): EnvelopeHeader {
     recipients: env.recipients,
     keyCommitment: env.keyCommitment,
   };
+  return env.v === 1 ? { v: 1, ...common } : { v: 2, ...common, masterKeys: env.masterKeys };
 }
 
 export function sealEnvelope(input: SealInput, senderSecretKey: Uint8Array, random: RandomBytes): Envelope {
   const s = sodium();
+  const format = input.format ?? 1;
   if (input.recipients.length === 0)
     throw new EntraideError('UNKNOWN_RECIPIENT', 'an envelope needs at least one recipient node');
+  if (format === 2) {
+    const named = new Set((input.masterKeys ?? []).map((m) => m.authority));
+    if (
+      named.size !== input.to.length ||
+      input.masterKeys!.length !== named.size ||
+      input.to.some((a) => !named.has(a))
+    )
+      throw new RangeError(
+        'a format 2 envelope names one master key for each `to` authority, and only those',
+      );
+  }
   const contentKey = random(32);
   const nonce = random(24);
   const recipients: RecipientEntry[] = input.recipients.map((r) => ({
@@ -78,8 +101,7 @@ export function sealEnvelope(input: SealInput, senderSecretKey: Uint8Array, rand
     encKeyId: encryptionKeyId(r.encryptionKey),
     wrappedKey: toBase64url(sealToKey(contentKey, r.encryptionKey, random)),
   }));
-  const header: EnvelopeHeader = {
-    v: 1,
+  const common = {
     id: input.id,
     from: input.from,
     to: input.to,
@@ -88,6 +110,8 @@ export function sealEnvelope(input: SealInput, senderSecretKey: Uint8Array, rand
     recipients,
     keyCommitment: toBase64url(keyCommitment(contentKey)),
   };
+  const header: EnvelopeHeader =
+    format === 1 ? { v: 1, ...common } : { v: 2, ...common, masterKeys: input.masterKeys! };
   const ciphertext = s.crypto_aead_xchacha20poly1305_ietf_encrypt(
     input.content,
     canonicalHeaderBytes(header),

@@ -22,6 +22,7 @@ import { LIMITS } from '../limits.ts';
 import type { KeyEvent, KeyLogLeaf } from '../protocol/key-log.ts';
 import type { NodeCertificate } from '../protocol/schemas.ts';
 import { parseTimestamp } from '../time.ts';
+import { formatsRead } from '../protocol/formats.ts';
 import {
   verifyDeclaration,
   verifyEncryptionKeyStatement,
@@ -34,6 +35,8 @@ export interface EncryptionKeyRecord {
   issuedAt: string;
   notAfter: string;
   index: number;
+  /** The envelope formats the node reads, as published with this key ([1] when not named). */
+  formats: readonly number[];
 }
 
 export interface NodeKeys {
@@ -226,7 +229,13 @@ export function applyKeyEvent(state: AuthorityState | undefined, entry: IndexedL
       if (!prior && active >= LIMITS.maxNodesPerAuthority) {
         refuse('KEY_EVENT_INVALID', `${state.authority} already has ${active} active nodes (the limit)`);
       }
-      const record = { key: c.encryptionKey, issuedAt: c.issuedAt, notAfter: c.encKeyNotAfter, index };
+      const record = {
+        key: c.encryptionKey,
+        issuedAt: c.issuedAt,
+        notAfter: c.encKeyNotAfter,
+        index,
+        formats: formatsRead(c.formats),
+      };
       const keys = prior
         ? issued > Date.parse(currentEncryptionKey(prior).issuedAt)
           ? [record, ...prior.encryptionKeys]
@@ -266,7 +275,13 @@ export function applyKeyEvent(state: AuthorityState | undefined, entry: IndexedL
       nodes.set(s.node, {
         ...n,
         encryptionKeys: [
-          { key: s.encryptionKey, issuedAt: s.issuedAt, notAfter: s.notAfter, index },
+          {
+            key: s.encryptionKey,
+            issuedAt: s.issuedAt,
+            notAfter: s.notAfter,
+            index,
+            formats: formatsRead(s.formats),
+          },
           ...n.encryptionKeys,
         ],
       });
@@ -348,6 +363,8 @@ export interface EncryptionTarget {
   node: string;
   encryptionKey: string;
   notAfter: string;
+  /** The envelope formats the node reads. */
+  formats: readonly number[];
 }
 
 /** Nodes a sender encrypts to at `now`: not revoked, with an encryption key still in force. */
@@ -357,7 +374,7 @@ export function encryptionTargets(state: AuthorityState, now: Date): EncryptionT
     if (n.revoked) continue;
     const k = currentEncryptionKey(n);
     if (Date.parse(k.notAfter) <= now.getTime()) continue;
-    out.push({ node: n.node, encryptionKey: k.key, notAfter: k.notAfter });
+    out.push({ node: n.node, encryptionKey: k.key, notAfter: k.notAfter, formats: k.formats });
   }
   return out.sort((a, b) => a.node.localeCompare(b.node));
 }

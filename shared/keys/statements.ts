@@ -43,8 +43,18 @@ export function verifyDeclaration(d: AuthorityDeclaration): void {
   }
 }
 
+/**
+ * `formats`: the envelope formats the node reads from this key on. Left out when absent, as a node
+ * that knows only format 1 writes it, and every reader takes a statement without it as [1].
+ */
 export function signEncryptionKey(
-  input: { node: string; encryptionKey: Uint8Array; issuedAt: Date; notAfter: Date },
+  input: {
+    node: string;
+    encryptionKey: Uint8Array;
+    issuedAt: Date;
+    notAfter: Date;
+    formats?: readonly number[] | undefined;
+  },
   identitySecretKey: Uint8Array,
 ): EncryptionKeyStatement {
   const body = {
@@ -53,6 +63,7 @@ export function signEncryptionKey(
     encryptionKey: toBase64url(input.encryptionKey),
     issuedAt: input.issuedAt.toISOString(),
     notAfter: input.notAfter.toISOString(),
+    ...(input.formats ? { formats: [...input.formats] } : {}),
   };
   return { ...body, sig: signObject(CONTEXTS.encryptionKey, body, identitySecretKey) };
 }
@@ -145,6 +156,7 @@ export function verifyRevocation(r: NodeRevocation, masterKey: Uint8Array): void
   }
 }
 
+/** `formats` (optional): the envelope formats the joining node reads, for its certificate. */
 export function signJoinRequest(
   input: Omit<JoinRequest, 'sig' | 'v'>,
   identitySecretKey: Uint8Array,

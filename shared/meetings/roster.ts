@@ -3,13 +3,22 @@
  * version names the hash of the one before (`prev`) and is signed by a node of an authority that
  * coordinates the previous version, so a node that holds version n accepts n+1 only from the
  * coordinators it already knows, and two different versions n+1 show up as a fork.
+ *
+ * Version 2 of the format also lists the relay key of each member's relay (`relays`), so that a
+ * member who verified the coordinator's safety code can pin peer relay keys from a source the home
+ * relay does not control (client/peer-pins.ts). Version 1 rosters stay readable.
  */
 import { Type, type Static } from '@sinclair/typebox';
-import { AUTHORITY_ADDRESS_PATTERN, authorityOfNode } from '../addresses.ts';
+import {
+  AUTHORITY_ADDRESS_PATTERN,
+  authorityOfNode,
+  DOMAIN_PATTERN,
+  parseAuthorityAddress,
+} from '../addresses.ts';
 import { fromBase64url } from '../bytes.ts';
 import { CONTEXTS, signObject, verifyObject, withoutSig } from '../crypto/signing.ts';
 import { EntraideError } from '../errors.ts';
-import { AuthorityAddress, B64, NodeAddress, Rfc3339, Signature } from '../protocol/schemas.ts';
+import { AuthorityAddress, B64, NodeAddress, PublicKey, Rfc3339, Signature } from '../protocol/schemas.ts';
 import { check } from '../protocol/validate.ts';
 import { Languages, NetworkId, objectHash } from './names.ts';
 import { checkWorkingHours, WorkingHours } from './working-hours.ts';
@@ -19,7 +28,8 @@ export const MAX_ROSTER_VERSION = 1_000_000;
 
 export const Roster = Type.Object(
   {
-    v: Type.Literal(1),
+    /** 1: members only; 2: also `relays`. */
+    v: Type.Union([Type.Literal(1), Type.Literal(2)]),
     type: Type.Literal('network-roster'),
     network: NetworkId,
     name: Type.String({ minLength: 1, maxLength: 200 }),
@@ -31,6 +41,13 @@ export const Roster = Type.Object(
     /** Members' declared working hours, for the slot finder. */
     hours: Type.Optional(
       Type.Record(Type.String({ pattern: `^${AUTHORITY_ADDRESS_PATTERN}$` }), WorkingHours, {
+        additionalProperties: false,
+        maxProperties: MAX_ROSTER_MEMBERS,
+      }),
+    ),
+    /** Version 2: the public key of every member's relay, by domain, as the coordinator pinned it. */
+    relays: Type.Optional(
+      Type.Record(Type.String({ pattern: `^${DOMAIN_PATTERN}$`, maxLength: 253 }), PublicKey, {
         additionalProperties: false,
         maxProperties: MAX_ROSTER_MEMBERS,
       }),
@@ -93,6 +110,14 @@ export function rosterProblem(r: Roster): string | null {
     } catch (err) {
       return err instanceof Error ? err.message : String(err);
     }
+  }
+  const domains = new Set(r.members.map((m) => parseAuthorityAddress(m).domain));
+  if (r.v === 1 && r.relays !== undefined) return 'a version 1 roster lists no relay keys';
+  if (r.v === 2) {
+    const missing = [...domains].find((d) => r.relays?.[d] === undefined);
+    if (missing) return `the relay key of ${missing}, a member’s relay, is missing`;
+    const extra = Object.keys(r.relays ?? {}).find((d) => !domains.has(d));
+    if (extra) return `a relay key is given for ${extra}, the relay of no member`;
   }
   if (r.version === 1 && r.prev !== undefined) return 'version 1 follows no roster, so it has no prev';
   if (r.version > 1 && r.prev === undefined)

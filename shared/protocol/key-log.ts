@@ -9,6 +9,7 @@ import {
   AuthorityDeclaration,
   B64,
   Domain,
+  Formats,
   NodeAddress,
   NodeCertificate,
   PublicKey,
@@ -30,6 +31,8 @@ export const EncryptionKeyStatement = Type.Object(
     encryptionKey: PublicKey,
     issuedAt: Rfc3339,
     notAfter: Rfc3339,
+    /** The envelope formats the node reads from this key on (absent: [1]). */
+    formats: Type.Optional(Formats),
     sig: Signature,
   },
   { ...closed, description: 'A rotated node encryption key, signed by the node identity key' },
@@ -155,6 +158,8 @@ export const JoinRequest = Type.Object(
     encryptionKey: PublicKey,
     encKeyNotAfter: Rfc3339,
     createdAt: Rfc3339,
+    /** The envelope formats the node reads, for its certificate (absent: [1]). */
+    formats: Type.Optional(Formats),
     sig: Signature,
   },
   { ...closed, description: 'A new node asks its authority for a certificate; signed by its identity key' },

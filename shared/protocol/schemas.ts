@@ -35,6 +35,14 @@ export const PublicKey = B64(32, 'Ed25519 or X25519 public key');
 export const Signature = B64(64, 'Ed25519 signature');
 export const KeyId = B64(16, 'encryption key id');
 
+/** What a node or relay says it reads: numbers it does not know are ignored by whoever reads the list. */
+export const Formats = Type.Array(Type.Integer({ minimum: 1, maximum: 255 }), {
+  minItems: 1,
+  maxItems: 16,
+  uniqueItems: true,
+  description: 'Envelope formats read (absent: [1])',
+});
+
 // ---- node certificate -------------------------------------------------------------------
 export const NodeCertificateBody = Type.Object(
   {
@@ -45,6 +53,8 @@ export const NodeCertificateBody = Type.Object(
     encryptionKey: PublicKey,
     encKeyNotAfter: Rfc3339,
     issuedAt: Rfc3339,
+    /** The envelope formats the node reads (absent: [1]); see ENVELOPE_FORMATS below. */
+    formats: Type.Optional(Formats),
   },
   closed,
 );
@@ -75,39 +85,91 @@ export const RecipientEntry = Type.Object(
 );
 export type RecipientEntry = Static<typeof RecipientEntry>;
 
-export const EnvelopeHeader = Type.Object(
+/**
+ * Envelope formats (DESIGN: Versions). The envelope's `v` is also the format of the content inside
+ * it. v2 adds `masterKeys` to the signed header: the fingerprint of each recipient authority's
+ * master key as the sender pinned it, so that the recipient can tell when a relay gave the sender
+ * another key (shared/crypto/master-key-fingerprint.ts). A node or relay that names no formats
+ * reads v1 only.
+ */
+export const ENVELOPE_FORMATS = [1, 2] as const;
+export type EnvelopeFormat = (typeof ENVELOPE_FORMATS)[number];
+export const CURRENT_ENVELOPE_FORMAT: EnvelopeFormat = 2;
+export const MasterKeyReference = Type.Object(
+  { authority: AuthorityAddress, fingerprint: B64(16, 'master key fingerprint') },
+  closed,
+);
+export type MasterKeyReference = Static<typeof MasterKeyReference>;
+
+const headerFields = {
+  id: EnvelopeId,
+  from: NodeAddress,
+  to: Type.Array(AuthorityAddress, {
+    minItems: 1,
+    maxItems: LIMITS.maxRecipientAuthorities,
+    uniqueItems: true,
+  }),
+  sentAt: Rfc3339,
+  ttl: Type.Integer({ minimum: LIMITS.minTtlSeconds, maximum: LIMITS.maxTtlSeconds }),
+  recipients: Type.Array(RecipientEntry, { minItems: 1, maxItems: LIMITS.maxRecipientNodes }),
+  keyCommitment: B64(32, 'BLAKE2b-256 keyed by the content key'),
+};
+const bodyFields = {
+  nonce: B64(24, 'XChaCha20-Poly1305 nonce'),
+  ciphertext: Type.String({
+    pattern: '^[A-Za-z0-9_-]+$',
+    minLength: base64urlLength(16),
+    maxLength: base64urlLength(LIMITS.maxContentBytes + 16),
+  }),
+  sig: Signature,
+};
+
+export const EnvelopeHeaderV1 = Type.Object({ v: Type.Literal(1), ...headerFields }, closed);
+export const EnvelopeHeaderV2 = Type.Object(
   {
-    v: Type.Literal(1),
-    id: EnvelopeId,
-    from: NodeAddress,
-    to: Type.Array(AuthorityAddress, {
+    v: Type.Literal(2),
+    ...headerFields,
+    masterKeys: Type.Array(MasterKeyReference, {
       minItems: 1,
       maxItems: LIMITS.maxRecipientAuthorities,
-      uniqueItems: true,
+      description: 'One per `to` authority: its master key as the sender pinned it',
     }),
-    sentAt: Rfc3339,
-    ttl: Type.Integer({ minimum: LIMITS.minTtlSeconds, maximum: LIMITS.maxTtlSeconds }),
-    recipients: Type.Array(RecipientEntry, { minItems: 1, maxItems: LIMITS.maxRecipientNodes }),
-    keyCommitment: B64(32, 'BLAKE2b-256 keyed by the content key'),
   },
   closed,
 );
+export const EnvelopeHeader = Type.Union([EnvelopeHeaderV1, EnvelopeHeaderV2]);
 export type EnvelopeHeader = Static<typeof EnvelopeHeader>;
 
-export const Envelope = Type.Object(
-  {
-    ...EnvelopeHeader.properties,
-    nonce: B64(24, 'XChaCha20-Poly1305 nonce'),
-    ciphertext: Type.String({
-      pattern: '^[A-Za-z0-9_-]+$',
-      minLength: base64urlLength(16),
-      maxLength: base64urlLength(LIMITS.maxContentBytes + 16),
-    }),
-    sig: Signature,
-  },
-  { ...closed, description: 'An end-to-end encrypted envelope signed by the sending node' },
+export const EnvelopeV1 = Type.Object(
+  { ...EnvelopeHeaderV1.properties, ...bodyFields },
+  { ...closed, description: 'An end-to-end encrypted envelope signed by the sending node (format 1)' },
 );
+export const EnvelopeV2 = Type.Object(
+  { ...EnvelopeHeaderV2.properties, ...bodyFields },
+  {
+    ...closed,
+    description:
+      'An end-to-end encrypted envelope signed by the sending node (format 2: names the recipients’ master keys)',
+  },
+);
+export const Envelope = Type.Union([EnvelopeV1, EnvelopeV2], {
+  description: 'An end-to-end encrypted envelope signed by the sending node',
+});
 export type Envelope = Static<typeof Envelope>;
+
+/** The `v` an envelope claims, if it claims a number (read before its schema is checked). */
+export function envelopeFormatOf(raw: unknown): number | undefined {
+  const v = typeof raw === 'object' && raw !== null ? (raw as Record<string, unknown>).v : undefined;
+  return typeof v === 'number' ? v : undefined;
+}
+
+/**
+ * The schema of the format an envelope claims, so that a refusal names the field that is wrong
+ * in that format rather than the first difference from another one.
+ */
+export function envelopeSchemaOf(raw: unknown): typeof EnvelopeV1 | typeof EnvelopeV2 {
+  return envelopeFormatOf(raw) === 2 ? EnvelopeV2 : EnvelopeV1;
+}
 
 // ---- relay identity, enrolment, login ---------------------------------------------------
 /**
@@ -140,6 +202,8 @@ export const RelayInfo = Type.Object(
     version: Type.String(),
     /** Present once the relay rotated its key: how its first key leads to `publicKey`. */
     keyHistory: Type.Optional(RelayKeyHistory),
+    /** The envelope formats the relay accepts (absent: [1]). */
+    formats: Type.Optional(Formats),
   },
   closed,
 );
@@ -255,6 +319,12 @@ export const DeliveryState = Type.Object(
         description:
           'Per peer relay that holds recipients: pending in the outbox, forwarded, refused or expired',
       },
+    ),
+    conflicts: Type.Optional(
+      Type.Array(Type.Object({ relay: Domain, otherSender: NodeAddress, detectedAt: Rfc3339 }, closed), {
+        description:
+          'Another sender’s envelope under the same id, met on this relay or reported by a peer: both are kept and delivered',
+      }),
     ),
   },
   closed,

@@ -125,6 +125,7 @@ describe('audit log end to end', { timeout: 300_000 }, () => {
         '--home',
         senegal,
         'send',
+        '--unverified-ok',
         '--to',
         KE,
         '--subject',

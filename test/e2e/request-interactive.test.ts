@@ -51,7 +51,12 @@ describe('request new --interactive', { timeout: 120_000 }, () => {
     ].join('\n') + '\n';
 
   it('sends the request the answers describe', async () => {
-    const r = await cli(['request', 'new', '--interactive', '--json'], env(), 60_000, answers());
+    const r = await cli(
+      ['request', 'new', '--interactive', '--unverified-ok', '--json'],
+      env(),
+      60_000,
+      answers(),
+    );
     expect(r.code, r.stderr).toBe(0);
     const { id, state } = JSON.parse(r.stdout) as { id: string; state: string };
     expect(state).toBe('sent');
@@ -70,7 +75,7 @@ describe('request new --interactive', { timeout: 120_000 }, () => {
 
   it('refuses a deadline in the past, with nothing stored', async () => {
     const r = await cli(
-      ['request', 'new', '--interactive'],
+      ['request', 'new', '--interactive', '--unverified-ok'],
       env(),
       60_000,
       answers({ deadline: '2020-01-01' }),
@@ -83,7 +88,7 @@ describe('request new --interactive', { timeout: 120_000 }, () => {
 
   it('shows the warnings before the choice, and keeps a draft when asked', async () => {
     const r = await cli(
-      ['request', 'new', '--interactive', '--json'],
+      ['request', 'new', '--interactive', '--unverified-ok', '--json'],
       env(),
       60_000,
       answers({ basis: '', choice: 'draft' }),

@@ -38,7 +38,7 @@ const B64URL = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_
 /** Signs a (modified) envelope again, so that only the defect under test can make it fail. */
 function resign(env: Omit<Envelope, 'sig'> & { sig?: string }, secretKey: Uint8Array): Envelope {
   const { sig: _old, ...unsigned } = env;
-  return { ...unsigned, sig: signObject(CONTEXTS.envelope, unsigned, secretKey) };
+  return { ...unsigned, sig: signObject(CONTEXTS.envelope, unsigned, secretKey) } as Envelope;
 }
 
 function resignCertificate(cert: NodeCertificate, masterSecretKey: Uint8Array): NodeCertificate {

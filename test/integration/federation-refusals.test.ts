@@ -759,10 +759,15 @@ describe('a node refuses a peer relay’s key-directory answer that its proofs d
     expect(forger.seen).toContain('GET /v1/federation/keylog/head');
   });
 
-  it('refuses a head signed by a key other than the one pinned for the peer: PROOF_INVALID', async () => {
+  it('refuses a head signed by a key other than the one pinned for the peer: PROOF_INVALID, then PEER_KEY_CHANGED with an alarm', async () => {
     forger.forgery = 'foreign-head-key';
     const node = await nodeOfA('ml.mj');
-    await refusesKeAg(node, 'PROOF_INVALID');
+    await expect(node.trust.authority(ke.authority, true)).rejects.toMatchObject({ code: 'PROOF_INVALID' });
+    // From then on nothing from that peer is trusted, until an officer pins its key by hand.
+    await refusesKeAg(node, 'PEER_KEY_CHANGED');
+    expect(await node.store.alarms()).toContainEqual(
+      expect.objectContaining({ kind: 'peer-key-changed', relay: B }),
+    );
   });
 
   it('refuses a directory answer whose inclusion proofs are wrong: KEYLOG_INCONSISTENT, with an alarm', async () => {

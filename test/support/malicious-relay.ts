@@ -6,6 +6,9 @@
  * forwarded unchanged, except that, once `serveLog` is called, the key-log and directory routes are
  * answered from a Merkle tree of the leaves the test chose, with a head signed by the relay key.
  *
+ * `impersonatePeer` plays a peer relay the same way: the operator gives its own key as the peer's
+ * (GET /v1/peers, and the peer's /relay answer) and serves a "peer key log" signed with it.
+ *
  * Plain HTTP only (no websocket upgrade): nodes behind it send over HTTP and fetch their inbox.
  */
 import { createServer, request as forward, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -17,11 +20,24 @@ import { signTreeHead } from '../../shared/keys/tree-head.ts';
 import { LIMITS } from '../../shared/limits.ts';
 import { MerkleTree } from '../../shared/merkle/memory-tree.ts';
 import type { DirectoryEntry, KeyLogLeaf, SignedTreeHead } from '../../shared/protocol/key-log.ts';
+import { decodeJwt } from 'jose';
+import { ANSWER_HEADER, signFederationAnswer } from '../../server/federation/s2s-token.ts';
 import type { TestRelay } from './fixtures.ts';
 
 export interface ServeOptions {
   /** Log indexes left out of every directory answer (though they stay in the tree and its entries). */
   withhold?: readonly number[];
+  /**
+   * Consistency proofs are forwarded to the real relay: with `serveLog` of a prefix of the real log,
+   * an honest relay that lags (a stale cache), not a liar.
+   */
+  proofsFromRelay?: boolean;
+  /**
+   * The forged log is shown to peer relays only (the /v1/federation key-log and directory routes,
+   * and through them to the peers' nodes), while this relay's own nodes see the real one: a peer
+   * relay that lies about its authorities' keys to the rest of the network.
+   */
+  toPeersOnly?: boolean;
 }
 
 interface Forgery {
@@ -29,12 +45,22 @@ interface Forgery {
   tree: MerkleTree;
   head: SignedTreeHead;
   withhold: ReadonlySet<number>;
+  proofsFromRelay?: boolean;
+  toPeersOnly?: boolean;
 }
 
 type Answer = { status: number; body: unknown } | undefined;
 
+interface PeerForgery extends Forgery {
+  domain: string;
+  keepPeerList: boolean;
+}
+
 export class MaliciousRelay {
   private forgery: Forgery | undefined;
+  /** Every request received (method and path), in order: what the nodes behind it asked. */
+  readonly requests: string[] = [];
+  private peerForgery: PeerForgery | undefined;
   private readonly server = createServer((req, res) => void this.handle(req, res));
 
   private constructor(private readonly target: TestRelay) {}
@@ -67,13 +93,47 @@ export class MaliciousRelay {
       { log: 'key', relay: identity.domain, size: tree.size, root: tree.root(), timestamp: new Date() },
       identity.secretKey,
     );
-    this.forgery = { leaves: [...leaves], tree, head, withhold: new Set(opts.withhold ?? []) };
+    this.forgery = {
+      leaves: [...leaves],
+      tree,
+      head,
+      withhold: new Set(opts.withhold ?? []),
+      proofsFromRelay: opts.proofsFromRelay ?? false,
+      toPeersOnly: opts.toPeersOnly ?? false,
+    };
+    return head;
+  }
+
+  /**
+   * From now on, plays peer relay `domain`: its key log (and directory) as these leaves, with a head
+   * signed by this relay's own key, which GET /v1/peers and the peer's /relay answer give as the
+   * peer's key — unless `keepPeerList`, where only the log is forged and the peer's key told truly.
+   */
+  impersonatePeer(
+    domain: string,
+    leaves: readonly KeyLogLeaf[],
+    opts: { keepPeerList?: boolean } = {},
+  ): SignedTreeHead {
+    const tree = MerkleTree.fromLeafHashes(leaves.map(keyLogLeafHash));
+    const head = signTreeHead(
+      { log: 'key', relay: domain, size: tree.size, root: tree.root(), timestamp: new Date() },
+      this.target.relay.identity.secretKey,
+    );
+    this.peerForgery = {
+      domain,
+      keepPeerList: opts.keepPeerList ?? false,
+      leaves: [...leaves],
+      tree,
+      head,
+      withhold: new Set(),
+    };
     return head;
   }
 
   /** Forwards everything to the real relay again. */
   honest(): void {
     this.forgery = undefined;
+    this.peerForgery = undefined;
   }
 
   async close(): Promise<void> {
@@ -84,11 +144,19 @@ export class MaliciousRelay {
   private async handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    this.requests.push(`${req.method} ${req.url}`);
     const answer =
-      this.forgery && req.method === 'GET' ? this.forge(this.forgery, req.url ?? '/') : undefined;
+      req.method !== 'GET'
+        ? undefined
+        : ((this.peerForgery ? this.forgePeer(this.peerForgery, req.url ?? '/') : undefined) ??
+          (this.forgery ? this.forgeFor(this.forgery, req.url ?? '/') : undefined));
     if (answer) {
-      res.writeHead(answer.status, { 'content-type': 'application/json; charset=utf-8' });
-      res.end(JSON.stringify(answer.body));
+      const body = JSON.stringify(answer.body);
+      res.writeHead(answer.status, {
+        'content-type': 'application/json; charset=utf-8',
+        ...(await this.signedForPeer(req, answer.status, body)),
+      });
+      res.end(body);
       return;
     }
     const { hostname, port } = new URL(this.target.url);
@@ -107,6 +175,48 @@ export class MaliciousRelay {
     upstream.end(Buffer.concat(chunks));
   }
 
+  /** The forged answer about the impersonated peer, or undefined to go on. */
+  private forgePeer(f: PeerForgery, path: string): Answer {
+    const url = new URL(path, 'http://relay.invalid');
+    const ownKey = this.target.relay.identity.publicKeyB64;
+    if (url.pathname === '/v1/peers' && !f.keepPeerList)
+      return { status: 200, body: { peers: [{ domain: f.domain, publicKey: ownKey, alarm: null }] } };
+    const prefix = `/v1/relays/${encodeURIComponent(f.domain)}/`;
+    if (!url.pathname.startsWith(prefix)) return undefined;
+    const rest = url.pathname.slice(prefix.length);
+    if (rest === 'relay')
+      return f.keepPeerList
+        ? undefined
+        : { status: 200, body: { domain: f.domain, publicKey: ownKey, version: '0.1.0' } };
+    return this.forge(f, `/v1/${rest}${url.search}`);
+  }
+
+  /** A forged answer to a peer relay is signed with the relay key for its request, as the relay signs its own. */
+  private async signedForPeer(
+    req: IncomingMessage,
+    status: number,
+    body: string,
+  ): Promise<Record<string, string>> {
+    const token = /^Bearer (.+)$/.exec(req.headers.authorization ?? '')?.[1];
+    if (!req.url?.startsWith('/v1/federation/') || !token) return {};
+    const claims = decodeJwt(token);
+    const identity = this.target.relay.identity;
+    const signature = await signFederationAnswer(
+      { domain: identity.domain, privateKey: identity.privateKeyObject },
+      String(claims.iss),
+      { requestId: String(claims.jti), status, body },
+      new Date(),
+    );
+    return { [ANSWER_HEADER]: signature };
+  }
+
+  /** With `toPeersOnly`, only what peers ask (under /v1/federation) is forged, and the rest forwarded. */
+  private forgeFor(f: Forgery, path: string): Answer {
+    if (!f.toPeersOnly) return this.forge(f, path);
+    const prefix = '/v1/federation/';
+    return path.startsWith(prefix) ? this.forge(f, `/v1/${path.slice(prefix.length)}`) : undefined;
+  }
+
   /** The forged answer to a key-log or directory request, or undefined to forward it. */
   private forge(f: Forgery, path: string): Answer {
     const url = new URL(path, 'http://relay.invalid');
@@ -122,7 +232,7 @@ export class MaliciousRelay {
       for (let i = start; i < stop; i++) entries.push({ index: i, leaf: f.leaves[i]! });
       return { status: 200, body: { entries } };
     }
-    if (url.pathname === '/v1/keylog/consistency') {
+    if (url.pathname === '/v1/keylog/consistency' && !f.proofsFromRelay) {
       const [from, to] = [q('from'), q('to')];
       if (!(from >= 1 && from <= to && to <= size)) {
         return refusal(400, 'SCHEMA_INVALID', `no consistency proof ${from} -> ${to} in a log of ${size}`);

@@ -291,6 +291,7 @@ describe('error codes', () => {
         'HOME_LOCKED',
         'INTERNAL',
         'KEYLOG_INCONSISTENT',
+        'KEYLOG_SPLIT_VIEW',
         'PEER_UNREACHABLE',
         'PROOF_INVALID',
         'QUOTA_EXCEEDED',

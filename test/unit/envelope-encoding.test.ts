@@ -82,3 +82,45 @@ describe('fast canonical encoding of envelopes', () => {
     );
   });
 });
+
+describe('fast canonical encoding of format 2 envelopes (masterKeys)', () => {
+  const masterKey = fc.record({ authority: text, fingerprint: text });
+  const headerV2 = fc
+    .record({ h: header, masterKeys: fc.array(masterKey, { maxLength: 4 }) })
+    .map(({ h, masterKeys }) => ({ ...h, masterKeys }));
+
+  it('equals the RFC 8785 canonicaliser on every header and unsigned envelope', () => {
+    fc.assert(
+      fc.property(headerV2, text, text, (h, nonce, ciphertext) => {
+        same(
+          () => canonicalHeaderBytes(h),
+          () => canonicalBytes(h),
+        );
+        const u = { ...h, nonce, ciphertext };
+        same(
+          () => canonicalUnsignedBytes(u),
+          () => canonicalBytes(u),
+        );
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('equals it when masterKeys is off shape', () => {
+    const offShape = fc.oneof(
+      headerV2.map((h) => ({ ...h, masterKeys: 'not-an-array' })),
+      headerV2.map((h) => ({ ...h, masterKeys: [{ authority: 'a' }] })),
+      headerV2.map((h) => ({ ...h, masterKeys: [{ authority: 'a', fingerprint: 'f', extra: 1 }] })),
+      headerV2.map((h) => ({ ...h, masterKeys: [null] })),
+    );
+    fc.assert(
+      fc.property(offShape, (o) =>
+        same(
+          () => canonicalHeaderBytes(o),
+          () => canonicalBytes(o),
+        ),
+      ),
+      { numRuns: 200 },
+    );
+  });
+});

@@ -62,7 +62,7 @@ function edit(env: Envelope, change: (copy: Envelope) => void): Envelope {
 /** The envelope signed again by the sender, as a dishonest sender (not the relay) could do. */
 function resign(env: Envelope, by: TestNode): Envelope {
   const unsigned = withoutSig(env);
-  return { ...unsigned, sig: signObject(CONTEXTS.envelope, unsigned, by.identity.secretKey) };
+  return { ...unsigned, sig: signObject(CONTEXTS.envelope, unsigned, by.identity.secretKey) } as Envelope;
 }
 
 describe('sealEnvelope and openEnvelope', () => {

@@ -398,3 +398,67 @@ describe('corruptions of a signed roster', () => {
     expect(n).toBeGreaterThan(300);
   });
 });
+
+describe('format version 2: the relay key of every member’s relay', () => {
+  const OTHER = 'gm.moj@relay.other.example';
+  const domainOf = (a: string) => a.slice(a.indexOf('@') + 1);
+  const relayKeys = (members: string[]) =>
+    Object.fromEntries(
+      [...new Set(members.map(domainOf))].map((d) => [
+        d,
+        toBase64url(generateSigningKeyPair(random).publicKey),
+      ]),
+    );
+  const nextOf = (current: Roster, fields: Partial<Roster>) =>
+    issue(sn, {
+      version: current.version + 1,
+      coordinators: current.coordinators,
+      members: current.members,
+      prev: rosterHash(current),
+      at: '2027-03-01T09:00:00Z',
+      ...fields,
+    });
+
+  it('follows a version-1 roster (old versions stay readable) and lists a key for each member’s relay', () => {
+    const next = nextOf(v1, { v: 2, relays: relayKeys(v1.members) });
+    expect(accept(v1, next).roster.relays).toEqual(next.relays);
+    expect(rosterProblem(v1)).toBeNull();
+  });
+
+  it.each<[string, (r: Roster) => Partial<Roster>, RegExp]>([
+    [
+      'a member’s relay without a key',
+      (r) => ({ v: 2, members: [...r.members, OTHER], relays: relayKeys(r.members) }),
+      /the relay key of relay\.other\.example, a member’s relay, is missing/,
+    ],
+    [
+      'a key for the relay of no member',
+      (r) => ({
+        v: 2,
+        relays: { ...relayKeys(r.members), 'relay.elsewhere': toBase64url(new Uint8Array(32)) },
+      }),
+      /a relay key is given for relay\.elsewhere, the relay of no member/,
+    ],
+    [
+      'relay keys in a version-1 roster',
+      (r) => ({ v: 1, relays: relayKeys(r.members) }),
+      /version 1 roster lists no relay keys/,
+    ],
+  ])('refuses %s (ROSTER_INVALID)', (_what, fields, message) => {
+    const err = entraideErrorOf(() => accept(v1, nextOf(v1, fields(v1))));
+    expect({ code: err.code, message: err.message }).toEqual({
+      code: 'ROSTER_INVALID',
+      message: expect.stringMatching(message),
+    });
+  });
+
+  it('a change to a relay key breaks the coordinator’s signature', () => {
+    const next = nextOf(v1, { v: 2, relays: relayKeys(v1.members) });
+    const [domain] = Object.keys(next.relays!);
+    const forged = {
+      ...next,
+      relays: { ...next.relays, [domain!]: toBase64url(new Uint8Array(32).fill(9)) },
+    };
+    expect(codeOf(() => accept(v1, forged))).toBe('BAD_SIGNATURE');
+  });
+});
