@@ -4,7 +4,8 @@
  * body 1 KiB):
  * - storing: the same rows inserted in transactions of 100, sealed (subject, body, content) and in
  *   clear, alternately in one run: time and bytes per message, and their ratios;
- * - listing 10,000 messages through NodeStore.list (subjects opened; bodies open when read), and
+ * - listing 10,000 messages through NodeStore.list (subjects opened; bodies read and opened when
+ *   read), and
  *   the same with every body read;
  * - a search over the subjects (opened, filtered in memory) and a request found by its reference
  *   among 1,000 sealed requests (contents opened and searched: the node's one content search);
@@ -34,7 +35,7 @@ export interface NodeStoreBench {
   bytesPerMessage: { sealed: number; clear: number; ratio: number };
   list10kMs: number;
   list10kCpuMs: number;
-  /** The same listing's query (bodies included) on the clear database, each row's recipients parsed: the floor. */
+  /** The same listing's query on the clear database, each row's recipients parsed: the floor. */
   list10kClearMs: number;
   list10kWithBodiesMs: number;
   subjectSearchMs: number;
@@ -213,7 +214,7 @@ export async function measureNodeStore(
 
     const clearDb = openDatabase(files.clear, 'node');
     const clearList = clearDb.prepare<[], { recipients: string }>(
-      `SELECT id, direction, sender, recipients, subject, body, language, sentAt, receivedAt, readAt, acceptedAt, kind, requestId, handling
+      `SELECT id, direction, sender, recipients, subject, language, sentAt, receivedAt, readAt, acceptedAt, kind, requestId, handling
        FROM "Message" WHERE direction = 'in' AND kind <> 'receipts' ORDER BY sentAt DESC, id DESC LIMIT ${N}`,
     );
     const list10kClearMs = timed(5, () => {

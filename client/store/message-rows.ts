@@ -2,13 +2,12 @@
 import type { MessageKind, StoredMessage } from './records.ts';
 import type { SealedColumns } from './sealed-columns.ts';
 
-export interface MessageRow {
+export interface ListedRow {
   id: string;
   direction: string;
   sender: string;
   recipients: string;
   subject: string;
-  body: string;
   language: string | null;
   sentAt: string;
   receivedAt: string | null;
@@ -19,30 +18,52 @@ export interface MessageRow {
   handling: string | null;
 }
 
+export interface MessageRow extends ListedRow {
+  body: string;
+}
+
 /** A stored message with its body opened at once. */
 export function toMessage(r: MessageRow, sealer: SealedColumns): StoredMessage {
   return messageOf(r, sealer, sealer.open('Message.body', r.id, r.body));
 }
 
 /**
- * A listed message: its body is opened when first read (an enumerable getter, so JSON and spreads
- * still hold it), so that listing 10,000 messages opens 10,000 subjects, not 10 MB of bodies. It
- * holds the sealed body itself, so it reads the same after the store is closed.
+ * A listed message: its body is read and opened when first read (an enumerable getter, so JSON and
+ * spreads still hold it), so that listing 10,000 messages reads and opens 10,000 subjects, not
+ * 10 MB of bodies. `sealedBody` reads it by id; so, like the rest of the store, while it is open.
  */
-export function toListedMessage(r: MessageRow, sealer: SealedColumns): StoredMessage {
+export function toListedMessage(
+  r: ListedRow,
+  sealer: SealedColumns,
+  sealedBody: (id: string) => string,
+): StoredMessage {
   let body: string | undefined;
-  // Redefined in place, so that `body` keeps its position among the fields.
-  return Object.defineProperty(messageOf(r, sealer, ''), 'body', {
-    enumerable: true,
-    configurable: true,
-    get: () => (body ??= sealer.open('Message.body', r.id, r.body)),
-    set: (value: string) => {
+  // Accessors of the literal itself (not defineProperty, which turns each object into a slow
+  // dictionary), in the fields' order.
+  return {
+    id: r.id,
+    direction: r.direction as 'in' | 'out',
+    sender: r.sender,
+    recipients: JSON.parse(r.recipients) as string[],
+    subject: sealer.open('Message.subject', r.id, r.subject),
+    get body(): string {
+      return (body ??= sealer.open('Message.body', r.id, sealedBody(r.id)));
+    },
+    set body(value: string) {
       body = value;
     },
-  });
+    language: r.language,
+    sentAt: r.sentAt,
+    receivedAt: r.receivedAt,
+    readAt: r.readAt,
+    acceptedAt: r.acceptedAt,
+    kind: r.kind as MessageKind,
+    requestId: r.requestId,
+    handling: r.handling,
+  };
 }
 
-function messageOf(r: Omit<MessageRow, 'body'>, sealer: SealedColumns, body: string): StoredMessage {
+function messageOf(r: ListedRow, sealer: SealedColumns, body: string): StoredMessage {
   return {
     id: r.id,
     direction: r.direction as 'in' | 'out',

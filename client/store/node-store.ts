@@ -17,7 +17,8 @@ import { sealContent } from './content-seal.ts';
 import { fromBase64url } from '../../shared/bytes.ts';
 import { safetyCode } from '../../shared/crypto/safety-code.ts';
 import { ciphertextHash as ciphertextHashOf } from '../../shared/receipts/receipt.ts';
-import { toListedMessage, toMessage, type MessageRow } from './message-rows.ts';
+import { EntraideError } from '../../shared/errors.ts';
+import { toListedMessage, toMessage, type ListedRow, type MessageRow } from './message-rows.ts';
 import type {
   StoredMessage,
   NewMessage,
@@ -49,8 +50,10 @@ export type {
 type Write =
   { kind: 'message'; message: NewMessage; then?: () => void } | { kind: 'accepted'; id: string; at: string };
 
-const COLUMNS =
-  'id, direction, sender, recipients, subject, body, language, sentAt, receivedAt, readAt, acceptedAt, kind, requestId, handling';
+/** What a listing reads: every column of a message but its body (fetched by id when it is read). */
+const LISTED =
+  'id, direction, sender, recipients, subject, language, sentAt, receivedAt, readAt, acceptedAt, kind, requestId, handling';
+const COLUMNS = `${LISTED}, body`;
 
 export class NodeStore {
   readonly prisma: PrismaClient;
@@ -91,9 +94,10 @@ export class NodeStore {
       getByPrefix: db.prepare<[string], MessageRow>(
         `SELECT ${COLUMNS} FROM "Message" WHERE id LIKE ? LIMIT 2`,
       ),
-      list: db.prepare<[string, number], MessageRow>(
-        `SELECT ${COLUMNS} FROM "Message" WHERE direction = ? AND kind <> 'receipts' ORDER BY sentAt DESC, id DESC LIMIT ?`,
+      list: db.prepare<[string, number], ListedRow>(
+        `SELECT ${LISTED} FROM "Message" WHERE direction = ? AND kind <> 'receipts' ORDER BY sentAt DESC, id DESC LIMIT ?`,
       ),
+      body: db.prepare<[string], { body: string }>('SELECT body FROM "Message" WHERE id = ?'),
       envelope: db.prepare<[string], { envelope: string; content: string | null }>(
         'SELECT envelope, content FROM "Message" WHERE id = ?',
       ),
@@ -284,7 +288,12 @@ export class NodeStore {
   }
 
   list(direction: 'in' | 'out', limit = 200): StoredMessage[] {
-    return this.stmt.list.all(direction, limit).map((r) => toListedMessage(r, this.sealer));
+    const sealedBody = (id: string): string => {
+      const row = this.stmt.body.get(id);
+      if (!row) throw new EntraideError('NOT_FOUND', `message ${id} is no longer on this node`);
+      return row.body;
+    };
+    return this.stmt.list.all(direction, limit).map((r) => toListedMessage(r, this.sealer, sealedBody));
   }
 
   /** A sent message sealed again (to a fresher set of recipient nodes) before the relay accepted it. */
