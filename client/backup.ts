@@ -160,14 +160,7 @@ export function writeBackup(
       node: body.config.node,
       createdAt: body.createdAt,
       hasMasterKey: body.material.masterSecretKey !== null,
-      kdf: {
-        alg: 'argon2id13',
-        opslimit: kdf.opslimit,
-        memlimit: kdf.memlimit,
-        salt: toBase64url(salt),
-        ...(kdf.profile ? { profile: kdf.profile } : {}),
-      },
-      check: toBase64url(checkOf(derived)),
+      ...passphraseSeal(kdf, salt, derived),
       nonce: toBase64url(nonce),
     };
     const ciphertext = s.crypto_aead_xchacha20poly1305_ietf_encrypt(
@@ -318,6 +311,20 @@ export function deriveBytes(passphrase: string, kdf: BackupKdf, salt: Uint8Array
   } finally {
     password.fill(0);
   }
+}
+
+/** The header fields that let a passphrase be tried on a file: the KDF, its salt, and the check. */
+export function passphraseSeal(kdf: BackupKdf, salt: Uint8Array, derived: Uint8Array) {
+  return {
+    kdf: {
+      alg: 'argon2id13' as const,
+      opslimit: kdf.opslimit,
+      memlimit: kdf.memlimit,
+      salt: toBase64url(salt),
+      ...(kdf.profile ? { profile: kdf.profile } : {}),
+    },
+    check: toBase64url(checkOf(derived)),
+  };
 }
 
 export function keyOf(derived: Uint8Array): Uint8Array {

@@ -35,6 +35,7 @@ import {
   invalid,
   keyOf,
   nodeBelongsTo,
+  passphraseSeal,
   SALT_BYTES,
   type BackupKdf,
 } from './backup.ts';
@@ -109,14 +110,7 @@ export class NodeBackupWriter {
         format: NODE_BACKUP_FORMAT,
         v: 1,
         ...label,
-        kdf: {
-          alg: 'argon2id13',
-          opslimit: kdf.opslimit,
-          memlimit: kdf.memlimit,
-          salt: toBase64url(salt),
-          ...(kdf.profile ? { profile: kdf.profile } : {}),
-        },
-        check: toBase64url(checkOf(derived)),
+        ...passphraseSeal(kdf, salt, derived),
         stream: toBase64url(streamHeader),
       };
       writeAll(fd, new TextEncoder().encode(JSON.stringify(header) + '\n'));

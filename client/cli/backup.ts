@@ -4,10 +4,17 @@
  *   entraide restore --from FILE    into a new, empty node folder (--home)
  */
 import type { Command } from 'commander';
-import { newPassphraseProblem } from '../../shared/protocol/passphrase-kdf.ts';
 import { backupNode, restoreNode } from '../node-backup.ts';
 import { AuthorityNode } from '../node.ts';
-import { homeDir, json, newPassphrase, out, passphrase, tellNotices, type GlobalOptions } from './io.ts';
+import {
+  homeDir,
+  json,
+  out,
+  passphrase,
+  restoringPassphrases,
+  tellNotices,
+  type GlobalOptions,
+} from './io.ts';
 
 type Run = (fn: () => Promise<void>) => Promise<void>;
 
@@ -44,14 +51,7 @@ export function backupCommands(program: Command, run: Run): void {
     .action((o: { from: string }) =>
       run(async () => {
         const home = homeDir(program.opts<GlobalOptions>());
-        const secret = await passphrase();
-        // A backup made under a shorter passphrase still restores, into a keystore under a new one.
-        const fresh = newPassphraseProblem(secret)
-          ? await newPassphrase(
-              'the backup’s passphrase is too short for the restored node: choose a new one',
-            )
-          : undefined;
-        const r = await restoreNode({ home, file: o.from, passphrase: secret, newPassphrase: fresh });
+        const r = await restoreNode({ home, file: o.from, ...(await restoringPassphrases()) });
         out(`Restored ${r.config.node} of ${r.config.authority} in ${home}, as it was at ${r.createdAt}.`);
       }),
     );

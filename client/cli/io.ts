@@ -4,7 +4,7 @@ import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { EntraideError } from '../../shared/errors.ts';
-import { requireNewPassphrase } from '../../shared/protocol/passphrase-kdf.ts';
+import { newPassphraseProblem, requireNewPassphrase } from '../../shared/protocol/passphrase-kdf.ts';
 import { completeJoin } from '../join.ts';
 import { AuthorityNode } from '../node.ts';
 
@@ -70,6 +70,18 @@ export async function newPassphrase(why: string): Promise<string> {
   if (!chosen) throw new EntraideError('PASSPHRASE_REQUIRED', 'the new passphrase must not be empty');
   requireNewPassphrase(chosen);
   return chosen;
+}
+
+/**
+ * The passphrase of a backup being restored, and a new one for the restored keystore when the
+ * backup's is too short for a keystore now (a backup made under a shorter passphrase still restores).
+ */
+export async function restoringPassphrases(): Promise<{ passphrase: string; newPassphrase?: string }> {
+  const secret = await passphrase();
+  const fresh = newPassphraseProblem(secret)
+    ? await newPassphrase('the backup’s passphrase is too short for the restored node: choose a new one')
+    : undefined;
+  return { passphrase: secret, newPassphrase: fresh };
 }
 
 function prompt(question: string): Promise<string> {

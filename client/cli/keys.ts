@@ -14,13 +14,13 @@ import {
 } from '../key-manager.ts';
 import { AuthorityNode } from '../node.ts';
 import { exportKeys, importKeys } from '../restore.ts';
-import { newPassphraseProblem } from '../../shared/protocol/passphrase-kdf.ts';
 import {
   homeDir,
   json,
   newPassphrase,
   out,
   passphrase,
+  restoringPassphrases,
   shortTime,
   tellNotices,
   withNode,
@@ -125,20 +125,7 @@ export function keyCommands(program: Command, run: Run): void {
     .action((file: string, o: { asNode?: string }) =>
       run(async () => {
         const home = homeDir(program.opts<GlobalOptions>());
-        const secret = await passphrase();
-        // A backup made under a shorter passphrase still restores, into a keystore under a new one.
-        const fresh = newPassphraseProblem(secret)
-          ? await newPassphrase(
-              'the backup’s passphrase is too short for the restored node: choose a new one',
-            )
-          : undefined;
-        const r = await importKeys({
-          home,
-          file,
-          passphrase: secret,
-          newPassphrase: fresh,
-          asNode: o.asNode,
-        });
+        const r = await importKeys({ home, file, ...(await restoringPassphrases()), asNode: o.asNode });
         out(`Restored ${r.config.node} of ${r.config.authority} in ${home}.`);
         if (r.restored === 'new-node') {
           out(`If ${r.from} was lost, revoke it now: entraide node revoke ${r.from.split('/')[0]}`);

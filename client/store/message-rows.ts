@@ -38,29 +38,15 @@ export function toListedMessage(
   sealedBody: (id: string) => string,
 ): StoredMessage {
   let body: string | undefined;
-  // Accessors of the literal itself (not defineProperty, which turns each object into a slow
-  // dictionary), in the fields' order.
-  return {
-    id: r.id,
-    direction: r.direction as 'in' | 'out',
-    sender: r.sender,
-    recipients: JSON.parse(r.recipients) as string[],
-    subject: sealer.open('Message.subject', r.id, r.subject),
-    get body(): string {
-      return (body ??= sealer.open('Message.body', r.id, sealedBody(r.id)));
-    },
-    set body(value: string) {
+  // Redefined in place, so that `body` keeps its position among the fields.
+  return Object.defineProperty(messageOf(r, sealer, ''), 'body', {
+    enumerable: true,
+    configurable: true,
+    get: () => (body ??= sealer.open('Message.body', r.id, sealedBody(r.id))),
+    set: (value: string) => {
       body = value;
     },
-    language: r.language,
-    sentAt: r.sentAt,
-    receivedAt: r.receivedAt,
-    readAt: r.readAt,
-    acceptedAt: r.acceptedAt,
-    kind: r.kind as MessageKind,
-    requestId: r.requestId,
-    handling: r.handling,
-  };
+  });
 }
 
 function messageOf(r: ListedRow, sealer: SealedColumns, body: string): StoredMessage {

@@ -30,17 +30,8 @@ import type {
   RejectionRecord,
 } from './records.ts';
 
-export type {
-  StoredMessage,
-  MessageKind,
-  NewMessage,
-  PinRecord,
-  KeyLogHeadRecord,
-  KeyLogLeafRecord,
-  AlarmRecord,
-  SplitViewRecord,
-  RejectionRecord,
-} from './records.ts';
+/** The store's record types, for callers that import the store alone. */
+export type * from './records.ts';
 
 /**
  * Writes that share one group-committed transaction: many messages, one fsync. `then` runs in the
@@ -289,6 +280,11 @@ export class NodeStore {
 
   list(direction: 'in' | 'out', limit = 200): StoredMessage[] {
     const sealedBody = (id: string): string => {
+      if (!this.db.open)
+        throw new EntraideError(
+          'INTERNAL',
+          `the node’s database is closed: read message ${id} again from an open node`,
+        );
       const row = this.stmt.body.get(id);
       if (!row) throw new EntraideError('NOT_FOUND', `message ${id} is no longer on this node`);
       return row.body;

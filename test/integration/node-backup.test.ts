@@ -43,9 +43,10 @@ const modeOf = (path: string) => statSync(path).mode & 0o777;
 
 /** What an officer sees of the node's record: mail both ways, requests, the receipts of what it sent. */
 function recordOf(node: AuthorityNode) {
-  const sent = node.sent();
+  // Spread, so that each listed body is read now, while the node is open.
+  const sent = node.sent().map((m) => ({ ...m }));
   return {
-    inbox: node.inbox(),
+    inbox: node.inbox().map((m) => ({ ...m })),
     sent,
     requests: node.requests.list(),
     // The whole story of each (all sent by this node: showing them sends no read receipt).
