@@ -66,7 +66,8 @@ export class ReceiptDesk {
   /** Signs and queues a receipt for an envelope this node stored; synchronous, for use inside a transaction. */
   issue(kind: ReceiptKind, env: Pick<Envelope, 'id' | 'from' | 'ciphertext'>, at: string): void {
     const rows = this.node.store.requests;
-    if (rows.hasReceipt(env.id, this.node.address, kind)) return;
+    // By id and sender: another sender's envelope under the same id (a squatted id) has receipts of its own.
+    if (rows.hasReceipt({ id: env.id, sender: env.from }, this.node.address, kind)) return;
     const receipt = signReceipt(
       {
         v: 1,
@@ -82,6 +83,7 @@ export class ReceiptDesk {
     rows.insertReceipt({
       hash: receiptHash(receipt),
       envelopeId: env.id,
+      sender: env.from,
       kind,
       node: this.node.address,
       at,
@@ -223,6 +225,7 @@ export class ReceiptDesk {
           const fresh = this.node.store.requests.insertReceipt({
             hash,
             envelopeId: receipt.envelope,
+            sender: receipt.sender,
             kind: receipt.kind,
             node: receipt.node,
             at: receipt.at,
@@ -242,7 +245,10 @@ export class ReceiptDesk {
             });
           }
           if (fresh && receipt.kind === 'delivered') {
-            const id = this.node.store.requests.requestOfEnvelope(receipt.envelope);
+            const id = this.node.store.requests.requestOfEnvelope(
+              receipt.envelope,
+              parseNodeAddress(receipt.sender).authority,
+            );
             if (id) requestIds.add(id);
           }
         }
@@ -259,7 +265,9 @@ export class ReceiptDesk {
       throw new EntraideError('EVIDENCE_NOT_FOUND', `${envelopeId} is not something this authority sent`);
     }
     const envelope = JSON.parse(stored.envelope) as Envelope;
-    const receipts = this.node.store.requests.receiptsFor(envelope.id).map((row): EvidenceReceipt => {
+    // Its own receipts only: another sender's envelope under the same id has receipts of its own.
+    const key = { id: envelope.id, sender: envelope.from };
+    const receipts = this.node.store.requests.receiptsFor(key).map((row): EvidenceReceipt => {
       const receipt = check(Receipt, JSON.parse(row.signed), 'stored receipt');
       const signed = verifyReceipt(receipt, row.identityKey);
       const problem = signed ? receiptMismatch(receipt, envelope) : 'the signature does not verify';

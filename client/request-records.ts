@@ -154,8 +154,13 @@ export class RequestRecords {
     if (row.direction === 'in' && row.deliveredAt) return row.deliveredAt;
     if (!row.envelopeId) return null;
     const times = this.rows
-      .receiptsFor(row.envelopeId)
-      .filter((r) => r.kind === 'delivered' && parseNodeAddress(r.node).authority === row.requested)
+      .receiptsFromAuthority(row.envelopeId, row.requesting)
+      .filter(
+        (r) =>
+          r.direction === 'in' &&
+          r.kind === 'delivered' &&
+          parseNodeAddress(r.node).authority === row.requested,
+      )
       .map((r) => new Date(r.at).toISOString())
       .sort();
     return times[0] ?? row.deliveredAt;
@@ -278,7 +283,7 @@ export class RequestRecords {
       });
     }
     if (row.envelopeId) {
-      for (const r of this.rows.allReceiptsFor(row.envelopeId)) {
+      for (const r of this.rows.receiptsFromAuthority(row.envelopeId, row.requesting)) {
         story.push({
           at: new Date(r.at).toISOString(),
           what: r.kind as 'delivered' | 'read',

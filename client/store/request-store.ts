@@ -46,6 +46,8 @@ export interface UpdateRow {
 export interface ReceiptRow {
   hash: string;
   envelopeId: string;
+  /** The node that sent the envelope (the receipt's `sender`): with the id, what names the envelope. */
+  sender: string;
   kind: string;
   node: string;
   at: string;
@@ -55,6 +57,15 @@ export interface ReceiptRow {
   target: string | null;
   sentIn: string | null;
   storedAt: string;
+}
+
+/**
+ * An envelope as relays know it: its id and the node that sent it. Two senders' envelopes may share
+ * an id (a co-recipient squatting it), so receipts are never looked up by the id alone.
+ */
+export interface EnvelopeKey {
+  id: string;
+  sender: string;
 }
 
 export interface OverrideRow {
@@ -95,7 +106,9 @@ export class RequestStore {
         `SELECT ${REQUEST_COLUMNS} FROM "Request" WHERE (@status IS NULL OR state = @status) AND (@direction IS NULL OR direction = @direction)
          ORDER BY COALESCE(sentAt, createdAt) DESC, id DESC LIMIT @limit`,
       ),
-      byEnvelope: db.prepare<[string], { id: string }>('SELECT id FROM "Request" WHERE envelopeId = ?'),
+      byEnvelope: db.prepare<[string, string], { id: string }>(
+        'SELECT id FROM "Request" WHERE envelopeId = ? AND requesting = ?',
+      ),
       all: db.prepare<[], RequestRow>(
         `SELECT ${REQUEST_COLUMNS} FROM "Request" ORDER BY COALESCE(sentAt, createdAt), id`,
       ),
@@ -119,21 +132,21 @@ export class RequestStore {
         'SELECT hash, requestId, seq, status, byNode, at, signed, envelopeId, receivedAt FROM "StatusUpdate" WHERE requestId = ? ORDER BY seq, at',
       ),
       insertReceipt: db.prepare(
-        `INSERT OR IGNORE INTO "Receipt" (hash, envelopeId, kind, node, at, signed, identityKey, direction, target, sentIn, storedAt)
-         VALUES (@hash, @envelopeId, @kind, @node, @at, @signed, @identityKey, @direction, @target, @sentIn, @storedAt)`,
+        `INSERT OR IGNORE INTO "Receipt" (hash, envelopeId, sender, kind, node, at, signed, identityKey, direction, target, sentIn, storedAt)
+         VALUES (@hash, @envelopeId, @sender, @kind, @node, @at, @signed, @identityKey, @direction, @target, @sentIn, @storedAt)`,
       ),
-      receipts: db.prepare<[string], ReceiptRow>(
-        `SELECT * FROM "Receipt" WHERE envelopeId = ? AND direction = 'in' ORDER BY at, node, kind`,
+      receipts: db.prepare<[string, string], ReceiptRow>(
+        `SELECT * FROM "Receipt" WHERE envelopeId = ? AND sender = ? AND direction = 'in' ORDER BY at, node, kind`,
       ),
-      anyReceipts: db.prepare<[string], ReceiptRow>(
+      receiptsById: db.prepare<[string], ReceiptRow>(
         'SELECT * FROM "Receipt" WHERE envelopeId = ? ORDER BY at, node, kind',
       ),
       unsent: db.prepare<[number], ReceiptRow>(
         `SELECT * FROM "Receipt" WHERE direction = 'out' AND sentIn IS NULL ORDER BY storedAt LIMIT ?`,
       ),
       markReceiptSent: db.prepare('UPDATE "Receipt" SET sentIn = ? WHERE hash = ?'),
-      hasReceipt: db.prepare<[string, string, string], { x: number }>(
-        'SELECT 1 AS x FROM "Receipt" WHERE envelopeId = ? AND node = ? AND kind = ?',
+      hasReceipt: db.prepare<[string, string, string, string], { x: number }>(
+        'SELECT 1 AS x FROM "Receipt" WHERE envelopeId = ? AND sender = ? AND node = ? AND kind = ?',
       ),
       addOverride: db.prepare(
         'INSERT INTO "HandlingOverride" (at, item, action, reason, node) VALUES (?, ?, ?, \'\', ?)',
@@ -203,9 +216,12 @@ export class RequestStore {
       .map((r) => this.opened(r));
   }
 
-  /** The request whose own envelope this is, if any. */
-  requestOfEnvelope(envelopeId: string): string | undefined {
-    return this.s.byEnvelope.get(envelopeId)?.id;
+  /**
+   * The request whose own envelope this is, if any: the envelope `envelopeId` sent by a node of
+   * `requesting` (an envelope of another authority under the same id is not this request's).
+   */
+  requestOfEnvelope(envelopeId: string, requesting: string): string | undefined {
+    return this.s.byEnvelope.get(envelopeId, requesting)?.id;
   }
 
   allRequests(): RequestRow[] {
@@ -250,22 +266,29 @@ export class RequestStore {
       .map((u) => ({ ...u, signed: this.sealer.open('StatusUpdate.signed', u.hash, u.signed) }));
   }
 
+  /** False when a receipt of this kind by this node for this envelope (id and sender) is already kept. */
   insertReceipt(r: ReceiptRow): boolean {
     return this.s.insertReceipt.run(r).changes > 0;
   }
 
-  hasReceipt(envelopeId: string, node: string, kind: string): boolean {
-    return this.s.hasReceipt.get(envelopeId, node, kind) !== undefined;
+  hasReceipt(envelope: EnvelopeKey, node: string, kind: string): boolean {
+    return this.s.hasReceipt.get(envelope.id, envelope.sender, node, kind) !== undefined;
   }
 
   /** Receipts received for an envelope this authority sent. */
-  receiptsFor(envelopeId: string): ReceiptRow[] {
-    return this.s.receipts.all(envelopeId);
+  receiptsFor(envelope: EnvelopeKey): ReceiptRow[] {
+    return this.s.receipts.all(envelope.id, envelope.sender);
   }
 
-  /** Every receipt about an envelope: received as evidence, or issued by this node. */
-  allReceiptsFor(envelopeId: string): ReceiptRow[] {
-    return this.s.anyReceipts.all(envelopeId);
+  /**
+   * Every receipt about the envelope `envelopeId` sent by a node of `authority`: how a request names
+   * the envelope that carried it (its id, sent by a node of the requesting authority), so that an
+   * envelope of another authority under the same id is not taken for it.
+   */
+  receiptsFromAuthority(envelopeId: string, authority: string): ReceiptRow[] {
+    return this.s.receiptsById
+      .all(envelopeId)
+      .filter((r) => r.sender.slice(r.sender.indexOf('/') + 1) === authority);
   }
 
   /** Receipts this node issued and has not sent yet, oldest first. */
