@@ -22,6 +22,7 @@ import { MerkleTree } from '../shared/merkle/memory-tree.ts';
 import { verifyConsistency } from '../shared/merkle/verify-consistency.ts';
 import { ConsistencyProof, KeyLogEntries, KeyLogLeaf, SignedTreeHead } from '../shared/protocol/key-log.ts';
 import { check, isValid } from '../shared/protocol/validate.ts';
+import { pinsNotInLog } from './pins-against-log.ts';
 import type { RelayKeyRing } from './relay-keys.ts';
 import { ownAuthorityAlarms } from './self-monitoring.ts';
 import type { AlarmRecord, KeyLogHeadRecord, NodeStore } from './store/node-store.ts';
@@ -65,6 +66,7 @@ export class KeyLogMonitor {
   private stored: KeyLogHeadRecord | null = null;
   private syncing: Promise<SignedTreeHead> | undefined;
   private lastSync = 0;
+  private drops = 0;
 
   constructor(
     private readonly store: NodeStore,
@@ -74,7 +76,16 @@ export class KeyLogMonitor {
   ) {}
 
   private async load(): Promise<MerkleTree> {
-    if (this.tree) return this.tree;
+    const drops = this.store.peerKeys.copyDrops(this.me.relay);
+    if (this.tree && drops === this.drops) return this.tree;
+    if (this.tree) {
+      // An officer pinned the relay's key by hand, and the copy held was dropped: read it again under it.
+      const pin = await this.store.peerKeys.get(this.me.relay);
+      if (pin) this.me.relayKeys.repin(pin.publicKey);
+      this.broken = undefined;
+      this.lastSync = 0;
+    }
+    this.drops = drops;
     const rows = await this.store.keyLogLeaves(this.me.relay);
     this.stored = await this.store.keyLogHead(this.me.relay);
     const open = (await this.store.alarms()).find(
@@ -344,7 +355,9 @@ export class KeyLogMonitor {
         );
         this.stored = { ...this.stored, head: JSON.stringify(head) };
       } else if (!this.stored) {
-        await this.commit([], [], head, head.size);
+        const alarms = pinsNotInLog(this.me, await this.store.pins(), [], new Date());
+        await this.commit([], [], head, head.size, alarms);
+        for (const a of alarms) this.onAlarm(a);
       }
       return head;
     }
@@ -378,6 +391,8 @@ export class KeyLogMonitor {
     // Events before this node's first check are history it did not witness: only forgeries alarm there.
     const baseline = this.stored?.baseline ?? head.size;
     const alarms = await this.watch(known, fresh, baseline);
+    // A log read from the start must show the master keys pinned for its authorities.
+    if (!this.stored) alarms.push(...pinsNotInLog(this.me, await this.store.pins(), fresh, new Date()));
     await this.commit(fresh, hashes, head, baseline, alarms);
     this.tree = candidate;
     this.leaves.push(...fresh);

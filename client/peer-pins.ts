@@ -8,7 +8,8 @@
  * Later, the pinned key is used; the home relay's word is only compared with it. Another key is
  * followed only through rollovers the pinned key signed (shared/keys/relay-key-rollover.ts); any
  * other difference, or two sources that disagree, raises an alarm and nothing from that peer is
- * trusted (PEER_KEY_CHANGED) until an officer pins its key by hand.
+ * trusted (PEER_KEY_CHANGED) until an officer pins its key by hand. A hand pin of another key than the
+ * one pinned drops the node's copy of the peer's key log, which that key vouched for (`pinByHand`).
  */
 import { relayKeyFingerprint } from '../shared/crypto/relay-key.ts';
 import { EntraideError } from '../shared/errors.ts';
@@ -16,7 +17,7 @@ import { relayKeyTimeline } from '../shared/keys/relay-key-rollover.ts';
 import type { RelayInfo } from '../shared/protocol/schemas.ts';
 import type { NewAlarm } from './key-log-monitor.ts';
 import type { NodeStore } from './store/node-store.ts';
-import type { PeerRelayKeyRecord } from './store/peer-key-store.ts';
+import type { DroppedLogCopy, PeerRelayKeyRecord } from './store/peer-key-store.ts';
 
 /** Alarms that stop trust in a peer until an officer pins its key by hand. */
 export const PEER_KEY_ALARMS = ['peer-key-changed', 'peer-key-conflict'] as const;
@@ -126,8 +127,14 @@ export class PeerPins {
     return this.follow(pin, word.served);
   }
 
-  /** Records a rollover the pinned key signed (checked by the caller): the new key is pinned. */
-  async follow(pin: PeerRelayKeyRecord, to: string): Promise<PeerRelayKeyRecord> {
+  /**
+   * Records a rollover the pinned key signed (checked by the caller): the new key is pinned, and the
+   * copy of the peer's key log is kept (the rollover vouches for it). `held` may be one a view read
+   * before a hand pin replaced it: the pin stored now is the one followed.
+   */
+  async follow(held: PeerRelayKeyRecord, to: string): Promise<PeerRelayKeyRecord> {
+    const pin = (await this.store.peerKeys.get(held.domain)) ?? held;
+    if (pin.publicKey === to) return pin;
     return this.save(
       pin.domain,
       to,
@@ -158,20 +165,48 @@ export class PeerPins {
   }
 
   /**
-   * An officer pins a peer's key by hand; the open alarms about that peer are resolved. Returns the
-   * pin and the alarms resolved.
+   * An officer pins a peer's key by hand; the open alarms about that peer are resolved. The node's
+   * copy of the peer's key log was verified under the key pinned before: unless that is the key now
+   * pinned, the copy is dropped with the pin's change (one transaction, with a notice), so that the
+   * next sync reads the whole log again under the new key. Master keys pinned from the old copy stay
+   * pinned: one the log read again does not show raises an alarm then (key-log-monitor.ts).
+   * Returns the pin, the alarms resolved, and the copy dropped (null if none was).
    */
-  async pinByHand(domain: string, key: string): Promise<{ pin: PeerRelayKeyRecord; resolved: number }> {
+  async pinByHand(
+    domain: string,
+    key: string,
+  ): Promise<{ pin: PeerRelayKeyRecord; resolved: number; dropped: DroppedLogCopy | null }> {
     if (domain === this.homeDomain) {
       throw new EntraideError(
         'USAGE',
         `${domain} is this node’s own relay: its key comes with the invitation, not from a pin`,
       );
     }
-    const pin = await this.save(domain, key, 'hand', [], undefined);
+    const before = await this.store.peerKeys.get(domain);
+    const pin = this.record(domain, key, 'hand');
+    // A copy held with no pin (or under another key) proves nothing under this one.
+    const notices: NewAlarm[] = [];
+    const drop =
+      before?.publicKey === key
+        ? undefined
+        : (copy: DroppedLogCopy) => {
+            const held = before
+              ? ` replaces the key pinned before (${before.source}, fingerprint ${fp(before.publicKey)}): this node’s copy of ${domain}’s key log, verified under that key`
+              : `: this node’s copy of ${domain}’s key log, held with no key pinned for ${domain}`;
+            notices.push(
+              this.notice(
+                'peer-key-log-dropped',
+                domain,
+                `relay ${domain}’s key pinned by hand (fingerprint ${fp(key)})${held} (${copy.entries} ${copy.entries === 1 ? 'entry' : 'entries'}, head of size ${copy.size}), was dropped and will be read again from the start under the new key`,
+              ),
+            );
+            return notices;
+          };
+    const dropped = await this.store.peerKeys.save(pin, [], drop);
+    for (const n of notices) this.raise(n);
     let resolved = 0;
     for (const kind of PEER_KEY_ALARMS) resolved += await this.store.resolveAlarms(kind, domain, new Date());
-    return { pin, resolved };
+    return { pin, resolved, dropped };
   }
 
   list(): Promise<PeerRelayKeyRecord[]> {
@@ -224,9 +259,22 @@ export class PeerPins {
     notices: NewAlarm[],
     before?: PeerRelayKeyRecord,
   ): Promise<PeerRelayKeyRecord> {
+    const record = this.record(domain, key, source, before);
+    await this.store.peerKeys.save(record, notices);
+    for (const n of notices) this.raise(n);
+    return record;
+  }
+
+  /** The pin of `key` from `source`; one that keeps `before`'s source keeps when and what it first pinned. */
+  private record(
+    domain: string,
+    key: string,
+    source: string,
+    before?: PeerRelayKeyRecord,
+  ): PeerRelayKeyRecord {
     const now = new Date();
     const keep = before && before.source === source;
-    const record: PeerRelayKeyRecord = {
+    return {
       domain,
       publicKey: key,
       pinnedKey: keep ? before.pinnedKey : key,
@@ -235,8 +283,5 @@ export class PeerPins {
       pinnedAt: keep ? before.pinnedAt : now,
       verifiedAt: source === 'first-use' ? null : now,
     };
-    await this.store.peerKeys.save(record, notices);
-    for (const n of notices) this.raise(n);
-    return record;
   }
 }

@@ -43,6 +43,16 @@ export class RelayKeyRing {
     this.timeline = singleKeyTimeline(domain, pinned);
   }
 
+  /**
+   * Holds the relay to `key` from now on, forgetting the keys followed from the one pinned before: an
+   * officer pinned another key by hand (peer-pins.ts), and the copy of the log was dropped with it.
+   */
+  repin(key: string): void {
+    if (key === this.pinned) return;
+    this.pinned = key;
+    this.timeline = singleKeyTimeline(this.domain, key);
+  }
+
   /** The relay's keys as last proven. */
   get keys(): RelayKeyTimeline {
     return this.timeline;

@@ -147,7 +147,15 @@ export class TrustStore {
     }
     relay.downUntil = undefined;
     const cached = this.cache.get(authority);
-    if (cached && !fresh && cached.head.size === monitor.size && Date.now() - cached.fetchedAt < CACHE_MS) {
+    // The same size is not enough: a copy read again under a key pinned by hand may differ at it.
+    if (
+      cached &&
+      !fresh &&
+      cached.head.size === monitor.size &&
+      monitor.size > 0 &&
+      sameHash(monitor.rootAt(monitor.size), headRoot(cached.head)) &&
+      Date.now() - cached.fetchedAt < CACHE_MS
+    ) {
       return cached;
     }
     const entry = check(DirectoryEntry, await relay.directory(authority), 'directory entry');

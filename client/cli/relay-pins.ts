@@ -42,7 +42,7 @@ export function relayPinCommands(relay: Command, program: Command, run: Run): vo
             }
             pinned = word.served;
           }
-          const { pin, resolved } = await node.peerPins.pinByHand(domain, pinned);
+          const { pin, resolved, dropped } = await node.peerPins.pinByHand(domain, pinned);
           // The home relay's word is held to the new pin at once: a difference is an alarm.
           let alarm: EntraideError | undefined;
           try {
@@ -52,9 +52,19 @@ export function relayPinCommands(relay: Command, program: Command, run: Run): vo
             alarm = err;
             process.exitCode = 1;
           }
-          if (o.json) return json({ ...pin, resolvedAlarms: resolved, alarm: alarm ? alarm.message : null });
+          if (o.json)
+            return json({
+              ...pin,
+              resolvedAlarms: resolved,
+              droppedLogCopy: dropped,
+              alarm: alarm ? alarm.message : null,
+            });
           out(`${domain}: key pinned by hand, fingerprint ${pin.fingerprint}`);
           if (resolved > 0) out(`${resolved} alarm(s) about ${domain}’s key marked resolved.`);
+          if (dropped)
+            out(
+              `The copy of ${domain}’s key log held under the previous key (${dropped.entries} ${dropped.entries === 1 ? 'entry' : 'entries'}) was dropped: it will be read again from the start under the key pinned now.`,
+            );
           if (alarm) process.stderr.write(`entraide: ALARM ${alarm.message} [${alarm.code}]\n`);
         });
       }),

@@ -9,7 +9,11 @@
  *      stops on its unverified safety code (UNVERIFIED_COUNTERPART in a script), naming where to
  *      compare it; in a terminal the officer is asked once.
  * Also: a key pinned on first use is kept across restarts, and a later change of what the home relay
- * serves is an alarm, after which nothing from that peer is trusted until a hand pin settles it.
+ * serves is an alarm, after which nothing from that peer is trusted until a hand pin settles it. A
+ * hand pin of another key drops the copy of the peer's log verified under the key before (in an open
+ * node or through the CLI, which says so); the log read again under the real key raises
+ * master-key-substituted for a master key pinned from the forged copy, and sending stays refused
+ * (KEY_CHANGED). A rollover the pinned key signed keeps the copy.
  */
 import { afterEach, describe, expect, it } from 'vitest';
 import { initNode } from '../../client/init.ts';
@@ -20,12 +24,17 @@ import { generateSigningKeyPair } from '../../shared/crypto/keys.ts';
 import { EntraideError } from '../../shared/errors.ts';
 import { makeLeaf } from '../../shared/keys/key-log-leaf.ts';
 import { declareAuthority } from '../../shared/keys/statements.ts';
-import type { KeyLogLeaf } from '../../shared/protocol/key-log.ts';
+import type { KeyLogLeaf, SignedTreeHead } from '../../shared/protocol/key-log.ts';
+import { verifyTreeHead } from '../../shared/keys/tree-head.ts';
+import { fromBase64url } from '../../shared/bytes.ts';
+import type { NewAlarm } from '../../client/key-log-monitor.ts';
+import { rotateKey } from '../../server/admin.ts';
 import {
   enrolNode,
   invite,
   PASSPHRASE,
   startPeeredRelays,
+  startTestRelay,
   tempDir,
   type TestRelay,
 } from '../support/fixtures.ts';
@@ -33,6 +42,7 @@ import { MaliciousRelay } from '../support/malicious-relay.ts';
 import { BIN, cli } from '../support/processes.ts';
 import { random } from '../support/random.ts';
 import { rowCounts } from '../support/refusals.ts';
+import { waitFor } from '../support/wait.ts';
 import { execFile } from 'node:child_process';
 
 const HOME = 'relay.home';
@@ -243,6 +253,142 @@ describe('peer relay keys pinned on the node', { timeout: 60_000 }, () => {
     await sn.peerPins.pinByHand(PEER, real);
     w.evil.honest();
     const sent = await sn.send({ to: [KE], subject: 'again', body: 'to the real node' });
+    expect(sent.recipients).toEqual([w.ke.address]);
+  });
+
+  it('a hand pin drops the copy of the peer’s log verified under a first-use key that was not the peer’s; read again under the real key, it alarms on the master key pinned from the forged one', async () => {
+    const w = await world();
+    const sn = await opened(await homeBehind(w, 'sn.moj'));
+    const raised: NewAlarm[] = [];
+    sn.onAlarm((a) => raised.push(a));
+    // First use while the home relay lies: its own key pinned as the peer's, the forged log verified
+    // under it and kept, and a master key for ke.ag pinned from that log.
+    w.evil.impersonatePeer(PEER, forgedPeerLog());
+    await sn.trust.authority(KE);
+    const [fake, real] = [w.home.relay.identity.publicKeyB64, w.peer.relay.identity.publicKeyB64];
+    expect(await sn.store.peerKeys.get(PEER)).toMatchObject({ source: 'first-use', publicKey: fake });
+    expect(await sn.store.keyLogLeaves(PEER)).toHaveLength(1);
+    const forged = (await sn.store.pin(KE))!;
+    expect(forged.safetyCode).not.toBe((await w.ke.fingerprint()).safetyCode);
+
+    // The officer hears the real key from the peer's operator and pins it, in this open node.
+    w.evil.honest();
+    const { dropped } = await sn.peerPins.pinByHand(PEER, real);
+    expect(dropped).toEqual({ entries: 1, size: 1 });
+    expect(await sn.store.keyLogLeaves(PEER)).toEqual([]);
+    expect(await sn.store.keyLogHead(PEER)).toBeNull();
+    const notices = (await sn.store.alarms()).filter((a) => a.kind === 'peer-key-log-dropped');
+    expect(notices).toEqual([expect.objectContaining({ relay: PEER, authority: null })]);
+    expect(notices[0]!.message).toContain(
+      `replaces the key pinned before (first-use, fingerprint ${relayKeyFingerprint(fake)}): this node’s copy of ${PEER}’s key log, verified under that key (1 entry, head of size 1), was dropped`,
+    );
+    // The master key pinned from the forged log is not forgotten.
+    expect(await sn.store.pin(KE)).toEqual(forged);
+
+    // The next send reads the peer's whole log again under the real key, and refuses ke.ag.
+    const before = rowCounts(w.home).envelopes;
+    const err = await refusal(sn.send({ to: [KE], subject: 'after the pin', body: 'must not be sent' }));
+    expect(err.code).toBe('KEY_CHANGED');
+    expect(err.message).toContain(`pinned safety code ${forged.safetyCode}`);
+    const log = w.peer.relay.ctx.keyLog;
+    expect((await sn.store.keyLogLeaves(PEER)).map((r) => JSON.parse(r.leaf) as KeyLogLeaf)).toEqual(
+      log.entries(0, log.size).map((e) => e.leaf),
+    );
+    const head = JSON.parse((await sn.store.keyLogHead(PEER))!.head) as SignedTreeHead;
+    expect(() =>
+      verifyTreeHead(head, { log: 'key', relay: PEER, relayKey: fromBase64url(real) }),
+    ).not.toThrow();
+    const alarms = (await sn.store.alarms()).filter((a) => a.kind === 'master-key-substituted');
+    expect(alarms).toEqual([expect.objectContaining({ relay: PEER, authority: KE, resolvedAt: null })]);
+    expect(alarms[0]!.message).toContain(
+      `the master key pinned here for ${KE} (safety code ${forged.safetyCode}, pinned ${forged.pinnedAt.toISOString()}) is not in relay ${PEER}’s key log read again from the start: the log shows another master key for it (safety code ${(await w.ke.fingerprint()).safetyCode})`,
+    );
+    expect(raised.map((a) => a.kind)).toEqual([
+      'peer-key-pinned',
+      'peer-key-log-dropped',
+      'master-key-substituted',
+    ]);
+    expect(await sn.store.pin(KE)).toEqual(forged);
+    expect(await sn.store.peerKeys.openAlarms('peer-key-changed', PEER)).toEqual([]);
+    expect(rowCounts(w.home).envelopes).toBe(before);
+    expect(sn.sent()).toEqual([]);
+    // The alarm is raised once; sending stays refused.
+    expect((await refusal(sn.trust.authority(KE, true))).code).toBe('KEY_CHANGED');
+    expect((await sn.store.alarms()).filter((a) => a.kind === 'master-key-substituted')).toHaveLength(1);
+  });
+
+  it('`entraide relay pin` says the copy held under the previous key was dropped; the node opened next reads it again and alarms', async () => {
+    const w = await world();
+    const snHome = await homeBehind(w, 'sn.moj');
+    let sn = await opened(snHome);
+    w.evil.impersonatePeer(PEER, forgedPeerLog());
+    await sn.trust.authority(KE);
+    const forged = (await sn.store.pin(KE))!;
+    await closed(sn);
+
+    w.evil.honest();
+    const real = w.peer.relay.identity.publicKeyB64;
+    const env = { ENTRAIDE_PASSPHRASE: PASSPHRASE };
+    const r = await cli(['--home', snHome, 'relay', 'pin', PEER, real], env);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(
+      `The copy of ${PEER}’s key log held under the previous key (1 entry) was dropped: it will be read again from the start under the key pinned now.`,
+    );
+    sn = await opened(snHome);
+    expect(await sn.store.keyLogHead(PEER)).toBeNull();
+    expect(await sn.store.peerKeys.get(PEER)).toMatchObject({ source: 'hand', publicKey: real });
+    expect((await refusal(sn.send({ to: [KE], subject: 's', body: 'b' }))).code).toBe('KEY_CHANGED');
+    expect((await sn.store.alarms()).filter((a) => a.kind === 'master-key-substituted')).toEqual([
+      expect.objectContaining({ relay: PEER, authority: KE }),
+    ]);
+    expect(await sn.store.pin(KE)).toEqual(forged);
+    const size = (await sn.store.keyLogHead(PEER))!.size;
+    await closed(sn);
+
+    // Pinning the same key again keeps the copy read under it.
+    const again = await cli(['--home', snHome, 'relay', 'pin', PEER, real, '--json'], env);
+    expect(again.code, again.stderr).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ source: 'hand', droppedLogCopy: null });
+    sn = await opened(snHome);
+    expect((await sn.store.keyLogHead(PEER))?.size).toBe(size);
+  });
+
+  it('a rollover the pinned key signed keeps the copy of the peer’s log: it is not read again', async () => {
+    const w = await world();
+    const sn = await opened(await homeBehind(w, 'sn.moj'));
+    await sn.send({ to: [KE], subject: 'first contact', body: 'pins relay.peer' });
+    const oldKey = w.peer.relay.identity.publicKeyB64;
+    expect(await sn.store.peerKeys.get(PEER)).toMatchObject({ source: 'first-use', publicKey: oldKey });
+    const copy = await sn.store.keyLogLeaves(PEER);
+    expect(copy.length).toBeGreaterThan(0);
+
+    // The peer relay rotates its key (stopped, rotated, started again at the same address).
+    const port = Number(new URL(w.peer.url).port);
+    await w.peer.close();
+    open.splice(open.indexOf(w.peer), 1);
+    const { newKey } = await rotateKey(w.peer.dataDir);
+    const peer = await startTestRelay({ domain: PEER, dataDir: w.peer.dataDir, port });
+    open.push(peer);
+    await waitFor(
+      async () => (await w.home.relay.store.listPeers())[0]?.publicKey === newKey,
+      10_000,
+      `${HOME} to follow ${PEER}'s rollover`,
+    );
+    const asked = w.evil.requests.length;
+    await sn.trust.authority(KE, true);
+    expect(await sn.store.peerKeys.get(PEER)).toMatchObject({
+      source: 'first-use',
+      publicKey: newKey,
+      pinnedKey: oldKey,
+    });
+    const kinds = (await sn.store.alarms()).map((a) => a.kind);
+    expect(kinds).toContain('peer-key-rotated');
+    expect(kinds).not.toContain('peer-key-log-dropped');
+    expect(kinds).not.toContain('master-key-substituted');
+    expect(await sn.store.keyLogLeaves(PEER)).toEqual(copy);
+    // Nothing of the log was downloaded again from its start.
+    expect(w.evil.requests.slice(asked).filter((r) => r.includes('/keylog/entries?start=0'))).toEqual([]);
+    const sent = await sn.send({ to: [KE], subject: 'after the rollover', body: 'to the real node' });
     expect(sent.recipients).toEqual([w.ke.address]);
   });
 
