@@ -5,7 +5,9 @@ import { EntraideError } from '../../shared/errors.ts';
 import { formatDuration } from '../../shared/meetings/duration.ts';
 import type { Disambiguation } from '../../shared/meetings/zoned-time.ts';
 import type { MeetingView } from '../meeting-records.ts';
+import type { AuthorityNode } from '../node.ts';
 import { json, out, withNode } from './io.ts';
+import { confirmCounterparts, UNVERIFIED_OK_OPTION } from './unverified.ts';
 
 type Run = (fn: () => Promise<void>) => Promise<void>;
 
@@ -19,6 +21,7 @@ interface DraftOptions {
   interpretation?: string;
   participants?: string;
   when?: string;
+  unverifiedOk?: boolean;
   json?: boolean;
 }
 
@@ -54,7 +57,26 @@ function draftOptions(cmd: Command): Command {
     .option('--interpretation <text>', 'interpretation offered, e.g. "fr<>en"')
     .option('--participants <list>', 'invite only these authorities, comma-separated')
     .option('--when <earlier|later>', 'which of two instants a repeated local time (clocks going back) means')
+    .option(...UNVERIFIED_OK_OPTION)
     .option('--json', 'machine-readable output');
+}
+
+/**
+ * The authorities an invitation goes to, chosen as node.meetings.schedule chooses them (the named
+ * participants, else the network's members, else the request's counterpart), so that unverified
+ * ones are asked about before anything is sealed. Empty when none is named: schedule says so.
+ */
+function invitees(
+  node: AuthorityNode,
+  o: { participants?: string; network?: string; request?: string },
+): string[] {
+  if (o.participants) return list(o.participants)!;
+  if (o.network) return node.networks.mustHold(o.network).members;
+  if (o.request) {
+    const r = node.requests.mustExist(o.request);
+    return [r.requesting === node.authority ? r.requested : r.requesting];
+  }
+  return [];
 }
 
 function printMeeting(m: MeetingView): void {
@@ -97,6 +119,7 @@ export function meetingCommands(program: Command, run: Run): void {
       withNode(program, async (node) => {
         const agenda = readAgenda(o.agendaFile);
         const when = disambiguation(o.when);
+        const confirmed = await confirmCounterparts(node, invitees(node, o), o.unverifiedOk);
         const r = await node.meetings.schedule({
           title: o.title!,
           start: o.start!,
@@ -113,6 +136,7 @@ export function meetingCommands(program: Command, run: Run): void {
             ? { conferenceUrl: process.env.ENTRAIDE_CONFERENCE_URL }
             : {}),
         });
+        await node.counterparts.confirm(confirmed);
         const v = r.view;
         if (o.json)
           return json({
@@ -140,6 +164,10 @@ export function meetingCommands(program: Command, run: Run): void {
       withNode(program, async (node) => {
         const agenda = readAgenda(o.agendaFile);
         const when = disambiguation(o.when);
+        const participants = o.participants ? list(o.participants)! : [];
+        // Authorities dropped from the meeting receive the new version too.
+        const previous = node.meetings.state(id).event?.participants ?? [];
+        const confirmed = await confirmCounterparts(node, [...participants, ...previous], o.unverifiedOk);
         const r = await node.meetings.update(id, {
           ...(o.title !== undefined ? { title: o.title } : {}),
           ...(o.start !== undefined ? { start: o.start } : {}),
@@ -148,9 +176,10 @@ export function meetingCommands(program: Command, run: Run): void {
           ...(agenda !== undefined ? { agenda } : {}),
           ...(o.languages ? { languages: list(o.languages)! } : {}),
           ...(o.interpretation ? { interpretation: o.interpretation } : {}),
-          ...(o.participants ? { participants: list(o.participants)! } : {}),
+          ...(o.participants ? { participants } : {}),
           ...(when ? { disambiguation: when } : {}),
         });
+        await node.counterparts.confirm(confirmed);
         if (o.json) return json(r.view);
         out(`${r.view.uid}: version ${r.view.sequence} sent, ${r.view.local.start} (${r.view.local.tz})`);
       }),
@@ -161,11 +190,15 @@ export function meetingCommands(program: Command, run: Run): void {
     .command('cancel <id>')
     .description('cancel a meeting this authority organizes')
     .option('--reason <text>', 'why, for the participants')
+    .option(...UNVERIFIED_OK_OPTION)
     .option('--json', 'machine-readable output')
-    .action((id: string, o: { reason?: string; json?: boolean }) =>
+    .action((id: string, o: { reason?: string; unverifiedOk?: boolean; json?: boolean }) =>
       run(() =>
         withNode(program, async (node) => {
+          const participants = node.meetings.state(id).event?.participants ?? [];
+          const confirmed = await confirmCounterparts(node, participants, o.unverifiedOk);
           const r = await node.meetings.cancel(id, o.reason);
+          await node.counterparts.confirm(confirmed);
           if (o.json) return json(r.view);
           out(`${r.view.uid}: cancelled, every participant told`);
         }),
@@ -176,11 +209,15 @@ export function meetingCommands(program: Command, run: Run): void {
     .command('rsvp <id> <answer>')
     .description('answer an invitation: accept, decline or tentative')
     .option('--note <text>', 'a note for the organizer')
+    .option(...UNVERIFIED_OK_OPTION)
     .option('--json', 'machine-readable output')
-    .action((id: string, answer: string, o: { note?: string; json?: boolean }) =>
+    .action((id: string, answer: string, o: { note?: string; unverifiedOk?: boolean; json?: boolean }) =>
       run(() =>
         withNode(program, async (node) => {
+          const { organizer } = node.meetings.state(id);
+          const confirmed = await confirmCounterparts(node, [organizer], o.unverifiedOk);
           const r = await node.meetings.rsvp(id, answer, o.note);
+          await node.counterparts.confirm(confirmed);
           if (o.json) return json(r.view);
           out(`${r.view.uid}: answered ${answer} to ${r.view.organizer}`);
         }),

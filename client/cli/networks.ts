@@ -8,6 +8,7 @@ import { EntraideError } from '../../shared/errors.ts';
 import { parseAuthorityAddress } from '../../shared/addresses.ts';
 import type { NetworkView } from '../networks.ts';
 import { json, out, withNode } from './io.ts';
+import { confirmCounterparts, UNVERIFIED_OK_OPTION } from './unverified.ts';
 
 type Run = (fn: () => Promise<void>) => Promise<void>;
 
@@ -75,10 +76,16 @@ export function networkCommands(program: Command, run: Run): void {
     );
 
   const change =
-    (kind: 'add' | 'remove', coordinators: boolean) => (id: string, list: string[], o: { json?: boolean }) =>
+    (kind: 'add' | 'remove', coordinators: boolean) =>
+    (id: string, list: string[], o: { unverifiedOk?: boolean; json?: boolean }) =>
       run(() =>
         withNode(program, async (node) => {
           const who = addresses(list);
+          // The new roster goes to every member of the new version and to those removed: the
+          // current members and, for `add`, the authorities added.
+          const { members } = node.networks.mustHold(id);
+          const recipients = kind === 'add' ? [...members, ...who] : members;
+          const confirmed = await confirmCounterparts(node, recipients, o.unverifiedOk);
           const r = await node.networks.change(
             id,
             coordinators
@@ -89,6 +96,7 @@ export function networkCommands(program: Command, run: Run): void {
                 ? { add: who }
                 : { remove: who },
           );
+          await node.counterparts.confirm(confirmed);
           if (o.json) return json(r.view);
           out(`${id}: version ${r.view.version}, ${r.view.members.length} members, sent to the members`);
           for (const a of r.diff.addedMembers) out(`  + ${a}`);
@@ -102,18 +110,22 @@ export function networkCommands(program: Command, run: Run): void {
     .command('add <id> <authority...>')
     .description('add member authorities (a coordinator only); every member receives the new roster')
     .option('--coordinator', 'make them coordinators (they become members too)')
+    .option(...UNVERIFIED_OK_OPTION)
     .option('--json', 'machine-readable output')
-    .action((id: string, list: string[], o: { coordinator?: boolean; json?: boolean }) =>
-      change('add', o.coordinator ?? false)(id, list, o),
+    .action(
+      (id: string, list: string[], o: { coordinator?: boolean; unverifiedOk?: boolean; json?: boolean }) =>
+        change('add', o.coordinator ?? false)(id, list, o),
     );
 
   network
     .command('remove <id> <authority...>')
     .description('remove member authorities (a coordinator only); they are told too')
     .option('--coordinator', 'only take away their coordinator role')
+    .option(...UNVERIFIED_OK_OPTION)
     .option('--json', 'machine-readable output')
-    .action((id: string, list: string[], o: { coordinator?: boolean; json?: boolean }) =>
-      change('remove', o.coordinator ?? false)(id, list, o),
+    .action(
+      (id: string, list: string[], o: { coordinator?: boolean; unverifiedOk?: boolean; json?: boolean }) =>
+        change('remove', o.coordinator ?? false)(id, list, o),
     );
 
   network

@@ -11,6 +11,7 @@ import { STATUSES } from '../../shared/requests/vocabulary.ts';
 import { forward } from '../forward.ts';
 import { json, out, shortTime, withNode } from './io.ts';
 import { flushReceipts, refresh, type Run } from './requests.ts';
+import { confirmCounterparts, UNVERIFIED_OK_OPTION } from './unverified.ts';
 
 function hours(s: number | null): string {
   if (s === null) return '-';
@@ -121,17 +122,30 @@ export function evidenceCommands(program: Command, run: Run): void {
     )
     .option('--override <reason>', 'forward against the handling code, for this reason (logged)')
     .option('--note <text>', 'a note above the forwarded text')
+    .option(...UNVERIFIED_OK_OPTION)
     .option('--json', 'machine-readable output')
     .action(
-      (id: string, o: { to: string[]; consent?: string; override?: string; note?: string; json?: boolean }) =>
+      (
+        id: string,
+        o: {
+          to: string[];
+          consent?: string;
+          override?: string;
+          note?: string;
+          unverifiedOk?: boolean;
+          json?: boolean;
+        },
+      ) =>
         run(() =>
           withNode(program, async (node) => {
+            const confirmed = await confirmCounterparts(node, o.to, o.unverifiedOk);
             const r = await forward(node, id, {
               to: o.to,
               consent: o.consent,
               override: o.override,
               note: o.note,
             });
+            await node.counterparts.confirm(confirmed);
             await flushReceipts(node);
             if (o.json) return json(r);
             out(r.id);

@@ -7,7 +7,8 @@
  * member sees it in its own local time, answers it, and exports it as iCalendar, which
  * test/support/ics-check.ts reads back (Mozilla's ical.js; Python's icalendar too, where
  * /usr/bin/python3 has it). Bad input is refused with its code and stores nothing, and the relays
- * never hold the title or agenda.
+ * never hold the title or agenda. No safety code is verified here, so every command that sends to
+ * another authority passes --unverified-ok; without it, a script is refused and nothing is sent.
  */
 import { randomUUID } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
@@ -289,7 +290,7 @@ describe('a WACAP meeting across two relays, through the CLI', { timeout: 600_00
 
   it('2. Senegal builds WACAP; every member holds the roster; slots fit everyone’s hours', async () => {
     await ok(SN, `network create ${NETWORK} --name`, NETWORK_NAME);
-    await ok(SN, `network add ${NETWORK} ${NG} ${GH} ${CV}`);
+    await ok(SN, `network add ${NETWORK} ${NG} ${GH} ${CV} --unverified-ok`);
     const atSenegal = await okJson<NetworkSummary[]>(SN, 'network list --json');
     expect(atSenegal).toEqual([
       expect.objectContaining({ network: NETWORK, name: NETWORK_NAME, members: 4, coordinator: true }),
@@ -355,8 +356,16 @@ describe('a WACAP meeting across two relays, through the CLI', { timeout: 600_00
 
   it('3. a member that does not coordinate cannot change the roster', async () => {
     const before = await showNetwork(NG);
-    await refused(NG, 'NOT_COORDINATOR', `network add ${NETWORK} bj.moj@${A}`);
+    await refused(NG, 'NOT_COORDINATOR', `network add ${NETWORK} bj.moj@${A} --unverified-ok`);
     expect(await showNetwork(NG)).toEqual(before);
+  });
+
+  it('3b. a script sends no roster to members whose safety code was never verified', async () => {
+    const before = await showNetwork(SN);
+    const stderr = await refused(SN, 'UNVERIFIED_COUNTERPART', `network add ${NETWORK} ${NG}`);
+    for (const who of MEMBERS) expect(stderr, who).toContain(`${who} is not verified`);
+    expect(stderr).toContain('--unverified-ok');
+    expect(await showNetwork(SN), 'no new roster version').toEqual(before);
   });
 
   it('4. Senegal schedules a meeting; each member sees it in its own local time', async () => {
@@ -365,7 +374,7 @@ describe('a WACAP meeting across two relays, through the CLI', { timeout: 600_00
     const scheduled = await okJson<Scheduled>(
       SN,
       `meeting schedule --network ${NETWORK} --start 2027-01-14T10:00 --tz Africa/Dakar --duration 90m ` +
-        `--agenda-file ${agendaFile} --languages fr,en --json --title`,
+        `--agenda-file ${agendaFile} --languages fr,en --unverified-ok --json --title`,
       TITLE,
       '--interpretation',
       'Français ↔ English, consecutive',
@@ -413,9 +422,9 @@ describe('a WACAP meeting across two relays, through the CLI', { timeout: 600_00
 
   it('5. members answer; Senegal sees the three replies', async () => {
     await Promise.all([
-      ok(NG, `meeting rsvp ${uid} accept`),
-      ok(GH, `meeting rsvp ${uid} decline --note`, 'Our officer is in court that day.'),
-      ok(CV, `meeting rsvp ${uid} tentative`),
+      ok(NG, `meeting rsvp ${uid} accept --unverified-ok`),
+      ok(GH, `meeting rsvp ${uid} decline --unverified-ok --note`, 'Our officer is in court that day.'),
+      ok(CV, `meeting rsvp ${uid} tentative --unverified-ok`),
     ]);
     const v = await received<MeetingView>(
       SN,
@@ -437,7 +446,7 @@ describe('a WACAP meeting across two relays, through the CLI', { timeout: 600_00
   });
 
   it('6. an update moves it a week later, a cancellation ends it; both export as iCalendar', async () => {
-    await ok(SN, `meeting update ${uid} --start 2027-01-21T10:00`);
+    await ok(SN, `meeting update ${uid} --start 2027-01-21T10:00 --unverified-ok`);
     const moved: Record<string, Local> = {
       [NG]: { tz: 'Africa/Lagos', start: '2027-01-21 11:00', end: '2027-01-21 12:30' },
       [GH]: { tz: 'Africa/Accra', start: '2027-01-21 10:00', end: '2027-01-21 11:30' },
@@ -469,7 +478,7 @@ describe('a WACAP meeting across two relays, through the CLI', { timeout: 600_00
     expect(Date.parse(request.dtend_utc!)).toBe(Date.parse(updated[2]!.endUtc));
     expect(request.dtstart_utc_zoneinfo).toBe(request.dtstart_utc);
 
-    await ok(SN, `meeting cancel ${uid} --reason`, 'Postponed to the plenary in March.');
+    await ok(SN, `meeting cancel ${uid} --unverified-ok --reason`, 'Postponed to the plenary in March.');
     const cancelled = await Promise.all(
       MEMBERS.map((who) => received<MeetingView>(who, `meeting show ${uid} --json`, (m) => m.cancelled)),
     );
@@ -489,8 +498,9 @@ describe('a WACAP meeting across two relays, through the CLI', { timeout: 600_00
   });
 
   it('7. refuses bad times, zones, durations, foreign answers and non-coordinators, storing nothing', async () => {
-    const scheduleAt = (start: string, tz: string, duration = '60m') =>
-      `meeting schedule --network ${NETWORK} --start ${start} --tz ${tz} --duration ${duration} --title Refused`;
+    const scheduleAt = (start: string, tz: string, duration = '60m', unverifiedOk = true) =>
+      `meeting schedule --network ${NETWORK} --start ${start} --tz ${tz} --duration ${duration} --title Refused` +
+      (unverifiedOk ? ' --unverified-ok' : '');
 
     const atSenegal = await listMeetings(SN);
     expect(atSenegal, JSON.stringify(atSenegal)).toEqual([
@@ -501,6 +511,15 @@ describe('a WACAP meeting across two relays, through the CLI', { timeout: 600_00
     await refused(SN, 'TIMEZONE_UNKNOWN', scheduleAt('2027-01-14T10:00', 'Mars/Olympus'));
     await refused(SN, 'DURATION_INVALID', scheduleAt('2027-01-14T10:00', 'Africa/Dakar', '0m'));
     await refused(SN, 'DURATION_INVALID', scheduleAt('2027-01-14T10:00', 'Africa/Dakar', '25h'));
+    // A valid invitation, but to members whose safety code was never verified: a script must say
+    // --unverified-ok (as in 4), or nothing is sent.
+    const unverified = await refused(
+      SN,
+      'UNVERIFIED_COUNTERPART',
+      scheduleAt('2027-01-14T10:00', 'Africa/Dakar', '60m', false),
+    );
+    expect(unverified).toContain('nothing was sent');
+    for (const who of MEMBERS) expect(unverified, who).toContain(`${who} is not verified`);
     expect(await listMeetings(SN), 'meetings at Senegal after the refusals').toEqual(atSenegal);
 
     await Promise.all([
