@@ -279,7 +279,7 @@ export class Inbound {
       relay: parseAuthorityAddress(sender.authority).domain,
       authority: sender.authority,
       idx: null,
-      message: `${env.from} sealed to a master key of ${own} with fingerprint ${named.fingerprint}, which is not ${own}’s (${ours[0]}): a relay on the sender’s path substituted this authority’s key. Compare safety codes with ${sender.authority} out of band`,
+      message: `${env.from} sealed envelope ${env.id} to a master key of ${own} with fingerprint ${named.fingerprint}, which is not ${own}’s (${ours[0]}): a relay on the sender’s path substituted this authority’s key. Compare safety codes with ${sender.authority} out of band before trusting what it sent`,
       resolvedAt: null,
     };
     if (await this.deps.store.addAlarm(alarm)) this.deps.raise?.(alarm);

@@ -137,6 +137,7 @@ describe('a peer relay that substitutes an authority’s master key', () => {
     expect(raised).toHaveLength(1);
     expect(raised[0]).toMatchObject({ authority: sender.authority, relay: x.domain, resolvedAt: null });
     expect(raised[0]!.message).toContain(sender.address);
+    expect(raised[0]!.message).toContain(`envelope ${sent.id}`); // the officer knows which item to doubt
     expect(raised[0]!.message).toContain(masterKeyFingerprint(fake.publicKey));
     expect(raised[0]!.message).toContain('Compare safety codes');
     expect(raised[0]!.message).not.toContain(local.address);
