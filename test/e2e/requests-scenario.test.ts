@@ -2,6 +2,7 @@
  * The request scenario of test/integration/requests.test.ts with real processes only: `entraide relay start`
  * runs the relay, and every step is an `entraide` CLI command run by Senegal's or Nigeria's officer.
  */
+import Database from 'better-sqlite3';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -76,17 +77,24 @@ describe('requests between Senegal and Nigeria, through the CLI', { timeout: 240
   /** Polls for up to 5 s, 250 ms apart; returns the last value, for the assertions. */
   const poll = <T>(get: () => Promise<T>, done: (v: T) => boolean): Promise<T> =>
     pollUntil(get, done, { intervalMs: 250, timeoutMs: 5_000 });
-  /** How many requests each node listed last (forgotten when Senegal sends one). */
-  const counted = new Map<string, number>();
-  /** A command refused with exit code 1 and [code], after which the node holds no new request. */
+  /** The node's requests and status updates, counted in its database (no CLI process needed). */
+  function stored(home: string): { requests: number; updates: number } {
+    const db = new Database(join(home, 'node.db'), { readonly: true, fileMustExist: true });
+    try {
+      const count = (table: string) =>
+        db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM "${table}"`).get()!.n;
+      return { requests: count('Request'), updates: count('StatusUpdate') };
+    } finally {
+      db.close();
+    }
+  }
+  /** A command refused with exit code 1 and [code], after which the node holds no new request or status. */
   async function refused(home: string, code: string, cmd: string, ...rest: string[]): Promise<string> {
-    const before = counted.get(home) ?? (await list(home)).length;
+    const before = stored(home);
     const r = await run(home, cmd, ...rest);
     expect(r.code, `${cmd}: ${r.stdout}${r.stderr}`).toBe(1);
     expect(r.stderr).toContain(`[${code}]`);
-    const after = (await list(home)).length;
-    expect(after, `requests after ${cmd}`).toBe(before);
-    counted.set(home, after);
+    expect(stored(home), `requests and updates after ${cmd}`).toEqual(before);
     return r.stderr;
   }
   let files = 0;
@@ -99,7 +107,6 @@ describe('requests between Senegal and Nigeria, through the CLI', { timeout: 240
     expect(r.state).toBe('sent');
     expect(r.id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7/);
     sent.set(r.id, { type, state: 'delivered' });
-    counted.clear();
     return r;
   }
   function draftFile(draft: Record<string, unknown>): string {
