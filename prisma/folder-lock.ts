@@ -5,7 +5,8 @@
 import { closeSync, openSync, readFileSync, unlinkSync, writeSync } from 'node:fs';
 import { EntraideError, type ErrorCode } from '../shared/errors.ts';
 
-function alive(pid: number): boolean {
+/** Whether a process of this id runs (one of another user's counts). */
+export function alive(pid: number): boolean {
   try {
     process.kill(pid, 0);
     return true;

@@ -46,6 +46,10 @@ export const ERROR_CODES = {
     status: 401,
     hint: 'Ask for a new challenge and sign it with the node identity key (or the auditor key). If it is refused again, this relay does not count the node or auditor as active: not enrolled, not yet approved, revoked or removed.',
   },
+  ORIGIN_REFUSED: {
+    status: 403,
+    hint: 'The node’s local service answers only on this machine, at the address `entraide serve` printed, and only to its own pages: open that address itself, not a link from another site.',
+  },
   SESSION_MISMATCH: { status: 403, hint: 'A node may only act for itself: use that node’s own session.' },
   FORBIDDEN: { status: 403, hint: 'This session may not do that.' },
   // enrolment

@@ -7,6 +7,7 @@ import { EntraideError } from '../../shared/errors.ts';
 import { newPassphraseProblem, requireNewPassphrase } from '../../shared/protocol/passphrase-kdf.ts';
 import { completeJoin } from '../join.ts';
 import { AuthorityNode } from '../node.ts';
+import { readServiceFile, ServiceClient } from '../service/service-file.ts';
 
 export interface GlobalOptions {
   home?: string;
@@ -84,6 +85,9 @@ export async function restoringPassphrases(): Promise<{ passphrase: string; newP
   return { passphrase: secret, newPassphrase: fresh };
 }
 
+/** The commands that go through the node's service while it runs. */
+export const SERVED_COMMANDS = 'inbox, read, sent, send, request list and request show';
+
 function prompt(question: string): Promise<string> {
   let muted = false;
   const output = new Writable({
@@ -136,8 +140,39 @@ export function tellNotices(node: AuthorityNode): void {
 }
 
 /** Opens the node of --home with the passphrase, runs `fn`, closes it. */
+/** The node's local service, when `entraide serve` runs on this command's folder (commands that go through it). */
+export function servedBy(program: Command): ServiceClient | undefined {
+  const file = readServiceFile(homeDir(program.opts<GlobalOptions>()));
+  return file ? new ServiceClient(file) : undefined;
+}
+
+/** What `path` of the node's service answers while it runs on this folder, else `local` on the node opened here. */
+export async function fromNode<T>(
+  program: Command,
+  path: string,
+  local: (node: AuthorityNode) => Promise<T>,
+): Promise<T> {
+  const svc = servedBy(program);
+  return svc ? svc.get<T>(path) : withNode(program, local);
+}
+
+/** A query string of the parameters given (none: the empty string). */
+export function query(params: Record<string, string | number | boolean | undefined>): string {
+  const given = Object.entries(params).filter(([, v]) => v !== undefined && v !== false);
+  return given.length
+    ? `?${new URLSearchParams(given.map(([k, v]): [string, string] => [k, String(v)])).toString()}`
+    : '';
+}
+
 export async function withNode<T>(program: Command, fn: (node: AuthorityNode) => Promise<T>): Promise<T> {
   const home = homeDir(program.opts<GlobalOptions>());
+  const served = readServiceFile(home);
+  if (served) {
+    throw new EntraideError(
+      'HOME_LOCKED',
+      `node folder ${home} is held by its service (entraide serve, process ${served.pid}, ${served.url}): ${SERVED_COMMANDS} go through it; for this command, stop the service first`,
+    );
+  }
   const node = await AuthorityNode.open(home, await passphrase());
   tellNotices(node);
   // The relay's key rotated (followed at login through the rollover it signed), a peer relay's key

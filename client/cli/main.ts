@@ -14,6 +14,7 @@ import { nodeCommands } from './node-commands.ts';
 import { relayCommands } from './relay.ts';
 import { evidenceCommands } from './request-evidence.ts';
 import { requestCommands } from './requests.ts';
+import { serveCommand } from './serve.ts';
 
 export async function main(argv: string[]): Promise<void> {
   // Output piped into a command that stops reading early (`| head`) ends quietly.
@@ -41,6 +42,7 @@ export async function main(argv: string[]): Promise<void> {
   };
   relayCommands(program, run);
   nodeCommands(program, run);
+  serveCommand(program, run);
   nodeKeyCommands(program, run);
   keyCommands(program, run);
   backupCommands(program, run);

@@ -1,21 +1,34 @@
 /** The officer's commands on an authority node: init, send, inbox, sent, read, status, listen, fingerprint. */
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { authorityOfNode } from '../../shared/addresses.ts';
 import { relayKeyFingerprint } from '../../shared/crypto/relay-key.ts';
 import { EntraideError } from '../../shared/errors.ts';
 import { isInvitation, parseInvitation, type InvitationParts } from '../../shared/protocol/invitation.ts';
 import { initNode } from '../init.ts';
 
-import { AuthorityNode, type ReceiveOutcome } from '../node.ts';
+import { AuthorityNode, type ReceiveOutcome, type SendResult } from '../node.ts';
 import type { StoredMessage } from '../store/node-store.ts';
-import { homeDir, json, out, passphrase, shortTime, withNode, type GlobalOptions } from './io.ts';
+import {
+  fromNode,
+  homeDir,
+  json,
+  out,
+  passphrase,
+  query,
+  servedBy,
+  shortTime,
+  withNode,
+  type GlobalOptions,
+} from './io.ts';
 import { requestLine } from './requests.ts';
+import { inboxView, readView, sendView, type SendInput } from '../service/desk.ts';
 import {
   compareAdvice,
   confirmCounterparts,
+  confirmedThrough,
   marked,
   UNVERIFIED_OK_OPTION,
-  verifiedAuthorities,
 } from './unverified.ts';
 
 type Run = (fn: () => Promise<void>) => Promise<void>;
@@ -137,13 +150,27 @@ export function nodeCommands(program: Command, run: Run): void {
               throw new EntraideError('USAGE', `cannot read --body-file ${o.bodyFile}`);
             }
           }
-          await withNode(program, async (node) => {
-            const confirmed = await confirmCounterparts(node, o.to, o.unverifiedOk);
-            const r = await node.send({ to: o.to, subject: o.subject, body: body!, language: o.language });
-            await node.counterparts.confirm(confirmed);
-            if (o.json) return json(r);
-            out(r.id);
-          });
+          const input: SendInput = {
+            to: o.to,
+            subject: o.subject,
+            body: body!,
+            language: o.language,
+            unverifiedOk: o.unverifiedOk,
+          };
+          const svc = servedBy(program);
+          const r = svc
+            ? await confirmedThrough(
+                (extra) => svc.post<SendResult>('/api/v1/messages', { ...input, ...extra }),
+                o.to,
+              )
+            : await withNode(program, async (node) =>
+                sendView(node, {
+                  ...input,
+                  confirmed: await confirmCounterparts(node, o.to, o.unverifiedOk),
+                }),
+              );
+          if (o.json) return json(r);
+          out(r.id);
         }),
     );
 
@@ -153,26 +180,19 @@ export function nodeCommands(program: Command, run: Run): void {
     .option('--json', 'machine-readable output')
     .option('--limit <n>', 'how many messages to list', '50')
     .action((o: { json?: boolean; limit: string }) =>
-      run(() =>
-        withNode(program, async (node) => {
-          const fetched = await node.fetchInbox();
-          const rejected = fetched.filter((f) => f.kind === 'rejected');
-          const list = node.inbox(Number(o.limit) || 50);
-          const verified = await verifiedAuthorities(node);
-          if (o.json)
-            return json({
-              fetched: fetched.length,
-              rejected: rejected.map((r) => r.kind === 'rejected' && r.rejection),
-              messages: list,
-              unverified: [...new Set(list.map((m) => m.sender.slice(m.sender.indexOf('/') + 1)))].filter(
-                (a) => !verified.has(a),
-              ),
-            });
-          for (const r of rejected) process.stderr.write(outcomeLine(r) + '\n');
-          out(`${fetched.length} new; ${list.length} in the inbox (* = unread)`);
-          for (const m of list) out(listLine(m, verified));
-        }),
-      ),
+      run(async () => {
+        const limit = Number(o.limit) || 50;
+        const v = await fromNode(program, `/api/v1/inbox?limit=${limit}`, (node) => inboxView(node, limit));
+        if (o.json) return json(v);
+        for (const rejection of v.rejected)
+          process.stderr.write(outcomeLine({ kind: 'rejected', rejection }) + '\n');
+        out(`${v.fetched} new; ${v.messages.length} in the inbox (* = unread)`);
+        const unverified = new Set(v.unverified);
+        const verified = new Set(
+          v.messages.map((m) => authorityOfNode(m.sender)).filter((a) => !unverified.has(a)),
+        );
+        for (const m of v.messages) out(listLine(m, verified));
+      }),
     );
 
   program
@@ -180,13 +200,13 @@ export function nodeCommands(program: Command, run: Run): void {
     .description('list messages sent from this node')
     .option('--json', 'machine-readable output')
     .action((o: { json?: boolean }) =>
-      run(() =>
-        withNode(program, async (node) => {
-          const list = node.sent();
-          if (o.json) return json(list);
-          for (const m of list) out(listLine(m));
-        }),
-      ),
+      run(async () => {
+        const list = await fromNode(program, '/api/v1/sent', async (node) =>
+          node.sent().map((m) => ({ ...m })),
+        );
+        if (o.json) return json(list);
+        for (const m of list) out(listLine(m));
+      }),
     );
 
   program
@@ -195,11 +215,14 @@ export function nodeCommands(program: Command, run: Run): void {
     .option('--override <reason>', 'open an item restricted to other officers (logged)')
     .option('--json', 'machine-readable output')
     .action((id: string, o: { json?: boolean; override?: string }) =>
-      run(() =>
-        withNode(program, async (node) => {
-          const m = node.read(id, { override: o.override });
-          await node.receipts.flush().catch(() => undefined);
-          if (o.json) return json(m);
+      run(async () => {
+        const m = await fromNode(
+          program,
+          `/api/v1/messages/${encodeURIComponent(id)}${query({ override: o.override })}`,
+          (node) => readView(node, id, o.override),
+        );
+        if (o.json) return json(m);
+        {
           out(`Id:       ${m.id}`);
           out(`From:     ${m.sender}`);
           out(`To:       ${m.recipients.join(', ')}`);
@@ -209,8 +232,8 @@ export function nodeCommands(program: Command, run: Run): void {
           out(`Subject:  ${m.subject}`);
           out('');
           out(m.body);
-        }),
-      ),
+        }
+      }),
     );
 
   program

@@ -15,9 +15,10 @@ import {
 } from '../../shared/requests/vocabulary.ts';
 import type { AuthorityNode } from '../node.ts';
 import type { RequestSummary } from '../requests.ts';
+import { fetchIfReachable, requestListView, requestShowView } from '../service/desk.ts';
 import { guidedDraft } from './guided.ts';
-import { json, out, shortTime, withNode } from './io.ts';
-import { confirmCounterparts, marked, UNVERIFIED_OK_OPTION, verifiedAuthorities } from './unverified.ts';
+import { fromNode, json, out, query, shortTime, withNode } from './io.ts';
+import { confirmCounterparts, marked, UNVERIFIED_OK_OPTION } from './unverified.ts';
 
 export type Run = (fn: () => Promise<void>) => Promise<void>;
 
@@ -37,12 +38,8 @@ function readJsonFile(file: string): unknown {
 
 /** Brings the node up to date with the relay first; offline, the local records are shown. */
 export async function refresh(node: AuthorityNode): Promise<void> {
-  try {
-    await node.fetchInbox();
-  } catch (err) {
-    if (!(err instanceof EntraideError) || err.code !== 'RELAY_UNREACHABLE') throw err;
+  if (!(await fetchIfReachable(node)))
     process.stderr.write('entraide: the relay does not answer; showing what this node holds\n');
-  }
 }
 
 /** Sends queued receipts before the node closes; offline they wait for the next command. */
@@ -205,21 +202,24 @@ export function requestCommands(program: Command, run: Run): void {
         received?: boolean;
         json?: boolean;
       }) =>
-        run(() =>
-          withNode(program, async (node) => {
-            await refresh(node);
-            const list = node.requests.list({
-              status: o.status,
-              overdue: o.overdue ?? false,
-              dueSoon: o.dueSoon ?? false,
-              ...(o.sent ? { direction: 'out' as const } : o.received ? { direction: 'in' as const } : {}),
-            });
-            if (o.json) return json(list);
-            if (list.length === 0) out('no requests');
-            const verified = await verifiedAuthorities(node);
-            for (const r of list) out(requestLine(r, verified));
-          }),
-        ),
+        run(async () => {
+          const filter = {
+            status: o.status,
+            overdue: o.overdue,
+            dueSoon: o.dueSoon,
+            direction: o.sent ? ('out' as const) : o.received ? ('in' as const) : undefined,
+          };
+          const v = await fromNode(program, `/api/v1/requests${query(filter)}`, (node) =>
+            requestListView(node, filter),
+          );
+          if (!v.fetched)
+            process.stderr.write('entraide: the relay does not answer; showing what this node holds\n');
+          if (o.json) return json(v.requests);
+          if (v.requests.length === 0) out('no requests');
+          const unverified = new Set(v.unverified);
+          const verified = new Set(v.requests.map((r) => r.counterpart).filter((a) => !unverified.has(a)));
+          for (const r of v.requests) out(requestLine(r, verified));
+        }),
     );
 
   request
@@ -230,12 +230,14 @@ export function requestCommands(program: Command, run: Run): void {
     .option('--override <reason>', 'open a request restricted to other officers (logged)')
     .option('--json', 'machine-readable output')
     .action((id: string, o: { override?: string; json?: boolean }) =>
-      run(() =>
-        withNode(program, async (node) => {
-          await refresh(node);
-          const d = node.requests.show(id, { override: o.override });
-          await flushReceipts(node);
-          if (o.json) return json(d);
+      run(async () => {
+        const d = await fromNode(
+          program,
+          `/api/v1/requests/${encodeURIComponent(id)}${query({ override: o.override })}`,
+          (node) => requestShowView(node, id, o.override),
+        );
+        if (o.json) return json(d);
+        {
           const c = d.content;
           out(`Request   ${d.id}`);
           out(`Type      ${d.requestType} (${REQUEST_TYPE_LABELS[c.requestType]})`);
@@ -287,8 +289,8 @@ export function requestCommands(program: Command, run: Run): void {
               ? `This side (${d.side}) may set: ${d.next.join(', ')}`
               : `Nothing for this side (${d.side}) to set.`,
           );
-        }),
-      ),
+        }
+      }),
     );
 
   request

@@ -8,16 +8,12 @@
 import { createInterface } from 'node:readline';
 import { EntraideError } from '../../shared/errors.ts';
 import type { AuthorityNode } from '../node.ts';
+import { compareAdvice } from '../service/desk.ts';
 
 export const UNVERIFIED_OK_OPTION = [
   '--unverified-ok',
   'send even to counterparts whose safety code was never verified (for scripts)',
 ] as const;
-
-/** Where and how to compare a counterpart's safety code. */
-export function compareAdvice(authority: string, code: string): string {
-  return `${authority} is not verified: its safety code here is ${code}. Compare it with ${authority}’s officer by telephone or in person, or with your network’s coordinator, then run: entraide keys verify ${authority} ${code}`;
-}
 
 function ask(question: string): Promise<string> {
   const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
@@ -59,11 +55,27 @@ export async function confirmCounterparts(
   return unverified.map((u) => u.authority);
 }
 
-/** The authorities whose safety code this node's officers verified (this authority counts as verified). */
-export async function verifiedAuthorities(node: AuthorityNode): Promise<Set<string>> {
-  const verified = new Set((await node.store.pins()).filter((p) => p.verifiedAt).map((p) => p.authority));
-  verified.add(node.authority);
-  return verified;
+export { compareAdvice, verifiedAuthorities } from '../service/desk.ts';
+
+/**
+ * A send through the node's service: refused with UNVERIFIED_COUNTERPART by the service, it is
+ * asked in a terminal as a send from the CLI's own node is, and sent again with the officer's
+ * confirmation of `recipients`. In a script the refusal stands (--unverified-ok sends anyway).
+ */
+export async function confirmedThrough<T>(
+  send: (extra: { confirmed?: string[] }) => Promise<T>,
+  recipients: string[],
+): Promise<T> {
+  try {
+    return await send({});
+  } catch (err) {
+    if (!(err instanceof EntraideError) || err.code !== 'UNVERIFIED_COUNTERPART' || !process.stdin.isTTY)
+      throw err;
+    process.stderr.write(`${err.message}\n`);
+    const answer = await ask('Send without a verified safety code? [y/N] ');
+    if (!/^y(es)?$/i.test(answer.trim())) throw err;
+    return send({ confirmed: recipients });
+  }
 }
 
 /** An authority or node address, marked when its authority's safety code was never verified. */

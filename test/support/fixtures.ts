@@ -80,6 +80,17 @@ export async function enrolNode(
   nodeName = 'desk1',
   home = tempDir('entraide-node-'),
 ): Promise<AuthorityNode> {
+  await enrolHome(relay, authorityId, nodeName, home);
+  return AuthorityNode.open(home, PASSPHRASE);
+}
+
+/** Enrols a node in `home` (under PASSPHRASE) without opening it: for a process to open. */
+export async function enrolHome(
+  relay: TestRelay,
+  authorityId: string,
+  nodeName: string,
+  home: string,
+): Promise<void> {
   await initNode({
     home,
     relayUrl: relay.url,
@@ -89,7 +100,6 @@ export async function enrolNode(
     nodeName,
     passphrase: PASSPHRASE,
   });
-  return AuthorityNode.open(home, PASSPHRASE);
 }
 
 export function removeDir(dir: string): void {

@@ -1,0 +1,67 @@
+/** `entraide serve`: the node as a local service (client/service/serve.ts). */
+import type { Command } from 'commander';
+import { EntraideError } from '../../shared/errors.ts';
+import { DEFAULT_SERVICE_PORT, startService, type ServiceEvent } from '../service/serve.ts';
+import { homeDir, out, passphrase, SERVED_COMMANDS, type GlobalOptions } from './io.ts';
+
+type Run = (fn: () => Promise<void>) => Promise<void>;
+
+function eventLine(e: ServiceEvent): string | undefined {
+  switch (e.kind) {
+    case 'received': {
+      const o = e.outcome;
+      if (o.kind === 'message') return `received ${o.message.id} from ${o.message.sender}`;
+      if (o.kind === 'receipts') return `${o.count} receipt(s) in ${o.envelopeId}`;
+      return `REJECTED ${o.rejection.envelopeId} from ${o.rejection.sender} [${o.rejection.code}]`;
+    }
+    case 'connected':
+      return 'connected to the relay';
+    case 'disconnected':
+      return `disconnected from the relay (${e.reason}); reconnecting…`;
+    case 'alarm':
+      return `alarm ${e.alarm.kind}: ${e.alarm.message}`;
+    case 'error':
+      return `entraide: ${e.error.message} [${e.error.code}]`;
+  }
+}
+
+export function serveCommand(program: Command, run: Run): void {
+  program
+    .command('serve')
+    .description(
+      `run this node as a local service: unlocked once, connected to its relay, answering ${SERVED_COMMANDS} on this folder at once (Ctrl-C stops)`,
+    )
+    .option('--port <n>', 'the local port', String(DEFAULT_SERVICE_PORT))
+    .option(
+      '--host <address>',
+      'the address to listen on: this machine only (127.0.0.1, ::1, localhost)',
+      '127.0.0.1',
+    )
+    .action((o: { port: string; host: string }) =>
+      run(async () => {
+        const port = Number(o.port);
+        if (!Number.isInteger(port) || port < 0 || port > 65_535)
+          throw new EntraideError('USAGE', `--port ${o.port} is not a port number (0 to 65535)`);
+        const home = homeDir(program.opts<GlobalOptions>());
+        const service = await startService({
+          home,
+          passphrase: await passphrase(),
+          host: o.host,
+          port,
+          onEvent: (e) => {
+            const line = eventLine(e);
+            if (line) process.stderr.write(`${line}\n`);
+          },
+        });
+        out(`serving ${service.node.address}`);
+        out(`  url:   ${service.file.url}`);
+        out(`  token: in ${home}/service.json (readable by this user only)`);
+        out(`  ${SERVED_COMMANDS} on this folder now go through it; Ctrl-C stops it`);
+        await new Promise<void>((stop) => {
+          process.once('SIGINT', () => stop());
+          process.once('SIGTERM', () => stop());
+        });
+        await service.close();
+      }),
+    );
+}

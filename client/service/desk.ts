@@ -1,0 +1,138 @@
+/**
+ * What an officer asks of the node, as data: the same answer whether the CLI opened the node itself
+ * or asks the node's local service (`entraide serve`), and what the service's JSON API returns.
+ */
+import { EntraideError } from '../../shared/errors.ts';
+import type { AuthorityNode, SendResult } from '../node.ts';
+import type { RequestDetail, RequestSummary } from '../requests.ts';
+import type { RejectionRecord, StoredMessage } from '../store/node-store.ts';
+
+export interface InboxView {
+  /** How many items the fetch before the listing stored. */
+  fetched: number;
+  rejected: RejectionRecord[];
+  messages: StoredMessage[];
+  /** The senders' authorities among `messages` whose safety code this authority never verified. */
+  unverified: string[];
+}
+
+export interface SendInput {
+  to: string[];
+  subject: string;
+  body: string;
+  language?: string | undefined;
+  /** Send even to counterparts never verified (scripts). */
+  unverifiedOk?: boolean | undefined;
+  /** Counterparts the officer confirmed for this send: recorded, and not asked about again. */
+  confirmed?: string[] | undefined;
+}
+
+export interface RequestFilterInput {
+  status?: string | undefined;
+  overdue?: boolean | undefined;
+  dueSoon?: boolean | undefined;
+  direction?: 'in' | 'out' | undefined;
+}
+
+/** Where and how to compare a counterpart's safety code. */
+export function compareAdvice(authority: string, code: string): string {
+  return `${authority} is not verified: its safety code here is ${code}. Compare it with ${authority}’s officer by telephone or in person, or with your network’s coordinator, then run: entraide keys verify ${authority} ${code}`;
+}
+
+/** The authorities whose safety code this node's officers verified (this authority counts as verified). */
+export async function verifiedAuthorities(node: AuthorityNode): Promise<Set<string>> {
+  const verified = new Set((await node.store.pins()).filter((p) => p.verifiedAt).map((p) => p.authority));
+  verified.add(node.authority);
+  return verified;
+}
+
+const authorityOf = (address: string): string => address.slice(address.indexOf('/') + 1);
+
+/** Fetches what waits on the relay (stored before anything is listed), then lists the inbox. */
+export async function inboxView(node: AuthorityNode, limit: number): Promise<InboxView> {
+  const fetched = await node.fetchInbox();
+  const messages = node.inbox(limit).map((m) => ({ ...m }));
+  const verified = await verifiedAuthorities(node);
+  return {
+    fetched: fetched.length,
+    rejected: fetched.flatMap((f) => (f.kind === 'rejected' ? [f.rejection] : [])),
+    messages,
+    unverified: [...new Set(messages.map((m) => authorityOf(m.sender)))].filter((a) => !verified.has(a)),
+  };
+}
+
+/** Reads one message (an id prefix is enough) and sends its read receipt now if the relay answers. */
+export async function readView(node: AuthorityNode, id: string, override?: string): Promise<StoredMessage> {
+  const m = { ...node.read(id, { override }) };
+  await node.receipts.flush().catch(() => undefined);
+  return m;
+}
+
+/**
+ * Sends a message; refused with UNVERIFIED_COUNTERPART, nothing sent, when a recipient's safety code
+ * was never verified nor confirmed, unless the input confirms it or says `unverifiedOk`.
+ */
+export async function sendView(node: AuthorityNode, input: SendInput): Promise<SendResult> {
+  const confirmed = new Set(input.confirmed ?? []);
+  if (!input.unverifiedOk) {
+    const left = (await node.counterparts.unverified(input.to)).filter((u) => !confirmed.has(u.authority));
+    if (left.length > 0) {
+      throw new EntraideError(
+        'UNVERIFIED_COUNTERPART',
+        `nothing was sent: ${left.map((u) => compareAdvice(u.authority, u.safetyCode)).join('; ')}`,
+        { unverified: left },
+      );
+    }
+  }
+  const r = await node.send({
+    to: input.to,
+    subject: input.subject,
+    body: input.body,
+    language: input.language,
+  });
+  await node.counterparts.confirm([...confirmed]);
+  return r;
+}
+
+/**
+ * Fetches, then lists requests with their flags; counterparts never verified are named; `fetched`
+ * false when the relay did not answer (what the node holds is listed).
+ */
+export async function requestListView(
+  node: AuthorityNode,
+  filter: RequestFilterInput,
+): Promise<{ requests: RequestSummary[]; unverified: string[]; fetched: boolean }> {
+  const fetched = await fetchIfReachable(node);
+  const requests = node.requests.list({
+    status: filter.status,
+    overdue: filter.overdue ?? false,
+    dueSoon: filter.dueSoon ?? false,
+    ...(filter.direction ? { direction: filter.direction } : {}),
+  });
+  const verified = await verifiedAuthorities(node);
+  const counterparts = requests.map((r) => r.counterpart);
+  return { requests, unverified: [...new Set(counterparts)].filter((a) => !verified.has(a)), fetched };
+}
+
+/** Fetches, then shows one request and its story (sends its read receipt if it was received). */
+export async function requestShowView(
+  node: AuthorityNode,
+  id: string,
+  override?: string,
+): Promise<RequestDetail> {
+  await fetchIfReachable(node);
+  const d = node.requests.show(id, { override });
+  await node.receipts.flush().catch(() => undefined);
+  return d;
+}
+
+/** Fetches what waits; a relay that does not answer leaves what the node holds to be shown. */
+export async function fetchIfReachable(node: AuthorityNode): Promise<boolean> {
+  try {
+    await node.fetchInbox();
+    return true;
+  } catch (err) {
+    if (!(err instanceof EntraideError) || err.code !== 'RELAY_UNREACHABLE') throw err;
+    return false;
+  }
+}
