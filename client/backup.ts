@@ -17,7 +17,7 @@
  *   gigabytes of memory or compute for hours (shared/protocol/passphrase-kdf.ts). A cost below
  *   INTERACTIVE is accepted only with `profile: 'test'`, which the test suite asks for explicitly.
  */
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { authorityOfNode } from '../shared/addresses.ts';
 import { fromBase64url, fromUtf8, toBase64url, utf8 } from '../shared/bytes.ts';
 import { canonicalBytes } from '../shared/canonical.ts';
@@ -251,11 +251,7 @@ function parseBackupFile(text: string): ParsedBackup {
   } catch {
     throw invalid('the backup file is not JSON (it may be truncated)');
   }
-  const file = asBackupInvalid(() => check(BackupFile, value, 'backup file'));
-  const problem = kdfProblem(file.kdf);
-  if (problem) throw invalid(`backup file.kdf: ${problem}`);
-  if (!nodeBelongsTo(file.node, file.authority))
-    throw invalid('backup file.node is not a node of backup file.authority');
+  const file = checkedBackupHeader(BackupFile, value);
   const { ciphertext, ...header } = file;
   return asBackupInvalid(() => {
     const parsed = {
@@ -268,6 +264,26 @@ function parseBackupFile(text: string): ParsedBackup {
     if (parsed.ciphertext.length <= TAG_BYTES) throw invalid('backup file.ciphertext is too short');
     return parsed;
   });
+}
+
+/**
+ * A backup's header (keys backup or whole-node backup) as parsed JSON, checked before Argon2 runs:
+ * its schema, KDF parameters within bounds, and its node one of its authority's. BACKUP_INVALID.
+ */
+export function checkedBackupHeader<S extends TSchema>(
+  schema: S,
+  value: unknown,
+): Static<S> & { kdf: BackupKdf; node: string; authority: string } {
+  const header = asBackupInvalid(() => check(schema, value, 'backup file')) as Static<S> & {
+    kdf: BackupKdf;
+    node: string;
+    authority: string;
+  };
+  const problem = kdfProblem(header.kdf);
+  if (problem) throw invalid(`backup file.kdf: ${problem}`);
+  if (!nodeBelongsTo(header.node, header.authority))
+    throw invalid('backup file.node is not a node of backup file.authority');
+  return header;
 }
 
 /** The decrypted contents, checked against the header that was authenticated with them. */

@@ -26,15 +26,13 @@ import { sodium, type Sodium } from '../shared/crypto/sodium.ts';
 import { EntraideError } from '../shared/errors.ts';
 import { kdfProblem, PassphraseKdf } from '../shared/protocol/passphrase-kdf.ts';
 import { AuthorityAddress, B64, NodeAddress, Rfc3339 } from '../shared/protocol/schemas.ts';
-import { check } from '../shared/protocol/validate.ts';
 import {
-  asBackupInvalid,
+  checkedBackupHeader,
   CHECK_BYTES,
   checkOf,
   deriveBytes,
   invalid,
   keyOf,
-  nodeBelongsTo,
   passphraseSeal,
   SALT_BYTES,
   type BackupKdf,
@@ -307,12 +305,7 @@ function parseHeader(line: Uint8Array): NodeBackupHeader {
   } catch {
     throw invalid('the header line of the backup file is not JSON');
   }
-  const header = asBackupInvalid(() => check(NodeBackupHeader, value, 'backup file'));
-  const problem = kdfProblem(header.kdf);
-  if (problem) throw invalid(`backup file.kdf: ${problem}`);
-  if (!nodeBelongsTo(header.node, header.authority))
-    throw invalid('backup file.node is not a node of backup file.authority');
-  return header;
+  return checkedBackupHeader(NodeBackupHeader, value);
 }
 
 function writeAll(fd: number, bytes: Uint8Array): void {
