@@ -47,6 +47,12 @@ function notAfterFor(node: KeyPort, now: Date): Date {
 
 function masterSecret(node: KeyPort): Uint8Array {
   const k = node.keys.masterSecretKey;
+  if (!k && node.keystore.holdsMasterKey) {
+    throw new EntraideError(
+      'MASTER_KEY_REQUIRED',
+      `the master key of ${node.authority} stays in ${node.address}’s keystore until an officer gives the passphrase for this operation`,
+    );
+  }
   if (!k) {
     throw new EntraideError(
       'MASTER_KEY_REQUIRED',

@@ -268,6 +268,25 @@ export function databaseKeyOf(keys: KeyMaterial): Uint8Array {
   return fromBase64url(keys.databaseKey, 'databaseKey', 32);
 }
 
+function readKeystoreFile(path: string): PassphraseFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    const why = systemErrorCode(err);
+    if (why === 'ENOENT') throw new EntraideError('HOME_MISSING', `the node’s keystore ${path} is missing`);
+    throw new EntraideError('HOME_CORRUPT', `cannot read the keystore ${path} (${why})`);
+  }
+  return parsePassphraseFile(text, { file: path, code: 'HOME_CORRUPT' });
+}
+
+/** PASSPHRASE_WRONG when `key` does not open the file; HOME_CORRUPT when it holds no key material. */
+function openKeystoreFile(path: string, file: PassphraseFile, key: Uint8Array): KeyMaterial {
+  const origin: FileOrigin = { file: path, code: 'HOME_CORRUPT' };
+  const value = openSealed(file, key, origin, 'the passphrase does not open this node’s keystore');
+  return asDamaged(path, 'HOME_CORRUPT', () => check(KeyMaterial, value, 'keystore'));
+}
+
 export class Keystore {
   private constructor(
     readonly path: string,
@@ -276,6 +295,9 @@ export class Keystore {
     private kdf: PassphraseKdf,
     private shortPassphrase: boolean,
   ) {}
+
+  /** Set by the local service: the master key is in the file, not in memory (lendMasterKey). */
+  private masterWithheld = false;
 
   /**
    * Opens the keystore at `path` with the KDF parameters it records. HOME_MISSING when there is
@@ -286,21 +308,11 @@ export class Keystore {
    * with a fresh salt; a file without a database key gets one. Both replace the file atomically.
    */
   static open(path: string, passphrase: string): Keystore {
-    const origin: FileOrigin = { file: path, code: 'HOME_CORRUPT' };
-    let text: string;
-    try {
-      text = readFileSync(path, 'utf8');
-    } catch (err) {
-      const why = systemErrorCode(err);
-      if (why === 'ENOENT') throw new EntraideError('HOME_MISSING', `the node’s keystore ${path} is missing`);
-      throw new EntraideError('HOME_CORRUPT', `cannot read the keystore ${path} (${why})`);
-    }
-    const file = parsePassphraseFile(text, origin);
+    const file = readKeystoreFile(path);
     const key = deriveKey(passphrase, file.kdf);
     let keystore: Keystore | undefined;
     try {
-      const value = openSealed(file, key, origin, 'the passphrase does not open this node’s keystore');
-      const material = asDamaged(path, 'HOME_CORRUPT', () => check(KeyMaterial, value, 'keystore'));
+      const material = openKeystoreFile(path, file, key);
       const tooShort = passphraseLength(passphrase) < MIN_PASSPHRASE_CHARS;
       keystore = new Keystore(path, material, key, file.kdf, tooShort);
       const upgraded = material.databaseKey ? material : { ...material, databaseKey: newDatabaseKey() };
@@ -341,11 +353,69 @@ export class Keystore {
     return kdfBelowModerate(this.kdf) ? 'interactive' : 'moderate';
   }
 
-  /** Encrypts the new material under the same passphrase and replaces the file atomically. */
+  /**
+   * Encrypts the new material under the same passphrase and replaces the file atomically. While the
+   * master key is withheld, the file's own master key is written back with `next` (read for this
+   * write only), so that saving rotated node keys never drops it.
+   */
   save(next: KeyMaterial): void {
-    const text = seal(check(KeyMaterial, next, 'key material'), this.key, this.kdf);
+    const onDisk =
+      this.masterWithheld && next.masterSecretKey === null
+        ? {
+            ...next,
+            masterSecretKey: openKeystoreFile(this.path, readKeystoreFile(this.path), this.key)
+              .masterSecretKey,
+          }
+        : next;
+    const text = seal(check(KeyMaterial, onDisk, 'key material'), this.key, this.kdf);
     writeFileAtomic(this.path, text);
-    this.material = next;
+    this.material = this.masterWithheld ? { ...next, masterSecretKey: null } : next;
+  }
+
+  /** True when this node holds its authority's master key (in memory, or withheld in the file). */
+  get holdsMasterKey(): boolean {
+    return this.masterWithheld || this.material.masterSecretKey !== null;
+  }
+
+  /**
+   * Drops the authority master key from memory; it stays in the file. The local service runs so:
+   * it needs the node's own keys all the time, the master key only to approve, revoke or rotate.
+   */
+  withholdMasterKey(): void {
+    if (this.material.masterSecretKey === null) return;
+    this.material = { ...this.material, masterSecretKey: null };
+    this.masterWithheld = true;
+  }
+
+  /**
+   * Runs `operation` with the master key read from the file with `passphrase` (PASSPHRASE_WRONG,
+   * nothing run, when it does not open it), and drops it from memory again when it ends.
+   */
+  async lendMasterKey<T>(passphrase: string, operation: () => Promise<T>): Promise<T> {
+    const fromFile = this.checkPassphrase(passphrase).masterSecretKey;
+    if (!this.masterWithheld) return operation();
+    this.material = { ...this.material, masterSecretKey: fromFile };
+    this.masterWithheld = false;
+    try {
+      return await operation();
+    } finally {
+      this.withholdMasterKey();
+      this.masterWithheld = true;
+    }
+  }
+
+  /**
+   * Opens the file with `passphrase` and returns what it holds (PASSPHRASE_WRONG when it does not
+   * open it): a browser session is unlocked with the keystore's passphrase, checked this way.
+   */
+  checkPassphrase(passphrase: string): KeyMaterial {
+    const file = readKeystoreFile(this.path);
+    const key = deriveKey(passphrase, file.kdf);
+    try {
+      return openKeystoreFile(this.path, file, key);
+    } finally {
+      key.fill(0);
+    }
   }
 
   /**

@@ -7,12 +7,16 @@
  * removes it when it stops.
  */
 import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { FastifyInstance } from 'fastify';
 import { toBase64url } from '../../shared/bytes.ts';
 import { EntraideError } from '../../shared/errors.ts';
 import type { NewAlarm } from '../key-log-monitor.ts';
 import { AuthorityNode, type ReceiveOutcome } from '../node.ts';
+import { LiveEvents } from './live-events.ts';
 import { buildServiceApp } from './service-app.ts';
+import { DEFAULT_IDLE_LOCK_MINUTES, Sessions } from './sessions.ts';
 import { removeServiceFile, writeServiceFile, type ServiceFile } from './service-file.ts';
 
 export const DEFAULT_SERVICE_PORT = 7900;
@@ -23,6 +27,10 @@ export interface ServeOptions {
   passphrase: string;
   host?: string | undefined;
   port?: number | undefined;
+  /** Minutes without an officer's request after which the web app locks (default 15). */
+  idleLockMinutes?: number | undefined;
+  /** The built web app (default: dist/web of this checkout). */
+  webRoot?: string | undefined;
   /** What happens, for the operator's terminal. */
   onEvent?: (e: ServiceEvent) => void;
 }
@@ -50,20 +58,46 @@ export function checkServiceHost(host: string): void {
   }
 }
 
+/** The built web app of this checkout: dist/web beside the compiled code, or under the sources. */
+export function defaultWebRoot(): string | undefined {
+  const candidates = ['../../web/', '../../dist/web/'].map((p) => fileURLToPath(new URL(p, import.meta.url)));
+  return candidates.find((c) => existsSync(`${c}index.html`));
+}
+
 /** Opens the node, connects it to its relay, serves the API; resolves once service.json is written. */
 export async function startService(o: ServeOptions): Promise<RunningService> {
   const host = o.host ?? '127.0.0.1';
   checkServiceHost(host);
   const port = o.port ?? DEFAULT_SERVICE_PORT;
   const node = await AuthorityNode.open(o.home, o.passphrase);
-  const emit = o.onEvent ?? (() => undefined);
+  // The service needs the node's own keys all the time; the master key only for an operation an
+  // officer confirms with the passphrase (approve, revoke, rotate): it stays in the keystore file.
+  node.keystore.withholdMasterKey();
+  const live = new LiveEvents();
+  const sessions = new Sessions(o.idleLockMinutes ?? DEFAULT_IDLE_LOCK_MINUTES);
+  sessions.onEnd((id) => live.locked(id));
+  const sweep = setInterval(() => sessions.sweep(), 15_000);
+  sweep.unref();
+  const report = o.onEvent ?? (() => undefined);
+  const emit = (e: ServiceEvent) => {
+    report(e);
+    tellPages(live, e);
+  };
   let connected = false;
   let app: FastifyInstance | undefined;
   try {
     node.onAlarm((alarm) => emit({ kind: 'alarm', alarm }));
     const token = toBase64url(randomBytes(32));
     let bound = port;
-    app = await buildServiceApp({ node, token, port: () => bound, connected: () => connected });
+    app = await buildServiceApp({
+      node,
+      token,
+      port: () => bound,
+      connected: () => connected,
+      sessions,
+      live,
+      webRoot: o.webRoot ?? defaultWebRoot(),
+    });
     await app.listen({ host: host === 'localhost' ? '127.0.0.1' : host, port });
     const address = app.server.address();
     bound = typeof address === 'object' && address ? address.port : port;
@@ -95,16 +129,34 @@ export async function startService(o: ServeOptions): Promise<RunningService> {
       close: () =>
         (closing ??= (async () => {
           removeServiceFile(o.home, process.pid);
+          clearInterval(sweep);
+          live.close();
           await running.close();
           node.stopListening();
           await node.close();
         })()),
     };
   } catch (err) {
+    clearInterval(sweep);
+    live.close();
     await app?.close().catch(() => undefined);
     await node.close();
     if ((err as NodeJS.ErrnoException).code === 'EADDRINUSE')
       throw new EntraideError('USAGE', `port ${port} on ${host} is taken: choose another with --port`);
     throw err;
+  }
+}
+
+/** What open pages refresh when the node receives, connects, loses its relay or raises an alarm. */
+function tellPages(live: LiveEvents, e: ServiceEvent): void {
+  if (e.kind === 'connected' || e.kind === 'disconnected') live.connection(e.kind === 'connected');
+  else if (e.kind === 'alarm') live.changed('alarms');
+  else if (e.kind === 'received') {
+    const o = e.outcome;
+    if (o.kind === 'receipts') live.changed('sent', o.envelopeId);
+    else if (o.kind === 'message') {
+      if (o.message.requestId) live.changed('requests', o.message.requestId);
+      live.changed(o.message.kind === 'meeting' ? 'meetings' : 'inbox', o.message.id);
+    }
   }
 }

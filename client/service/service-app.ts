@@ -1,31 +1,50 @@
 /**
- * The node's local service: a JSON API over the node `entraide serve` holds open, for the officer's
- * CLI commands (and, next, the web app). The service holds decrypted keys, so every request is
- * treated as possibly hostile:
+ * The node's local service: the web app and a JSON API over the node `entraide serve` holds open,
+ * for officers' browsers and the CLI. The service holds decrypted keys, so every request is treated
+ * as possibly hostile:
  * - it listens on loopback only (serve.ts refuses anything else);
  * - the Host header must name the service itself (127.0.0.1, [::1] or localhost on its port): a web
  *   page that rebinds its own DNS name to 127.0.0.1 is refused (ORIGIN_REFUSED);
  * - an Origin other than the service's own, or a browser's `Sec-Fetch-Site: cross-site`, is refused:
- *   no other site's page may drive it;
- * - /api/ answers only to the bearer token of service.json (owner-only file; AUTH_REQUIRED), compared
- *   in constant time;
- * - bodies are bounded (64 KiB: a message's text and its recipients), requests budgeted per address
- *   (RATE_LIMITED), and security headers set on every answer (helmet; no script, no framing).
+ *   no other site's page may drive it; a browser request that changes something must carry its
+ *   Origin;
+ * - /api/v1 answers to the bearer token of service.json (owner-only file, the CLI) or to an
+ *   officer's session cookie (HttpOnly, SameSite=Strict), opened with the keystore's passphrase
+ *   and ended by the lock button or after the idle time (AUTH_REQUIRED);
+ * - pages get a strict Content-Security-Policy (scripts from the service only, no inline script;
+ *   styles from the service or carrying the page's nonce), and helmet's other headers;
+ * - bodies are bounded, requests budgeted per address (RATE_LIMITED), unlocking more tightly.
  */
-import { timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, readFileSync } from 'node:fs';
+import type { ServerResponse } from 'node:http';
+import { userInfo } from 'node:os';
+import { join } from 'node:path';
+import cookie from '@fastify/cookie';
 import helmet from '@fastify/helmet';
 import rateLimit from '@fastify/rate-limit';
+import fastifyStatic from '@fastify/static';
 import swagger from '@fastify/swagger';
 import { Type } from '@sinclair/typebox';
-import Fastify, { type FastifyError, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
+import { OFFICER_NAME_MAX } from '../../shared/audit/node-record.ts';
 import { EntraideError } from '../../shared/errors.ts';
 import type { AuthorityNode } from '../node.ts';
-import { inboxView, readView, requestListView, requestShowView, sendView } from './desk.ts';
+import { asOfficer } from '../officer-context.ts';
+import type { LiveEvents } from './live-events.ts';
+import type { RouteContext } from './route-context.ts';
+import { keyRoutes } from './routes-keys.ts';
+import { meetingRoutes } from './routes-meetings.ts';
+import { messageRoutes } from './routes-messages.ts';
+import { requestRoutes } from './routes-requests.ts';
+import { SESSION_COOKIE, type Sessions } from './sessions.ts';
 
 /** A message's text (768 KB at most in an envelope) is sent by the CLI's --body-file: room for it. */
 export const SERVICE_BODY_LIMIT = 1024 * 1024;
 /** Requests per minute and address: far above an officer's pace, well below a runaway loop's. */
 export const SERVICE_RATE_PER_MINUTE = 600;
+/** Unlock attempts per minute and address: each costs an Argon2id derivation. */
+export const UNLOCK_RATE_PER_MINUTE = 10;
 
 export interface ServiceAppOptions {
   node: AuthorityNode;
@@ -34,10 +53,20 @@ export interface ServiceAppOptions {
   port: () => number;
   /** Whether the node is connected to its relay just now. */
   connected: () => boolean;
+  sessions: Sessions;
+  live: LiveEvents;
+  /** The built web app (index.html and assets/), when there is one. */
+  webRoot?: string | undefined;
 }
 
-const Id = Type.String({ minLength: 1, maxLength: 200 });
-const Address = Type.String({ minLength: 3, maxLength: 320 });
+/** Who a request to /api/v1 comes from: the CLI's token, or an officer's browser session. */
+interface Caller {
+  officer: string;
+  session: string;
+  browser: boolean;
+}
+
+const callers = new WeakMap<FastifyRequest, Caller>();
 
 function bearerMatches(header: string | undefined, token: string): boolean {
   if (!header?.startsWith('Bearer ')) return false;
@@ -46,14 +75,51 @@ function bearerMatches(header: string | undefined, token: string): boolean {
   return given.length === expected.length && timingSafeEqual(given, expected);
 }
 
+/** The name the CLI's requests are recorded under: the account that can read service.json. */
+const cliOfficer = `cli:${userInfo().username}`.slice(0, OFFICER_NAME_MAX);
+
+const OfficerName = Type.String({
+  minLength: 1,
+  maxLength: OFFICER_NAME_MAX,
+  // Letters, marks, digits, spaces and the punctuation of names; no control or format characters.
+  pattern: "^[\\p{L}\\p{M}\\p{N} .,'’()-]+$",
+});
+
+function cspNonce(res: ServerResponse): string {
+  return (res as ServerResponse & { styleNonce?: string }).styleNonce ?? '';
+}
+
 export async function buildServiceApp(o: ServiceAppOptions): Promise<FastifyInstance> {
   const app = Fastify({
     logger: false,
     bodyLimit: SERVICE_BODY_LIMIT,
     // An unknown field is refused, not silently dropped (fastify's default removes it).
-    ajv: { customOptions: { removeAdditional: false } },
+    ajv: { customOptions: { removeAdditional: false, allErrors: false } },
   });
-  await app.register(helmet, { global: true });
+  await app.register(cookie);
+  // Before helmet's own hook, which writes the policy with this nonce.
+  app.addHook('onRequest', async (_req, reply) => {
+    (reply.raw as ServerResponse & { styleNonce?: string }).styleNonce = randomBytes(18).toString('base64');
+  });
+  await app.register(helmet, {
+    global: true,
+    contentSecurityPolicy: {
+      useDefaults: false,
+      directives: {
+        defaultSrc: ["'self'"],
+        scriptSrc: ["'self'"],
+        // Mantine writes its theme variables in <style> elements: each carries the page's nonce.
+        styleSrc: ["'self'", (_req, res) => `'nonce-${cspNonce(res as ServerResponse)}'`],
+        imgSrc: ["'self'", 'data:'],
+        fontSrc: ["'self'"],
+        connectSrc: ["'self'"],
+        objectSrc: ["'none'"],
+        baseUri: ["'none'"],
+        formAction: ["'self'"],
+        frameAncestors: ["'none'"],
+      },
+    },
+  });
   await app.register(rateLimit, {
     max: SERVICE_RATE_PER_MINUTE,
     timeWindow: 60_000,
@@ -80,8 +146,6 @@ export async function buildServiceApp(o: ServiceAppOptions): Promise<FastifyInst
       );
     if (req.headers['sec-fetch-site'] === 'cross-site')
       throw new EntraideError('ORIGIN_REFUSED', 'requests from another site are refused');
-    if (req.url.startsWith('/api/') && !bearerMatches(req.headers.authorization, o.token))
-      throw new EntraideError('AUTH_REQUIRED', 'the node’s service needs the token of its service.json');
   });
 
   app.setErrorHandler((err: FastifyError | EntraideError, _req, reply) => {
@@ -102,7 +166,10 @@ export async function buildServiceApp(o: ServiceAppOptions): Promise<FastifyInst
                 : new EntraideError('INTERNAL', 'the node’s service could not complete the request');
     const retryAfter = e.details?.retryAfter;
     if (typeof retryAfter === 'number') void reply.header('retry-after', String(retryAfter));
-    void reply.code(e.status).send(e.toJSON());
+    // The officer's own service may say which counterparts are unverified, with their safety codes.
+    const unverified = e.code === 'UNVERIFIED_COUNTERPART' ? e.details?.unverified : undefined;
+    const body = e.toJSON();
+    void reply.code(e.status).send(unverified ? { error: { ...body.error, unverified } } : body);
   });
   app.setNotFoundHandler(async (req) => {
     throw new EntraideError('NOT_FOUND', `no route ${req.method} ${req.url.split('?')[0]}`);
@@ -114,94 +181,151 @@ export async function buildServiceApp(o: ServiceAppOptions): Promise<FastifyInst
       info: {
         title: 'entraide node service',
         version: '0.1.0',
-        description: 'The officer’s API of one authority node, on this machine only (entraide serve).',
+        description:
+          'The officer’s API of one authority node, on this machine only (entraide serve): the CLI with the bearer token of service.json, the web app with an officer’s session cookie.',
       },
-      components: { securitySchemes: { service: { type: 'http', scheme: 'bearer' } } },
-      security: [{ service: [] }],
+      components: {
+        securitySchemes: {
+          service: { type: 'http', scheme: 'bearer' },
+          officer: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
+        },
+      },
+      security: [{ service: [] }, { officer: [] }],
     },
   });
 
-  const { node } = o;
-  app.get('/api/v1/openapi.json', async () => app.swagger());
-  app.get('/api/v1/node', async () => ({
-    address: node.address,
-    authority: node.authority,
-    relay: node.config.relay.domain,
-    connected: o.connected(),
-  }));
-  app.get(
-    '/api/v1/inbox',
+  await app.register(async (api) => apiRoutes(api, o), { prefix: '/api/v1' });
+  await webRoutes(app, o.webRoot);
+  await app.ready();
+  return app;
+}
+
+/** The session routes, then everything else behind the token or a live session. */
+async function apiRoutes(api: FastifyInstance, o: ServiceAppOptions): Promise<void> {
+  const { node, sessions, live } = o;
+  const caller = (req: FastifyRequest): Caller => {
+    const c = callers.get(req);
+    if (!c) throw new EntraideError('AUTH_REQUIRED', 'unlock the web app with your name and passphrase');
+    return c;
+  };
+  const sessionView = (officer: string) => ({
+    officer,
+    node: { address: node.address, authority: node.authority, relay: node.config.relay.domain },
+    idleLockMinutes: sessions.idleMinutes,
+  });
+
+  api.get('/session', async (req) => {
+    const s = sessions.find(req.cookies[SESSION_COOKIE], true);
+    if (!s) throw new EntraideError('AUTH_REQUIRED', 'unlock the web app with your name and passphrase');
+    return sessionView(s.officer);
+  });
+  api.post(
+    '/session',
     {
-      schema: {
-        querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })) }),
-      },
-    },
-    async (req) => inboxView(node, (req.query as { limit?: number }).limit ?? 50),
-  );
-  app.get(
-    '/api/v1/sent',
-    {
-      schema: {
-        querystring: Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })) }),
-      },
-    },
-    async (req) => node.sent((req.query as { limit?: number }).limit ?? 200).map((m) => ({ ...m })),
-  );
-  app.get(
-    '/api/v1/messages/:id',
-    {
-      schema: {
-        params: Type.Object({ id: Id }),
-        querystring: Type.Object({ override: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })) }),
-      },
-    },
-    async (req) =>
-      readView(node, (req.params as { id: string }).id, (req.query as { override?: string }).override),
-  );
-  app.post(
-    '/api/v1/messages',
-    {
+      config: { rateLimit: { max: UNLOCK_RATE_PER_MINUTE, timeWindow: 60_000 } },
       schema: {
         body: Type.Object(
-          {
-            to: Type.Array(Address, { minItems: 1, maxItems: 50 }),
-            subject: Type.String({ maxLength: 1000 }),
-            body: Type.String({ maxLength: 800_000 }),
-            language: Type.Optional(Type.String({ minLength: 2, maxLength: 35 })),
-            unverifiedOk: Type.Optional(Type.Boolean()),
-            confirmed: Type.Optional(Type.Array(Address, { maxItems: 50 })),
-          },
+          { officer: OfficerName, passphrase: Type.String({ minLength: 1, maxLength: 1024 }) },
           { additionalProperties: false },
         ),
       },
     },
-    async (req) => sendView(node, req.body as Parameters<typeof sendView>[1]),
-  );
-  app.get(
-    '/api/v1/requests',
-    {
-      schema: {
-        querystring: Type.Object({
-          status: Type.Optional(Type.String({ maxLength: 64 })),
-          overdue: Type.Optional(Type.Boolean()),
-          dueSoon: Type.Optional(Type.Boolean()),
-          direction: Type.Optional(Type.Union([Type.Literal('in'), Type.Literal('out')])),
-        }),
-      },
+    async (req, reply) => {
+      const { officer, passphrase } = req.body as { officer: string; passphrase: string };
+      node.keystore.checkPassphrase(passphrase);
+      const s = sessions.open(officer.trim());
+      void reply.setCookie(SESSION_COOKIE, s.id, {
+        path: '/',
+        httpOnly: true,
+        sameSite: 'strict',
+        secure: false,
+      });
+      return sessionView(s.officer);
     },
-    async (req) => requestListView(node, req.query as Parameters<typeof requestListView>[1]),
   );
-  app.get(
-    '/api/v1/requests/:id',
-    {
-      schema: {
-        params: Type.Object({ id: Id }),
-        querystring: Type.Object({ override: Type.Optional(Type.String({ minLength: 1, maxLength: 2000 })) }),
-      },
-    },
-    async (req) =>
-      requestShowView(node, (req.params as { id: string }).id, (req.query as { override?: string }).override),
-  );
-  await app.ready();
-  return app;
+  api.delete('/session', async (req, reply) => {
+    const id = req.cookies[SESSION_COOKIE];
+    if (id) sessions.end(id);
+    void reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    return reply.code(204).send();
+  });
+
+  await api.register(async (guarded) => {
+    guarded.addHook('onRequest', async (req) => {
+      if (bearerMatches(req.headers.authorization, o.token)) {
+        callers.set(req, { officer: cliOfficer, session: 'cli', browser: false });
+        return;
+      }
+      const s = sessions.find(req.cookies[SESSION_COOKIE], req.url !== '/api/v1/events');
+      if (!s)
+        throw new EntraideError(
+          'AUTH_REQUIRED',
+          req.headers.authorization
+            ? 'the node’s service needs the token of its service.json'
+            : 'unlock the web app with your name and passphrase',
+        );
+      if (req.method !== 'GET' && req.method !== 'HEAD' && req.headers.origin === undefined)
+        throw new EntraideError(
+          'ORIGIN_REFUSED',
+          'a browser request that changes something must carry its Origin',
+        );
+      callers.set(req, { officer: s.officer, session: s.id, browser: true });
+    });
+    // Each handler runs as its officer: what it sends or opens is recorded under their name.
+    guarded.addHook('onRoute', (route) => {
+      const handler = route.handler;
+      route.handler = function (this: FastifyInstance, req, reply) {
+        return asOfficer(caller(req).officer, () => handler.call(this, req, reply));
+      };
+    });
+    const ctx: RouteContext = {
+      node,
+      officer: (req) => caller(req).officer,
+      changed: (what, id) => live.changed(what, id),
+      withMasterKey: (passphrase, operation) => node.keystore.lendMasterKey(passphrase, operation),
+    };
+    guarded.get('/openapi.json', async () => api.swagger());
+    guarded.get('/node', async () => ({
+      address: node.address,
+      authority: node.authority,
+      relay: node.config.relay.domain,
+      connected: o.connected(),
+    }));
+    guarded.get('/events', async (req, reply) => {
+      reply.hijack();
+      // The hijacked answer skips fastify's hooks: it carries helmet's headers itself.
+      for (const [name, value] of Object.entries(reply.getHeaders()))
+        if (value !== undefined) reply.raw.setHeader(name, value);
+      live.open(caller(req).session, reply.raw, o.connected());
+    });
+    await messageRoutes(guarded, ctx);
+    await requestRoutes(guarded, ctx);
+    await keyRoutes(guarded, ctx);
+    await meetingRoutes(guarded, ctx);
+  });
+}
+
+/** The web app: index.html with the page's style nonce, and its hashed assets. */
+async function webRoutes(app: FastifyInstance, webRoot: string | undefined): Promise<void> {
+  const index = webRoot ? join(webRoot, 'index.html') : undefined;
+  const page = index && existsSync(index) ? readFileSync(index, 'utf8') : undefined;
+  app.get('/', async (_req, reply) => {
+    if (!page)
+      throw new EntraideError(
+        'NOT_FOUND',
+        'the web app is not built in this checkout: run `npm run build`, then restart entraide serve',
+      );
+    return reply
+      .header('cache-control', 'no-store')
+      .type('text/html; charset=utf-8')
+      .send(page.replaceAll('__CSP_NONCE__', cspNonce(reply.raw)));
+  });
+  if (webRoot && existsSync(join(webRoot, 'assets')))
+    await app.register(fastifyStatic, {
+      root: join(webRoot, 'assets'),
+      prefix: '/assets/',
+      index: false,
+      immutable: true,
+      maxAge: 365 * 24 * 3600 * 1000,
+    });
 }

@@ -6,6 +6,7 @@ import type Database from 'better-sqlite3';
 import { NodeRecordEvent, nodeRecordLeaf } from '../../shared/audit/node-record.ts';
 import { check } from '../../shared/protocol/validate.ts';
 import { MerkleLog } from '../../prisma/merkle-log.ts';
+import { currentOfficer } from '../officer-context.ts';
 
 export type NodeRecordInput = Omit<NodeRecordEvent, 'v' | 'seq' | 'node' | 'at'> & { at?: string };
 
@@ -24,9 +25,18 @@ export class NodeRecord extends MerkleLog {
   /** Appends one event; synchronous, inside the caller's transaction. Nothing is recorded before `setNode`. */
   append(input: NodeRecordInput, now = new Date()): number | null {
     if (!this.#node) return null;
+    // What an officer sends or opens is recorded under their name (what merely arrives is not).
+    const officer = input.kind === 'sent' || input.kind === 'opened' ? currentOfficer() : undefined;
     const event = check(
       NodeRecordEvent,
-      { v: 1, seq: this.size, node: this.#node, ...input, at: input.at ?? now.toISOString() },
+      {
+        v: 1,
+        seq: this.size,
+        node: this.#node,
+        ...input,
+        ...(officer ? { officer } : {}),
+        at: input.at ?? now.toISOString(),
+      },
       'record event',
     );
     return this.appendLeaf(nodeRecordLeaf(event), {

@@ -12,6 +12,9 @@ import { EntraideError } from '../errors.ts';
 import { literals } from '../protocol/literals.ts';
 import { AuthorityAddress, B64, EnvelopeId, NodeAddress, Rfc3339, Signature } from '../protocol/schemas.ts';
 
+/** An officer's name as they sign in to their node's local service. */
+export const OFFICER_NAME_MAX = 100;
+
 export const NODE_RECORD_KINDS = ['sent', 'received', 'opened', 'receipt', 'rejected'] as const;
 export const ITEM_KINDS = [
   'message',
@@ -44,6 +47,8 @@ export const NodeRecordEvent = Type.Object(
       ),
     ),
     reason: Type.Optional(Type.String({ pattern: '^[A-Z][A-Z_]{1,40}$' })),
+    /** For `sent` and `opened` through the local service: the officer who signed in and did it. */
+    officer: Type.Optional(Type.String({ minLength: 1, maxLength: OFFICER_NAME_MAX })),
   },
   { additionalProperties: false },
 );
