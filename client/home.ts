@@ -15,7 +15,7 @@ import { MAX_NODE_CONFIG_CHARS, NodeConfig } from '../shared/protocol/node-files
 import { parseFileText, systemErrorCode } from '../shared/protocol/parse-file.ts';
 import { checkServiceUrl } from '../shared/protocol/service-url.ts';
 import { check } from '../shared/protocol/validate.ts';
-import { writeFileAtomic } from './keystore.ts';
+import { writeFileAtomic } from './atomic-file.ts';
 
 export { NodeConfig };
 

@@ -10,7 +10,8 @@
  * asking again.
  */
 import { randomBytes } from 'node:crypto';
-import { closeSync, fchmodSync, fsyncSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { writeFileAtomic } from './atomic-file.ts';
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { fromBase64url, fromUtf8, toBase64url, utf8 } from '../shared/bytes.ts';
 import { EntraideError, type ErrorCode } from '../shared/errors.ts';
@@ -240,21 +241,6 @@ function asDamaged<T>(file: string, code: ErrorCode, step: () => T): T {
       throw new EntraideError(code, `${file} is damaged: ${err.message}`);
     throw err;
   }
-}
-
-/** Writes a file so that a crash leaves either the old or the new content, never a torn one. */
-export function writeFileAtomic(path: string, text: string): void {
-  const tmp = `${path}.tmp`;
-  const fd = openSync(tmp, 'w', 0o600);
-  try {
-    // Owner only whatever the umask, and even when a stale temporary file had other modes.
-    fchmodSync(fd, 0o600);
-    writeSync(fd, text);
-    fsyncSync(fd);
-  } finally {
-    closeSync(fd);
-  }
-  renameSync(tmp, path);
 }
 
 /** A fresh key for the node's database content (32 random bytes, base64url). */

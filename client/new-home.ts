@@ -12,7 +12,8 @@ import { check } from '../shared/protocol/validate.ts';
 import { requireNewPassphrase } from '../shared/protocol/passphrase-kdf.ts';
 import { HOME_MODE, homePaths, NodeConfig, writeConfig } from './home.ts';
 import { checkRelayAddress, type RelayAddress } from './first-contact.ts';
-import { encryptKeystore, writeFileAtomic, type EncryptionKeyRecord, type KeyMaterial } from './keystore.ts';
+import { encryptKeystore, type EncryptionKeyRecord, type KeyMaterial } from './keystore.ts';
+import { writeFileAtomic } from './atomic-file.ts';
 
 /**
  * Checks the ids, the passphrase, that `home` holds no node yet, and the relay's URL and expected

@@ -39,7 +39,8 @@ import { checkServiceUrl } from '../shared/protocol/service-url.ts';
 import { check } from '../shared/protocol/validate.ts';
 import { asBackupInvalid, backupKdfFor, invalid, type BackupKdf } from './backup.ts';
 import { HOME_FILE_MODE, HOME_MODE, homePaths, writeConfig } from './home.ts';
-import { encryptKeystore, kdfProfileFromEnv, KeyMaterial, writeFileAtomic } from './keystore.ts';
+import { encryptKeystore, kdfProfileFromEnv, KeyMaterial } from './keystore.ts';
+import { writeFileAtomic } from './atomic-file.ts';
 import {
   CHUNK_BYTES,
   MAX_NODE_BACKUP_BYTES,

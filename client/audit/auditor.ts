@@ -33,7 +33,8 @@ import { checkServiceUrl } from '../../shared/protocol/service-url.ts';
 import { SignedTreeHead } from '../../shared/protocol/key-log.ts';
 import { check } from '../../shared/protocol/validate.ts';
 import { checkRelayAddress, firstContact } from '../first-contact.ts';
-import { encryptWithPassphrase, readPassphraseFile, writeFileAtomic } from '../keystore.ts';
+import { encryptWithPassphrase, readPassphraseFile } from '../keystore.ts';
+import { writeFileAtomic } from '../atomic-file.ts';
 import { random } from '../random.ts';
 import { RelayKeyRing } from '../relay-keys.ts';
 import { RelayHttp, Unchecked } from '../transport/http.ts';
@@ -51,7 +52,6 @@ const Credentials = Type.Object(
   { additionalProperties: false },
 );
 export type Credentials = Static<typeof Credentials>;
-
 /** One credentials file per relay, so that one auditor’s folder can hold accounts on several relays. */
 const fileFor = (domain: string) => `auditor-${domain}.json`;
 const PAGE = 10_000;

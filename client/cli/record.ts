@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { EntraideError } from '../../shared/errors.ts';
 import { exportRecord, recordEvents, verifyRecord } from '../record.ts';
-import { writeFileAtomic } from '../keystore.ts';
+import { writeFileAtomic } from '../atomic-file.ts';
 import { json, out, withNode } from './io.ts';
 
 type Run = (fn: () => Promise<void>) => Promise<void>;

@@ -11,7 +11,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import { EntraideError, errorFromBody } from '../../shared/errors.ts';
 import { check, isValid } from '../../shared/protocol/validate.ts';
 import { alive } from '../../prisma/folder-lock.ts';
-import { writeFileAtomic } from '../keystore.ts';
+import { writeFileAtomic } from '../atomic-file.ts';
 
 export const ServiceFile = Type.Object(
   {

@@ -32,7 +32,7 @@ export async function sendRequest(baseUrl: string, r: FuzzRequest, timeoutMs = 1
   const res = await fetch(baseUrl + r.path, {
     method: r.method,
     headers: r.headers,
-    body: r.body,
+    body: typeof r.body === 'string' || r.body === undefined ? r.body : new Uint8Array(r.body),
     signal: AbortSignal.timeout(timeoutMs),
   });
   return { status: res.status, headers: res.headers, text: await res.text() };
