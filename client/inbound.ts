@@ -196,6 +196,7 @@ export class Inbound {
       kind: accepted.record.kind,
       requestId: accepted.record.requestId,
       handling: accepted.record.handling,
+      state: null,
     };
     // Everything but receipts is acknowledged with a signed delivery receipt to its sender's
     // authority, written in the same transaction as the item (and sent soon after).

@@ -25,7 +25,13 @@ export interface SendOptions {
 
 export interface SendResult {
   id: string;
-  acceptedAt: string;
+  /** When the relay accepted it; null while it waits in the outbox (`queued`). */
+  acceptedAt: string | null;
+  /**
+   * True when the relay did not answer: the item is sealed and stored in the node's outbox and
+   * goes out by itself when the link returns (listen or serve, or the next command that reaches it).
+   */
+  queued: boolean;
   recipients: string[];
   sentAt: string;
   /** SHA-256 of the envelope's ciphertext, as the relay's audit log and receipts name it. */

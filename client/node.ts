@@ -29,6 +29,7 @@ import { NetworkDesk } from './networks.ts';
 import type { Dispatch, KeyPort, SendOptions, SendResult } from './node-port.ts';
 import { exchangeOf } from './node-exchange.ts';
 import type { Outbound } from './outbound.ts';
+import { eachReported, Outbox } from './outbox.ts';
 import { nodeFormats } from './formats.ts';
 import { Counterparts } from './counterparts.ts';
 import { PeerPins } from './peer-pins.ts';
@@ -77,6 +78,8 @@ export class AuthorityNode implements KeyPort {
   notices: readonly string[] = [];
   private readonly socket: RelaySocket;
   private readonly outbound: Outbound;
+  /** Sealed items the relay has not accepted yet; they go out by themselves (outbox.ts). */
+  readonly outbox: Outbox;
   private readonly inbound: Inbound;
   private readonly upkeep: KeyUpkeep;
   private readonly alarmListeners = new Set<(a: NewAlarm) => void>();
@@ -128,6 +131,7 @@ export class AuthorityNode implements KeyPort {
     const exchange = exchangeOf(this, http, () => this.encryptionKeys, raise);
     this.outbound = exchange.outbound;
     this.inbound = exchange.inbound;
+    this.outbox = new Outbox(store, (envelope) => this.submit(envelope));
   }
 
   /** Opens the node in `home`: takes the folder's lock, unlocks the keystore, opens the database. */
@@ -160,6 +164,9 @@ export class AuthorityNode implements KeyPort {
     this.stopListening();
     this.receipts.stop();
     try {
+      this.store.flush(); // acceptances first, so that only what truly waits is sent below
+      // A command that reached the relay sends what the outbox holds; a failure leaves it there.
+      if (this.relay.http.answered && this.outbox.size > 0) await this.outbox.resend(0).catch(() => 0);
       this.store.flush();
       this.recordHead();
     } catch {
@@ -257,7 +264,7 @@ export class AuthorityNode implements KeyPort {
   }
 
   resendPending(olderThanMs?: number): Promise<number> {
-    return this.outbound.resendPending(olderThanMs);
+    return this.outbox.resend(olderThanMs);
   }
 
   /** Submits over the open socket when there is one, else over HTTP. */
@@ -274,21 +281,10 @@ export class AuthorityNode implements KeyPort {
    * Sends what waits on this node: items the relay has not accepted yet, receipts, declared hours.
    * A failure leaves them queued for the next attempt; it is reported, not thrown.
    */
-  async sendQueued(onError?: (err: EntraideError) => void): Promise<void> {
+  sendQueued(onError?: (err: EntraideError) => void): Promise<void> {
     this.receipts.stop();
-    for (const step of [
-      () => this.resendPending(),
-      () => this.receipts.flush(),
-      () => this.networks.sendHours(),
-    ]) {
-      try {
-        await step();
-      } catch (err) {
-        const e =
-          err instanceof EntraideError ? err : new EntraideError('INTERNAL', 'could not send queued items');
-        (onError ?? this.receipts.onError)?.(e);
-      }
-    }
+    const steps = [() => this.resendPending(), () => this.receipts.flush(), () => this.networks.sendHours()];
+    return eachReported(steps, (e) => (onError ?? this.receipts.onError)?.(e));
   }
 
   // ---- receiving (inbound.ts) ---------------------------------------------------------------
@@ -310,6 +306,7 @@ export class AuthorityNode implements KeyPort {
     if (this.socket.open) return;
     await this.keepKeysFresh();
     this.upkeep.watch(handlers.onError);
+    this.outbox.start(handlers.onError);
     this.receipts.onError = handlers.onError;
     await this.socket.connect({
       ...handlers,
@@ -325,6 +322,7 @@ export class AuthorityNode implements KeyPort {
   stopListening(): void {
     this.socket.close();
     this.upkeep.stop();
+    this.outbox.stop();
   }
 
   // ---- reading ------------------------------------------------------------------------------

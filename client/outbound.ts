@@ -1,8 +1,9 @@
 /**
  * Sending: seals content for every trusted node of the recipient authorities (and this
- * authority's other nodes), stores it before submitting it, submits it, and submits again what
- * the relay has not accepted yet. The node's own record holds every item it sent even when the
- * node crashes right after the relay accepted it.
+ * authority's other nodes), stores it before submitting it, and submits it. The node's own record
+ * holds every item it sent even when the node crashes right after the relay accepted it. While the
+ * relay does not answer, an item for authorities whose keys this node verified before is sealed
+ * to those keys and left in the outbox (outbox.ts), which sends it once the link returns.
  */
 import { parseAuthorityAddress, parseNodeAddress } from '../shared/addresses.ts';
 import { fromBase64url, fromUtf8 } from '../shared/bytes.ts';
@@ -14,7 +15,7 @@ import { LIMITS } from '../shared/limits.ts';
 import { MessageContent } from '../shared/protocol/content.ts';
 import { commonFormat } from '../shared/protocol/formats.ts';
 import {
-  Envelope,
+  type Envelope,
   type EnvelopeFormat,
   type MasterKeyReference,
   type SubmitResult,
@@ -27,6 +28,7 @@ import type { KeyLogMonitor } from './key-log-monitor.ts';
 import type { Dispatch, SendOptions, SendResult } from './node-port.ts';
 import { random } from './random.ts';
 import type { NodeStore } from './store/node-store.ts';
+import { relayDidNotAnswer } from './transport/unreachable.ts';
 import type { TrustStore } from './trust.ts';
 
 /** Sends check the key log's head at most four times a second, shared by concurrent sends. */
@@ -99,20 +101,20 @@ export class Outbound {
   /**
    * Seals any content for the recipient authorities' trusted nodes (and this authority's other
    * nodes), stores it before submission (a crash after the relay accepted it still leaves our own
-   * record), submits it. A failure that a later attempt may cure leaves the item stored; it is
-   * submitted again by `resendPending`.
+   * record), submits it. When the relay does not answer, a stored item stays in the outbox and the
+   * result says `queued` (an item not stored, `store: false`, is refused with the relay's error). A
+   * failure that a later attempt may cure leaves the item stored; the outbox submits it again.
    */
   async dispatch(d: Dispatch): Promise<SendResult> {
     const { store } = this.deps;
-    await this.deps.keepKeysFresh();
     const to = [...new Set(d.to)];
     if (to.length === 0) throw new EntraideError('USAGE', 'name at least one recipient authority with --to');
     for (const a of to) parseAuthorityAddress(a);
     const plain = canonicalBytes(d.content);
     this.mustFit(plain, d);
-    // A node approved or revoked a moment ago counts.
-    await this.deps.monitor.sync(SEND_SYNC_INTERVAL_MS);
-    const recipients = await this.recipientsFor(to, false, d.restrict, d.ownNodes ?? true);
+    const keep = d.store ?? true;
+    const offline = await this.reachRelay(keep);
+    const recipients = await this.recipientsFor(to, false, d.restrict, d.ownNodes ?? true, offline);
     const sentAt = new Date();
     const base = {
       id: uuidv7(sentAt.getTime(), random(10)),
@@ -121,8 +123,7 @@ export class Outbound {
       sentAt,
       ttl: d.ttl ?? LIMITS.defaultTtlSeconds,
     };
-    let envelope = await this.seal(base, recipients, d);
-    const keep = d.store ?? true;
+    let envelope = await this.seal(base, recipients, d, offline);
     if (keep) {
       await store.saveMessage(
         {
@@ -145,44 +146,54 @@ export class Outbound {
         d.then ? () => d.then!(envelope) : undefined,
       );
     }
+    const outcome = (result: SubmitResult | null): SendResult => ({
+      id: envelope.id,
+      acceptedAt: result?.acceptedAt ?? null,
+      queued: result === null,
+      recipients: recipients.map((r) => r.node),
+      sentAt: envelope.sentAt,
+      ciphertextHash: ciphertextHash(envelope.ciphertext),
+    });
+    // Stored (committed above) and the relay known not to answer: the outbox sends it.
+    if (offline) return outcome(null);
     let result: SubmitResult;
     try {
       result = await this.deps.submit(envelope);
     } catch (err) {
+      if (keep && relayDidNotAnswer(err)) return outcome(null);
       // A node revoked or added since the directory was read: read it again and seal once more.
       if (!(err instanceof EntraideError && err.code === 'UNKNOWN_RECIPIENT')) throw err;
-      const again = await this.recipientsFor(to, true, d.restrict, d.ownNodes ?? true);
-      envelope = await this.seal(base, again, d);
+      const again = await this.recipientsFor(to, true, d.restrict, d.ownNodes ?? true, false);
+      envelope = await this.seal(base, again, d, false);
       if (keep) await store.replaceEnvelope(envelope.id, JSON.stringify(envelope));
-      result = await this.deps.submit(envelope);
       recipients.splice(0, recipients.length, ...again);
+      try {
+        result = await this.deps.submit(envelope);
+      } catch (err) {
+        if (keep && relayDidNotAnswer(err)) return outcome(null);
+        throw err;
+      }
     }
     // Written with the next commit; close() flushes it. A failure here changes nothing the relay holds.
     if (keep) store.markAccepted(envelope.id, result.acceptedAt).catch(() => undefined);
-    return {
-      id: envelope.id,
-      acceptedAt: result.acceptedAt,
-      recipients: recipients.map((r) => r.node),
-      sentAt: envelope.sentAt,
-      ciphertextHash: ciphertextHash(envelope.ciphertext),
-    };
+    return outcome(result);
   }
 
   /**
-   * Submits again what this node stored for sending but the relay never accepted (the relay was
-   * down, or the node crashed in between). The relay deduplicates by envelope id.
+   * Before sealing: publishes pending keys (a rotation that is due) and reads the key log's head,
+   * so that a node approved or revoked a moment ago counts. Returns true when the relay did not
+   * answer and the item is to be sealed to the keys this node verified before, for the outbox;
+   * an item that is not stored cannot wait there, and is refused with the relay's error.
    */
-  async resendPending(olderThanMs = 2_000): Promise<number> {
-    const before = new Date(Date.now() - olderThanMs).toISOString();
-    let sent = 0;
-    for (const item of this.deps.store.unaccepted(before)) {
-      const envelope = check(Envelope, JSON.parse(item.envelope), 'stored envelope');
-      if (Date.parse(envelope.sentAt) + envelope.ttl * 1000 <= Date.now()) continue;
-      const result = await this.deps.submit(envelope);
-      await this.deps.store.markAccepted(envelope.id, result.acceptedAt);
-      sent++;
+  private async reachRelay(keep: boolean): Promise<boolean> {
+    try {
+      await this.deps.keepKeysFresh();
+      await this.deps.monitor.sync(SEND_SYNC_INTERVAL_MS);
+      return false;
+    } catch (err) {
+      if (!keep || !relayDidNotAnswer(err)) throw err;
+      return true;
     }
-    return sent;
   }
 
   /**
@@ -193,6 +204,7 @@ export class Outbound {
     base: { id: string; from: string; to: string[]; sentAt: Date; ttl: number },
     recipients: Recipient[],
     d: Dispatch,
+    offline: boolean,
   ): Promise<Envelope> {
     const format = await this.formatFor(base.to, recipients);
     // Hook for key-log head gossip (item 2): rides inside the ciphertext from format 2 on.
@@ -201,7 +213,7 @@ export class Outbound {
     // The limit counts the gossip too; an item that fits only without it goes without it.
     if (gossip !== undefined && content.length > LIMITS.maxContentBytes) content = canonicalBytes(d.content);
     this.mustFit(content, d);
-    const masterKeys = format >= 2 ? await this.masterKeysOf(base.to) : undefined;
+    const masterKeys = format >= 2 ? await this.masterKeysOf(base.to, offline) : undefined;
     return sealEnvelope(
       { ...base, recipients, content, format, masterKeys },
       this.deps.identitySecretKey,
@@ -235,10 +247,10 @@ export class Outbound {
   }
 
   /** Each recipient authority's master key as this node pinned it, for a format 2 header. */
-  private async masterKeysOf(to: string[]): Promise<MasterKeyReference[]> {
+  private async masterKeysOf(to: string[], offline: boolean): Promise<MasterKeyReference[]> {
     const out: MasterKeyReference[] = [];
     for (const authority of to) {
-      const trusted = await this.deps.trust.authority(authority);
+      const trusted = await this.deps.trust.authority(authority, false, offline);
       out.push({ authority, fingerprint: masterKeyFingerprint(trusted.masterKey) });
     }
     return out;
@@ -250,11 +262,12 @@ export class Outbound {
     fresh: boolean,
     restrict: { authority: string; nodes: string[] } | undefined,
     ownNodes: boolean,
+    offline: boolean,
   ): Promise<Recipient[]> {
     const { authority: own, address } = this.deps;
     const recipients: Recipient[] = [];
     for (const authority of new Set(ownNodes ? [...to, own] : to)) {
-      let targets = await this.deps.trust.recipients(authority, fresh);
+      let targets = await this.deps.trust.recipients(authority, fresh, offline);
       if (restrict && restrict.authority === authority) {
         const all = targets;
         targets = targets.filter((t) => restrict.nodes.includes(parseNodeAddress(t.node).nodeName));

@@ -26,6 +26,7 @@ import { DirectoryEntry, type SignedTreeHead } from '../shared/protocol/key-log.
 import { check } from '../shared/protocol/validate.ts';
 import { parseAuthorityAddress } from '../shared/addresses.ts';
 import type { KeyLogMonitor } from './key-log-monitor.ts';
+import { relayDidNotAnswer } from './transport/unreachable.ts';
 import type { RelayKeyRing } from './relay-keys.ts';
 import type { NodeStore } from './store/node-store.ts';
 
@@ -126,8 +127,40 @@ export class TrustStore {
     for (const v of this.views.values()) v.monitor.invalidate();
   }
 
-  /** The authority's verified keys; read again when the key log grew, after a minute, or when `fresh` is set. */
-  async authority(authority: string, fresh = false): Promise<TrustedAuthority> {
+  /**
+   * The authority's verified keys; read again when the key log grew, after a minute, or when `fresh`
+   * is set. While the home relay does not answer (or with `offline`, once a caller found it so), an
+   * authority pinned here before is read from the node's verified copy of the log, so that what is
+   * sealed to it waits in the outbox; one never pinned is refused with RELAY_UNREACHABLE.
+   */
+  async authority(authority: string, fresh = false, offline = false): Promise<TrustedAuthority> {
+    const domain = parseAuthorityAddress(authority).domain;
+    if (domain !== this.homeDomain) return this.online(authority, fresh);
+    if (offline)
+      return this.offline(authority, new EntraideError('RELAY_UNREACHABLE', 'the relay did not answer'));
+    try {
+      return await this.online(authority, fresh);
+    } catch (err) {
+      if (!relayDidNotAnswer(err)) throw err;
+      return this.offline(authority, err);
+    }
+  }
+
+  /** From the home relay's verified copy, for an authority pinned before; else `cause` stands. */
+  private async offline(authority: string, cause: EntraideError): Promise<TrustedAuthority> {
+    const relay = await this.view(this.homeDomain);
+    await relay.monitor.head(); // loads the stored copy, and whether an alarm stopped trusting it
+    relay.monitor.assertConsistent();
+    if (relay.monitor.size === 0 || !(await this.store.pin(authority))) {
+      throw new EntraideError(
+        cause.code,
+        `${cause.message}, and this node has not fetched and verified ${authority}’s keys before: nothing was sealed`,
+      );
+    }
+    return this.fromCopy(authority, relay);
+  }
+
+  private async online(authority: string, fresh: boolean): Promise<TrustedAuthority> {
     const relay = await this.view(parseAuthorityAddress(authority).domain);
     const monitor = relay.monitor;
     // A peer relay that does not answer: use what this node verified of its log before, so that
@@ -283,8 +316,8 @@ export class TrustStore {
   }
 
   /** Nodes to encrypt to; refuses when the relay tried to substitute one of the authority's keys. */
-  async recipients(authority: string, fresh = false): Promise<EncryptionTarget[]> {
-    const t = await this.authority(authority, fresh);
+  async recipients(authority: string, fresh = false, offline = false): Promise<EncryptionTarget[]> {
+    const t = await this.authority(authority, fresh, offline);
     const attempt = t.history.find(substitutionAttempt);
     if (attempt) {
       throw new EntraideError(

@@ -65,5 +65,7 @@ function messageOf(r: ListedRow, sealer: SealedColumns, body: string): StoredMes
     kind: r.kind as MessageKind,
     requestId: r.requestId,
     handling: r.handling,
+    // The outbox is the sent items the relay has not accepted yet: no second table to keep in step.
+    state: r.direction === 'in' ? null : r.acceptedAt ? 'sent' : 'queued',
   };
 }

@@ -98,6 +98,9 @@ export class NodeStore {
       >(
         `SELECT id, envelope, content, kind FROM "Message" WHERE direction = 'out' AND acceptedAt IS NULL AND sentAt < ? ORDER BY sentAt`,
       ),
+      waiting: db.prepare<[], { n: number }>(
+        `SELECT count(*) AS n FROM "Message" WHERE direction = 'out' AND acceptedAt IS NULL`,
+      ),
       byRequest: db.prepare<[string], MessageRow>(
         `SELECT ${COLUMNS} FROM "Message" WHERE requestId = ? AND kind IN ('message', 'supplement') ORDER BY sentAt, id`,
       ),
@@ -234,6 +237,11 @@ export class NodeStore {
     return this.stmt.unaccepted
       .all(before)
       .map((r) => ({ ...r, content: this.sealer.openNullable('Message.content', r.id, r.content) }));
+  }
+
+  /** How many sent items wait in the outbox (stored, not accepted by the relay yet). */
+  outboxSize(): number {
+    return this.stmt.waiting.get()!.n;
   }
 
   /** Messages and supplements on a request, oldest first. */

@@ -18,12 +18,18 @@ export interface StoredMessage {
   requestId: string | null;
   /** The handling code (JSON) that travelled with it, if any. */
   handling: string | null;
+  /**
+   * For an item this node sent: `queued` while it waits in the outbox for the relay to accept it
+   * (sealed and stored; it goes out by itself when the link returns), `sent` once accepted. Null
+   * for an item received.
+   */
+  state: 'queued' | 'sent' | null;
 }
 
 export type MessageKind =
   'message' | 'request' | 'status' | 'supplement' | 'receipts' | 'network' | 'meeting' | 'hours';
 
-export interface NewMessage extends Omit<StoredMessage, 'readAt'> {
+export interface NewMessage extends Omit<StoredMessage, 'readAt' | 'state'> {
   envelope: string;
   /** The content as JSON, for every kind but plain messages (whose subject and body are columns). */
   content: string | null;

@@ -16,6 +16,9 @@ export type Method = 'GET' | 'POST';
 export const Unchecked = Type.Unknown();
 
 export class RelayHttp {
+  /** Whether the last request got an answer: what waits in the outbox may then go out. */
+  answered = false;
+
   constructor(readonly baseUrl: string) {}
 
   /** Sends one request; resolves with the answer once it matches `schema`, else RELAY_ANSWER_INVALID. */
@@ -47,6 +50,7 @@ export class RelayHttp {
         throw err;
       });
     } catch (err) {
+      this.answered = false;
       const tls = tlsFailure(err);
       throw new EntraideError(
         'RELAY_UNREACHABLE',
@@ -55,6 +59,7 @@ export class RelayHttp {
           : `cannot reach the relay at ${this.baseUrl}`,
       );
     }
+    if (res.ok) this.answered = true;
     const text = await res.text();
     let json: unknown;
     try {

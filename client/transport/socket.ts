@@ -46,7 +46,13 @@ export class RelaySocket {
     const socket = this.socket;
     if (!socket?.connected)
       throw new EntraideError('RELAY_UNREACHABLE', 'the socket to the relay is not open');
-    const answer: unknown = await socket.timeout(SUBMIT_TIMEOUT_MS).emitWithAck('envelope:submit', envelope);
+    // No acknowledgement in time is the relay not answering, as an HTTP timeout is.
+    const answer: unknown = await socket
+      .timeout(SUBMIT_TIMEOUT_MS)
+      .emitWithAck('envelope:submit', envelope)
+      .catch(() => {
+        throw new EntraideError('RELAY_UNREACHABLE', 'the relay did not acknowledge the envelope in time');
+      });
     if (typeof answer === 'object' && answer !== null && 'error' in answer) throw errorFromBody(answer);
     const valid = validatorOf(SubmitResult);
     if (!valid(answer)) {

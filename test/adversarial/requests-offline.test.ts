@@ -1,6 +1,7 @@
 /**
- * Requests and receipts when the relay is away or a node is killed: an update tried while the relay
- * is down is refused with nothing stored; one stored before the link broke, and a receipt made
+ * Requests and receipts when the relay is away or a node is killed: an update made while the relay
+ * is down is sealed to the counterpart's keys verified before and waits in the outbox (one for an
+ * authority never contacted is refused with nothing stored); one stored before the link broke, and a receipt made
  * while the relay does not answer, stay queued, go out once it is back, and arrive exactly once; a listening node killed with SIGKILL right after storing a request loses
  * neither the request nor its delivery receipt.
  */
@@ -65,9 +66,11 @@ async function twoNodes(relay: TestRelay): Promise<{ senegal: AuthorityNode; nig
 }
 
 describe('the relay is unreachable', () => {
-  it('an update tried while the relay is down is refused with nothing stored, and works once it is back', async () => {
+  it('an update made while the relay is down waits in the outbox and goes out once when it is back', async () => {
     const r = await restartableRelay();
     const { senegal, nigeria } = await twoNodes(r.current());
+    const ghana = await enrolNode(r.current(), 'gh.moj');
+    cleanup.push(() => ghana.close());
     const created = await senegal.requests.create({
       type: 'expedited_preservation',
       to: NG,
@@ -78,19 +81,33 @@ describe('the relay is unreachable', () => {
 
     await r.stop();
     await sleep(500); // past the node's key-log freshness window: the node must ask the relay
-    await expect(nigeria.requests.update(created.id, 'acknowledged')).rejects.toMatchObject({
+    const later = new Date(Date.now() + 60_000).toISOString();
+    // An authority whose keys this node never fetched cannot be sealed to: refused, nothing stored.
+    await expect(
+      nigeria.send({ to: ['gh.moj@relay.test'], subject: 'hello', body: 'first' }),
+    ).rejects.toMatchObject({
       code: 'RELAY_UNREACHABLE',
     });
-    // Nothing half-way: no update stored, the state unchanged, nothing queued for sending.
-    expect(nigeria.store.requests.updates(created.id)).toEqual([]);
-    expect(nigeria.requests.show(created.id).state).toBe('delivered');
-    expect(nigeria.store.unaccepted(new Date(Date.now() + 60_000).toISOString())).toEqual([]);
+    expect(nigeria.store.unaccepted(later)).toEqual([]);
+    expect(nigeria.sent()).toEqual([]);
+
+    // Senegal's keys were verified when its request arrived: sealed to them, kept in the outbox.
+    const queued = await nigeria.requests.update(created.id, 'acknowledged');
+    expect(queued.sent).toMatchObject({ queued: true, acceptedAt: null });
+    expect(nigeria.store.requests.updates(created.id)).toHaveLength(1);
+    expect(nigeria.requests.show(created.id).state).toBe('acknowledged');
+    expect(nigeria.store.unaccepted(later).map((u) => u.id)).toEqual([queued.sent.id]);
+    expect(nigeria.sent().map((m) => [m.id, m.state])).toEqual([[queued.sent.id, 'queued']]);
 
     await r.restart();
-    await nigeria.requests.update(created.id, 'acknowledged');
+    expect(await nigeria.resendPending(0)).toBe(1);
+    await nigeria.store.flush();
+    expect(nigeria.sent().map((m) => [m.id, m.state])).toEqual([[queued.sent.id, 'sent']]);
+    expect(await nigeria.resendPending(0)).toBe(0);
     await senegal.fetchInbox();
     const acks = senegal.requests.show(created.id).story.filter((e) => e.status === 'acknowledged');
     expect(acks).toHaveLength(1);
+    expect(await senegal.fetchInbox()).toEqual([]);
   });
 
   it('an update stored before the link broke is shown, and sent exactly once when the relay is back', async () => {
@@ -116,10 +133,8 @@ describe('the relay is unreachable', () => {
       return submit(env);
     };
     const madeAt = Date.now();
-    await expect(nigeria.requests.update(created.id, 'acknowledged')).rejects.toMatchObject({
-      code: 'RELAY_UNREACHABLE',
-      message: expect.stringMatching(/stored/) as string,
-    });
+    const queued = await nigeria.requests.update(created.id, 'acknowledged');
+    expect(queued.sent.queued).toBe(true);
     expect(nigeria.requests.show(created.id).state).toBe('acknowledged');
 
     await r.restart();
