@@ -1,25 +1,19 @@
 /** What every command shares: the node's home, the passphrase, output, and one-line errors. */
 import type { Command } from 'commander';
-import { resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
 import { EntraideError } from '../../shared/errors.ts';
 import { newPassphraseProblem, requireNewPassphrase } from '../../shared/protocol/passphrase-kdf.ts';
 import { completeJoin } from '../join.ts';
 import { AuthorityNode } from '../node.ts';
+import { inboxView, listed, readView, requestListView, requestShowView, sendView } from '../service/desk.ts';
 import { readServiceFile, ServiceClient } from '../service/service-file.ts';
+import { servedDesk, type Desk } from './fast-commands.ts';
+import { homeDir, type GlobalOptions } from './fast-io.ts';
+import { confirmCounterparts } from './unverified.ts';
 
-export interface GlobalOptions {
-  home?: string;
-  debug?: boolean;
-}
-
-export function homeDir(opts: GlobalOptions): string {
-  const home = opts.home ?? process.env.ENTRAIDE_HOME;
-  if (!home)
-    throw new EntraideError('HOME_MISSING', 'say which node folder to use with --home DIR or ENTRAIDE_HOME');
-  return resolve(home);
-}
+// The light helpers live in fast-io.ts (the served path loads them without the node).
+export { fail, homeDir, json, out, query, shortTime, type GlobalOptions } from './fast-io.ts';
 
 /**
  * ENTRAIDE_PASSPHRASE, or a prompt without echo when a terminal is attached. `confirm` is for a
@@ -107,39 +101,11 @@ function prompt(question: string): Promise<string> {
   });
 }
 
-export function out(line = ''): void {
-  process.stdout.write(line + '\n');
-}
-
-export function json(value: unknown): void {
-  process.stdout.write(JSON.stringify(value, null, 2) + '\n');
-}
-
-/** One clear line on stderr and a non-zero exit; the stack only with --debug. */
-export function fail(err: unknown, debug: boolean): never {
-  if (err instanceof EntraideError) {
-    process.stderr.write(`entraide: ${err.message} [${err.code}]. ${err.hint}\n`);
-    if (debug && err.stack) process.stderr.write(err.stack + '\n');
-    process.exit(err.code === 'USAGE' ? 2 : 1);
-  }
-  const message = err instanceof Error ? err.message : String(err);
-  process.stderr.write(
-    `entraide: unexpected failure: ${message.split('\n')[0]} [INTERNAL]. Run again with --debug for details.\n`,
-  );
-  if (debug && err instanceof Error && err.stack) process.stderr.write(err.stack + '\n');
-  process.exit(1);
-}
-
-export function shortTime(iso: string | null): string {
-  return iso ? iso.replace('T', ' ').replace(/\.\d+Z$/, 'Z') : '-';
-}
-
 /** What opening the node set right or wants the officer to do (AuthorityNode.notices), on stderr. */
 export function tellNotices(node: AuthorityNode): void {
   for (const notice of node.notices) process.stderr.write(`entraide: notice: ${notice}\n`);
 }
 
-/** Opens the node of --home with the passphrase, runs `fn`, closes it. */
 /** The node's local service, when `entraide serve` runs on this command's folder (commands that go through it). */
 export function servedBy(program: Command): ServiceClient | undefined {
   const file = readServiceFile(homeDir(program.opts<GlobalOptions>()));
@@ -156,14 +122,27 @@ export async function fromNode<T>(
   return svc ? svc.get<T>(path) : withNode(program, local);
 }
 
-/** A query string of the parameters given (none: the empty string). */
-export function query(params: Record<string, string | number | boolean | undefined>): string {
-  const given = Object.entries(params).filter(([, v]) => v !== undefined && v !== false);
-  return given.length
-    ? `?${new URLSearchParams(given.map(([k, v]): [string, string] => [k, String(v)])).toString()}`
-    : '';
+/** The Desk of the served commands (fast-commands.ts): the node's service if it runs, else the node opened here. */
+export function deskOf(program: Command): Desk {
+  const svc = servedBy(program);
+  if (svc) return servedDesk(svc);
+  return {
+    inbox: (limit) => withNode(program, (node) => inboxView(node, limit)),
+    sent: () => withNode(program, async (node) => node.sent().map(listed)),
+    read: (id, override) => withNode(program, (node) => readView(node, id, override)),
+    send: (input) =>
+      withNode(program, async (node) =>
+        sendView(node, {
+          ...input,
+          confirmed: await confirmCounterparts(node, input.to, input.unverifiedOk),
+        }),
+      ),
+    requestList: (filter) => withNode(program, (node) => requestListView(node, filter)),
+    requestShow: (id, override) => withNode(program, (node) => requestShowView(node, id, override)),
+  };
 }
 
+/** Opens the node of --home with the passphrase, runs `fn`, closes it. */
 export async function withNode<T>(program: Command, fn: (node: AuthorityNode) => Promise<T>): Promise<T> {
   const home = homeDir(program.opts<GlobalOptions>());
   const served = readServiceFile(home);

@@ -1,59 +1,18 @@
 /** The officer's commands on an authority node: init, send, inbox, sent, read, status, listen, fingerprint. */
 import type { Command } from 'commander';
-import { readFileSync } from 'node:fs';
-import { authorityOfNode } from '../../shared/addresses.ts';
 import { relayKeyFingerprint } from '../../shared/crypto/relay-key.ts';
 import { EntraideError } from '../../shared/errors.ts';
 import { isInvitation, parseInvitation, type InvitationParts } from '../../shared/protocol/invitation.ts';
 import { initNode } from '../init.ts';
 
-import { AuthorityNode, type ReceiveOutcome, type SendResult } from '../node.ts';
-import type { StoredMessage } from '../store/node-store.ts';
-import {
-  fromNode,
-  homeDir,
-  json,
-  out,
-  passphrase,
-  query,
-  servedBy,
-  shortTime,
-  withNode,
-  type GlobalOptions,
-} from './io.ts';
-import { requestLine } from './requests.ts';
-import { inboxView, readView, sendView, type SendInput } from '../service/desk.ts';
-import {
-  compareAdvice,
-  confirmCounterparts,
-  confirmedThrough,
-  marked,
-  UNVERIFIED_OK_OPTION,
-} from './unverified.ts';
+import { AuthorityNode } from '../node.ts';
+import { deskOf, homeDir, json, out, passphrase, shortTime, withNode, type GlobalOptions } from './io.ts';
+import { inboxCommand, readCommand, sendCommand, sentCommand } from './fast-commands.ts';
+import { outcomeLine } from './format-messages.ts';
+import { requestLine } from './format-requests.ts';
+import { compareAdvice } from './unverified.ts';
 
 type Run = (fn: () => Promise<void>) => Promise<void>;
-
-/** How an item is titled in lists: plain messages by their subject, the rest by their kind too. */
-function itemTitle(m: StoredMessage): string {
-  const onRequest = m.requestId ? ` (request ${m.requestId.slice(0, 13)})` : '';
-  if (m.kind === 'message') return `${m.subject}${onRequest}`;
-  return `[${m.kind}] ${m.subject}${m.kind === 'request' ? '' : onRequest}`;
-}
-
-/** One item in a list; with `verified`, counterparts whose safety code was never verified are marked. */
-function listLine(m: StoredMessage, verified?: ReadonlySet<string>): string {
-  const mark = (a: string) => (verified ? marked(a, verified) : a);
-  const who = m.direction === 'in' ? mark(m.sender) : m.recipients.map(mark).join(', ');
-  const flag = m.direction === 'in' ? (m.readAt ? ' ' : '*') : m.acceptedAt ? ' ' : '!';
-  return `${flag} ${m.id}  ${shortTime(m.direction === 'in' ? m.receivedAt : m.sentAt)}  ${who}  ${itemTitle(m)}`;
-}
-
-function outcomeLine(o: ReceiveOutcome): string {
-  if (o.kind === 'message')
-    return `${shortTime(o.message.receivedAt)}  ${o.message.id}  from ${o.message.sender}: ${itemTitle(o.message)}`;
-  if (o.kind === 'receipts') return `${o.count} receipt(s) in ${o.envelopeId}`;
-  return `REJECTED ${o.rejection.envelopeId} from ${o.rejection.sender}: ${o.rejection.reason} [${o.rejection.code}]`;
-}
 
 /**
  * Where `init` enrols and which relay key it expects: the invitation's (its URL may be overridden
@@ -115,126 +74,12 @@ export function nodeCommands(program: Command, run: Run): void {
       }),
     );
 
-  program
-    .command('send')
-    .description('encrypt and send a message to one or more authorities')
-    .requiredOption('--to <authority-address...>', 'recipient authority, e.g. ke.ag@relay.local (repeatable)')
-    .requiredOption('--subject <text>', 'subject line')
-    .option('--body <text>', 'message text')
-    .option('--body-file <file>', 'read the message text from a file')
-    .option('--language <code>', 'language of the message (ar, en, es, fr, ru, zh, …)')
-    .option(...UNVERIFIED_OK_OPTION)
-    .option('--json', 'machine-readable output')
-    .action(
-      (o: {
-        to: string[];
-        subject: string;
-        body?: string;
-        bodyFile?: string;
-        language?: string;
-        unverifiedOk?: boolean;
-        json?: boolean;
-      }) =>
-        run(async () => {
-          if ((o.body === undefined) === (o.bodyFile === undefined)) {
-            throw new EntraideError(
-              'USAGE',
-              'give the message text with exactly one of --body or --body-file',
-            );
-          }
-          let body = o.body;
-          if (o.bodyFile !== undefined) {
-            try {
-              body = readFileSync(o.bodyFile, 'utf8');
-            } catch {
-              throw new EntraideError('USAGE', `cannot read --body-file ${o.bodyFile}`);
-            }
-          }
-          const input: SendInput = {
-            to: o.to,
-            subject: o.subject,
-            body: body!,
-            language: o.language,
-            unverifiedOk: o.unverifiedOk,
-          };
-          const svc = servedBy(program);
-          const r = svc
-            ? await confirmedThrough(
-                (extra) => svc.post<SendResult>('/api/v1/messages', { ...input, ...extra }),
-                o.to,
-              )
-            : await withNode(program, async (node) =>
-                sendView(node, {
-                  ...input,
-                  confirmed: await confirmCounterparts(node, o.to, o.unverifiedOk),
-                }),
-              );
-          if (o.json) return json(r);
-          out(r.id);
-        }),
-    );
-
-  program
-    .command('inbox')
-    .description('fetch what is waiting on the relay, store it, list received messages')
-    .option('--json', 'machine-readable output')
-    .option('--limit <n>', 'how many messages to list', '50')
-    .action((o: { json?: boolean; limit: string }) =>
-      run(async () => {
-        const limit = Number(o.limit) || 50;
-        const v = await fromNode(program, `/api/v1/inbox?limit=${limit}`, (node) => inboxView(node, limit));
-        if (o.json) return json(v);
-        for (const rejection of v.rejected)
-          process.stderr.write(outcomeLine({ kind: 'rejected', rejection }) + '\n');
-        out(`${v.fetched} new; ${v.messages.length} in the inbox (* = unread)`);
-        const unverified = new Set(v.unverified);
-        const verified = new Set(
-          v.messages.map((m) => authorityOfNode(m.sender)).filter((a) => !unverified.has(a)),
-        );
-        for (const m of v.messages) out(listLine(m, verified));
-      }),
-    );
-
-  program
-    .command('sent')
-    .description('list messages sent from this node')
-    .option('--json', 'machine-readable output')
-    .action((o: { json?: boolean }) =>
-      run(async () => {
-        const list = await fromNode(program, '/api/v1/sent', async (node) =>
-          node.sent().map((m) => ({ ...m })),
-        );
-        if (o.json) return json(list);
-        for (const m of list) out(listLine(m));
-      }),
-    );
-
-  program
-    .command('read <id>')
-    .description('show one message (an id prefix is enough); the first opening sends a read receipt')
-    .option('--override <reason>', 'open an item restricted to other officers (logged)')
-    .option('--json', 'machine-readable output')
-    .action((id: string, o: { json?: boolean; override?: string }) =>
-      run(async () => {
-        const m = await fromNode(
-          program,
-          `/api/v1/messages/${encodeURIComponent(id)}${query({ override: o.override })}`,
-          (node) => readView(node, id, o.override),
-        );
-        if (o.json) return json(m);
-        {
-          out(`Id:       ${m.id}`);
-          out(`From:     ${m.sender}`);
-          out(`To:       ${m.recipients.join(', ')}`);
-          out(`Sent:     ${shortTime(m.sentAt)}`);
-          if (m.receivedAt) out(`Received: ${shortTime(m.receivedAt)}`);
-          if (m.language) out(`Language: ${m.language}`);
-          out(`Subject:  ${m.subject}`);
-          out('');
-          out(m.body);
-        }
-      }),
-    );
+  // Answered by the node's service while it runs (fast-commands.ts, shared with the served path).
+  const desk = () => deskOf(program);
+  sendCommand(program, run, desk);
+  inboxCommand(program, run, desk);
+  sentCommand(program, run, desk);
+  readCommand(program, run, desk);
 
   program
     .command('status <id>')

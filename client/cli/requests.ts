@@ -6,7 +6,6 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { EntraideError } from '../../shared/errors.ts';
 import { SUPPLEMENT_KINDS } from '../../shared/protocol/content.ts';
-import { describeHandling } from '../../shared/requests/handling.ts';
 import {
   REFUSAL_GROUNDS,
   REQUEST_TYPE_LABELS,
@@ -14,11 +13,12 @@ import {
   STATUSES,
 } from '../../shared/requests/vocabulary.ts';
 import type { AuthorityNode } from '../node.ts';
-import type { RequestSummary } from '../requests.ts';
-import { fetchIfReachable, requestListView, requestShowView } from '../service/desk.ts';
+import { fetchIfReachable } from '../service/desk.ts';
 import { guidedDraft } from './guided.ts';
-import { fromNode, json, out, query, shortTime, withNode } from './io.ts';
-import { confirmCounterparts, marked, UNVERIFIED_OK_OPTION } from './unverified.ts';
+import { requestListCommand, requestShowCommand } from './fast-commands.ts';
+import { deskOf, json, out, withNode } from './io.ts';
+import { confirmCounterparts, UNVERIFIED_OK_OPTION } from './unverified.ts';
+import { tellIfQueued } from './format-queued.ts';
 
 export type Run = (fn: () => Promise<void>) => Promise<void>;
 
@@ -47,21 +47,8 @@ export async function flushReceipts(node: AuthorityNode): Promise<void> {
   await node.receipts.flush().catch(() => undefined);
 }
 
-const FLAG_TEXT: Record<string, string> = {
-  overdue: 'OVERDUE',
-  due_soon: 'due soon',
-  undelivered: 'not delivered',
-  unacknowledged: 'not acknowledged',
-};
-
-/** One request in a list; with `verified`, a counterpart whose safety code was never verified is marked. */
-export function requestLine(r: RequestSummary, verified?: ReadonlySet<string>): string {
-  const flags = r.flags.length ? `  [${r.flags.map((f) => FLAG_TEXT[f]).join(', ')}]` : '';
-  const who = verified ? marked(r.counterpart, verified) : r.counterpart;
-  const arrow = r.direction === 'out' ? `→ ${who}` : `← ${who}`;
-  const due = r.deadline ? `  due ${r.deadline}` : '';
-  return `${r.id}  ${r.state.padEnd(25)} ${r.requestType.padEnd(28)} ${arrow}  ${r.references.requesting}  ${r.title}${due}${flags}`;
-}
+// Printed as the served path prints them (format-requests.ts); requestLine is also used by reminders.
+export { requestLine } from './format-requests.ts';
 
 export function requestCommands(program: Command, run: Run): void {
   const request = program.command('request').description('requests for cooperation and their status');
@@ -161,6 +148,7 @@ export function requestCommands(program: Command, run: Run): void {
                 ? 'kept as a draft: send it with `entraide request send <id>`'
                 : `sent to ${to}`,
             );
+            tellIfQueued(r.sent);
           }),
         ),
     );
@@ -180,118 +168,14 @@ export function requestCommands(program: Command, run: Run): void {
           await node.counterparts.confirm(confirmed);
           if (o.json) return json(r);
           out(`${r.id} sent`);
+          tellIfQueued(r.sent);
         }),
       ),
     );
 
-  request
-    .command('list')
-    .description('requests sent and received, newest first, with their status and flags')
-    .option('--status <status>', 'only requests in this status')
-    .option('--overdue', 'only requests past their deadline')
-    .option('--due-soon', 'only requests due within three days (or overdue)')
-    .option('--sent', 'only requests this authority sent')
-    .option('--received', 'only requests this authority received')
-    .option('--json', 'machine-readable output')
-    .action(
-      (o: {
-        status?: string;
-        overdue?: boolean;
-        dueSoon?: boolean;
-        sent?: boolean;
-        received?: boolean;
-        json?: boolean;
-      }) =>
-        run(async () => {
-          const filter = {
-            status: o.status,
-            overdue: o.overdue,
-            dueSoon: o.dueSoon,
-            direction: o.sent ? ('out' as const) : o.received ? ('in' as const) : undefined,
-          };
-          const v = await fromNode(program, `/api/v1/requests${query(filter)}`, (node) =>
-            requestListView(node, filter),
-          );
-          if (!v.fetched)
-            process.stderr.write('entraide: the relay does not answer; showing what this node holds\n');
-          if (o.json) return json(v.requests);
-          if (v.requests.length === 0) out('no requests');
-          const unverified = new Set(v.unverified);
-          const verified = new Set(v.requests.map((r) => r.counterpart).filter((a) => !unverified.has(a)));
-          for (const r of v.requests) out(requestLine(r, verified));
-        }),
-    );
-
-  request
-    .command('show <id>')
-    .description(
-      'a request and its whole story: statuses, receipts, supplements, messages (id, prefix or reference)',
-    )
-    .option('--override <reason>', 'open a request restricted to other officers (logged)')
-    .option('--json', 'machine-readable output')
-    .action((id: string, o: { override?: string; json?: boolean }) =>
-      run(async () => {
-        const d = await fromNode(
-          program,
-          `/api/v1/requests/${encodeURIComponent(id)}${query({ override: o.override })}`,
-          (node) => requestShowView(node, id, o.override),
-        );
-        if (o.json) return json(d);
-        {
-          const c = d.content;
-          out(`Request   ${d.id}`);
-          out(`Type      ${d.requestType} (${REQUEST_TYPE_LABELS[c.requestType]})`);
-          out(`From      ${d.requesting}  ref. ${d.references.requesting}`);
-          out(`To        ${d.requested}${d.references.requested ? `  ref. ${d.references.requested}` : ''}`);
-          out(
-            `Status    ${d.state}${d.stateAt ? ` since ${shortTime(d.stateAt)}` : ''}${d.flags.length ? `  [${d.flags.map((f) => FLAG_TEXT[f]).join(', ')}]` : ''}`,
-          );
-          out(`Urgency   ${c.urgency}${c.urgencyReason ? ` — ${c.urgencyReason}` : ''}`);
-          if (c.deadline) out(`Deadline  ${c.deadline}`);
-          if (c.dataRetentionUntil) out(`Data kept until ${c.dataRetentionUntil}`);
-          out(`Handling  ${describeHandling(d.handling)}`);
-          out(`Language  ${c.language}`);
-          out(`Title     ${c.title}`);
-          if (c.legalBasis?.length) out(`Legal basis: ${c.legalBasis.map((b) => b.reference).join('; ')}`);
-          if (c.offence)
-            out(`Offence: ${c.offence.description}${c.offence.provision ? ` (${c.offence.provision})` : ''}`);
-          if (c.summaryOfFacts) {
-            out('Facts:');
-            out(`  ${c.summaryOfFacts}`);
-          }
-          if (c.measures?.length) {
-            out('Measures requested:');
-            for (const m of c.measures) out(`  - ${m}`);
-          }
-          if (c.persons?.length) {
-            out('Persons:');
-            for (const p of c.persons)
-              out(`  - ${p.role}: ${p.name}${p.nationality ? ` (${p.nationality})` : ''}`);
-          }
-          if (c.evidence?.length) {
-            out('Evidence and data:');
-            for (const e of c.evidence)
-              out(
-                `  - ${e.description}${e.holder ? `; held by ${e.holder}` : ''}${e.identifiers ? `; ${e.identifiers}` : ''}`,
-              );
-          }
-          for (const w of d.warnings) out(`warning ${w.code}: ${w.message}`);
-          out('');
-          out('Story:');
-          for (const e of d.story) {
-            out(
-              `  ${shortTime(e.at)}  ${e.what.padEnd(10)} ${e.by}  ${e.text}${e.standing ? `  (${e.standing})` : ''}`,
-            );
-          }
-          out('');
-          out(
-            d.next.length
-              ? `This side (${d.side}) may set: ${d.next.join(', ')}`
-              : `Nothing for this side (${d.side}) to set.`,
-          );
-        }
-      }),
-    );
+  // Answered by the node's service while it runs (fast-commands.ts, shared with the served path).
+  requestListCommand(request, run, () => deskOf(program));
+  requestShowCommand(request, run, () => deskOf(program));
 
   request
     .command('update <id> <status>')
@@ -316,6 +200,7 @@ export function requestCommands(program: Command, run: Run): void {
             });
             if (o.json) return json(r);
             out(`${r.request} is now ${r.status} (update ${r.seq})`);
+            tellIfQueued(r.sent);
           }),
         ),
     );
@@ -353,6 +238,7 @@ export function requestCommands(program: Command, run: Run): void {
             });
             if (o.json) return json(r);
             out(r.id);
+            tellIfQueued(r);
           }),
         ),
     );
@@ -374,6 +260,7 @@ export function requestCommands(program: Command, run: Run): void {
           });
           if (o.json) return json(r);
           out(r.id);
+          tellIfQueued(r);
         }),
       ),
     );

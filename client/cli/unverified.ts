@@ -5,25 +5,13 @@
  * is asked once per counterpart; a script is refused (UNVERIFIED_COUNTERPART) unless it passes
  * --unverified-ok.
  */
-import { createInterface } from 'node:readline';
 import { EntraideError } from '../../shared/errors.ts';
 import type { AuthorityNode } from '../node.ts';
 import { compareAdvice } from '../service/desk.ts';
+import { ask } from './fast-confirm.ts';
 
-export const UNVERIFIED_OK_OPTION = [
-  '--unverified-ok',
-  'send even to counterparts whose safety code was never verified (for scripts)',
-] as const;
-
-function ask(question: string): Promise<string> {
-  const rl = createInterface({ input: process.stdin, output: process.stderr, terminal: true });
-  return new Promise((resolve) => {
-    rl.question(question, (answer) => {
-      rl.close();
-      resolve(answer);
-    });
-  });
-}
+// The parts that need no node are in fast-confirm.ts (the served path loads them alone).
+export { confirmedThrough, marked, UNVERIFIED_OK_OPTION } from './fast-confirm.ts';
 
 /**
  * Before a send to `recipients`: nothing when all are verified (or confirmed before); otherwise asks
@@ -56,30 +44,3 @@ export async function confirmCounterparts(
 }
 
 export { compareAdvice, verifiedAuthorities } from '../service/desk.ts';
-
-/**
- * A send through the node's service: refused with UNVERIFIED_COUNTERPART by the service, it is
- * asked in a terminal as a send from the CLI's own node is, and sent again with the officer's
- * confirmation of `recipients`. In a script the refusal stands (--unverified-ok sends anyway).
- */
-export async function confirmedThrough<T>(
-  send: (extra: { confirmed?: string[] }) => Promise<T>,
-  recipients: string[],
-): Promise<T> {
-  try {
-    return await send({});
-  } catch (err) {
-    if (!(err instanceof EntraideError) || err.code !== 'UNVERIFIED_COUNTERPART' || !process.stdin.isTTY)
-      throw err;
-    process.stderr.write(`${err.message}\n`);
-    const answer = await ask('Send without a verified safety code? [y/N] ');
-    if (!/^y(es)?$/i.test(answer.trim())) throw err;
-    return send({ confirmed: recipients });
-  }
-}
-
-/** An authority or node address, marked when its authority's safety code was never verified. */
-export function marked(address: string, verified: ReadonlySet<string>): string {
-  const authority = address.includes('/') ? address.slice(address.indexOf('/') + 1) : address;
-  return verified.has(authority) ? address : `${address} (unverified)`;
-}

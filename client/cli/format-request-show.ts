@@ -1,0 +1,60 @@
+/**
+ * How `entraide request show` prints a request and its story. Apart from format-requests.ts because
+ * describing the handling loads the schema library: the served path imports this only for `show`.
+ */
+import { describeHandling } from '../../shared/requests/handling.ts';
+import { REQUEST_TYPE_LABELS } from '../../shared/requests/vocabulary.ts';
+import type { RequestDetail } from '../requests.ts';
+import { out, shortTime } from './fast-io.ts';
+import { flagsText } from './format-requests.ts';
+
+export function printRequestShow(d: RequestDetail): void {
+  const c = d.content;
+  out(`Request   ${d.id}`);
+  out(`Type      ${d.requestType} (${REQUEST_TYPE_LABELS[c.requestType]})`);
+  out(`From      ${d.requesting}  ref. ${d.references.requesting}`);
+  out(`To        ${d.requested}${d.references.requested ? `  ref. ${d.references.requested}` : ''}`);
+  out(`Status    ${d.state}${d.stateAt ? ` since ${shortTime(d.stateAt)}` : ''}${flagsText(d.flags)}`);
+  out(`Urgency   ${c.urgency}${c.urgencyReason ? ` — ${c.urgencyReason}` : ''}`);
+  if (c.deadline) out(`Deadline  ${c.deadline}`);
+  if (c.dataRetentionUntil) out(`Data kept until ${c.dataRetentionUntil}`);
+  out(`Handling  ${describeHandling(d.handling)}`);
+  out(`Language  ${c.language}`);
+  out(`Title     ${c.title}`);
+  if (c.legalBasis?.length) out(`Legal basis: ${c.legalBasis.map((b) => b.reference).join('; ')}`);
+  if (c.offence)
+    out(`Offence: ${c.offence.description}${c.offence.provision ? ` (${c.offence.provision})` : ''}`);
+  if (c.summaryOfFacts) {
+    out('Facts:');
+    out(`  ${c.summaryOfFacts}`);
+  }
+  if (c.measures?.length) {
+    out('Measures requested:');
+    for (const m of c.measures) out(`  - ${m}`);
+  }
+  if (c.persons?.length) {
+    out('Persons:');
+    for (const p of c.persons) out(`  - ${p.role}: ${p.name}${p.nationality ? ` (${p.nationality})` : ''}`);
+  }
+  if (c.evidence?.length) {
+    out('Evidence and data:');
+    for (const e of c.evidence)
+      out(
+        `  - ${e.description}${e.holder ? `; held by ${e.holder}` : ''}${e.identifiers ? `; ${e.identifiers}` : ''}`,
+      );
+  }
+  for (const w of d.warnings) out(`warning ${w.code}: ${w.message}`);
+  out('');
+  out('Story:');
+  for (const e of d.story) {
+    out(
+      `  ${shortTime(e.at)}  ${e.what.padEnd(10)} ${e.by}  ${e.text}${e.standing ? `  (${e.standing})` : ''}`,
+    );
+  }
+  out('');
+  out(
+    d.next.length
+      ? `This side (${d.side}) may set: ${d.next.join(', ')}`
+      : `Nothing for this side (${d.side}) to set.`,
+  );
+}
