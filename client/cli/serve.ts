@@ -2,6 +2,7 @@
 import type { Command } from 'commander';
 import { EntraideError } from '../../shared/errors.ts';
 import { DEFAULT_SERVICE_PORT, startService, type ServiceEvent } from '../service/serve.ts';
+import { DEFAULT_IDLE_LOCK_MINUTES } from '../service/sessions.ts';
 import { homeDir, out, passphrase, SERVED_COMMANDS, type GlobalOptions } from './io.ts';
 
 type Run = (fn: () => Promise<void>) => Promise<void>;
@@ -37,24 +38,37 @@ export function serveCommand(program: Command, run: Run): void {
       'the address to listen on: this machine only (127.0.0.1, ::1, localhost)',
       '127.0.0.1',
     )
-    .action((o: { port: string; host: string }) =>
+    .option(
+      '--idle-lock <minutes>',
+      'lock an officer’s web session after this many minutes without a request of theirs (1 to 480)',
+      String(DEFAULT_IDLE_LOCK_MINUTES),
+    )
+    .action((o: { port: string; host: string; idleLock: string }) =>
       run(async () => {
         const port = Number(o.port);
         if (!Number.isInteger(port) || port < 0 || port > 65_535)
           throw new EntraideError('USAGE', `--port ${o.port} is not a port number (0 to 65535)`);
+        const idleLockMinutes = Number(o.idleLock);
+        if (!Number.isInteger(idleLockMinutes) || idleLockMinutes < 1 || idleLockMinutes > 480)
+          throw new EntraideError(
+            'USAGE',
+            `--idle-lock ${o.idleLock} is not a number of minutes from 1 to 480 (8 hours)`,
+          );
         const home = homeDir(program.opts<GlobalOptions>());
         const service = await startService({
           home,
           passphrase: await passphrase(),
           host: o.host,
           port,
+          idleLockMinutes,
           onEvent: (e) => {
             const line = eventLine(e);
             if (line) process.stderr.write(`${line}\n`);
           },
         });
         out(`serving ${service.node.address}`);
-        out(`  url:   ${service.file.url}`);
+        out(`  url:   ${service.file.url}  (the web app: open it in a browser on this machine)`);
+        out(`  idle lock: ${idleLockMinutes} min`);
         out(`  token: in ${home}/service.json (readable by this user only)`);
         out(`  ${SERVED_COMMANDS} on this folder now go through it; Ctrl-C stops it`);
         await new Promise<void>((stop) => {

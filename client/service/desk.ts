@@ -7,11 +7,39 @@ import type { AuthorityNode, SendResult } from '../node.ts';
 import type { RequestDetail, RequestSummary } from '../requests.ts';
 import type { RejectionRecord, StoredMessage } from '../store/node-store.ts';
 
+/** An item as lists show it: everything but its text, which is opened one message at a time. */
+export type ListedMessage = Omit<StoredMessage, 'body'>;
+
+/**
+ * `m` without its text. The store's lists open a body only when it is read (a getter): copying the
+ * other fields keeps a listing of 10,000 items from decrypting and sending 10,000 bodies.
+ */
+export function listed(m: StoredMessage): ListedMessage {
+  const { id, direction, sender, recipients, subject, language, sentAt, receivedAt, readAt } = m;
+  const { acceptedAt, kind, requestId, handling, state } = m;
+  return {
+    id,
+    direction,
+    sender,
+    recipients,
+    subject,
+    language,
+    sentAt,
+    receivedAt,
+    readAt,
+    acceptedAt,
+    kind,
+    requestId,
+    handling,
+    state,
+  };
+}
+
 export interface InboxView {
   /** How many items the fetch before the listing stored. */
   fetched: number;
   rejected: RejectionRecord[];
-  messages: StoredMessage[];
+  messages: ListedMessage[];
   /** The senders' authorities among `messages` whose safety code this authority never verified. */
   unverified: string[];
 }
@@ -49,9 +77,11 @@ export async function verifiedAuthorities(node: AuthorityNode): Promise<Set<stri
 const authorityOf = (address: string): string => address.slice(address.indexOf('/') + 1);
 
 /** Fetches what waits on the relay (stored before anything is listed), then lists the inbox. */
-export async function inboxView(node: AuthorityNode, limit: number): Promise<InboxView> {
-  const fetched = await node.fetchInbox();
-  const messages = node.inbox(limit).map((m) => ({ ...m }));
+export async function inboxView(node: AuthorityNode, limit: number, fetch = true): Promise<InboxView> {
+  // The service need not fetch: it is connected, and what arrives is stored as it comes (and an
+  // officer reads the inbox while the relay is unreachable too).
+  const fetched = fetch ? await node.fetchInbox() : [];
+  const messages = node.inbox(limit).map(listed);
   const verified = await verifiedAuthorities(node);
   return {
     fetched: fetched.length,

@@ -4,7 +4,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { inboxView, readView, requestListView, requestShowView, sendView } from './desk.ts';
+import { inboxView, listed, readView, requestListView, requestShowView, sendView } from './desk.ts';
 import type { RouteContext } from './route-context.ts';
 
 const Id = Type.String({ minLength: 1, maxLength: 200 });
@@ -15,10 +15,10 @@ const Override = Type.Optional(Type.String({ minLength: 1, maxLength: 2000 }));
 export async function messageRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const { node } = ctx;
   app.get('/inbox', { schema: { querystring: Limit } }, async (req) =>
-    inboxView(node, (req.query as { limit?: number }).limit ?? 50),
+    inboxView(node, (req.query as { limit?: number }).limit ?? 50, false),
   );
   app.get('/sent', { schema: { querystring: Limit } }, async (req) =>
-    node.sent((req.query as { limit?: number }).limit ?? 200).map((m) => ({ ...m })),
+    node.sent((req.query as { limit?: number }).limit ?? 200).map(listed),
   );
   app.get(
     '/messages/:id',

@@ -6,6 +6,7 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { EntraideError } from '../../shared/errors.ts';
 import { SUPPLEMENT_KINDS } from '../../shared/protocol/content.ts';
 import { literals } from '../../shared/protocol/literals.ts';
 import { REQUEST_LIMITS, RequestDraft } from '../../shared/requests/request.ts';
@@ -72,13 +73,27 @@ export async function requestRoutes(app: FastifyInstance, ctx: RouteContext): Pr
     '/requests/check',
     {
       schema: {
-        body: Type.Object({ type: RequestType, draft: RequestDraft }, { additionalProperties: false }),
-        response: { 200: Type.Object({ warnings: Warnings }) },
+        // The draft as the officer is typing it: not yet valid is an answer here, not a refusal.
+        body: Type.Object(
+          { type: RequestType, draft: Type.Object({}, { additionalProperties: true }) },
+          { additionalProperties: false },
+        ),
+        response: {
+          200: Type.Object({
+            warnings: Warnings,
+            invalid: Type.Union([Type.Object({ code: Type.String(), message: Type.String() }), Type.Null()]),
+          }),
+        },
       },
     },
     async (req) => {
       const b = req.body as { type: string; draft: unknown };
-      return node.requests.check(b.type, b.draft);
+      try {
+        return { ...node.requests.check(b.type, b.draft), invalid: null };
+      } catch (err) {
+        if (!(err instanceof EntraideError) || err.code === 'REQUEST_TYPE_UNKNOWN') throw err;
+        return { warnings: [], invalid: { code: err.code, message: err.message } };
+      }
     },
   );
 

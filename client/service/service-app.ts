@@ -37,7 +37,7 @@ import { keyRoutes } from './routes-keys.ts';
 import { meetingRoutes } from './routes-meetings.ts';
 import { messageRoutes } from './routes-messages.ts';
 import { requestRoutes } from './routes-requests.ts';
-import { SESSION_COOKIE, type Sessions } from './sessions.ts';
+import { sessionCookie, type Sessions } from './sessions.ts';
 
 /** A message's text (768 KB at most in an envelope) is sent by the CLI's --body-file: room for it. */
 export const SERVICE_BODY_LIMIT = 1024 * 1024;
@@ -187,7 +187,7 @@ export async function buildServiceApp(o: ServiceAppOptions): Promise<FastifyInst
       components: {
         securitySchemes: {
           service: { type: 'http', scheme: 'bearer' },
-          officer: { type: 'apiKey', in: 'cookie', name: SESSION_COOKIE },
+          officer: { type: 'apiKey', in: 'cookie', name: 'entraide_session_<port>' },
         },
       },
       security: [{ service: [] }, { officer: [] }],
@@ -203,6 +203,7 @@ export async function buildServiceApp(o: ServiceAppOptions): Promise<FastifyInst
 /** The session routes, then everything else behind the token or a live session. */
 async function apiRoutes(api: FastifyInstance, o: ServiceAppOptions): Promise<void> {
   const { node, sessions, live } = o;
+  const cookieOf = (req: FastifyRequest): string | undefined => req.cookies[sessionCookie(o.port())];
   const caller = (req: FastifyRequest): Caller => {
     const c = callers.get(req);
     if (!c) throw new EntraideError('AUTH_REQUIRED', 'unlock the web app with your name and passphrase');
@@ -215,7 +216,7 @@ async function apiRoutes(api: FastifyInstance, o: ServiceAppOptions): Promise<vo
   });
 
   api.get('/session', async (req) => {
-    const s = sessions.find(req.cookies[SESSION_COOKIE], true);
+    const s = sessions.find(cookieOf(req), true);
     if (!s) throw new EntraideError('AUTH_REQUIRED', 'unlock the web app with your name and passphrase');
     return sessionView(s.officer);
   });
@@ -234,7 +235,7 @@ async function apiRoutes(api: FastifyInstance, o: ServiceAppOptions): Promise<vo
       const { officer, passphrase } = req.body as { officer: string; passphrase: string };
       node.keystore.checkPassphrase(passphrase);
       const s = sessions.open(officer.trim());
-      void reply.setCookie(SESSION_COOKIE, s.id, {
+      void reply.setCookie(sessionCookie(o.port()), s.id, {
         path: '/',
         httpOnly: true,
         sameSite: 'strict',
@@ -244,9 +245,9 @@ async function apiRoutes(api: FastifyInstance, o: ServiceAppOptions): Promise<vo
     },
   );
   api.delete('/session', async (req, reply) => {
-    const id = req.cookies[SESSION_COOKIE];
+    const id = cookieOf(req);
     if (id) sessions.end(id);
-    void reply.clearCookie(SESSION_COOKIE, { path: '/' });
+    void reply.clearCookie(sessionCookie(o.port()), { path: '/' });
     return reply.code(204).send();
   });
 
@@ -256,7 +257,7 @@ async function apiRoutes(api: FastifyInstance, o: ServiceAppOptions): Promise<vo
         callers.set(req, { officer: cliOfficer, session: 'cli', browser: false });
         return;
       }
-      const s = sessions.find(req.cookies[SESSION_COOKIE], req.url !== '/api/v1/events');
+      const s = sessions.find(cookieOf(req), req.url !== '/api/v1/events');
       if (!s)
         throw new EntraideError(
           'AUTH_REQUIRED',
@@ -264,7 +265,14 @@ async function apiRoutes(api: FastifyInstance, o: ServiceAppOptions): Promise<vo
             ? 'the node’s service needs the token of its service.json'
             : 'unlock the web app with your name and passphrase',
         );
-      if (req.method !== 'GET' && req.method !== 'HEAD' && req.headers.origin === undefined)
+      // Chromium may leave Origin off a same-origin fetch; its Sec-Fetch-Site, which a page
+      // cannot forge, says the same thing.
+      if (
+        req.method !== 'GET' &&
+        req.method !== 'HEAD' &&
+        req.headers.origin === undefined &&
+        req.headers['sec-fetch-site'] !== 'same-origin'
+      )
         throw new EntraideError(
           'ORIGIN_REFUSED',
           'a browser request that changes something must carry its Origin',

@@ -8,7 +8,12 @@
 import { randomBytes } from 'node:crypto';
 import { toBase64url } from '../../shared/bytes.ts';
 
-export const SESSION_COOKIE = 'entraide_session';
+/**
+ * The session cookie's name for the service on `port`. Browsers keep cookies per host, not per
+ * port: two nodes served on one machine (127.0.0.1:7900 and :7901) would otherwise overwrite each
+ * other's sessions.
+ */
+export const sessionCookie = (port: number): string => `entraide_session_${port}`;
 export const DEFAULT_IDLE_LOCK_MINUTES = 15;
 /** More officers than any office shares one node with; past it the oldest session ends. */
 const MAX_SESSIONS = 64;

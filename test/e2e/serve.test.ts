@@ -4,57 +4,18 @@
  * Then the service's API as an adversary sees it: no token, another Host (DNS rebinding), another
  * Origin or site, oversized and malformed bodies, a runaway client; and its stop.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { InboxView } from '../../client/service/desk.ts';
 import { SERVICE_RATE_PER_MINUTE } from '../../client/service/service-app.ts';
-import type { ServiceFile } from '../../client/service/service-file.ts';
 import { enrolHome, PASSPHRASE, startTestRelay, tempDir, type TestRelay } from '../support/fixtures.ts';
-import { BIN, cli, ROOT } from '../support/processes.ts';
+import { cli } from '../support/processes.ts';
+import { serve, stop, type Served } from '../support/served-node.ts';
 import { waitFor } from '../support/wait.ts';
 
 const env = { ENTRAIDE_PASSPHRASE: PASSPHRASE };
-
-interface Served {
-  home: string;
-  child: ChildProcessWithoutNullStreams;
-  file: ServiceFile;
-  output: () => string;
-}
-
-/** Starts `entraide serve` on `home` (a free port) and resolves once it printed its URL. */
-function serve(home: string): Promise<Served> {
-  const child = spawn(process.execPath, [BIN, '--home', home, 'serve', '--port', '0'], {
-    cwd: ROOT,
-    env: { ...process.env, ...env },
-  });
-  let output = '';
-  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${output}`)), 30_000);
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}:\n${output}`)));
-    const check = () => {
-      if (!/url:\s+http/.test(output)) return;
-      clearTimeout(timer);
-      child.stdout.off('data', check);
-      const file = JSON.parse(readFileSync(join(home, 'service.json'), 'utf8')) as ServiceFile;
-      resolve({ home, child, file, output: () => output });
-    };
-    child.stdout.on('data', check);
-  });
-}
-
-function stop(s: Served): Promise<number | null> {
-  return new Promise((done) => {
-    if (s.child.exitCode !== null || s.child.signalCode !== null) return done(s.child.exitCode);
-    s.child.once('exit', (code) => done(code));
-    s.child.kill('SIGTERM');
-  });
-}
 
 interface Answer {
   status: number;

@@ -137,6 +137,11 @@ describe('the officer’s routes of the node service', () => {
     });
     expect(check.status).toBe(200);
     expect(check.json.warnings.map((w: { field: string }) => w.field)).toContain('legalBasis');
+    expect(check.json.invalid).toBeNull();
+    // A draft not yet valid, as the officer is typing it, is an answer, not a refusal.
+    const typing = await atSn.call('POST', '/requests/check', { type: 'expedited_preservation', draft: {} });
+    expect(typing.status).toBe(200);
+    expect(typing.json.invalid.code).toBe('SCHEMA_INVALID');
     const unknownType = await atSn.call('POST', '/requests/check', { type: 'espionage', draft: incomplete });
     expect(unknownType.json.error.code).toBe('REQUEST_TYPE_UNKNOWN');
   });

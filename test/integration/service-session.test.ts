@@ -12,7 +12,7 @@ import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startService, type RunningService } from '../../client/service/serve.ts';
-import { SESSION_COOKIE } from '../../client/service/sessions.ts';
+import { sessionCookie } from '../../client/service/sessions.ts';
 import { enrolHome, PASSPHRASE, startTestRelay, tempDir, type TestRelay } from '../support/fixtures.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -175,7 +175,8 @@ describe(
         body: { officer: 'Aminata Diallo', passphrase: PASSPHRASE },
       });
       const set = String(r.headers['set-cookie']);
-      expect(set).toContain(`${SESSION_COOKIE}=`);
+      // Named after the port: two nodes served on one machine keep apart sessions (cookies ignore ports).
+      expect(set).toContain(`${sessionCookie(Number(new URL(sn.file.url).port))}=`);
       expect(set).toContain('HttpOnly');
       expect(set).toContain('SameSite=Strict');
       expect(set).toContain('Path=/');
@@ -198,7 +199,9 @@ describe(
       expect(rebound.code()).toBe('ORIGIN_REFUSED');
       expect((await call(sn, '/api/v1/sent', { headers: { cookie } })).json()).toEqual([]);
       // A forged cookie is nobody.
-      const forged = await call(sn, '/api/v1/inbox', { headers: { cookie: `${SESSION_COOKIE}=forged` } });
+      const forged = await call(sn, '/api/v1/inbox', {
+        headers: { cookie: `${sessionCookie(Number(new URL(sn.file.url).port))}=forged` },
+      });
       expect(forged.code()).toBe('AUTH_REQUIRED');
     });
 

@@ -1,0 +1,72 @@
+/**
+ * The keys of the codes catalogues (client/web/i18n/codes/<lang>.json): one label per code that
+ * shared/ defines, so that a person never sees a raw code. The lists come from the shared
+ * constants themselves: a code added there shows up as a missing label in
+ * test/unit/catalogues.test.ts.
+ *
+ * Only light shared files are imported by value (vocabulary, request, handling, errors: plain
+ * data and typebox). shared/meetings/meeting.ts loads libsodium and client/store/records.ts holds
+ * only a type, so RSVP answers and message kinds are imported as types, and their lists below are
+ * held complete by the compiler (a `Record` over the type: a missing or extra code fails tsc);
+ * the test also compares the RSVP list with meeting.ts at run time.
+ */
+import type { RsvpAnswer } from '../../../shared/meetings/meeting.ts';
+import { FORWARDINGS, VISIBILITIES } from '../../../shared/requests/handling.ts';
+import { LEGAL_BASIS_KINDS, PERSON_ROLES } from '../../../shared/requests/request.ts';
+import {
+  LANGUAGES,
+  REFUSAL_GROUND_CODES,
+  REQUEST_TYPES,
+  STATUSES,
+  URGENCIES,
+} from '../../../shared/requests/vocabulary.ts';
+import { ERROR_CODES, type ErrorCode } from '../../../shared/errors.ts';
+import type { MessageKind } from '../../store/records.ts';
+
+const RSVP_ANSWER_SET: Record<RsvpAnswer, true> = { accept: true, decline: true, tentative: true };
+
+const MESSAGE_KIND_SET: Record<MessageKind, true> = {
+  message: true,
+  request: true,
+  status: true,
+  supplement: true,
+  receipts: true,
+  network: true,
+  meeting: true,
+  hours: true,
+};
+
+const ERROR_CODE_LIST = Object.keys(ERROR_CODES) as ErrorCode[];
+
+/** Each kind of code with its codes: `error` is the short title, `errorHint` the registry's hint. */
+const CODES = {
+  requestType: REQUEST_TYPES,
+  status: STATUSES,
+  refusalGround: REFUSAL_GROUND_CODES,
+  urgency: URGENCIES,
+  language: LANGUAGES,
+  legalBasis: LEGAL_BASIS_KINDS,
+  personRole: PERSON_ROLES,
+  visibility: VISIBILITIES,
+  forwarding: FORWARDINGS,
+  rsvp: Object.keys(RSVP_ANSWER_SET) as RsvpAnswer[],
+  messageKind: Object.keys(MESSAGE_KIND_SET) as MessageKind[],
+  error: ERROR_CODE_LIST,
+  errorHint: ERROR_CODE_LIST,
+} as const;
+
+export type CodeKind = keyof typeof CODES;
+/** The codes of one kind, e.g. `CodeOf<'status'>` is `'draft' | 'sent' | ...`. */
+export type CodeOf<K extends CodeKind> = (typeof CODES)[K][number];
+
+export const CODE_KINDS = Object.keys(CODES) as CodeKind[];
+
+/** The catalogue key of a code, e.g. `codeKey('status', 'sent')` is `status.sent`. */
+export function codeKey<K extends CodeKind>(kind: K, code: CodeOf<K>): string {
+  return `${kind}.${code}`;
+}
+
+/** Every key a codes catalogue must have, and the only keys it may have, in a stable order. */
+export function codeKeys(): string[] {
+  return CODE_KINDS.flatMap((kind) => (CODES[kind] as readonly string[]).map((code) => `${kind}.${code}`));
+}

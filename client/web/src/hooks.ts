@@ -1,0 +1,68 @@
+import { createContext, useCallback, useContext, useEffect, useRef, useState } from 'react';
+
+/** What changed on the node (server-sent events), as counters the pages add to their effects. */
+export type ChangeKind = 'inbox' | 'sent' | 'requests' | 'keys' | 'meetings' | 'alarms';
+
+export interface LiveState {
+  connected: boolean | null;
+  /** Bumped each time the service says that `what` changed. */
+  versions: Record<ChangeKind, number>;
+}
+
+export const LiveContext = createContext<LiveState>({
+  connected: null,
+  versions: { inbox: 0, sent: 0, requests: 0, keys: 0, meetings: 0, alarms: 0 },
+});
+
+export const useLive = (): LiveState => useContext(LiveContext);
+
+/** A number that changes when any of `kinds` changed on the node. */
+export function useChanged(...kinds: ChangeKind[]): string {
+  const { versions } = useLive();
+  return kinds.map((k) => versions[k]).join('.');
+}
+
+export interface Loaded<T> {
+  data: T | undefined;
+  error: unknown;
+  loading: boolean;
+  reload: () => void;
+}
+
+/**
+ * Loads `fetcher()` now and whenever `key` changes; a refresh keeps the data shown until the new
+ * answer arrives (no flashing), and an answer for an older key is dropped.
+ */
+export function useLoad<T>(fetcher: () => Promise<T>, key: string): Loaded<T> {
+  const [state, setState] = useState<{ data: T | undefined; error: unknown; loading: boolean }>({
+    data: undefined,
+    error: undefined,
+    loading: true,
+  });
+  const [tick, setTick] = useState(0);
+  const fetcherRef = useRef(fetcher);
+  fetcherRef.current = fetcher;
+  useEffect(() => {
+    let live = true;
+    setState((s) => ({ ...s, loading: true }));
+    fetcherRef.current().then(
+      (data) => live && setState({ data, error: undefined, loading: false }),
+      (error: unknown) => live && setState((s) => ({ data: s.data, error, loading: false })),
+    );
+    return () => {
+      live = false;
+    };
+  }, [key, tick]);
+  const reload = useCallback(() => setTick((n) => n + 1), []);
+  return { ...state, reload };
+}
+
+/** `value` once it stopped changing for `ms`. */
+export function useDebounced<T>(value: T, ms: number): T {
+  const [settled, setSettled] = useState(value);
+  useEffect(() => {
+    const t = setTimeout(() => setSettled(value), ms);
+    return () => clearTimeout(t);
+  }, [value, ms]);
+  return settled;
+}

@@ -1,0 +1,422 @@
+/// <reference lib="dom" />
+/**
+ * The officers' web app end to end: one real relay, two `entraide serve` processes (Senegal sn.moj,
+ * Kenya ke.ag) and one headless Chromium with a context per officer. Senegal's officer (French,
+ * Dakar) verifies Kenya's safety code, writes to Kenya and sends an expedited preservation request
+ * through the guided form; Kenya's officer (English, Nairobi) sees both arrive live, reads the
+ * message (its HTML stays text), acknowledges, asks for more; Senegal supplements, Kenya executes,
+ * Senegal closes; both timelines agree and the receipts verify. Then the lock, what arrives while
+ * locked, a keyboard-only request, axe-core on every page and screenshots in the seven languages.
+ * Needs the build: `npx tsc -p tsconfig.build.json` and `npx vite build --config client/web/vite.config.ts`.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { enrolHome, PASSPHRASE, startTestRelay, tempDir, type TestRelay } from '../support/fixtures.ts';
+import { axeCheck, launchBrowser, newOfficerContext, screenshot, watchErrors } from '../support/browser.ts';
+import { cli, ROOT } from '../support/processes.ts';
+import { serve, stop, type Served } from '../support/served-node.ts';
+import { waitFor } from '../support/wait.ts';
+
+const SN = 'sn.moj@relay.test';
+const KE = 'ke.ag@relay.test';
+const STEP = 10_000;
+const HOSTILE = '<script>window.__x=1</script><img src=x onerror="window.__y=1">';
+const LANGS = ['ar', 'zh', 'en', 'fr', 'ru', 'es', 'pt'] as const;
+
+const byTest = (page: Page, id: string) => page.getByTestId(id);
+
+const visible = (l: Locator) => l.first().waitFor({ state: 'visible', timeout: STEP });
+const hidden = (l: Locator) => l.waitFor({ state: 'hidden', timeout: STEP });
+const attrOf = (l: Locator, name: string) =>
+  expect.poll(() => l.getAttribute(name, { timeout: STEP }), { timeout: STEP, interval: 100 });
+const textOf = (l: Locator) =>
+  expect.poll(async () => (await l.textContent({ timeout: STEP }))?.trim(), { timeout: STEP, interval: 100 });
+
+async function unlock(page: Page, officer: string): Promise<void> {
+  await visible(byTest(page, 'unlock-form'));
+  await byTest(page, 'unlock-officer').fill(officer);
+  await byTest(page, 'unlock-passphrase').fill(PASSPHRASE);
+  await byTest(page, 'unlock-submit').click();
+  await visible(byTest(page, 'lock-button'));
+}
+
+/** Follows a navigation link of the shell and waits for the page's heading. */
+async function go(page: Page, nav: string): Promise<void> {
+  await byTest(page, `nav-${nav}`).click();
+  await visible(byTest(page, 'page-title'));
+}
+
+/** Opens the status dialog of `status`, fills what it asks, confirms, and waits for the new status. */
+async function setStatus(page: Page, status: string, fill: { note?: string; reference?: string } = {}) {
+  await byTest(page, `action-${status}`).click();
+  const form = byTest(page, 'status-form');
+  await visible(form);
+  if (fill.reference) await byTest(page, 'status-reference').fill(fill.reference);
+  if (fill.note) await byTest(page, 'status-note').fill(fill.note);
+  await byTest(page, 'status-submit').click();
+  await hidden(form);
+  await attrOf(byTest(page, 'request-header').getByTestId('status'), 'data-status').toBe(status);
+}
+
+/** The statuses of a request page's timeline, in order (codes, not the labels of its language). */
+const storyStatuses = (page: Page) =>
+  page
+    .locator('[data-testid="story-entry"][data-status]')
+    .evaluateAll((els) => els.map((e) => e.getAttribute('data-status')));
+
+/** Presses Tab (or Shift+Tab) until the element with this data-testid holds the focus. */
+async function tabTo(page: Page, testid: string, back = false, max = 80): Promise<void> {
+  for (let i = 0; i < max; i++) {
+    const here = await page.evaluate(
+      (id) =>
+        document.activeElement?.closest(`[data-testid="${id}"]`) !== null ||
+        document.activeElement?.getAttribute('data-testid') === id,
+      testid,
+    );
+    if (here) return;
+    await page.keyboard.press(back ? 'Shift+Tab' : 'Tab');
+  }
+  throw new Error(`Tab never reached [data-testid="${testid}"]`);
+}
+
+describe('the officers’ web app, two authorities, one browser', { timeout: 150_000 }, () => {
+  let relay: TestRelay;
+  let sn: Served;
+  let ke: Served;
+  let browser: Browser;
+  let snCtx: BrowserContext;
+  let keCtx: BrowserContext;
+  let snPage: Page;
+  let kePage: Page;
+  let snErrors: ReturnType<typeof watchErrors>;
+  let keErrors: ReturnType<typeof watchErrors>;
+  let keSafetyCode: string;
+  let requestId: string;
+  const homes = { sn: join(tempDir('entraide-web-'), 'sn'), ke: join(tempDir('entraide-web-'), 'ke') };
+  const checked = new Set<string>();
+
+  /** axe once per page and language. */
+  const axe = async (page: Page, label: string) => {
+    if (checked.has(label)) return;
+    checked.add(label);
+    await axeCheck(page, label);
+  };
+
+  beforeAll(async () => {
+    if (!existsSync(join(ROOT, 'dist/web/index.html')))
+      throw new Error('build the web app first: npx vite build --config client/web/vite.config.ts');
+    relay = await startTestRelay();
+    await enrolHome(relay, 'sn.moj', 'desk1', homes.sn);
+    await enrolHome(relay, 'ke.ag', 'desk1', homes.ke);
+    // What Kenya's officer reads out on the telephone: its own safety code.
+    const fp = await cli(['--home', homes.ke, 'fingerprint'], { ENTRAIDE_PASSPHRASE: PASSPHRASE });
+    expect(fp.code, fp.stderr).toBe(0);
+    keSafetyCode = fp.stdout.split('\n')[1]!.trim();
+    [sn, ke, browser] = await Promise.all([serve(homes.sn), serve(homes.ke), launchBrowser()]);
+    snCtx = await newOfficerContext(browser, { locale: 'fr-FR', timezoneId: 'Africa/Dakar' });
+    keCtx = await newOfficerContext(browser, { locale: 'en-US', timezoneId: 'Africa/Nairobi' });
+    for (const c of [snCtx, keCtx]) c.setDefaultTimeout(STEP);
+    [snPage, kePage] = await Promise.all([snCtx.newPage(), keCtx.newPage()]);
+    snErrors = watchErrors(snPage, 'Senegal');
+    keErrors = watchErrors(kePage, 'Kenya');
+    // A locked session's calls answer 401, a send to an unverified counterpart 409 (the page then
+    // asks): the browser logs each such answer.
+    for (const w of [snErrors, keErrors]) w.allow(/status of (401|409)/);
+  }, 90_000);
+
+  // What the pages showed when a step failed, for whoever reads the failure.
+  afterEach(async (ctx) => {
+    if (ctx.task.result?.state !== 'fail') return;
+    const name = ctx.task.name.replace(/\W+/g, '-').slice(0, 40);
+    await Promise.all([
+      snPage && screenshot(snPage, `web/failed-${name}-sn`),
+      kePage && screenshot(kePage, `web/failed-${name}-ke`),
+    ]);
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    for (const s of [sn, ke]) if (s) await stop(s);
+    await relay?.close();
+  });
+
+  it('Senegal verifies Kenya, writes to it and sends a request; Kenya sees both arrive live', async () => {
+    await kePage.goto(ke.file.url);
+    await axe(kePage, 'en-unlock');
+    await unlock(kePage, 'Wanjiru Kamau');
+    await attrOf(kePage.locator('html'), 'lang').toBe('en');
+    await axe(kePage, 'en-inbox');
+    // A mark that a reload or a new document would lose.
+    await kePage.evaluate(() => ((window as { __stay?: number }).__stay = 1));
+
+    await snPage.goto(sn.file.url);
+    await attrOf(snPage.locator('html'), 'lang').toBe('fr');
+    await axe(snPage, 'fr-unlock');
+    await unlock(snPage, 'Aminata Diop');
+    await textOf(byTest(snPage, 'authority')).toContain('sn.moj');
+    await axe(snPage, 'fr-inbox');
+
+    // The message: Kenya was never verified, so the page stops and shows the code to compare.
+    await go(snPage, 'compose');
+    await axe(snPage, 'fr-compose');
+    const writeMessage = async () => {
+      await byTest(snPage, 'compose-to').fill(KE);
+      await byTest(snPage, 'compose-to').press('Enter');
+      await byTest(snPage, 'compose-subject').fill('Demande urgente — conservation');
+      await byTest(snPage, 'compose-body').fill(HOSTILE);
+      await byTest(snPage, 'compose-send').click();
+    };
+    await writeMessage();
+    await visible(byTest(snPage, 'unverified-prompt'));
+    await textOf(byTest(snPage, 'unverified-prompt').getByTestId('safety-code')).toBe(keSafetyCode);
+
+    // What an officer does: call Kenya, compare the code, verify it on the counterparts page.
+    await go(snPage, 'counterparts');
+    const row = snPage.locator(`[data-testid="counterpart-row"][data-authority="${KE}"]`);
+    await textOf(row.getByTestId('safety-code')).toBe(keSafetyCode);
+    await axe(snPage, 'fr-counterparts');
+    await row.getByTestId('verify-button').click();
+    await byTest(snPage, 'verify-code').fill(keSafetyCode);
+    await byTest(snPage, 'verify-submit').click();
+    await visible(byTest(snPage, 'verify-done'));
+    await snPage.keyboard.press('Escape');
+    await attrOf(row, 'data-state').toBe('verified');
+
+    await go(snPage, 'compose');
+    await writeMessage();
+    await snPage.waitForURL(/#\/sent\?/);
+    const messageId = new URLSearchParams(snPage.url().split('?')[1]).get('sent');
+    expect(messageId).toBeTruthy();
+
+    // Kenya: the message arrives in the open inbox.
+    const messageRow = kePage.locator(`[data-testid="message-row"]`, { hasText: 'Demande urgente' });
+    await visible(messageRow);
+    await go(kePage, 'requests');
+    await visible(byTest(kePage, 'empty'));
+    await axe(kePage, 'en-requests');
+
+    // The request, through the guided form.
+    await go(snPage, 'requests-new');
+    await axe(snPage, 'fr-new-request');
+    await byTest(snPage, 'request-type').click();
+    await snPage
+      .getByRole('option', { name: 'conservation rapide de données informatiques stockées' })
+      .click();
+    await byTest(snPage, 'request-to').fill(KE);
+    await byTest(snPage, 'field-title').fill('Conservation des données d’un compte de messagerie');
+    await byTest(snPage, 'field-references.requesting').fill('SN-MJ-2026-0142');
+    await byTest(snPage, 'field-summaryOfFacts').fill('Escroquerie en bande organisée, 140 victimes.');
+    await attrOf(byTest(snPage, 'send-request'), 'data-checked').toBe('current');
+    await visible(byTest(snPage, 'warnings'));
+    await axe(snPage, 'fr-new-request-filled');
+    await byTest(snPage, 'send-request').click();
+    await snPage.waitForURL(/#\/requests\/(?!new$)[^/]+$/);
+    requestId = decodeURIComponent(snPage.url().split('#/requests/')[1]!);
+    await textOf(byTest(snPage, 'request-title')).toContain('Conservation des données');
+    await axe(snPage, 'fr-request');
+
+    // Kenya: the request arrives in the open list, and the page never reloaded.
+    const requestRow = kePage.locator(`[data-testid="request-row"][data-id="${requestId}"]`);
+    await visible(requestRow);
+    expect(await kePage.evaluate(() => (window as { __stay?: number }).__stay)).toBe(1);
+
+    // The message reads as text: its markup shows, nothing of it ran.
+    await go(kePage, 'inbox');
+    await messageRow.getByTestId('message-link').click();
+    await textOf(byTest(kePage, 'message-body')).toBe(HOSTILE);
+    expect(
+      await kePage.evaluate(() => [(window as { __x?: unknown }).__x, (window as { __y?: unknown }).__y]),
+    ).toEqual([undefined, undefined]);
+    await axe(kePage, 'en-message');
+  });
+
+  it('runs the request to its end: acknowledged, more asked, supplemented, executed, closed', async () => {
+    await go(kePage, 'requests');
+    await kePage.locator(`[data-testid="request-row"][data-id="${requestId}"] a`).first().click();
+    await textOf(byTest(kePage, 'request-title')).toContain('Conservation des données');
+    await axe(kePage, 'en-request');
+    await setStatus(kePage, 'acknowledged', { reference: 'KE-AG-2026-0031' });
+    await setStatus(kePage, 'additional_info_requested', {
+      note: 'Please give the account’s creation date and the victims’ complaints.',
+    });
+
+    // Senegal's open request page follows, without a reload.
+    await attrOf(byTest(snPage, 'request-header').getByTestId('status'), 'data-status').toBe(
+      'additional_info_requested',
+    );
+    await byTest(snPage, 'action-supplement').click();
+    await byTest(snPage, 'text-body').fill('Compte créé le 2 mars 2026 ; 140 plaintes jointes en annexe.');
+    await byTest(snPage, 'text-submit').click();
+    await textOf(byTest(kePage, 'story')).toContain('140 plaintes');
+
+    await setStatus(kePage, 'in_execution');
+    await setStatus(kePage, 'executed', { note: 'Data preserved until 2026-12-31.' });
+    await attrOf(byTest(snPage, 'request-header').getByTestId('status'), 'data-status').toBe('executed');
+    await setStatus(snPage, 'closed');
+    await attrOf(byTest(kePage, 'request-header').getByTestId('status'), 'data-status').toBe('closed');
+
+    const expected = ['acknowledged', 'additional_info_requested', 'in_execution', 'executed', 'closed'];
+    await expect
+      .poll(() => storyStatuses(snPage), { timeout: STEP })
+      .toEqual(expect.arrayContaining(expected));
+    const [atSn, atKe] = [await storyStatuses(snPage), await storyStatuses(kePage)];
+    expect(atSn).toEqual(atKe);
+    expect(atSn.filter((s) => expected.includes(s!))).toEqual(expected);
+
+    // The evidence: every receipt Senegal holds verifies.
+    const receipts = byTest(snPage, 'evidence').getByTestId('receipt-row');
+    await visible(receipts.first());
+    expect(await receipts.evaluateAll((rs) => rs.map((r) => r.getAttribute('data-valid')))).not.toContain(
+      'false',
+    );
+    await axe(snPage, 'fr-request-closed');
+    await axe(kePage, 'en-request-closed');
+  });
+
+  it('locks: the page asks again, the API refuses; the service still receives', async () => {
+    await byTest(snPage, 'lock-button').click();
+    await visible(byTest(snPage, 'unlock-form'));
+    const status = await snPage.evaluate(async () => (await fetch('/api/v1/inbox')).status);
+    expect(status).toBe(401);
+
+    // Kenya writes while Senegal is locked, confirming Senegal's code through the page's prompt.
+    await go(kePage, 'compose');
+    await axe(kePage, 'en-compose');
+    await byTest(kePage, 'compose-to').fill(SN);
+    await byTest(kePage, 'compose-to').press('Enter');
+    await byTest(kePage, 'compose-subject').fill('Executed: data preserved');
+    await byTest(kePage, 'compose-body').fill('The provider confirmed the preservation.');
+    await byTest(kePage, 'compose-send').click();
+    await byTest(kePage, 'send-anyway').click();
+    await kePage.waitForURL(/#\/sent\?/);
+
+    // Senegal's service received it, locked: its API through the CLI's token says so.
+    await waitFor(
+      async () => {
+        const r = await fetch(`${sn.file.url}/api/v1/inbox`, {
+          headers: { authorization: `Bearer ${sn.file.token}` },
+        });
+        const view = (await r.json()) as { messages?: { subject: string }[] };
+        return (view.messages ?? []).some((m) => m.subject === 'Executed: data preserved');
+      },
+      STEP,
+      'Senegal’s locked service to receive Kenya’s message',
+    );
+    await unlock(snPage, 'Aminata Diop');
+    await go(snPage, 'inbox');
+    await visible(snPage.locator('[data-testid="message-row"]', { hasText: 'Executed: data preserved' }));
+  });
+
+  it('creates a request with the keyboard alone', async () => {
+    const page = snPage;
+    await page.locator('body').focus();
+    await tabTo(page, 'nav-requests-new');
+    await page.keyboard.press('Enter');
+    await visible(byTest(page, 'new-request-form'));
+    await tabTo(page, 'request-type');
+    await page.keyboard.type('conservation rapide');
+    await page.keyboard.press('ArrowDown');
+    await page.keyboard.press('Enter');
+    await visible(byTest(page, 'field-title'));
+    await tabTo(page, 'request-to');
+    await page.keyboard.type(KE);
+    await tabTo(page, 'field-title');
+    await page.keyboard.type('Conservation — second compte');
+    await tabTo(page, 'field-references.requesting');
+    await page.keyboard.type('SN-MJ-2026-0143');
+    await tabTo(page, 'save-draft', true);
+    await page.keyboard.press('Space');
+    await page.waitForURL(/#\/requests\/(?!new$)[^/]+$/);
+    await attrOf(byTest(page, 'request-header').getByTestId('status'), 'data-status').toBe('draft');
+    await textOf(byTest(page, 'request-title')).toContain('second compte');
+  });
+
+  it('passes axe on the remaining pages in French and English', async () => {
+    for (const [page, lang] of [
+      [snPage, 'fr'],
+      [kePage, 'en'],
+    ] as const) {
+      for (const nav of ['inbox', 'requests', 'requests-new', 'counterparts', 'meetings', 'compose']) {
+        await go(page, nav);
+        await axe(page, `${lang}-${nav}`);
+      }
+    }
+  });
+
+  it('shows each key page in the seven languages; Arabic right to left, without overflow', async () => {
+    // The unlock page, in a profile of its own (no session).
+    const fresh = await newOfficerContext(browser, { locale: 'en-US', timezoneId: 'Africa/Nairobi' });
+    const lockedPage = await fresh.newPage();
+    const lockedErrors = watchErrors(lockedPage, 'unlock');
+    lockedErrors.allow(/status of 401/);
+    await lockedPage.goto(ke.file.url);
+    await visible(byTest(lockedPage, 'unlock-form'));
+
+    const page = kePage;
+    const pages: [string, () => Promise<void>][] = [
+      ['inbox', () => go(page, 'inbox')],
+      [
+        'message',
+        async () => {
+          await go(page, 'inbox');
+          await page
+            .locator('[data-testid="message-row"]', { hasText: 'Demande urgente' })
+            .getByTestId('message-link')
+            .click();
+          await visible(byTest(page, 'message-body'));
+        },
+      ],
+      ['requests', () => go(page, 'requests')],
+      [
+        'request',
+        async () => {
+          await page.evaluate(
+            (id) => (window.location.hash = `#/requests/${encodeURIComponent(id)}`),
+            requestId,
+          );
+          await visible(byTest(page, 'story'));
+        },
+      ],
+      ['new-request', () => go(page, 'requests-new')],
+      ['counterparts', () => go(page, 'counterparts')],
+    ];
+    const rtl = async (p: Page, where: string) => {
+      const layout = await p.evaluate(() => ({
+        dir: document.documentElement.dir,
+        scroll: document.documentElement.scrollWidth,
+        width: window.innerWidth,
+      }));
+      expect(layout.dir, where).toBe('rtl');
+      expect(layout.scroll, `horizontal overflow on ${where}`).toBeLessThanOrEqual(layout.width + 1);
+    };
+
+    for (const lang of LANGS) {
+      await byTest(lockedPage, 'language-picker').selectOption(lang);
+      await attrOf(lockedPage.locator('html'), 'lang').toBe(lang);
+      await screenshot(lockedPage, `web/${lang}-unlock`);
+      if (lang === 'ar') await rtl(lockedPage, 'ar-unlock');
+
+      await byTest(page, 'language-picker').selectOption(lang);
+      await attrOf(page.locator('html'), 'lang').toBe(lang);
+      for (const [name, open] of pages) {
+        await open();
+        await page.evaluate(() => document.fonts.ready);
+        await screenshot(page, `web/${lang}-${name}`);
+        if (lang === 'ar') {
+          await rtl(page, `ar-${name}`);
+          await axe(page, `ar-${name}`);
+        }
+      }
+    }
+    await byTest(page, 'language-picker').selectOption('en');
+    lockedErrors.check();
+    await fresh.close();
+  });
+
+  it('logged no console error, page error or CSP refusal', () => {
+    snErrors.check();
+    keErrors.check();
+  });
+});
