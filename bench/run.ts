@@ -13,7 +13,9 @@
  *   (l) the cost of the relay's limits: (b) again on fresh relays, alternately with the budgets and
  *       quotas checked (`test` profile) and not (`unlimited`); the medians' ratio has a target;
  *   (s) the node's store with sealed content: listing 10,000 messages (target < 200 ms), storing
- *       sealed and in clear in one run (ratio), searching, sealing in place (bench/node-store.ts).
+ *       sealed and in clear in one run (ratio), searching, sealing in place (bench/node-store.ts);
+ *   (w) the officers' web app in Chromium against `entraide serve` (bench/web.ts): first page, the
+ *       JavaScript's gzip size, an inbox of 10,000 listed and searched, a message's way to an open page.
  *
  * The relay and the bare server each run in their own child process; the drivers run here. In (a) and (d),
  * the recipient nodes run in a child process of their own (bench/nodes-process.ts), and the
@@ -24,7 +26,7 @@
  *
  * Environment: BENCH_N (4), BENCH_COUNT (20000, for b and c), BENCH_COUNT_FULL (6000, for a;
  * defaults to min(6000, BENCH_COUNT) when only BENCH_COUNT is set), BENCH_WINDOW (256),
- * BENCH_RATE (300), BENCH_SECONDS (5), BENCH_WARMUP (1000), BENCH_ONLY (e.g. "b,c"; default "a,b,c,d,e,l,s"),
+ * BENCH_RATE (300), BENCH_SECONDS (5), BENCH_WARMUP (1000), BENCH_ONLY (e.g. "b,c"; default "a,b,c,d,e,l,s,w"),
  * BENCH_LIMITS_RUNS (5: runs of (l) with the limits checked and as many without, interleaved),
  * BENCH_PROFILE=1 (CPU-profile the relay during each throughput phase, into bench/results/),
  * BENCH_STEPS=0 (skip the per-step cost table, bench/steps.ts), BENCH_TIMEOUT_S (180, per throughput phase),
@@ -48,6 +50,7 @@ import { fmtInt, fmtMs, round, table } from './stats.ts';
 import { formatSteps, measureSteps, type StepCost } from './steps.ts';
 import { formatAudit, measureAudit, type AuditBench } from './audit.ts';
 import { formatNodeStore, measureNodeStore, type NodeStoreBench } from './node-store.ts';
+import { runWeb } from './web.ts';
 import type { RelayCounts } from './relay-process.ts';
 import {
   WireDriver,
@@ -101,7 +104,9 @@ function readConfig(): Config {
     rate: envInt('BENCH_RATE', 300),
     seconds: envInt('BENCH_SECONDS', 5, 0.1),
     warmup: Math.floor(envInt('BENCH_WARMUP', 1_000, 0)),
-    only: new Set((process.env.BENCH_ONLY ?? 'a,b,c,d,e,l,s').split(',').map((s) => s.trim().toLowerCase())),
+    only: new Set(
+      (process.env.BENCH_ONLY ?? 'a,b,c,d,e,l,s,w').split(',').map((s) => s.trim().toLowerCase()),
+    ),
     profile: process.env.BENCH_PROFILE === '1',
     steps: process.env.BENCH_STEPS !== '0',
     throughputTimeoutMs: envInt('BENCH_TIMEOUT_S', 180) * 1000,
@@ -1111,6 +1116,8 @@ async function main(): Promise<number> {
       return undefined;
     });
   }
+  if (cfg.only.has('v')) await (await import('./cli-served.ts')).runCliServed(); // CLI through the service
+  const web = cfg.only.has('w') ? await runWeb() : undefined; // the web app in Chromium
   let steps: StepCost[] | undefined;
   if (cfg.steps) {
     console.error('[bench] cost of each step …');
@@ -1123,6 +1130,7 @@ async function main(): Promise<number> {
     ...report(cfg, results, sealMs, startedAt, steps),
     ...(audit ? { audit } : {}),
     ...(nodeStore ? { nodeStore } : {}),
+    ...(web ? { web } : {}),
     ...(limitsCost ? { limitsCost } : {}),
   };
   if (limitsCost) {

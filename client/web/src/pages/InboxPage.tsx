@@ -9,7 +9,7 @@ import { useCode, useDates, useT } from '../i18n.tsx';
 import { href } from '../router.ts';
 import { senderAuthority, threadsOf, type Thread } from '../threads.ts';
 
-export const PAGE_ROWS = 200;
+export const PAGE_ROWS = 50;
 
 export function InboxPage() {
   const t = useT();
