@@ -7,6 +7,7 @@ import { EntraideError, type ErrorCode } from '../shared/errors.ts';
 import type { KeyLogMonitor, NewAlarm } from './key-log-monitor.ts';
 import { ensureFreshKeys } from './key-manager.ts';
 import type { KeyPort } from './node-port.ts';
+import { relayDidNotAnswer } from './transport/unreachable.ts';
 
 /** The relay's refusals of a rotated key (kept as an alarm; sending goes on with the current key). */
 const ROTATION_REFUSALS: ReadonlySet<ErrorCode> = new Set<ErrorCode>([
@@ -52,6 +53,17 @@ export class KeyUpkeep {
   }
 
   /** While listening: check the key log and the age of the encryption key every few minutes. */
+  /**
+   * keepFresh, as a node starting to listen does it: a relay that does not answer yet is no reason
+   * not to listen (the socket connects when it does, the outbox keeps what is sent meanwhile, and
+   * the watch below tries the keys again).
+   */
+  async keepFreshUnlessUnreachable(): Promise<void> {
+    await this.keepFresh().catch((err: unknown) => {
+      if (!relayDidNotAnswer(err)) throw err;
+    });
+  }
+
   watch(onError?: (err: EntraideError) => void): void {
     this.stop();
     this.watchTimer = setInterval(() => {

@@ -304,7 +304,7 @@ export class AuthorityNode implements KeyPort {
     } = {},
   ): Promise<void> {
     if (this.socket.open) return;
-    await this.keepKeysFresh();
+    await this.upkeep.keepFreshUnlessUnreachable();
     this.upkeep.watch(handlers.onError);
     this.outbox.start(handlers.onError);
     this.receipts.onError = handlers.onError;

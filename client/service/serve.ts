@@ -112,6 +112,7 @@ export async function startService(o: ServeOptions): Promise<RunningService> {
         if (reason !== 'io client disconnect') emit({ kind: 'disconnected', reason });
       },
       onError: (error) => emit({ kind: 'error', error }),
+      startOffline: true,
     });
     const file: ServiceFile = {
       url: `http://${host === '::1' ? '[::1]' : '127.0.0.1'}:${bound}`,

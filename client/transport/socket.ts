@@ -23,6 +23,11 @@ export interface SocketHandlers<R> {
   onError?: (err: EntraideError) => void;
   onConnect?: () => void;
   onDisconnect?: (reason: string) => void;
+  /**
+   * Resolve at once when the relay cannot be reached at first, and connect when it answers (the
+   * node's service starts during an outage); otherwise the first failure rejects.
+   */
+  startOffline?: boolean;
 }
 
 export class RelaySocket {
@@ -131,6 +136,13 @@ export class RelaySocket {
     });
     await new Promise<void>((resolve, reject) => {
       const onError = (err: Error & { data?: unknown }) => {
+        if (!err.data && handlers.startOffline) {
+          // A network failure: socket.io goes on trying by itself.
+          socket.off('connect', onConnect);
+          socket.off('connect_error', onError);
+          resolve();
+          return;
+        }
         const e = err.data
           ? errorFromBody(err.data)
           : new EntraideError('RELAY_UNREACHABLE', `cannot reach the relay at ${this.url}`);

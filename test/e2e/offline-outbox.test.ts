@@ -15,6 +15,7 @@ import type { InboxView, ListedMessage } from '../../client/service/desk.ts';
 import { enrolHome, PASSPHRASE, startTestRelay, tempDir, type TestRelay } from '../support/fixtures.ts';
 import { BIN, cli, ROOT, type CliResult } from '../support/processes.ts';
 import { preservationDraft } from '../support/requests.ts';
+import { serve, stop } from '../support/served-node.ts';
 import { waitFor } from '../support/wait.ts';
 
 const env = { ENTRAIDE_PASSPHRASE: PASSPHRASE };
@@ -164,7 +165,7 @@ describe('the outbox while the relay is unreachable', { timeout: 120_000 }, () =
     expect(story.story.filter((e) => e.what === 'status' && e.status === 'acknowledged')).toHaveLength(1);
   });
 
-  it('a send process killed with SIGKILL right after it reported an item queued: kept, and delivered once', async () => {
+  it('a send process killed with SIGKILL right after it reported an item queued: kept, and delivered once by a service started while the relay is down', async () => {
     const relay = await restartableRelay();
     const [sn, ng] = await enrolled(relay.current(), ['sn.moj', 'ng.moj']);
     await ok(sn!, ['send', '--to', NG, '--subject', 'First', '--body', 'Keys.', '--unverified-ok']);
@@ -204,10 +205,24 @@ describe('the outbox while the relay is unreachable', { timeout: 120_000 }, () =
     expect(queued.queued).toBe(true);
     expect(states(await sentList(sn!)).get(queued.id)).toBe('queued');
 
-    // Restarted: the relay is back, and the node's next command that reaches it sends the outbox.
+    // The officer starts the node's service while the relay is still down: it starts, says it is
+    // not connected, and sends the outbox by itself once the relay is back.
+    const served = await serve(sn!);
+    cleanup.push(() => stop(served));
+    const api = async <T>(path: string): Promise<T> => {
+      const r = await fetch(`${served.file.url}/api/v1${path}`, {
+        headers: { authorization: `Bearer ${served.file.token}` },
+      });
+      return (await r.json()) as T;
+    };
+    expect(await api<{ connected: boolean }>('/node')).toMatchObject({ connected: false });
     await relay.start();
-    await ok(sn!, ['inbox']);
-    expect(states(await sentList(sn!)).get(queued.id)).toBe('sent');
+    await waitFor(
+      async () => (await api<ListedMessage[]>('/sent')).find((m) => m.id === queued.id)?.state === 'sent',
+      30_000,
+      'the service to send its outbox once the relay is back',
+    );
+    await stop(served);
     const atNigeria = await inboxOf(ng!);
     expect(atNigeria.filter((m) => m.id === queued.id)).toHaveLength(1);
     expect(atNigeria.map((m) => m.subject).sort()).toEqual(['First', 'Killed']);
