@@ -41,7 +41,7 @@ export class KeyUpkeep {
       if (!(err instanceof EntraideError) || !ROTATION_REFUSALS.has(err.code)) throw err;
       const alarm = {
         raisedAt: new Date(),
-        kind: 'rotation-failed',
+        kind: 'rotation-failed' as const,
         relay: node.config.relay.domain,
         authority: node.authority,
         idx: null,

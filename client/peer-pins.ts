@@ -16,6 +16,7 @@ import { EntraideError } from '../shared/errors.ts';
 import { relayKeyTimeline } from '../shared/keys/relay-key-rollover.ts';
 import type { RelayInfo } from '../shared/protocol/schemas.ts';
 import type { NewAlarm } from './key-log-monitor.ts';
+import type { AlarmKind } from './store/records.ts';
 import type { NodeStore } from './store/node-store.ts';
 import type { DroppedLogCopy, PeerRelayKeyRecord } from './store/peer-key-store.ts';
 
@@ -232,7 +233,7 @@ export class PeerPins {
     }
   }
 
-  private notice(kind: string, relay: string, message: string): NewAlarm {
+  private notice(kind: AlarmKind, relay: string, message: string): NewAlarm {
     return { raisedAt: new Date(), kind, relay, authority: null, idx: null, message, resolvedAt: null };
   }
 

@@ -118,7 +118,7 @@ export function homeRelayLink(
       config.relay.publicKey = to;
       const notice = {
         raisedAt: new Date(),
-        kind: 'relay-key-rotated',
+        kind: 'relay-key-rotated' as const,
         relay: domain,
         authority: null,
         idx: null,

@@ -406,7 +406,8 @@ export class NodeStore {
   }
 
   async alarms(): Promise<AlarmRecord[]> {
-    return this.prisma.alarm.findMany({ orderBy: { id: 'asc' } });
+    // Written only from AlarmRecord values: the column holds AlarmKinds.
+    return (await this.prisma.alarm.findMany({ orderBy: { id: 'asc' } })) as AlarmRecord[];
   }
 
   /** Stores the evidence of a split view and its alarm together; false (nothing stored) when that alarm is open already. */

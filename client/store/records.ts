@@ -61,10 +61,28 @@ export interface KeyLogLeafRecord {
   leafHash: string;
 }
 
+/** What an alarm is about; each has a label in the web app's codes catalogues (`alarm.<kind>`). */
+export type AlarmKind =
+  | 'log-inconsistent'
+  | 'keylog-split-view'
+  | 'rotation-failed'
+  | 'relay-key-rotated'
+  | 'master-key-rotated'
+  | 'master-key-substituted'
+  | 'forged-event'
+  | 'own-key-unknown'
+  | 'made-elsewhere'
+  | 'gossip-head-invalid'
+  | 'peer-key-changed'
+  | 'peer-key-conflict'
+  | 'peer-key-pinned'
+  | 'peer-key-rotated'
+  | 'peer-key-log-dropped';
+
 export interface AlarmRecord {
   id: number;
   raisedAt: Date;
-  kind: string;
+  kind: AlarmKind;
   /** The relay whose key log the alarm is about, if it is about one. */
   relay: string | null;
   authority: string | null;

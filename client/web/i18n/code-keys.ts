@@ -6,7 +6,7 @@
  *
  * Only light shared files are imported by value (vocabulary, request, handling, errors: plain
  * data and typebox). shared/meetings/meeting.ts loads libsodium and client/store/records.ts holds
- * only a type, so RSVP answers and message kinds are imported as types, and their lists below are
+ * only a type, so RSVP answers, message kinds and alarm kinds are imported as types, and their lists below are
  * held complete by the compiler (a `Record` over the type: a missing or extra code fails tsc);
  * the test also compares the RSVP list with meeting.ts at run time.
  */
@@ -21,7 +21,7 @@ import {
   URGENCIES,
 } from '../../../shared/requests/vocabulary.ts';
 import { ERROR_CODES, type ErrorCode } from '../../../shared/errors.ts';
-import type { MessageKind } from '../../store/records.ts';
+import type { AlarmKind, MessageKind } from '../../store/records.ts';
 
 const RSVP_ANSWER_SET: Record<RsvpAnswer, true> = { accept: true, decline: true, tentative: true };
 
@@ -34,6 +34,24 @@ const MESSAGE_KIND_SET: Record<MessageKind, true> = {
   network: true,
   meeting: true,
   hours: true,
+};
+
+const ALARM_KIND_SET: Record<AlarmKind, true> = {
+  'log-inconsistent': true,
+  'keylog-split-view': true,
+  'rotation-failed': true,
+  'relay-key-rotated': true,
+  'master-key-rotated': true,
+  'master-key-substituted': true,
+  'forged-event': true,
+  'own-key-unknown': true,
+  'made-elsewhere': true,
+  'gossip-head-invalid': true,
+  'peer-key-changed': true,
+  'peer-key-conflict': true,
+  'peer-key-pinned': true,
+  'peer-key-rotated': true,
+  'peer-key-log-dropped': true,
 };
 
 const ERROR_CODE_LIST = Object.keys(ERROR_CODES) as ErrorCode[];
@@ -51,6 +69,7 @@ const CODES = {
   forwarding: FORWARDINGS,
   rsvp: Object.keys(RSVP_ANSWER_SET) as RsvpAnswer[],
   messageKind: Object.keys(MESSAGE_KIND_SET) as MessageKind[],
+  alarm: Object.keys(ALARM_KIND_SET) as AlarmKind[],
   error: ERROR_CODE_LIST,
   errorHint: ERROR_CODE_LIST,
 } as const;

@@ -63,3 +63,44 @@ export function UnverifiedBadge({ authority }: { authority: string }) {
     </Tooltip>
   );
 }
+
+/**
+ * The handling code an item travelled with (stored as JSON): who may read it and whether it may be
+ * forwarded, with its conditions of use. Nothing for an item without one, or one that does not
+ * parse (the node checked it on arrival).
+ */
+export function HandlingBadges({ handling }: { handling: string | null | undefined }) {
+  const t = useT();
+  const code = useCode();
+  type Shown = { visibility?: unknown; forwarding?: unknown; conditions?: unknown };
+  let h: Shown | null = null;
+  try {
+    const parsed: unknown = handling ? JSON.parse(handling) : null;
+    if (parsed && typeof parsed === 'object') h = parsed as Shown;
+  } catch {
+    h = null;
+  }
+  if (!h) return null;
+  const conditions = typeof h.conditions === 'string' ? h.conditions : null;
+  return (
+    <Group gap={4} wrap="wrap" data-testid="handling" aria-label={t('field.handling')}>
+      {typeof h.visibility === 'string' ? (
+        <Badge size="sm" variant="outline" color="grape">
+          {code('visibility', h.visibility)}
+        </Badge>
+      ) : null}
+      {typeof h.forwarding === 'string' ? (
+        <Badge size="sm" variant="outline" color={h.forwarding === 'allowed' ? 'gray' : 'red'}>
+          {code('forwarding', h.forwarding)}
+        </Badge>
+      ) : null}
+      {conditions ? (
+        <Tooltip label={conditions} multiline maw={360}>
+          <Badge size="sm" variant="outline" color="gray" tabIndex={0}>
+            {t('field.handling.conditions')}
+          </Badge>
+        </Tooltip>
+      ) : null}
+    </Group>
+  );
+}

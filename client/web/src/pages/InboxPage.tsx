@@ -1,7 +1,7 @@
 import { Anchor, Badge, Button, Group, Stack, Table, Text, TextInput, UnstyledButton } from '@mantine/core';
 import { useDeferredValue, useMemo, useState } from 'react';
 import { api, authorityOf, type InboxView } from '../api.ts';
-import { UnverifiedBadge } from '../components/Badges.tsx';
+import { HandlingBadges, UnverifiedBadge } from '../components/Badges.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { PageHeading } from '../components/PageHeading.tsx';
 import { useChanged, useLoad } from '../hooks.ts';
@@ -171,6 +171,7 @@ function ThreadRows({
                 </Badge>
               </UnstyledButton>
             ) : null}
+            <HandlingBadges handling={m.handling} />
             {thread.requestId ? (
               <Anchor href={href('requests', thread.requestId)} size="xs">
                 {t('inbox.openRequest')}

@@ -1,6 +1,7 @@
 import { Anchor, Badge, Button, Group, Paper, Skeleton, Stack, Text } from '@mantine/core';
 import type { ReactNode } from 'react';
 import { api, authorityOf } from '../api.ts';
+import { HandlingBadges } from '../components/Badges.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { PageHeading } from '../components/PageHeading.tsx';
 import { useLoad } from '../hooks.ts';
@@ -61,6 +62,7 @@ export function MessagePage({ id }: { id: string }) {
               <Badge variant="light">{code('messageKind', m.kind)}</Badge>
             ) : null}
             {m.language ? <Badge variant="outline">{code('language', m.language)}</Badge> : null}
+            <HandlingBadges handling={m.handling} />
             {m.state === 'queued' ? (
               <Badge color="orange" data-testid="queued">
                 {t('sent.queued')}
