@@ -40,6 +40,11 @@ export interface StoryEntry {
   envelope?: string;
   /** For updates that did not apply: superseded, waiting or invalid (with the reason). */
   standing?: string;
+  /** The parts of `text` (English, for the CLI) that a page shows in the officer's language. */
+  to?: string;
+  ground?: string;
+  reference?: string;
+  note?: string;
 }
 
 export interface RequestDetail extends RequestSummary {
@@ -279,6 +284,7 @@ export class RequestRecords {
         what: 'sent',
         by: carrier?.sender ?? row.requesting,
         text: `sent to ${row.requested}`,
+        to: row.requested,
         ...(row.envelopeId ? { envelope: row.envelopeId } : {}),
       });
     }
@@ -305,6 +311,9 @@ export class RequestRecords {
         .filter(Boolean)
         .join(' '),
       status: u.status,
+      ...(u.ground ? { ground: u.ground } : {}),
+      ...(u.reference ? { reference: u.reference } : {}),
+      ...(u.note ? { note: u.note } : {}),
       ...(standing ? { standing } : {}),
     });
     for (const h of d.history) story.push(step(h.update));

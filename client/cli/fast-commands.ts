@@ -9,7 +9,7 @@ import { readFileSync } from 'node:fs';
 import { EntraideError } from '../../shared/errors.ts';
 import type { SendResult } from '../node.ts';
 import type { RequestDetail, RequestSummary } from '../requests.ts';
-import type { InboxView, ListedMessage, RequestFilterInput, SendInput } from '../service/desk.ts';
+import type { InboxView, ListedWithBody, RequestFilterInput, SendInput } from '../service/desk.ts';
 import type { StoredMessage } from '../store/node-store.ts';
 import { confirmedThrough, UNVERIFIED_OK_OPTION } from './fast-confirm.ts';
 import { json, out, query } from './fast-io.ts';
@@ -29,8 +29,9 @@ export interface RequestListView {
 
 /** What the served commands ask of the node, opened here or through its service. */
 export interface Desk {
-  inbox(limit: number): Promise<InboxView>;
-  sent(): Promise<ListedMessage[]>;
+  /** With `bodies`, each item's text too (for --json). */
+  inbox(limit: number, bodies?: boolean): Promise<InboxView>;
+  sent(bodies?: boolean): Promise<ListedWithBody[]>;
   read(id: string, override?: string): Promise<StoredMessage>;
   /** Sends, after the officer confirmed counterparts never verified (unverified.ts). */
   send(input: SendInput): Promise<SendResult>;
@@ -41,8 +42,9 @@ export interface Desk {
 /** The Desk of the node's service (its JSON API, client/service/service-app.ts). */
 export function servedDesk(svc: ServiceCalls): Desk {
   return {
-    inbox: (limit) => svc.get(`/api/v1/inbox?limit=${limit}`),
-    sent: () => svc.get('/api/v1/sent'),
+    inbox: (limit, bodies) =>
+      svc.get(`/api/v1/inbox${query({ limit: String(limit), bodies: bodies ? 'true' : undefined })}`),
+    sent: (bodies) => svc.get(`/api/v1/sent${query({ bodies: bodies ? 'true' : undefined })}`),
     read: (id, override) => svc.get(`/api/v1/messages/${encodeURIComponent(id)}${query({ override })}`),
     send: (input) =>
       confirmedThrough((extra) => svc.post<SendResult>('/api/v1/messages', { ...input, ...extra }), input.to),
@@ -108,7 +110,7 @@ export function inboxCommand(program: Command, run: Run, desk: DeskOf): void {
     .option('--limit <n>', 'how many messages to list', '50')
     .action((o: { json?: boolean; limit: string }) =>
       run(async () => {
-        const v = await desk().inbox(Number(o.limit) || 50);
+        const v = await desk().inbox(Number(o.limit) || 50, o.json === true);
         if (o.json) return json(v);
         printInbox(v);
       }),
@@ -122,7 +124,7 @@ export function sentCommand(program: Command, run: Run, desk: DeskOf): void {
     .option('--json', 'machine-readable output')
     .action((o: { json?: boolean }) =>
       run(async () => {
-        const list = await desk().sent();
+        const list = await desk().sent(o.json === true);
         if (o.json) return json(list);
         for (const m of list) out(listLine(m));
       }),

@@ -6,7 +6,7 @@ import { EntraideError } from '../../shared/errors.ts';
 import { newPassphraseProblem, requireNewPassphrase } from '../../shared/protocol/passphrase-kdf.ts';
 import { completeJoin } from '../join.ts';
 import { AuthorityNode } from '../node.ts';
-import { inboxView, listed, readView, requestListView, requestShowView, sendView } from '../service/desk.ts';
+import { inboxView, listing, readView, requestListView, requestShowView, sendView } from '../service/desk.ts';
 import { readServiceFile, ServiceClient } from '../service/service-file.ts';
 import { servedDesk, type Desk } from './fast-commands.ts';
 import { homeDir, type GlobalOptions } from './fast-io.ts';
@@ -127,8 +127,8 @@ export function deskOf(program: Command): Desk {
   const svc = servedBy(program);
   if (svc) return servedDesk(svc);
   return {
-    inbox: (limit) => withNode(program, (node) => inboxView(node, limit)),
-    sent: () => withNode(program, async (node) => node.sent().map(listed)),
+    inbox: (limit, bodies) => withNode(program, (node) => inboxView(node, limit, { bodies })),
+    sent: (bodies) => withNode(program, async (node) => listing(node.sent(), bodies === true)),
     read: (id, override) => withNode(program, (node) => readView(node, id, override)),
     send: (input) =>
       withNode(program, async (node) =>

@@ -35,11 +35,18 @@ export function listed(m: StoredMessage): ListedMessage {
   };
 }
 
+/** A listed item with its text, when a listing asks for the texts too (the CLI's --json). */
+export type ListedWithBody = ListedMessage & { body?: string };
+
+/** The items of a listing: without their texts, or with them (`bodies`). */
+export const listing = (items: StoredMessage[], bodies: boolean): ListedWithBody[] =>
+  items.map(bodies ? (m) => ({ ...m }) : listed);
+
 export interface InboxView {
   /** How many items the fetch before the listing stored. */
   fetched: number;
   rejected: RejectionRecord[];
-  messages: ListedMessage[];
+  messages: ListedWithBody[];
   /** The senders' authorities among `messages` whose safety code this authority never verified. */
   unverified: string[];
 }
@@ -77,11 +84,16 @@ export async function verifiedAuthorities(node: AuthorityNode): Promise<Set<stri
 const authorityOf = (address: string): string => address.slice(address.indexOf('/') + 1);
 
 /** Fetches what waits on the relay (stored before anything is listed), then lists the inbox. */
-export async function inboxView(node: AuthorityNode, limit: number, fetch = true): Promise<InboxView> {
+export async function inboxView(
+  node: AuthorityNode,
+  limit: number,
+  opts: { fetch?: boolean; bodies?: boolean } = {},
+): Promise<InboxView> {
+  const { fetch = true, bodies = false } = opts;
   // The service need not fetch: it is connected, and what arrives is stored as it comes (and an
   // officer reads the inbox while the relay is unreachable too).
   const fetched = fetch ? await node.fetchInbox() : [];
-  const messages = node.inbox(limit).map(listed);
+  const messages = listing(node.inbox(limit), bodies);
   const verified = await verifiedAuthorities(node);
   return {
     fetched: fetched.length,

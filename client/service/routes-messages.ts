@@ -4,21 +4,29 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { inboxView, listed, readView, requestListView, requestShowView, sendView } from './desk.ts';
+import { inboxView, listing, readView, requestListView, requestShowView, sendView } from './desk.ts';
 import type { RouteContext } from './route-context.ts';
 
 const Id = Type.String({ minLength: 1, maxLength: 200 });
 const Address = Type.String({ minLength: 3, maxLength: 320 });
-const Limit = Type.Object({ limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })) });
+const Limit = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 1, maximum: 10_000 })),
+  /** With the messages' texts (the CLI's --json); lists carry none otherwise. */
+  bodies: Type.Optional(Type.Boolean()),
+});
+type LimitQuery = { limit?: number; bodies?: boolean };
 const Override = Type.Optional(Type.String({ minLength: 1, maxLength: 2000 }));
 
 export async function messageRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const { node } = ctx;
   app.get('/inbox', { schema: { querystring: Limit } }, async (req) =>
-    inboxView(node, (req.query as { limit?: number }).limit ?? 50, false),
+    inboxView(node, (req.query as LimitQuery).limit ?? 50, {
+      fetch: false,
+      bodies: (req.query as LimitQuery).bodies ?? false,
+    }),
   );
   app.get('/sent', { schema: { querystring: Limit } }, async (req) =>
-    node.sent((req.query as { limit?: number }).limit ?? 200).map(listed),
+    listing(node.sent((req.query as LimitQuery).limit ?? 200), (req.query as LimitQuery).bodies ?? false),
   );
   app.get(
     '/messages/:id',

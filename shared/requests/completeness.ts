@@ -11,10 +11,10 @@ import { check } from '../protocol/validate.ts';
 import { handlingProblem } from './handling.ts';
 import { RequestDraft, textFields } from './request.ts';
 import { inLanguageScript, scriptName } from './script.ts';
-import { REQUEST_TYPE_LABELS, type RequestType } from './vocabulary.ts';
+import { REQUEST_TYPE_LABELS, type RequestType, type WarningCode } from './vocabulary.ts';
 
 export interface Warning {
-  /** Stable code, e.g. `legal_basis_missing`. */
+  /** Stable code, e.g. `legal_basis_missing` (WARNING_CODES). */
   code: string;
   field: string;
   message: string;
@@ -76,7 +76,7 @@ const PRESERVATION_LIKE: ReadonlySet<RequestType> = new Set([
 /** What a counterpart would send back for, per request type; empty when nothing is missing. */
 export function completenessWarnings(type: RequestType, d: RequestDraft): Warning[] {
   const w: Warning[] = [];
-  const add = (code: string, field: string, message: string) => w.push({ code, field, message });
+  const add = (code: WarningCode, field: string, message: string) => w.push({ code, field, message });
   const label = REQUEST_TYPE_LABELS[type];
   const roles = new Set((d.persons ?? []).map((p) => p.role));
 

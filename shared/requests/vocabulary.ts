@@ -76,6 +76,30 @@ export const REFUSAL_GROUNDS = {
 export type RefusalGround = keyof typeof REFUSAL_GROUNDS;
 export const REFUSAL_GROUND_CODES = Object.keys(REFUSAL_GROUNDS) as RefusalGround[];
 
+/**
+ * What the completeness check warns of (completeness.ts): what a counterpart would send a request
+ * back for. Stable codes; each has a label in the web app's codes catalogues (`warning.<code>`).
+ */
+export const WARNING_CODES = [
+  'legal_basis_missing',
+  'facts_missing',
+  'offence_missing',
+  'measures_missing',
+  'contact_missing',
+  'urgency_reason_missing',
+  'confidentiality_unspecified',
+  'person_sought_missing',
+  'penalty_missing',
+  'sentenced_person_missing',
+  'assets_missing',
+  'person_to_hear_missing',
+  'hearing_date_missing',
+  'deadline_missing',
+  'retention_deadline_missing',
+  'data_unidentified',
+] as const;
+export type WarningCode = (typeof WARNING_CODES)[number];
+
 export function isRequestType(value: string): value is RequestType {
   return (REQUEST_TYPES as readonly string[]).includes(value);
 }

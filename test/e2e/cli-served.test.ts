@@ -51,6 +51,7 @@ const READS: string[][] = [
   ['inbox'],
   ['inbox', '--json'],
   ['sent'],
+  ['sent', '--json'],
   ['request', 'list'],
   ['request', 'list', '--json'],
 ];
@@ -122,6 +123,9 @@ describe('the served path prints what the CLI prints with the node opened here',
     expect(direct.get('inbox')!.stdout).toContain('0 new; 2 in the inbox');
     expect(direct.get('request list')!.stdout).toContain('SN-MJ-2026-0142');
     expect(direct.get('sent')!.stdout).toContain('Reply');
+    // Lists carry no texts, but their --json does, for scripts.
+    const listed = JSON.parse(direct.get('inbox --json')!.stdout) as { messages: { body?: string }[] };
+    expect(listed.messages.every((m) => typeof m.body === 'string' && m.body.length > 0)).toBe(true);
     for (const args of READS) {
       const served = await run(args);
       expect(served, args.join(' ')).toEqual(direct.get(args.join(' ')));

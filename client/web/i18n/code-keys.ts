@@ -19,6 +19,7 @@ import {
   REQUEST_TYPES,
   STATUSES,
   URGENCIES,
+  WARNING_CODES,
 } from '../../../shared/requests/vocabulary.ts';
 import { ERROR_CODES, type ErrorCode } from '../../../shared/errors.ts';
 import type { AlarmKind, MessageKind } from '../../store/records.ts';
@@ -70,6 +71,7 @@ const CODES = {
   rsvp: Object.keys(RSVP_ANSWER_SET) as RsvpAnswer[],
   messageKind: Object.keys(MESSAGE_KIND_SET) as MessageKind[],
   alarm: Object.keys(ALARM_KIND_SET) as AlarmKind[],
+  warning: WARNING_CODES,
   error: ERROR_CODE_LIST,
   errorHint: ERROR_CODE_LIST,
 } as const;

@@ -171,6 +171,10 @@ export interface StoryEntry {
   status?: string;
   envelope?: string;
   standing?: string;
+  to?: string;
+  ground?: string;
+  reference?: string;
+  note?: string;
 }
 
 export interface Warning {

@@ -172,3 +172,15 @@ export function useDates(): {
     };
   }, [intl]);
 }
+
+/** A completeness warning in the officer's language (`warning.<code>`), else as the node wrote it. */
+export function useWarningText(): (w: { code: string; message: string }) => string {
+  const intl = useIntl();
+  return useCallback(
+    (w: { code: string; message: string }) => {
+      const id = `warning.${w.code}`;
+      return intl.messages[id] !== undefined ? intl.formatMessage({ id }) : w.message;
+    },
+    [intl],
+  );
+}

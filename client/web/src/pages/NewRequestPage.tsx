@@ -12,21 +12,19 @@ import {
   Title,
 } from '@mantine/core';
 import { useCallback, useEffect, useMemo, useState, type FormEvent } from 'react';
-import { useIntl } from 'react-intl';
 import { api, ApiError, type Warning } from '../api.ts';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { PageHeading } from '../components/PageHeading.tsx';
 import { prune, SchemaField, setIn, type Json } from '../components/SchemaForm.tsx';
 import { UnverifiedPrompt, unverifiedOf } from '../components/UnverifiedPrompt.tsx';
 import { useDebounced, useLoad } from '../hooks.ts';
-import { useCode, useLocale, useT } from '../i18n.tsx';
+import { useCode, useLocale, useT, useWarningText } from '../i18n.tsx';
 import { navigate } from '../router.ts';
 
 /** A new request: the type, the requested authority, then a form derived from the draft's schema. */
 export function NewRequestPage() {
   const t = useT();
   const code = useCode();
-  const intl = useIntl();
   const { locale } = useLocale();
   const types = useLoad(() => api.requestTypes(), 'types');
   const counterparts = useLoad(() => api.counterparts(), 'counterparts');
@@ -81,13 +79,7 @@ export function NewRequestPage() {
     (path: (string | number)[], value: Json | undefined) => setDraft((d) => setIn(d, path, value)),
     [],
   );
-  const warningText = useCallback(
-    (w: Warning): string => {
-      const id = `warning.${w.code}`;
-      return intl.messages[id] !== undefined ? intl.formatMessage({ id }) : w.message;
-    },
-    [intl],
-  );
+  const warningText = useWarningText();
   const problems = useMemo(() => {
     const out: Record<string, string> = {};
     for (const w of check.warnings) if (w.field && !out[w.field]) out[w.field] = warningText(w);

@@ -18,19 +18,20 @@ import {
 } from '@mantine/core';
 import { useState, type FormEvent, type ReactNode } from 'react';
 import { REFUSAL_GROUND_CODES } from '../../../../shared/requests/vocabulary.ts';
-import { api, type ActionsView, type ActionView, type RequestDetail } from '../api.ts';
+import { api, type ActionsView, type ActionView, type RequestDetail, type StoryEntry } from '../api.ts';
 import { FlagBadges, StatusBadge } from '../components/Badges.tsx';
 import { ContentView } from '../components/ContentView.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { PageHeading } from '../components/PageHeading.tsx';
 import { UnverifiedPrompt, unverifiedOf } from '../components/UnverifiedPrompt.tsx';
 import { useChanged, useLoad } from '../hooks.ts';
-import { useCode, useDates, useT } from '../i18n.tsx';
+import { useCode, useDates, useT, useWarningText } from '../i18n.tsx';
 
 const OMIT_FROM_CONTENT = new Set(['type', 'id', 'requestType', 'title']);
 
 export function RequestPage({ id }: { id: string }) {
   const t = useT();
+  const warningText = useWarningText();
   const code = useCode();
   const { date } = useDates();
   const changed = useChanged('requests');
@@ -104,7 +105,7 @@ export function RequestPage({ id }: { id: string }) {
           <Stack gap={2}>
             {r.warnings.map((w) => (
               <Text key={`${w.code}:${w.field}`} size="sm">
-                {w.message}
+                {warningText(w)}
               </Text>
             ))}
           </Stack>
@@ -185,11 +186,7 @@ function Story({ detail }: { detail: RequestDetail }) {
           <Text size="xs" c="dimmed">
             {dateTime(s.at)} · <span dir="ltr">{s.by}</span>
           </Text>
-          {s.text ? (
-            <Text size="sm" className="plain-text" dir="auto" mt={4} component="div">
-              {s.text}
-            </Text>
-          ) : null}
+          <StoryText entry={s} />
           {s.standing ? (
             <Text size="xs" c="dimmed" mt={2}>
               {s.standing}
@@ -198,6 +195,30 @@ function Story({ detail }: { detail: RequestDetail }) {
         </Timeline.Item>
       ))}
     </Timeline>
+  );
+}
+
+/**
+ * What a step says, in the officer's language: the node's words (`text`, English, made for the
+ * CLI) only for messages and supplements, whose text an officer wrote.
+ */
+function StoryText({ entry: s }: { entry: StoryEntry }) {
+  const t = useT();
+  const code = useCode();
+  const parts: ReactNode[] = [];
+  if (s.what === 'sent' && s.to) parts.push(t('story.sentTo', { authority: s.to }));
+  if (s.what === 'status') {
+    if (s.ground) parts.push(code('refusalGround', s.ground));
+    if (s.reference) parts.push(t('story.reference', { reference: s.reference }));
+  }
+  const words =
+    s.what === 'message' || s.what === 'supplement' ? s.text : s.what === 'status' ? s.note : null;
+  if (parts.length === 0 && !words) return null;
+  return (
+    <Text size="sm" dir="auto" mt={4} component="div">
+      {parts.length ? <div>{parts.join(' · ')}</div> : null}
+      {words ? <div className="plain-text">{words}</div> : null}
+    </Text>
   );
 }
 
