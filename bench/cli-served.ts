@@ -9,24 +9,23 @@
  * Medians in ms and the ratio direct / served. Target: a served read command ≤ 1 s (aim 0.4 s).
  * BENCH_CLI_N (10). Run alone: `node dist/bench/cli-served.js`, or BENCH_ONLY=v with the others.
  */
-import { execFile, spawn } from 'node:child_process';
+import { execFile } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { pathToFileURL } from 'node:url';
 import { initNode } from '../client/init.ts';
 import { buildRelay } from '../server/app.ts';
 import { createInvitation } from '../server/domain/enrolment.ts';
 import { relayLimits } from '../server/limits.ts';
 import { fmtMs, round, table } from './stats.ts';
+import { PASSPHRASE, ROOT, serve } from './web-setup.ts';
 
 export const CLI_SERVED_TARGETS = { servedReadMs: 1000 } as const;
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BIN = join(ROOT, 'bin/entraide.js');
 const MAIN = pathToFileURL(join(ROOT, 'dist/client/cli/main.js')).href;
-const PASSPHRASE = 'bench passphrase, long enough';
 const COMMANDS = [['inbox'], ['request', 'list']];
 
 type Mode = 'served' | 'servedFullCli' | 'direct';
@@ -67,32 +66,6 @@ function median(xs: number[]): number {
   return s.length % 2 ? s[mid]! : (s[mid - 1]! + s[mid]!) / 2;
 }
 
-/** Starts `entraide serve` on `home`; resolves with a stop function once it printed its URL. */
-function serve(home: string): Promise<() => Promise<void>> {
-  const child = spawn(process.execPath, [BIN, '--home', home, 'serve', '--port', '0'], {
-    cwd: ROOT,
-    env: { ...process.env, ENTRAIDE_PASSPHRASE: PASSPHRASE },
-  });
-  let output = '';
-  const stop = () =>
-    new Promise<void>((done) => {
-      if (child.exitCode !== null || child.signalCode !== null) return done();
-      child.once('exit', () => done());
-      child.kill('SIGTERM');
-    });
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve did not start:\n${output}`)), 60_000);
-    child.once('exit', (code) => reject(new Error(`serve exited with ${code}:\n${output}`)));
-    child.stderr.on('data', (d: Buffer) => (output += d.toString()));
-    child.stdout.on('data', (d: Buffer) => {
-      output += d.toString();
-      if (!/url:\s+http/.test(output)) return;
-      clearTimeout(timer);
-      resolve(stop);
-    });
-  });
-}
-
 export async function measureCliServed(
   log: (line: string) => void = () => undefined,
 ): Promise<CliServedBench> {
@@ -127,7 +100,7 @@ export async function measureCliServed(
       nodeName: 'desk1',
       passphrase: PASSPHRASE,
     });
-    const stop = await serve(home);
+    const { stop } = await serve(home);
     try {
       await sample('served');
       await sample('servedFullCli');

@@ -23,7 +23,7 @@ export function listLine(m: ListedMessage, verified?: ReadonlySet<string>): stri
   const flag = m.direction === 'in' ? (m.readAt ? ' ' : '*') : m.acceptedAt ? ' ' : '!';
   // Waiting in the node's outbox: the relay has not accepted it yet (it goes out by itself).
   const queued = m.direction === 'out' && !m.acceptedAt ? '  (queued)' : '';
-  return `${flag} ${m.id}  ${shortTime(m.direction === 'in' ? m.receivedAt : m.sentAt)}  ${who}  ${itemTitle(m)}${queued}`;
+  return `${flag} ${m.id}  ${shortTime(m.direction === 'in' ? (m.receivedAt ?? null) : m.sentAt)}  ${who}  ${itemTitle(m)}${queued}`;
 }
 
 export function outcomeLine(o: ReceiveOutcome): string {

@@ -9,8 +9,8 @@ export interface Thread {
   latest: StoredMessage;
   unread: number;
   counterparts: string[];
-  /** Lower-cased subject and counterparts, for the search box. */
-  haystack: string;
+  /** Lower-cased subjects and counterparts, for the search box (made on the first search). */
+  readonly haystack: string;
 }
 
 const when = (m: StoredMessage): string => m.receivedAt ?? m.sentAt ?? '';
@@ -56,7 +56,7 @@ export function threadsOf(
       list.length === 1 ? counterpartOf(latest) : [...new Set(list.flatMap(counterpartOf))];
     let unread = 0;
     for (const m of list) if (m.direction === 'in' && !m.readAt) unread++;
-    const subjects = list.length === 1 ? (latest.subject ?? '') : list.map((m) => m.subject).join('\n');
+    let haystack: string | undefined;
     threads.push({
       thread: {
         key,
@@ -66,7 +66,10 @@ export function threadsOf(
         latest,
         unread,
         counterparts,
-        haystack: `${subjects}\n${counterparts.join('\n')}`.toLowerCase(),
+        get haystack() {
+          const subjects = list.map((m) => m.subject ?? '').join('\n');
+          return (haystack ??= `${subjects}\n${counterparts.join('\n')}`.toLowerCase());
+        },
       },
       at: when(latest),
     });

@@ -65,6 +65,26 @@ export function UnverifiedBadge({ authority }: { authority: string }) {
 }
 
 /**
+ * UnverifiedBadge for long lists: the same words, the hint as the element's title and accessible
+ * description, without a tooltip's machinery in every row.
+ */
+export function UnverifiedMark({ authority }: { authority: string }) {
+  const t = useT();
+  const hint = t('counterpart.unverifiedHint', { authority });
+  return (
+    <span
+      className="unverified-mark"
+      title={hint}
+      aria-label={`${t('counterpart.unverified')}: ${hint}`}
+      role="img"
+      data-testid="unverified-badge"
+    >
+      {t('counterpart.unverified')}
+    </span>
+  );
+}
+
+/**
  * The handling code an item travelled with (stored as JSON): who may read it and whether it may be
  * forwarded, with its conditions of use. Nothing for an item without one, or one that does not
  * parse (the node checked it on arrival).
