@@ -26,6 +26,8 @@ export function homePaths(home: string) {
     keystore: join(home, 'keystore.json'),
     db: join(home, 'node.db'),
     lock: join(home, 'node.lock'),
+    /** Documents as they travel: encrypted blobs (documents/<blob>), never plaintext. */
+    documents: join(home, 'documents'),
   };
 }
 

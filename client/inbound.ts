@@ -11,7 +11,8 @@ import { fromBase64url, fromUtf8 } from '../shared/bytes.ts';
 import { openEnvelope, verifyEnvelopeSignature } from '../shared/crypto/envelope.ts';
 import { masterKeyFingerprint } from '../shared/crypto/master-key-fingerprint.ts';
 import { EntraideError, isTransient } from '../shared/errors.ts';
-import { Content, type MessageContent } from '../shared/protocol/content.ts';
+import { Content, filesOf, type MessageContent } from '../shared/protocol/content.ts';
+import { manifestProblem } from '../shared/files/manifest.ts';
 import {
   AckResult,
   envelopeFormatOf,
@@ -24,6 +25,7 @@ import type { ReceiptKind } from '../shared/receipts/receipt.ts';
 import { LIMITS } from '../shared/limits.ts';
 import { UUID_PATTERN, uuidv7 } from '../shared/uuid.ts';
 import { createHash } from 'node:crypto';
+import type { DocumentDesk } from './documents/desk.ts';
 import type { NewAlarm } from './key-log-monitor.ts';
 import type { AcceptedRecord } from './node-port.ts';
 import type { NodeStore, RejectionRecord, StoredMessage } from './store/node-store.ts';
@@ -114,6 +116,8 @@ export interface InboundDeps {
   formats: readonly number[];
   /** Tells the officer at once of an alarm this module stored. */
   raise?: (alarm: NewAlarm) => void;
+  /** Records the documents an item carries (in the transaction that stores it). */
+  documents: Pick<DocumentDesk, 'record'>;
   /** Key-log heads a sender gossiped (format 2 and later), after the envelope is stored. */
   onGossip?: (gossip: unknown, from: { envelopeId: string; sender: string }) => Promise<void> | void;
 }
@@ -179,6 +183,16 @@ export class Inbound {
     // Before opening, so that the alarm stands whatever becomes of the envelope.
     await this.checkOurMasterKey(env);
     const { content, gossip } = this.open(env);
+    const files = filesOf(content);
+    const blobs = env.v === 3 ? env.blobs : [];
+    if (files.length !== blobs.length || files.some((f, i) => f.blob !== blobs[i])) {
+      throw new EntraideError(
+        'CONTENT_INVALID',
+        `envelope ${env.id} lists other documents (${blobs.join(', ') || 'none'}) than its content names (${files.map((f) => f.blob).join(', ') || 'none'})`,
+      );
+    }
+    const problem = manifestProblem(files);
+    if (problem) throw new EntraideError('CONTENT_INVALID', `envelope ${env.id}: ${problem}`);
     const acceptor = this.deps.acceptors[content.type] as Acceptor<Content>;
     const accepted = acceptor(env, content, senderKeys.identityKey, receivedAt);
     const message: StoredMessage = {
@@ -205,6 +219,7 @@ export class Inbound {
       { ...message, envelope: JSON.stringify(env), content: accepted.record.content },
       () => {
         accepted.then?.();
+        this.deps.documents.record(localId, 'in', files);
         if (receipt) receipts.issue('delivered', env, receivedAt);
       },
     );
@@ -264,7 +279,7 @@ export class Inbound {
   private async checkOurMasterKey(env: Envelope): Promise<void> {
     const own = this.deps.authority;
     if (env.v < 2 || !env.to.includes(own)) return;
-    const named = env.v === 2 ? env.masterKeys.find((m) => m.authority === own) : undefined;
+    const named = env.v !== 1 ? env.masterKeys.find((m) => m.authority === own) : undefined;
     if (!named) {
       throw new EntraideError(
         'SCHEMA_INVALID',

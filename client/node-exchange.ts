@@ -10,6 +10,7 @@ import {
   type SubmitResult,
 } from '../shared/protocol/schemas.ts';
 import type { NodeConfig } from './home.ts';
+import type { DocumentDesk } from './documents/desk.ts';
 import { HeadGossip } from './head-gossip.ts';
 import { acceptorsOf, Inbound, type AcceptingDesks, type InboundDeps } from './inbound.ts';
 import type { KeyLogMonitor, NewAlarm } from './key-log-monitor.ts';
@@ -33,6 +34,7 @@ export interface ExchangeHost extends AcceptingDesks {
   readonly requests: AcceptingDesks['requests'] & { mustExist(id: string): unknown };
   keepKeysFresh(): Promise<void>;
   submit(envelope: Envelope): Promise<SubmitResult>;
+  readonly documents: DocumentDesk;
   sendQueued(): Promise<void>;
 }
 
@@ -62,6 +64,7 @@ export function exchangeOf(
     gossip: (to) => heads.outgoing(to),
     formats: node.formats,
     relayFormats: (domain) => relayFormats.of(domain),
+    documents: node.documents,
   });
   const inbound = new Inbound({
     address: config.node,
@@ -77,6 +80,7 @@ export function exchangeOf(
     onGossip: (gossip, from) => heads.incoming(gossip, from),
     formats: node.formats,
     raise,
+    documents: node.documents,
   });
   return { outbound, inbound };
 }

@@ -6,6 +6,8 @@
 import type { KeyEvent, KeyEventResult } from '../shared/protocol/key-log.ts';
 import type { Content } from '../shared/protocol/content.ts';
 import type { Handling } from '../shared/requests/handling.ts';
+import type { FileEntry } from '../shared/files/manifest.ts';
+import type { Attachment } from './documents/seal-file.ts';
 import type { NodeConfig } from './home.ts';
 import type { Keystore, KeyMaterial } from './keystore.ts';
 import type { MessageKind, NodeStore } from './store/node-store.ts';
@@ -21,6 +23,8 @@ export interface SendOptions {
   /** The request the message belongs to. */
   request?: string;
   handling?: Handling;
+  /** Files to seal and send with the message (documents). */
+  attachments?: Attachment[];
 }
 
 export interface SendResult {
@@ -60,6 +64,8 @@ export interface Dispatch {
   /** Keep the item in the node's database (default true; receipts are tracked elsewhere). */
   store?: boolean;
   ttl?: number | undefined;
+  /** The documents the content names, sealed already (documents/desk.ts): the envelope lists their blobs. */
+  files?: FileEntry[];
   /** Runs in the transaction that stores the item, before it is submitted. */
   then?: (envelope: { id: string; sentAt: string }) => void;
 }

@@ -5,7 +5,6 @@
  */
 import { collectDirectory } from '../shared/keys/directory-entry.ts';
 import { fromBase64url } from '../shared/bytes.ts';
-import { encryptionKeyId } from '../shared/crypto/keys.ts';
 import { loadSodium } from '../shared/crypto/sodium.ts';
 import { EntraideError } from '../shared/errors.ts';
 import { keyEventHash } from '../shared/keys/key-log-leaf.ts';
@@ -24,7 +23,9 @@ import { KeyLogMonitor, type NewAlarm } from './key-log-monitor.ts';
 import { fingerprint, type Fingerprint } from './key-manager.ts';
 import { KeyUpkeep } from './key-upkeep.ts';
 import { databaseKeyOf, Keystore, type KeyMaterial } from './keystore.ts';
+import { encryptionKeysOf } from './encryption-keys.ts';
 import { MeetingDesk } from './meetings.ts';
+import { documentDeskOf, type DocumentDesk } from './documents/desk.ts';
 import { NetworkDesk } from './networks.ts';
 import type { Dispatch, KeyPort, SendOptions, SendResult } from './node-port.ts';
 import { exchangeOf } from './node-exchange.ts';
@@ -48,8 +49,6 @@ import { TrustStore } from './trust.ts';
 export type { Dispatch, SendOptions, SendResult } from './node-port.ts';
 export type { ReceiveOutcome } from './inbound.ts';
 
-type EncryptionKeys = Map<string, { publicKey: Uint8Array; secretKey: Uint8Array }>;
-
 export interface NodeOptions {
   /** The envelope formats this node writes, reads and publishes (default: ENTRAIDE_FORMATS, else all). */
   formats?: readonly EnvelopeFormat[];
@@ -57,7 +56,7 @@ export interface NodeOptions {
 
 export class AuthorityNode implements KeyPort {
   readonly identitySecretKey: Uint8Array;
-  private encryptionKeys: EncryptionKeys = new Map();
+  private encryptionKeys: ReturnType<typeof encryptionKeysOf> = new Map();
   /** Requests in this node's name, each answer checked against its schema. */
   readonly relay: RelayClient;
   readonly monitor: KeyLogMonitor;
@@ -74,6 +73,8 @@ export class AuthorityNode implements KeyPort {
   readonly meetings: MeetingDesk;
   /** Delivery and read receipts: issued for what arrives, kept as evidence for what was sent. */
   readonly receipts: ReceiptDesk;
+  /** Documents: sealed, uploaded and downloaded (resumable), kept encrypted, exported on demand. */
+  readonly documents: DocumentDesk;
   /** What opening set right or asks of the officer: modes made owner-only, a short passphrase. */
   notices: readonly string[] = [];
   private readonly socket: RelaySocket;
@@ -128,6 +129,7 @@ export class AuthorityNode implements KeyPort {
     this.networks = new NetworkDesk(this, relayKeyOf(this.relay, this.peerPins, config));
     this.counterparts = new Counterparts(this.trust, store, config.authority);
     this.meetings = new MeetingDesk(this, this.networks, this.requests);
+    this.documents = documentDeskOf(store, homePaths(home).documents, this.relay, this.receipts);
     const exchange = exchangeOf(this, http, () => this.encryptionKeys, raise);
     this.outbound = exchange.outbound;
     this.inbound = exchange.inbound;
@@ -200,17 +202,7 @@ export class AuthorityNode implements KeyPort {
 
   /** The private encryption keys this node still holds (purged ones are gone), by key id. */
   loadEncryptionKeys(): void {
-    this.encryptionKeys = new Map(
-      this.keystore.keys.encryptionKeys
-        .filter((k) => k.secretKey !== null)
-        .map((k) => {
-          const publicKey = fromBase64url(k.publicKey, 'encryption key', 32);
-          return [
-            encryptionKeyId(publicKey),
-            { publicKey, secretKey: fromBase64url(k.secretKey!, 'encryption key', 32) },
-          ];
-        }),
-    );
+    this.encryptionKeys = encryptionKeysOf(this.keystore.keys);
   }
 
   /** Alarms raised while this node checks the key log (forged events, inconsistent logs...). */
@@ -267,8 +259,9 @@ export class AuthorityNode implements KeyPort {
     return this.outbox.resend(olderThanMs);
   }
 
-  /** Submits over the open socket when there is one, else over HTTP. */
-  submit(envelope: Envelope): Promise<SubmitResult> {
+  /** Uploads the documents an envelope names, then submits it over the open socket if any, else HTTP. */
+  async submit(envelope: Envelope): Promise<SubmitResult> {
+    if (envelope.v === 3) await this.documents.ensureUploaded(envelope.blobs);
     if (this.socket.connected) return this.socket.submit(envelope);
     return this.relay.post(SubmitResult, '/v1/envelopes', envelope);
   }

@@ -15,6 +15,7 @@ import { LIMITS } from '../shared/limits.ts';
 import { MessageContent } from '../shared/protocol/content.ts';
 import { commonFormat } from '../shared/protocol/formats.ts';
 import {
+  BLOB_ENVELOPE_FORMAT,
   type Envelope,
   type EnvelopeFormat,
   type MasterKeyReference,
@@ -24,6 +25,7 @@ import { check } from '../shared/protocol/validate.ts';
 import { ciphertextHash } from '../shared/receipts/receipt.ts';
 import { Handling, handlingProblem } from '../shared/requests/handling.ts';
 import { uuidv7 } from '../shared/uuid.ts';
+import type { DocumentDesk } from './documents/desk.ts';
 import type { KeyLogMonitor } from './key-log-monitor.ts';
 import type { Dispatch, SendOptions, SendResult } from './node-port.ts';
 import { random } from './random.ts';
@@ -55,6 +57,8 @@ export interface OutboundDeps {
   relayFormats: (domain: string) => Promise<readonly number[]>;
   /** Key-log heads to gossip to these authorities' nodes (format 2 and later); undefined: none. */
   gossip?: (authorities: string[]) => Promise<unknown | undefined>;
+  /** Seals attachments into the node's documents folder and records an item's documents. */
+  documents: Pick<DocumentDesk, 'seal' | 'record'>;
 }
 
 export class Outbound {
@@ -68,6 +72,7 @@ export class Outbound {
       if (problem) throw new EntraideError('SCHEMA_INVALID', `handling: ${problem}`);
     }
     if (opts.request) this.deps.requestMustExist(opts.request);
+    const files = opts.attachments?.length ? await this.deps.documents.seal(opts.attachments) : [];
     const content = check(
       MessageContent,
       {
@@ -77,6 +82,7 @@ export class Outbound {
         ...(opts.language ? { language: opts.language } : {}),
         ...(opts.request ? { request: opts.request } : {}),
         ...(handling ? { handling } : {}),
+        ...(files.length > 0 ? { files } : {}),
       },
       'message',
     );
@@ -95,6 +101,7 @@ export class Outbound {
       restrict:
         restrictTo && opts.to.length === 1 ? { authority: opts.to[0]!, nodes: restrictTo } : undefined,
       ttl: opts.ttl,
+      files,
     });
   }
 
@@ -113,6 +120,7 @@ export class Outbound {
     const plain = canonicalBytes(d.content);
     this.mustFit(plain, d);
     const keep = d.store ?? true;
+    if (d.files?.length && !keep) throw new RangeError('an item with documents is always kept');
     const offline = await this.reachRelay(keep);
     const recipients = await this.recipientsFor(to, false, d.restrict, d.ownNodes ?? true, offline);
     const sentAt = new Date();
@@ -143,7 +151,10 @@ export class Outbound {
           handling: d.record.handling ? JSON.stringify(d.record.handling) : null,
           content: d.record.kind === 'message' ? null : fromUtf8(plain),
         },
-        d.then ? () => d.then!(envelope) : undefined,
+        () => {
+          if (d.files?.length) this.deps.documents.record(envelope.id, 'out', d.files);
+          d.then?.(envelope);
+        },
       );
     }
     const outcome = (result: SubmitResult | null): SendResult => ({
@@ -206,7 +217,7 @@ export class Outbound {
     d: Dispatch,
     offline: boolean,
   ): Promise<Envelope> {
-    const format = await this.formatFor(base.to, recipients);
+    const format = await this.formatFor(base.to, recipients, (d.files?.length ?? 0) > 0);
     // Hook for key-log head gossip (item 2): rides inside the ciphertext from format 2 on.
     const gossip = format >= 2 && this.deps.gossip ? await this.deps.gossip(base.to) : undefined;
     let content = canonicalBytes(gossip === undefined ? d.content : { ...d.content, gossip });
@@ -214,8 +225,9 @@ export class Outbound {
     if (gossip !== undefined && content.length > LIMITS.maxContentBytes) content = canonicalBytes(d.content);
     this.mustFit(content, d);
     const masterKeys = format >= 2 ? await this.masterKeysOf(base.to, offline) : undefined;
+    const blobs = format === BLOB_ENVELOPE_FORMAT ? d.files!.map((f) => f.blob) : undefined;
     return sealEnvelope(
-      { ...base, recipients, content, format, masterKeys },
+      { ...base, recipients, content, format, masterKeys, ...(blobs ? { blobs } : {}) },
       this.deps.identitySecretKey,
       random,
     );
@@ -237,13 +249,25 @@ export class Outbound {
    * reads. Conservative by choice: a relay that reads only v1 refuses v2 (its schema is closed),
    * so a relay that cannot be asked counts as v1-only.
    */
-  private async formatFor(to: string[], recipients: Recipient[]): Promise<EnvelopeFormat> {
+  private async formatFor(to: string[], recipients: Recipient[], files: boolean): Promise<EnvelopeFormat> {
     const domains = new Set([
       parseAuthorityAddress(this.deps.authority).domain,
       ...to.map((a) => parseAuthorityAddress(a).domain),
     ]);
     const relays = await Promise.all([...domains].map((d) => this.deps.relayFormats(d)));
-    return commonFormat([this.deps.formats, ...recipients.map((r) => r.formats), ...relays]);
+    const common = commonFormat([this.deps.formats, ...recipients.map((r) => r.formats), ...relays]);
+    // Format 3 is for items with documents only (its header lists their blobs).
+    if (!files) return common >= BLOB_ENVELOPE_FORMAT ? 2 : common;
+    if (common < BLOB_ENVELOPE_FORMAT) {
+      const behind = recipients.filter((r) => !r.formats.includes(BLOB_ENVELOPE_FORMAT)).map((r) => r.node);
+      throw new EntraideError(
+        'FORMAT_UNSUPPORTED',
+        behind.length > 0
+          ? `${behind.join(', ')} cannot read documents yet (they run an older version): send the text without files, or ask them to upgrade; nothing was sent`
+          : `a relay on the way cannot carry documents yet (it runs an older version): send the text without files; nothing was sent`,
+      );
+    }
+    return BLOB_ENVELOPE_FORMAT;
   }
 
   /** Each recipient authority's master key as this node pinned it, for a format 2 header. */

@@ -5,6 +5,7 @@
  * envelope per sender authority), so a crash or an unreachable relay loses none. Receipts that
  * arrive for what this authority sent are checked and kept as evidence (`entraide evidence`).
  */
+import type { FileEntry } from '../shared/files/manifest.ts';
 import { parseNodeAddress } from '../shared/addresses.ts';
 import { EntraideError } from '../shared/errors.ts';
 import type { ReceiptsContent } from '../shared/protocol/content.ts';
@@ -64,7 +65,12 @@ export class ReceiptDesk {
   ) {}
 
   /** Signs and queues a receipt for an envelope this node stored; synchronous, for use inside a transaction. */
-  issue(kind: ReceiptKind, env: Pick<Envelope, 'id' | 'from' | 'ciphertext'>, at: string): void {
+  issue(
+    kind: ReceiptKind,
+    env: Pick<Envelope, 'id' | 'from' | 'ciphertext'>,
+    at: string,
+    files?: FileEntry[],
+  ): void {
     const rows = this.node.store.requests;
     // By id and sender: another sender's envelope under the same id (a squatted id) has receipts of its own.
     if (rows.hasReceipt({ id: env.id, sender: env.from }, this.node.address, kind)) return;
@@ -77,6 +83,15 @@ export class ReceiptDesk {
         sender: env.from,
         node: this.node.address,
         at,
+        ...(files?.length
+          ? {
+              files: files.map((f) => ({
+                blob: f.blob,
+                sha256: f.sha256,
+                ciphertextSha256: f.ciphertextSha256,
+              })),
+            }
+          : {}),
       },
       this.node.identitySecretKey,
     );
@@ -103,6 +118,16 @@ export class ReceiptDesk {
     const env = JSON.parse(stored.envelope) as Envelope;
     if (parseNodeAddress(env.from).authority === this.node.authority) return;
     this.issue('read', env, new Date().toISOString());
+    this.soon();
+  }
+
+  /** A downloaded receipt for an item whose documents this node now holds, complete and verified. */
+  async downloaded(messageId: string, files: FileEntry[]): Promise<void> {
+    const stored = this.node.store.envelopeOf(messageId);
+    if (!stored) return;
+    const env = JSON.parse(stored.envelope) as Envelope;
+    if (parseNodeAddress(env.from).authority === this.node.authority) return;
+    this.issue('downloaded', env, new Date().toISOString(), files);
     this.soon();
   }
 

@@ -35,6 +35,9 @@ import { keyPublicRoutes, keySessionRoutes } from './routes/keys.ts';
 import { federationRoutes } from './routes/federation.ts';
 import { relayRoutes } from './routes/relays.ts';
 import { auditLoginRoutes, auditRoutes } from './routes/audit.ts';
+import { blobRoutes } from './routes/blobs.ts';
+import { BlobDesk } from './domain/blobs.ts';
+import { FolderBlobFiles, type BlobFiles } from './storage/blob-files.ts';
 import { Outbox, type OutboxOptions } from './federation/outbox.ts';
 import { PeerClient } from './federation/peer-client.ts';
 import { PeerRegistry } from './federation/peers.ts';
@@ -84,6 +87,8 @@ export interface RelayOptions {
    * [1] models a relay not upgraded yet: it refuses anything newer and advertises nothing.
    */
   formats?: readonly EnvelopeFormat[];
+  /** Where blobs (documents) are kept (default: the folder blobs/ in the data folder). */
+  blobFiles?: BlobFiles;
   /** Serve HTTPS (and socket.io over wss) with this PEM pair; main.ts replaces it as the files change. */
   https?: { cert: string; key: string };
   now?: () => Date;
@@ -97,6 +102,8 @@ export interface Relay {
   ctx: RelayContext;
   /** The audit log: signed heads over the entries the store appends. */
   audit: AuditLog;
+  /** Documents: blobs, their quotas, bindings and deletion. */
+  blobs: BlobDesk;
   listen(host: string, port: number): Promise<string>;
   close(): Promise<void>;
 }
@@ -174,6 +181,14 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
       // A relay that reads format 1 only says nothing, as one from before formats did.
       ...(formatsToPublish(formats) ? { formats: [...formats] } : {}),
     };
+    const blobs = new BlobDesk(
+      store,
+      opts.blobFiles ?? new FolderBlobFiles(join(opts.dataDir, 'blobs')),
+      limits.blobs,
+      limits.enforced,
+      now,
+    );
+    await blobs.sweepFolder();
     let ready = false;
     const verifier = createVerifier(opts.verifyWorkers ?? 1);
     const envelopes: EnvelopeContext = {
@@ -365,6 +380,7 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
     await app.register(async (scope) => federationRoutes(scope, ctx));
     await app.register(async (scope) => auditLoginRoutes(scope, ctx));
     await app.register(async (scope) => auditRoutes(scope, ctx));
+    await app.register(async (scope) => blobRoutes(scope, ctx, blobs));
     await app.ready();
 
     outboxLog.target = app.log;
@@ -388,6 +404,7 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
         store!.expire(now());
         store!.purgeFederationTokens(now());
         void store!.deleteExpiredJoins(now()).catch(() => undefined);
+        void blobs.collect().catch((err: unknown) => app.log.error({ err }, 'blob sweep failed'));
       } catch (err) {
         app.log.error({ err }, 'expiry sweep failed');
       }
@@ -401,6 +418,7 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
       store,
       ctx,
       audit,
+      blobs,
       async listen(host: string, port: number) {
         const address = await app.listen({ host, port });
         ready = true;

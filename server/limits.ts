@@ -64,6 +64,18 @@ export interface RelayLimits {
     recipientBytes: number;
     recipientEnvelopes: number;
   };
+  /**
+   * Documents (blobs, server/domain/blobs.ts): the largest blob (413 PAYLOAD_TOO_LARGE), and the
+   * bytes of blobs held for one node and for one authority until every recipient has them
+   * (429 QUOTA_EXCEEDED); refused before anything is stored. A blob never named by an envelope is
+   * deleted after `unboundHours`.
+   */
+  blobs: {
+    maxBlobBytes: number;
+    nodeBytes: number;
+    authorityBytes: number;
+    unboundHours: number;
+  };
   keyEvents: {
     /** Shortest time between two encryption-key rotations of one node. */
     minRotationIntervalSeconds: number;
@@ -109,6 +121,13 @@ const DEFAULT: RelayLimits = {
     senderEnvelopes: 20_000,
     recipientBytes: 2048 * MiB,
     recipientEnvelopes: 100_000,
+  },
+  blobs: {
+    // A court file of 2 GiB, sealed and padded (Padmé adds at most 1/16 at that size).
+    maxBlobBytes: 2304 * MiB,
+    nodeBytes: 8 * 1024 * MiB,
+    authorityBytes: 16 * 1024 * MiB,
+    unboundHours: 24,
   },
   keyEvents: {
     minRotationIntervalSeconds: 60,

@@ -75,6 +75,27 @@ export const ERROR_CODES = {
     hint: 'Another envelope already has this id; seal the message again.',
   },
   ENVELOPE_EXPIRED: { status: 422, hint: 'The envelope is past its time to live; seal the message again.' },
+  BLOB_UNKNOWN: {
+    status: 422,
+    hint: 'The envelope names a document this node did not upload to the relay (or one already deleted): upload its files again and send again; nothing was stored.',
+  },
+  BLOB_ID_TAKEN: {
+    status: 409,
+    hint: 'Another document already has this blob id on the relay: seal the document again (a new id) and send again; nothing was stored.',
+  },
+  BLOB_COMPLETE: {
+    status: 409,
+    hint: 'The document’s upload is already complete: nothing more can be written to it. Send the item that names it.',
+  },
+  RANGE_NOT_SATISFIABLE: {
+    status: 416,
+    hint: 'Ask for one range of bytes inside the document (Range: bytes=N- or bytes=N-M), or for all of it without Range.',
+  },
+  BLOB_INCOMPLETE: {
+    status: 409,
+    transient: true,
+    hint: 'A document the envelope names is not fully uploaded yet: finish the upload (the node resumes it where it stopped), then the envelope goes; nothing was stored.',
+  },
   UNKNOWN_PEER: {
     status: 403,
     hint: 'The relays must know each other: each operator runs `entraide relay peer add` with the other’s domain, URL and key.',
@@ -157,6 +178,10 @@ export const ERROR_CODES = {
     hint: 'The sender wrapped a different key for this node: treat the envelope as forged.',
   },
   CONTENT_INVALID: { status: 422, hint: 'The decrypted content is not a valid entraide item.' },
+  FILE_DAMAGED: {
+    status: 422,
+    hint: 'The file’s bytes do not match what its sender sealed: it was altered or cut on the way or on disk, and it was neither shown nor kept. Ask the sender to send it again, and tell the relay operator.',
+  },
   PASSPHRASE_WRONG: { status: 401, hint: 'Type the passphrase again (or set ENTRAIDE_PASSPHRASE).' },
   PASSPHRASE_REQUIRED: {
     status: 400,

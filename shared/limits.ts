@@ -22,4 +22,8 @@ export const LIMITS = {
   maxPendingJoinsPerAuthority: 16,
   /** Key-log entries per page. */
   keyLogPage: 1000,
+  /** Largest plaintext size of one end-to-end encrypted file (a document). */
+  maxFileBytes: 16 * 1024 ** 3,
+  /** Files one signed item (a request, a message) may carry. */
+  maxFilesPerItem: 64,
 } as const;

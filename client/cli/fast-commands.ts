@@ -6,6 +6,10 @@
  */
 import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { FILE_ROLES, type FileRole } from '../../shared/files/roles.ts';
+import type { Attachment } from '../documents/seal-file.ts';
+import type { ExportedFile } from '../service/desk-documents.ts';
 import { EntraideError } from '../../shared/errors.ts';
 import type { SendResult } from '../node.ts';
 import type { RequestDetail, RequestSummary } from '../requests.ts';
@@ -35,6 +39,8 @@ export interface Desk {
   read(id: string, override?: string): Promise<StoredMessage>;
   /** Sends, after the officer confirmed counterparts never verified (unverified.ts). */
   send(input: SendInput): Promise<SendResult>;
+  /** Downloads an item's documents (resumable) and writes them, verified, into `out`. */
+  download(id: string, out: string, override?: string): Promise<{ files: ExportedFile[] }>;
   requestList(filter: RequestFilterInput): Promise<RequestListView>;
   requestShow(id: string, override?: string): Promise<RequestDetail>;
 }
@@ -48,6 +54,11 @@ export function servedDesk(svc: ServiceCalls): Desk {
     read: (id, override) => svc.get(`/api/v1/messages/${encodeURIComponent(id)}${query({ override })}`),
     send: (input) =>
       confirmedThrough((extra) => svc.post<SendResult>('/api/v1/messages', { ...input, ...extra }), input.to),
+    download: (id, out, override) =>
+      svc.post(`/api/v1/messages/${encodeURIComponent(id)}/download`, {
+        out,
+        ...(override ? { override } : {}),
+      }),
     requestList: (filter) => svc.get(`/api/v1/requests${query({ ...filter })}`),
     requestShow: (id, override) =>
       svc.get(`/api/v1/requests/${encodeURIComponent(id)}${query({ override })}`),
@@ -65,7 +76,57 @@ interface SendOptions {
   language?: string;
   unverifiedOk?: boolean;
   json?: boolean;
+  attach?: string[];
+  role?: string[];
+  fileLanguage?: string[];
 }
+
+/**
+ * The files of --attach, each with its role and language: one --role (or --file-language) for all
+ * files, or one per file in the order of --attach. A translation names the file it translates as
+ * #N (its place in --attach) with --translation-of.
+ */
+export function attachmentsOf(o: {
+  attach?: string[];
+  role?: string[];
+  fileLanguage?: string[];
+  language?: string;
+  translationOf?: string;
+}): Attachment[] | undefined {
+  if (!o.attach?.length) {
+    if (o.role?.length || o.fileLanguage?.length)
+      throw new EntraideError('USAGE', '--role and --file-language describe files: name them with --attach');
+    return undefined;
+  }
+  const files = o.attach;
+  const pick = (list: string[] | undefined, i: number, what: string): string | undefined => {
+    if (!list?.length) return undefined;
+    if (list.length !== 1 && list.length !== files.length)
+      throw new EntraideError('USAGE', `give one ${what} for all files or one per file (${files.length})`);
+    return list.length === 1 ? list[0] : list[i];
+  };
+  return files.map((path, i) => {
+    const role = pick(o.role, i, '--role') ?? 'supporting_document';
+    if (!(FILE_ROLES as readonly string[]).includes(role))
+      throw new EntraideError(
+        'USAGE',
+        `--role ${role} is not a document role; use one of ${FILE_ROLES.join(', ')}`,
+      );
+    const language = pick(o.fileLanguage, i, '--file-language') ?? o.language;
+    return {
+      path: resolve(path),
+      role: role as FileRole,
+      ...(language ? { language } : {}),
+      ...(role === 'translation' && o.translationOf ? { translationOf: o.translationOf } : {}),
+    };
+  });
+}
+
+const ATTACH_OPTIONS: [string, string][] = [
+  ['--attach <file...>', 'files to seal and send with it (documents; repeatable)'],
+  ['--role <role...>', `each file's role: ${FILE_ROLES.join(', ')} (default supporting_document)`],
+  ['--file-language <code...>', 'each file’s language (default: the message’s)'],
+];
 
 function sendInput(o: SendOptions): SendInput {
   if ((o.body === undefined) === (o.bodyFile === undefined))
@@ -78,7 +139,15 @@ function sendInput(o: SendOptions): SendInput {
       throw new EntraideError('USAGE', `cannot read --body-file ${o.bodyFile}`);
     }
   }
-  return { to: o.to, subject: o.subject, body: body!, language: o.language, unverifiedOk: o.unverifiedOk };
+  const attachments = attachmentsOf(o);
+  return {
+    to: o.to,
+    subject: o.subject,
+    body: body!,
+    language: o.language,
+    unverifiedOk: o.unverifiedOk,
+    ...(attachments ? { attachments } : {}),
+  };
 }
 
 export function sendCommand(program: Command, run: Run, desk: DeskOf): void {
@@ -90,6 +159,9 @@ export function sendCommand(program: Command, run: Run, desk: DeskOf): void {
     .option('--body <text>', 'message text')
     .option('--body-file <file>', 'read the message text from a file')
     .option('--language <code>', 'language of the message (ar, en, es, fr, ru, zh, …)')
+    .option(...ATTACH_OPTIONS[0]!)
+    .option(...ATTACH_OPTIONS[1]!)
+    .option(...ATTACH_OPTIONS[2]!)
     .option(...UNVERIFIED_OK_OPTION)
     .option('--json', 'machine-readable output')
     .action((o: SendOptions) =>
@@ -98,6 +170,24 @@ export function sendCommand(program: Command, run: Run, desk: DeskOf): void {
         if (o.json) return json(r);
         out(r.id);
         tellIfQueued(r);
+      }),
+    );
+}
+
+export function downloadCommand(program: Command, run: Run, desk: DeskOf): void {
+  program
+    .command('download <id>')
+    .description(
+      'download the documents of a message or request (resumable), verify them and write them into a folder',
+    )
+    .option('--out <dir>', 'the folder to write the files into', '.')
+    .option('--override <reason>', 'open an item restricted to other officers (logged)')
+    .option('--json', 'machine-readable output')
+    .action((id: string, o: { out: string; override?: string; json?: boolean }) =>
+      run(async () => {
+        const r = await desk().download(id, resolve(o.out), o.override);
+        if (o.json) return json(r);
+        for (const f of r.files) out(`${f.path}  ${f.size} bytes  ${f.role}  sha256 ${f.sha256}`);
       }),
     );
 }

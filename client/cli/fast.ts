@@ -6,6 +6,7 @@
  * line this module does not read with certainty.
  */
 import {
+  downloadCommand,
   inboxCommand,
   readCommand,
   requestListCommand,
@@ -39,7 +40,7 @@ export function servedHome(argv: string[]): string | undefined {
   const served =
     command === 'request'
       ? sub === 'list' || sub === 'show'
-      : ['inbox', 'read', 'sent', 'send'].includes(command ?? '');
+      : ['inbox', 'read', 'sent', 'send', 'download'].includes(command ?? '');
   if (!served || args.slice(i).some((a) => a === '--home' || a.startsWith('--home='))) return undefined;
   try {
     return homeDir({ home });
@@ -60,6 +61,7 @@ export async function servedMain(argv: string[]): Promise<boolean> {
   inboxCommand(program, run, () => desk);
   sentCommand(program, run, () => desk);
   readCommand(program, run, () => desk);
+  downloadCommand(program, run, () => desk);
   const request = program.command('request').description('requests for cooperation and their status');
   requestListCommand(request, run, () => desk);
   requestShowCommand(request, run, () => desk);

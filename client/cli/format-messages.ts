@@ -2,6 +2,7 @@
  * How messages are printed by inbox, sent and read, whether the CLI opened the node itself or asked
  * its service: pure functions of the views (client/service/desk.ts), with nothing heavy to load.
  */
+import type { DocumentView } from '../service/desk-documents.ts';
 import { authorityOfNode } from '../../shared/addresses.ts';
 import type { ReceiveOutcome } from '../node.ts';
 import type { InboxView, ListedMessage } from '../service/desk.ts';
@@ -46,7 +47,7 @@ export function printInbox(v: InboxView): void {
 }
 
 /** `entraide read`: the headers, a blank line, the text. */
-export function printMessage(m: StoredMessage): void {
+export function printMessage(m: StoredMessage & { documents?: DocumentView[] }): void {
   out(`Id:       ${m.id}`);
   out(`From:     ${m.sender}`);
   out(`To:       ${m.recipients.join(', ')}`);
@@ -56,4 +57,15 @@ export function printMessage(m: StoredMessage): void {
   out(`Subject:  ${m.subject}`);
   out('');
   out(m.body);
+  if (m.documents?.length) {
+    out('');
+    out('Documents:');
+    for (const d of m.documents) {
+      const lang = d.language ? ` ${d.language}` : '';
+      out(`  ${d.name}  ${d.size} bytes  ${d.role}${lang}  ${d.state}${d.error ? ` (${d.error})` : ''}`);
+      for (const by of d.downloadedBy ?? [])
+        out(`    downloaded and verified by ${by.node}  ${shortTime(by.at)}`);
+    }
+    out(`  (entraide download ${m.id.slice(0, 8)} --out DIR writes them, verified)`);
+  }
 }

@@ -1,4 +1,6 @@
 /** What every command shares: the node's home, the passphrase, output, and one-line errors. */
+import { downloadView } from '../service/desk-documents.ts';
+import { terminalProgress } from './progress.ts';
 import type { Command } from 'commander';
 import { createInterface } from 'node:readline';
 import { Writable } from 'node:stream';
@@ -80,7 +82,7 @@ export async function restoringPassphrases(): Promise<{ passphrase: string; newP
 }
 
 /** The commands that go through the node's service while it runs. */
-export const SERVED_COMMANDS = 'inbox, read, sent, send, request list and request show';
+export const SERVED_COMMANDS = 'inbox, read, sent, send, download, request list and request show';
 
 function prompt(question: string): Promise<string> {
   let muted = false;
@@ -130,6 +132,7 @@ export function deskOf(program: Command): Desk {
     inbox: (limit, bodies) => withNode(program, (node) => inboxView(node, limit, { bodies })),
     sent: (bodies) => withNode(program, async (node) => listing(node.sent(), bodies === true)),
     read: (id, override) => withNode(program, (node) => readView(node, id, override)),
+    download: (id, out, override) => withNode(program, (node) => downloadView(node, id, out, override)),
     send: (input) =>
       withNode(program, async (node) =>
         sendView(node, {
@@ -154,6 +157,7 @@ export async function withNode<T>(program: Command, fn: (node: AuthorityNode) =>
   }
   const node = await AuthorityNode.open(home, await passphrase());
   tellNotices(node);
+  node.documents.progress = terminalProgress();
   // The relay's key rotated (followed at login through the rollover it signed), a peer relay's key
   // was pinned or followed: said on stderr, once.
   node.onAlarm((a) => {

@@ -7,7 +7,7 @@ import { initNode } from '../init.ts';
 
 import { AuthorityNode } from '../node.ts';
 import { deskOf, homeDir, json, out, passphrase, shortTime, withNode, type GlobalOptions } from './io.ts';
-import { inboxCommand, readCommand, sendCommand, sentCommand } from './fast-commands.ts';
+import { downloadCommand, inboxCommand, readCommand, sendCommand, sentCommand } from './fast-commands.ts';
 import { outcomeLine } from './format-messages.ts';
 import { requestLine } from './format-requests.ts';
 import { compareAdvice } from './unverified.ts';
@@ -80,6 +80,7 @@ export function nodeCommands(program: Command, run: Run): void {
   inboxCommand(program, run, desk);
   sentCommand(program, run, desk);
   readCommand(program, run, desk);
+  downloadCommand(program, run, desk);
 
   program
     .command('status <id>')

@@ -2,6 +2,8 @@
  * What an officer asks of the node, as data: the same answer whether the CLI opened the node itself
  * or asks the node's local service (`entraide serve`), and what the service's JSON API returns.
  */
+import type { Attachment } from '../documents/seal-file.ts';
+import { documentsOf, type DocumentView } from './desk-documents.ts';
 import { EntraideError } from '../../shared/errors.ts';
 import type { AuthorityNode, SendResult } from '../node.ts';
 import type { RequestDetail, RequestSummary } from '../requests.ts';
@@ -61,6 +63,8 @@ export interface SendInput {
   unverifiedOk?: boolean | undefined;
   /** Counterparts the officer confirmed for this send: recorded, and not asked about again. */
   confirmed?: string[] | undefined;
+  /** Files on this machine to seal and send with the message (the CLI; absolute paths). */
+  attachments?: Attachment[] | undefined;
 }
 
 export interface RequestFilterInput {
@@ -105,11 +109,15 @@ export async function inboxView(
 }
 
 /** Reads one message (an id prefix is enough) and sends its read receipt now if the relay answers. */
-export async function readView(node: AuthorityNode, id: string, override?: string): Promise<StoredMessage> {
+export async function readView(node: AuthorityNode, id: string, override?: string): Promise<MessageView> {
   const m = { ...node.read(id, { override }) };
   await node.receipts.flush().catch(() => undefined);
-  return m;
+  const documents = documentsOf(node, m.id);
+  return documents.length > 0 ? { ...m, documents } : m;
 }
+
+/** An item as the officers' clients show it: with its documents, when it carries any. */
+export type MessageView = StoredMessage & { documents?: DocumentView[] };
 
 /**
  * Sends a message; refused with UNVERIFIED_COUNTERPART, nothing sent, when a recipient's safety code
@@ -132,6 +140,7 @@ export async function sendView(node: AuthorityNode, input: SendInput): Promise<S
     subject: input.subject,
     body: input.body,
     language: input.language,
+    ...(input.attachments?.length ? { attachments: input.attachments } : {}),
   });
   await node.counterparts.confirm([...confirmed]);
   return r;

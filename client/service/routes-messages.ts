@@ -4,7 +4,14 @@
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
+import { isAbsolute } from 'node:path';
+import type { FastifyRequest } from 'fastify';
+import { EntraideError } from '../../shared/errors.ts';
+import { FILE_ROLES } from '../../shared/files/manifest.ts';
+import { LIMITS } from '../../shared/limits.ts';
+import { literals } from '../../shared/protocol/literals.ts';
 import { inboxView, listing, readView, requestListView, requestShowView, sendView } from './desk.ts';
+import { downloadView } from './desk-documents.ts';
 import type { RouteContext } from './route-context.ts';
 
 const Id = Type.String({ minLength: 1, maxLength: 200 });
@@ -16,6 +23,26 @@ const Limit = Type.Object({
 });
 type LimitQuery = { limit?: number; bodies?: boolean };
 const Override = Type.Optional(Type.String({ minLength: 1, maxLength: 2000 }));
+
+/** A file on this computer to attach, named by the CLI (full path, role, language). */
+const AttachmentInput = Type.Object(
+  {
+    path: Type.String({ minLength: 1, maxLength: 4096 }),
+    role: literals(FILE_ROLES),
+    language: Type.Optional(Type.String({ pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$' })),
+    translationOf: Type.Optional(Type.String({ minLength: 2, maxLength: 32 })),
+  },
+  { additionalProperties: false },
+);
+
+/**
+ * Reading or writing files by their path on this computer is for the CLI (its token, the officer's
+ * own account); a page in a browser uploads the file's bytes instead, and never names a path.
+ */
+function cliOnly(ctx: RouteContext, req: FastifyRequest, what: string): void {
+  if (!ctx.officer(req).startsWith('cli:'))
+    throw new EntraideError('FORBIDDEN', `only the entraide command on this computer may ${what}`);
+}
 
 export async function messageRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const { node } = ctx;
@@ -53,15 +80,37 @@ export async function messageRoutes(app: FastifyInstance, ctx: RouteContext): Pr
             language: Type.Optional(Type.String({ minLength: 2, maxLength: 35 })),
             unverifiedOk: Type.Optional(Type.Boolean()),
             confirmed: Type.Optional(Type.Array(Address, { maxItems: 50 })),
+            attachments: Type.Optional(Type.Array(AttachmentInput, { maxItems: LIMITS.maxFilesPerItem })),
           },
           { additionalProperties: false },
         ),
       },
     },
     async (req) => {
-      const r = await sendView(node, req.body as Parameters<typeof sendView>[1]);
+      const input = req.body as Parameters<typeof sendView>[1];
+      if (input.attachments?.length) cliOnly(ctx, req, 'name files on this computer to attach');
+      const r = await sendView(node, input);
       ctx.changed('sent', r.id);
       return r;
+    },
+  );
+  app.post(
+    '/messages/:id/download',
+    {
+      schema: {
+        params: Type.Object({ id: Id }),
+        body: Type.Object(
+          { out: Type.String({ minLength: 1, maxLength: 4096 }), override: Override },
+          { additionalProperties: false },
+        ),
+      },
+    },
+    async (req) => {
+      cliOnly(ctx, req, 'write files into a folder of this computer');
+      const { out, override } = req.body as { out: string; override?: string };
+      if (!isAbsolute(out))
+        throw new EntraideError('USAGE', 'name the folder to write into by its full path');
+      return downloadView(node, (req.params as { id: string }).id, out, override);
     },
   );
   app.get(

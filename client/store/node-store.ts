@@ -9,6 +9,7 @@ import { DurableBetterSqlite3 } from '../../prisma/durability.ts';
 import { GroupCommit } from '../../prisma/group-commit.ts';
 import { PrismaClient } from './generated/client.ts';
 import { RequestStore } from './request-store.ts';
+import { DocumentStore } from './document-store.ts';
 import { MeetingStore } from './meeting-store.ts';
 import { NodeRecord } from './node-record.ts';
 import { PeerKeyStore } from './peer-key-store.ts';
@@ -54,6 +55,8 @@ export class NodeStore {
   readonly record: NodeRecord;
   /** Network rosters, declared working hours, meetings. */
   readonly meetings: MeetingStore;
+  /** The documents items carried, and where their transfers stand. */
+  readonly documents: DocumentStore;
   /** The peer relay keys this node pinned. */
   readonly peerKeys: PeerKeyStore;
   private readonly stmt;
@@ -71,6 +74,7 @@ export class NodeStore {
     this.requests = new RequestStore(db, sealer);
     this.record = new NodeRecord(db);
     this.meetings = new MeetingStore(db, sealer);
+    this.documents = new DocumentStore(db, sealer);
     this.peerKeys = new PeerKeyStore(this.prisma);
     this.stmt = {
       insert: db.prepare(

@@ -28,6 +28,7 @@ export const SEALED_COLUMNS = [
   'Roster.signed',
   'HandlingOverride.reason',
   'ContentSeal.keyCheck',
+  'Document.entry',
 ] as const;
 
 export type SealedColumn = (typeof SEALED_COLUMNS)[number];

@@ -29,6 +29,7 @@ import { takeWithin } from './pages.ts';
 import { envelopeKey, type WaitingChange, type WaitingListener, type WaitingRow } from './waiting.ts';
 import type { IdConflictReport } from '../../shared/protocol/federation.ts';
 import { IdConflicts } from './id-conflicts.ts';
+import { BlobRecords } from './blob-records.ts';
 
 export type { IdConflictRecord } from './id-conflicts.ts';
 
@@ -122,6 +123,8 @@ export interface NewEnvelope {
   to: string[];
   ciphertextHash: string;
   fromPeer: string | null;
+  /** Format 3: the blobs the envelope names, bound to it in the same commit (each complete, its sender's). */
+  blobs?: readonly string[];
 }
 
 export interface PeerRecord {
@@ -234,6 +237,8 @@ export class RelayStore {
   readonly audit: AuditStore;
   /** Envelope ids two senders used: the operator's alarms (id-conflicts.ts). */
   readonly conflicts: IdConflicts;
+  /** What the relay knows of blobs (documents): owners, sizes, bindings to envelopes, fetches. */
+  readonly blobs: BlobRecords;
   private readonly stmt;
   private readonly writes: GroupCommit<Write, AcceptOutcome | boolean>;
   private readonly adapter: DurableBetterSqlite3;
@@ -255,6 +260,7 @@ export class RelayStore {
     });
     this.audit = new AuditStore(db);
     this.conflicts = new IdConflicts(db, this.audit);
+    this.blobs = new BlobRecords(db);
     this.stmt = {
       outboxRow: db.prepare<[number], { envelopeId: string; sender: string; peer: string }>(
         'SELECT envelopeId, sender, peer FROM "Outbox" WHERE seq = ?',
@@ -810,7 +816,9 @@ export class RelayStore {
       if (own.expiredAt) throw new EntraideError('ENVELOPE_EXPIRED', `envelope ${e.id} has already expired`);
       return { kind: 'duplicate', acceptedAt: own.acceptedAt, conflicts: others };
     }
+    if (e.blobs) this.blobsMustBeReady(e);
     this.stmt.insertEnvelope.run(e.id, e.sender, e.hash, e.body.length, e.body, e.acceptedAt, e.expiresAt);
+    if (e.blobs) this.blobs.bind(e.id, e.sender, e.blobs);
     for (const node of e.recipientNodes) this.stmt.insertDelivery.run(e.id, e.sender, node);
     for (const peer of e.peers) this.stmt.insertOutbox.run(peer, e.id, e.sender, e.acceptedAt);
     this.audit.append({
@@ -833,6 +841,34 @@ export class RelayStore {
       );
     }
     return { kind: 'accepted', acceptedAt: e.acceptedAt, conflicts: others };
+  }
+
+  /**
+   * Each blob an envelope names must be here, complete, and uploaded by its sender (or, for an
+   * envelope from a peer, forwarded by that peer for that sender): otherwise the envelope is
+   * refused, nothing of it stored.
+   */
+  private blobsMustBeReady(e: NewEnvelope): void {
+    for (const id of e.blobs ?? []) {
+      const b = this.blobs.get(id);
+      if (!b || b.deletedAt || b.owner !== e.sender || (e.fromPeer !== null && b.origin !== e.fromPeer)) {
+        throw new EntraideError(
+          'BLOB_UNKNOWN',
+          `envelope ${e.id} names blob ${id}, which ${e.sender} did not upload to this relay`,
+        );
+      }
+      if (!b.completedAt) {
+        throw new EntraideError(
+          'BLOB_INCOMPLETE',
+          `envelope ${e.id} names blob ${id}, whose upload is not complete`,
+        );
+      }
+    }
+  }
+
+  /** A synchronous write of the blob desk, with its audit entries, in one transaction. */
+  blobWrite<T>(fn: () => T): T {
+    return this.syncWrite(() => this.audit.transaction(fn));
   }
 
   /** Envelopes waiting for `node`, in acceptance order, after the sequence number `afterSeq`. */

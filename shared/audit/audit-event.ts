@@ -9,13 +9,25 @@ import { canonicalBytes } from '../canonical.ts';
 import { leafHash } from '../merkle/hash.ts';
 import { AuditorName } from '../protocol/audit.ts';
 import { literals } from '../protocol/literals.ts';
-import { AuthorityAddress, B64, Domain, EnvelopeId, NodeAddress, Rfc3339 } from '../protocol/schemas.ts';
+import {
+  AuthorityAddress,
+  B64,
+  BlobId,
+  Domain,
+  EnvelopeId,
+  NodeAddress,
+  Rfc3339,
+} from '../protocol/schemas.ts';
 
 /**
  * `id_conflict` is an alarm: two senders' envelopes under one id (one may be squatting the id of an
  * envelope it received). The relay keeps both; the entry names the id, both senders and their
  * ciphertext hashes, and the peer relay the envelope came from, or (at the sender's relay) the peer
  * that reported the conflict in its answer.
+ *
+ * `blob_*` entries follow a document's blob: uploaded (complete, with its size and hash), forwarded
+ * to a peer relay, downloaded complete by a recipient node, deleted (every recipient holds it, or
+ * the envelopes naming it expired, or it was never bound to one).
  *
  * A receipt travels end to end encrypted like any other content, so the relay logs its envelope
  * as accepted and delivered without knowing it is one: the receipts a node holds are in the
@@ -33,6 +45,10 @@ export const AUDIT_EVENT_KINDS = [
   'login',
   'key_event',
   'id_conflict',
+  'blob_uploaded',
+  'blob_forwarded',
+  'blob_downloaded',
+  'blob_deleted',
 ] as const;
 export type AuditEventKind = (typeof AUDIT_EVENT_KINDS)[number];
 
@@ -48,6 +64,8 @@ export const AuditEvent = Type.Object(
     relay: Domain,
     kind: literals(AUDIT_EVENT_KINDS),
     envelope: Type.Optional(EnvelopeId),
+    /** A document's blob (blob_* entries: its size and, once complete, the SHA-256 of its bytes). */
+    blob: Type.Optional(BlobId),
     sender: Type.Optional(NodeAddress),
     recipients: Type.Optional(Type.Array(AuthorityAddress, { maxItems: 32 })),
     /** The node an envelope was delivered to, that a receipt came from, or that logged in. */

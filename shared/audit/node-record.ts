@@ -11,6 +11,7 @@ import { CONTEXTS, signObject, verifyObject, withoutSig } from '../crypto/signin
 import { EntraideError } from '../errors.ts';
 import { literals } from '../protocol/literals.ts';
 import { AuthorityAddress, B64, EnvelopeId, NodeAddress, Rfc3339, Signature } from '../protocol/schemas.ts';
+import { RECEIPT_KINDS } from '../receipts/receipt.ts';
 
 /** An officer's name as they sign in to their node's local service. */
 export const OFFICER_NAME_MAX = 100;
@@ -41,10 +42,7 @@ export const NodeRecordEvent = Type.Object(
     ciphertextHash: Type.Optional(B64(32)),
     /** For `receipt`: which receipt, and the node that signed it. */
     receipt: Type.Optional(
-      Type.Object(
-        { kind: literals(['delivered', 'read'] as const), node: NodeAddress },
-        { additionalProperties: false },
-      ),
+      Type.Object({ kind: literals(RECEIPT_KINDS), node: NodeAddress }, { additionalProperties: false }),
     ),
     reason: Type.Optional(Type.String({ pattern: '^[A-Z][A-Z_]{1,40}$' })),
     /** For `sent` and `opened` through the local service: the officer who signed in and did it. */

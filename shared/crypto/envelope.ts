@@ -41,8 +41,10 @@ export interface SealInput {
   content: Uint8Array;
   /** The envelope format to write; 1 when absent. */
   format?: EnvelopeFormat;
-  /** Format 2 only: each `to` authority's master key fingerprint as the sender pinned it. */
+  /** Format 2 and later: each `to` authority's master key fingerprint as the sender pinned it. */
   masterKeys?: MasterKeyReference[];
+  /** Format 3 only: the blobs of the documents the content names. */
+  blobs?: string[];
 }
 
 export function keyCommitment(contentKey: Uint8Array): Uint8Array {
@@ -75,7 +77,9 @@ export function envelopeHeader(env: Envelope): EnvelopeHeader {
     recipients: env.recipients,
     keyCommitment: env.keyCommitment,
   };
-  return env.v === 1 ? { v: 1, ...common } : { v: 2, ...common, masterKeys: env.masterKeys };
+  if (env.v === 1) return { v: 1, ...common };
+  if (env.v === 2) return { v: 2, ...common, masterKeys: env.masterKeys };
+  return { v: 3, ...common, masterKeys: env.masterKeys, blobs: env.blobs };
 }
 
 export function sealEnvelope(input: SealInput, senderSecretKey: Uint8Array, random: RandomBytes): Envelope {
@@ -83,7 +87,9 @@ export function sealEnvelope(input: SealInput, senderSecretKey: Uint8Array, rand
   const format = input.format ?? 1;
   if (input.recipients.length === 0)
     throw new EntraideError('UNKNOWN_RECIPIENT', 'an envelope needs at least one recipient node');
-  if (format === 2) {
+  if ((format === 3) !== (input.blobs !== undefined && input.blobs.length > 0))
+    throw new RangeError('a format 3 envelope names the blobs of its documents, and only it does');
+  if (format >= 2) {
     const named = new Set((input.masterKeys ?? []).map((m) => m.authority));
     if (
       named.size !== input.to.length ||
@@ -111,7 +117,11 @@ export function sealEnvelope(input: SealInput, senderSecretKey: Uint8Array, rand
     keyCommitment: toBase64url(keyCommitment(contentKey)),
   };
   const header: EnvelopeHeader =
-    format === 1 ? { v: 1, ...common } : { v: 2, ...common, masterKeys: input.masterKeys! };
+    format === 1
+      ? { v: 1, ...common }
+      : format === 2
+        ? { v: 2, ...common, masterKeys: input.masterKeys! }
+        : { v: 3, ...common, masterKeys: input.masterKeys!, blobs: input.blobs! };
   const ciphertext = s.crypto_aead_xchacha20poly1305_ietf_encrypt(
     input.content,
     canonicalHeaderBytes(header),

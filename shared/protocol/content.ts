@@ -11,6 +11,7 @@ import { WorkingHours } from '../meetings/working-hours.ts';
 import { UUID_PATTERN } from '../uuid.ts';
 import { literals } from './literals.ts';
 import { Rfc3339 } from './schemas.ts';
+import { FileManifest, type FileEntry } from '../files/manifest.ts';
 
 const RequestId = Type.String({ pattern: `^${UUID_PATTERN}$` });
 const LanguageTag = Type.String({ pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$' });
@@ -24,6 +25,8 @@ export const MessageContent = Type.Object(
     /** The request this message belongs to (its thread). */
     request: Type.Optional(RequestId),
     handling: Type.Optional(Handling),
+    /** Documents (format 3): each file's blob, key, name, hashes, role and language. */
+    files: Type.Optional(FileManifest),
   },
   { additionalProperties: false },
 );
@@ -72,6 +75,12 @@ export const HoursContent = Type.Object(
 export type HoursContent = Static<typeof HoursContent>;
 
 export { MeetingCancel, MeetingEvent, MeetingRsvp, Roster };
+
+/** The documents an item carries (none for most content types). */
+export function filesOf(content: object): FileEntry[] {
+  const files = (content as { files?: unknown }).files;
+  return Array.isArray(files) ? (files as FileEntry[]) : [];
+}
 
 /** Every content type a node understands. */
 export const Content = Type.Union([

@@ -90,11 +90,18 @@ export type RecipientEntry = Static<typeof RecipientEntry>;
  * it. v2 adds `masterKeys` to the signed header: the fingerprint of each recipient authority's
  * master key as the sender pinned it, so that the recipient can tell when a relay gave the sender
  * another key (shared/crypto/master-key-fingerprint.ts). A node or relay that names no formats
- * reads v1 only.
+ * reads v1 only. v3 adds `blobs`: the documents (encrypted files, uploaded beside the envelope) its
+ * content names, so that the relay binds them to the envelope, forwards them first and deletes them
+ * once every recipient holds them. A sender writes v3 only for an item with files; v2 otherwise.
  */
-export const ENVELOPE_FORMATS = [1, 2] as const;
+export const ENVELOPE_FORMATS = [1, 2, 3] as const;
 export type EnvelopeFormat = (typeof ENVELOPE_FORMATS)[number];
-export const CURRENT_ENVELOPE_FORMAT: EnvelopeFormat = 2;
+export const CURRENT_ENVELOPE_FORMAT: EnvelopeFormat = 3;
+/** The format an item with files needs at least (`blobs` in the header). */
+export const BLOB_ENVELOPE_FORMAT = 3;
+
+/** A document's blob on the relays: 16 random bytes the sender's relay chose, base64url. */
+export const BlobId = B64(16, 'blob id');
 export const MasterKeyReference = Type.Object(
   { authority: AuthorityAddress, fingerprint: B64(16, 'master key fingerprint') },
   closed,
@@ -137,7 +144,20 @@ export const EnvelopeHeaderV2 = Type.Object(
   },
   closed,
 );
-export const EnvelopeHeader = Type.Union([EnvelopeHeaderV1, EnvelopeHeaderV2]);
+export const EnvelopeHeaderV3 = Type.Object(
+  {
+    ...EnvelopeHeaderV2.properties,
+    v: Type.Literal(3),
+    blobs: Type.Array(BlobId, {
+      minItems: 1,
+      maxItems: LIMITS.maxFilesPerItem,
+      uniqueItems: true,
+      description: 'The blobs (encrypted documents) the content names',
+    }),
+  },
+  closed,
+);
+export const EnvelopeHeader = Type.Union([EnvelopeHeaderV1, EnvelopeHeaderV2, EnvelopeHeaderV3]);
 export type EnvelopeHeader = Static<typeof EnvelopeHeader>;
 
 export const EnvelopeV1 = Type.Object(
@@ -152,7 +172,15 @@ export const EnvelopeV2 = Type.Object(
       'An end-to-end encrypted envelope signed by the sending node (format 2: names the recipients’ master keys)',
   },
 );
-export const Envelope = Type.Union([EnvelopeV1, EnvelopeV2], {
+export const EnvelopeV3 = Type.Object(
+  { ...EnvelopeHeaderV3.properties, ...bodyFields },
+  {
+    ...closed,
+    description:
+      'An end-to-end encrypted envelope signed by the sending node (format 3: names the blobs of its documents)',
+  },
+);
+export const Envelope = Type.Union([EnvelopeV1, EnvelopeV2, EnvelopeV3], {
   description: 'An end-to-end encrypted envelope signed by the sending node',
 });
 export type Envelope = Static<typeof Envelope>;
@@ -167,8 +195,9 @@ export function envelopeFormatOf(raw: unknown): number | undefined {
  * The schema of the format an envelope claims, so that a refusal names the field that is wrong
  * in that format rather than the first difference from another one.
  */
-export function envelopeSchemaOf(raw: unknown): typeof EnvelopeV1 | typeof EnvelopeV2 {
-  return envelopeFormatOf(raw) === 2 ? EnvelopeV2 : EnvelopeV1;
+export function envelopeSchemaOf(raw: unknown): typeof EnvelopeV1 | typeof EnvelopeV2 | typeof EnvelopeV3 {
+  const v = envelopeFormatOf(raw);
+  return v === 3 ? EnvelopeV3 : v === 2 ? EnvelopeV2 : EnvelopeV1;
 }
 
 // ---- relay identity, enrolment, login ---------------------------------------------------

@@ -1,6 +1,7 @@
 /**
  * Delivery evidence. A recipient node signs a receipt when it has stored an envelope
- * (`delivered`) and when an officer opens it (`read`). The receipt names the envelope by its id
+ * (`delivered`), when an officer opens it (`read`), and when it holds every document the item
+ * carried, complete and verified (`downloaded`, naming each file's hashes). The receipt names the envelope by its id
  * and by the SHA-256 of its ciphertext, so it proves receipt of exactly those bytes: the sender
  * keeps the signed envelope, and anyone holding both can check that they match.
  */
@@ -10,9 +11,10 @@ import { canonicalBytes } from '../canonical.ts';
 import { CONTEXTS, signObject, verifyObject, withoutSig } from '../crypto/signing.ts';
 import { sodium } from '../crypto/sodium.ts';
 import { literals } from '../protocol/literals.ts';
-import { B64, EnvelopeId, NodeAddress, Rfc3339, Signature } from '../protocol/schemas.ts';
+import { B64, BlobId, EnvelopeId, NodeAddress, Rfc3339, Signature } from '../protocol/schemas.ts';
+import { LIMITS } from '../limits.ts';
 
-export const RECEIPT_KINDS = ['delivered', 'read'] as const;
+export const RECEIPT_KINDS = ['delivered', 'read', 'downloaded'] as const;
 export type ReceiptKind = (typeof RECEIPT_KINDS)[number];
 
 export const Receipt = Type.Object(
@@ -26,6 +28,19 @@ export const Receipt = Type.Object(
     sender: NodeAddress,
     /** The node that received it and signs this receipt. */
     node: NodeAddress,
+    /**
+     * `downloaded` only: the item's documents, which this node holds complete and verified, each
+     * by its blob and the SHA-256 of its plaintext and of its encrypted bytes.
+     */
+    files: Type.Optional(
+      Type.Array(
+        Type.Object(
+          { blob: BlobId, sha256: B64(32), ciphertextSha256: B64(32) },
+          { additionalProperties: false },
+        ),
+        { minItems: 1, maxItems: LIMITS.maxFilesPerItem },
+      ),
+    ),
     at: Rfc3339,
     sig: Signature,
   },

@@ -121,10 +121,10 @@ async function byHand(
 describe('envelope formats', () => {
   it('relays advertise what they accept, nodes publish what they read with their keys', async () => {
     const info = async (r: TestRelay) => (await fetch(new URL('/v1/relay', r.url))).json();
-    expect(await info(current)).toMatchObject({ formats: [1, 2] });
+    expect(await info(current)).toMatchObject({ formats: [1, 2, 3] });
     // Not upgraded: says nothing, which reads as [1].
     expect(await info(previous)).not.toHaveProperty('formats');
-    expect((await sn.trust.recipients(ke.authority)).map((t) => t.formats)).toEqual([[1, 2]]);
+    expect((await sn.trust.recipients(ke.authority)).map((t) => t.formats)).toEqual([[1, 2, 3]]);
     expect((await sn.trust.recipients(fr.authority)).map((t) => t.formats)).toEqual([[1]]);
   });
 
@@ -179,7 +179,7 @@ describe('envelope formats', () => {
     const submitted = await fr.submit(await byHand(fr, sn, { to: [sn.authority] })).catch((e: unknown) => e);
     expect(submitted).toMatchObject({ code: 'FORMAT_UNSUPPORTED' });
     // And a format no relay knows yet is named as such, not as a schema mismatch.
-    const future = { ...(await byHand(sn, ke, { to: [ke.authority] })), v: 3 } as unknown as Envelope;
+    const future = { ...(await byHand(sn, ke, { to: [ke.authority] })), v: 4 } as unknown as Envelope;
     expect(await sn.submit(future).catch((e: unknown) => e)).toMatchObject({ code: 'FORMAT_UNSUPPORTED' });
   });
 
@@ -210,7 +210,7 @@ describe('envelope formats', () => {
     fr = await AuthorityNode.open(home, PASSPHRASE); // every format this code knows
     await fr.keepKeysFresh();
     sn.trust.forget(fr.authority);
-    expect((await sn.trust.recipients(fr.authority)).map((t) => t.formats)).toEqual([[1, 2]]);
+    expect((await sn.trust.recipients(fr.authority)).map((t) => t.formats)).toEqual([[1, 2, 3]]);
     const after = await sn.send({ to: [fr.authority], subject: 'to Paris', body: 'after the upgrade' });
     expect((await arrival(fr, after.id)).v).toBe(1);
     expect(fr.store.message(after.id)).toMatchObject({ body: 'after the upgrade' });

@@ -124,12 +124,19 @@ export async function startTcpProxy(target: { port: number }, opts: ProxyOptions
     );
   };
 
-  /** Moves bytes from `from` to `to`, obeying the proxy's mode at the moment each chunk arrives. */
+  /**
+   * Moves bytes from `from` to `to`, obeying the proxy's mode at the moment each chunk arrives. Held
+   * chunks (delay, throttle) wait in one queue per direction, drained in order by one timer: timers
+   * of their own could fire out of order (they count from the event loop's cached clock, not from
+   * the moment each was set), and a reordered stream is corrupt, not slow.
+   */
   const forward = (c: Connection, from: Socket, to: Socket): (() => number) => {
-    let waiting = 0; // bytes held by a delay
+    let waiting = 0; // bytes held in the queue
     let lastDue = 0; // so that a shorter delay never overtakes a longer one
     let free = 0; // when a throttled direction has sent what it holds
     let full = false; // `to` asked us to wait for 'drain'
+    const queue: { chunk: Buffer | null; due: number }[] = []; // null: the end of the stream
+    let timer: NodeJS.Timeout | undefined;
     const resumeIfFree = () => {
       if (!full && waiting <= maxBuffered && from.isPaused() && !from.destroyed) from.resume();
     };
@@ -145,37 +152,47 @@ export async function startTcpProxy(target: { port: number }, opts: ProxyOptions
         });
       }
     };
+    const pump = () => {
+      timer = undefined;
+      while (queue.length > 0 && queue[0]!.due <= Date.now()) {
+        const { chunk } = queue.shift()!;
+        if (chunk === null) {
+          if (!to.destroyed && !to.writableEnded) to.end();
+          continue;
+        }
+        waiting -= chunk.length;
+        write(chunk);
+      }
+      if (queue.length > 0) timer = setTimeout(pump, Math.max(1, queue[0]!.due - Date.now()));
+      resumeIfFree();
+    };
+    const hold = (chunk: Buffer | null, due: number) => {
+      queue.push({ chunk, due });
+      if (!timer) timer = setTimeout(pump, Math.max(0, queue[0]!.due - Date.now()));
+    };
     from.on('data', (chunk: Buffer) => {
       if (c.blackholed || mode === 'blackhole') {
         c.blackholed = true;
         stats.dropped += chunk.length;
         return;
       }
-      if (delayMs === 0 && rate === 0 && waiting === 0) return write(chunk);
+      if (delayMs === 0 && rate === 0 && queue.length === 0) return write(chunk);
       const now = Date.now();
       if (rate > 0) free = Math.max(now, free) + (chunk.length * 1000) / rate;
       const due = Math.max((rate > 0 ? free : now) + delayMs, lastDue);
       lastDue = due;
       waiting += chunk.length;
       if (waiting > maxBuffered) from.pause();
-      setTimeout(
-        () => {
-          waiting -= chunk.length;
-          write(chunk);
-          resumeIfFree();
-        },
-        Math.max(0, due - Date.now()),
-      );
+      hold(chunk, due);
     });
     from.on('end', () => {
       if (c.blackholed) return; // a blackhole answers nothing, not even a close
       const due = Math.max(Date.now() + delayMs, lastDue);
-      setTimeout(
-        () => {
-          if (!to.destroyed && !to.writableEnded) to.end();
-        },
-        Math.max(0, due - Date.now()),
-      );
+      if (queue.length === 0 && due <= Date.now()) {
+        if (!to.destroyed && !to.writableEnded) to.end();
+        return;
+      }
+      hold(null, due);
     });
     return () => lastDue;
   };

@@ -287,6 +287,7 @@ describe('error codes', () => {
   it('says which codes a later attempt may cure (the registry is the one classification)', () => {
     expect(codes.filter(isTransient).sort()).toEqual(
       [
+        'BLOB_INCOMPLETE',
         'DATA_DIR_LOCKED',
         'HOME_LOCKED',
         'INTERNAL',

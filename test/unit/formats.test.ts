@@ -43,14 +43,14 @@ describe('the format a sender writes', () => {
       ]),
     ).toBe(2);
     expect(commonFormat([[2], [1]])).toBe(1);
-    expect(commonFormat([])).toBe(2);
+    expect(commonFormat([])).toBe(3);
   });
 
   it('is set by ENTRAIDE_FORMATS, which must name known formats and include 1', () => {
-    expect(parseFormats(undefined, 'ENTRAIDE_FORMATS')).toEqual([1, 2]);
+    expect(parseFormats(undefined, 'ENTRAIDE_FORMATS')).toEqual([1, 2, 3]);
     expect(parseFormats('1', 'ENTRAIDE_FORMATS')).toEqual([1]);
     expect(parseFormats(' 2 , 1 ', 'ENTRAIDE_FORMATS')).toEqual([1, 2]);
-    expect(codeOf(() => parseFormats('1,3', 'ENTRAIDE_FORMATS'))).toBe('USAGE');
+    expect(codeOf(() => parseFormats('1,4', 'ENTRAIDE_FORMATS'))).toBe('USAGE');
     expect(codeOf(() => parseFormats('2', 'ENTRAIDE_FORMATS'))).toBe('USAGE');
     expect(formatsToPublish([1])).toBeUndefined();
     expect(formatsToPublish([1, 2])).toEqual([1, 2]);

@@ -146,6 +146,7 @@ describe('systematic corruption', () => {
     sender: 'desk2/sn.moj@relay.wacap.example',
     node: 'desk2/ng.moj@relay.wacap.example',
     at: '2026-03-02T08:00:06.000Z',
+    files: [{ blob: 'A'.repeat(22), sha256: 'B'.repeat(43), ciphertextSha256: 'C'.repeat(43) }],
   };
 
   it('changing any single field makes the receipt fail to verify', () => {

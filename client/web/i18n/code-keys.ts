@@ -23,6 +23,8 @@ import {
 } from '../../../shared/requests/vocabulary.ts';
 import { ERROR_CODES, type ErrorCode } from '../../../shared/errors.ts';
 import type { AlarmKind, MessageKind } from '../../store/records.ts';
+import type { DocumentState } from '../../store/document-store.ts';
+import { FILE_ROLES } from '../../../shared/files/roles.ts';
 
 const RSVP_ANSWER_SET: Record<RsvpAnswer, true> = { accept: true, decline: true, tentative: true };
 
@@ -55,6 +57,14 @@ const ALARM_KIND_SET: Record<AlarmKind, true> = {
   'peer-key-log-dropped': true,
 };
 
+const DOCUMENT_STATE_SET: Record<DocumentState, true> = {
+  sealed: true,
+  uploaded: true,
+  pending: true,
+  held: true,
+  damaged: true,
+};
+
 const ERROR_CODE_LIST = Object.keys(ERROR_CODES) as ErrorCode[];
 
 /** Each kind of code with its codes: `error` is the short title, `errorHint` the registry's hint. */
@@ -72,6 +82,8 @@ const CODES = {
   messageKind: Object.keys(MESSAGE_KIND_SET) as MessageKind[],
   alarm: Object.keys(ALARM_KIND_SET) as AlarmKind[],
   warning: WARNING_CODES,
+  fileRole: FILE_ROLES,
+  documentState: Object.keys(DOCUMENT_STATE_SET) as DocumentState[],
   error: ERROR_CODE_LIST,
   errorHint: ERROR_CODE_LIST,
 } as const;
