@@ -17,6 +17,7 @@ import { existsSync, readdirSync, readFileSync, statSync, writeFileSync } from '
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { initNode } from '../../client/init.ts';
+import { AuthorityNode } from '../../client/node.ts';
 import type { DocumentView } from '../../client/service/desk-documents.ts';
 import { blobBytes } from '../../shared/files/file-crypto.ts';
 import { PASSPHRASE, tempDir } from '../support/fixtures.ts';
@@ -306,5 +307,63 @@ describe('documents between two nodes', { timeout: 180_000 }, () => {
     ) as { files: { path: string }[] };
     expect(sha256(again.files[0]!.path)).toBe(sha256(second));
     expect(leaks([net.sn, net.ke, net.dataDir], marker)).toEqual([]);
+  });
+
+  it('refuses a file whose chunks were flipped, dropped, repeated or moved on the relay’s disk, and never holds it', async () => {
+    const net = await network();
+    const sn = await AuthorityNode.open(net.sn, PASSPHRASE);
+    cleanup.push(() => sn.close());
+    const ke = await AuthorityNode.open(net.ke, PASSPHRASE);
+    cleanup.push(() => ke.close());
+    const marker = randomBytes(8);
+    const file = plaintext(5 * 65536 + 100, marker);
+    const C = 65536 + 17; // a sealed chunk
+    const chunk = (b: Buffer, i: number) => b.subarray(24 + i * C, 24 + (i + 1) * C);
+    const damages: Record<string, (b: Buffer) => Buffer> = {
+      flipped: (b) => {
+        const d = Buffer.from(b);
+        d[24 + C + 100]! ^= 1;
+        return d;
+      },
+      // Each keeps the blob's length, as the relay declared it: only the bytes differ.
+      dropped: (b) => Buffer.concat([b.subarray(0, 24 + C), b.subarray(24 + 2 * C), Buffer.alloc(C)]),
+      repeated: (b) => Buffer.concat([b.subarray(0, 24 + 2 * C), chunk(b, 1), b.subarray(24 + 3 * C)]),
+      moved: (b) => Buffer.concat([b.subarray(0, 24 + C), chunk(b, 2), chunk(b, 1), b.subarray(24 + 3 * C)]),
+    };
+    for (const [what, damage] of Object.entries(damages)) {
+      const sent = await sn.send({
+        to: [KE],
+        subject: `Records (${what})`,
+        body: 'Attached.',
+        attachments: [{ path: file, role: 'execution_result' }],
+      });
+      const blob = sn.documents.of(sent.id)[0]!.blob;
+      const onRelay = join(net.dataDir, 'blobs', blob);
+      const original = readFileSync(onRelay);
+      const damaged = damage(original);
+      expect(damaged.length, what).toBe(original.length);
+      writeFileSync(onRelay, damaged);
+
+      await ke.fetchInbox();
+      const rows = await ke.documents.fetch(sent.id);
+      expect(
+        rows.map((r) => [r.state, r.error]),
+        what,
+      ).toEqual([['damaged', 'FILE_DAMAGED']]);
+      const out = tempDir('entraide-docs-out-');
+      await expect(ke.documents.exportItem(sent.id, out), what).rejects.toMatchObject({
+        code: 'FILE_DAMAGED',
+      });
+      expect(readdirSync(out), what).toEqual([]);
+      // Not held: no .part left, nothing under its name, no downloaded receipt, not reported to the relay.
+      expect(
+        blobsIn(join(net.ke, 'documents')).filter((f) => f.startsWith(blob)),
+        what,
+      ).toEqual([]);
+      expect(
+        ke.store.requests.hasReceipt({ id: sent.id, sender: sn.address }, ke.address, 'downloaded'),
+      ).toBe(false);
+      expect(existsSync(onRelay), what).toBe(true);
+    }
   });
 });
