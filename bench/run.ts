@@ -14,6 +14,9 @@
  *       quotas checked (`test` profile) and not (`unlimited`); the medians' ratio has a target;
  *   (s) the node's store with sealed content: listing 10,000 messages (target < 200 ms), storing
  *       sealed and in clear in one run (ratio), searching, sealing in place (bench/node-store.ts);
+ *   (f) documents (bench/documents.ts): a file of BENCH_DOC_MIB MiB sealed, uploaded (tus) to a relay
+ *       process and downloaded by a second node, next to the ceilings of the same run (secretstream
+ *       alone, a raw copy through fastify and fetch); each transfer ≥ 50 % of the lower ceiling;
  *   (w) the officers' web app in Chromium against `entraide serve` (bench/web.ts): first page, the
  *       JavaScript's gzip size, an inbox of 10,000 listed and searched, a message's way to an open page.
  *
@@ -26,13 +29,14 @@
  *
  * Environment: BENCH_N (4), BENCH_COUNT (20000, for b and c), BENCH_COUNT_FULL (6000, for a;
  * defaults to min(6000, BENCH_COUNT) when only BENCH_COUNT is set), BENCH_WINDOW (256),
- * BENCH_RATE (300), BENCH_SECONDS (5), BENCH_WARMUP (1000), BENCH_ONLY (e.g. "b,c"; default "a,b,c,d,e,l,s,w"),
+ * BENCH_RATE (300), BENCH_SECONDS (5), BENCH_WARMUP (1000), BENCH_ONLY (e.g. "b,c"; default "a,b,c,d,e,l,s,f,w"),
  * BENCH_LIMITS_RUNS (5: runs of (l) with the limits checked and as many without, interleaved),
  * BENCH_PROFILE=1 (CPU-profile the relay during each throughput phase, into bench/results/),
  * BENCH_STEPS=0 (skip the per-step cost table, bench/steps.ts), BENCH_TIMEOUT_S (180, per throughput phase),
  * BENCH_SENDERS (driver: where the sender nodes of (a) and (d) run, "driver" or "child"); BENCH_COUNT_FULL
  * applies to (d) as well; BENCH_RESOLVE=0 (let the nodes of (a)/(d) resolve each other's keys on the
- * first messages under load rather than once before it, see full-path.ts).
+ * first messages under load rather than once before it, see full-path.ts); BENCH_DOC_MIB (1024: the size
+ * of the file of (f), which needs about four times that in free space under the temporary folder).
  */
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -50,6 +54,7 @@ import { fmtInt, fmtMs, round, table } from './stats.ts';
 import { formatSteps, measureSteps, type StepCost } from './steps.ts';
 import { formatAudit, measureAudit, type AuditBench } from './audit.ts';
 import { formatNodeStore, measureNodeStore, type NodeStoreBench } from './node-store.ts';
+import { runDocuments } from './documents.ts';
 import { runWeb } from './web.ts';
 import type { RelayCounts } from './relay-process.ts';
 import {
@@ -105,7 +110,7 @@ function readConfig(): Config {
     seconds: envInt('BENCH_SECONDS', 5, 0.1),
     warmup: Math.floor(envInt('BENCH_WARMUP', 1_000, 0)),
     only: new Set(
-      (process.env.BENCH_ONLY ?? 'a,b,c,d,e,l,s,w').split(',').map((s) => s.trim().toLowerCase()),
+      (process.env.BENCH_ONLY ?? 'a,b,c,d,e,l,s,f,w').split(',').map((s) => s.trim().toLowerCase()),
     ),
     profile: process.env.BENCH_PROFILE === '1',
     steps: process.env.BENCH_STEPS !== '0',
@@ -1117,6 +1122,7 @@ async function main(): Promise<number> {
     });
   }
   if (cfg.only.has('v')) await (await import('./cli-served.ts')).runCliServed(); // CLI through the service
+  const documents = cfg.only.has('f') ? await runDocuments() : undefined; // a 1 GiB file, relay process
   const web = cfg.only.has('w') ? await runWeb() : undefined; // the web app in Chromium
   let steps: StepCost[] | undefined;
   if (cfg.steps) {
@@ -1130,6 +1136,7 @@ async function main(): Promise<number> {
     ...report(cfg, results, sealMs, startedAt, steps),
     ...(audit ? { audit } : {}),
     ...(nodeStore ? { nodeStore } : {}),
+    ...(documents ? { documents } : {}),
     ...(web ? { web } : {}),
     ...(limitsCost ? { limitsCost } : {}),
   };

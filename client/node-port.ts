@@ -91,6 +91,8 @@ export interface NodePort {
   dispatch(d: Dispatch): Promise<SendResult>;
   /** Sends a plain message. */
   send(opts: SendOptions): Promise<SendResult>;
+  /** Seals files into the node's documents folder, for an item about to be sent. */
+  readonly documents: { seal(attachments: readonly Attachment[]): Promise<FileEntry[]> };
 }
 
 /** What the key desk (key-manager.ts) needs besides: the keystore, the key log, the relay. */

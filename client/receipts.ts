@@ -47,6 +47,35 @@ export interface Evidence {
   receipts: EvidenceReceipt[];
   /** Recipient authorities with no delivery receipt yet. */
   undelivered: string[];
+  /**
+   * The documents the envelope carried, as sealed here (name, role, size, hashes; never the key):
+   * a valid `downloaded` receipt names each of them with these hashes.
+   */
+  documents: EvidenceDocument[];
+}
+
+export interface EvidenceDocument {
+  blob: string;
+  name: string;
+  role: string;
+  size: number;
+  sha256: string;
+  ciphertextSha256: string;
+  /** Recipient nodes whose valid `downloaded` receipt names this file with these hashes, and when. */
+  downloadedBy: { node: string; at: string }[];
+}
+
+/** Why a `downloaded` receipt does not name exactly these documents, or null when it does. */
+function filesMismatch(r: Receipt, docs: readonly FileEntry[]): string | null {
+  const named = r.files ?? [];
+  if (named.length !== docs.length)
+    return `the receipt names ${named.length} documents; ${docs.length} were sent`;
+  for (const d of docs) {
+    const f = named.find((x) => x.blob === d.blob);
+    if (!f || f.sha256 !== d.sha256 || f.ciphertextSha256 !== d.ciphertextSha256)
+      return `the receipt does not name ${d.name} with the hashes it was sealed with`;
+  }
+  return null;
 }
 
 export class ReceiptDesk {
@@ -292,10 +321,14 @@ export class ReceiptDesk {
     const envelope = JSON.parse(stored.envelope) as Envelope;
     // Its own receipts only: another sender's envelope under the same id has receipts of its own.
     const key = { id: envelope.id, sender: envelope.from };
+    const docs = this.node.store.documents.of(m.id).map((d) => d.entry);
     const receipts = this.node.store.requests.receiptsFor(key).map((row): EvidenceReceipt => {
       const receipt = check(Receipt, JSON.parse(row.signed), 'stored receipt');
       const signed = verifyReceipt(receipt, row.identityKey);
-      const problem = signed ? receiptMismatch(receipt, envelope) : 'the signature does not verify';
+      const problem = !signed
+        ? 'the signature does not verify'
+        : (receiptMismatch(receipt, envelope) ??
+          (receipt.kind === 'downloaded' ? filesMismatch(receipt, docs) : null));
       return {
         kind: receipt.kind,
         node: receipt.node,
@@ -318,6 +351,17 @@ export class ReceiptDesk {
       ciphertextHash: ciphertextHash(envelope.ciphertext),
       receipts,
       undelivered: envelope.to.filter((a) => !delivered.has(a)),
+      documents: docs.map((d) => ({
+        blob: d.blob,
+        name: d.name,
+        role: d.role,
+        size: d.size,
+        sha256: d.sha256,
+        ciphertextSha256: d.ciphertextSha256,
+        downloadedBy: receipts
+          .filter((r) => r.valid && r.kind === 'downloaded')
+          .map((r) => ({ node: r.node, at: r.at })),
+      })),
     };
   }
 }

@@ -1,4 +1,5 @@
 /** Reading a node's requests: state, story, deadlines and statistics records (shared/requests/ decides). */
+import type { ReceiptKind } from '../shared/receipts/receipt.ts';
 import { parseNodeAddress } from '../shared/addresses.ts';
 import { EntraideError } from '../shared/errors.ts';
 import type { RequestContent } from '../shared/protocol/content.ts';
@@ -31,9 +32,16 @@ export interface RequestSummary {
   flags: Flag[];
 }
 
+/** How a receipt reads in a request's story (the CLI's English line). */
+const RECEIPT_TEXT: Record<ReceiptKind, string> = {
+  delivered: 'stored by',
+  read: 'opened on',
+  downloaded: 'documents downloaded and verified by',
+};
+
 export interface StoryEntry {
   at: string;
-  what: 'drafted' | 'sent' | 'delivered' | 'read' | 'status' | 'supplement' | 'message';
+  what: 'drafted' | 'sent' | 'delivered' | 'read' | 'downloaded' | 'status' | 'supplement' | 'message';
   by: string;
   text: string;
   status?: Status;
@@ -292,13 +300,15 @@ export class RequestRecords {
       for (const r of this.rows.receiptsFromAuthority(row.envelopeId, row.requesting)) {
         story.push({
           at: new Date(r.at).toISOString(),
-          what: r.kind as 'delivered' | 'read',
+          what: r.kind as 'delivered' | 'read' | 'downloaded',
           by: r.node,
-          text: `${r.kind === 'delivered' ? 'stored by' : 'opened on'} ${r.node}`,
+          text: `${RECEIPT_TEXT[r.kind as ReceiptKind]} ${r.node}`,
         });
       }
     }
-    const step = (u: StatusUpdate, standing?: string): StoryEntry => ({
+    // Each step names the envelope it came in (for its documents); a step of this node's own, too.
+    const carriers = new Map(this.rows.updates(row.id).map((u) => [u.hash, u.envelopeId]));
+    const step = (u: StatusUpdate, standing?: string, hash?: string): StoryEntry => ({
       at: new Date(u.at).toISOString(),
       what: 'status',
       by: u.by,
@@ -315,10 +325,11 @@ export class RequestRecords {
       ...(u.reference ? { reference: u.reference } : {}),
       ...(u.note ? { note: u.note } : {}),
       ...(standing ? { standing } : {}),
+      ...(hash && carriers.get(hash) ? { envelope: carriers.get(hash)! } : {}),
     });
-    for (const h of d.history) story.push(step(h.update));
-    for (const h of d.superseded) story.push(step(h.update, 'superseded by a concurrent update'));
-    for (const h of d.waiting) story.push(step(h.update, 'waiting for an earlier update'));
+    for (const h of d.history) story.push(step(h.update, undefined, h.hash));
+    for (const h of d.superseded) story.push(step(h.update, 'superseded by a concurrent update', h.hash));
+    for (const h of d.waiting) story.push(step(h.update, 'waiting for an earlier update', h.hash));
     for (const h of d.invalid) story.push(step(h.update.update, `not applied: ${h.reason}`));
     for (const m of this.node.store.messagesOn(row.id)) {
       story.push({

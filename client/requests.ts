@@ -3,6 +3,9 @@
  * the story of each request, deadlines and statistics. The rules are in shared/requests/; this
  * desk stores what they decide and sends what they produce.
  */
+import { basename } from 'node:path';
+import type { FileEntry } from '../shared/files/manifest.ts';
+import type { Attachment } from './documents/seal-file.ts';
 import { parseAuthorityAddress } from '../shared/addresses.ts';
 import { EntraideError, isTransient } from '../shared/errors.ts';
 import type { RequestContent, StatusContent, SupplementContent } from '../shared/protocol/content.ts';
@@ -43,12 +46,16 @@ export interface NewRequest {
   asDraft?: boolean;
   /** Send although the completeness check warns. */
   despiteWarnings?: boolean;
+  /** Its documents: the request letter, court orders, translations... (sealed now, sent with it). */
+  attachments?: Attachment[] | undefined;
 }
 
 export interface UpdateOptions {
   note?: string | undefined;
   ground?: string | undefined;
   reference?: string | undefined;
+  /** Documents the step carries, signed with it (the evidence of `executed`). */
+  attachments?: Attachment[] | undefined;
 }
 
 /** Failed submissions the relay may still accept later: the item stays stored and is sent again. */
@@ -83,6 +90,8 @@ export class RequestDesk extends RequestArrivals {
       throw new EntraideError('USAGE', 'a request goes to another authority, not to this one');
     }
     const draft = validateDraft(input.draft, calendarDay(Date.now()));
+    if (!input.asDraft) this.refuseIncomplete(warnings, input.despiteWarnings);
+    const files = await this.sealed(input.attachments);
     const now = new Date();
     const content = check(
       RequestSchema,
@@ -93,6 +102,7 @@ export class RequestDesk extends RequestArrivals {
         requestType: input.type,
         handling: draft.handling ?? DEFAULT_REQUEST_HANDLING,
         urgency: draft.urgency ?? 'routine',
+        ...(files.length > 0 ? { files } : {}),
       },
       'request',
     );
@@ -109,7 +119,6 @@ export class RequestDesk extends RequestArrivals {
       this.rows.insertRequest(row);
       return { id: content.id, state: 'draft', warnings };
     }
-    this.refuseIncomplete(warnings, input.despiteWarnings);
     const sent = await this.transmit(row, content, true);
     return { id: content.id, state: 'sent', warnings, sent };
   }
@@ -132,8 +141,13 @@ export class RequestDesk extends RequestArrivals {
   }
 
   private draftPart(c: RequestContent): unknown {
-    const { type: _t, id: _i, requestType: _r, ...draft } = c;
+    const { type: _t, id: _i, requestType: _r, files: _f, ...draft } = c;
     return draft;
+  }
+
+  /** Attachments sealed into the node's documents folder (none: none). */
+  private sealed(attachments: readonly Attachment[] | undefined): Promise<FileEntry[]> {
+    return attachments?.length ? this.node.documents.seal(attachments) : Promise.resolve([]);
   }
 
   private refuseIncomplete(warnings: Warning[], despite = false): void {
@@ -166,6 +180,7 @@ export class RequestDesk extends RequestArrivals {
           handling: content.handling,
         },
         restrict: this.restriction(content, row.requested),
+        ...(content.files ? { files: content.files } : {}),
         then: (env) => {
           envelopeId = env.id;
           if (fresh) this.rows.insertRequest(row);
@@ -178,6 +193,7 @@ export class RequestDesk extends RequestArrivals {
       if (isTransient(err.code)) throw queuedError(err, 'request');
       // Refused for good: undo, so that nothing stays half-sent.
       this.node.store.deleteMessage(envelopeId);
+      this.node.store.documents.forget(envelopeId);
       this.rows.unsend(row.id);
       if (fresh) this.rows.deleteDraft(row.id);
       throw err;
@@ -208,6 +224,7 @@ export class RequestDesk extends RequestArrivals {
       side,
       request: row,
     });
+    const files = await this.sealed(opts.attachments);
     const update = check(
       StatusUpdate,
       signStatusUpdate(
@@ -220,6 +237,7 @@ export class RequestDesk extends RequestArrivals {
           ...(checked.ground ? { ground: checked.ground } : {}),
           ...(opts.note ? { note: opts.note } : {}),
           ...(opts.reference ? { reference: opts.reference } : {}),
+          ...(files.length > 0 ? { files } : {}),
           by: this.node.address,
           at: new Date().toISOString(),
         },
@@ -244,6 +262,7 @@ export class RequestDesk extends RequestArrivals {
           handling,
         },
         restrict: this.restriction({ handling }, row.requested),
+        files,
         then: (env) => {
           envelopeId = env.id;
           this.storeUpdate(update, hash, env.id);
@@ -254,6 +273,7 @@ export class RequestDesk extends RequestArrivals {
       if (envelopeId === undefined || !(err instanceof EntraideError)) throw err;
       if (isTransient(err.code)) throw queuedError(err, 'status update');
       this.node.store.deleteMessage(envelopeId);
+      this.node.store.documents.forget(envelopeId);
       this.rows.transaction(() => {
         this.rows.deleteUpdate(hash);
         this.rederive(row.id);
@@ -270,6 +290,7 @@ export class RequestDesk extends RequestArrivals {
       text: string;
       measures?: string[] | undefined;
       language?: string | undefined;
+      attachments?: Attachment[] | undefined;
     },
   ): Promise<SendResult> {
     const row = this.mustExist(idOrPrefix);
@@ -285,6 +306,7 @@ export class RequestDesk extends RequestArrivals {
     if (isFinal(state))
       throw new EntraideError('REQUEST_CLOSED', `the request is ${state}: send a new request instead`);
     const request = this.content(row);
+    const files = await this.sealed(s.attachments);
     const content = check(
       SupplementSchema,
       {
@@ -294,6 +316,7 @@ export class RequestDesk extends RequestArrivals {
         text: s.text,
         ...(s.measures?.length ? { measures: s.measures } : {}),
         language: s.language ?? request.language,
+        ...(files.length > 0 ? { files } : {}),
       },
       'supplement',
     );
@@ -309,13 +332,26 @@ export class RequestDesk extends RequestArrivals {
         handling: request.handling,
       },
       restrict: this.restriction(request, row.requested),
+      files,
     });
+  }
+
+  /**
+   * Documents on a request: from the requesting side a supplement (additional information), from
+   * the requested side a message on the request; `note` says what they are.
+   */
+  async attach(idOrPrefix: string, attachments: Attachment[], note?: string): Promise<SendResult> {
+    const row = this.mustExist(idOrPrefix);
+    const text = note ?? `Documents: ${attachments.map((a) => basename(a.path)).join(', ')}`;
+    if (this.sideOf(row) === 'requesting')
+      return this.supplement(row.id, { kind: 'additional_information', text, attachments });
+    return this.message(row.id, { subject: 'Documents', body: text, attachments });
   }
 
   /** A message on a request, to the counterpart, under the request's handling code. */
   async message(
     idOrPrefix: string,
-    m: { subject: string; body: string; language?: string | undefined },
+    m: { subject: string; body: string; language?: string | undefined; attachments?: Attachment[] },
   ): Promise<SendResult> {
     const row = this.mustExist(idOrPrefix);
     if (row.sentAt === null)
@@ -327,6 +363,7 @@ export class RequestDesk extends RequestArrivals {
       ...(m.language ? { language: m.language } : {}),
       request: row.id,
       handling: this.content(row).handling,
+      ...(m.attachments?.length ? { attachments: m.attachments } : {}),
     });
   }
 }

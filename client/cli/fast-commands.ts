@@ -86,13 +86,7 @@ interface SendOptions {
  * files, or one per file in the order of --attach. A translation names the file it translates as
  * #N (its place in --attach) with --translation-of.
  */
-export function attachmentsOf(o: {
-  attach?: string[];
-  role?: string[];
-  fileLanguage?: string[];
-  language?: string;
-  translationOf?: string;
-}): Attachment[] | undefined {
+export function attachmentsOf(o: FileOptions): Attachment[] | undefined {
   if (!o.attach?.length) {
     if (o.role?.length || o.fileLanguage?.length)
       throw new EntraideError('USAGE', '--role and --file-language describe files: name them with --attach');
@@ -122,7 +116,21 @@ export function attachmentsOf(o: {
   });
 }
 
-const ATTACH_OPTIONS: [string, string][] = [
+/** What the commands that attach files read of their options. */
+export interface FileOptions {
+  attach?: string[];
+  role?: string[];
+  fileLanguage?: string[];
+  language?: string;
+  translationOf?: string;
+}
+
+export const TRANSLATION_OF_OPTION: [string, string] = [
+  '--translation-of <#N>',
+  'for files of role translation: the attached file they translate, by its place in --attach (#1, #2…)',
+];
+
+export const ATTACH_OPTIONS: [string, string][] = [
   ['--attach <file...>', 'files to seal and send with it (documents; repeatable)'],
   ['--role <role...>', `each file's role: ${FILE_ROLES.join(', ')} (default supporting_document)`],
   ['--file-language <code...>', 'each file’s language (default: the message’s)'],

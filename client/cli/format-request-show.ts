@@ -5,10 +5,11 @@
 import { describeHandling } from '../../shared/requests/handling.ts';
 import { REQUEST_TYPE_LABELS } from '../../shared/requests/vocabulary.ts';
 import type { RequestDetail } from '../requests.ts';
+import type { ItemDocuments } from '../service/desk-documents.ts';
 import { out, shortTime } from './fast-io.ts';
 import { flagsText } from './format-requests.ts';
 
-export function printRequestShow(d: RequestDetail): void {
+export function printRequestShow(d: RequestDetail & { documents?: ItemDocuments[] }): void {
   const c = d.content;
   out(`Request   ${d.id}`);
   out(`Type      ${d.requestType} (${REQUEST_TYPE_LABELS[c.requestType]})`);
@@ -50,6 +51,20 @@ export function printRequestShow(d: RequestDetail): void {
     out(
       `  ${shortTime(e.at)}  ${e.what.padEnd(10)} ${e.by}  ${e.text}${e.standing ? `  (${e.standing})` : ''}`,
     );
+  }
+  if (d.documents?.length) {
+    out('');
+    out('Documents:');
+    for (const item of d.documents) {
+      out(`  ${item.what} ${item.envelope.slice(0, 8)}  ${shortTime(item.at)}`);
+      for (const f of item.files) {
+        const lang = f.language ? ` ${f.language}` : '';
+        out(`    ${f.name}  ${f.size} bytes  ${f.role}${lang}  ${f.state}${f.error ? ` (${f.error})` : ''}`);
+        for (const by of f.downloadedBy ?? [])
+          out(`      downloaded and verified by ${by.node}  ${shortTime(by.at)}`);
+      }
+    }
+    out('  (entraide download <item> --out DIR writes an item’s documents, verified)');
   }
   out('');
   out(

@@ -65,6 +65,13 @@ export function evidenceCommands(program: Command, run: Run): void {
             );
           }
           if (e.undelivered.length) out(`No delivery receipt from: ${e.undelivered.join(', ')}`);
+          if (e.documents.length) out('Documents:');
+          for (const d of e.documents) {
+            out(`  ${d.name}  ${d.role}  ${d.size} bytes  SHA-256 ${d.sha256}`);
+            for (const by of d.downloadedBy)
+              out(`    downloaded and verified by ${by.node}  ${shortTime(by.at)} (signed receipt)`);
+            if (d.downloadedBy.length === 0) out('    no downloaded receipt yet');
+          }
         }),
       ),
     );

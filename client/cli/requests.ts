@@ -15,7 +15,14 @@ import {
 import type { AuthorityNode } from '../node.ts';
 import { fetchIfReachable } from '../service/desk.ts';
 import { guidedDraft } from './guided.ts';
-import { requestListCommand, requestShowCommand } from './fast-commands.ts';
+import {
+  ATTACH_OPTIONS,
+  attachmentsOf,
+  requestListCommand,
+  requestShowCommand,
+  TRANSLATION_OF_OPTION,
+  type FileOptions,
+} from './fast-commands.ts';
 import { deskOf, json, out, withNode } from './io.ts';
 import { confirmCounterparts, UNVERIFIED_OK_OPTION } from './unverified.ts';
 import { tellIfQueued } from './format-queued.ts';
@@ -98,19 +105,25 @@ export function requestCommands(program: Command, run: Run): void {
     .option('--interactive', 'answer questions instead of writing a file')
     .option('--draft', 'keep it on this node as a draft; send it later with `request send`')
     .option('--despite-warnings', 'send even though the completeness check warns')
+    .option(...ATTACH_OPTIONS[0]!)
+    .option(...ATTACH_OPTIONS[1]!)
+    .option(...ATTACH_OPTIONS[2]!)
+    .option(...TRANSLATION_OF_OPTION)
     .option(...UNVERIFIED_OK_OPTION)
     .option('--json', 'machine-readable output')
     .action(
-      (o: {
-        type?: string;
-        to?: string;
-        file?: string;
-        interactive?: boolean;
-        draft?: boolean;
-        despiteWarnings?: boolean;
-        unverifiedOk?: boolean;
-        json?: boolean;
-      }) =>
+      (
+        o: {
+          type?: string;
+          to?: string;
+          file?: string;
+          interactive?: boolean;
+          draft?: boolean;
+          despiteWarnings?: boolean;
+          unverifiedOk?: boolean;
+          json?: boolean;
+        } & FileOptions,
+      ) =>
         run(() =>
           withNode(program, async (node) => {
             let { type, to } = o;
@@ -137,7 +150,14 @@ export function requestCommands(program: Command, run: Run): void {
               );
             if (!to) throw new EntraideError('USAGE', 'name the requested authority with --to');
             const confirmed = asDraft ? [] : await confirmCounterparts(node, [to], o.unverifiedOk);
-            const r = await node.requests.create({ type, to, draft, asDraft, despiteWarnings: despite });
+            const r = await node.requests.create({
+              type,
+              to,
+              draft,
+              asDraft,
+              despiteWarnings: despite,
+              attachments: attachmentsOf(o),
+            });
             if (r.state !== 'draft') await node.counterparts.confirm(confirmed);
             if (o.json) return json(r);
             for (const w of r.warnings)
@@ -183,20 +203,39 @@ export function requestCommands(program: Command, run: Run): void {
     .option('--note <text>', 'a note: required for refusals (the reasons) and requests for information')
     .option('--ground <ground>', 'for a refusal: the ground (entraide request types)')
     .option('--reference <ref>', 'with acknowledged: this authority’s own reference number')
+    .option('--result <file...>', 'with executed or partially_executed: the evidence obtained (documents)')
+    .option(...ATTACH_OPTIONS[0]!)
+    .option(...ATTACH_OPTIONS[1]!)
+    .option(...ATTACH_OPTIONS[2]!)
     .option('--json', 'machine-readable output')
     .action(
       (
         id: string,
         status: string,
-        o: { note?: string; ground?: string; reference?: string; json?: boolean },
+        o: {
+          note?: string;
+          ground?: string;
+          reference?: string;
+          json?: boolean;
+          result?: string[];
+        } & FileOptions,
       ) =>
         run(() =>
           withNode(program, async (node) => {
             await refresh(node);
+            const files = [
+              ...(attachmentsOf({
+                attach: o.result,
+                role: ['execution_result'],
+                fileLanguage: o.fileLanguage,
+              }) ?? []),
+              ...(attachmentsOf(o) ?? []),
+            ];
             const r = await node.requests.update(id, status, {
               note: o.note,
               ground: o.ground,
               reference: o.reference,
+              ...(files.length > 0 ? { attachments: files } : {}),
             });
             if (o.json) return json(r);
             out(`${r.request} is now ${r.status} (update ${r.seq})`);
@@ -212,9 +251,15 @@ export function requestCommands(program: Command, run: Run): void {
     .option('--text <text>', 'the supplement')
     .option('--file <file>', 'read the supplement from a file')
     .option('--measure <measure...>', 'a further measure requested (repeatable)')
+    .option(...ATTACH_OPTIONS[0]!)
+    .option(...ATTACH_OPTIONS[1]!)
+    .option(...ATTACH_OPTIONS[2]!)
     .option('--json', 'machine-readable output')
     .action(
-      (id: string, o: { kind: string; text?: string; file?: string; measure?: string[]; json?: boolean }) =>
+      (
+        id: string,
+        o: { kind: string; text?: string; file?: string; measure?: string[]; json?: boolean } & FileOptions,
+      ) =>
         run(() =>
           withNode(program, async (node) => {
             if (!(SUPPLEMENT_KINDS as readonly string[]).includes(o.kind)) {
@@ -235,12 +280,34 @@ export function requestCommands(program: Command, run: Run): void {
               kind: o.kind as (typeof SUPPLEMENT_KINDS)[number],
               text: text!,
               measures: o.measure,
+              attachments: attachmentsOf(o),
             });
             if (o.json) return json(r);
             out(r.id);
             tellIfQueued(r);
           }),
         ),
+    );
+
+  request
+    .command('attach <id> <file...>')
+    .description(
+      'send documents on a request: a supplement from the requesting side, a message on it from the requested side',
+    )
+    .option(...ATTACH_OPTIONS[1]!)
+    .option(...ATTACH_OPTIONS[2]!)
+    .option(...TRANSLATION_OF_OPTION)
+    .option('--note <text>', 'what the documents are (default: their names)')
+    .option('--json', 'machine-readable output')
+    .action((id: string, files: string[], o: FileOptions & { note?: string; json?: boolean }) =>
+      run(() =>
+        withNode(program, async (node) => {
+          const r = await node.requests.attach(id, attachmentsOf({ ...o, attach: files })!, o.note);
+          if (o.json) return json(r);
+          out(r.id);
+          tellIfQueued(r);
+        }),
+      ),
     );
 
   request

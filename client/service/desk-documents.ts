@@ -75,6 +75,29 @@ export function documentsOf(node: AuthorityNode, messageId: string): DocumentVie
   }));
 }
 
+/** The documents of a request's items (the request itself, supplements, steps, messages), by item. */
+export interface ItemDocuments {
+  envelope: string;
+  what: string;
+  at: string;
+  files: DocumentView[];
+}
+
+export function requestDocuments(
+  node: AuthorityNode,
+  story: { envelope?: string; what: string; at: string }[],
+): ItemDocuments[] {
+  const seen = new Set<string>();
+  const out: ItemDocuments[] = [];
+  for (const e of story) {
+    if (!e.envelope || seen.has(e.envelope)) continue;
+    seen.add(e.envelope);
+    const files = documentsOf(node, e.envelope);
+    if (files.length > 0) out.push({ envelope: e.envelope, what: e.what, at: e.at, files });
+  }
+  return out;
+}
+
 /** Downloads what is missing (resumable), then writes each file, verified, into `outDir`. */
 export async function downloadView(
   node: AuthorityNode,

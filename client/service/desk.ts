@@ -3,7 +3,7 @@
  * or asks the node's local service (`entraide serve`), and what the service's JSON API returns.
  */
 import type { Attachment } from '../documents/seal-file.ts';
-import { documentsOf, type DocumentView } from './desk-documents.ts';
+import { documentsOf, requestDocuments, type DocumentView, type ItemDocuments } from './desk-documents.ts';
 import { EntraideError } from '../../shared/errors.ts';
 import type { AuthorityNode, SendResult } from '../node.ts';
 import type { RequestDetail, RequestSummary } from '../requests.ts';
@@ -171,12 +171,16 @@ export async function requestShowView(
   node: AuthorityNode,
   id: string,
   override?: string,
-): Promise<RequestDetail> {
+): Promise<RequestView> {
   await fetchIfReachable(node);
   const d = node.requests.show(id, { override });
   await node.receipts.flush().catch(() => undefined);
-  return d;
+  const documents = requestDocuments(node, d.story);
+  return documents.length > 0 ? { ...d, documents } : d;
 }
+
+/** A request as the officers' clients show it: with the documents of its items, when any. */
+export type RequestView = RequestDetail & { documents?: ItemDocuments[] };
 
 /** Fetches what waits; a relay that does not answer leaves what the node holds to be shown. */
 export async function fetchIfReachable(node: AuthorityNode): Promise<boolean> {

@@ -40,6 +40,7 @@ export class DocumentStore {
         'SELECT * FROM "Document" WHERE state = ? ORDER BY updatedAt LIMIT ?',
       ),
       setState: db.prepare('UPDATE "Document" SET state = ?, error = ?, updatedAt = ? WHERE blob = ?'),
+      forget: db.prepare('DELETE FROM "Document" WHERE messageId = ?'),
     };
   }
 
@@ -79,6 +80,11 @@ export class DocumentStore {
 
   setState(blob: string, state: DocumentState, at: string, error: string | null = null): void {
     this.stmt.setState.run(state, error, at, blob);
+  }
+
+  /** Drops an item's rows (an item refused for good and undone: nothing of it stays). */
+  forget(messageId: string): void {
+    this.stmt.forget.run(messageId);
   }
 
   private open(r: StoredRow): DocumentRow {

@@ -55,6 +55,7 @@ export const SupplementContent = Type.Object(
     text: Type.String({ minLength: 1, maxLength: 20_000 }),
     measures: Type.Optional(Type.Array(Type.String({ minLength: 1, maxLength: 2_000 }), { maxItems: 50 })),
     language: LanguageTag,
+    files: Type.Optional(FileManifest),
   },
   { additionalProperties: false },
 );
@@ -76,9 +77,10 @@ export type HoursContent = Static<typeof HoursContent>;
 
 export { MeetingCancel, MeetingEvent, MeetingRsvp, Roster };
 
-/** The documents an item carries (none for most content types). */
+/** The documents an item carries: its own, or a status update's (none for most content types). */
 export function filesOf(content: object): FileEntry[] {
-  const files = (content as { files?: unknown }).files;
+  const c = content as { files?: unknown; update?: { files?: unknown } };
+  const files = c.files ?? c.update?.files;
   return Array.isArray(files) ? (files as FileEntry[]) : [];
 }
 

@@ -7,6 +7,7 @@ import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { UUID_PATTERN } from '../uuid.ts';
 import { literals } from '../protocol/literals.ts';
 import { Handling } from './handling.ts';
+import { FileManifest } from '../files/manifest.ts';
 import { LANGUAGES, REQUEST_TYPES, URGENCIES } from './vocabulary.ts';
 
 const text = (max: number, opts: { minLength?: number } = {}) =>
@@ -142,6 +143,8 @@ export const RequestContent = Type.Object(
     ...draftFields,
     handling: Handling,
     urgency: literals(URGENCIES),
+    /** Its documents (format 3): the request letter, court orders, translations... */
+    files: Type.Optional(FileManifest),
   },
   { additionalProperties: false },
 );

@@ -14,6 +14,7 @@ import { B64, NodeAddress, Rfc3339, Signature } from '../protocol/schemas.ts';
 import { literals } from '../protocol/literals.ts';
 import { UUID_PATTERN } from '../uuid.ts';
 import { REQUEST_LIMITS, type RequestContent } from './request.ts';
+import { FileManifest } from '../files/manifest.ts';
 import { REFUSAL_GROUND_CODES, STATUSES, type Status } from './vocabulary.ts';
 
 /** Statuses a status update may carry (draft, sent and delivered are reached otherwise). */
@@ -33,6 +34,8 @@ export const StatusUpdate = Type.Object(
     note: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_NOTE_CHARS })),
     /** The requested authority's own reference number, given when it acknowledges. */
     reference: Type.Optional(Type.String({ minLength: 1, maxLength: REQUEST_LIMITS.reference })),
+    /** Documents the step carries, signed with it: above all the evidence of `executed`. */
+    files: Type.Optional(FileManifest),
     by: NodeAddress,
     at: Rfc3339,
     sig: Signature,
