@@ -189,6 +189,7 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
       now,
     );
     await blobs.sweepFolder();
+    outbox.forwardBlobsWith(blobs);
     let ready = false;
     const verifier = createVerifier(opts.verifyWorkers ?? 1);
     const envelopes: EnvelopeContext = {
@@ -254,6 +255,7 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
       challenges: new LoginChallenges(),
       hub,
       envelopes,
+      blobs,
       now,
       ready: () => ready,
     };
@@ -380,7 +382,7 @@ export async function buildRelay(opts: RelayOptions): Promise<Relay> {
     await app.register(async (scope) => federationRoutes(scope, ctx));
     await app.register(async (scope) => auditLoginRoutes(scope, ctx));
     await app.register(async (scope) => auditRoutes(scope, ctx));
-    await app.register(async (scope) => blobRoutes(scope, ctx, blobs));
+    await app.register(async (scope) => blobRoutes(scope, ctx));
     await app.ready();
 
     outboxLog.target = app.log;

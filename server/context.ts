@@ -6,6 +6,7 @@ import type { LoginChallenges } from './auth/challenges.ts';
 import type { TokenService } from './auth/tokens.ts';
 import type { Directory } from './domain/directory.ts';
 import type { EnvelopeContext } from './domain/envelopes.ts';
+import type { BlobDesk } from './domain/blobs.ts';
 import type { KeyEventContext } from './domain/key-events.ts';
 import type { KeyLog } from './domain/key-log.ts';
 import type { DeliveryHub } from './realtime/delivery-hub.ts';
@@ -33,6 +34,8 @@ export interface RelayContext {
   challenges: LoginChallenges;
   hub: DeliveryHub;
   envelopes: EnvelopeContext;
+  /** Documents: blobs, their quotas, bindings, forwarding and deletion. */
+  blobs: BlobDesk;
   federation: {
     peers: PeerRegistry;
     verifier: FederationVerifier;

@@ -12,6 +12,7 @@
  * - a blob is deleted once every recipient holds it (or its envelopes expired, or none ever named it).
  * Each step is in the audit log: ids, sizes and hashes only.
  */
+import { Readable } from 'node:stream';
 import { authorityOfNode } from '../../shared/addresses.ts';
 import { EntraideError } from '../../shared/errors.ts';
 import type { RelayLimits } from '../limits.ts';
@@ -41,7 +42,13 @@ export class BlobDesk {
    * refused before anything is stored when it is larger than the relay takes or would pass the
    * bytes held for the node or its authority.
    */
-  async create(owner: string, size: number, id: string, origin: string | null = null): Promise<string> {
+  async create(
+    owner: string,
+    size: number,
+    id: string,
+    from?: { peer: string; sha256: string },
+  ): Promise<string> {
+    const origin = from?.peer ?? null;
     if (!Number.isSafeInteger(size) || size < 1)
       throw new EntraideError('SCHEMA_INVALID', 'Upload-Length must be a whole number of bytes, at least 1');
     if (!BLOB_ID.test(id))
@@ -90,7 +97,9 @@ export class BlobDesk {
     }
     const at = this.now().toISOString();
     // The row first: a crash before the file exists leaves a row the sweep removes, never a stray file.
-    this.store.blobWrite(() => this.store.blobs.insert({ id, owner, authority, size, origin, at }));
+    this.store.blobWrite(() =>
+      this.store.blobs.insert({ id, owner, authority, size, origin, declared: from?.sha256 ?? null, at }),
+    );
     await this.files.create(id);
     return id;
   }
@@ -129,10 +138,19 @@ export class BlobDesk {
     if (length < b.size || b.completedAt) return;
     const sha256 = await this.files.sha256(b.id);
     const at = this.now().toISOString();
+    if (b.declared && sha256 !== b.declared) {
+      // A peer's bytes that are not those it announced: dropped whole, to be sent again.
+      this.store.blobWrite(() => this.store.blobs.markDeleted(b.id, at));
+      await this.files.remove(b.id);
+      throw new EntraideError(
+        'FILE_DAMAGED',
+        `blob ${b.id} from ${b.origin} does not have the SHA-256 announced for it; it was dropped: send it again`,
+      );
+    }
     this.store.blobWrite(() => {
       if (!this.store.blobs.complete(b.id, sha256, at)) return;
       this.store.audit.append({
-        kind: b.origin ? 'blob_forwarded' : 'blob_uploaded',
+        kind: 'blob_uploaded',
         blob: b.id,
         ...(b.origin ? { peer: b.origin } : {}),
         sender: b.owner,
@@ -141,6 +159,29 @@ export class BlobDesk {
         at,
       });
     });
+  }
+
+  /**
+   * A peer relay forwards a piece of a blob it announced (create with `from`): written when it
+   * starts where the blob ends (a piece sent again is skipped); returns the blob's length after.
+   */
+  async piece(
+    id: string,
+    peer: string,
+    offset: number,
+    bytes: Buffer,
+  ): Promise<{ offset: number; complete: boolean }> {
+    const b = this.store.blobs.get(id);
+    if (!b || b.deletedAt || b.origin !== peer)
+      throw new EntraideError('NOT_FOUND', `no blob ${id} from ${peer}`);
+    let length = (await this.files.length(id)) ?? 0;
+    if (!b.completedAt && offset === length && bytes.length > 0) {
+      if (length + bytes.length > b.size)
+        throw new EntraideError('PAYLOAD_TOO_LARGE', `more bytes than blob ${id} was announced with`);
+      length = await this.files.append(id, offset, Readable.from([bytes]), b.size - offset);
+      await this.written(b, length);
+    }
+    return { offset: length, complete: this.store.blobs.get(id)?.completedAt != null };
   }
 
   /** The complete blob a recipient node may read; refused as unknown to anyone else. */

@@ -161,12 +161,6 @@ export async function acceptEnvelope(
       );
     }
   }
-  if (env.v === 3 && peers.size > 0) {
-    throw new EntraideError(
-      'FORMAT_UNSUPPORTED',
-      `envelope ${env.id} carries documents for an authority on a peer relay (${[...peers].join(', ')}); this relay forwards documents to its own nodes only so far: send the documents to authorities of this relay`,
-    );
-  }
   const allowed = new Set([...env.to, sender.authority]);
   const nodes = new Set<string>();
   for (const r of env.recipients) {

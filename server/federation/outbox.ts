@@ -22,6 +22,8 @@ import { LIMITS } from '../../shared/limits.ts';
 import type { ForwardingOutcome, RelayStore } from '../storage/relay-store.ts';
 import type { PeerClient } from './peer-client.ts';
 import type { PeerRegistry } from './peers.ts';
+import { BlobForwarder } from './blob-forward.ts';
+import type { BlobDesk } from '../domain/blobs.ts';
 import {
   DeliveryReportsResult,
   ForwardResults,
@@ -76,6 +78,13 @@ export class Outbox {
   }
 
   private readonly timeoutMs: number;
+  /** Sends the documents an envelope names before the envelope (blob-forward.ts). */
+  private blobs: BlobForwarder | undefined;
+
+  /** Documents go first: each envelope's blobs are forwarded whole before it is. */
+  forwardBlobsWith(desk: BlobDesk): void {
+    this.blobs = new BlobForwarder(this.store, desk, this.client, this.now, this.timeoutMs);
+  }
 
   start(): void {
     const due = () => new Set([...this.store.outboxCounts().keys(), ...this.store.reportPeers()]);
@@ -195,7 +204,7 @@ export class Outbox {
         return;
       }
       // The store bounded the batch in count and bytes; bodies already gone (expired) are not sent.
-      const sendable = items.filter((i) => i.body !== null);
+      let sendable = items.filter((i) => i.body !== null);
       if (sendable.length === 0) {
         // Only envelopes past their time to live (their ciphertext is gone): nothing to forward.
         this.store.recordForwarding(
@@ -215,6 +224,28 @@ export class Outbox {
       if (!target) {
         failure = `${peer} is no longer a peer of this relay`;
       } else {
+        // Documents before the envelopes that name them: the batch stops before the first envelope
+        // whose blobs the peer lacks; when that envelope is first, its blobs go now.
+        const lacking = this.blobs
+          ? sendable.findIndex((i) => this.blobs!.missing(i.body!, peer).length > 0)
+          : -1;
+        if (lacking === 0) {
+          try {
+            for (const id of this.blobs!.missing(sendable[0]!.body!, peer))
+              await this.blobs!.forward(target, id, this.closing.signal);
+            await this.noteSuccess(peer, this.now());
+            continue;
+          } catch (err) {
+            if (this.closed) return;
+            failure =
+              err instanceof EntraideError
+                ? `${err.message} [${err.code}]`
+                : 'the peer’s answer could not be read';
+          }
+        }
+        if (lacking > 0) sendable = sendable.slice(0, lacking);
+      }
+      if (target && failure === undefined) {
         try {
           const answer = check(
             ForwardResults,
@@ -267,12 +298,17 @@ export class Outbox {
       const at = this.now();
       const next = new Date(at.getTime() + this.delay(first.attempts));
       this.store.recordForwarding(
-        items.map((i) => ({ seq: i.seq, ok: false, retry: true, reason: failure })),
+        items.map((i) => ({
+          seq: i.seq,
+          ok: false,
+          retry: true,
+          reason: failure ?? 'the peer did not answer',
+        })),
         at,
         () => next,
       );
       this.failing.add(peer);
-      await this.store.peerResult(peer, at, failure);
+      await this.store.peerResult(peer, at, failure ?? null);
       this.schedule(peer, next.getTime());
       return;
     }

@@ -68,7 +68,8 @@ class RelayBlobStore extends DataStore {
 const Params = Type.Object({ id: BlobId }, { additionalProperties: false });
 const errors = errorResponses(400, 401, 403, 404, 409, 413, 416, 429);
 
-export async function blobRoutes(app: FastifyInstance, ctx: RelayContext, desk: BlobDesk): Promise<void> {
+export async function blobRoutes(app: FastifyInstance, ctx: RelayContext): Promise<void> {
+  const desk = ctx.blobs;
   requireSession(app, ctx);
   // Upload bodies go to the tus server as they arrive, never parsed nor buffered.
   app.addContentTypeParser('application/offset+octet-stream', (_request, _payload, done) => done(null));

@@ -13,7 +13,12 @@ import {
   DeliveryReportsResult,
   ForwardBatch,
   ForwardResults,
+  BLOB_PIECE_BYTES,
+  BlobHeld,
+  BlobOffer,
+  BlobPiece,
 } from '../../shared/protocol/federation.ts';
+import { BlobId } from '../../shared/protocol/schemas.ts';
 import { parseNodeAddress } from '../../shared/addresses.ts';
 import { ConsistencyProof, SignedTreeHead } from '../../shared/protocol/key-log.ts';
 import { toBase64url } from '../../shared/bytes.ts';
@@ -110,6 +115,47 @@ export async function federationRoutes(app: FastifyInstance, ctx: RelayContext):
     },
     async (request) =>
       acceptForwarded((request.body as ForwardBatch).envelopes, request.peer!, ctx.envelopes),
+  );
+
+  app.post(
+    '/v1/federation/blobs',
+    {
+      schema: {
+        summary: 'A peer relay announces a document’s blob it will forward (before the envelope naming it)',
+        security: federationSecurity,
+        body: BlobOffer,
+        response: { 200: BlobHeld, ...errors },
+      },
+    },
+    async (request) => {
+      const peer = request.peer!;
+      const offer = request.body as BlobOffer;
+      // Only for a sender homed on that peer: a peer cannot upload in another relay's name.
+      if (parseNodeAddress(offer.sender).domain !== peer.domain)
+        throw new EntraideError('FORBIDDEN', `${offer.sender} is not a node of ${peer.domain}`);
+      await ctx.blobs.create(offer.sender, offer.size, offer.id, { peer: peer.domain, sha256: offer.sha256 });
+      return ctx.blobs.piece(offer.id, peer.domain, -1, Buffer.alloc(0));
+    },
+  );
+
+  app.post(
+    '/v1/federation/blobs/:id/pieces',
+    {
+      // A piece travels as base64url inside the signed JSON body.
+      bodyLimit: Math.ceil((BLOB_PIECE_BYTES * 4) / 3) + 4096,
+      schema: {
+        summary: 'A piece of a blob a peer relay announced, at the offset this relay holds',
+        security: federationSecurity,
+        params: Type.Object({ id: BlobId }, { additionalProperties: false }),
+        body: BlobPiece,
+        response: { 200: BlobHeld, ...errors },
+      },
+    },
+    async (request) => {
+      const { id } = request.params as { id: string };
+      const { offset, data } = request.body as BlobPiece;
+      return ctx.blobs.piece(id, request.peer!.domain, offset, Buffer.from(data, 'base64url'));
+    },
   );
 
   app.post(

@@ -13,6 +13,7 @@ export interface BlobRow {
   size: number;
   sha256: string | null;
   origin: string | null;
+  declared: string | null;
   createdAt: string;
   completedAt: string | null;
   deletedAt: string | null;
@@ -24,7 +25,13 @@ export class BlobRecords {
   constructor(db: Database.Database) {
     this.stmt = {
       insert: db.prepare(
-        'INSERT INTO "Blob" (id, owner, authority, size, origin, createdAt) VALUES (?, ?, ?, ?, ?, ?)',
+        'INSERT INTO "Blob" (id, owner, authority, size, origin, declared, createdAt) VALUES (?, ?, ?, ?, ?, ?, ?)',
+      ),
+      forwarded: db.prepare(
+        'INSERT OR IGNORE INTO "BlobForward" (blobId, peer, forwardedAt) VALUES (?, ?, ?)',
+      ),
+      isForwarded: db.prepare<[string, string], { one: number }>(
+        'SELECT 1 AS one FROM "BlobForward" WHERE blobId = ? AND peer = ?',
       ),
       get: db.prepare<[string], BlobRow>('SELECT * FROM "Blob" WHERE id = ?'),
       complete: db.prepare(
@@ -70,9 +77,19 @@ export class BlobRecords {
     authority: string;
     size: number;
     origin: string | null;
+    declared: string | null;
     at: string;
   }): void {
-    this.stmt.insert.run(b.id, b.owner, b.authority, b.size, b.origin, b.at);
+    this.stmt.insert.run(b.id, b.owner, b.authority, b.size, b.origin, b.declared, b.at);
+  }
+
+  /** Records that `peer` holds the blob whole; false when it was recorded before. */
+  forwarded(blobId: string, peer: string, at: string): boolean {
+    return this.stmt.forwarded.run(blobId, peer, at).changes > 0;
+  }
+
+  isForwarded(blobId: string, peer: string): boolean {
+    return this.stmt.isForwarded.get(blobId, peer) !== undefined;
   }
 
   get(id: string): BlobRow | undefined {

@@ -1,6 +1,6 @@
 /** Wire objects between peer relays. */
 import { Type, type Static } from '@sinclair/typebox';
-import { B64, Domain, Envelope, EnvelopeId, NodeAddress, PublicKey, Rfc3339 } from './schemas.ts';
+import { B64, BlobId, Domain, Envelope, EnvelopeId, NodeAddress, PublicKey, Rfc3339 } from './schemas.ts';
 import { SignedTreeHead } from './key-log.ts';
 
 const closed = { additionalProperties: false } as const;
@@ -99,3 +99,38 @@ export const HeadsSeenResult = Type.Object(
   closed,
 );
 export type HeadsSeenResult = Static<typeof HeadsSeenResult>;
+
+/**
+ * Documents between relays: before it forwards an envelope that names blobs, a relay announces each
+ * blob to the peer (its id, the node that uploaded it, its size and SHA-256) and sends its bytes in
+ * signed pieces, each at the offset the peer holds; the peer answers with how much it holds, and
+ * checks the whole blob against the announced SHA-256 once the last byte arrived.
+ */
+export const BLOB_PIECE_BYTES = 640 * 1024;
+
+export const BlobOffer = Type.Object(
+  {
+    id: BlobId,
+    sender: NodeAddress,
+    size: Type.Integer({ minimum: 1, maximum: Number.MAX_SAFE_INTEGER }),
+    sha256: B64(32),
+  },
+  closed,
+);
+export type BlobOffer = Static<typeof BlobOffer>;
+
+export const BlobPiece = Type.Object(
+  {
+    offset: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }),
+    data: Type.String({ pattern: '^[A-Za-z0-9_-]*$', maxLength: Math.ceil((BLOB_PIECE_BYTES * 4) / 3) }),
+  },
+  closed,
+);
+export type BlobPiece = Static<typeof BlobPiece>;
+
+/** How much of the blob the peer holds, and whether it is complete (checked against its SHA-256). */
+export const BlobHeld = Type.Object(
+  { offset: Type.Integer({ minimum: 0, maximum: Number.MAX_SAFE_INTEGER }), complete: Type.Boolean() },
+  closed,
+);
+export type BlobHeld = Static<typeof BlobHeld>;
