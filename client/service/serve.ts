@@ -101,11 +101,28 @@ export async function startService(o: ServeOptions): Promise<RunningService> {
     await app.listen({ host: host === 'localhost' ? '127.0.0.1' : host, port });
     const address = app.server.address();
     bound = typeof address === 'object' && address ? address.port : port;
+    // Documents come down in the background as their items arrive (and, after a restart, as soon as
+    // the relay answers): an open page shows them held, or damaged, once that is known.
+    const fetchDocuments = (outcome?: ReceiveOutcome) => {
+      const id = outcome?.kind === 'message' ? outcome.message.id : undefined;
+      if (outcome && (id === undefined || node.documents.of(id).length === 0)) return;
+      void node.documents
+        .fetch(id)
+        .then(() => (outcome ? tellPages(live, { kind: 'received', outcome }) : live.changed('inbox')))
+        .catch((err: unknown) => {
+          if (err instanceof EntraideError && err.code !== 'RELAY_UNREACHABLE')
+            emit({ kind: 'error', error: err });
+        });
+    };
     await node.listen({
-      onReceive: (outcome) => emit({ kind: 'received', outcome }),
+      onReceive: (outcome) => {
+        emit({ kind: 'received', outcome });
+        fetchDocuments(outcome);
+      },
       onConnect: () => {
         connected = true;
         emit({ kind: 'connected' });
+        fetchDocuments();
       },
       onDisconnect: (reason) => {
         connected = false;
