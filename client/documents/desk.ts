@@ -201,6 +201,31 @@ export class DocumentDesk {
     return paths;
   }
 
+  /**
+   * One document of an item, decrypted chunk by chunk into `sink` (a page's download): fetched
+   * first when it is not held yet; a file that does not verify is refused before any byte goes.
+   */
+  async stream(
+    messageId: string,
+    blob: string,
+    sink: (plain: Uint8Array) => Promise<void>,
+  ): Promise<FileEntry> {
+    let row = this.of(messageId).find((r) => r.blob === blob);
+    if (!row) throw new EntraideError('NOT_FOUND', `item ${messageId} carries no document ${blob}`);
+    if (row.direction === 'in' && row.state === 'pending') {
+      await this.fetch(messageId);
+      row = this.of(messageId).find((r) => r.blob === blob)!;
+    }
+    if (row.direction === 'in' && row.state !== 'held') {
+      throw new EntraideError(
+        row.state === 'damaged' ? 'FILE_DAMAGED' : 'RELAY_UNREACHABLE',
+        `the document ${row.entry.name} is ${row.state === 'damaged' ? 'damaged' : 'not downloaded yet'}`,
+      );
+    }
+    await openBlob(blobPath(this.deps.dir, blob), row.entry, sink);
+    return row.entry;
+  }
+
   /** One transfer per blob at a time in this process. */
   private once(blob: string, run: () => Promise<void>): Promise<void> {
     let p = this.running.get(blob);

@@ -2,6 +2,7 @@
  * What an officer asks of the node, as data: the same answer whether the CLI opened the node itself
  * or asks the node's local service (`entraide serve`), and what the service's JSON API returns.
  */
+import type { RequestContent } from '../../shared/requests/request.ts';
 import type { Attachment } from '../documents/seal-file.ts';
 import { documentsOf, requestDocuments, type DocumentView, type ItemDocuments } from './desk-documents.ts';
 import { EntraideError } from '../../shared/errors.ts';
@@ -176,7 +177,10 @@ export async function requestShowView(
   const d = node.requests.show(id, { override });
   await node.receipts.flush().catch(() => undefined);
   const documents = requestDocuments(node, d.story);
-  return documents.length > 0 ? { ...d, documents } : d;
+  // The files' keys stay in the node: the content is shown without them.
+  const files = d.content.files?.map(({ key: _key, ...rest }) => rest);
+  const content = files ? ({ ...d.content, files } as RequestContent) : d.content;
+  return { ...d, content, ...(documents.length > 0 ? { documents } : {}) };
 }
 
 /** A request as the officers' clients show it: with the documents of its items, when any. */

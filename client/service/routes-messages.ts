@@ -114,6 +114,58 @@ export async function messageRoutes(app: FastifyInstance, ctx: RouteContext): Pr
     },
   );
   app.get(
+    '/messages/:id/documents/:blob',
+    {
+      schema: {
+        params: Type.Object({ id: Id, blob: Type.String({ pattern: '^[A-Za-z0-9_-]{22}$' }) }),
+        querystring: Type.Object({ override: Override }),
+      },
+    },
+    async (req, reply) => {
+      const { id, blob } = req.params as { id: string; blob: string };
+      // Its handling code decides who may open an item's documents as it does its text.
+      const m = node.read(id, { override: (req.query as { override?: string }).override });
+      const entry = node.documents.of(m.id).find((d) => d.blob === blob)?.entry;
+      if (!entry) throw new EntraideError('NOT_FOUND', `item ${m.id} carries no document ${blob}`);
+      reply.hijack();
+      const res = reply.raw;
+      let started = false;
+      try {
+        await node.documents.stream(m.id, blob, async (plain) => {
+          if (!started) {
+            started = true;
+            // Always a download, never shown in the app's own origin, whatever the file claims to be.
+            res.writeHead(200, {
+              'content-type': 'application/octet-stream',
+              'content-length': String(entry.size),
+              'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(entry.name)}`,
+              'x-content-type-options': 'nosniff',
+              'content-security-policy': "default-src 'none'; sandbox",
+              'cache-control': 'no-store',
+            });
+          }
+          if (!res.write(plain)) await new Promise((r) => res.once('drain', r));
+        });
+        if (!started)
+          res.writeHead(200, {
+            'content-type': 'application/octet-stream',
+            'content-length': '0',
+            'content-disposition': `attachment; filename*=UTF-8''${encodeURIComponent(entry.name)}`,
+          });
+        res.end();
+      } catch (err) {
+        // Before any byte: the error as JSON; after: the connection is cut, so a partial file is never complete.
+        if (started) return void res.destroy();
+        const e =
+          err instanceof EntraideError
+            ? err
+            : new EntraideError('INTERNAL', 'the document could not be read');
+        res.writeHead(e.status, { 'content-type': 'application/json' });
+        res.end(JSON.stringify(e.toJSON()));
+      }
+    },
+  );
+  app.get(
     '/requests',
     {
       schema: {

@@ -9,7 +9,8 @@
  * locked, a keyboard-only request, axe-core on every page and screenshots in the seven languages.
  * Needs the build: `npx tsc -p tsconfig.build.json` and `npx vite build --config client/web/vite.config.ts`.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import codesFr from '../../client/web/i18n/codes/fr.json' with { type: 'json' };
 import { join } from 'node:path';
 import type { Browser, BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -273,6 +274,49 @@ describe('the officers’ web app, two authorities, one browser', { timeout: 150
     );
     await axe(snPage, 'fr-request-closed');
     await axe(kePage, 'en-request-closed');
+  });
+
+  it('shows a message’s documents held and verified, downloads one decrypted, and tells the sender', async () => {
+    // Kenya's officer sends the records with the CLI, through Kenya's service.
+    const records = join(tempDir('entraide-web-docs-'), 'relevés-bancaires.csv');
+    const bytes = Buffer.from('compte;date;montant\n'.repeat(4000));
+    writeFileSync(records, bytes);
+    const sent = await cli(
+      [
+        '--home',
+        homes.ke,
+        'send',
+        '--to',
+        SN,
+        '--subject',
+        'Relevés',
+        '--body',
+        'Ci-joint.',
+        '--attach',
+        records,
+      ].concat(['--role', 'execution_result', '--file-language', 'fr', '--unverified-ok', '--json']),
+      { ENTRAIDE_PASSPHRASE: PASSPHRASE },
+    );
+    expect(sent.code, sent.stderr).toBe(0);
+    const id = (JSON.parse(sent.stdout) as { id: string }).id;
+
+    // Senegal's service downloads and verifies it as it arrives; the page lists it in French.
+    await snPage.goto(`${sn.file.url}/#/messages/${encodeURIComponent(id)}`);
+    const row = byTest(snPage, 'document-row');
+    await attrOf(row, 'data-state').toBe('held');
+    await textOf(row.getByTestId('document-state')).toBe(codesFr['documentState.held']);
+    expect(await row.textContent()).toContain(codesFr['fileRole.execution_result']);
+    const [download] = await Promise.all([
+      snPage.waitForEvent('download', { timeout: STEP }),
+      byTest(snPage, 'document-download').click(),
+    ]);
+    expect(download.suggestedFilename()).toBe('relevés-bancaires.csv');
+    expect(readFileSync((await download.path())!).equals(bytes)).toBe(true);
+    await axe(snPage, 'fr-message-documents');
+
+    // Kenya's sent item shows who holds it, verified (Senegal's downloaded receipt).
+    await kePage.goto(`${ke.file.url}/#/messages/${encodeURIComponent(id)}`);
+    await textOf(byTest(kePage, 'document-downloaded-by')).toContain(`desk1/${SN}`);
   });
 
   it('locks: the page asks again, the API refuses; the service still receives', async () => {

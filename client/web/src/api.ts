@@ -122,6 +122,36 @@ export interface StoredMessage {
   state?: 'queued' | 'sent';
   /** Delivery and reading by recipients, when the service reports it. */
   deliveredAt?: string | null;
+  /** Its documents (opened items only). */
+  documents?: DocumentView[];
+}
+
+/** A document an item carries, as the service shows it (never its key). */
+export interface DocumentView {
+  blob: string;
+  name: string;
+  mediaType: string;
+  size: number;
+  sha256: string;
+  role: string;
+  language: string | null;
+  translationOf: string | null;
+  state: 'sealed' | 'uploaded' | 'pending' | 'held' | 'damaged';
+  error: string | null;
+  downloadedBy?: { node: string; at: string }[];
+}
+
+/** The documents of one item of a request. */
+export interface ItemDocuments {
+  envelope: string;
+  what: string;
+  at: string;
+  files: DocumentView[];
+}
+
+/** Where a page downloads a document, decrypted and verified by the service. */
+export function documentUrl(messageId: string, blob: string): string {
+  return `${BASE}/messages/${encodeURIComponent(messageId)}/documents/${encodeURIComponent(blob)}`;
 }
 
 export interface InboxView {
@@ -189,6 +219,7 @@ export interface RequestDetail extends RequestSummary {
   story?: StoryEntry[];
   next?: string[];
   side?: 'requesting' | 'requested';
+  documents?: ItemDocuments[];
 }
 
 export interface RequestList {

@@ -2,6 +2,7 @@ import { Anchor, Badge, Button, Group, Paper, Skeleton, Stack, Text } from '@man
 import type { ReactNode } from 'react';
 import { api, authorityOf } from '../api.ts';
 import { HandlingBadges } from '../components/Badges.tsx';
+import { DocumentsList } from '../components/Documents.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { PageHeading } from '../components/PageHeading.tsx';
 import { useLoad } from '../hooks.ts';
@@ -87,6 +88,7 @@ export function MessagePage({ id }: { id: string }) {
           {m.body}
         </Text>
       </Paper>
+      <DocumentsList messageId={m.id} documents={m.documents} />
     </Stack>
   );
 }

@@ -1,3 +1,4 @@
+import { DocumentsList } from '../components/Documents.tsx';
 import {
   Badge,
   Button,
@@ -27,13 +28,14 @@ import { UnverifiedPrompt, unverifiedOf } from '../components/UnverifiedPrompt.t
 import { useChanged, useLoad } from '../hooks.ts';
 import { useCode, useDates, useT, useWarningText } from '../i18n.tsx';
 
-const OMIT_FROM_CONTENT = new Set(['type', 'id', 'requestType', 'title']);
+// Its documents have a section of their own.
+const OMIT_FROM_CONTENT = new Set(['type', 'id', 'requestType', 'title', 'files']);
 
 export function RequestPage({ id }: { id: string }) {
   const t = useT();
   const warningText = useWarningText();
   const code = useCode();
-  const { date } = useDates();
+  const { date, dateTime } = useDates();
   const changed = useChanged('requests');
   const detail = useLoad(() => api.request(id), `${id}|${changed}`);
   const actions = useLoad(() => api.actions(id), `${id}|${changed}`);
@@ -118,6 +120,24 @@ export function RequestPage({ id }: { id: string }) {
         </Title>
         <Story detail={r} />
       </section>
+
+      {r.documents?.length ? (
+        <section aria-labelledby="documents-title" data-testid="request-documents">
+          <Title order={2} size="h3" id="documents-title" mb="xs">
+            {t('documents.title')}
+          </Title>
+          <Stack gap="sm">
+            {r.documents.map((item) => (
+              <Stack gap={4} key={item.envelope}>
+                <Text size="sm" c="dimmed">
+                  {item.what === 'status' ? t('story.status') : t(`story.${item.what}`)} · {dateTime(item.at)}
+                </Text>
+                <DocumentsList messageId={item.envelope} documents={item.files} heading={false} />
+              </Stack>
+            ))}
+          </Stack>
+        </section>
+      ) : null}
 
       <section aria-labelledby="content-title">
         <Title order={2} size="h3" id="content-title" mb="xs">
