@@ -116,6 +116,8 @@ export interface DocumentsBench {
   runSeconds: number;
   /** Whether the relay needed a limits file for a blob this large (its document quotas raised). */
   limitsFile: boolean;
+  /** Of the raw upload's time, the server's final fsync, s: the disk's share, which the relay's upload pays too. */
+  rawUpFsyncSeconds: number;
   steps: Record<StepKey, StepFigures>;
   ratios: { upload: Ratio; download: Ratio };
 }
@@ -248,7 +250,9 @@ async function rawServer(dir: string): Promise<void> {
     const handle = await open(pathOf(request.params.name), 'w', 0o600);
     try {
       await pipeline(request.raw, createWriteStream('', { fd: handle.fd, autoClose: false }));
+      const t = performance.now();
       await handle.sync();
+      void reply.header('x-fsync-ms', Math.round(performance.now() - t));
     } finally {
       await handle.close();
     }
@@ -267,19 +271,29 @@ async function rawServer(dir: string): Promise<void> {
   reply({ url, pid: process.pid });
 }
 
-async function rawUp(url: string, path: string, name: string, timeoutMs: number): Promise<void> {
+/**
+ * Uploads the file; answers how long the server's fsync took, ms. `redirect: 'error'` as in
+ * transfer.ts, and needed: with any other mode, fetch (undici 6) works on a clone of the request,
+ * whose streamed body is teed, and the branch never read holds every byte sent until the end.
+ */
+async function rawUp(url: string, path: string, name: string, timeoutMs: number): Promise<number> {
   const res = await fetch(`${url}/raw/${name}`, {
     method: 'PUT',
     headers: { 'content-type': 'application/octet-stream' },
     body: Readable.toWeb(createReadStream(path, { highWaterMark: READ_BYTES })) as ReadableStream,
     duplex: 'half',
+    redirect: 'error',
     signal: AbortSignal.timeout(timeoutMs),
   } as RequestInit & { duplex: 'half' });
   if (res.status !== 204) throw new Error(`the raw server answered ${res.status} to the upload`);
+  return Number(res.headers.get('x-fsync-ms'));
 }
 
 async function rawDown(url: string, name: string, to: string, timeoutMs: number): Promise<void> {
-  const res = await fetch(`${url}/raw/${name}`, { signal: AbortSignal.timeout(timeoutMs) });
+  const res = await fetch(`${url}/raw/${name}`, {
+    redirect: 'error',
+    signal: AbortSignal.timeout(timeoutMs),
+  });
   if (res.status !== 200 || !res.body)
     throw new Error(`the raw server answered ${res.status} to the download`);
   await pipeline(Readable.fromWeb(res.body as never), createWriteStream(to, { mode: 0o600 }));
@@ -594,6 +608,7 @@ export async function measureDocuments(log: (line: string) => void): Promise<Doc
       loadAverageAtEnd: round(loadavg()[0]!, 2),
       runSeconds: round((performance.now() - started) / 1000, 1),
       limitsFile: limitsFile !== undefined,
+      rawUpFsyncSeconds: round(up.value / 1000, 3),
       steps,
       ratios: {
         upload: ratioOf(steps.upload, [
@@ -650,6 +665,7 @@ export function formatDocuments(b: DocumentsBench): string {
     table(rows),
     ratio('upload', b.ratios.upload),
     ratio('download', b.ratios.download),
+    `of the raw upload's ${b.steps.rawUp.seconds.toFixed(2)} s, the server's fsync at the end took ${b.rawUpFsyncSeconds.toFixed(2)} s.`,
     `a file of ${b.fileMiB} MiB (blob ${(b.blobBytes / MiB).toFixed(1)} MiB, padded); MiB/s: of the file, per second. ` +
       `CPU: share of one core over the step, this process (the nodes, the client) and the server process ` +
       `(the relay, or the raw server); RSS: peak less the size at the step's start, sampled every ${SAMPLE_MS} ms. ` +
