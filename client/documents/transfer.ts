@@ -40,6 +40,8 @@ async function call(
           ...(init.headers as Record<string, string>),
           authorization: `Bearer ${await link.token()}`,
         },
+        // Never followed (the relay does not redirect), and it matters for memory too: to be able to
+        // follow one, fetch keeps a copy of a streamed body until the answer, a whole upload.
         redirect: 'error',
       });
     } catch (err) {
