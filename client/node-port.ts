@@ -25,6 +25,8 @@ export interface SendOptions {
   handling?: Handling;
   /** Files to seal and send with the message (documents). */
   attachments?: Attachment[];
+  /** Documents sealed already (a page's uploads): sent as they are. */
+  files?: FileEntry[];
 }
 
 export interface SendResult {

@@ -13,6 +13,7 @@ import { masterKeyFingerprint } from '../shared/crypto/master-key-fingerprint.ts
 import { EntraideError } from '../shared/errors.ts';
 import { LIMITS } from '../shared/limits.ts';
 import { MessageContent } from '../shared/protocol/content.ts';
+import { manifestProblem } from '../shared/files/manifest.ts';
 import { commonFormat } from '../shared/protocol/formats.ts';
 import {
   BLOB_ENVELOPE_FORMAT,
@@ -72,7 +73,12 @@ export class Outbound {
       if (problem) throw new EntraideError('SCHEMA_INVALID', `handling: ${problem}`);
     }
     if (opts.request) this.deps.requestMustExist(opts.request);
-    const files = opts.attachments?.length ? await this.deps.documents.seal(opts.attachments) : [];
+    const files = [
+      ...(opts.files ?? []),
+      ...(opts.attachments?.length ? await this.deps.documents.seal(opts.attachments) : []),
+    ];
+    const problem = manifestProblem(files);
+    if (problem) throw new EntraideError('USAGE', problem);
     const content = check(
       MessageContent,
       {

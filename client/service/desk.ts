@@ -2,6 +2,7 @@
  * What an officer asks of the node, as data: the same answer whether the CLI opened the node itself
  * or asks the node's local service (`entraide serve`), and what the service's JSON API returns.
  */
+import type { FileEntry } from '../../shared/files/manifest.ts';
 import type { RequestContent } from '../../shared/requests/request.ts';
 import type { Attachment } from '../documents/seal-file.ts';
 import { documentsOf, requestDocuments, type DocumentView, type ItemDocuments } from './desk-documents.ts';
@@ -66,6 +67,8 @@ export interface SendInput {
   confirmed?: string[] | undefined;
   /** Files on this machine to seal and send with the message (the CLI; absolute paths). */
   attachments?: Attachment[] | undefined;
+  /** Files sealed already (uploaded by a page, routes-uploads.ts). */
+  files?: FileEntry[] | undefined;
 }
 
 export interface RequestFilterInput {
@@ -142,6 +145,7 @@ export async function sendView(node: AuthorityNode, input: SendInput): Promise<S
     body: input.body,
     language: input.language,
     ...(input.attachments?.length ? { attachments: input.attachments } : {}),
+    ...(input.files?.length ? { files: input.files } : {}),
   });
   await node.counterparts.confirm([...confirmed]);
   return r;

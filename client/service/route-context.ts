@@ -8,7 +8,8 @@ import type { FastifyRequest } from 'fastify';
 import type { AuthorityNode } from '../node.ts';
 
 /** What an open page refreshes when told (server-sent events on /api/v1/events). */
-export type ChangeKind = 'inbox' | 'sent' | 'requests' | 'keys' | 'meetings' | 'alarms';
+/** `documents`: an item's documents were downloaded and verified (or refused). */
+export type ChangeKind = 'inbox' | 'sent' | 'requests' | 'keys' | 'meetings' | 'alarms' | 'documents';
 
 export interface RouteContext {
   node: AuthorityNode;

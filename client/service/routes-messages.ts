@@ -7,7 +7,8 @@ import type { FastifyInstance } from 'fastify';
 import { isAbsolute } from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import { EntraideError } from '../../shared/errors.ts';
-import { FILE_ROLES } from '../../shared/files/manifest.ts';
+import { FILE_ROLES, type FileRole } from '../../shared/files/manifest.ts';
+import type { StagedUploads } from './routes-uploads.ts';
 import { LIMITS } from '../../shared/limits.ts';
 import { literals } from '../../shared/protocol/literals.ts';
 import { inboxView, listing, readView, requestListView, requestShowView, sendView } from './desk.ts';
@@ -44,7 +45,21 @@ function cliOnly(ctx: RouteContext, req: FastifyRequest, what: string): void {
     throw new EntraideError('FORBIDDEN', `only the entraide command on this computer may ${what}`);
 }
 
-export async function messageRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+/** A file a page uploaded (routes-uploads.ts), named by the item that sends it, with its role and language. */
+const UploadInput = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }),
+    role: literals(FILE_ROLES),
+    language: Type.Optional(Type.String({ pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$' })),
+  },
+  { additionalProperties: false },
+);
+
+export async function messageRoutes(
+  app: FastifyInstance,
+  ctx: RouteContext,
+  staged: StagedUploads,
+): Promise<void> {
   const { node } = ctx;
   app.get('/inbox', { schema: { querystring: Limit } }, async (req) =>
     inboxView(node, (req.query as LimitQuery).limit ?? 50, {
@@ -81,15 +96,26 @@ export async function messageRoutes(app: FastifyInstance, ctx: RouteContext): Pr
             unverifiedOk: Type.Optional(Type.Boolean()),
             confirmed: Type.Optional(Type.Array(Address, { maxItems: 50 })),
             attachments: Type.Optional(Type.Array(AttachmentInput, { maxItems: LIMITS.maxFilesPerItem })),
+            uploads: Type.Optional(Type.Array(UploadInput, { maxItems: LIMITS.maxFilesPerItem })),
           },
           { additionalProperties: false },
         ),
       },
     },
     async (req) => {
-      const input = req.body as Parameters<typeof sendView>[1];
+      const { uploads, ...input } = req.body as Parameters<typeof sendView>[1] & {
+        uploads?: { id: string; role: FileRole; language?: string }[];
+      };
       if (input.attachments?.length) cliOnly(ctx, req, 'name files on this computer to attach');
-      const r = await sendView(node, input);
+      // Checked all before any is taken: a missing one leaves the others for the next attempt.
+      for (const u of uploads ?? [])
+        if (!staged.byId.get(u.id)?.entry)
+          throw new EntraideError(
+            'NOT_FOUND',
+            `no complete upload ${u.id} on this service: upload the file again`,
+          );
+      const files = (uploads ?? []).map((u) => staged.take(u.id, u.role, u.language));
+      const r = await sendView(node, { ...input, ...(files.length > 0 ? { files } : {}) });
       ctx.changed('sent', r.id);
       return r;
     },

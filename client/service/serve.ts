@@ -108,7 +108,11 @@ export async function startService(o: ServeOptions): Promise<RunningService> {
       if (outcome && (id === undefined || node.documents.of(id).length === 0)) return;
       void node.documents
         .fetch(id)
-        .then(() => (outcome ? tellPages(live, { kind: 'received', outcome }) : live.changed('inbox')))
+        .then(() => {
+          live.changed('documents', id);
+          if (outcome?.kind === 'message' && outcome.message.requestId)
+            live.changed('requests', outcome.message.requestId);
+        })
         .catch((err: unknown) => {
           if (err instanceof EntraideError && err.code !== 'RELAY_UNREACHABLE')
             emit({ kind: 'error', error: err });

@@ -36,6 +36,8 @@ import type { RouteContext } from './route-context.ts';
 import { keyRoutes } from './routes-keys.ts';
 import { meetingRoutes } from './routes-meetings.ts';
 import { messageRoutes } from './routes-messages.ts';
+import { StagedUploads, uploadRoutes } from './routes-uploads.ts';
+import { homePaths } from '../home.ts';
 import { requestRoutes } from './routes-requests.ts';
 import { sessionCookie, type Sessions } from './sessions.ts';
 
@@ -306,7 +308,10 @@ async function apiRoutes(api: FastifyInstance, o: ServiceAppOptions): Promise<vo
         if (value !== undefined) reply.raw.setHeader(name, value);
       live.open(caller(req).session, reply.raw, o.connected());
     });
-    await messageRoutes(guarded, ctx);
+    const staged = new StagedUploads(homePaths(node.home).documents);
+    guarded.addHook('onClose', () => staged.clear());
+    await uploadRoutes(guarded, staged);
+    await messageRoutes(guarded, ctx, staged);
     await requestRoutes(guarded, ctx);
     await keyRoutes(guarded, ctx);
     await meetingRoutes(guarded, ctx);

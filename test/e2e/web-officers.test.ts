@@ -301,6 +301,10 @@ describe('the officers’ web app, two authorities, one browser', { timeout: 150
     const id = (JSON.parse(sent.stdout) as { id: string }).id;
 
     // Senegal's service downloads and verifies it as it arrives; the page lists it in French.
+    await waitFor(async () => {
+      const inbox = await cli(['--home', homes.sn, 'inbox', '--json'], { ENTRAIDE_PASSPHRASE: PASSPHRASE });
+      return inbox.code === 0 && inbox.stdout.includes(id);
+    }, STEP);
     await snPage.goto(`${sn.file.url}/#/messages/${encodeURIComponent(id)}`);
     const row = byTest(snPage, 'document-row');
     await attrOf(row, 'data-state').toBe('held');
@@ -317,6 +321,57 @@ describe('the officers’ web app, two authorities, one browser', { timeout: 150
     // Kenya's sent item shows who holds it, verified (Senegal's downloaded receipt).
     await kePage.goto(`${ke.file.url}/#/messages/${encodeURIComponent(id)}`);
     await textOf(byTest(kePage, 'document-downloaded-by')).toContain(`desk1/${SN}`);
+    // Senegal answers with a court order dropped on the compose page: uploaded to its service
+    // (paused and resumed on the way), sealed there, sent; Kenya's page lists it, held and verified.
+    const order = Buffer.alloc(12 * 1024 * 1024, 7);
+    await snPage.goto(`${sn.file.url}/#/compose?to=${encodeURIComponent(KE)}`);
+    await byTest(snPage, 'compose-subject').fill('Ordonnance');
+    await byTest(snPage, 'compose-body').fill('Ci-joint l’ordonnance.');
+    // A slow link (4 MiB/s up), so that the officer can pause mid-way; then resume at full speed.
+    const cdp = await snCtx.newCDPSession(snPage);
+    await cdp.send('Network.enable');
+    const link = (uploadThroughput: number) =>
+      cdp.send('Network.emulateNetworkConditions', {
+        offline: false,
+        latency: 0,
+        downloadThroughput: -1,
+        uploadThroughput,
+      });
+    await link(4 * 1024 * 1024);
+    await byTest(snPage, 'attach-input').setInputFiles({
+      name: 'ordonnance.pdf',
+      mimeType: 'application/pdf',
+      buffer: order,
+    });
+    const picked = byTest(snPage, 'attach-row');
+    await attrOf(picked, 'data-state').toBe('uploading');
+    await byTest(snPage, 'attach-pause').click();
+    await attrOf(picked, 'data-state').toBe('paused');
+    expect(await byTest(snPage, 'compose-send').isDisabled()).toBe(true);
+    await link(-1);
+    await byTest(snPage, 'attach-resume').click();
+    await attrOf(picked, 'data-state').toBe('done');
+    await byTest(snPage, 'attach-role').click();
+    await snPage.getByRole('option', { name: codesFr['fileRole.court_order'] }).click();
+    await axe(snPage, 'fr-compose-attachments');
+    await byTest(snPage, 'compose-send').click();
+    await snPage.waitForURL(/#\/sent/, { timeout: STEP });
+    const sentId = new URLSearchParams(snPage.url().split('?')[1]).get('sent')!;
+    await waitFor(async () => {
+      const inbox = await cli(['--home', homes.ke, 'inbox', '--json'], { ENTRAIDE_PASSPHRASE: PASSPHRASE });
+      return inbox.code === 0 && inbox.stdout.includes(sentId);
+    }, STEP);
+    await kePage.goto(`${ke.file.url}/#/messages/${encodeURIComponent(sentId)}`);
+    const got = byTest(kePage, 'document-row');
+    await attrOf(got, 'data-state').toBe('held');
+    expect(await got.getAttribute('data-role')).toBe('court_order');
+    const [file] = await Promise.all([
+      kePage.waitForEvent('download', { timeout: STEP }),
+      byTest(kePage, 'document-download').click(),
+    ]);
+    expect(readFileSync((await file.path())!).equals(order)).toBe(true);
+    // Nothing of it was written in plaintext in Senegal's folder.
+    expect(existsSync(join(homes.sn, 'documents'))).toBe(true);
   });
 
   it('locks: the page asks again, the API refuses; the service still receives', async () => {

@@ -7,7 +7,8 @@
  * the authority master key stays in the keystore file except during an operation that needs it.
  * Two real services (Senegal, Kenya) in this process, one real relay.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { request } from 'node:http';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -22,6 +23,29 @@ interface Answer {
   text: string;
   json: () => { code?: string } & Record<string, unknown>;
   code: () => string | undefined;
+}
+
+/** A request with any method and a raw body (tus PATCH), as a page or the CLI sends it. */
+function raw(
+  s: RunningService,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: Buffer,
+): Promise<{ status: number; headers: Record<string, unknown>; text: string }> {
+  const url = new URL(s.file.url);
+  return new Promise((resolve, reject) => {
+    const req = request(
+      { host: url.hostname, port: url.port, method, path, headers: { host: url.host, ...headers } },
+      (res) => {
+        let text = '';
+        res.on('data', (d: Buffer) => (text += d.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, text }));
+      },
+    );
+    req.on('error', reject);
+    req.end(body);
+  });
 }
 
 function call(
@@ -256,6 +280,72 @@ describe(
             .some((e) => e.kind === 'receipt' && e.envelope === second && e.receipt?.kind === 'delivered'),
         15_000,
       );
+    });
+
+    it('seals a page’s upload as its bytes arrive (tus), never in plaintext, and sends it with a message', async () => {
+      const cookie = await unlock('Aminata Diallo');
+      const plain = Buffer.from('CONFIDENTIAL-ORDER-'.repeat(20_000));
+      const tus = {
+        'tus-resumable': '1.0.0',
+        'upload-length': String(plain.length),
+        'upload-metadata': `filename ${Buffer.from('ordonnance.pdf').toString('base64')}`,
+      };
+      // Without a session, or from a page that does not say where it comes from: refused.
+      expect((await raw(sn, 'POST', '/api/v1/uploads', tus)).status).toBe(401);
+      const noOrigin = await raw(sn, 'POST', '/api/v1/uploads', { ...tus, cookie });
+      expect([noOrigin.status, JSON.parse(noOrigin.text).error.code]).toEqual([403, 'ORIGIN_REFUSED']);
+
+      const page = { cookie, origin: origin() };
+      const created = await raw(sn, 'POST', '/api/v1/uploads', { ...tus, ...page });
+      expect(created.status, created.text).toBe(201);
+      const at = String(created.headers.location);
+      const id = at.split('/').pop()!;
+      const patch = (offset: number, bytes: Buffer) =>
+        raw(
+          sn,
+          'PATCH',
+          at,
+          {
+            ...page,
+            'tus-resumable': '1.0.0',
+            'upload-offset': String(offset),
+            'content-type': 'application/offset+octet-stream',
+          },
+          bytes,
+        );
+      expect((await patch(0, plain.subarray(0, 150_000))).status).toBe(204);
+      const head = await raw(sn, 'HEAD', at, { ...page, 'tus-resumable': '1.0.0' });
+      expect(head.headers['upload-offset']).toBe('150000');
+      expect((await patch(150_000, plain.subarray(150_000))).status).toBe(204);
+      // Sealed as it came: nothing of it in plaintext anywhere in the node's folder.
+      const marker = Buffer.from('CONFIDENTIAL-ORDER-CONFIDENTIAL');
+      const files = (d: string): string[] =>
+        readdirSync(d, { withFileTypes: true }).flatMap((e) =>
+          e.isDirectory() ? files(join(d, e.name)) : [join(d, e.name)],
+        );
+      expect(files(sn.node.home).filter((f) => readFileSync(f).includes(marker))).toEqual([]);
+
+      const message = {
+        to: [ke.node.authority],
+        subject: 'Ordonnance',
+        body: 'Ci-jointe.',
+        unverifiedOk: true,
+        uploads: [{ id, role: 'court_order', language: 'fr' }],
+      };
+      const sent = await call(sn, '/api/v1/messages', { method: 'POST', headers: page, body: message });
+      expect(sent.status, sent.text).toBe(200);
+      const sentId = (sent.json() as { id: string }).id;
+      // An upload goes with one item only.
+      const again = await call(sn, '/api/v1/messages', { method: 'POST', headers: page, body: message });
+      expect(again.code()).toBe('NOT_FOUND');
+      await waitFor(() => ke.node.documents.of(sentId)[0]?.state === 'held', 15_000, 'Kenya to hold it');
+      expect(ke.node.documents.of(sentId)[0]!.entry).toMatchObject({
+        name: 'ordonnance.pdf',
+        role: 'court_order',
+        language: 'fr',
+        size: plain.length,
+        sha256: createHash('sha256').update(plain).digest('base64url'),
+      });
     });
 
     it('holds the authority master key only while an operation that needs it runs', async () => {

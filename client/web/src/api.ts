@@ -149,6 +149,9 @@ export interface ItemDocuments {
   files: DocumentView[];
 }
 
+/** Where a page uploads a file (tus), to be sealed by the service as it arrives. */
+export const UPLOADS_URL = `${BASE}/uploads`;
+
 /** Where a page downloads a document, decrypted and verified by the service. */
 export function documentUrl(messageId: string, blob: string): string {
   return `${BASE}/messages/${encodeURIComponent(messageId)}/documents/${encodeURIComponent(blob)}`;
@@ -414,8 +417,15 @@ export const api = {
   inbox: (limit = 10_000) => call<InboxView>('GET', `/inbox${q({ limit })}`),
   sent: (limit = 10_000) => call<StoredMessage[]>('GET', `/sent${q({ limit })}`),
   message: (id: string) => call<StoredMessage>('GET', `/messages/${enc(id)}`),
-  send: (input: { to: string[]; subject: string; body: string; language?: string; confirmed?: string[] }) =>
-    call<SendResult>('POST', '/messages', input),
+  send: (input: {
+    to: string[];
+    subject: string;
+    body: string;
+    language?: string;
+    confirmed?: string[];
+    /** Files the page uploaded (routes-uploads.ts), by upload id, with their role and language. */
+    uploads?: { id: string; role: string; language?: string }[];
+  }) => call<SendResult>('POST', '/messages', input),
 
   requests: (f: { status?: string; overdue?: boolean; dueSoon?: boolean; direction?: 'in' | 'out' }) =>
     call<RequestList>('GET', `/requests${q(f)}`),

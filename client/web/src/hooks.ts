@@ -1,7 +1,7 @@
 import { createContext, useCallback, useContext, useEffect, useRef, useState } from 'react';
 
 /** What changed on the node (server-sent events), as counters the pages add to their effects. */
-export type ChangeKind = 'inbox' | 'sent' | 'requests' | 'keys' | 'meetings' | 'alarms';
+export type ChangeKind = 'inbox' | 'sent' | 'requests' | 'keys' | 'meetings' | 'alarms' | 'documents';
 
 export interface LiveState {
   connected: boolean | null;
@@ -11,7 +11,7 @@ export interface LiveState {
 
 export const LiveContext = createContext<LiveState>({
   connected: null,
-  versions: { inbox: 0, sent: 0, requests: 0, keys: 0, meetings: 0, alarms: 0 },
+  versions: { inbox: 0, sent: 0, requests: 0, keys: 0, meetings: 0, alarms: 0, documents: 0 },
 });
 
 export const useLive = (): LiveState => useContext(LiveContext);

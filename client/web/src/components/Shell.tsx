@@ -18,7 +18,7 @@ import { AlarmBanner } from './AlarmBanner.tsx';
 import { ConnectionState } from './ConnectionState.tsx';
 import { LanguagePicker } from './LanguagePicker.tsx';
 
-const KINDS: ChangeKind[] = ['inbox', 'sent', 'requests', 'keys', 'meetings', 'alarms'];
+const KINDS: ChangeKind[] = ['inbox', 'sent', 'requests', 'keys', 'meetings', 'alarms', 'documents'];
 
 /** The server-sent events of the node: relay connection, what changed, and the idle lock. */
 function useNodeEvents(onLocked: () => void): LiveState {
@@ -30,6 +30,7 @@ function useNodeEvents(onLocked: () => void): LiveState {
     keys: 0,
     meetings: 0,
     alarms: 0,
+    documents: 0,
   });
   const lockedRef = useRef(onLocked);
   lockedRef.current = onLocked;

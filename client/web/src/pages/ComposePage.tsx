@@ -1,6 +1,7 @@
 import { Alert, Button, Group, Select, Stack, TagsInput, Textarea, TextInput } from '@mantine/core';
 import { useMemo, useState, type FormEvent } from 'react';
 import { api } from '../api.ts';
+import { AttachmentPicker, uploadsOf, type PickedFile } from '../components/AttachmentPicker.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { PageHeading } from '../components/PageHeading.tsx';
 import { UnverifiedPrompt, unverifiedOf } from '../components/UnverifiedPrompt.tsx';
@@ -25,6 +26,8 @@ export function ComposePage() {
   const [language, setLanguage] = useState<string>(locale);
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
+  const [files, setFiles] = useState<PickedFile[]>([]);
+  const uploading = files.some((f) => f.state !== 'done');
   const [touched, setTouched] = useState(false);
   const { data: counterpartData } = useLoad(() => api.counterparts(), 'counterparts');
   const suggestions = useMemo(
@@ -42,6 +45,7 @@ export function ComposePage() {
         body,
         language,
         ...(confirmed ? { confirmed } : {}),
+        ...(files.length > 0 ? { uploads: uploadsOf(files) } : {}),
       });
       const params = new URLSearchParams({ sent: r?.id ?? '', state: r?.state ?? 'sent' });
       window.location.hash = `#/sent?${params.toString()}`;
@@ -55,7 +59,7 @@ export function ComposePage() {
   const submit = (e: FormEvent) => {
     e.preventDefault();
     setTouched(true);
-    if (to.length === 0 || !subject.trim() || !body.trim()) return;
+    if (to.length === 0 || !subject.trim() || !body.trim() || uploading) return;
     setError(null);
     void send();
   };
@@ -109,6 +113,11 @@ export function ComposePage() {
             data-testid="compose-language"
             maw={280}
           />
+          <AttachmentPicker
+            files={files}
+            onChange={(update) => setFiles((all) => update(all))}
+            language={language}
+          />
           {unverified ? (
             <UnverifiedPrompt
               unverified={unverified}
@@ -123,7 +132,12 @@ export function ComposePage() {
             {t('compose.queueNote')}
           </Alert>
           <Group>
-            <Button type="submit" loading={busy} disabled={!!unverified} data-testid="compose-send">
+            <Button
+              type="submit"
+              loading={busy}
+              disabled={!!unverified || uploading}
+              data-testid="compose-send"
+            >
               {t('compose.send')}
             </Button>
             <Button variant="default" onClick={() => navigate('inbox')}>

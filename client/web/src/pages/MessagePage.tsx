@@ -5,7 +5,7 @@ import { HandlingBadges } from '../components/Badges.tsx';
 import { DocumentsList } from '../components/Documents.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { PageHeading } from '../components/PageHeading.tsx';
-import { useLoad } from '../hooks.ts';
+import { useChanged, useLoad } from '../hooks.ts';
 import { useCode, useDates, useT } from '../i18n.tsx';
 import { href } from '../router.ts';
 
@@ -14,7 +14,9 @@ export function MessagePage({ id }: { id: string }) {
   const t = useT();
   const code = useCode();
   const { dateTime } = useDates();
-  const { data: m, error, loading } = useLoad(() => api.message(id), id);
+  // Read again when documents were downloaded or receipts came: the documents' states follow.
+  const changed = useChanged('documents', 'sent');
+  const { data: m, error, loading } = useLoad(() => api.message(id), `${id}|${changed}`);
 
   if (loading && !m) return <Skeleton h={200} aria-label={t('common.loading')} />;
   if (!m) return <ErrorAlert error={error} />;
