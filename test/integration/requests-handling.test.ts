@@ -4,6 +4,9 @@
  * forbids unless an officer gives a reason (which it logs), and malformed codes send nothing.
  */
 import { issueJoinTicket } from '../../client/join-tickets.ts';
+import { randomBytes } from 'node:crypto';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { forward } from '../../client/forward.ts';
 import { completeJoin, requestToJoin } from '../../client/join.ts';
@@ -64,10 +67,13 @@ describe('handling codes between Senegal and the two desks of Nigeria', () => {
 
   it('a request for desk1 only is sealed for desk1 and never reaches desk2', async () => {
     const handling: Handling = { visibility: 'named', nodes: ['desk1'], forwarding: 'forbidden' };
+    const letter = join(tempDir('entraide-handling-'), 'letter.pdf');
+    writeFileSync(letter, randomBytes(70_000));
     const created = await senegal.requests.create({
       type: 'expedited_preservation',
       to: NG,
       draft: preservationDraft({ handling }),
+      attachments: [{ path: letter, role: 'request_letter' }],
     });
     requestId = created.id;
     requestEnvelope = created.sent!.id;
@@ -82,6 +88,13 @@ describe('handling codes between Senegal and the two desks of Nigeria', () => {
     expect(arrived(await desk2.fetchInbox())).not.toContain(requestEnvelope);
     expect(desk2.store.message(requestEnvelope)).toBeUndefined();
     expect(desk2.store.requests.requestById(requestId)).toBeUndefined();
+    // Its documents likewise: desk1 fetches the letter; desk2's session is refused it by the relay.
+    expect((await desk1.documents.fetch(requestEnvelope)).map((d) => d.state)).toEqual(['held']);
+    const blob = senegal.documents.of(requestEnvelope)[0]!.blob;
+    const refused = await fetch(`${relay.url}/v1/blobs/${blob}`, {
+      headers: { authorization: `Bearer ${await desk2.relay.token()}` },
+    });
+    expect(refused.status).toBe(404);
 
     // A status update on it goes to Senegal and, of Nigeria's nodes, to desk1 only.
     const ack = await desk1.requests.update(requestId, 'acknowledged', { reference: 'NG-1' });
