@@ -4,7 +4,7 @@
  * desk stores what they decide and sends what they produce.
  */
 import { basename } from 'node:path';
-import type { FileEntry } from '../shared/files/manifest.ts';
+import { manifestProblem, type FileEntry } from '../shared/files/manifest.ts';
 import type { Attachment } from './documents/seal-file.ts';
 import { parseAuthorityAddress } from '../shared/addresses.ts';
 import { EntraideError, isTransient } from '../shared/errors.ts';
@@ -56,6 +56,8 @@ export interface UpdateOptions {
   reference?: string | undefined;
   /** Documents the step carries, signed with it (the evidence of `executed`). */
   attachments?: Attachment[] | undefined;
+  /** The same, sealed already (a page's uploads). */
+  files?: FileEntry[] | undefined;
 }
 
 /** Failed submissions the relay may still accept later: the item stays stored and is sent again. */
@@ -224,7 +226,9 @@ export class RequestDesk extends RequestArrivals {
       side,
       request: row,
     });
-    const files = await this.sealed(opts.attachments);
+    const files = [...(opts.files ?? []), ...(await this.sealed(opts.attachments))];
+    const problem = manifestProblem(files);
+    if (problem) throw new EntraideError('USAGE', problem);
     const update = check(
       StatusUpdate,
       signStatusUpdate(

@@ -8,7 +8,7 @@ import { isAbsolute } from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import { EntraideError } from '../../shared/errors.ts';
 import { FILE_ROLES, type FileRole } from '../../shared/files/manifest.ts';
-import type { StagedUploads } from './routes-uploads.ts';
+import { takeUploads, UploadInput, type StagedUploads } from './routes-uploads.ts';
 import { LIMITS } from '../../shared/limits.ts';
 import { literals } from '../../shared/protocol/literals.ts';
 import { inboxView, listing, readView, requestListView, requestShowView, sendView } from './desk.ts';
@@ -44,16 +44,6 @@ function cliOnly(ctx: RouteContext, req: FastifyRequest, what: string): void {
   if (!ctx.officer(req).startsWith('cli:'))
     throw new EntraideError('FORBIDDEN', `only the entraide command on this computer may ${what}`);
 }
-
-/** A file a page uploaded (routes-uploads.ts), named by the item that sends it, with its role and language. */
-const UploadInput = Type.Object(
-  {
-    id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }),
-    role: literals(FILE_ROLES),
-    language: Type.Optional(Type.String({ pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$' })),
-  },
-  { additionalProperties: false },
-);
 
 export async function messageRoutes(
   app: FastifyInstance,

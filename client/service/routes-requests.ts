@@ -4,6 +4,8 @@
  * status updates, supplements and messages, and the delivery evidence. Each does what the CLI's
  * `request` commands do (client/cli/requests.ts, request-evidence.ts), through the node's desks.
  */
+import { takeUploads, UploadInput, type StagedUploads } from './routes-uploads.ts';
+import { LIMITS } from '../../shared/limits.ts';
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
 import { EntraideError } from '../../shared/errors.ts';
@@ -39,7 +41,11 @@ const SendResult = Type.Object(
 /** A request's summary and story: described loosely, its shape is RequestDetail (requests.ts). */
 const Detail = Type.Object({ id: Type.String(), state: literals(STATUSES) }, { additionalProperties: true });
 
-export async function requestRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
+export async function requestRoutes(
+  app: FastifyInstance,
+  ctx: RouteContext,
+  staged?: StagedUploads,
+): Promise<void> {
   const { node } = ctx;
 
   app.get(
@@ -200,6 +206,7 @@ export async function requestRoutes(app: FastifyInstance, ctx: RouteContext): Pr
             note: Type.Optional(Type.String({ minLength: 1, maxLength: NOTE_MAX })),
             ground: Type.Optional(literals(REFUSAL_GROUND_CODES)),
             reference: Type.Optional(Type.String({ minLength: 1, maxLength: REQUEST_LIMITS.reference })),
+            uploads: Type.Optional(Type.Array(UploadInput, { maxItems: LIMITS.maxFilesPerItem })),
           },
           { additionalProperties: false },
         ),
@@ -215,13 +222,21 @@ export async function requestRoutes(app: FastifyInstance, ctx: RouteContext): Pr
     },
     async (req) => {
       const { id } = req.params as { id: string };
-      const b = req.body as { status: string; note?: string; ground?: string; reference?: string };
+      const b = req.body as {
+        status: string;
+        note?: string;
+        ground?: string;
+        reference?: string;
+        uploads?: UploadInput[];
+      };
       // As `request update`: the state is the one after what waits on the relay.
       await fetchIfReachable(node);
+      const files = takeUploads(staged, b.uploads);
       const r = await node.requests.update(id, b.status, {
         note: b.note,
         ground: b.ground,
         reference: b.reference,
+        ...(files.length > 0 ? { files } : {}),
       });
       ctx.changed('requests', r.request);
       ctx.changed('sent', r.sent.id);

@@ -18,7 +18,9 @@ import { DataStore, Upload } from '@tus/utils';
 import { toBase64url } from '../../shared/bytes.ts';
 import { EntraideError } from '../../shared/errors.ts';
 import { FileSealer } from '../../shared/files/file-crypto.ts';
-import { sanitizeFileName, type FileEntry } from '../../shared/files/manifest.ts';
+import { FILE_ROLES, sanitizeFileName, type FileEntry, type FileRole } from '../../shared/files/manifest.ts';
+import { literals } from '../../shared/protocol/literals.ts';
+import { Type } from '@sinclair/typebox';
 import { LIMITS } from '../../shared/limits.ts';
 import { mediaTypeOf } from '../documents/seal-file.ts';
 import { random } from '../random.ts';
@@ -170,6 +172,33 @@ class SealingStore extends DataStore {
     await rm(s.partial, { force: true });
     if (s.entry) await rm(join(this.staged.dir, s.blob), { force: true });
   }
+}
+
+/** A file a page uploaded, named by the item that sends it, with its role and language. */
+export const UploadInput = Type.Object(
+  {
+    id: Type.String({ minLength: 1, maxLength: 64, pattern: '^[A-Za-z0-9_-]+$' }),
+    role: literals(FILE_ROLES),
+    language: Type.Optional(Type.String({ pattern: '^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$' })),
+  },
+  { additionalProperties: false },
+);
+export type UploadInput = { id: string; role: FileRole; language?: string };
+
+/** The manifest entries of an item's uploads: all complete, or none taken (NOT_FOUND). */
+export function takeUploads(
+  staged: StagedUploads | undefined,
+  uploads: readonly UploadInput[] | undefined,
+): FileEntry[] {
+  if (!uploads?.length) return [];
+  if (!staged) throw new EntraideError('NOT_FOUND', 'this service takes no uploads');
+  for (const u of uploads)
+    if (!staged.byId.get(u.id)?.entry)
+      throw new EntraideError(
+        'NOT_FOUND',
+        `no complete upload ${u.id} on this service: upload the file again`,
+      );
+  return uploads.map((u) => staged.take(u.id, u.role, u.language));
 }
 
 /** POST /uploads (create), HEAD/PATCH/DELETE /uploads/:id: the tus protocol, inside the guarded API. */

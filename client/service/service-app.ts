@@ -312,7 +312,7 @@ async function apiRoutes(api: FastifyInstance, o: ServiceAppOptions): Promise<vo
     guarded.addHook('onClose', () => staged.clear());
     await uploadRoutes(guarded, staged);
     await messageRoutes(guarded, ctx, staged);
-    await requestRoutes(guarded, ctx);
+    await requestRoutes(guarded, ctx, staged);
     await keyRoutes(guarded, ctx);
     await meetingRoutes(guarded, ctx);
   });

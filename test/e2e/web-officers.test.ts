@@ -253,8 +253,23 @@ describe('the officers’ web app, two authorities, one browser', { timeout: 150
     await textOf(byTest(kePage, 'story')).toContain('140 plaintes');
 
     await setStatus(kePage, 'in_execution');
-    await setStatus(kePage, 'executed', { note: 'Data preserved until 2026-12-31.' });
+    // Executed, with the evidence attached in the dialog: Senegal's page lists it, downloaded and verified.
+    await byTest(kePage, 'action-executed').click();
+    await visible(byTest(kePage, 'status-form'));
+    await byTest(kePage, 'status-note').fill('Data preserved until 2026-12-31.');
+    const certificate = Buffer.from('Preservation certificate, provider X, 2026-03-04.\n'.repeat(200));
+    await byTest(kePage, 'attach-input').setInputFiles({
+      name: 'certificate.txt',
+      mimeType: 'text/plain',
+      buffer: certificate,
+    });
+    await attrOf(byTest(kePage, 'attach-row'), 'data-state').toBe('done');
+    await byTest(kePage, 'status-submit').click();
+    await hidden(byTest(kePage, 'status-form'));
     await attrOf(byTest(snPage, 'request-header').getByTestId('status'), 'data-status').toBe('executed');
+    const evidence = byTest(snPage, 'request-documents').getByTestId('document-row');
+    await attrOf(evidence, 'data-state').toBe('held');
+    expect(await evidence.getAttribute('data-role')).toBe('execution_result');
     await setStatus(snPage, 'closed');
     await attrOf(byTest(kePage, 'request-header').getByTestId('status'), 'data-status').toBe('closed');
 

@@ -451,8 +451,16 @@ export const api = {
   sendRequest: (id: string, input: { despiteWarnings?: boolean; confirmed?: string[] }) =>
     call<{ id: string }>('POST', `/requests/${enc(id)}/send`, input),
   actions: (id: string) => call<ActionsView>('GET', `/requests/${enc(id)}/actions`),
-  setStatus: (id: string, body: { status: string; note?: string; ground?: string; reference?: string }) =>
-    call<unknown>('POST', `/requests/${enc(id)}/status`, body),
+  setStatus: (
+    id: string,
+    body: {
+      status: string;
+      note?: string;
+      ground?: string;
+      reference?: string;
+      uploads?: { id: string; role: string; language?: string }[];
+    },
+  ) => call<unknown>('POST', `/requests/${enc(id)}/status`, body),
   supplement: (id: string, body: { kind?: string; text: string; language?: string }) =>
     call<unknown>('POST', `/requests/${enc(id)}/supplement`, body),
   requestMessage: (id: string, body: { body: string; subject?: string; language?: string }) =>

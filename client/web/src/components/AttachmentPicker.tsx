@@ -32,10 +32,13 @@ export function AttachmentPicker({
   files,
   onChange,
   language,
+  defaultRole = 'supporting_document',
 }: {
   files: PickedFile[];
   onChange: (update: (files: PickedFile[]) => PickedFile[]) => void;
   language: string;
+  /** The role a new file starts with (execution_result for the evidence of executed). */
+  defaultRole?: string;
 }) {
   const t = useT();
   const code = useCode();
@@ -77,7 +80,7 @@ export function AttachmentPicker({
           size: file.size,
           sent: 0,
           state: 'uploading',
-          role: 'supporting_document',
+          role: defaultRole,
           language,
         },
       ]);

@@ -1,3 +1,4 @@
+import { AttachmentPicker, uploadsOf, type PickedFile } from '../components/AttachmentPicker.tsx';
 import { DocumentsList } from '../components/Documents.tsx';
 import {
   Badge,
@@ -26,7 +27,7 @@ import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { PageHeading } from '../components/PageHeading.tsx';
 import { UnverifiedPrompt, unverifiedOf } from '../components/UnverifiedPrompt.tsx';
 import { useChanged, useLoad } from '../hooks.ts';
-import { useCode, useDates, useT, useWarningText } from '../i18n.tsx';
+import { useCode, useDates, useLocale, useT, useWarningText } from '../i18n.tsx';
 
 // Its documents have a section of their own.
 const OMIT_FROM_CONTENT = new Set(['type', 'id', 'requestType', 'title', 'files']);
@@ -357,12 +358,15 @@ function StatusModal({
 }) {
   const t = useT();
   const code = useCode();
+  const { locale } = useLocale();
   const [note, setNote] = useState('');
   const [ground, setGround] = useState<string | null>(null);
   const [reference, setReference] = useState('');
   const [error, setError] = useState<unknown>(null);
   const [busy, setBusy] = useState(false);
   const [touched, setTouched] = useState(false);
+  const [files, setFiles] = useState<PickedFile[]>([]);
+  const uploading = files.some((f) => f.state !== 'done');
   const noteRequired = action?.note === 'required';
   const groundRequired = action?.ground === 'required';
 
@@ -370,7 +374,7 @@ function StatusModal({
     e.preventDefault();
     if (!action) return;
     setTouched(true);
-    if ((noteRequired && !note.trim()) || (groundRequired && !ground)) return;
+    if ((noteRequired && !note.trim()) || (groundRequired && !ground) || uploading) return;
     setBusy(true);
     try {
       await api.setStatus(id, {
@@ -378,7 +382,9 @@ function StatusModal({
         ...(note.trim() ? { note: note.trim() } : {}),
         ...(ground && action.ground !== 'none' ? { ground } : {}),
         ...(reference.trim() && action.reference === 'optional' ? { reference: reference.trim() } : {}),
+        ...(files.length > 0 ? { uploads: uploadsOf(files) } : {}),
       });
+      setFiles([]);
       setNote('');
       setGround(null);
       setReference('');
@@ -439,6 +445,14 @@ function StatusModal({
                 data-testid="status-reference"
               />
             ) : null}
+            {action.status === 'executed' || action.status === 'partially_executed' ? (
+              <AttachmentPicker
+                files={files}
+                onChange={(update) => setFiles((all) => update(all))}
+                language={locale}
+                defaultRole="execution_result"
+              />
+            ) : null}
             <ErrorAlert error={error} />
             <Group justify="flex-end">
               <Button variant="default" onClick={onClose}>
@@ -447,6 +461,7 @@ function StatusModal({
               <Button
                 type="submit"
                 loading={busy}
+                disabled={uploading}
                 color={action.status === 'refused' || action.status === 'withdrawn' ? 'red' : undefined}
                 data-testid="status-submit"
               >
