@@ -7,7 +7,7 @@ import type { FastifyInstance } from 'fastify';
 import { isAbsolute } from 'node:path';
 import type { FastifyRequest } from 'fastify';
 import { EntraideError } from '../../shared/errors.ts';
-import { FILE_ROLES, type FileRole } from '../../shared/files/manifest.ts';
+import { FILE_ROLES } from '../../shared/files/manifest.ts';
 import { takeUploads, UploadInput, type StagedUploads } from './routes-uploads.ts';
 import { LIMITS } from '../../shared/limits.ts';
 import { literals } from '../../shared/protocol/literals.ts';
@@ -94,17 +94,10 @@ export async function messageRoutes(
     },
     async (req) => {
       const { uploads, ...input } = req.body as Parameters<typeof sendView>[1] & {
-        uploads?: { id: string; role: FileRole; language?: string }[];
+        uploads?: UploadInput[];
       };
       if (input.attachments?.length) cliOnly(ctx, req, 'name files on this computer to attach');
-      // Checked all before any is taken: a missing one leaves the others for the next attempt.
-      for (const u of uploads ?? [])
-        if (!staged.byId.get(u.id)?.entry)
-          throw new EntraideError(
-            'NOT_FOUND',
-            `no complete upload ${u.id} on this service: upload the file again`,
-          );
-      const files = (uploads ?? []).map((u) => staged.take(u.id, u.role, u.language));
+      const files = takeUploads(staged, uploads);
       const r = await sendView(node, { ...input, ...(files.length > 0 ? { files } : {}) });
       ctx.changed('sent', r.id);
       return r;
