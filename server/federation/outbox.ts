@@ -237,10 +237,7 @@ export class Outbox {
             continue;
           } catch (err) {
             if (this.closed) return;
-            failure =
-              err instanceof EntraideError
-                ? `${err.message} [${err.code}]`
-                : 'the peer’s answer could not be read';
+            failure = failureOf(err);
           }
         }
         if (lacking > 0) sendable = sendable.slice(0, lacking);
@@ -289,10 +286,7 @@ export class Outbox {
         } catch (err) {
           // Aborted by close(): not the peer's failure; the batch stays due as it was.
           if (this.closed) return;
-          failure =
-            err instanceof EntraideError
-              ? `${err.message} [${err.code}]`
-              : 'the peer’s answer could not be read';
+          failure = failureOf(err);
         }
       }
       const at = this.now();
@@ -368,6 +362,13 @@ export class Outbox {
       }
     }
   }
+}
+
+/** What a failed request to a peer says, for the outbox row and the operator. */
+function failureOf(err: unknown): string {
+  return err instanceof EntraideError
+    ? `${err.message} [${err.code}]`
+    : 'the peer’s answer could not be read';
 }
 
 /**
