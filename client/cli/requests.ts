@@ -224,12 +224,14 @@ export function requestCommands(program: Command, run: Run): void {
           withNode(program, async (node) => {
             await refresh(node);
             const files = [
-              ...(attachmentsOf({
-                attach: o.result,
-                role: ['execution_result'],
-                fileLanguage: o.fileLanguage,
-              }) ?? []),
-              ...(attachmentsOf(o) ?? []),
+              ...(o.result?.length
+                ? (attachmentsOf({
+                    attach: o.result,
+                    role: ['execution_result'],
+                    fileLanguage: o.fileLanguage,
+                  }) ?? [])
+                : []),
+              ...(attachmentsOf({ ...o, fileLanguage: o.attach?.length ? o.fileLanguage : undefined }) ?? []),
             ];
             const r = await node.requests.update(id, status, {
               note: o.note,

@@ -66,6 +66,8 @@ class RelayBlobStore extends DataStore {
 }
 
 const Params = Type.Object({ id: BlobId }, { additionalProperties: false });
+/** What these POSTs carry: nothing (a body sent anyway is read and ignored). */
+const NoBody = Type.Unknown({ description: 'none: the request says everything in its headers and path' });
 const errors = errorResponses(400, 401, 403, 404, 409, 413, 416, 429);
 
 export async function blobRoutes(app: FastifyInstance, ctx: RelayContext): Promise<void> {
@@ -102,6 +104,7 @@ export async function blobRoutes(app: FastifyInstance, ctx: RelayContext): Promi
         summary:
           'Create a blob for a document (tus creation; Upload-Length: its padded size; Upload-Metadata: blob <its id>)',
         security: bearerSecurity,
+        body: NoBody,
         response: errors,
       },
     },
@@ -174,6 +177,7 @@ export async function blobRoutes(app: FastifyInstance, ctx: RelayContext): Promi
       schema: {
         summary: 'Say that this node holds the blob complete and verified (the relay may then delete it)',
         security: bearerSecurity,
+        body: NoBody,
         params: Params,
         response: { 200: Type.Object({ held: Type.Literal(true) }), ...errors },
       },

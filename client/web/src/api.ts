@@ -31,6 +31,11 @@ export function setAuthRequiredHandler(handler: () => void): void {
 
 const BASE = '/api/v1';
 
+import type { DocumentView, ItemDocuments } from './api-documents.ts';
+export type { DocumentView, ItemDocuments } from './api-documents.ts';
+import type { AlarmsView, Counterpart, KeyHistory, NodesView } from './api-keys.ts';
+export type { Counterpart, KeyHistory, Alarm, AlarmsView, NodeListing, NodesView } from './api-keys.ts';
+
 async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   let res: Response;
   try {
@@ -124,37 +129,6 @@ export interface StoredMessage {
   deliveredAt?: string | null;
   /** Its documents (opened items only). */
   documents?: DocumentView[];
-}
-
-/** A document an item carries, as the service shows it (never its key). */
-export interface DocumentView {
-  blob: string;
-  name: string;
-  mediaType: string;
-  size: number;
-  sha256: string;
-  role: string;
-  language: string | null;
-  translationOf: string | null;
-  state: 'sealed' | 'uploaded' | 'pending' | 'held' | 'damaged';
-  error: string | null;
-  downloadedBy?: { node: string; at: string }[];
-}
-
-/** The documents of one item of a request. */
-export interface ItemDocuments {
-  envelope: string;
-  what: string;
-  at: string;
-  files: DocumentView[];
-}
-
-/** Where a page uploads a file (tus), to be sealed by the service as it arrives. */
-export const UPLOADS_URL = `${BASE}/uploads`;
-
-/** Where a page downloads a document, decrypted and verified by the service. */
-export function documentUrl(messageId: string, blob: string): string {
-  return `${BASE}/messages/${encodeURIComponent(messageId)}/documents/${encodeURIComponent(blob)}`;
 }
 
 export interface InboxView {
@@ -297,80 +271,6 @@ export interface Evidence {
   ciphertextHash?: string;
   undelivered?: string[];
   receipts?: Receipt[];
-}
-
-export interface Counterpart {
-  authority: string;
-  safetyCode: string;
-  pinnedAt?: string;
-  verifiedAt?: string | null;
-  verifiedBy?: string | null;
-  confirmedAt?: string | null;
-  state?: 'verified' | 'confirmed-unverified' | 'unverified';
-  keys?: {
-    masterKeys?: number;
-    masterKeyIssuedAt?: string;
-    activeNodes?: number;
-    revokedNodes?: number;
-    events?: number;
-    refusedEvents?: number;
-    lastEventAt?: string | null;
-  } | null;
-  keysError?: { code: string; message: string } | null;
-}
-
-export interface KeyHistory {
-  authority: string;
-  safetyCode: string;
-  verifiedAt: string | null;
-  head?: { size: number; root: string; timestamp: string };
-  events?: {
-    index: number;
-    loggedAt: string;
-    type: string;
-    node: string | null;
-    summary: string;
-    accepted: boolean;
-    code: string | null;
-    reason: string | null;
-  }[];
-}
-
-export interface Alarm {
-  id: string | number;
-  raisedAt?: string;
-  kind?: string;
-  relay?: string;
-  authority?: string;
-  message?: string;
-  resolvedAt?: string | null;
-}
-
-export interface AlarmsView {
-  consistent?: boolean;
-  checked?: boolean;
-  error?: { code: string; message: string } | null;
-  open?: number;
-  alarms?: Alarm[];
-  splitViews?: { id: string | number; raisedAt?: string; relay?: string; sender?: string }[];
-}
-
-export interface NodeListing {
-  node: string;
-  state: 'active' | 'revoked';
-  thisNode?: boolean;
-  identityKey?: string;
-  encryptionKeyNotAfter?: string;
-  certifiedAt?: number;
-  revokedAt?: string | null;
-  revokeReason?: string | null;
-}
-
-export interface NodesView {
-  thisNode: string;
-  holdsMasterKey: boolean;
-  nodes: NodeListing[];
-  pending: { code: string; node: string; createdAt: string; expiresAt: string }[];
 }
 
 export interface Meeting {

@@ -3,7 +3,7 @@ import { useEffect, useRef, useState, type DragEvent } from 'react';
 import { useIntl } from 'react-intl';
 import { Upload } from 'tus-js-client';
 import { FILE_ROLES } from '../../../../shared/files/roles.ts';
-import { UPLOADS_URL } from '../api.ts';
+import { UPLOADS_URL } from '../api-documents.ts';
 import { LOCALES, useCode, useT } from '../i18n.tsx';
 
 /** A file on its way: uploaded to the node's service (tus), which seals it as it arrives. */

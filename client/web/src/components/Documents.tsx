@@ -1,7 +1,7 @@
 import { Anchor, Badge, Paper, Stack, Table, Text, Title } from '@mantine/core';
 import { useId } from 'react';
 import { useIntl } from 'react-intl';
-import { documentUrl, type DocumentView } from '../api.ts';
+import { documentUrl, type DocumentView } from '../api-documents.ts';
 import { useCode, useDates, useT } from '../i18n.tsx';
 
 const STATE_COLOURS: Record<DocumentView['state'], string> = {
