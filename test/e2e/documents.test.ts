@@ -1,10 +1,11 @@
 /**
  * Documents with real processes: a relay process, the `entraide` CLI on two nodes' folders.
- * - A 64 MiB file goes from Senegal to Kenya: it arrives identical, and no aligned 32-byte block of
+ * - A 128 MiB file goes from Senegal to Kenya: it arrives identical, and no aligned 32-byte block of
  *   it is ever in the relay's data folder or in either node's folder (the plaintext is built from
  *   blocks that each begin with a random 8-byte marker, so that one search per file finds any of
- *   them at any offset); each process's memory stays flat (its peak within a few MiB of the same
- *   command moving a file of 8 MiB).
+ *   them at any offset); each process's memory stays flat (its peak no more than 48 MiB above the same
+ *   command moving a file of 8 MiB: the garbage collector's noise, far below the 120 MiB more
+ *   that holding the file would cost).
  * - The sender sees which recipient node holds the file, verified (a `downloaded` receipt).
  * - An upload cut by SIGKILL of the sending node at 40 % resumes from what the relay holds when the
  *   node next reaches the relay; a download cut at 40 % resumes from what the part file holds; a
@@ -170,11 +171,11 @@ const sizeOf = (path: string) => (existsSync(path) ? statSync(path).size : 0);
 const blobsIn = (dir: string) => (existsSync(dir) ? readdirSync(dir) : []);
 
 describe('documents between two nodes', { timeout: 180_000 }, () => {
-  it('carries 64 MiB end to end encrypted, kept encrypted at rest, in flat memory, with a downloaded receipt', async () => {
+  it('carries 128 MiB end to end encrypted, kept encrypted at rest, in flat memory, with a downloaded receipt', async () => {
     const net = await network();
     const marker = randomBytes(8);
     const small = plaintext(8 * MiB, marker);
-    const big = plaintext(64 * MiB, marker);
+    const big = plaintext(128 * MiB, marker);
 
     // Baselines: the same commands moving 8 MiB (enough for each process's heap to reach its working size).
     const s0 = await measured(sendArgs(net.sn, small));
@@ -194,7 +195,7 @@ describe('documents between two nodes', { timeout: 180_000 }, () => {
     const id = (JSON.parse(s1.stdout) as { id: string; queued: boolean }).id;
     // On the relay now: its blob, and nothing of the plaintext anywhere in its folder.
     const relayBlobs = join(net.dataDir, 'blobs');
-    expect(blobsIn(relayBlobs).map((b) => sizeOf(join(relayBlobs, b)))).toContain(blobBytes(64 * MiB));
+    expect(blobsIn(relayBlobs).map((b) => sizeOf(join(relayBlobs, b)))).toContain(blobBytes(128 * MiB));
     expect(leaks([net.dataDir], marker)).toEqual([]);
 
     await ok(net.ke, ['inbox']);
@@ -208,11 +209,13 @@ describe('documents between two nodes', { timeout: 180_000 }, () => {
     expect(exported[0]).toMatchObject({ role: 'execution_result', sha256: sha256(big) });
     expect(sha256(exported[0]!.path)).toBe(sha256(big));
 
-    // Flat memory: a file eight times larger costs each process no more than the noise of its
-    // garbage collector (measured: -17 to +17 MiB on peaks of ~210-280 MiB), never the file's size.
-    expect(s1.peak - s0.peak, 'send').toBeLessThan(24 * MiB);
-    expect(d1.peak - d0.peak, 'download').toBeLessThan(24 * MiB);
-    expect(relayPeak - relayBase, 'relay').toBeLessThan(24 * MiB);
+    // Flat memory: a file sixteen times larger costs each process no more than the noise of its
+    // garbage collector (measured: -17 to +27 MiB on peaks of ~210-280 MiB), never the file's
+    // size (holding it once would add 120 MiB).
+    const grew = { send: s1.peak - s0.peak, download: d1.peak - d0.peak, relay: relayPeak - relayBase };
+    expect(grew.send, 'send').toBeLessThan(48 * MiB);
+    expect(grew.download, 'download').toBeLessThan(48 * MiB);
+    expect(grew.relay, 'relay').toBeLessThan(48 * MiB);
 
     // Neither node's folder holds a block of the plaintext: sealed files, database, journal.
     expect(leaks([net.sn, net.ke, net.dataDir], marker)).toEqual([]);
