@@ -163,7 +163,7 @@ export async function measureNodeStore(
         store.requests.insertRequest({
           id,
           direction: 'in',
-          requestType: 'mla',
+          requestType: 'mutual_legal_assistance',
           requesting: 'sn.moj@relay.bench',
           requested: 'ke.ag@relay.bench',
           title: `Hearing of witnesses ${i}`,

@@ -4,13 +4,14 @@ import { parseNodeAddress } from '../shared/addresses.ts';
 import { EntraideError } from '../shared/errors.ts';
 import type { RequestContent } from '../shared/protocol/content.ts';
 import { completenessWarnings, type Warning } from '../shared/requests/completeness.ts';
-import { effectiveDeadline, flags, type Flag } from '../shared/requests/deadlines.ts';
+import { effectiveDeadline, firstExecution, flags, type Flag } from '../shared/requests/deadlines.ts';
 import { mayRead, type Handling } from '../shared/requests/handling.ts';
 import { deriveRequest, type DerivedRequest, type VerifiedUpdate } from '../shared/requests/history.ts';
 import { nextStatuses, type Side } from '../shared/requests/lifecycle.ts';
+import { measureOf, type Measure } from '../shared/requests/request.ts';
 import { secondsBetween, type StatsRecord } from '../shared/requests/statistics.ts';
 import { requestHash, StatusUpdate } from '../shared/requests/status-update.ts';
-import { isStatus, STATUSES, type Status } from '../shared/requests/vocabulary.ts';
+import { isStatus, STATUSES, type MeasureState, type Status } from '../shared/requests/vocabulary.ts';
 import type { NodePort } from './node-port.ts';
 import type { RequestRow } from './store/request-store.ts';
 
@@ -53,10 +54,14 @@ export interface StoryEntry {
   ground?: string;
   reference?: string;
   note?: string;
+  /** Why a refusal came without the consultation of UNTOC art. 18(26). */
+  withoutConsultation?: string;
 }
 
 export interface RequestDetail extends RequestSummary {
   content: RequestContent;
+  /** Each measure of the request, coded, with where it stands as the requested side last reported. */
+  measures: (Measure & { state: MeasureState })[];
   handling: Handling;
   warnings: Warning[];
   story: StoryEntry[];
@@ -157,7 +162,12 @@ export class RequestRecords {
       if (side) updates.push({ update, hash: u.hash, side });
     }
     return deriveRequest(
-      { requestHash: row.requestHash, sentAt: row.sentAt, deliveredAt: this.deliveredAt(row) },
+      {
+        requestType: row.requestType,
+        requestHash: row.requestHash,
+        sentAt: row.sentAt,
+        deliveredAt: this.deliveredAt(row),
+      },
       updates,
     );
   }
@@ -317,6 +327,7 @@ export class RequestRecords {
         u.ground ? `(${u.ground})` : '',
         u.reference ? `ref. ${u.reference}` : '',
         u.note ? `— ${u.note}` : '',
+        u.withoutConsultation ? `(without consultation: ${u.withoutConsultation})` : '',
       ]
         .filter(Boolean)
         .join(' '),
@@ -324,6 +335,7 @@ export class RequestRecords {
       ...(u.ground ? { ground: u.ground } : {}),
       ...(u.reference ? { reference: u.reference } : {}),
       ...(u.note ? { note: u.note } : {}),
+      ...(u.withoutConsultation ? { withoutConsultation: u.withoutConsultation } : {}),
       ...(standing ? { standing } : {}),
       ...(hash && carriers.get(hash) ? { envelope: carriers.get(hash)! } : {}),
     });
@@ -349,10 +361,16 @@ export class RequestRecords {
       }
     }
     const side = this.sideOf(row)!;
-    const transitions = nextStatuses(d.state, side);
+    const transitions = nextStatuses(d.state, side, row.requestType);
+    const states = new Map<number, MeasureState>();
+    for (const h of d.history) for (const m of h.update.measures ?? []) states.set(m.index, m.state);
     return {
       ...this.summary(row, Date.now(), d),
       content,
+      measures: (content.measures ?? []).map((m, i) => ({
+        ...measureOf(m),
+        state: states.get(i) ?? 'pending',
+      })),
       handling: content.handling,
       warnings: completenessWarnings(content.requestType, content),
       story,
@@ -377,7 +395,7 @@ export class RequestRecords {
         state: d.state,
         sentAt,
         acknowledgeSeconds: secondsBetween(sentAt, d.times.acknowledged),
-        executeSeconds: secondsBetween(sentAt, d.times.executed),
+        executeSeconds: secondsBetween(sentAt, firstExecution(d.times)),
         flags: flags({ ...content, state: d.state, times: d.times }, nowMs),
       });
     }

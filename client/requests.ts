@@ -27,6 +27,7 @@ import {
   isStatus,
   REQUEST_TYPES,
   STATUSES,
+  type MeasureState,
   type Status,
 } from '../shared/requests/vocabulary.ts';
 import { uuidv7 } from '../shared/uuid.ts';
@@ -54,6 +55,10 @@ export interface UpdateOptions {
   note?: string | undefined;
   ground?: string | undefined;
   reference?: string | undefined;
+  /** Why a refusal on a ground of UNTOC art. 18(21) comes without consultation (art. 18(26)). */
+  withoutConsultation?: string | undefined;
+  /** Where measures stand, by their index in the request (requested side). */
+  measures?: { index: number; state: MeasureState }[] | undefined;
   /** Documents the step carries, signed with it (the evidence of `executed`). */
   attachments?: Attachment[] | undefined;
   /** The same, sealed already (a page's uploads). */
@@ -222,10 +227,25 @@ export class RequestDesk extends RequestArrivals {
     // The same rules every receiving node holds this update to (shared/requests/status-rules.ts).
     const checked = checkStatusUpdate({
       state: derived.state,
-      update: { status, ground: opts.ground, note: opts.note, reference: opts.reference },
+      update: {
+        status,
+        ground: opts.ground,
+        note: opts.note,
+        reference: opts.reference,
+        withoutConsultation: opts.withoutConsultation,
+        measures: opts.measures,
+      },
       side,
       request: row,
+      past: derived.history.map((h) => h.update.status),
     });
+    const count = this.content(row).measures?.length ?? 0;
+    const outside = checked.measures?.find((m) => m.index >= count);
+    if (outside)
+      throw new EntraideError(
+        'USAGE',
+        `the request has ${count} measure(s), numbered from 0: there is no measure ${outside.index}`,
+      );
     const files = [...(opts.files ?? []), ...(await this.sealed(opts.attachments))];
     const problem = manifestProblem(files);
     if (problem) throw new EntraideError('USAGE', problem);
@@ -241,6 +261,8 @@ export class RequestDesk extends RequestArrivals {
           ...(checked.ground ? { ground: checked.ground } : {}),
           ...(opts.note ? { note: opts.note } : {}),
           ...(opts.reference ? { reference: opts.reference } : {}),
+          ...(checked.withoutConsultation ? { withoutConsultation: checked.withoutConsultation } : {}),
+          ...(checked.measures?.length ? { measures: checked.measures } : {}),
           ...(files.length > 0 ? { files } : {}),
           by: this.node.address,
           at: new Date().toISOString(),

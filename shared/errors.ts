@@ -276,6 +276,18 @@ export const ERROR_CODES = {
     hint: 'A closed, refused or withdrawn request stays so: send a new request.',
   },
   UPDATE_INCOMPLETE: { status: 400, hint: 'Add what the message asks for (--ground, --note) and try again.' },
+  GROUND_PROHIBITED: {
+    status: 400,
+    hint: 'The Convention forbids refusing on this ground: execute the request, or refuse on a ground the request type allows (the message names them), with reasons.',
+  },
+  GROUND_NOT_FOR_TYPE: {
+    status: 400,
+    hint: 'Choose one of the grounds the message lists for this type of request.',
+  },
+  CONSULTATION_REQUIRED: {
+    status: 409,
+    hint: 'Consult the requesting State first: propose conditions (status conditions_proposed, the conditions in a note); or give the reason there was no consultation (--without-consultation REASON).',
+  },
   DEADLINE_PAST: { status: 400, hint: 'Give a date from today on (YYYY-MM-DD).' },
   FIELD_SCRIPT_MISMATCH: {
     status: 400,

@@ -22,26 +22,46 @@ export function printRequestShow(d: RequestDetail & { documents?: ItemDocuments[
   out(`Handling  ${describeHandling(d.handling)}`);
   out(`Language  ${c.language}`);
   out(`Title     ${c.title}`);
-  if (c.legalBasis?.length) out(`Legal basis: ${c.legalBasis.map((b) => b.reference).join('; ')}`);
+  if (c.caseReference) out(`Case      ${c.caseReference}`);
+  for (const r of c.relatedTo ?? []) out(`Related   ${r.relation} ${r.request}`);
+  if (c.versions?.length)
+    out(
+      `Versions  ${c.versions.map((v) => `${v.language}${v.authoritative ? ' (authoritative)' : ''}`).join(', ')}`,
+    );
+  if (c.translationPending)
+    out(`Translation into ${c.translationPending.language} to follow by ${c.translationPending.due}`);
+  if (c.legalBasis?.length)
+    out(
+      `Legal basis: ${c.legalBasis.map((b) => [b.kind, b.reference].filter(Boolean).join(': ')).join('; ')}`,
+    );
+  if (c.proceedings)
+    out(
+      `Proceedings: ${c.proceedings.stage}${c.proceedings.conductingAuthority ? `, conducted by ${c.proceedings.conductingAuthority}` : ''}`,
+    );
   if (c.offence)
     out(`Offence: ${c.offence.description}${c.offence.provision ? ` (${c.offence.provision})` : ''}`);
   if (c.summaryOfFacts) {
     out('Facts:');
     out(`  ${c.summaryOfFacts}`);
   }
-  if (c.measures?.length) {
-    out('Measures requested:');
-    for (const m of c.measures) out(`  - ${m}`);
+  if (c.purpose) out(`Purpose: ${c.purpose}`);
+  if (d.measures.length) {
+    out('Measures requested (number, kind, state):');
+    d.measures.forEach((m, i) => out(`  ${i}. [${m.kind}] ${m.description} — ${m.state}`));
   }
+  if (c.procedures) out(`Procedures to follow: ${c.procedures}`);
   if (c.persons?.length) {
     out('Persons:');
-    for (const p of c.persons) out(`  - ${p.role}: ${p.name}${p.nationality ? ` (${p.nationality})` : ''}`);
+    for (const p of c.persons)
+      out(
+        `  - ${p.role}: ${p.name}${p.nationality ? ` (${p.nationality})` : ''}${p.location ? `, at ${p.location}` : ''}`,
+      );
   }
   if (c.evidence?.length) {
     out('Evidence and data:');
     for (const e of c.evidence)
       out(
-        `  - ${e.description}${e.holder ? `; held by ${e.holder}` : ''}${e.identifiers ? `; ${e.identifiers}` : ''}`,
+        `  - ${e.description}${e.dataCategory ? ` [${e.dataCategory}]` : ''}${e.holder ? `; held by ${e.holder}` : ''}${e.identifiers ? `; ${e.identifiers}` : ''}`,
       );
   }
   for (const w of d.warnings) out(`warning ${w.code}: ${w.message}`);

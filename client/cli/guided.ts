@@ -8,7 +8,6 @@ import { EntraideError } from '../../shared/errors.ts';
 import { completenessWarnings, validateDraft, calendarDay } from '../../shared/requests/completeness.ts';
 import {
   isRequestType,
-  LANGUAGES,
   REQUEST_TYPE_LABELS,
   REQUEST_TYPES,
   URGENCIES,
@@ -62,7 +61,7 @@ export async function guidedDraft(given: {
     const to = given.to ?? (await ask('Requested authority (e.g. ng.moj@relay.wacap.example)'));
     const draft: Record<string, unknown> = {};
     draft.title = await ask('Title');
-    draft.language = await ask(`Language (${LANGUAGES.join(', ')})`, 'en');
+    draft.language = await ask('Language (an ISO 639 code: en, fr, ar, zh, ru, es, pt, uz, ka...)', 'en');
     draft.references = { requesting: await ask('Your reference number') };
     const basis = await ask('Legal basis (e.g. UNTOC art. 18, a treaty, reciprocity)');
     if (basis) {

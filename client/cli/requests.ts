@@ -6,12 +6,8 @@ import type { Command } from 'commander';
 import { readFileSync } from 'node:fs';
 import { EntraideError } from '../../shared/errors.ts';
 import { SUPPLEMENT_KINDS } from '../../shared/protocol/content.ts';
-import {
-  REFUSAL_GROUNDS,
-  REQUEST_TYPE_LABELS,
-  REQUEST_TYPES,
-  STATUSES,
-} from '../../shared/requests/vocabulary.ts';
+import { MEASURE_STATES, type MeasureState } from '../../shared/requests/vocabulary.ts';
+import { printRequestTypes } from './request-types.ts';
 import type { AuthorityNode } from '../node.ts';
 import { fetchIfReachable } from '../service/desk.ts';
 import { guidedDraft } from './guided.ts';
@@ -57,25 +53,26 @@ export async function flushReceipts(node: AuthorityNode): Promise<void> {
 // Printed as the served path prints them (format-requests.ts); requestLine is also used by reminders.
 export { requestLine } from './format-requests.ts';
 
+/** `2=executed` as a measure report; USAGE naming what is wrong otherwise. */
+function measureReport(text: string): { index: number; state: MeasureState } {
+  const m = /^(\d{1,2})=([a-z_]+)$/.exec(text);
+  const state = m?.[2] as MeasureState | undefined;
+  if (!m || !state || !MEASURE_STATES.includes(state))
+    throw new EntraideError(
+      'USAGE',
+      `--measure ${text}: write NUMBER=STATE, the state one of ${MEASURE_STATES.join(', ')}`,
+    );
+  return { index: Number(m[1]), state };
+}
+
 export function requestCommands(program: Command, run: Run): void {
   const request = program.command('request').description('requests for cooperation and their status');
 
   request
     .command('types')
-    .description('request types, statuses and grounds of refusal')
+    .description('every code a request uses, with its legal source: types, measures, statuses, grounds...')
     .option('--json', 'machine-readable output')
-    .action((o: { json?: boolean }) =>
-      run(async () => {
-        if (o.json)
-          return json({ types: REQUEST_TYPES, statuses: STATUSES, grounds: Object.keys(REFUSAL_GROUNDS) });
-        out('Request types:');
-        for (const t of REQUEST_TYPES) out(`  ${t.padEnd(30)} ${REQUEST_TYPE_LABELS[t]}`);
-        out('Statuses:');
-        out(`  ${STATUSES.join(', ')}`);
-        out('Grounds of refusal (--ground):');
-        for (const [g, text] of Object.entries(REFUSAL_GROUNDS)) out(`  ${g.padEnd(26)} ${text}`);
-      }),
-    );
+    .action((o: { json?: boolean }) => run(async () => printRequestTypes(o.json ?? false)));
 
   request
     .command('check')
@@ -200,9 +197,20 @@ export function requestCommands(program: Command, run: Run): void {
   request
     .command('update <id> <status>')
     .description('set the next status of a request (only the side that owns the step may)')
-    .option('--note <text>', 'a note: required for refusals (the reasons) and requests for information')
+    .option(
+      '--note <text>',
+      'a note: required for refusals (the reasons), requests for information, postponements, conditions and formal defects',
+    )
     .option('--ground <ground>', 'for a refusal: the ground (entraide request types)')
+    .option(
+      '--without-consultation <reason>',
+      'for a refusal on a ground of UNTOC art. 18(21): why there was no consultation on conditions first',
+    )
     .option('--reference <ref>', 'with acknowledged: this authority’s own reference number')
+    .option(
+      '--measure <index=state...>',
+      `where a measure stands, by its number in \`request show\` (${MEASURE_STATES.join(', ')}); repeatable`,
+    )
     .option('--result <file...>', 'with executed or partially_executed: the evidence obtained (documents)')
     .option(...ATTACH_OPTIONS[0]!)
     .option(...ATTACH_OPTIONS[1]!)
@@ -215,7 +223,9 @@ export function requestCommands(program: Command, run: Run): void {
         o: {
           note?: string;
           ground?: string;
+          withoutConsultation?: string;
           reference?: string;
+          measure?: string[];
           json?: boolean;
           result?: string[];
         } & FileOptions,
@@ -237,6 +247,8 @@ export function requestCommands(program: Command, run: Run): void {
               note: o.note,
               ground: o.ground,
               reference: o.reference,
+              withoutConsultation: o.withoutConsultation,
+              measures: o.measure?.map(measureReport),
               ...(files.length > 0 ? { attachments: files } : {}),
             });
             if (o.json) return json(r);

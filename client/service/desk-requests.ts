@@ -7,6 +7,7 @@
 import { EntraideError } from '../../shared/errors.ts';
 import { SUPPLEMENT_KINDS } from '../../shared/protocol/content.ts';
 import { DEFAULT_REQUEST_HANDLING, FORWARDINGS, VISIBILITIES } from '../../shared/requests/handling.ts';
+import { groundsFor } from '../../shared/requests/grounds.ts';
 import { FINAL_STATES, nextStatuses, type Side } from '../../shared/requests/lifecycle.ts';
 import { LEGAL_BASIS_KINDS, PERSON_ROLES, RequestDraft } from '../../shared/requests/request.ts';
 import {
@@ -16,8 +17,10 @@ import {
   REQUEST_TYPES,
   STATUSES,
   URGENCIES,
+  type RefusalGround,
   type Status,
 } from '../../shared/requests/vocabulary.ts';
+import { NOTE_REQUIRED } from '../../shared/requests/status-update.ts';
 import type { Warning } from '../../shared/requests/completeness.ts';
 import type { AuthorityNode, SendResult } from '../node.ts';
 import type { Evidence } from '../receipts.ts';
@@ -121,6 +124,13 @@ export interface ActionView {
   note: 'required' | 'optional';
   /** A ground of refusal (refused only). */
   ground: 'required' | 'none';
+  /** The grounds this type of request may be refused on (refused only; grounds.ts). */
+  grounds: RefusalGround[];
+  /**
+   * For a refusal: whether the consultation of UNTOC art. 18(26) was held (conditions proposed);
+   * when not, a refusal on a ground of art. 18(21) says why (`withoutConsultation`).
+   */
+  consultation: 'held' | 'not_held' | 'none';
   /** This authority's own reference number (acknowledged, requested side only). */
   reference: 'optional' | 'none';
   /** No status update carries a date of its own: it is signed with the time it is made. */
@@ -145,15 +155,19 @@ export interface ActionsView {
 export function requestActionsView(node: AuthorityNode, idOrPrefix: string): ActionsView {
   const row = node.requests.mustExist(idOrPrefix);
   const side: Side = row.requesting === node.authority ? 'requesting' : 'requested';
-  const state = node.requests.derive(row).state;
+  const derived = node.requests.derive(row);
+  const state = derived.state;
   const draft = row.sentAt === null;
   const final = FINAL_STATES.includes(state);
+  const consulted = derived.history.some((h) => h.update.status === 'conditions_proposed');
   const actions = draft
     ? []
-    : nextStatuses(state, side).map((status): ActionView => ({
+    : nextStatuses(state, side, row.requestType).map((status): ActionView => ({
         status,
-        note: status === 'refused' || status === 'additional_info_requested' ? 'required' : 'optional',
+        note: NOTE_REQUIRED[status] ? 'required' : 'optional',
         ground: status === 'refused' ? 'required' : 'none',
+        grounds: status === 'refused' ? groundsFor(row.requestType) : [],
+        consultation: status !== 'refused' ? 'none' : consulted ? 'held' : 'not_held',
         reference: status === 'acknowledged' && side === 'requested' ? 'optional' : 'none',
         date: 'none',
       }));

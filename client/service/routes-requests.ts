@@ -178,6 +178,8 @@ export async function requestRoutes(
                 status: literals(STATUSES),
                 note: literals(['required', 'optional'] as const),
                 ground: literals(['required', 'none'] as const),
+                grounds: Type.Array(literals(REFUSAL_GROUND_CODES)),
+                consultation: literals(['held', 'not_held', 'none'] as const),
                 reference: literals(['optional', 'none'] as const),
                 date: Type.Literal('none'),
               }),
@@ -205,6 +207,7 @@ export async function requestRoutes(
             status: literals(STATUSES),
             note: Type.Optional(Type.String({ minLength: 1, maxLength: NOTE_MAX })),
             ground: Type.Optional(literals(REFUSAL_GROUND_CODES)),
+            withoutConsultation: Type.Optional(Type.String({ minLength: 1, maxLength: REQUEST_LIMITS.item })),
             reference: Type.Optional(Type.String({ minLength: 1, maxLength: REQUEST_LIMITS.reference })),
             uploads: Type.Optional(Type.Array(UploadInput, { maxItems: LIMITS.maxFilesPerItem })),
           },
@@ -226,6 +229,7 @@ export async function requestRoutes(
         status: string;
         note?: string;
         ground?: string;
+        withoutConsultation?: string;
         reference?: string;
         uploads?: UploadInput[];
       };
@@ -235,6 +239,7 @@ export async function requestRoutes(
       const r = await node.requests.update(id, b.status, {
         note: b.note,
         ground: b.ground,
+        withoutConsultation: b.withoutConsultation,
         reference: b.reference,
         ...(files.length > 0 ? { files } : {}),
       });

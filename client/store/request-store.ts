@@ -8,11 +8,13 @@
  */
 import type Database from 'better-sqlite3';
 import type { SealedColumns } from './sealed-columns.ts';
+import type { RequestType } from '../../shared/requests/vocabulary.ts';
 
 export interface RequestRow {
   id: string;
   direction: 'out' | 'in';
-  requestType: string;
+  /** Checked against the request schema before it is stored. */
+  requestType: RequestType;
   requesting: string;
   requested: string;
   title: string;

@@ -9,6 +9,7 @@
  *   urgency allows, or by its deadline.
  * Pure: the caller passes the clock reading.
  */
+import { EXECUTED_STATES, TRANSITIONS } from './lifecycle.ts';
 import type { Status, Urgency } from './vocabulary.ts';
 
 export type Flag = 'overdue' | 'due_soon' | 'undelivered' | 'unacknowledged';
@@ -24,8 +25,26 @@ export const EXPECTED = {
 
 export const DUE_SOON_DAYS = 3;
 
-const DONE: ReadonlySet<Status> = new Set<Status>(['executed', 'closed', 'refused', 'withdrawn']);
+const DONE: ReadonlySet<Status> = new Set<Status>([...EXECUTED_STATES, 'closed', 'refused', 'withdrawn']);
 const ENDED: ReadonlySet<Status> = new Set<Status>(['closed', 'refused', 'withdrawn']);
+/** Steps of the requested side by status update: any of them answers the request. */
+const ANSWERS: readonly Status[] = [
+  ...new Set(TRANSITIONS.filter((t) => t.owner === 'requested' && t.by === 'update').map((t) => t.to)),
+];
+
+/** When the requested side first answered (acknowledged, returned, refused... the request), if it did. */
+export function firstAnswer(times: Partial<Record<Status, string>>): string | undefined {
+  return ANSWERS.map((s) => times[s])
+    .filter((t): t is string => !!t)
+    .sort()[0];
+}
+
+/** When the request was first carried out (executed, or for an extradition surrendered or submitted). */
+export function firstExecution(times: Partial<Record<Status, string>>): string | undefined {
+  return EXECUTED_STATES.map((s) => times[s])
+    .filter((t): t is string => !!t)
+    .sort()[0];
+}
 
 export interface DeadlineInput {
   urgency: Urgency;
@@ -59,10 +78,10 @@ export function flags(r: DeadlineInput, nowMs: number, dueSoonDays = DUE_SOON_DA
   }
   if (!r.times.delivered && (pastDeadline || nowMs - sentAt > EXPECTED.delivery[r.urgency]))
     out.push('undelivered');
-  const acknowledged = r.times.acknowledged ?? r.times.in_execution ?? r.times.refused;
+  const acknowledged = firstAnswer(r.times);
   if (
     !acknowledged &&
-    r.state !== 'executed' &&
+    !DONE.has(r.state) &&
     (pastDeadline || nowMs - sentAt > EXPECTED.acknowledgement[r.urgency])
   )
     out.push('unacknowledged');

@@ -16,7 +16,7 @@ import type { ErrorCode } from '../errors.ts';
 import type { Side } from './lifecycle.ts';
 import type { StatusUpdate } from './status-update.ts';
 import { updateBreach, type RuleBreach } from './status-rules.ts';
-import type { Status } from './vocabulary.ts';
+import type { RequestType, Status } from './vocabulary.ts';
 
 /** An update whose signature the node checked, with the side of the authority that signed it. */
 export interface VerifiedUpdate {
@@ -26,6 +26,8 @@ export interface VerifiedUpdate {
 }
 
 export interface RequestFacts {
+  /** The request's type: some steps and grounds belong to some types only. */
+  requestType: RequestType;
   /** SHA-256 of the request content (what the first update follows). */
   requestHash: string;
   /** When the request was sent; null while it is a draft. */
@@ -82,7 +84,8 @@ export function deriveRequest(facts: RequestFacts, updates: readonly VerifiedUpd
         state: 'draft',
         update: u.update,
         side: u.side,
-        request: { id: u.update.request, sentAt: null },
+        request: { id: u.update.request, requestType: facts.requestType, sentAt: null },
+        past: [],
       })!; // never null: a draft takes no update
       result.invalid.push({ update: u, code: breach.code, reason: breach.message });
     }
@@ -112,7 +115,8 @@ export function deriveRequest(facts: RequestFacts, updates: readonly VerifiedUpd
               state: result.state,
               update: c.update,
               side: c.side,
-              request: { id: c.update.request, sentAt: facts.sentAt },
+              request: { id: c.update.request, requestType: facts.requestType, sentAt: facts.sentAt },
+              past: result.history.map((h) => h.update.status),
             });
       placed.add(c.hash);
       if (breach) {

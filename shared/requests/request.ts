@@ -2,13 +2,32 @@
  * A request for cooperation as the requesting authority drafts it (`RequestDraft`, what an
  * officer writes in request.json) and as it travels inside an envelope (`RequestContent`: the
  * draft plus its id, type and the requesting side's identity).
+ *
+ * The fields follow UNTOC art. 18(15): the authority conducting the proceedings and their stage
+ * (b), the facts (c), the assistance sought as the kinds of art. 18(3) with any particular
+ * procedure to follow (d), the persons concerned with where they are (e), the purpose (f). A
+ * request may come in several language versions, one of them authoritative, with a translation
+ * still to come (`translationPending`), and may name the requests it follows (`relatedTo`).
+ *
+ * Requests stored before measures were coded carry them as plain strings: a content may still
+ * hold them (RequestContent reads both), a draft written that way is read as measures of kind
+ * `other` (normalizeDraft); nothing already signed is rewritten.
  */
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { UUID_PATTERN } from '../uuid.ts';
 import { literals } from '../protocol/literals.ts';
 import { Handling } from './handling.ts';
 import { FileManifest } from '../files/manifest.ts';
-import { LANGUAGES, REQUEST_TYPES, URGENCIES } from './vocabulary.ts';
+import { REQUEST_LANGUAGE_PATTERN } from './languages.ts';
+import {
+  DATA_CATEGORY_CODES,
+  LEGAL_BASIS_KINDS,
+  MEASURE_KIND_CODES,
+  PROCEEDING_STAGES,
+  RELATION_CODES,
+  REQUEST_TYPES,
+  URGENCIES,
+} from './vocabulary.ts';
 
 const text = (max: number, opts: { minLength?: number } = {}) =>
   Type.String({ minLength: opts.minLength ?? 1, maxLength: max });
@@ -27,9 +46,13 @@ export const REQUEST_LIMITS = {
   evidence: 100,
   legalBases: 10,
   reference: 100,
+  versions: 6,
+  related: 20,
 } as const;
 
-export const LEGAL_BASIS_KINDS = ['untoc', 'treaty', 'reciprocity', 'domestic_law', 'other'] as const;
+export { LEGAL_BASIS_KINDS } from './vocabulary.ts';
+/** A request's language: an ISO 639 code (languages.ts checks two-letter ones against ISO 639-1). */
+export const RequestLanguage = Type.String({ pattern: REQUEST_LANGUAGE_PATTERN });
 export const PERSON_ROLES = [
   'suspect',
   'accused',
@@ -46,7 +69,7 @@ export const LegalBasis = Type.Object(
   {
     kind: literals(LEGAL_BASIS_KINDS),
     /** e.g. "UNTOC art. 18", "Treaty on mutual legal assistance between A and B (2003), art. 5". */
-    reference: text(REQUEST_LIMITS.item),
+    reference: Type.Optional(text(REQUEST_LIMITS.item)),
   },
   { additionalProperties: false },
 );
@@ -58,6 +81,8 @@ export const Person = Type.Object(
     dateOfBirth: Type.Optional(CalendarDate),
     nationality: Type.Optional(Type.String({ pattern: '^[A-Z]{2}$' })),
     identifiers: Type.Optional(text(REQUEST_LIMITS.item)),
+    /** Where the person is, as far as known (art. 18(15)(e)). */
+    location: Type.Optional(text(500)),
     details: Type.Optional(text(REQUEST_LIMITS.item)),
   },
   { additionalProperties: false },
@@ -71,6 +96,53 @@ export const EvidenceItem = Type.Object(
     location: Type.Optional(text(500)),
     /** Account numbers, IP addresses and times, subscriber ids... */
     identifiers: Type.Optional(text(REQUEST_LIMITS.item)),
+    /** For data: subscriber information, traffic data or content (each obtained differently). */
+    dataCategory: Type.Optional(literals(DATA_CATEGORY_CODES)),
+  },
+  { additionalProperties: false },
+);
+
+/** One measure requested: a kind of assistance of art. 18(3), described. */
+export const Measure = Type.Object(
+  {
+    kind: literals(MEASURE_KIND_CODES),
+    description: text(REQUEST_LIMITS.item),
+  },
+  { additionalProperties: false },
+);
+export type Measure = Static<typeof Measure>;
+
+/** The proceedings the request serves (art. 18(15)(b)). */
+export const Proceedings = Type.Object(
+  {
+    stage: literals(PROCEEDING_STAGES),
+    /** The name and functions of the authority conducting them: a court, a prosecutor's office. */
+    conductingAuthority: Type.Optional(text(500)),
+  },
+  { additionalProperties: false },
+);
+
+/** The request in another language: its main texts, translated. */
+export const LanguageVersion = Type.Object(
+  {
+    language: RequestLanguage,
+    /** This version, not the main text, is the one that binds. At most one version is. */
+    authoritative: Type.Optional(Type.Boolean()),
+    title: text(REQUEST_LIMITS.title),
+    summaryOfFacts: Type.Optional(text(REQUEST_LIMITS.summaryOfFacts)),
+    purpose: Type.Optional(text(REQUEST_LIMITS.item)),
+    /** The measures' descriptions, in the order of the main text. */
+    measures: Type.Optional(list(text(REQUEST_LIMITS.item), REQUEST_LIMITS.measures)),
+  },
+  { additionalProperties: false },
+);
+export type LanguageVersion = Static<typeof LanguageVersion>;
+
+/** A link to an earlier request (this node's own or its counterpart's). */
+export const RelatedRequest = Type.Object(
+  {
+    request: Type.String({ pattern: `^${UUID_PATTERN}$` }),
+    relation: literals(RELATION_CODES),
   },
   { additionalProperties: false },
 );
@@ -100,12 +172,17 @@ export const Contact = Type.Object(
 /** The fields an officer writes; every field but the title and language may be completed later. */
 const draftFields = {
   title: text(REQUEST_LIMITS.title),
-  /** The language the request is written in. */
-  language: literals(LANGUAGES),
+  /** The language the request is written in (ISO 639). */
+  language: RequestLanguage,
   legalBasis: Type.Optional(list(LegalBasis, REQUEST_LIMITS.legalBases)),
+  proceedings: Type.Optional(Proceedings),
   offence: Type.Optional(Offence),
   summaryOfFacts: Type.Optional(text(REQUEST_LIMITS.summaryOfFacts)),
-  measures: Type.Optional(list(text(REQUEST_LIMITS.item), REQUEST_LIMITS.measures)),
+  /** What the evidence or action is sought for (art. 18(15)(f)). */
+  purpose: Type.Optional(text(REQUEST_LIMITS.item)),
+  measures: Type.Optional(list(Measure, REQUEST_LIMITS.measures)),
+  /** Any particular procedure the requesting State wishes followed (arts. 18(15)(d), 18(17)). */
+  procedures: Type.Optional(text(REQUEST_LIMITS.item)),
   persons: Type.Optional(list(Person, REQUEST_LIMITS.persons)),
   evidence: Type.Optional(list(EvidenceItem, REQUEST_LIMITS.evidence)),
   urgency: Type.Optional(literals(URGENCIES)),
@@ -129,6 +206,14 @@ const draftFields = {
   ),
   handling: Type.Optional(Handling),
   contact: Type.Optional(Contact),
+  /** The requesting side's case number, shared by the requests of one case. */
+  caseReference: Type.Optional(text(REQUEST_LIMITS.reference)),
+  relatedTo: Type.Optional(list(RelatedRequest, REQUEST_LIMITS.related)),
+  versions: Type.Optional(list(LanguageVersion, REQUEST_LIMITS.versions)),
+  /** A translation that will follow, into `language`, by `due`. */
+  translationPending: Type.Optional(
+    Type.Object({ language: RequestLanguage, due: CalendarDate }, { additionalProperties: false }),
+  ),
 };
 
 export const RequestDraft = Type.Object(draftFields, { additionalProperties: false });
@@ -141,6 +226,8 @@ export const RequestContent = Type.Object(
     id: Type.String({ pattern: `^${UUID_PATTERN}$` }),
     requestType: literals(REQUEST_TYPES),
     ...draftFields,
+    /** Coded measures; a request stored before they were coded holds plain strings. */
+    measures: Type.Optional(list(Type.Union([text(REQUEST_LIMITS.item), Measure]), REQUEST_LIMITS.measures)),
     handling: Handling,
     urgency: literals(URGENCIES),
     /** Its documents (format 3): the request letter, court orders, translations... */
@@ -150,12 +237,19 @@ export const RequestContent = Type.Object(
 );
 export type RequestContent = Static<typeof RequestContent>;
 
+/** A measure as stored: coded, or a plain string from before measures were coded (kind `other`). */
+export function measureOf(m: string | Measure): Measure {
+  return typeof m === 'string' ? { kind: 'other', description: m } : m;
+}
+
 /** Free-text fields whose script must match the request's language, by path. */
 export function textFields(r: RequestDraft): { field: string; value: string }[] {
   const fields: { field: string; value: string }[] = [{ field: 'title', value: r.title }];
   if (r.summaryOfFacts) fields.push({ field: 'summaryOfFacts', value: r.summaryOfFacts });
+  if (r.purpose) fields.push({ field: 'purpose', value: r.purpose });
+  if (r.procedures) fields.push({ field: 'procedures', value: r.procedures });
   if (r.offence) fields.push({ field: 'offence.description', value: r.offence.description });
-  r.measures?.forEach((m, i) => fields.push({ field: `measures[${i}]`, value: m }));
+  r.measures?.forEach((m, i) => fields.push({ field: `measures[${i}].description`, value: m.description }));
   r.evidence?.forEach((e, i) => fields.push({ field: `evidence[${i}].description`, value: e.description }));
   if (r.urgencyReason) fields.push({ field: 'urgencyReason', value: r.urgencyReason });
   if (r.confidentiality?.requirements)

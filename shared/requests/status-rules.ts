@@ -5,18 +5,23 @@
  * history.ts), so that a counterpart that skips them on its side gains nothing.
  *
  * Beyond the lifecycle table (lifecycle.ts) and what an update must say (updateProblem in
- * status-update.ts), four rules:
+ * status-update.ts), these rules:
  * - draft, sent and delivered are never set by hand: sending and the delivery receipt set them;
- * - a ground is one of the grounds of refusal;
+ * - a ground is one of the grounds of refusal, one the request's type allows, and never one the
+ *   Convention forbids (grounds.ts);
  * - a request kept as a draft takes no status update;
- * - a reference number comes only with the requested side's acknowledgement.
- * Each depends only on the update, its author's side and the state it follows, so the derivation
- * that applies them stays independent of the order the updates arrive in.
+ * - a refusal on a ground of UNTOC art. 18(21) follows a consultation on conditions (grounds.ts);
+ * - a reference number comes only with the requested side's acknowledgement;
+ * - only the requested side reports where measures stand.
+ * Each depends only on the update, its author's side, the request and the applied history the
+ * update follows, so the derivation that applies them stays independent of the order the updates
+ * arrive in.
  */
 import { EntraideError } from '../errors.ts';
+import { consultationBreach, groundScopeBreach } from './grounds.ts';
 import { transitionBreach, type RuleBreach, type Side } from './lifecycle.ts';
 import { updateProblem, type StatusUpdate } from './status-update.ts';
-import { isRefusalGround, REFUSAL_GROUND_CODES, type Status } from './vocabulary.ts';
+import { isRefusalGround, REFUSAL_GROUND_CODES, type RequestType, type Status } from './vocabulary.ts';
 
 export type { RuleBreach } from './lifecycle.ts';
 
@@ -26,6 +31,8 @@ export interface ProposedUpdate {
   ground?: string | undefined;
   note?: string | undefined;
   reference?: string | undefined;
+  withoutConsultation?: string | undefined;
+  measures?: readonly { index: number; state: string }[] | undefined;
 }
 
 /** One update checked against the state it follows. */
@@ -35,8 +42,10 @@ export interface UpdateCheck {
   update: ProposedUpdate;
   /** The side of the authority that makes (or made) the update. */
   side: Side;
-  /** The request: its id, and when it was sent (null while it is a draft). */
-  request: { id: string; sentAt: string | null };
+  /** The request: its id, its type, and when it was sent (null while it is a draft). */
+  request: { id: string; requestType: RequestType; sentAt: string | null };
+  /** The statuses the applied history went through before this update, in order. */
+  past: readonly Status[];
 }
 
 /** Draft, sent and delivered are reached by sending and by the delivery receipt, never by an update. */
@@ -48,13 +57,26 @@ export function setByHandBreach(status: Status): RuleBreach | null {
   };
 }
 
-/** A ground, where there is one, is one of the grounds of refusal. */
-export function groundBreach(ground: string | undefined): RuleBreach | null {
-  if (ground === undefined || isRefusalGround(ground)) return null;
-  return {
-    code: 'UPDATE_INCOMPLETE',
-    message: `"${ground}" is not a ground of refusal; the grounds are: ${REFUSAL_GROUND_CODES.join(', ')}`,
-  };
+/** Only the requested side, which executes them, reports where measures stand; each once per update. */
+export function measuresBreach(update: ProposedUpdate, side: Side): RuleBreach | null {
+  if (!update.measures?.length) return null;
+  if (side !== 'requested')
+    return { code: 'USAGE', message: 'only the requested authority reports where measures stand' };
+  const indexes = update.measures.map((m) => m.index);
+  if (new Set(indexes).size !== indexes.length)
+    return { code: 'USAGE', message: 'each measure is reported once per update' };
+  return null;
+}
+
+/** A ground, where there is one, is one of the grounds of refusal, allowed for the request's type. */
+export function groundBreach(ground: string | undefined, type: RequestType): RuleBreach | null {
+  if (ground === undefined) return null;
+  if (!isRefusalGround(ground))
+    return {
+      code: 'UPDATE_INCOMPLETE',
+      message: `"${ground}" is not a ground of refusal; the grounds are: ${REFUSAL_GROUND_CODES.join(', ')}`,
+    };
+  return groundScopeBreach(ground, type);
 }
 
 /** A request kept as a draft has reached no counterpart, so no status can follow it yet. */
@@ -81,6 +103,7 @@ function problemBreach(update: ProposedUpdate): RuleBreach | null {
     status: update.status as StatusUpdate['status'],
     ground: update.ground as StatusUpdate['ground'],
     note: update.note,
+    withoutConsultation: update.withoutConsultation,
   });
   return problem === null ? null : { code: 'UPDATE_INCOMPLETE', message: problem };
 }
@@ -89,19 +112,21 @@ function problemBreach(update: ProposedUpdate): RuleBreach | null {
 function firstBreach(c: UpdateCheck, transition: (c: UpdateCheck) => RuleBreach | null): RuleBreach | null {
   return (
     setByHandBreach(c.update.status) ??
-    groundBreach(c.update.ground) ??
+    groundBreach(c.update.ground, c.request.requestType) ??
     draftBreach(c.request) ??
     transition(c) ??
     problemBreach(c.update) ??
-    referenceBreach(c.update, c.side)
+    consultationBreach(c.update, c.past) ??
+    referenceBreach(c.update, c.side) ??
+    measuresBreach(c.update, c.side)
   );
 }
 
 /**
- * The first of the four rules above that an update breaks, or null. They need no history, only
- * the update, its author's side and the request, so a node holds an update that arrives to them
- * at once, as it does its signature; the lifecycle and updateProblem need the state the update
- * follows, and the derivation holds the update to them (updateBreach).
+ * The first rule above that an update breaks among those that need no history, only the update,
+ * its author's side and the request, or null: a node holds an update that arrives to them at
+ * once, as it does its signature; the lifecycle, updateProblem and the consultation need the
+ * history the update follows, and the derivation holds the update to them (updateBreach).
  */
 export function standaloneBreach(
   update: ProposedUpdate,
@@ -110,22 +135,28 @@ export function standaloneBreach(
 ): RuleBreach | null {
   return (
     setByHandBreach(update.status) ??
-    groundBreach(update.ground) ??
+    groundBreach(update.ground, request.requestType) ??
     draftBreach(request) ??
-    referenceBreach(update, side)
+    referenceBreach(update, side) ??
+    measuresBreach(update, side)
   );
 }
 
 /** What may be signed once every rule holds: a status an update sets, a ground of refusal. */
-export type CheckedUpdate = Pick<StatusUpdate, 'status' | 'ground' | 'note' | 'reference'>;
+export type CheckedUpdate = Pick<
+  StatusUpdate,
+  'status' | 'ground' | 'note' | 'reference' | 'withoutConsultation' | 'measures'
+>;
 
 /**
  * Guard for the node that makes an update: throws the first rule it breaks, with the code and
  * message the officer sees (TRANSITION_INVALID, TRANSITION_NOT_OWNED, REQUEST_CLOSED,
- * UPDATE_INCOMPLETE, USAGE); returns the update, typed as one that may be signed.
+ * UPDATE_INCOMPLETE, GROUND_PROHIBITED, GROUND_NOT_FOR_TYPE, CONSULTATION_REQUIRED, USAGE); returns the update, typed as one that may be signed.
  */
 export function checkStatusUpdate(c: UpdateCheck): CheckedUpdate {
-  const breach = firstBreach(c, ({ state, update, side }) => transitionBreach(state, update.status, side));
+  const breach = firstBreach(c, ({ state, update, side, request }) =>
+    transitionBreach(state, update.status, side, request.requestType),
+  );
   if (breach) throw new EntraideError(breach.code, breach.message);
   // The rules above hold: the status is one an update sets, the ground one of refusal.
   return c.update as CheckedUpdate;
@@ -136,8 +167,8 @@ export function checkStatusUpdate(c: UpdateCheck): CheckedUpdate {
  * checkStatusUpdate, the lifecycle's verdict worded for the side that made the update.
  */
 export function updateBreach(c: UpdateCheck): RuleBreach | null {
-  return firstBreach(c, ({ state, update, side }) => {
-    const breach = transitionBreach(state, update.status, side);
+  return firstBreach(c, ({ state, update, side, request }) => {
+    const breach = transitionBreach(state, update.status, side, request.requestType);
     return breach
       ? { code: breach.code, message: `the ${side} side may not move a ${state} request to ${update.status}` }
       : null;

@@ -15,7 +15,7 @@ import { literals } from '../protocol/literals.ts';
 import { UUID_PATTERN } from '../uuid.ts';
 import { REQUEST_LIMITS, type RequestContent } from './request.ts';
 import { FileManifest } from '../files/manifest.ts';
-import { REFUSAL_GROUND_CODES, STATUSES, type Status } from './vocabulary.ts';
+import { MEASURE_STATES, REFUSAL_GROUND_CODES, STATUSES, type Status } from './vocabulary.ts';
 
 /** Statuses a status update may carry (draft, sent and delivered are reached otherwise). */
 export const UPDATE_STATUSES = STATUSES.filter((s) => s !== 'draft' && s !== 'sent' && s !== 'delivered');
@@ -32,8 +32,23 @@ export const StatusUpdate = Type.Object(
     status: literals(UPDATE_STATUSES),
     ground: Type.Optional(literals(REFUSAL_GROUND_CODES)),
     note: Type.Optional(Type.String({ minLength: 1, maxLength: MAX_NOTE_CHARS })),
+    /** Why a refusal on a ground of UNTOC art. 18(21) came without the consultation of art. 18(26). */
+    withoutConsultation: Type.Optional(Type.String({ minLength: 1, maxLength: REQUEST_LIMITS.item })),
     /** The requested authority's own reference number, given when it acknowledges. */
     reference: Type.Optional(Type.String({ minLength: 1, maxLength: REQUEST_LIMITS.reference })),
+    /** Where measures of the request stand (by their index in the request), from the requested side. */
+    measures: Type.Optional(
+      Type.Array(
+        Type.Object(
+          {
+            index: Type.Integer({ minimum: 0, maximum: REQUEST_LIMITS.measures - 1 }),
+            state: literals(MEASURE_STATES),
+          },
+          { additionalProperties: false },
+        ),
+        { minItems: 1, maxItems: REQUEST_LIMITS.measures },
+      ),
+    ),
     /** Documents the step carries, signed with it: above all the evidence of `executed`. */
     files: Type.Optional(FileManifest),
     by: NodeAddress,
@@ -59,13 +74,25 @@ export function updateHash(update: StatusUpdate): string {
   return sha256(canonicalBytes(update));
 }
 
+/** Statuses whose update says something in its note, and what it says. */
+export const NOTE_REQUIRED: Partial<Record<Status, string>> = {
+  refused: 'a refusal needs its reasons in a note (UNTOC art. 18(23))',
+  additional_info_requested: 'say which information is needed, in a note',
+  postponed: 'say why execution is postponed, and until when, in a note (UNTOC art. 18(25))',
+  conditions_proposed: 'state the conditions proposed, in a note (UNTOC art. 18(26))',
+  returned_for_formal_defects: 'list the defects to put right, in a note',
+};
+
 /** What a well-formed update must also say: refusals give a ground and reasons (UNTOC art. 18(23)). */
-export function updateProblem(u: Pick<StatusUpdate, 'status' | 'ground' | 'note'>): string | null {
+export function updateProblem(
+  u: Pick<StatusUpdate, 'status' | 'ground' | 'note' | 'withoutConsultation'>,
+): string | null {
   if (u.status === 'refused' && !u.ground) return 'a refusal needs a ground (--ground)';
-  if (u.status === 'refused' && !u.note) return 'a refusal needs its reasons in a note (UNTOC art. 18(23))';
   if (u.status !== 'refused' && u.ground) return 'only a refusal has a ground';
-  if (u.status === 'additional_info_requested' && !u.note)
-    return 'say which information is needed, in a note';
+  if (u.withoutConsultation && u.status !== 'refused')
+    return 'only a refusal says why it came without consultation (--without-consultation)';
+  const needs = NOTE_REQUIRED[u.status];
+  if (needs && !u.note) return needs;
   return null;
 }
 

@@ -64,7 +64,9 @@ describe('request new --interactive', { timeout: 120_000 }, () => {
     const got = nigeria.requests.show(id);
     expect(got.requestType).toBe('expedited_preservation');
     expect(got.content.references.requesting).toBe('SN-MJ-2026-0301');
-    expect(got.content.measures).toEqual(['Preserve traffic data of the account']);
+    expect(got.content.measures).toEqual([
+      { kind: 'other', description: 'Preserve traffic data of the account' },
+    ]);
     expect(got.content.evidence?.[0]).toMatchObject({
       holder: 'Example Mail Ltd',
       identifiers: 'fraud.desk@example.ng',

@@ -26,19 +26,31 @@ const SCRIPTS = {
   ar: {
     title: 'طلب مساعدة قانونية متبادلة — تهريب المهاجرين',
     summaryOfFacts: 'شهد شهودٌ مقيمون في لاغوس صعود مهاجرين إلى قارب في عام ٢٠٢٥.',
-    measures: ['سماع شاهدَين', 'إرسال المحاضر'],
+    purpose: 'تحديد دور كل مهرّب',
+    measures: [
+      { kind: 'taking_evidence', description: 'سماع شاهدَين' },
+      { kind: 'providing_records', description: 'إرسال المحاضر' },
+    ],
     offence: { description: 'تهريب المهاجرين عن طريق البحر' },
   },
   zh: {
     title: '请求司法协助——海上偷运移民',
     summaryOfFacts: '居住在拉各斯的证人于2025年目睹移民登船。',
-    measures: ['询问两名证人', '转交笔录'],
+    purpose: '查明每名偷运者的作用',
+    measures: [
+      { kind: 'taking_evidence', description: '询问两名证人' },
+      { kind: 'providing_records', description: '转交笔录' },
+    ],
     offence: { description: '经海路偷运移民' },
   },
   ru: {
     title: 'Допрос свидетелей — незаконный ввоз мигрантов',
     summaryOfFacts: 'Свидетели, проживающие в Лагосе, видели посадку мигрантов на судно в 2025 году «ночью».',
-    measures: ['Допросить двух свидетелей', 'Передать протоколы допросов'],
+    purpose: 'Установить роль каждого перевозчика',
+    measures: [
+      { kind: 'taking_evidence', description: 'Допросить двух свидетелей' },
+      { kind: 'providing_records', description: 'Передать протоколы допросов' },
+    ],
     offence: { description: 'Незаконный ввоз мигрантов морским путём' },
   },
 } as const;

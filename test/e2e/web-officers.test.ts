@@ -17,6 +17,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { enrolHome, PASSPHRASE, startTestRelay, tempDir, type TestRelay } from '../support/fixtures.ts';
 import { axeCheck, launchBrowser, newOfficerContext, screenshot, watchErrors } from '../support/browser.ts';
 import { cli, ROOT } from '../support/processes.ts';
+import { mlaDraft } from '../support/requests.ts';
 import { serve, stop, type Served } from '../support/served-node.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -289,6 +290,56 @@ describe('the officers’ web app, two authorities, one browser', { timeout: 150
     );
     await axe(snPage, 'fr-request-closed');
     await axe(kePage, 'en-request-closed');
+  });
+
+  it('shows each measure’s state, offers only the grounds a type allows, and asks why there was no consultation', async () => {
+    // Senegal's page sends an assistance request with two coded measures (the service's API, as the form does).
+    const created = await snPage.evaluate(
+      async ({ to, draft }) => {
+        const res = await fetch('/api/v1/requests', {
+          method: 'POST',
+          credentials: 'same-origin',
+          headers: { Accept: 'application/json', 'Content-Type': 'application/json' },
+          body: JSON.stringify({ type: 'mutual_legal_assistance', to, draft, send: true }),
+        });
+        return { status: res.status, body: (await res.json()) as { id: string } };
+      },
+      { to: KE, draft: mlaDraft() },
+    );
+    expect(created.status, JSON.stringify(created.body)).toBe(200);
+    await kePage.goto(`${ke.file.url}/#/requests/${encodeURIComponent(created.body.id)}`);
+    const measures = byTest(kePage, 'request-measures').getByTestId('measure-row');
+    await expect.poll(() => measures.count(), { timeout: STEP }).toBe(2);
+    expect(await measures.evaluateAll((rows) => rows.map((r) => r.getAttribute('data-state')))).toEqual([
+      'pending',
+      'pending',
+    ]);
+    await setStatus(kePage, 'acknowledged');
+
+    // The refusal dialog: never bank secrecy; a ground of art. 18(21) before any consultation asks why.
+    await byTest(kePage, 'action-refused').click();
+    await visible(byTest(kePage, 'status-form'));
+    await byTest(kePage, 'status-ground').click();
+    const options = byTest(kePage, 'status-form').getByRole('option');
+    await visible(options.first());
+    const labels = await options.allTextContents();
+    expect(labels.some((l) => l.startsWith('sovereignty, security'))).toBe(true);
+    expect(labels.join('|')).not.toMatch(/bank secrecy/i);
+    await byTest(kePage, 'status-form')
+      .getByRole('option', { name: /^sovereignty, security/ })
+      .click();
+    await visible(byTest(kePage, 'status-without-consultation'));
+    await byTest(kePage, 'status-note').fill('The hearing would reveal a protected source.');
+    await byTest(kePage, 'status-submit').click();
+    // Not sent without the reason.
+    await visible(byTest(kePage, 'status-form'));
+    await byTest(kePage, 'status-without-consultation').fill('The witness would be warned by any contact.');
+    await axe(kePage, 'en-refusal-dialog');
+    await byTest(kePage, 'status-submit').click();
+    await hidden(byTest(kePage, 'status-form'));
+    await snPage.goto(`${sn.file.url}/#/requests/${encodeURIComponent(created.body.id)}`);
+    await attrOf(byTest(snPage, 'request-header').getByTestId('status'), 'data-status').toBe('refused');
+    await textOf(byTest(snPage, 'story')).toContain('The witness would be warned by any contact.');
   });
 
   it('shows a message’s documents held and verified, downloads one decrypted, and tells the sender', async () => {

@@ -173,12 +173,21 @@ describe('the officer’s routes of the node service', () => {
       status: 'acknowledged',
       note: 'optional',
       ground: 'none',
+      grounds: [],
+      consultation: 'none',
       reference: 'optional',
       date: 'none',
     });
     expect(actions.json.actions).toContainEqual(
-      expect.objectContaining({ status: 'refused', note: 'required', ground: 'required' }),
+      expect.objectContaining({ status: 'returned_for_formal_defects', note: 'required', ground: 'none' }),
     );
+    // A refusal: the grounds this type allows (never bank secrecy), and no consultation held yet.
+    const refusal = (actions.json.actions as { status: string; grounds: string[] }[]).find(
+      (a) => a.status === 'refused',
+    );
+    expect(refusal).toMatchObject({ note: 'required', ground: 'required', consultation: 'not_held' });
+    expect(refusal!.grounds).toContain('essential_interests');
+    expect(refusal!.grounds).not.toContain('bank_secrecy');
 
     // A refusal without its reasons is refused, typed; nothing is sent.
     const noReasons = await atNg.call('POST', `/requests/${requestId}/status`, {

@@ -24,6 +24,7 @@ import { describe, expect, it } from 'vitest';
 import { codeKey, codeKeys } from '../../client/web/i18n/code-keys.ts';
 import { ERROR_CODES, type ErrorCode } from '../../shared/errors.ts';
 import { RSVP_ANSWERS } from '../../shared/meetings/meeting.ts';
+import { RequestDraft } from '../../shared/requests/request.ts';
 import { LANGUAGES } from '../../shared/requests/vocabulary.ts';
 
 const I18N = resolve(dirname(fileURLToPath(import.meta.url)), '../../client/web/i18n');
@@ -237,5 +238,25 @@ describe('codes catalogues and the codes of shared/', () => {
       return !ast || literalText(ast) !== ERROR_CODES[code].hint;
     });
     expect(differ).toEqual([]);
+  });
+});
+
+describe('the request form: every field of the draft has a label', () => {
+  /** Each property path of a JSON schema, array items folded ("persons.name"). */
+  function paths(schema: { properties?: Record<string, unknown>; items?: unknown }, prefix = ''): string[] {
+    const out: string[] = [];
+    const node = schema as { properties?: Record<string, object>; items?: object; type?: string };
+    if (node.items) return paths(node.items as typeof schema, prefix);
+    for (const [key, sub] of Object.entries(node.properties ?? {})) {
+      const path = prefix ? `${prefix}.${key}` : key;
+      out.push(path, ...paths(sub as typeof schema, path));
+    }
+    return out;
+  }
+  const english = load('ui').find((c) => c.lang === 'en')!;
+
+  it('labels each path of RequestDraft in ui/en.json (the other languages have the same keys)', () => {
+    const missing = paths(RequestDraft).filter((p) => !(`field.${p}` in english.catalogue));
+    expect(missing).toEqual([]);
   });
 });

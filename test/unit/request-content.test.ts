@@ -32,10 +32,20 @@ const complete = (): RequestDraft => ({
     provision: 'Penal Code art. 379',
     maxPenalty: '5 years',
   },
+  proceedings: { stage: 'investigation', conductingAuthority: 'Investigating judge, Dakar High Court' },
   summaryOfFacts: 'The suspect used the account to deceive investors between May and June 2025.',
-  measures: ['Preserve the content and traffic data of the account'],
+  purpose: 'To identify the members of the group and prove the transfers',
+  measures: [{ kind: 'other', description: 'Preserve the content and traffic data of the account' }],
+  procedures: 'Do not inform the account holder',
   persons: [{ role: 'suspect', name: 'Moussa Diallo', nationality: 'SN', dateOfBirth: '1980-02-29' }],
-  evidence: [{ description: 'E-mail account', holder: 'Mail Provider Ltd', identifiers: 'user@example.org' }],
+  evidence: [
+    {
+      description: 'E-mail account',
+      holder: 'Mail Provider Ltd',
+      identifiers: 'user@example.org',
+      dataCategory: 'traffic',
+    },
+  ],
   urgency: 'urgent',
   urgencyReason: 'The provider deletes inactive accounts after 90 days',
   deadline: '2026-04-01',
@@ -98,7 +108,8 @@ describe('validateDraft', () => {
       'handling',
     ],
     ['unknown field', { priority: 'high' }, 'priority'],
-    ['unknown language', { language: 'de' }, 'language'],
+    ['language that is no ISO 639 code', { language: 'xx' }, 'language'],
+    ['language in capitals', { language: 'EN' }, 'language'],
   ])('SCHEMA_INVALID for a %s', (_what, over, field) => {
     const draft = { ...complete(), ...over };
     if ('title' in over && over.title === undefined) delete (draft as Partial<RequestDraft>).title;
@@ -145,8 +156,14 @@ describe('validateDraft', () => {
     });
     const zh = { ...complete(), language: 'zh', title: 'Preservation of data' };
     expect(error(zh)).toEqual({ code: 'FIELD_SCRIPT_MISMATCH', message: expect.stringContaining('title') });
-    const measure = { ...complete(), measures: ['Preserve the data', 'Сохранить данные'] };
-    expect(error(measure).message).toContain('measures[1]');
+    const measure = {
+      ...complete(),
+      measures: [
+        { kind: 'other', description: 'Preserve the data' },
+        { kind: 'providing_records', description: 'Сохранить данные' },
+      ],
+    };
+    expect(error(measure).message).toContain('measures[1].description');
   });
 
   it('accepts each language in its own script, with names and acronyms in another', () => {
@@ -172,6 +189,67 @@ describe('validateDraft', () => {
       'Le prévenu a été arrêté à Dakar après l’échec d’une opération; çà et là, Noël.',
     );
     ok('en', 'MLA', 'Short'); // too few letters to judge, or Latin anyway
+    // Any ISO 639 language: Uzbek in either of its scripts, Georgian, a three-letter code unchecked.
+    ok('uz', 'Huquqiy yordam soʻrovi', 'Gumonlanuvchi pullarni Toshkentdagi banklar orqali oʻtkazgan.');
+    ok('uz', 'Ҳуқуқий ёрдам сўрови', 'Гумонланувчи пулларни Тошкентдаги банклар орқали ўтказган.');
+    ok('ka', 'სამართლებრივი დახმარების თხოვნა', 'ეჭვმიტანილმა თანხები თბილისის ბანკების გავლით გადარიცხა.');
+    ok('kaa', 'Huqıqıy járdem', 'Any text: no table for three-letter codes.');
+    expect(
+      error({ title: 'Request in Georgian', language: 'ka', references: { requesting: 'R' } }).code,
+    ).toBe('FIELD_SCRIPT_MISMATCH');
+  });
+
+  it('reads measures written as plain strings as measures of kind other', () => {
+    const draft = validateDraft({ ...complete(), measures: ['Hear two witnesses'] }, TODAY);
+    expect(draft.measures).toEqual([{ kind: 'other', description: 'Hear two witnesses' }]);
+  });
+
+  it('language versions: each in another language and its own script, one authoritative at most', () => {
+    const fr = {
+      language: 'fr',
+      title: 'Conservation de données',
+      summaryOfFacts: 'Le suspect a trompé des investisseurs.',
+    };
+    expect(() => validateDraft({ ...complete(), versions: [fr] }, TODAY)).not.toThrow();
+    expect(() =>
+      validateDraft({ ...complete(), versions: [{ ...fr, authoritative: true }] }, TODAY),
+    ).not.toThrow();
+    const twice = error({ ...complete(), versions: [fr, fr] });
+    expect(twice).toEqual({
+      code: 'SCHEMA_INVALID',
+      message: expect.stringContaining('versions[1].language'),
+    });
+    expect(error({ ...complete(), versions: [{ ...fr, language: 'en' }] }).code).toBe('SCHEMA_INVALID');
+    const ru = { language: 'ru', title: 'Сохранение данных', authoritative: true };
+    expect(error({ ...complete(), versions: [{ ...fr, authoritative: true }, ru] }).message).toContain(
+      'only one version may be authoritative',
+    );
+    expect(error({ ...complete(), versions: [{ ...ru, title: 'Data preservation' }] })).toEqual({
+      code: 'FIELD_SCRIPT_MISMATCH',
+      message: expect.stringContaining('versions[0].title'),
+    });
+    expect(error({ ...complete(), versions: [{ ...fr, measures: ['Un', 'Deux'] }] }).message).toContain(
+      'versions[0].measures has 2 descriptions for the 1 measures',
+    );
+  });
+
+  it('a pending translation has a language the request lacks and a day to come', () => {
+    const pending = { language: 'fr', due: '2026-03-20' };
+    expect(() => validateDraft({ ...complete(), translationPending: pending }, TODAY)).not.toThrow();
+    expect(error({ ...complete(), translationPending: { ...pending, due: '2026-03-01' } }).code).toBe(
+      'DEADLINE_PAST',
+    );
+    expect(error({ ...complete(), translationPending: { ...pending, language: 'en' } }).code).toBe(
+      'SCHEMA_INVALID',
+    );
+  });
+
+  it('names each related request once', () => {
+    const rel = { request: '01950a3c-8f00-7abc-8def-0123456789ab', relation: 'follow_up' };
+    expect(() => validateDraft({ ...complete(), relatedTo: [rel] }, TODAY)).not.toThrow();
+    expect(error({ ...complete(), relatedTo: [rel, { ...rel, relation: 'same_case' }] }).code).toBe(
+      'SCHEMA_INVALID',
+    );
   });
 
   it('script shares are measured on letters only', () => {
@@ -203,16 +281,50 @@ describe('Unicode survives canonical encoding', () => {
 describe('completenessWarnings', () => {
   const bare: RequestDraft = { title: 'Request', language: 'en', references: { requesting: 'R-1' } };
 
-  it('an empty-ish draft lacks legal basis, facts, offence, measures and contact', () => {
+  it('an empty-ish draft lacks what art. 18(15) asks for: basis, proceedings, facts, purpose, offence, measures, contact', () => {
     expect(codes('mutual_legal_assistance', bare)).toEqual([
       'legal_basis_missing',
+      'proceedings_missing',
       'facts_missing',
+      'purpose_missing',
       'offence_missing',
       'measures_missing',
       'contact_missing',
     ]);
     const fields = completenessWarnings('mutual_legal_assistance', bare).map((w) => w.field);
-    expect(fields).toEqual(['legalBasis', 'summaryOfFacts', 'offence', 'measures', 'contact']);
+    expect(fields).toEqual([
+      'legalBasis',
+      'proceedings',
+      'summaryOfFacts',
+      'purpose',
+      'offence',
+      'measures',
+      'contact',
+    ]);
+  });
+
+  it('art. 18(15) element by element: the conducting authority, where persons are, the treaty named, the data category', () => {
+    const c = complete();
+    expect(codes('mutual_legal_assistance', { ...c, proceedings: { stage: 'trial' } })).toEqual([
+      'conducting_authority_missing',
+    ]);
+    expect(
+      codes('mutual_legal_assistance', { ...c, persons: [{ role: 'witness', name: 'Awa Sow' }] }),
+    ).toEqual(['person_location_missing']);
+    expect(
+      codes('mutual_legal_assistance', {
+        ...c,
+        persons: [{ role: 'witness', name: 'Awa Sow', location: 'Lagos, Ikeja district' }],
+      }),
+    ).toEqual([]);
+    expect(codes('mutual_legal_assistance', { ...c, legalBasis: [{ kind: 'bilateral_treaty' }] })).toEqual([
+      'legal_basis_unnamed',
+    ]);
+    expect(codes('mutual_legal_assistance', { ...c, legalBasis: [{ kind: 'budapest' }] })).toEqual([]);
+    const uncategorised = c.evidence!.map(({ dataCategory: _c, ...e }) => e);
+    expect(codes('stored_data_production', { ...c, evidence: uncategorised })).toEqual([
+      'data_category_missing',
+    ]);
   });
 
   it('a preservation request without a deadline or retention date is flagged', () => {
@@ -224,14 +336,20 @@ describe('completenessWarnings', () => {
 
   it('preservation data must name a holder and identifiers', () => {
     expect(
-      codes('stored_data_production', { ...complete(), evidence: [{ description: 'Account' }] }),
+      codes('stored_data_production', {
+        ...complete(),
+        evidence: [{ description: 'Account', dataCategory: 'subscriber' }],
+      }),
     ).toEqual(['data_unidentified']);
   });
 
   it('an extradition request needs a person sought and a maximum penalty', () => {
     const d = { ...complete(), offence: { description: 'Fraud' } };
     expect(codes('extradition', d)).toEqual(['person_sought_missing', 'penalty_missing']);
-    const sought = { ...complete(), persons: [{ role: 'person_sought' as const, name: 'Moussa Diallo' }] };
+    const sought = {
+      ...complete(),
+      persons: [{ role: 'person_sought' as const, name: 'Moussa Diallo', location: 'Abuja' }],
+    };
     expect(codes('extradition', sought)).toEqual([]);
     expect(codes('extradition', { ...sought, measures: undefined })).toEqual([]); // no measures needed
   });

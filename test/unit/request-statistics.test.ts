@@ -183,18 +183,20 @@ describe('statisticsCsv', () => {
     const [header, line, ...rest] = csv.split('\n');
     expect(rest).toEqual(['']);
     expect(header).toBe(
-      'direction,counterpart,request_type,total,sent,delivered,acknowledged,in_execution,' +
-        'additional_info_requested,partially_executed,executed,closed,refused,withdrawn,' +
+      'direction,counterpart,request_type,total,sent,delivered,acknowledged,returned_for_formal_defects,' +
+        'transmitted_to_executing_authority,in_execution,additional_info_requested,postponed,' +
+        'conditions_proposed,conditions_accepted,conditions_declined,provisional_arrest,judicial_phase,' +
+        'extradition_granted,surrendered,submitted_for_prosecution,partially_executed,executed,closed,refused,withdrawn,' +
         'acknowledged_n,acknowledge_median_h,acknowledge_p90_h,executed_n,execute_median_h,execute_p90_h,overdue',
     );
-    expect(line).toBe('out,*,*,4,0,0,1,1,0,0,1,0,1,0,3,1.0,2.0,1,24.0,24.0,2');
+    expect(line).toBe('out,*,*,4,0,0,1,0,0,1,0,0,0,0,0,0,0,0,0,0,0,1,0,1,0,3,1.0,2.0,1,24.0,24.0,2');
     expect(line!.split(',')).toHaveLength(header!.split(',').length);
   });
 
   it('empty durations are empty cells; fields with commas or quotes are quoted', () => {
     const row = { ...statistics(RECORDS).rows[0]!, counterpart: 'a,"b"' };
     const line = statisticsCsv([row]).split('\n')[1];
-    expect(line).toBe('in,"a,""b""",expedited_preservation,1,1,0,0,0,0,0,0,0,0,0,0,,,0,,,0');
+    expect(line).toBe(`in,"a,""b""",expedited_preservation,1,1,${'0,'.repeat(20)}0,,,0,,,0`);
   });
 });
 

@@ -10,6 +10,7 @@ import { generateSigningKeyPair, type SigningKeyPair } from '../../shared/crypto
 import { deriveRequest, type DerivedRequest, type VerifiedUpdate } from '../../shared/requests/history.ts';
 import { nextStatuses, type Side } from '../../shared/requests/lifecycle.ts';
 import {
+  NOTE_REQUIRED,
   signStatusUpdate,
   updateHash,
   type StatusUpdate,
@@ -26,15 +27,22 @@ import {
   type ProposedUpdate,
   type UpdateCheck,
 } from '../../shared/requests/status-rules.ts';
-import { REFUSAL_GROUND_CODES, STATUSES, type Status } from '../../shared/requests/vocabulary.ts';
+import {
+  REFUSAL_GROUND_CODES,
+  REQUEST_TYPES,
+  STATUSES,
+  type RequestType,
+  type Status,
+} from '../../shared/requests/vocabulary.ts';
 import { entraideErrorOf, random } from './fixtures.ts';
 
 const REQUEST_ID = '01950a3c-8f00-7abc-8def-0123456789ab';
 const SENT_AT = '2026-03-02T08:00:00.000Z';
 const T0 = Date.parse(SENT_AT);
 const REQ_HASH = 'r'.repeat(43);
-const SENT = { id: REQUEST_ID, sentAt: SENT_AT };
-const DRAFT = { id: REQUEST_ID, sentAt: null };
+const MLA: RequestType = 'mutual_legal_assistance';
+const SENT = { id: REQUEST_ID, requestType: MLA, sentAt: SENT_AT };
+const DRAFT = { id: REQUEST_ID, requestType: MLA, sentAt: null };
 const BY: Record<Side, string> = {
   requesting: 'desk1/sn.moj@relay.wacap.example',
   requested: 'desk1/ng.moj@relay.wacap.example',
@@ -70,18 +78,25 @@ function signed(
 }
 
 const at = (minutes: number) => new Date(T0 + minutes * 60_000).toISOString();
-const facts = (sentAt: string | null = SENT_AT) => ({ requestHash: REQ_HASH, sentAt, deliveredAt: null });
+const facts = (sentAt: string | null = SENT_AT, requestType: RequestType = MLA) => ({
+  requestType,
+  requestHash: REQ_HASH,
+  sentAt,
+  deliveredAt: null,
+});
 const invalidCodes = (d: DerivedRequest) => d.invalid.map((i) => [i.update.hash, i.code, i.reason]);
 const check = (
   state: Status,
   update: ProposedUpdate,
   side: Side,
   request: UpdateCheck['request'] = SENT,
+  past: readonly Status[] = [],
 ): UpdateCheck => ({
   state,
   update,
   side,
   request,
+  past,
 });
 
 describe('each rule on its own: what passes, what breaks it, with the code and message', () => {
@@ -93,10 +108,38 @@ describe('each rule on its own: what passes, what breaks it, with the code and m
   });
 
   it('a ground is one of the grounds of refusal, or absent', () => {
-    expect(groundBreach(undefined)).toBeNull();
-    for (const g of REFUSAL_GROUND_CODES) expect(groundBreach(g)).toBeNull();
+    expect(groundBreach(undefined, MLA)).toBeNull();
+    for (const g of REFUSAL_GROUND_CODES.filter((x) => x !== 'bank_secrecy' && x !== 'fiscal_matters'))
+      expect(groundBreach(g, MLA)).toBeNull();
     for (const g of ['bogus', '', 'POLITICAL_OFFENCE'])
-      expect(groundBreach(g)).toEqual({ code: 'UPDATE_INCOMPLETE', message: GROUND_MESSAGE(g) });
+      expect(groundBreach(g, MLA)).toEqual({ code: 'UPDATE_INCOMPLETE', message: GROUND_MESSAGE(g) });
+  });
+
+  it('bank secrecy and fiscal matters are never grounds, whatever the type (arts. 18(8), 18(22), 16(15))', () => {
+    for (const type of REQUEST_TYPES) {
+      expect(groundBreach('bank_secrecy', type)).toEqual({
+        code: 'GROUND_PROHIBITED',
+        message: 'bank secrecy is never a ground for declining assistance (UNTOC art. 18(8))',
+      });
+      expect(groundBreach('fiscal_matters', type)?.code).toBe('GROUND_PROHIBITED');
+    }
+    expect(groundBreach('fiscal_matters', 'extradition')?.message).toContain('art. 16(15)');
+    expect(groundBreach('fiscal_matters', MLA)?.message).toContain('art. 18(22)');
+  });
+
+  it('the grounds of art. 18(21) belong to assistance, not to extradition', () => {
+    for (const g of [
+      'not_in_conformity',
+      'essential_interests',
+      'domestic_law_prohibits',
+      'contrary_to_legal_system',
+    ]) {
+      expect(groundBreach(g, 'expedited_preservation')).toBeNull();
+      const breach = groundBreach(g, 'extradition');
+      expect(breach?.code).toBe('GROUND_NOT_FOR_TYPE');
+      expect(breach?.message).toContain('no_dual_criminality');
+    }
+    expect(groundBreach('no_dual_criminality', 'extradition')).toBeNull();
   });
 
   it('a draft takes no update; a sent request does', () => {
@@ -126,6 +169,54 @@ describe('each rule on its own: what passes, what breaks it, with the code and m
     expect(codeFor({ status: 'refused', ground: 'bogus' }, 'requested', DRAFT)).toBe(GROUND_MESSAGE('bogus'));
     expect(codeFor({ status: 'in_execution', reference: 'x' }, 'requested', DRAFT)).toBe(DRAFT_MESSAGE);
     expect(codeFor({ status: 'in_execution', reference: 'x' }, 'requested')).toBe(REFERENCE_MESSAGE);
+  });
+});
+
+describe('steps that need a reason, a type or a consultation', () => {
+  it('a postponement, conditions and formal defects each say what they are in a note', () => {
+    for (const status of ['postponed', 'conditions_proposed', 'returned_for_formal_defects'] as const) {
+      const from = status === 'returned_for_formal_defects' ? 'delivered' : 'in_execution';
+      const err = entraideErrorOf(() => checkStatusUpdate(check(from, { status }, 'requested')));
+      expect([err.code, err.message]).toEqual(['UPDATE_INCOMPLETE', NOTE_REQUIRED[status]]);
+      expect(checkStatusUpdate(check(from, { status, note: 'why' }, 'requested'))).toEqual({
+        status,
+        note: 'why',
+      });
+    }
+  });
+
+  it('the extradition track is for extraditions only', () => {
+    const arrest = { status: 'provisional_arrest' } as const;
+    const ext = { ...SENT, requestType: 'extradition' as const };
+    expect(checkStatusUpdate(check('acknowledged', arrest, 'requested', ext))).toBe(arrest);
+    const err = entraideErrorOf(() => checkStatusUpdate(check('acknowledged', arrest, 'requested')));
+    expect([err.code, err.message]).toEqual([
+      'TRANSITION_INVALID',
+      '"provisional_arrest" is a step of extradition requests only; this request is mutual_legal_assistance',
+    ]);
+  });
+
+  it('a refusal on a ground of art. 18(21) follows proposed conditions, or says why not (art. 18(26))', () => {
+    const refusal = { status: 'refused', ground: 'essential_interests', note: 'security' } as const;
+    const err = entraideErrorOf(() => checkStatusUpdate(check('in_execution', refusal, 'requested')));
+    expect(err.code).toBe('CONSULTATION_REQUIRED');
+    expect(err.message).toContain('art. 18(26)');
+    const consulted = ['acknowledged', 'conditions_proposed', 'conditions_declined'] as const;
+    expect(checkStatusUpdate(check('conditions_declined', refusal, 'requested', SENT, consulted))).toBe(
+      refusal,
+    );
+    const waived = { ...refusal, withoutConsultation: 'the suspect would learn of the case' };
+    expect(checkStatusUpdate(check('in_execution', waived, 'requested'))).toBe(waived);
+    // Other grounds need no consultation.
+    const other = { status: 'refused', ground: 'ne_bis_in_idem', note: 'tried' } as const;
+    expect(checkStatusUpdate(check('in_execution', other, 'requested'))).toBe(other);
+    // Only a refusal says why it came without consultation.
+    const stray = entraideErrorOf(() =>
+      checkStatusUpdate(
+        check('acknowledged', { status: 'in_execution', withoutConsultation: 'x' }, 'requested'),
+      ),
+    );
+    expect(stray.code).toBe('UPDATE_INCOMPLETE');
   });
 });
 
@@ -187,11 +278,17 @@ describe('checkStatusUpdate, on the node that makes the update', () => {
         ground: fc.constantFrom(...REFUSAL_GROUND_CODES, 'bogus'),
         note: fc.constant('a note'),
         reference: fc.constant('REF-1'),
+        withoutConsultation: fc.constant('urgent'),
       },
       { requiredKeys: ['status'] },
     ),
     side: fc.constantFrom<Side>('requesting', 'requested'),
-    request: fc.constantFrom<UpdateCheck['request']>(SENT, DRAFT),
+    request: fc.record({
+      id: fc.constant(REQUEST_ID),
+      requestType: fc.constantFrom(...REQUEST_TYPES),
+      sentAt: fc.constantFrom(SENT_AT, null),
+    }),
+    past: fc.subarray(['acknowledged', 'conditions_proposed', 'in_execution'] as Status[]),
   });
 
   it('property: the sender and the receiver decide alike, with the same code', () => {
@@ -293,6 +390,46 @@ describe('deriveRequest holds every update that arrived to the same rules', () =
     expect(d.invalid).toEqual([]);
   });
 
+  it('a refusal on a ground of art. 18(21) applies after proposed conditions, in any arrival order', () => {
+    const ack = signed('requested', { seq: 1, prev: REQ_HASH, status: 'acknowledged', at: at(5) });
+    const refusal = (prev: VerifiedUpdate, seq: number) =>
+      signed('requested', {
+        seq,
+        prev: prev.hash,
+        status: 'refused',
+        ground: 'essential_interests',
+        note: 'security',
+        at: at(9),
+      });
+    const early = refusal(ack, 2);
+    const d = deriveRequest(facts(), [early, ack]);
+    expect(d.state).toBe('acknowledged');
+    expect(d.invalid.map((i) => i.code)).toEqual(['CONSULTATION_REQUIRED']);
+    const proposed = signed('requested', {
+      seq: 2,
+      prev: ack.hash,
+      status: 'conditions_proposed',
+      note: 'the records may be used for this case only',
+      at: at(6),
+    });
+    const declined = signed('requesting', {
+      seq: 3,
+      prev: proposed.hash,
+      status: 'conditions_declined',
+      at: at(7),
+    });
+    const late = refusal(declined, 4);
+    for (const order of [
+      [late, declined, proposed, ack],
+      [ack, proposed, declined, late],
+      [declined, ack, late, proposed],
+    ]) {
+      const after = deriveRequest(facts(), order);
+      expect(after.state).toBe('refused');
+      expect(after.invalid).toEqual([]);
+    }
+  });
+
   it('a request held as a draft takes none, whatever the update', () => {
     const ack = signed('requested', { seq: 1, prev: REQ_HASH, status: 'acknowledged', at: at(5) });
     const byHand = signed('requested', { seq: 1, prev: REQ_HASH, status: 'sent', at: at(5) });
@@ -307,13 +444,13 @@ describe('deriveRequest holds every update that arrived to the same rules', () =
   });
 
   /** A valid chain from 'sent' driven by `choices`, the requested side acknowledging with a reference. */
-  function walk(choices: readonly number[]): VerifiedUpdate[] {
+  function walk(choices: readonly number[], type: RequestType = MLA): VerifiedUpdate[] {
     const out: VerifiedUpdate[] = [];
     let state: Status = 'sent';
     let prev = REQ_HASH;
     for (const c of choices) {
       const options = (['requested', 'requesting'] as const).flatMap((side) =>
-        nextStatuses(state, side)
+        nextStatuses(state, side, type)
           .filter((s) => s !== 'refused' && s !== 'withdrawn')
           .map((s) => [s, side] as const),
       );
@@ -325,7 +462,7 @@ describe('deriveRequest holds every update that arrived to the same rules', () =
         status,
         at: at(out.length + 1),
         ...(status === 'acknowledged' ? { reference: `NG-${c}` } : {}),
-        ...(status === 'additional_info_requested' ? { note: 'which accounts?' } : {}),
+        ...(NOTE_REQUIRED[status] ? { note: 'which accounts?' } : {}),
       });
       out.push(u);
       state = status;
@@ -342,6 +479,10 @@ describe('deriveRequest holds every update that arrived to the same rules', () =
       [signed(u.side, { ...body, status: 'delivered' }), 'TRANSITION_INVALID'],
       [signed(u.side, { ...body, status: 'refused', ground: 'bogus', note: 'no' }), 'UPDATE_INCOMPLETE'],
       [
+        signed(u.side, { ...body, status: 'refused', ground: 'bank_secrecy', note: 'no' }),
+        'GROUND_PROHIBITED',
+      ],
+      [
         signed(u.side, { ...body, reference: 'X-1' }),
         u.update.status === 'acknowledged' ? 'NONE' : 'USAGE', // an acknowledgement may carry one
       ],
@@ -351,14 +492,18 @@ describe('deriveRequest holds every update that arrived to the same rules', () =
 
   it('property: a breaking update at any position, in any arrival order, changes nothing', () => {
     const arb = fc
-      .array(fc.nat({ max: 999 }), { minLength: 1, maxLength: 10 })
-      .map(walk)
-      .filter((h) => h.length > 0)
-      .chain((h) =>
+      .tuple(
+        fc.array(fc.nat({ max: 999 }), { minLength: 1, maxLength: 10 }),
+        fc.constantFrom(...REQUEST_TYPES),
+      )
+      .map(([choices, type]) => [walk(choices, type), type] as const)
+      .filter(([h]) => h.length > 0)
+      .chain(([h, type]) =>
         fc.tuple(
           fc.constant(h),
+          fc.constant(type),
           fc.nat({ max: h.length - 1 }),
-          fc.nat({ max: 3 }),
+          fc.nat({ max: 4 }),
           fc.array(fc.nat(), {
             minLength: h.length + 1,
             maxLength: h.length + 1,
@@ -366,16 +511,16 @@ describe('deriveRequest holds every update that arrived to the same rules', () =
         ),
       );
     fc.assert(
-      fc.property(arb, ([h, k, which, orderKeys]) => {
+      fc.property(arb, ([h, type, k, which, orderKeys]) => {
         const [bad, expected] = breaches(h[k]!)[which]!;
         if (expected === 'NONE') return; // same status and side with another reference: a fork, not a breach
-        const clean = deriveRequest(facts(), h);
+        const clean = deriveRequest(facts(SENT_AT, type), h);
         const all = [...h, bad];
         const shuffled = all
           .map((u, i) => [orderKeys[i]!, u] as const)
           .sort((x, y) => x[0] - y[0])
           .map((x) => x[1]);
-        const d = deriveRequest(facts(), shuffled);
+        const d = deriveRequest(facts(SENT_AT, type), shuffled);
         expect(d.invalid.map((i) => i.update.hash)).toEqual([bad.hash]);
         const code = d.invalid[0]!.code;
         if (expected === 'NOT_OWNED') expect(['TRANSITION_NOT_OWNED', 'TRANSITION_INVALID']).toContain(code);

@@ -14,8 +14,13 @@ import type { RsvpAnswer } from '../../../shared/meetings/meeting.ts';
 import { FORWARDINGS, VISIBILITIES } from '../../../shared/requests/handling.ts';
 import { LEGAL_BASIS_KINDS, PERSON_ROLES } from '../../../shared/requests/request.ts';
 import {
+  DATA_CATEGORY_CODES,
   LANGUAGES,
+  MEASURE_KIND_CODES,
+  MEASURE_STATES,
+  PROCEEDING_STAGES,
   REFUSAL_GROUND_CODES,
+  RELATION_CODES,
   REQUEST_TYPES,
   STATUSES,
   URGENCIES,
@@ -82,6 +87,11 @@ const CODES = {
   messageKind: Object.keys(MESSAGE_KIND_SET) as MessageKind[],
   alarm: Object.keys(ALARM_KIND_SET) as AlarmKind[],
   warning: WARNING_CODES,
+  measureKind: MEASURE_KIND_CODES,
+  measureState: MEASURE_STATES,
+  dataCategory: DATA_CATEGORY_CODES,
+  proceedingStage: PROCEEDING_STAGES,
+  relation: RELATION_CODES,
   fileRole: FILE_ROLES,
   documentState: Object.keys(DOCUMENT_STATE_SET) as DocumentState[],
   error: ERROR_CODE_LIST,

@@ -181,6 +181,7 @@ export interface StoryEntry {
   ground?: string;
   reference?: string;
   note?: string;
+  withoutConsultation?: string;
 }
 
 export interface Warning {
@@ -191,6 +192,8 @@ export interface Warning {
 
 export interface RequestDetail extends RequestSummary {
   content?: Record<string, unknown>;
+  /** Each measure, coded, with where it stands as the requested side last reported. */
+  measures?: { kind: string; description: string; state: string }[];
   handling?: unknown;
   warnings?: Warning[];
   story?: StoryEntry[];
@@ -240,6 +243,10 @@ export interface ActionView {
   status: string;
   note?: 'required' | 'optional';
   ground?: 'required' | 'none';
+  /** For a refusal: the grounds this type of request may be refused on. */
+  grounds?: string[];
+  /** For a refusal: whether conditions were proposed first (UNTOC art. 18(26)). */
+  consultation?: 'held' | 'not_held' | 'none';
   reference?: 'optional' | 'none';
 }
 
@@ -357,6 +364,7 @@ export const api = {
       status: string;
       note?: string;
       ground?: string;
+      withoutConsultation?: string;
       reference?: string;
       uploads?: { id: string; role: string; language?: string }[];
     },

@@ -1,11 +1,12 @@
 import { Fieldset, List, Stack, Text } from '@mantine/core';
-import { useCode } from '../i18n.tsx';
+import { useCode, useLocale } from '../i18n.tsx';
 import { KIND_BY_PATH, labelPath, useLabel } from './SchemaForm.tsx';
 
 /** A request's content, read only: every field with its label, text as text (never HTML). */
 export function ContentView({ value, path = [] }: { value: unknown; path?: (string | number)[] }) {
   const label = useLabel();
   const code = useCode();
+  const { locale } = useLocale();
   if (value === null || value === undefined || value === '') return null;
   if (Array.isArray(value)) {
     if (value.length === 0) return null;
@@ -46,6 +47,11 @@ export function ContentView({ value, path = [] }: { value: unknown; path?: (stri
   }
   if (typeof value === 'boolean') return <Text size="sm">{value ? '✓' : '✗'}</Text>;
   const kind = KIND_BY_PATH[labelPath(path)];
+  // A request's languages are ISO 639 codes: the browser names them in the officer's language.
+  if (path[path.length - 1] === 'language' && typeof value === 'string') {
+    const name = new Intl.DisplayNames([locale], { type: 'language', fallback: 'code' }).of(value);
+    return <Text size="sm">{name && name !== value ? `${name} (${value})` : value}</Text>;
+  }
   return (
     <Text size="sm" className="plain-text" dir="auto" component="div">
       {kind ? code(kind, String(value)) : String(value)}

@@ -5,20 +5,24 @@
  * added to the draft's schema appears here without a page being rewritten.
  */
 import { Button, Checkbox, Fieldset, Group, Select, Stack, Textarea, TextInput } from '@mantine/core';
-import { memo, useCallback } from 'react';
+import { memo, useCallback, useMemo } from 'react';
 import { useIntl } from 'react-intl';
+import { ISO_639_1, REQUEST_LANGUAGE_PATTERN } from '../../../../shared/requests/languages.ts';
 import type { JsonSchema } from '../api.ts';
-import { useCode, useT } from '../i18n.tsx';
+import { useCode, useLocale, useT } from '../i18n.tsx';
 
 export type Json = string | number | boolean | null | Json[] | { [k: string]: Json };
 type Obj = { [k: string]: Json };
 
 /** The codes catalogue's kind for an enum field, by its path without indexes. */
 export const KIND_BY_PATH: Record<string, string> = {
-  language: 'language',
   urgency: 'urgency',
   'legalBasis.kind': 'legalBasis',
   'persons.role': 'personRole',
+  'measures.kind': 'measureKind',
+  'evidence.dataCategory': 'dataCategory',
+  'proceedings.stage': 'proceedingStage',
+  'relatedTo.relation': 'relation',
   'handling.visibility': 'visibility',
   'handling.forwarding': 'forwarding',
 };
@@ -104,6 +108,46 @@ function useHint() {
   };
 }
 
+/**
+ * A request's language: any ISO 639-1 language, named in the officer's own language by the
+ * browser (Intl.DisplayNames), sorted by that name; a three-letter code already in the draft
+ * (ISO 639-2/3, written in request.json) stays selectable.
+ */
+function LanguageSelect(props: {
+  label: string;
+  description: string | undefined;
+  required: boolean;
+  value: string | null;
+  onChange: (v: string | null) => void;
+  error: string | undefined;
+  testid: string;
+}) {
+  const { locale } = useLocale();
+  const data = useMemo(() => {
+    const names = new Intl.DisplayNames([locale], { type: 'language', fallback: 'code' });
+    const codes = props.value && !ISO_639_1.includes(props.value) ? [...ISO_639_1, props.value] : ISO_639_1;
+    const collator = new Intl.Collator(locale);
+    return codes
+      .map((c) => ({ value: c, label: `${names.of(c) ?? c} (${c})` }))
+      .sort((a, b) => collator.compare(a.label, b.label));
+  }, [locale, props.value]);
+  return (
+    <Select
+      label={props.label}
+      description={props.description}
+      required={props.required}
+      clearable={!props.required}
+      searchable
+      value={props.value}
+      onChange={props.onChange}
+      data={data}
+      error={props.error}
+      data-testid={props.testid}
+      comboboxProps={{ withinPortal: true }}
+    />
+  );
+}
+
 export const SchemaField = memo(function SchemaField(props: FieldProps) {
   const { schema, path, value, required, onChange, problems } = props;
   const t = useT();
@@ -137,6 +181,19 @@ export const SchemaField = memo(function SchemaField(props: FieldProps) {
       />
     );
   }
+
+  if (schema.pattern === REQUEST_LANGUAGE_PATTERN)
+    return (
+      <LanguageSelect
+        label={itemLabel}
+        description={description}
+        required={required}
+        value={typeof value === 'string' ? value : null}
+        onChange={(v) => onChange(path, v ?? undefined)}
+        error={problem}
+        testid={testid}
+      />
+    );
 
   const type = typeOf(schema);
   if (type === 'boolean')

@@ -1,4 +1,3 @@
-import { AttachmentPicker, uploadsOf, type PickedFile } from '../components/AttachmentPicker.tsx';
 import { DocumentsList } from '../components/Documents.tsx';
 import {
   Badge,
@@ -8,29 +7,27 @@ import {
   Group,
   Modal,
   Paper,
-  Select,
   Skeleton,
   Stack,
   Table,
   Text,
   Textarea,
-  TextInput,
   Timeline,
   Title,
 } from '@mantine/core';
 import { useState, type FormEvent, type ReactNode } from 'react';
-import { REFUSAL_GROUND_CODES } from '../../../../shared/requests/vocabulary.ts';
 import { api, type ActionsView, type ActionView, type RequestDetail, type StoryEntry } from '../api.ts';
+import { StatusModal } from '../components/StatusModal.tsx';
 import { FlagBadges, StatusBadge } from '../components/Badges.tsx';
 import { ContentView } from '../components/ContentView.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { PageHeading } from '../components/PageHeading.tsx';
 import { UnverifiedPrompt, unverifiedOf } from '../components/UnverifiedPrompt.tsx';
 import { useChanged, useLoad } from '../hooks.ts';
-import { useCode, useDates, useLocale, useT, useWarningText } from '../i18n.tsx';
+import { useCode, useDates, useT, useWarningText } from '../i18n.tsx';
 
 // Its documents have a section of their own.
-const OMIT_FROM_CONTENT = new Set(['type', 'id', 'requestType', 'title', 'files']);
+const OMIT_FROM_CONTENT = new Set(['type', 'id', 'requestType', 'title', 'files', 'measures']);
 
 export function RequestPage({ id }: { id: string }) {
   const t = useT();
@@ -140,6 +137,34 @@ export function RequestPage({ id }: { id: string }) {
         </section>
       ) : null}
 
+      {r.measures?.length ? (
+        <section aria-labelledby="measures-title" data-testid="request-measures">
+          <Title order={2} size="h3" id="measures-title" mb="xs">
+            {t('request.measures')}
+          </Title>
+          <Table withTableBorder>
+            <Table.Thead>
+              <Table.Tr>
+                <Table.Th>#</Table.Th>
+                <Table.Th>{t('field.measures.kind')}</Table.Th>
+                <Table.Th>{t('field.measures.description')}</Table.Th>
+                <Table.Th>{t('request.measureState')}</Table.Th>
+              </Table.Tr>
+            </Table.Thead>
+            <Table.Tbody>
+              {r.measures.map((m, i) => (
+                <Table.Tr key={i} data-testid="measure-row" data-state={m.state}>
+                  <Table.Td>{i + 1}</Table.Td>
+                  <Table.Td>{code('measureKind', m.kind)}</Table.Td>
+                  <Table.Td dir="auto">{m.description}</Table.Td>
+                  <Table.Td>{code('measureState', m.state)}</Table.Td>
+                </Table.Tr>
+              ))}
+            </Table.Tbody>
+          </Table>
+        </section>
+      ) : null}
+
       <section aria-labelledby="content-title">
         <Title order={2} size="h3" id="content-title" mb="xs">
           {t('request.content')}
@@ -231,6 +256,7 @@ function StoryText({ entry: s }: { entry: StoryEntry }) {
   if (s.what === 'status') {
     if (s.ground) parts.push(code('refusalGround', s.ground));
     if (s.reference) parts.push(t('story.reference', { reference: s.reference }));
+    if (s.withoutConsultation) parts.push(t('story.withoutConsultation', { reason: s.withoutConsultation }));
   }
   const words =
     s.what === 'message' || s.what === 'supplement' ? s.text : s.what === 'status' ? s.note : null;
@@ -345,136 +371,6 @@ function ActionsPanel({
   );
 }
 
-function StatusModal({
-  id,
-  action,
-  onClose,
-  onDone,
-}: {
-  id: string;
-  action: ActionView | null;
-  onClose: () => void;
-  onDone: () => void;
-}) {
-  const t = useT();
-  const code = useCode();
-  const { locale } = useLocale();
-  const [note, setNote] = useState('');
-  const [ground, setGround] = useState<string | null>(null);
-  const [reference, setReference] = useState('');
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-  const [touched, setTouched] = useState(false);
-  const [files, setFiles] = useState<PickedFile[]>([]);
-  const uploading = files.some((f) => f.state !== 'done');
-  const noteRequired = action?.note === 'required';
-  const groundRequired = action?.ground === 'required';
-
-  const submit = async (e: FormEvent) => {
-    e.preventDefault();
-    if (!action) return;
-    setTouched(true);
-    if ((noteRequired && !note.trim()) || (groundRequired && !ground) || uploading) return;
-    setBusy(true);
-    try {
-      await api.setStatus(id, {
-        status: action.status,
-        ...(note.trim() ? { note: note.trim() } : {}),
-        ...(ground && action.ground !== 'none' ? { ground } : {}),
-        ...(reference.trim() && action.reference === 'optional' ? { reference: reference.trim() } : {}),
-        ...(files.length > 0 ? { uploads: uploadsOf(files) } : {}),
-      });
-      setFiles([]);
-      setNote('');
-      setGround(null);
-      setReference('');
-      setTouched(false);
-      setError(null);
-      onDone();
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
-
-  return (
-    <Modal
-      opened={action !== null}
-      onClose={onClose}
-      title={action ? t('request.setStatus', { status: code('status', action.status) }) : ''}
-      size="lg"
-      closeButtonProps={{ 'aria-label': t('common.close') }}
-    >
-      {action ? (
-        <form onSubmit={submit} noValidate data-testid="status-form">
-          <Stack>
-            {action.ground === 'required' ? (
-              <Select
-                label={t('request.ground')}
-                value={ground}
-                onChange={setGround}
-                data={REFUSAL_GROUND_CODES.map((g) => ({ value: g, label: code('refusalGround', g) }))}
-                required
-                error={touched && !ground ? t('request.groundMissing') : undefined}
-                data-testid="status-ground"
-                comboboxProps={{ withinPortal: false }}
-              />
-            ) : null}
-            {action.note !== undefined ? (
-              <Textarea
-                label={action.status === 'refused' ? t('request.reasons') : t('request.note')}
-                description={noteRequired ? t('request.noteRequired') : undefined}
-                value={note}
-                onChange={(e) => setNote(e.currentTarget.value)}
-                required={noteRequired}
-                autosize
-                minRows={4}
-                error={touched && noteRequired && !note.trim() ? t('request.noteMissing') : undefined}
-                data-testid="status-note"
-                dir="auto"
-                data-autofocus
-              />
-            ) : null}
-            {action.reference === 'optional' ? (
-              <TextInput
-                label={t('request.ownReference')}
-                value={reference}
-                onChange={(e) => setReference(e.currentTarget.value)}
-                maxLength={100}
-                data-testid="status-reference"
-              />
-            ) : null}
-            {action.status === 'executed' || action.status === 'partially_executed' ? (
-              <AttachmentPicker
-                files={files}
-                onChange={(update) => setFiles((all) => update(all))}
-                language={locale}
-                defaultRole="execution_result"
-              />
-            ) : null}
-            <ErrorAlert error={error} />
-            <Group justify="flex-end">
-              <Button variant="default" onClick={onClose}>
-                {t('common.cancel')}
-              </Button>
-              <Button
-                type="submit"
-                loading={busy}
-                disabled={uploading}
-                color={action.status === 'refused' || action.status === 'withdrawn' ? 'red' : undefined}
-                data-testid="status-submit"
-              >
-                {t('request.confirmStatus', { status: code('status', action.status) })}
-              </Button>
-            </Group>
-          </Stack>
-        </form>
-      ) : null}
-    </Modal>
-  );
-}
-
 function TextModal({
   id,
   kind,
@@ -556,7 +452,7 @@ function EvidencePanel({ id, version }: { id: string; version: string }) {
           <Text size="sm">{t('evidence.accepted', { at: dateTime(data.acceptedAt) })}</Text>
         ) : null}
         {data.undelivered?.length ? (
-          <Text size="sm" c="orange.9">
+          <Text size="sm" c="var(--mantine-color-orange-text)">
             {t('evidence.undelivered', { nodes: data.undelivered.join(', ') })}
           </Text>
         ) : null}
