@@ -284,6 +284,10 @@ export const ERROR_CODES = {
     status: 400,
     hint: 'Choose one of the grounds the message lists for this type of request.',
   },
+  STATS_EXPORT_INVALID: {
+    status: 422,
+    hint: 'Ask that authority for its statistics export again: this file is not signed by a node of the authority it names, was changed after signing, or was made for another network. Nothing was merged.',
+  },
   CONSULTATION_REQUIRED: {
     status: 409,
     hint: 'Consult the requesting State first: propose conditions (status conditions_proposed, the conditions in a note); or give the reason there was no consultation (--without-consultation REASON).',

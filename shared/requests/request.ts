@@ -23,6 +23,7 @@ import {
   DATA_CATEGORY_CODES,
   LEGAL_BASIS_KINDS,
   MEASURE_KIND_CODES,
+  OFFENCE_CATEGORY_CODES,
   PROCEEDING_STAGES,
   RELATION_CODES,
   REQUEST_TYPES,
@@ -154,6 +155,8 @@ export const Offence = Type.Object(
     provision: Type.Optional(text(500)),
     /** The maximum penalty, which extradition treaties ask for. */
     maxPenalty: Type.Optional(text(200)),
+    /** Its category, for statistics by offence. */
+    category: Type.Optional(literals(OFFENCE_CATEGORY_CODES)),
   },
   { additionalProperties: false },
 );

@@ -241,3 +241,27 @@ export const STATUS_SOURCES: Partial<Record<Status, string>> = {
   submitted_for_prosecution: 'art. 16(10): aut dedere aut judicare',
   refused: 'arts. 16(7), (14), (15), 18(21)–(23)',
 };
+
+/**
+ * Categories of offence, for statistics (which the review mechanism of UNTOC asks by offence):
+ * the offences of the Convention and its Protocols first, then the others entraide's networks
+ * handle most.
+ */
+export const OFFENCE_CATEGORIES = {
+  organized_crime_group: 'participation in an organized criminal group (UNTOC art. 5)',
+  money_laundering: 'laundering of the proceeds of crime (UNTOC art. 6)',
+  corruption: 'corruption (UNTOC art. 8; UNCAC)',
+  obstruction_of_justice: 'obstruction of justice (UNTOC art. 23)',
+  trafficking_in_persons: 'trafficking in persons (Trafficking in Persons Protocol)',
+  smuggling_of_migrants: 'smuggling of migrants (Smuggling of Migrants Protocol)',
+  firearms_trafficking: 'illicit trafficking in firearms (Firearms Protocol)',
+  drug_trafficking: 'illicit drug trafficking (1988 Convention)',
+  cybercrime: 'cybercrime (Budapest Convention)',
+  fraud: 'fraud',
+  terrorism: 'terrorism',
+  environmental_crime: 'crimes that affect the environment (wildlife, timber, waste)',
+  cultural_property: 'trafficking in cultural property',
+  other: 'another offence',
+} as const;
+export type OffenceCategory = keyof typeof OFFENCE_CATEGORIES;
+export const OFFENCE_CATEGORY_CODES = Object.keys(OFFENCE_CATEGORIES) as OffenceCategory[];

@@ -23,6 +23,7 @@ export const KIND_BY_PATH: Record<string, string> = {
   'evidence.dataCategory': 'dataCategory',
   'proceedings.stage': 'proceedingStage',
   'relatedTo.relation': 'relation',
+  'offence.category': 'offenceCategory',
   'handling.visibility': 'visibility',
   'handling.forwarding': 'forwarding',
 };
