@@ -118,6 +118,8 @@ export interface InboundDeps {
   raise?: (alarm: NewAlarm) => void;
   /** Records the documents an item carries (in the transaction that stores it). */
   documents: Pick<DocumentDesk, 'record'>;
+  /** After an item is stored (not a duplicate): an immediate request wakes the on-call person. */
+  onStored?: (message: StoredMessage, content: Content) => Promise<void>;
   /** Key-log heads a sender gossiped (format 2 and later), after the envelope is stored. */
   onGossip?: (gossip: unknown, from: { envelopeId: string; sender: string }) => Promise<void> | void;
 }
@@ -224,6 +226,7 @@ export class Inbound {
       },
     );
     if (fresh && receipt) receipts.soon();
+    if (fresh && this.deps.onStored) await this.deps.onStored(message, content);
     // Hook for key-log head gossip (item 2): its checks raise their own alarms, never a rejection.
     if (fresh && gossip !== undefined && this.deps.onGossip) {
       try {

@@ -120,11 +120,12 @@ export class KeyLogMonitor {
     return this.me.relay;
   }
 
-  /** Every verified entry of one authority, in log order (call sync first). */
-  entriesOf(authority: string, below = Number.MAX_SAFE_INTEGER): IndexedLeaf[] {
+  /** Every verified entry of one authority (of all, when none is named), in log order (call sync first). */
+  entriesOf(authority: string | undefined, below = Number.MAX_SAFE_INTEGER): IndexedLeaf[] {
     const out: IndexedLeaf[] = [];
     this.leaves.forEach((leaf, index) => {
-      if (leaf.authority === authority && index < below) out.push({ index, leaf });
+      if ((authority === undefined || leaf.authority === authority) && index < below)
+        out.push({ index, leaf });
     });
     return out;
   }

@@ -45,7 +45,8 @@ function notAfterFor(node: KeyPort, now: Date): Date {
   return new Date(now.getTime() + days * DAY);
 }
 
-function masterSecret(node: KeyPort): Uint8Array {
+/** The authority master key's secret half, for an operation that needs it; MASTER_KEY_REQUIRED otherwise. */
+export function masterSecret(node: KeyPort): Uint8Array {
   const k = node.keys.masterSecretKey;
   if (!k && node.keystore.holdsMasterKey) {
     throw new EntraideError(

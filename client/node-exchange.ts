@@ -11,6 +11,7 @@ import {
 } from '../shared/protocol/schemas.ts';
 import type { NodeConfig } from './home.ts';
 import type { DocumentDesk } from './documents/desk.ts';
+import { alertOnArrival } from './alerts.ts';
 import { HeadGossip } from './head-gossip.ts';
 import { acceptorsOf, Inbound, type AcceptingDesks, type InboundDeps } from './inbound.ts';
 import type { KeyLogMonitor, NewAlarm } from './key-log-monitor.ts';
@@ -36,6 +37,7 @@ export interface ExchangeHost extends AcceptingDesks {
   submit(envelope: Envelope): Promise<SubmitResult>;
   readonly documents: DocumentDesk;
   sendQueued(): Promise<void>;
+  profileOf(authority: string): Promise<{ onCall?: { node?: string | undefined } | undefined } | undefined>;
 }
 
 export function exchangeOf(
@@ -78,6 +80,10 @@ export function exchangeOf(
     afterFetch: () => node.sendQueued(),
     acceptors: acceptorsOf(node),
     onGossip: (gossip, from) => heads.incoming(gossip, from),
+    onStored: async (message, content) => {
+      for (const failed of await alertOnArrival(node, message, content))
+        process.stderr.write(`entraide: ${failed}\n`);
+    },
     formats: node.formats,
     raise,
     documents: node.documents,

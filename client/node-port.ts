@@ -4,6 +4,7 @@
  * is handed to its constructor. Types only, so that nothing here imports back up.
  */
 import type { KeyEvent, KeyEventResult } from '../shared/protocol/key-log.ts';
+import type { AuthorityProfile } from '../shared/protocol/profile.ts';
 import type { Content } from '../shared/protocol/content.ts';
 import type { Handling } from '../shared/requests/handling.ts';
 import type { FileEntry } from '../shared/files/manifest.ts';
@@ -95,6 +96,8 @@ export interface NodePort {
   send(opts: SendOptions): Promise<SendResult>;
   /** Seals files into the node's documents folder, for an item about to be sent. */
   readonly documents: { seal(attachments: readonly Attachment[]): Promise<FileEntry[]> };
+  /** An authority's profile in force, from its verified key events (undefined: none published). */
+  profileOf(authority: string): Promise<AuthorityProfile | undefined>;
 }
 
 /** What the key desk (key-manager.ts) needs besides: the keystore, the key log, the relay. */

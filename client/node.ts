@@ -9,6 +9,7 @@ import { loadSodium } from '../shared/crypto/sodium.ts';
 import { EntraideError } from '../shared/errors.ts';
 import { keyEventHash } from '../shared/keys/key-log-leaf.ts';
 import type { NodeRecordHead } from '../shared/audit/node-record.ts';
+import type { AuthorityProfile } from '../shared/protocol/profile.ts';
 import { KeyEventResult, type KeyEvent } from '../shared/protocol/key-log.ts';
 import {
   DeliveryState,
@@ -246,6 +247,10 @@ export class AuthorityNode implements KeyPort {
   }
 
   // ---- sending (outbound.ts) ----------------------------------------------------------------
+
+  async profileOf(authority: string): Promise<AuthorityProfile | undefined> {
+    return (await this.trust.authority(authority)).state.profile?.profile;
+  }
 
   send(opts: SendOptions): Promise<SendResult> {
     return this.outbound.send(opts);

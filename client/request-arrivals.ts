@@ -6,6 +6,7 @@
 import { parseNodeAddress } from '../shared/addresses.ts';
 import { EntraideError } from '../shared/errors.ts';
 import type { RequestContent, StatusContent, SupplementContent } from '../shared/protocol/content.ts';
+import { SUPPLEMENT_SUBJECTS } from '../shared/protocol/content.ts';
 import type { Envelope } from '../shared/protocol/schemas.ts';
 import {
   requestHash,
@@ -89,8 +90,7 @@ export class RequestArrivals extends RequestRecords {
     return {
       record: {
         kind: 'supplement',
-        subject:
-          content.kind === 'additional_information' ? 'additional information' : 'supplementary request',
+        subject: SUPPLEMENT_SUBJECTS[content.kind],
         body: content.text,
         language: content.language,
         requestId: content.request,

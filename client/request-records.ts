@@ -3,13 +3,15 @@ import type { ReceiptKind } from '../shared/receipts/receipt.ts';
 import { parseNodeAddress } from '../shared/addresses.ts';
 import { EntraideError } from '../shared/errors.ts';
 import type { RequestContent } from '../shared/protocol/content.ts';
+import { followedUp, translationArrived } from './request-follow-ups.ts';
 import { completenessWarnings, type Warning } from '../shared/requests/completeness.ts';
 import { effectiveDeadline, firstExecution, flags, type Flag } from '../shared/requests/deadlines.ts';
 import { mayRead, type Handling } from '../shared/requests/handling.ts';
 import { deriveRequest, type DerivedRequest, type VerifiedUpdate } from '../shared/requests/history.ts';
 import { nextStatuses, type Side } from '../shared/requests/lifecycle.ts';
 import { measureOf, type Measure } from '../shared/requests/request.ts';
-import { secondsBetween, type StatsRecord } from '../shared/requests/statistics.ts';
+import { secondsBetween } from '../shared/requests/statistics.ts';
+import { requestCodes, type RequestStatsRecord } from '../shared/requests/statistics-export.ts';
 import { requestHash, StatusUpdate } from '../shared/requests/status-update.ts';
 import { isStatus, STATUSES, type MeasureState, type Status } from '../shared/requests/vocabulary.ts';
 import type { NodePort } from './node-port.ts';
@@ -30,6 +32,8 @@ export interface RequestSummary {
   deliveredAt: string | null;
   deadline: string | null;
   references: { requesting: string; requested: string | null };
+  /** The requesting side's case number, shared by the requests of one case. */
+  caseReference: string | null;
   flags: Flag[];
 }
 
@@ -224,11 +228,21 @@ export class RequestRecords {
       sentAt: row.sentAt,
       deliveredAt: d.times.delivered ?? null,
       deadline: effectiveDeadline(content),
+      caseReference: content.caseReference ?? null,
       references: {
         requesting: content.references.requesting,
         requested: ack?.update.reference ?? content.references.requested ?? null,
       },
-      flags: flags({ ...content, state: d.state, times: d.times }, nowMs),
+      flags: flags(
+        {
+          ...content,
+          state: d.state,
+          times: d.times,
+          followedUp: followedUp(this.rows, row),
+          translationArrived: translationArrived(this.node.store, row.id, content),
+        },
+        nowMs,
+      ),
     };
   }
 
@@ -238,6 +252,7 @@ export class RequestRecords {
       overdue?: boolean;
       dueSoon?: boolean;
       direction?: 'out' | 'in';
+      case?: string;
     } = {},
   ): RequestSummary[] {
     if (filter.status !== undefined && !isStatus(filter.status)) {
@@ -253,6 +268,7 @@ export class RequestRecords {
         ...(filter.direction ? { direction: filter.direction } : {}),
       })
       .map((r) => this.summary(r, now))
+      .filter((s) => !filter.case || s.caseReference === filter.case)
       .filter((s) => !filter.overdue || s.flags.includes('overdue'))
       .filter((s) => !filter.dueSoon || s.flags.includes('due_soon') || s.flags.includes('overdue'));
   }
@@ -379,15 +395,19 @@ export class RequestRecords {
     };
   }
 
-  /** One record per sent or received request, for statistics. */
-  records(nowMs = Date.now()): StatsRecord[] {
-    const out: StatsRecord[] = [];
+  /** One record per sent or received request, for statistics and their exports (with its codes). */
+  records(nowMs = Date.now()): RequestStatsRecord[] {
+    const out: RequestStatsRecord[] = [];
     for (const row of this.rows.allRequests()) {
       if (!row.sentAt) continue;
       const d = this.derive(row);
       const content = this.content(row);
       const sentAt = new Date(row.sentAt).toISOString();
       out.push({
+        requestId: row.id,
+        requesting: row.requesting,
+        requested: row.requested,
+        ...requestCodes(content, d),
         direction: row.direction,
         counterpart: this.counterpart(row),
         requestType: content.requestType,

@@ -9,7 +9,7 @@ import type { Attachment } from './documents/seal-file.ts';
 import { parseAuthorityAddress } from '../shared/addresses.ts';
 import { EntraideError, isTransient } from '../shared/errors.ts';
 import type { RequestContent, StatusContent, SupplementContent } from '../shared/protocol/content.ts';
-import { SupplementContent as SupplementSchema } from '../shared/protocol/content.ts';
+import { SupplementContent as SupplementSchema, SUPPLEMENT_SUBJECTS } from '../shared/protocol/content.ts';
 import { check } from '../shared/protocol/validate.ts';
 import {
   calendarDay,
@@ -19,7 +19,8 @@ import {
 } from '../shared/requests/completeness.ts';
 import { DEFAULT_REQUEST_HANDLING, type Handling } from '../shared/requests/handling.ts';
 import { isFinal } from '../shared/requests/lifecycle.ts';
-import { RequestContent as RequestSchema } from '../shared/requests/request.ts';
+import { RequestContent as RequestSchema, type RequestDraft } from '../shared/requests/request.ts';
+import { counterpartWarnings } from '../shared/keys/profile.ts';
 import { signStatusUpdate, StatusUpdate, updateHash } from '../shared/requests/status-update.ts';
 import { checkStatusUpdate } from '../shared/requests/status-rules.ts';
 import {
@@ -28,6 +29,7 @@ import {
   REQUEST_TYPES,
   STATUSES,
   type MeasureState,
+  type RequestType,
   type Status,
 } from '../shared/requests/vocabulary.ts';
 import { uuidv7 } from '../shared/uuid.ts';
@@ -97,7 +99,12 @@ export class RequestDesk extends RequestArrivals {
       throw new EntraideError('USAGE', 'a request goes to another authority, not to this one');
     }
     const draft = validateDraft(input.draft, calendarDay(Date.now()));
+    // A link names a request this node knows (sent or received), by its full id.
+    for (const l of draft.relatedTo ?? []) this.mustExist(l.request);
     if (!input.asDraft) this.refuseIncomplete(warnings, input.despiteWarnings);
+    // What the counterpart's profile says (its languages, the types it handles, an original to
+    // follow): told, never blocking, since a translation or a paper original can follow.
+    warnings.push(...(await this.counterpartAdvice(to, input.type as RequestType, draft)));
     const files = await this.sealed(input.attachments);
     const now = new Date();
     const content = check(
@@ -205,6 +212,20 @@ export class RequestDesk extends RequestArrivals {
       if (fresh) this.rows.deleteDraft(row.id);
       throw err;
     }
+  }
+
+  /** The counterpart's profile against this request; none when its keys cannot be read now. */
+  private async counterpartAdvice(to: string, type: RequestType, draft: RequestDraft): Promise<Warning[]> {
+    let profile;
+    try {
+      profile = await this.node.profileOf(to);
+    } catch (err) {
+      if (err instanceof EntraideError && isTransient(err.code)) return [];
+      throw err;
+    }
+    return profile
+      ? counterpartWarnings(profile, { type, language: draft.language, versions: draft.versions })
+      : [];
   }
 
   // ---- status updates and supplements -----------------------------------------------------
@@ -351,7 +372,7 @@ export class RequestDesk extends RequestArrivals {
       content,
       record: {
         kind: 'supplement',
-        subject: s.kind === 'additional_information' ? 'additional information' : 'supplementary request',
+        subject: SUPPLEMENT_SUBJECTS[s.kind],
         body: s.text,
         language: content.language,
         requestId: row.id,

@@ -284,6 +284,10 @@ export const ERROR_CODES = {
     status: 400,
     hint: 'Choose one of the grounds the message lists for this type of request.',
   },
+  ALERT_HOOK_FAILED: {
+    status: 424,
+    hint: 'Check the alert command (run it by hand) or that the webhook answers, then run `entraide alert-hook test` again.',
+  },
   STATS_EXPORT_INVALID: {
     status: 422,
     hint: 'Ask that authority for its statistics export again: this file is not signed by a node of the authority it names, was changed after signing, or was made for another network. Nothing was merged.',

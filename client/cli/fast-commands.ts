@@ -253,6 +253,7 @@ export function requestListCommand(request: Command, run: Run, desk: DeskOf): vo
     .option('--due-soon', 'only requests due within three days (or overdue)')
     .option('--sent', 'only requests this authority sent')
     .option('--received', 'only requests this authority received')
+    .option('--case <reference>', 'only the requests of this case (their case reference)')
     .option('--json', 'machine-readable output')
     .action(
       (o: {
@@ -261,6 +262,7 @@ export function requestListCommand(request: Command, run: Run, desk: DeskOf): vo
         dueSoon?: boolean;
         sent?: boolean;
         received?: boolean;
+        case?: string;
         json?: boolean;
       }) =>
         run(async () => {
@@ -269,6 +271,7 @@ export function requestListCommand(request: Command, run: Run, desk: DeskOf): vo
             overdue: o.overdue,
             dueSoon: o.dueSoon,
             direction: o.sent ? 'out' : o.received ? 'in' : undefined,
+            case: o.case,
           });
           if (!v.fetched)
             process.stderr.write('entraide: the relay does not answer; showing what this node holds\n');

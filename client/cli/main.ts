@@ -5,6 +5,8 @@ import { recordCommands } from './record.ts';
 import { networkCommands } from './networks.ts';
 import { meetingCommands } from './meetings.ts';
 import { demoCommand } from './demo.ts';
+import { directoryCommands } from './directory.ts';
+import { alertHookCommands } from './alert-hook.ts';
 import { keyCommands } from './keys.ts';
 import { nodeKeyCommands } from './node-keys.ts';
 import { nodeCommands } from './node-commands.ts';
@@ -12,6 +14,7 @@ import { relayCommands } from './relay.ts';
 import { evidenceCommands } from './request-evidence.ts';
 import { requestCommands } from './requests.ts';
 import { serveCommand } from './serve.ts';
+import { statsCommands } from './stats.ts';
 import { newProgram, parseProgram } from './fast-program.ts';
 
 export async function main(argv: string[]): Promise<void> {
@@ -23,7 +26,10 @@ export async function main(argv: string[]): Promise<void> {
   keyCommands(program, run);
   backupCommands(program, run);
   requestCommands(program, run);
+  directoryCommands(program, run);
+  alertHookCommands(program, run);
   evidenceCommands(program, run);
+  statsCommands(program, run);
   auditCommands(program, run);
   recordCommands(program, run);
   networkCommands(program, run);

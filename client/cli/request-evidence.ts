@@ -1,42 +1,15 @@
 /**
  * What an officer shows others about requests: evidence of delivery (signed envelope and receipts),
- * statistics (times to acknowledge and execute, for export and merging), forwarding under the
- * handling code, and the log of handling-code overrides.
+ * forwarding under the handling code, and the log of handling-code overrides. Statistics, their
+ * export and a coordinator's merge are in stats.ts.
  */
 import type { Command } from 'commander';
-import { writeFileSync } from 'node:fs';
-import { statistics, statisticsCsv, type StatsRow } from '../../shared/requests/statistics.ts';
-import { exportStatistics } from '../../shared/requests/statistics-export.ts';
-import { STATUSES } from '../../shared/requests/vocabulary.ts';
 import { forward } from '../forward.ts';
 import { json, out, shortTime, withNode } from './io.ts';
 import { flushReceipts, refresh, type Run } from './requests.ts';
 import { confirmCounterparts, UNVERIFIED_OK_OPTION } from './unverified.ts';
 
-function hours(s: number | null): string {
-  if (s === null) return '-';
-  if (s < 120) return `${s} s`;
-  return s < 3600
-    ? `${Math.round(s / 60)} min`
-    : s < 172_800
-      ? `${(s / 3600).toFixed(1)} h`
-      : `${(s / 86_400).toFixed(1)} d`;
-}
-
-function statsLine(r: StatsRow): string {
-  const counts = STATUSES.filter((s) => r.byStatus[s] > 0)
-    .map((s) => `${s} ${r.byStatus[s]}`)
-    .join(', ');
-  return [
-    `${r.direction === 'out' ? 'sent to' : 'received from'} ${r.counterpart ?? 'all'}${r.requestType ? `, ${r.requestType}` : ''}: ${r.total}`,
-    `    ${counts || '-'}`,
-    `    acknowledge: median ${hours(r.acknowledge.medianSeconds)}, p90 ${hours(r.acknowledge.p90Seconds)} (${r.acknowledge.count})` +
-      `; execute: median ${hours(r.execute.medianSeconds)}, p90 ${hours(r.execute.p90Seconds)} (${r.execute.count})` +
-      `; overdue ${r.overdue}`,
-  ].join('\n');
-}
-
-/** evidence, stats, forward, overrides */
+/** evidence, forward, overrides (statistics are in stats.ts) */
 export function evidenceCommands(program: Command, run: Run): void {
   program
     .command('evidence <id>')
@@ -72,49 +45,6 @@ export function evidenceCommands(program: Command, run: Run): void {
               out(`    downloaded and verified by ${by.node}  ${shortTime(by.at)} (signed receipt)`);
             if (d.downloadedBy.length === 0) out('    no downloaded receipt yet');
           }
-        }),
-      ),
-    );
-
-  program
-    .command('stats')
-    .description(
-      'statistics on requests sent and received: counts by status, times to acknowledge and execute, overdue',
-    )
-    .option('--json', 'machine-readable output')
-    .option('--csv', 'one CSV row per direction, counterpart and request type')
-    .option('--export <file>', 'write the signed per-request export a network coordinator aggregates')
-    .action((o: { json?: boolean; csv?: boolean; export?: string }) =>
-      run(() =>
-        withNode(program, async (node) => {
-          await refresh(node);
-          const records = node.requests.records();
-          const s = statistics(records);
-          if (o.export) {
-            const file = exportStatistics(
-              {
-                authority: node.authority,
-                node: node.address,
-                generatedAt: new Date().toISOString(),
-                records,
-              },
-              node.identitySecretKey,
-            );
-            writeFileSync(o.export, JSON.stringify(file, null, 2) + '\n');
-            process.stderr.write(`${records.length} request(s) exported to ${o.export}\n`);
-          }
-          if (o.json) return json(s);
-          if (o.csv) return void process.stdout.write(statisticsCsv(s.rows));
-          if (o.export) return;
-          if (records.length === 0) return out('no requests sent or received yet');
-          out('Totals');
-          for (const r of s.totals) out(statsLine(r));
-          out('');
-          out('By counterpart');
-          for (const r of s.byCounterpart) out(statsLine(r));
-          out('');
-          out('By request type');
-          for (const r of s.byType) out(statsLine(r));
         }),
       ),
     );

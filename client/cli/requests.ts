@@ -8,6 +8,7 @@ import { EntraideError } from '../../shared/errors.ts';
 import { SUPPLEMENT_KINDS } from '../../shared/protocol/content.ts';
 import { MEASURE_STATES, type MeasureState } from '../../shared/requests/vocabulary.ts';
 import { printRequestTypes } from './request-types.ts';
+import { CASE_OPTION, extendPreservationCommand, RELATED_OPTION, withLinks } from './request-links.ts';
 import type { AuthorityNode } from '../node.ts';
 import { fetchIfReachable } from '../service/desk.ts';
 import { guidedDraft } from './guided.ts';
@@ -25,7 +26,7 @@ import { tellIfQueued } from './format-queued.ts';
 
 export type Run = (fn: () => Promise<void>) => Promise<void>;
 
-function readJsonFile(file: string): unknown {
+export function readJsonFile(file: string): unknown {
   let text: string;
   try {
     text = readFileSync(file, 'utf8');
@@ -106,11 +107,15 @@ export function requestCommands(program: Command, run: Run): void {
     .option(...ATTACH_OPTIONS[1]!)
     .option(...ATTACH_OPTIONS[2]!)
     .option(...TRANSLATION_OF_OPTION)
+    .option(...CASE_OPTION)
+    .option(...RELATED_OPTION)
     .option(...UNVERIFIED_OK_OPTION)
     .option('--json', 'machine-readable output')
     .action(
       (
         o: {
+          case?: string;
+          related?: string[];
           type?: string;
           to?: string;
           file?: string;
@@ -140,6 +145,7 @@ export function requestCommands(program: Command, run: Run): void {
                 );
               draft = readJsonFile(o.file);
             }
+            draft = withLinks(node, draft, o);
             if (!type)
               throw new EntraideError(
                 'USAGE',
@@ -265,6 +271,10 @@ export function requestCommands(program: Command, run: Run): void {
     .option('--text <text>', 'the supplement')
     .option('--file <file>', 'read the supplement from a file')
     .option('--measure <measure...>', 'a further measure requested (repeatable)')
+    .option(
+      '--language <code>',
+      'the language the supplement is written in (default: the request’s); for --kind translation, the translation’s',
+    )
     .option(...ATTACH_OPTIONS[0]!)
     .option(...ATTACH_OPTIONS[1]!)
     .option(...ATTACH_OPTIONS[2]!)
@@ -272,7 +282,14 @@ export function requestCommands(program: Command, run: Run): void {
     .action(
       (
         id: string,
-        o: { kind: string; text?: string; file?: string; measure?: string[]; json?: boolean } & FileOptions,
+        o: {
+          kind: string;
+          text?: string;
+          file?: string;
+          measure?: string[];
+          language?: string;
+          json?: boolean;
+        } & FileOptions,
       ) =>
         run(() =>
           withNode(program, async (node) => {
@@ -294,6 +311,7 @@ export function requestCommands(program: Command, run: Run): void {
               kind: o.kind as (typeof SUPPLEMENT_KINDS)[number],
               text: text!,
               measures: o.measure,
+              language: o.language,
               attachments: attachmentsOf(o),
             });
             if (o.json) return json(r);
@@ -302,6 +320,8 @@ export function requestCommands(program: Command, run: Run): void {
           }),
         ),
     );
+
+  extendPreservationCommand(request, program, run);
 
   request
     .command('attach <id> <file...>')

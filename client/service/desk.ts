@@ -76,6 +76,8 @@ export interface RequestFilterInput {
   overdue?: boolean | undefined;
   dueSoon?: boolean | undefined;
   direction?: 'in' | 'out' | undefined;
+  /** Only the requests of this case (their caseReference). */
+  case?: string | undefined;
 }
 
 /** Where and how to compare a counterpart's safety code. */
@@ -165,6 +167,7 @@ export async function requestListView(
     overdue: filter.overdue ?? false,
     dueSoon: filter.dueSoon ?? false,
     ...(filter.direction ? { direction: filter.direction } : {}),
+    ...(filter.case ? { case: filter.case } : {}),
   });
   const verified = await verifiedAuthorities(node);
   const counterparts = requests.map((r) => r.counterpart);

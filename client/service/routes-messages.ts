@@ -183,6 +183,7 @@ export async function messageRoutes(
           overdue: Type.Optional(Type.Boolean()),
           dueSoon: Type.Optional(Type.Boolean()),
           direction: Type.Optional(Type.Union([Type.Literal('in'), Type.Literal('out')])),
+          case: Type.Optional(Type.String({ minLength: 1, maxLength: 100 })),
         }),
       },
     },

@@ -33,6 +33,13 @@ export interface RequestRow {
   tip: string;
 }
 
+/** A request's link to an earlier one (migration 0011_request_links). */
+export interface RequestLink {
+  fromId: string;
+  toId: string;
+  relation: string;
+}
+
 export interface UpdateRow {
   hash: string;
   requestId: string;
@@ -124,6 +131,16 @@ export class RequestStore {
         'UPDATE "Request" SET sentAt = NULL, envelopeId = NULL, deliveredAt = NULL, state = \'draft\' WHERE id = ?',
       ),
       deleteDraft: db.prepare('DELETE FROM "Request" WHERE id = ? AND sentAt IS NULL'),
+      insertLink: db.prepare(
+        'INSERT OR IGNORE INTO "RequestLink" (fromId, toId, relation) VALUES (@fromId, @toId, @relation)',
+      ),
+      deleteLinks: db.prepare('DELETE FROM "RequestLink" WHERE fromId = ?'),
+      linksTo: db.prepare<[string], RequestLink>(
+        'SELECT fromId, toId, relation FROM "RequestLink" WHERE toId = ?',
+      ),
+      linksFrom: db.prepare<[string], RequestLink>(
+        'SELECT fromId, toId, relation FROM "RequestLink" WHERE fromId = ?',
+      ),
       insertUpdate: db.prepare(
         `INSERT OR IGNORE INTO "StatusUpdate" (hash, requestId, seq, status, byNode, at, signed, envelopeId, receivedAt)
          VALUES (@hash, @requestId, @seq, @status, @byNode, @at, @signed, @envelopeId, @receivedAt)`,
@@ -165,14 +182,30 @@ export class RequestStore {
     return this.db.transaction(fn)();
   }
 
+  /** Stores a request, and its links to the requests its content names (relatedTo). */
   insertRequest(r: RequestRow): boolean {
-    return (
+    const inserted =
       this.s.insertRequest.run({
         ...r,
         title: this.sealer.seal('Request.title', r.id, r.title),
         content: this.sealer.seal('Request.content', r.id, r.content),
-      }).changes > 0
-    );
+      }).changes > 0;
+    if (inserted) {
+      const { relatedTo } = JSON.parse(r.content) as { relatedTo?: { request: string; relation: string }[] };
+      for (const l of relatedTo ?? [])
+        this.s.insertLink.run({ fromId: r.id, toId: l.request, relation: l.relation });
+    }
+    return inserted;
+  }
+
+  /** The links of requests that name `id` (the requests that follow it up, supplement it...). */
+  linksTo(id: string): RequestLink[] {
+    return this.s.linksTo.all(id);
+  }
+
+  /** The links `id` names. */
+  linksFrom(id: string): RequestLink[] {
+    return this.s.linksFrom.all(id);
   }
 
   /** The request with exactly this id. */
@@ -244,7 +277,9 @@ export class RequestStore {
   }
 
   deleteDraft(id: string): boolean {
-    return this.s.deleteDraft.run(id).changes > 0;
+    const deleted = this.s.deleteDraft.run(id).changes > 0;
+    if (deleted) this.s.deleteLinks.run(id);
+    return deleted;
   }
 
   insertUpdate(u: UpdateRow): boolean {

@@ -22,12 +22,15 @@ export const CONTEXTS = {
   statusUpdate: 'entraide/v1/status-update',
   receipt: 'entraide/v1/receipt',
   statistics: 'entraide/v1/statistics',
+  /** Not a signature: derives the per-network key of a statistics export's request hash. */
+  statsRequest: 'entraide/v1/stats-request',
   auditChallenge: 'entraide/v1/audit-challenge',
   nodeRecordHead: 'entraide/v1/node-record-head',
   networkRoster: 'entraide/v1/network-roster',
   meeting: 'entraide/v1/meeting',
   relayKeyRollover: 'entraide/v1/relay-key-rollover',
   relayKeyRolloverNew: 'entraide/v1/relay-key-rollover-new',
+  authorityProfile: 'entraide/v1/authority-profile',
 } as const;
 
 export type SigningContext = (typeof CONTEXTS)[keyof typeof CONTEXTS];

@@ -11,6 +11,7 @@
  * - an encryption key is signed by the node's identity key, for a node that is not revoked;
  * - a master-key rotation is signed by the current master key and by the new one;
  * - a revocation is signed by the current master key and is final;
+ * - a profile (the authority's directory entry) is signed by the current master key;
  * - every statement is newer (issuedAt) than the one it replaces, so an old statement logged
  *   again never rolls keys back.
  */
@@ -23,6 +24,8 @@ import type { KeyEvent, KeyLogLeaf } from '../protocol/key-log.ts';
 import type { NodeCertificate } from '../protocol/schemas.ts';
 import { parseTimestamp } from '../time.ts';
 import { formatsRead } from '../protocol/formats.ts';
+import type { AuthorityProfile } from '../protocol/profile.ts';
+import { verifyProfile } from './profile.ts';
 import {
   verifyDeclaration,
   verifyEncryptionKeyStatement,
@@ -56,6 +59,8 @@ export interface AuthorityState {
   enrolledAt: string;
   nodes: ReadonlyMap<string, NodeKeys>;
   revokedIdentityKeys: ReadonlySet<string>;
+  /** Its directory entry in force, and the log index it was published at. */
+  profile?: { profile: AuthorityProfile; index: number } | undefined;
 }
 
 export interface KeyHistoryItem {
@@ -109,6 +114,8 @@ export function eventIssuedAt(e: KeyEvent): string {
       return e.revocation.revokedAt;
     case 'authority-enrolled':
       return e.declaration.issuedAt;
+    case 'profile-published':
+      return e.profile.issuedAt;
   }
 }
 
@@ -127,6 +134,8 @@ export function eventAuthority(e: KeyEvent): string {
       return e.rotation.authority;
     case 'node-revoked':
       return e.revocation.authority;
+    case 'profile-published':
+      return e.profile.authority;
   }
 }
 
@@ -142,6 +151,8 @@ export function describeEvent(e: KeyEvent): string {
       return `master key rotated from ${e.rotation.previousKey.slice(0, 8)}… to ${e.rotation.masterKey.slice(0, 8)}…`;
     case 'node-revoked':
       return `node ${e.revocation.node} revoked${e.revocation.reason ? ` (${e.revocation.reason})` : ''}`;
+    case 'profile-published':
+      return `profile published (${e.profile.state}; languages ${e.profile.languages.join(', ')}; ${e.profile.competences.length} competence(s))`;
   }
 }
 
@@ -320,6 +331,15 @@ export function applyKeyEvent(state: AuthorityState | undefined, entry: IndexedL
       const revokedIdentityKeys = new Set(state.revokedIdentityKeys);
       revokedIdentityKeys.add(n.identityKey);
       return { ...state, nodes, revokedIdentityKeys };
+    }
+    case 'profile-published': {
+      const p = e.profile;
+      verifyProfile(p, master);
+      const issued = notFromTheFuture(p.issuedAt, loggedAt, 'profile.issuedAt');
+      if (state.profile && issued <= Date.parse(state.profile.profile.issuedAt)) {
+        refuse('KEY_EVENT_INVALID', `this profile of ${state.authority} is not newer than the one in force`);
+      }
+      return { ...state, profile: { profile: p, index } };
     }
   }
 }

@@ -41,11 +41,20 @@ export const StatusContent = Type.Object(
 );
 export type StatusContent = Static<typeof StatusContent>;
 
-export const SUPPLEMENT_KINDS = ['additional_information', 'supplementary_request'] as const;
+export const SUPPLEMENT_KINDS = ['additional_information', 'supplementary_request', 'translation'] as const;
+export type SupplementKind = (typeof SUPPLEMENT_KINDS)[number];
+
+/** How a supplement is named in a request's story (the CLI's English; a page names it in its language). */
+export const SUPPLEMENT_SUBJECTS: Record<SupplementKind, string> = {
+  additional_information: 'additional information',
+  supplementary_request: 'supplementary request',
+  translation: 'translation',
+};
 
 /**
- * From the requesting side: the information a requested authority asked for, or further measures
- * added to a request already sent.
+ * From the requesting side: the information a requested authority asked for, further measures
+ * added to a request already sent, or the translation a request announced (`translationPending`),
+ * in the supplement's `language`.
  */
 export const SupplementContent = Type.Object(
   {

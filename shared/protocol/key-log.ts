@@ -17,6 +17,8 @@ import {
   Signature,
 } from './schemas.ts';
 
+import { AuthorityProfile } from './profile.ts';
+
 export { AuthorityDeclaration };
 
 const closed = { additionalProperties: false } as const;
@@ -76,6 +78,7 @@ export const KeyEvent = Type.Union(
     Type.Object({ type: Type.Literal('encryption-key-rotated'), statement: EncryptionKeyStatement }, closed),
     Type.Object({ type: Type.Literal('master-key-rotated'), rotation: MasterKeyRotation }, closed),
     Type.Object({ type: Type.Literal('node-revoked'), revocation: NodeRevocation }, closed),
+    Type.Object({ type: Type.Literal('profile-published'), profile: AuthorityProfile }, closed),
   ],
   { description: 'A change to an authority’s keys, carrying its own signature' },
 );

@@ -22,6 +22,20 @@ export const NodeConfig = Type.Object(
     keyRotationDays: Type.Optional(Type.Integer({ minimum: 1, maximum: 3650 })),
     /** The code a joining node showed, until its authority approves it. */
     joinCode: Type.Optional(Type.String({ minLength: 1, maxLength: 256 })),
+    /**
+     * Who is woken when an `immediate` request arrives on this node (the on-call node of the
+     * authority's profile, or any node while the profile names none): a command run with the
+     * alert in its environment, or a webhook posted the alert as JSON. Never any content.
+     */
+    alerts: Type.Optional(
+      Type.Object(
+        {
+          command: Type.Optional(Type.String({ minLength: 1, maxLength: 1000 })),
+          webhook: Type.Optional(Type.String({ pattern: '^https?://[^\\s]{1,2040}$' })),
+        },
+        closed,
+      ),
+    ),
   },
   closed,
 );

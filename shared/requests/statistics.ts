@@ -65,24 +65,30 @@ function durations(values: number[]): Durations {
   };
 }
 
-function row(
-  direction: Direction,
-  counterpart: string | null,
-  requestType: RequestType | null,
-  records: StatsRecord[],
-): StatsRow {
+/** The figures of a group of records: counts by status, times, overdue (a network's merge uses it too). */
+export type Tally = Pick<StatsRow, 'total' | 'byStatus' | 'acknowledge' | 'execute' | 'overdue'>;
+
+export function tally(
+  records: readonly Pick<StatsRecord, 'state' | 'acknowledgeSeconds' | 'executeSeconds' | 'flags'>[],
+): Tally {
   const byStatus = Object.fromEntries(STATUSES.map((s) => [s, 0])) as Record<Status, number>;
   for (const r of records) byStatus[r.state]++;
   return {
-    direction,
-    counterpart,
-    requestType,
     total: records.length,
     byStatus,
     acknowledge: durations(records.map((r) => r.acknowledgeSeconds).filter((s): s is number => s !== null)),
     execute: durations(records.map((r) => r.executeSeconds).filter((s): s is number => s !== null)),
     overdue: records.filter((r) => r.flags.includes('overdue')).length,
   };
+}
+
+function row(
+  direction: Direction,
+  counterpart: string | null,
+  requestType: RequestType | null,
+  records: StatsRecord[],
+): StatsRow {
+  return { direction, counterpart, requestType, ...tally(records) };
 }
 
 function groupRows(
@@ -128,41 +134,43 @@ export function secondsBetween(from: string, to: string | undefined): number | n
 
 const CSV_STATUSES = STATUSES.filter((s) => s !== 'draft');
 
+/** The CSV columns of a tally (a network's merge adds its own before and after). */
+export const TALLY_CSV_COLUMNS = [
+  'total',
+  ...CSV_STATUSES,
+  'acknowledged_n',
+  'acknowledge_median_h',
+  'acknowledge_p90_h',
+  'executed_n',
+  'execute_median_h',
+  'execute_p90_h',
+  'overdue',
+];
+
+/** A tally's cells, in TALLY_CSV_COLUMNS order; durations in hours, one decimal. */
+export function tallyCsvCells(t: Tally): string[] {
+  const hours = (s: number | null) => (s === null ? '' : (s / 3600).toFixed(1));
+  return [
+    String(t.total),
+    ...CSV_STATUSES.map((s) => String(t.byStatus[s])),
+    String(t.acknowledge.count),
+    hours(t.acknowledge.medianSeconds),
+    hours(t.acknowledge.p90Seconds),
+    String(t.execute.count),
+    hours(t.execute.medianSeconds),
+    hours(t.execute.p90Seconds),
+    String(t.overdue),
+  ];
+}
+
+/** RFC 4180 quoting of one cell. */
+export const csvCell = (v: string): string => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
+
 /** One CSV line per row (RFC 4180 quoting), with a header; durations in hours, one decimal. */
 export function statisticsCsv(rows: readonly StatsRow[]): string {
-  const hours = (s: number | null) => (s === null ? '' : (s / 3600).toFixed(1));
-  const quote = (v: string) => (/[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v);
-  const header = [
-    'direction',
-    'counterpart',
-    'request_type',
-    'total',
-    ...CSV_STATUSES,
-    'acknowledged_n',
-    'acknowledge_median_h',
-    'acknowledge_p90_h',
-    'executed_n',
-    'execute_median_h',
-    'execute_p90_h',
-    'overdue',
-  ];
+  const header = ['direction', 'counterpart', 'request_type', ...TALLY_CSV_COLUMNS];
   const lines = rows.map((r) =>
-    [
-      r.direction,
-      r.counterpart ?? '*',
-      r.requestType ?? '*',
-      String(r.total),
-      ...CSV_STATUSES.map((s) => String(r.byStatus[s])),
-      String(r.acknowledge.count),
-      hours(r.acknowledge.medianSeconds),
-      hours(r.acknowledge.p90Seconds),
-      String(r.execute.count),
-      hours(r.execute.medianSeconds),
-      hours(r.execute.p90Seconds),
-      String(r.overdue),
-    ]
-      .map(quote)
-      .join(','),
+    [r.direction, r.counterpart ?? '*', r.requestType ?? '*', ...tallyCsvCells(r)].map(csvCell).join(','),
   );
   return [header.join(','), ...lines].join('\n') + '\n';
 }

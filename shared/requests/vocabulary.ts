@@ -118,6 +118,9 @@ export const WARNING_CODES = [
   'person_location_missing',
   'legal_basis_unnamed',
   'data_category_missing',
+  'language_not_accepted',
+  'type_not_handled',
+  'original_required',
 ] as const;
 export type WarningCode = (typeof WARNING_CODES)[number];
 

@@ -22,6 +22,17 @@ import { invite, PASSPHRASE, startTestRelay, tempDir, type TestRelay } from '../
 import { MaliciousRelay } from '../support/malicious-relay.ts';
 import { rowCounts } from '../support/refusals.ts';
 import { random } from '../support/random.ts';
+import { profileOf, publishProfile, searchDirectory } from '../../client/authority-profile.ts';
+import { signProfile } from '../../shared/keys/profile.ts';
+import type { ProfileDraft } from '../../shared/protocol/profile.ts';
+
+const KE_PROFILE: ProfileDraft = {
+  names: [{ language: 'en', name: 'Office of the Attorney General, Kenya' }],
+  state: 'KE',
+  competences: ['untoc_mla', 'untoc_extradition'],
+  languages: ['en', 'sw'],
+  channels: { electronicOriginal: true, originalToFollow: 'none', interpol: true },
+};
 
 const DAY = 86_400_000;
 const open: { close(): Promise<void> }[] = [];
@@ -482,5 +493,36 @@ describe('first contact is protected by self-monitoring', () => {
     expect(alarm!.message).toContain(
       `the relay logged for ${sn.authority}: authority enrolled with master key`,
     );
+  });
+
+  it('cannot forge an authority’s profile: the real one stands, the forgery shows refused in its history, the authority alarms', async () => {
+    const { w, sn, ke } = await pinned();
+    const real = await publishProfile(ke, KE_PROFILE);
+    lookAgain(sn, ke);
+    expect((await profileOf(sn, ke.authority)).profile).toEqual(real.profile);
+    // The operator serves a profile that sends requests elsewhere, signed by a key it made.
+    const forgedProfile = signProfile(
+      {
+        authority: ke.authority,
+        issuedAt: new Date(),
+        draft: { ...KE_PROFILE, languages: ['ru'], onCall: { phone: '+7 000 000 00 00' } },
+      },
+      generateSigningKeyPair(random).secretKey,
+    );
+    const forged = w.evil.realLeaves().length;
+    w.evil.serveLog([...w.evil.realLeaves(), leaf({ type: 'profile-published', profile: forgedProfile })]);
+    lookAgain(sn, ke);
+    const seen = await profileOf(sn, ke.authority);
+    expect(seen.profile).toEqual(real.profile);
+    expect(seen.history.map((h) => [h.index, h.accepted, h.code])).toEqual([
+      [real.index, true, null],
+      [forged, false, 'BAD_SIGNATURE'],
+    ]);
+    const found = await searchDirectory(sn, { language: 'ru' });
+    expect(found.hits).toEqual([]);
+    await ke.monitor.sync();
+    expect(await alarms(ke, 'forged-event')).toEqual([
+      expect.objectContaining({ authority: ke.authority, idx: forged }),
+    ]);
   });
 });

@@ -1,6 +1,10 @@
 /**
  * The lifecycle as practice has it, through the `entraide` CLI only, between Senegal's node on
  * relay.one and Kenya's on relay.two (two federated relay processes):
+ * - Kenya publishes its profile; Senegal finds it in the directory across the two relays and
+ *   reads it; a request in a language Kenya does not accept goes with a warning; Kenya's change
+ *   of profile shows in its key history; an `immediate` request wakes Kenya's on-call officer
+ *   through the alert webhook, which is told where it came from and nothing of what it says;
  * - a request returned for formal defects, put right by a supplement, acknowledged, transmitted
  *   to the executing authority; a refusal on bank secrecy (GROUND_PROHIBITED) and one on a ground
  *   of UNTOC art. 18(21) before any consultation (CONSULTATION_REQUIRED) are refused with nothing
@@ -9,16 +13,23 @@
  *   conditions accepted, extradition granted, surrender, closed by the requesting side; a second
  *   one ends in submission for domestic prosecution (art. 16(10)); a ground of art. 18(21) on an
  *   extradition is GROUND_NOT_FOR_TYPE and a step of the extradition track on an assistance
- *   request is TRANSITION_INVALID.
+ *   request is TRANSITION_INVALID;
+ * - a preservation with a translation to follow: the translation arrives as a supplement; the
+ *   preservation is executed measure by measure, and with its retention date 5 days away and no
+ *   follow-up sent it shows `followup_due` until `request extend-preservation` sends the linked
+ *   extension; `request list --case` finds both.
  */
 import Database from 'better-sqlite3';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestDetail } from '../../client/requests.ts';
 import { tempDir } from '../support/fixtures.ts';
 import { cli, spawnRelay, type RelayProcess } from '../support/processes.ts';
-import { extraditionDraft, mlaDraft } from '../support/requests.ts';
+import type { RequestSummary } from '../../client/requests.ts';
+import { dayFromNow, extraditionDraft, mlaDraft, preservationDraft } from '../support/requests.ts';
 import { pollUntil } from '../support/wait.ts';
 
 const PASS = { ENTRAIDE_PASSPHRASE: 'requests practice passphrase' };
@@ -125,6 +136,100 @@ describe('requests true to practice, between two relays, through the CLI', { tim
 
   afterAll(async () => {
     for (const r of relays) await r.process?.stop();
+  });
+
+  it('finds Kenya in the directory, warns of a language it does not accept, and wakes its on-call officer', async () => {
+    const profile = {
+      names: [
+        { language: 'en', name: 'Office of the Attorney General' },
+        { language: 'sw', name: 'Ofisi ya Mwanasheria Mkuu' },
+      ],
+      state: 'KE',
+      competences: ['untoc_mla', 'untoc_extradition', 'electronic_evidence_24_7'],
+      languages: ['en', 'sw'],
+      channels: { electronicOriginal: true, originalToFollow: 'paper', interpol: true },
+      onCall: { node: `desk1/${KE}`, phone: '+254 20 000 0000', hours: 'at any hour' },
+      requirements: { dualCriminality: 'Required for search and seizure.' },
+      treaties: [{ kind: 'untoc' }, { kind: 'harare_scheme' }],
+      guide: 'https://ag.example.ke/mla',
+    };
+    const file = join(work, 'ke-profile.json');
+    writeFileSync(file, JSON.stringify(profile));
+    await ok(kenya, `authority profile set --file ${file} --json`);
+
+    // Senegal, on the other relay, finds Kenya by language and by competence, and reads its profile.
+    const bySwahili = await ok<{ hits: { authority: string; relay: string }[]; searched: string[] }>(
+      senegal,
+      'directory search --language sw --json',
+    );
+    expect(bySwahili.searched.sort()).toEqual(['relay.one.test', 'relay.two.test']);
+    expect(bySwahili.hits).toEqual([expect.objectContaining({ authority: KE, relay: 'relay.two.test' })]);
+    const byCompetence = await ok<{ hits: unknown[] }>(
+      senegal,
+      'directory search --state KE --competence asset_recovery --json',
+    );
+    expect(byCompetence.hits).toEqual([]);
+    const shown = await ok<{ profile: { languages: string[] }; history: unknown[] }>(
+      senegal,
+      `authority profile show ${KE} --json`,
+    );
+    expect(shown.profile.languages).toEqual(['en', 'sw']);
+
+    // A request in French: sent, with the warnings Kenya's profile gives.
+    const draftFile = join(work, 'fr-request.json');
+    writeFileSync(draftFile, JSON.stringify(mlaDraft({ title: 'Audition — profil du Kenya' })));
+    const sent = await ok<{ id: string; state: string; warnings: { code: string }[] }>(
+      senegal,
+      `request new --type mutual_legal_assistance --to ${KE} --file ${draftFile} --unverified-ok --json`,
+    );
+    expect(sent.state).toBe('sent');
+    expect(sent.warnings.map((w) => w.code)).toEqual(['language_not_accepted', 'original_required']);
+
+    // Kenya adds French: the change is in its key history, seen from Senegal.
+    writeFileSync(file, JSON.stringify({ ...profile, languages: ['en', 'sw', 'fr'] }));
+    await ok(kenya, `authority profile set --file ${file} --json`);
+    const changed = await ok<{ profile: { languages: string[] }; history: { accepted: boolean }[] }>(
+      senegal,
+      `authority profile show ${KE} --json`,
+    );
+    expect(changed.profile.languages).toEqual(['en', 'sw', 'fr']);
+    expect(changed.history.map((h) => h.accepted)).toEqual([true, true]);
+
+    // An immediate request wakes Kenya's on-call officer: the webhook learns who and when, no more.
+    const calls: string[] = [];
+    const hook = createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        calls.push(body);
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((done) => hook.listen(0, '127.0.0.1', done));
+    try {
+      const port = (hook.address() as AddressInfo).port;
+      const set = await run(kenya, `alert-hook set --webhook http://127.0.0.1:${port}/wake`);
+      expect(set.code, set.stderr).toBe(0);
+      const urgent = await send(
+        'expedited_preservation',
+        preservationDraft({
+          title: 'Preservation of the chat account used last night',
+          urgency: 'immediate',
+          urgencyReason: 'The provider deletes the data within 24 hours',
+        }),
+      );
+      await reaches(kenya, urgent, 'delivered');
+      expect(calls).toHaveLength(1);
+      const alert = JSON.parse(calls[0]!) as Record<string, string>;
+      expect(Object.keys(alert).sort()).toEqual(['at', 'from', 'kind', 'node']);
+      expect(alert).toMatchObject({ kind: 'immediate_request', from: SN, node: `desk1/${KE}` });
+      expect(calls[0]).not.toContain('chat account');
+      // A routine request wakes nobody.
+      await reaches(kenya, await send('mutual_legal_assistance', mlaDraft()), 'delivered');
+      expect(calls).toHaveLength(1);
+    } finally {
+      await new Promise((done) => hook.close(done));
+    }
   });
 
   it('returns, transmits, consults before refusing, and never refuses on a forbidden ground', async () => {
@@ -248,5 +353,52 @@ describe('requests true to practice, between two relays, through the CLI', { tim
     await update(kenya, national, 'acknowledged');
     await update(kenya, national, 'submitted_for_prosecution', '--note', 'E. F. is a Kenyan national.');
     await reaches(senegal, national, 'submitted_for_prosecution');
+  });
+
+  it('follows a preservation up before its data are gone, and a translation to come', async () => {
+    const CASE = 'SN-CASE-2026-17';
+    const draft = preservationDraft({
+      dataRetentionUntil: dayFromNow(5),
+      caseReference: CASE,
+      translationPending: { language: 'fr', due: dayFromNow(10) },
+    });
+    const id = await send('expedited_preservation', draft);
+    const arrived = await reaches(kenya, id, 'delivered');
+    expect(arrived.flags).toContain('translation_pending');
+    expect(arrived.measures).toEqual([expect.objectContaining({ kind: 'other', state: 'pending' })]);
+    await ok(
+      senegal,
+      `request supplement ${id} --kind translation --language fr --json`,
+      '--text',
+      'Conservation des données du compte de messagerie, pour 90 jours.',
+    );
+    const translated = await pollUntil(
+      () => show(kenya, id),
+      (r) => !r.flags.includes('translation_pending'),
+      { intervalMs: 200, timeoutMs: 20_000 },
+    );
+    expect(translated.flags).not.toContain('translation_pending');
+
+    await update(kenya, id, 'acknowledged');
+    await update(kenya, id, 'in_execution', '--measure', '0=in_execution');
+    await update(kenya, id, 'executed', '--measure', '0=executed', '--note', 'Data preserved for 5 days.');
+    const executed = await reaches(senegal, id, 'executed');
+    expect(executed.measures.map((m) => m.state)).toEqual(['executed']);
+    expect(executed.flags).toContain('followup_due');
+    // Kenya, which does not owe the follow-up, is not told to make one.
+    expect((await show(kenya, id)).flags).not.toContain('followup_due');
+
+    const extension = await ok<{ id: string; state: string }>(
+      senegal,
+      `request extend-preservation ${id} --until ${dayFromNow(60)} --json`,
+    );
+    expect(extension.state).toBe('sent');
+    const after = await show(senegal, id);
+    expect(after.flags).not.toContain('followup_due');
+    const ext = await show(senegal, extension.id);
+    expect(ext.content.relatedTo).toEqual([{ request: id, relation: 'extends_preservation' }]);
+    expect(ext.content.dataRetentionUntil).toBe(dayFromNow(60));
+    const inCase = await ok<RequestSummary[]>(senegal, `request list --case ${CASE} --json`);
+    expect(inCase.map((r) => r.id).sort()).toEqual([id, extension.id].sort());
   });
 });

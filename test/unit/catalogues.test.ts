@@ -24,6 +24,7 @@ import { describe, expect, it } from 'vitest';
 import { codeKey, codeKeys } from '../../client/web/i18n/code-keys.ts';
 import { ERROR_CODES, type ErrorCode } from '../../shared/errors.ts';
 import { RSVP_ANSWERS } from '../../shared/meetings/meeting.ts';
+import { FLAGS } from '../../shared/requests/deadlines.ts';
 import { RequestDraft } from '../../shared/requests/request.ts';
 import { LANGUAGES } from '../../shared/requests/vocabulary.ts';
 
@@ -254,6 +255,10 @@ describe('the request form: every field of the draft has a label', () => {
     return out;
   }
   const english = load('ui').find((c) => c.lang === 'en')!;
+
+  it('labels each flag a request can carry', () => {
+    expect(FLAGS.filter((f) => !(`flag.${f}` in english.catalogue))).toEqual([]);
+  });
 
   it('labels each path of RequestDraft in ui/en.json (the other languages have the same keys)', () => {
     const missing = paths(RequestDraft).filter((p) => !(`field.${p}` in english.catalogue));

@@ -149,7 +149,14 @@ export interface SendResult {
   [k: string]: unknown;
 }
 
-export type Flag = 'overdue' | 'due_soon' | 'undelivered' | 'unacknowledged';
+export type Flag =
+  | 'overdue'
+  | 'due_soon'
+  | 'undelivered'
+  | 'unacknowledged'
+  | 'followup_due'
+  | 'translation_pending'
+  | 'translation_overdue';
 
 export interface RequestSummary {
   id: string;

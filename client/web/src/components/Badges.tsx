@@ -31,6 +31,9 @@ const FLAG_COLOURS: Record<Flag, string> = {
   due_soon: 'orange',
   undelivered: 'grape',
   unacknowledged: 'yellow',
+  followup_due: 'red',
+  translation_pending: 'blue',
+  translation_overdue: 'orange',
 };
 
 export function FlagBadges({ flags }: { flags: readonly string[] | undefined }) {
