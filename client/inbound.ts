@@ -73,6 +73,7 @@ export interface AcceptingDesks {
     acceptHours: Acceptor<ContentOf<'working-hours'>>;
   };
   meetings: { accept: Acceptor<ContentOf<'meeting'> | ContentOf<'meeting-rsvp'>> };
+  consultations: { accept: Acceptor<ContentOf<'consultation'> | ContentOf<'consultation-comment'>> };
 }
 
 /** The table of acceptors, by content type. */
@@ -80,6 +81,8 @@ export function acceptorsOf(d: AcceptingDesks): Acceptors {
   const requests: Acceptor<ContentOf<'request' | 'status' | 'supplement'>> = (...a) =>
     d.requests.accept(...a);
   const meetings: Acceptor<ContentOf<'meeting' | 'meeting-rsvp'>> = (...a) => d.meetings.accept(...a);
+  const consultations: Acceptor<ContentOf<'consultation' | 'consultation-comment'>> = (...a) =>
+    d.consultations.accept(...a);
   return {
     message: acceptMessage,
     receipts: (...a) => d.receipts.accept(...a),
@@ -90,6 +93,8 @@ export function acceptorsOf(d: AcceptingDesks): Acceptors {
     'working-hours': (...a) => d.networks.acceptHours(...a),
     meeting: meetings,
     'meeting-rsvp': meetings,
+    consultation: consultations,
+    'consultation-comment': consultations,
   };
 }
 

@@ -26,6 +26,7 @@ import { KeyUpkeep } from './key-upkeep.ts';
 import { databaseKeyOf, Keystore, type KeyMaterial } from './keystore.ts';
 import { encryptionKeysOf } from './encryption-keys.ts';
 import { MeetingDesk } from './meetings.ts';
+import { ConsultationDesk } from './consultations.ts';
 import { documentDeskOf, type DocumentDesk } from './documents/desk.ts';
 import { NetworkDesk } from './networks.ts';
 import type { Dispatch, KeyPort, SendOptions, SendResult } from './node-port.ts';
@@ -72,6 +73,7 @@ export class AuthorityNode implements KeyPort {
   readonly networks: NetworkDesk;
   /** Meeting invitations, updates, cancellations and replies. */
   readonly meetings: MeetingDesk;
+  readonly consultations: ConsultationDesk;
   /** Delivery and read receipts: issued for what arrives, kept as evidence for what was sent. */
   readonly receipts: ReceiptDesk;
   /** Documents: sealed, uploaded and downloaded (resumable), kept encrypted, exported on demand. */
@@ -130,6 +132,7 @@ export class AuthorityNode implements KeyPort {
     this.networks = new NetworkDesk(this, relayKeyOf(this.relay, this.peerPins, config));
     this.counterparts = new Counterparts(this.trust, store, config.authority);
     this.meetings = new MeetingDesk(this, this.networks, this.requests);
+    this.consultations = new ConsultationDesk(this);
     this.documents = documentDeskOf(store, homePaths(home).documents, this.relay, this.receipts);
     const exchange = exchangeOf(this, http, () => this.encryptionKeys, raise);
     this.outbound = exchange.outbound;

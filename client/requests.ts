@@ -99,8 +99,10 @@ export class RequestDesk extends RequestArrivals {
       throw new EntraideError('USAGE', 'a request goes to another authority, not to this one');
     }
     const draft = validateDraft(input.draft, calendarDay(Date.now()));
-    // A link names a request this node knows (sent or received), by its full id.
+    // A link names a request this node knows (sent or received), by its full id; a consultation,
+    // one this authority held with the same counterpart.
     for (const l of draft.relatedTo ?? []) this.mustExist(l.request);
+    if (draft.consultation) this.mustHaveConsulted(draft.consultation, to);
     if (!input.asDraft) this.refuseIncomplete(warnings, input.despiteWarnings);
     // What the counterpart's profile says (its languages, the types it handles, an original to
     // follow): told, never blocking, since a translation or a paper original can follow.
@@ -212,6 +214,17 @@ export class RequestDesk extends RequestArrivals {
       if (fresh) this.rows.deleteDraft(row.id);
       throw err;
     }
+  }
+
+  private mustHaveConsulted(id: string, to: string): void {
+    const held = this.node.store
+      .messagesOn(id)
+      .some((m) => m.kind === 'consultation' && m.direction === 'out' && m.recipients[0] === to);
+    if (!held)
+      throw new EntraideError(
+        'NOT_FOUND',
+        `no consultation ${id} held by this authority with ${to}: see entraide request consultations`,
+      );
   }
 
   /** The counterpart's profile against this request; none when its keys cannot be read now. */

@@ -8,7 +8,7 @@ import { EntraideError } from '../../shared/errors.ts';
 import { checkWebhook, raiseAlert } from '../alerts.ts';
 import { readConfig, writeConfig } from '../home.ts';
 import { homeDir, json, out, type GlobalOptions } from './io.ts';
-import type { Run } from './requests.ts';
+import type { Run } from './fast-commands.ts';
 
 export function alertHookCommands(program: Command, run: Run): void {
   const hook = program

@@ -3,8 +3,11 @@
  * regional network of networks.json), two central authorities on each, every relay peered with the
  * others; each authority writes to one on another relay, and the demo prints where each message
  * went and when it arrived. Then the six schedule a video meeting across their time zones
- * (demo-meeting.ts). Everything listens on 127.0.0.1 and is removed at the end.
+ * (demo-meeting.ts). Before the messages, each authority publishes its directory profile from
+ * the networks file and one searches the directory across the relays (demo-directory.ts).
+ * Everything listens on 127.0.0.1 and is removed at the end.
  */
+import { Type, type Static } from '@sinclair/typebox';
 import type { Command } from 'commander';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -12,12 +15,35 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { relayKeyFingerprint } from '../../shared/crypto/relay-key.ts';
 import { EntraideError } from '../../shared/errors.ts';
+import type { ProfileDraft } from '../../shared/protocol/profile.ts';
+import { describeAjvError, isValid, validatorOf } from '../../shared/protocol/validate.ts';
 import type { AuthorityNode as AuthorityNodeType } from '../node.ts';
+import { checkProfiles, demoDirectory } from './demo-directory.ts';
 import { demoMeeting } from './demo-meeting.ts';
 import { out } from './io.ts';
 
-interface NetworksFile {
-  networks: { id: string; name: string; languages: string[]; members: string[] }[];
+/**
+ * What the demo reads of networks.json; other fields (about, a network's note, requestTypes) are
+ * let through. Each profile is checked against ProfileDraft by checkProfiles.
+ */
+const NetworksFile = Type.Object({
+  networks: Type.Array(
+    Type.Object({
+      id: Type.String(),
+      name: Type.String(),
+      languages: Type.Array(Type.String(), { minItems: 1 }),
+      members: Type.Array(Type.String()),
+    }),
+  ),
+  /** Directory profiles keyed by authority id (`bj.moj`); the demo publishes none without them. */
+  profiles: Type.Optional(Type.Record(Type.String(), Type.Unknown())),
+});
+type NetworksFile = Static<typeof NetworksFile>;
+
+interface DemoData {
+  /** The networks DEMO_NETWORKS names, in that order. */
+  networks: NetworksFile['networks'];
+  profiles: Map<string, ProfileDraft> | undefined;
 }
 
 const DEMO_NETWORKS = ['wacap', 'great-lakes', 'crimjust'];
@@ -32,13 +58,15 @@ function defaultNetworksFile(): string {
   return candidates.find((p) => existsSync(p)) ?? candidates[0]!;
 }
 
-function loadNetworks(file: string): NetworksFile['networks'] {
-  let parsed: NetworksFile;
+function loadNetworks(file: string): DemoData {
+  let parsed: unknown;
   try {
-    parsed = JSON.parse(readFileSync(file, 'utf8')) as NetworksFile;
+    parsed = JSON.parse(readFileSync(file, 'utf8'));
   } catch {
     throw new EntraideError('USAGE', `cannot read the networks file ${file}: give one with --networks FILE`);
   }
+  if (!isValid(NetworksFile, parsed))
+    throw new EntraideError('USAGE', describeAjvError(validatorOf(NetworksFile).errors, file));
   const picked = DEMO_NETWORKS.map((id) => parsed.networks.find((n) => n.id === id));
   if (picked.some((n) => !n || n.members.length < 2)) {
     throw new EntraideError(
@@ -46,14 +74,17 @@ function loadNetworks(file: string): NetworksFile['networks'] {
       `${file} must describe the networks ${DEMO_NETWORKS.join(', ')} with members`,
     );
   }
-  return picked as NetworksFile['networks'];
+  return {
+    networks: picked as NetworksFile['networks'],
+    profiles: parsed.profiles && checkProfiles(file, parsed.profiles),
+  };
 }
 
 export function demoCommand(program: Command, run: (fn: () => Promise<void>) => Promise<void>): void {
   program
     .command('demo')
     .description(
-      'run three federated relays and six authorities on this machine, exchange messages, and schedule a meeting',
+      'run three federated relays and six authorities on this machine: publish and search their profiles, exchange messages, schedule a meeting',
     )
     .option('--networks <file>', 'networks.json (default: examples/networks.json of the checkout)')
     .option('--keep', 'keep the demo’s folders afterwards (their path is printed)')
@@ -63,7 +94,7 @@ export function demoCommand(program: Command, run: (fn: () => Promise<void>) => 
 }
 
 async function runDemo(networksFile: string, keep: boolean): Promise<void> {
-  const networks = loadNetworks(networksFile);
+  const { networks, profiles } = loadNetworks(networksFile);
   const { buildRelay } = await import('../../server/app.ts');
   const admin = await import('../../server/admin.ts');
   const { initNode } = await import('../init.ts');
@@ -122,6 +153,8 @@ async function runDemo(networksFile: string, keep: boolean): Promise<void> {
         out(`${t()}  ${nodes.at(-1)!.authority} enrolled its first node on ${relay.identity.domain}`);
       }
     }
+    out('');
+    await demoDirectory(nodes, profiles, t);
     out('');
     // Each authority writes to one on the next relay, in a language of its network.
     const sent: { id: string; from: string; to: string; at: number }[] = [];

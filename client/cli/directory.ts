@@ -17,7 +17,8 @@ import {
 import { isRequestType } from '../../shared/requests/vocabulary.ts';
 import { profileOf, publishProfile, searchDirectory } from '../authority-profile.ts';
 import { json, out, shortTime, withNode } from './io.ts';
-import { readJsonFile, type Run } from './requests.ts';
+import type { Run } from './fast-commands.ts';
+import { readJsonFile } from './read-json.ts';
 
 function printProfile(p: AuthorityProfile, index: number | null): void {
   out(`Authority  ${p.authority}  (${p.state})`);

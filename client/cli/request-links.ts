@@ -17,6 +17,10 @@ export const CASE_OPTION = [
   '--case <reference>',
   'the case the request belongs to (your case number)',
 ] as const;
+export const CONSULTATION_OPTION = [
+  '--consultation <id>',
+  'the informal consultation this request follows (entraide request consultations)',
+] as const;
 export const RELATED_OPTION = [
   '--related <id=relation...>',
   `an earlier request this one relates to (${RELATION_CODES.join(', ')}); repeatable`,
@@ -34,19 +38,31 @@ function relatedOf(node: AuthorityNode, text: string): { request: string; relati
   return { request: node.requests.mustExist(text.slice(0, at)).id, relation };
 }
 
-/** The draft read from a file, with the case and the links given on the command line. */
+/** A consultation's full id from its first characters, as `request consultations` lists them. */
+function consultationId(node: AuthorityNode, prefix: string): string {
+  const found = node.consultations.list().filter((c) => c.id.startsWith(prefix));
+  if (found.length !== 1)
+    throw new EntraideError(
+      'NOT_FOUND',
+      `no single consultation ${prefix} on this node: see entraide request consultations`,
+    );
+  return found[0]!.id;
+}
+
+/** The draft read from a file, with the case, the links and the consultation given on the command line. */
 export function withLinks(
   node: AuthorityNode,
   draft: unknown,
-  o: { case?: string | undefined; related?: string[] | undefined },
+  o: { case?: string | undefined; related?: string[] | undefined; consultation?: string | undefined },
 ): unknown {
-  if (!o.case && !o.related?.length) return draft;
+  if (!o.case && !o.related?.length && !o.consultation) return draft;
   if (typeof draft !== 'object' || draft === null || Array.isArray(draft)) return draft; // the schema says why
   const d = draft as Record<string, unknown>;
   const given = Array.isArray(d.relatedTo) ? (d.relatedTo as unknown[]) : [];
   return {
     ...d,
     ...(o.case ? { caseReference: o.case } : {}),
+    ...(o.consultation ? { consultation: consultationId(node, o.consultation) } : {}),
     ...(o.related?.length ? { relatedTo: [...given, ...o.related.map((r) => relatedOf(node, r))] } : {}),
   };
 }

@@ -8,7 +8,14 @@ import { EntraideError } from '../../shared/errors.ts';
 import { SUPPLEMENT_KINDS } from '../../shared/protocol/content.ts';
 import { MEASURE_STATES, type MeasureState } from '../../shared/requests/vocabulary.ts';
 import { printRequestTypes } from './request-types.ts';
-import { CASE_OPTION, extendPreservationCommand, RELATED_OPTION, withLinks } from './request-links.ts';
+import {
+  CASE_OPTION,
+  CONSULTATION_OPTION,
+  extendPreservationCommand,
+  RELATED_OPTION,
+  withLinks,
+} from './request-links.ts';
+import { consultationCommands } from './consultations.ts';
 import type { AuthorityNode } from '../node.ts';
 import { fetchIfReachable } from '../service/desk.ts';
 import { guidedDraft } from './guided.ts';
@@ -23,22 +30,9 @@ import {
 import { deskOf, json, out, withNode } from './io.ts';
 import { confirmCounterparts, UNVERIFIED_OK_OPTION } from './unverified.ts';
 import { tellIfQueued } from './format-queued.ts';
+import { readJsonFile } from './read-json.ts';
 
 export type Run = (fn: () => Promise<void>) => Promise<void>;
-
-export function readJsonFile(file: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch {
-    throw new EntraideError('USAGE', `cannot read ${file}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new EntraideError('INVALID_JSON', `${file} is not valid JSON`);
-  }
-}
 
 /** Brings the node up to date with the relay first; offline, the local records are shown. */
 export async function refresh(node: AuthorityNode): Promise<void> {
@@ -109,6 +103,7 @@ export function requestCommands(program: Command, run: Run): void {
     .option(...TRANSLATION_OF_OPTION)
     .option(...CASE_OPTION)
     .option(...RELATED_OPTION)
+    .option(...CONSULTATION_OPTION)
     .option(...UNVERIFIED_OK_OPTION)
     .option('--json', 'machine-readable output')
     .action(
@@ -116,6 +111,7 @@ export function requestCommands(program: Command, run: Run): void {
         o: {
           case?: string;
           related?: string[];
+          consultation?: string;
           type?: string;
           to?: string;
           file?: string;
@@ -322,6 +318,7 @@ export function requestCommands(program: Command, run: Run): void {
     );
 
   extendPreservationCommand(request, program, run);
+  consultationCommands(request, program, run);
 
   request
     .command('attach <id> <file...>')

@@ -1,4 +1,5 @@
 /** Rows of the Message table and the messages they read as, their sealed columns opened. */
+import { EntraideError } from '../../shared/errors.ts';
 import type { MessageKind, StoredMessage } from './records.ts';
 import type { SealedColumns } from './sealed-columns.ts';
 
@@ -67,5 +68,22 @@ function messageOf(r: ListedRow, sealer: SealedColumns, body: string): StoredMes
     handling: r.handling,
     // The outbox is the sent items the relay has not accepted yet: no second table to keep in step.
     state: r.direction === 'in' ? null : r.acceptedAt ? 'sent' : 'queued',
+  };
+}
+
+/** Reads a listed message's sealed body when it is first shown (from the database, still open). */
+export function bodyReader(
+  db: { open: boolean },
+  stmt: { get(id: string): { body: string } | undefined },
+): (id: string) => string {
+  return (id) => {
+    if (!db.open)
+      throw new EntraideError(
+        'INTERNAL',
+        `the node’s database is closed: read message ${id} again from an open node`,
+      );
+    const row = stmt.get(id);
+    if (!row) throw new EntraideError('NOT_FOUND', `message ${id} is no longer on this node`);
+    return row.body;
   };
 }

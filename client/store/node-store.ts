@@ -18,9 +18,9 @@ import { sealContent } from './content-seal.ts';
 import { fromBase64url } from '../../shared/bytes.ts';
 import { safetyCode } from '../../shared/crypto/safety-code.ts';
 import { ciphertextHash as ciphertextHashOf } from '../../shared/receipts/receipt.ts';
-import { EntraideError } from '../../shared/errors.ts';
-import { toListedMessage, toMessage, type ListedRow, type MessageRow } from './message-rows.ts';
+import { bodyReader, toListedMessage, toMessage, type ListedRow, type MessageRow } from './message-rows.ts';
 import type {
+  MessageKind,
   StoredMessage,
   NewMessage,
   PinRecord,
@@ -106,7 +106,10 @@ export class NodeStore {
         `SELECT count(*) AS n FROM "Message" WHERE direction = 'out' AND acceptedAt IS NULL`,
       ),
       byRequest: db.prepare<[string], MessageRow>(
-        `SELECT ${COLUMNS} FROM "Message" WHERE requestId = ? AND kind IN ('message', 'supplement') ORDER BY sentAt, id`,
+        `SELECT ${COLUMNS} FROM "Message" WHERE requestId = ? AND kind IN ('message', 'supplement', 'consultation', 'consultation-comment') ORDER BY sentAt, id`,
+      ),
+      byKind: db.prepare<[string], MessageRow>(
+        `SELECT ${COLUMNS} FROM "Message" WHERE kind = ? ORDER BY sentAt, id`,
       ),
       deleteMessage: db.prepare('DELETE FROM "Message" WHERE id = ?'),
       replaceEnvelope: db.prepare('UPDATE "Message" SET envelope = ? WHERE id = ?'),
@@ -248,7 +251,7 @@ export class NodeStore {
     return this.stmt.waiting.get()!.n;
   }
 
-  /** Messages and supplements on a request, oldest first. */
+  /** Messages and supplements on a request (a consultation and its comments, by its id), oldest first. */
   messagesOn(requestId: string): StoredMessage[] {
     return this.stmt.byRequest.all(requestId).map((r) => toMessage(r, this.sealer));
   }
@@ -291,17 +294,13 @@ export class NodeStore {
   }
 
   list(direction: 'in' | 'out', limit = 200): StoredMessage[] {
-    const sealedBody = (id: string): string => {
-      if (!this.db.open)
-        throw new EntraideError(
-          'INTERNAL',
-          `the node’s database is closed: read message ${id} again from an open node`,
-        );
-      const row = this.stmt.body.get(id);
-      if (!row) throw new EntraideError('NOT_FOUND', `message ${id} is no longer on this node`);
-      return row.body;
-    };
-    return this.stmt.list.all(direction, limit).map((r) => toListedMessage(r, this.sealer, sealedBody));
+    const body = bodyReader(this.db, this.stmt.body);
+    return this.stmt.list.all(direction, limit).map((r) => toListedMessage(r, this.sealer, body));
+  }
+
+  /** Every item of one kind (consultations), oldest first. */
+  messagesOfKind(kind: MessageKind): StoredMessage[] {
+    return this.stmt.byKind.all(kind).map((r) => toMessage(r, this.sealer));
   }
 
   /** A sent message sealed again (to a fresher set of recipient nodes) before the relay accepted it. */

@@ -27,7 +27,16 @@ export interface StoredMessage {
 }
 
 export type MessageKind =
-  'message' | 'request' | 'status' | 'supplement' | 'receipts' | 'network' | 'meeting' | 'hours';
+  | 'message'
+  | 'request'
+  | 'status'
+  | 'supplement'
+  | 'receipts'
+  | 'network'
+  | 'meeting'
+  | 'hours'
+  | 'consultation'
+  | 'consultation-comment';
 
 export interface NewMessage extends Omit<StoredMessage, 'readAt' | 'state'> {
   envelope: string;

@@ -182,7 +182,7 @@ export class RequestStore {
     return this.db.transaction(fn)();
   }
 
-  /** Stores a request, and its links to the requests its content names (relatedTo). */
+  /** Stores a request, and its links to the requests (relatedTo) and the consultation its content names. */
   insertRequest(r: RequestRow): boolean {
     const inserted =
       this.s.insertRequest.run({
@@ -191,9 +191,13 @@ export class RequestStore {
         content: this.sealer.seal('Request.content', r.id, r.content),
       }).changes > 0;
     if (inserted) {
-      const { relatedTo } = JSON.parse(r.content) as { relatedTo?: { request: string; relation: string }[] };
+      const { relatedTo, consultation } = JSON.parse(r.content) as {
+        relatedTo?: { request: string; relation: string }[];
+        consultation?: string;
+      };
       for (const l of relatedTo ?? [])
         this.s.insertLink.run({ fromId: r.id, toId: l.request, relation: l.relation });
+      if (consultation) this.s.insertLink.run({ fromId: r.id, toId: consultation, relation: 'consultation' });
     }
     return inserted;
   }

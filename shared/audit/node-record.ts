@@ -26,6 +26,8 @@ export const ITEM_KINDS = [
   'network',
   'meeting',
   'hours',
+  'consultation',
+  'consultation-comment',
 ] as const;
 
 export const NodeRecordEvent = Type.Object(

@@ -4,6 +4,7 @@ import { LIMITS } from '../limits.ts';
 import { Receipt } from '../receipts/receipt.ts';
 import { Handling } from '../requests/handling.ts';
 import { RequestContent } from '../requests/request.ts';
+import { ConsultationComment, ConsultationContent } from '../requests/consultation.ts';
 import { StatusUpdate } from '../requests/status-update.ts';
 import { MeetingCancel, MeetingEvent, MeetingRsvp } from '../meetings/meeting.ts';
 import { Roster } from '../meetings/roster.ts';
@@ -105,6 +106,8 @@ export const Content = Type.Union([
   MeetingCancel,
   MeetingRsvp,
   HoursContent,
+  ConsultationContent,
+  ConsultationComment,
 ]);
 export type Content = Static<typeof Content>;
 export type ContentType = Content['type'];

@@ -212,6 +212,8 @@ const draftFields = {
   /** The requesting side's case number, shared by the requests of one case. */
   caseReference: Type.Optional(text(REQUEST_LIMITS.reference)),
   relatedTo: Type.Optional(list(RelatedRequest, REQUEST_LIMITS.related)),
+  /** The informal consultation this request follows (shared/requests/consultation.ts). */
+  consultation: Type.Optional(Type.String({ pattern: `^${UUID_PATTERN}$` })),
   versions: Type.Optional(list(LanguageVersion, REQUEST_LIMITS.versions)),
   /** A translation that will follow, into `language`, by `due`. */
   translationPending: Type.Optional(

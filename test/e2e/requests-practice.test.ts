@@ -14,6 +14,8 @@
  *   one ends in submission for domestic prosecution (art. 16(10)); a ground of art. 18(21) on an
  *   extradition is GROUND_NOT_FOR_TYPE and a step of the extradition track on an assistance
  *   request is TRANSITION_INVALID;
+ * - an informal consultation: Senegal shows a draft, Kenya comments field by field, and the formal
+ *   request that follows names it (and is the only one of the two in the list of requests);
  * - a preservation with a translation to follow: the translation arrives as a supplement; the
  *   preservation is executed measure by measure, and with its retention date 5 days away and no
  *   follow-up sent it shows `followup_due` until `request extend-preservation` sends the linked
@@ -400,5 +402,65 @@ describe('requests true to practice, between two relays, through the CLI', { tim
     expect(ext.content.dataRetentionUntil).toBe(dayFromNow(60));
     const inCase = await ok<RequestSummary[]>(senegal, `request list --case ${CASE} --json`);
     expect(inCase.map((r) => r.id).sort()).toEqual([id, extension.id].sort());
+  });
+
+  it('consults informally before the formal request, which names the consultation', async () => {
+    const file = join(work, 'consult.json');
+    writeFileSync(file, JSON.stringify(mlaDraft({ title: 'Audition de témoins — projet' })));
+    const consulted = await ok<{ id: string }>(
+      senegal,
+      `request consult --type mutual_legal_assistance --to ${KE} --file ${file} --unverified-ok --json`,
+      '--note',
+      'Is this enough to hear the two witnesses?',
+    );
+    type Detail = {
+      id: string;
+      direction: string;
+      draft: { title: string };
+      remarks: { field: string; text: string; by: string }[];
+      requests: string[];
+    };
+    const atKenya = await pollUntil(
+      () => ok<{ id: string; direction: string }[]>(kenya, 'request consultations --json'),
+      (l) => l.some((c) => c.id === consulted.id),
+      { intervalMs: 200, timeoutMs: 20_000 },
+    );
+    expect(atKenya.find((c) => c.id === consulted.id)?.direction).toBe('in');
+    const shown = await ok<Detail>(kenya, `request consultation ${consulted.id} --json`);
+    expect(shown.draft.title).toBe('Audition de témoins — projet');
+    // Only the authority consulted comments; comments name fields of a request.
+    await refused(senegal, 'TRANSITION_NOT_OWNED', `request comment ${consulted.id} --on purpose=x`);
+    const colour = await run(kenya, `request comment ${consulted.id} --on colour=blue`);
+    expect([colour.code, colour.stderr]).toEqual([2, expect.stringContaining('[USAGE]')]);
+    await ok(
+      kenya,
+      `request comment ${consulted.id} --json`,
+      '--on',
+      'purpose=Say what the statements are needed for at trial.',
+      '--on',
+      'measures[0].description=Name the two witnesses and where they live.',
+    );
+    const back = await pollUntil(
+      () => ok<Detail>(senegal, `request consultation ${consulted.id} --json`),
+      (d) => d.remarks.length === 2,
+      { intervalMs: 200, timeoutMs: 20_000 },
+    );
+    expect(back.remarks.map((r) => r.field)).toEqual(['purpose', 'measures[0].description']);
+    expect(back.remarks[0]!.by).toBe(`desk1/${KE}`);
+
+    // The formal request names the consultation; the consultation is no request of its own.
+    const formal = join(work, 'formal.json');
+    writeFileSync(formal, JSON.stringify(mlaDraft({ title: 'Audition de témoins — demande formelle' })));
+    const sent = await ok<{ id: string }>(
+      senegal,
+      `request new --type mutual_legal_assistance --to ${KE} --file ${formal} --consultation ${consulted.id.slice(0, 8)} --unverified-ok --json`,
+    );
+    const arrived = await reaches(kenya, sent.id, 'delivered');
+    expect(arrived.content.consultation).toBe(consulted.id);
+    expect((await ok<Detail>(senegal, `request consultation ${consulted.id} --json`)).requests).toEqual([
+      sent.id,
+    ]);
+    const listed = await ok<RequestSummary[]>(senegal, 'request list --json');
+    expect(listed.map((r) => r.id)).not.toContain(consulted.id);
   });
 });

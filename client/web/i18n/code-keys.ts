@@ -43,6 +43,8 @@ const MESSAGE_KIND_SET: Record<MessageKind, true> = {
   network: true,
   meeting: true,
   hours: true,
+  consultation: true,
+  'consultation-comment': true,
 };
 
 const ALARM_KIND_SET: Record<AlarmKind, true> = {
