@@ -7,6 +7,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { ProfileDraft } from '../../shared/protocol/profile.ts';
 import { check } from '../../shared/protocol/validate.ts';
+import { completenessWarnings, validateDraft } from '../../shared/requests/completeness.ts';
 import { ISO_639_1, isRequestLanguage } from '../../shared/requests/languages.ts';
 
 interface Network {
@@ -79,5 +80,13 @@ describe('examples/networks.json', () => {
       if (profile.guide) expect(new URL(profile.guide).hostname, id).toMatch(/\.example$/);
       for (const l of profile.languages) expect(isRequestLanguage(l), `${id} language ${l}`).toBe(true);
     }
+  });
+
+  it('gives in examples/preservation-request.json a request a counterpart would not send back', () => {
+    const draft = validateDraft(
+      JSON.parse(readFileSync(new URL('../../examples/preservation-request.json', import.meta.url), 'utf8')),
+      '2026-12-01',
+    );
+    expect(completenessWarnings('expedited_preservation', draft)).toEqual([]);
   });
 });
