@@ -261,6 +261,14 @@ describe('requests true to practice, between two relays, through the CLI', { tim
       'The accounts are covered by bank secrecy.',
     );
     expect(bank).toContain('art. 18(8)');
+    const fiscal = await refused(
+      kenya,
+      'GROUND_PROHIBITED',
+      `request update ${id} refused --ground fiscal_matters`,
+      '--note',
+      'The offence involves tax evasion.',
+    );
+    expect(fiscal).toContain('art. 18(22)');
     await refused(
       kenya,
       'CONSULTATION_REQUIRED',
@@ -449,14 +457,48 @@ describe('requests true to practice, between two relays, through the CLI', { tim
     expect(back.remarks[0]!.by).toBe(`desk1/${KE}`);
 
     // The formal request names the consultation; the consultation is no request of its own.
+    // The formal request, with every field of art. 18(15) and a version in English that binds.
+    const formalDraft = mlaDraft({
+      title: 'Audition de témoins — demande formelle',
+      legalBasis: [
+        { kind: 'untoc', reference: 'UNTOC art. 18' },
+        { kind: 'bilateral_treaty', reference: 'Accord d’entraide Sénégal–Kenya (2019), art. 4' },
+      ],
+      offence: {
+        description: 'Trafic illicite de migrants par voie maritime',
+        category: 'smuggling_of_migrants',
+      },
+      persons: [{ role: 'witness', name: 'W. K.', location: 'Mombasa, quartier de Likoni' }],
+      procedures: 'Audition sous serment, en présence de l’avocat de la défense',
+      versions: [
+        {
+          language: 'en',
+          authoritative: true,
+          title: 'Hearing of witnesses — formal request',
+          purpose: 'To establish the role of each smuggler',
+          measures: ['Hear two witnesses', 'Send the records of the hearings'],
+        },
+      ],
+    });
     const formal = join(work, 'formal.json');
-    writeFileSync(formal, JSON.stringify(mlaDraft({ title: 'Audition de témoins — demande formelle' })));
+    writeFileSync(formal, JSON.stringify(formalDraft));
     const sent = await ok<{ id: string }>(
       senegal,
       `request new --type mutual_legal_assistance --to ${KE} --file ${formal} --consultation ${consulted.id.slice(0, 8)} --unverified-ok --json`,
     );
     const arrived = await reaches(kenya, sent.id, 'delivered');
     expect(arrived.content.consultation).toBe(consulted.id);
+    for (const field of [
+      'legalBasis',
+      'offence',
+      'persons',
+      'procedures',
+      'versions',
+      'proceedings',
+      'purpose',
+    ])
+      expect((arrived.content as Record<string, unknown>)[field], field).toEqual(formalDraft[field]);
+    expect(arrived.measures.map((m) => m.kind)).toEqual(['taking_evidence', 'providing_records']);
     expect((await ok<Detail>(senegal, `request consultation ${consulted.id} --json`)).requests).toEqual([
       sent.id,
     ]);

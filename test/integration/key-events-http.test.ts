@@ -18,6 +18,7 @@ import {
   signJoinRequest,
 } from '../../shared/keys/statements.ts';
 import { JoinRequest, type KeyEvent } from '../../shared/protocol/key-log.ts';
+import { signProfile } from '../../shared/keys/profile.ts';
 import { enrolNode, startTestRelay, type TestRelay } from '../support/fixtures.ts';
 import { random } from '../support/random.ts';
 
@@ -229,6 +230,46 @@ describe('POST /v1/keylog/events', () => {
     expect(res.status).toBe(400);
     expect(['SCHEMA_INVALID', 'INVALID_JSON']).toContain((res.body.error as { code: string }).code);
     expect(counts()).toEqual(before);
+  });
+});
+
+describe('profiles as key events', () => {
+  const draft = {
+    names: [{ language: 'fr', name: 'Ministère de la Justice' }],
+    state: 'SN',
+    competences: ['untoc_mla' as const],
+    languages: ['fr'],
+    channels: { electronicOriginal: true, originalToFollow: 'none' as const, interpol: false },
+  };
+  const profileBy = (key: Uint8Array, over: Partial<typeof draft> = {}, authority = sn.authority) => ({
+    type: 'profile-published' as const,
+    profile: signProfile({ authority, issuedAt: new Date(), draft: { ...draft, ...over } }, key),
+  });
+
+  it('logs a profile signed by the master key; refuses one signed by another key, or by another authority’s', async () => {
+    const res = await post('/v1/keylog/events', profileBy(snMaster));
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    await refusedEvent(
+      profileBy(generateSigningKeyPair(random).secretKey),
+      422,
+      'BAD_SIGNATURE',
+      /profile of/,
+    );
+    const keMaster = fromBase64url(ke.keys.masterSecretKey!, 'master', 64);
+    await refusedEvent(profileBy(keMaster), 422, 'BAD_SIGNATURE');
+    // A signed profile edited after signing.
+    const edited = profileBy(snMaster);
+    await refusedEvent(
+      { ...edited, profile: { ...edited.profile, languages: ['en'] } },
+      422,
+      'BAD_SIGNATURE',
+    );
+    // Bounded by its schema: a name over 300 characters is refused before any check.
+    await refusedEvent(
+      profileBy(snMaster, { names: [{ language: 'fr', name: 'x'.repeat(301) }] }),
+      400,
+      'SCHEMA_INVALID',
+    );
   });
 });
 
