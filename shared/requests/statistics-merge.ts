@@ -26,8 +26,15 @@ import {
   type RequestCodes,
 } from './statistics-breakdowns.ts';
 import type { AnyStatisticsExport } from './statistics-export.ts';
-import { csvCell, tally, TALLY_CSV_COLUMNS, tallyCsvCells, type Tally } from './statistics.ts';
-import type { RequestType, Status, Urgency } from './vocabulary.ts';
+import {
+  csvCell,
+  tally,
+  TALLY_CSV_COLUMNS,
+  tallyCsvCells,
+  type StatsRecord,
+  type Tally,
+} from './statistics.ts';
+import type { RequestType } from './vocabulary.ts';
 
 /** An export whose signature the caller verified, and where it came from (a file name). */
 export interface VerifiedExport {
@@ -36,20 +43,13 @@ export interface VerifiedExport {
 }
 
 /** One request as the merge sees it, whichever version it came in. */
-export interface MergedRecord extends CodedRecord {
+export interface MergedRecord extends CodedRecord, Omit<StatsRecord, 'direction' | 'counterpart'> {
   /** The keyed hash (version 2), or null (version 1: cannot be joined with the other side's). */
   request: string | null;
   /** The authority whose export held it. */
   exportedBy: string;
   requesting: string;
   requested: string;
-  requestType: RequestType;
-  urgency: Urgency;
-  state: Status;
-  sentAt: string;
-  acknowledgeSeconds: number | null;
-  executeSeconds: number | null;
-  flags: Flag[];
 }
 
 export interface MergedRow extends Tally {

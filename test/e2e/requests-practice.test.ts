@@ -21,13 +21,13 @@
  *   follow-up sent it shows `followup_due` until `request extend-preservation` sends the linked
  *   extension; `request list --case` finds both.
  */
-import Database from 'better-sqlite3';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { RequestDetail } from '../../client/requests.ts';
+import { refusedWith } from '../support/cli-refusals.ts';
 import { tempDir } from '../support/fixtures.ts';
 import { cli, spawnRelay, type RelayProcess } from '../support/processes.ts';
 import type { RequestSummary } from '../../client/requests.ts';
@@ -74,27 +74,9 @@ describe('requests true to practice, between two relays, through the CLI', { tim
     expect(d.state, `${home === senegal ? 'Senegal' : 'Kenya'}'s view of ${id}`).toBe(state);
     return d;
   }
-  /** The node's requests and status updates, counted in its database. */
-  function stored(home: string): { requests: number; updates: number } {
-    const db = new Database(join(home, 'node.db'), { readonly: true, fileMustExist: true });
-    try {
-      const count = (table: string) =>
-        db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM "${table}"`).get()!.n;
-      return { requests: count('Request'), updates: count('StatusUpdate') };
-    } finally {
-      db.close();
-    }
-  }
   /** A command refused with exit code 1 and [code], after which the node holds nothing new. */
-  async function refused(home: string, code: string, cmd: string, ...rest: string[]): Promise<string> {
-    const before = stored(home);
-    const r = await run(home, cmd, ...rest);
-    expect(r.code, `${cmd}: ${r.stdout}${r.stderr}`).toBe(1);
-    expect(r.stderr).toContain(`[${code}]`);
-    expect(r.stderr).not.toMatch(/\n\s+at /); // no stack trace
-    expect(stored(home), `requests and updates after ${cmd}`).toEqual(before);
-    return r.stderr;
-  }
+  const refused = (home: string, code: string, cmd: string, ...rest: string[]) =>
+    refusedWith(run, home, code, cmd, ...rest);
   let files = 0;
   async function send(type: string, draft: Record<string, unknown>): Promise<string> {
     const file = join(work, `request-${++files}.json`);

@@ -2,13 +2,13 @@
  * The request scenario of test/integration/requests.test.ts with real processes only: `entraide relay start`
  * runs the relay, and every step is an `entraide` CLI command run by Senegal's or Nigeria's officer.
  */
-import Database from 'better-sqlite3';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Evidence } from '../../client/receipts.ts';
 import type { RequestDetail, RequestSummary } from '../../client/requests.ts';
 import type { Statistics, StatsRow } from '../../shared/requests/statistics.ts';
+import { refusedWith } from '../support/cli-refusals.ts';
 import { tempDir } from '../support/fixtures.ts';
 import { cli, spawnRelay, type RelayProcess } from '../support/processes.ts';
 import { dayFromNow, mlaDraft, preservationDraft } from '../support/requests.ts';
@@ -89,26 +89,9 @@ describe('requests between Senegal and Nigeria, through the CLI', { timeout: 240
   /** Polls for up to 5 s, 250 ms apart; returns the last value, for the assertions. */
   const poll = <T>(get: () => Promise<T>, done: (v: T) => boolean): Promise<T> =>
     pollUntil(get, done, { intervalMs: 250, timeoutMs: 5_000 });
-  /** The node's requests and status updates, counted in its database (no CLI process needed). */
-  function stored(home: string): { requests: number; updates: number } {
-    const db = new Database(join(home, 'node.db'), { readonly: true, fileMustExist: true });
-    try {
-      const count = (table: string) =>
-        db.prepare<[], { n: number }>(`SELECT count(*) AS n FROM "${table}"`).get()!.n;
-      return { requests: count('Request'), updates: count('StatusUpdate') };
-    } finally {
-      db.close();
-    }
-  }
-  /** A command refused with exit code 1 and [code], after which the node holds no new request or status. */
-  async function refused(home: string, code: string, cmd: string, ...rest: string[]): Promise<string> {
-    const before = stored(home);
-    const r = await run(home, cmd, ...rest);
-    expect(r.code, `${cmd}: ${r.stdout}${r.stderr}`).toBe(1);
-    expect(r.stderr).toContain(`[${code}]`);
-    expect(stored(home), `requests and updates after ${cmd}`).toEqual(before);
-    return r.stderr;
-  }
+  /** A command refused with exit code 1 and [code], after which the node holds nothing new. */
+  const refused = (home: string, code: string, cmd: string, ...rest: string[]) =>
+    refusedWith(run, home, code, cmd, ...rest);
   let files = 0;
   /** Senegal sends a request written to a file; `extra` adds flags such as --despite-warnings. */
   async function send(type: string, draft: Record<string, unknown>, extra = '') {

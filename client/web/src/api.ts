@@ -149,14 +149,8 @@ export interface SendResult {
   [k: string]: unknown;
 }
 
-export type Flag =
-  | 'overdue'
-  | 'due_soon'
-  | 'undelivered'
-  | 'unacknowledged'
-  | 'followup_due'
-  | 'translation_pending'
-  | 'translation_overdue';
+import type { Flag } from '../../../shared/requests/deadlines.ts';
+export type { Flag };
 
 export interface RequestSummary {
   id: string;
