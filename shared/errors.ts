@@ -333,6 +333,10 @@ export const ERROR_CODES = {
     status: 409,
     hint: 'Envelopes in flight can differ for a few seconds: run it again. A lasting difference means one side’s record is incomplete: keep the output and ask the relay operators and the authority concerned.',
   },
+  VERIFY_CANCELLED: {
+    status: 409,
+    hint: 'The check of the audit log was stopped before its end: start it again to know whether the log holds.',
+  },
   MESSAGE_NOT_FOUND: { status: 404, hint: 'List the messages with `entraide inbox` to see their ids.' },
   // networks and meetings
   TIMEZONE_UNKNOWN: {

@@ -10,6 +10,7 @@ import { Type, type Static } from '@sinclair/typebox';
 import type { AuditEvent } from '../../shared/audit/audit-event.ts';
 import { leafHashOfText } from '../../prisma/sha256.ts';
 import { LogVerifier, type LogProblem } from '../../shared/audit/verify-log.ts';
+import { firstDifferingEntry, SPAN_MAX } from './pinpoint.ts';
 import { fromBase64url, toBase64url } from '../../shared/bytes.ts';
 import { generateSigningKeyPair } from '../../shared/crypto/keys.ts';
 import { CONTEXTS, signObject } from '../../shared/crypto/signing.ts';
@@ -55,6 +56,8 @@ export type Credentials = Static<typeof Credentials>;
 /** One credentials file per relay, so that one auditor’s folder can hold accounts on several relays. */
 const fileFor = (domain: string) => `auditor-${domain}.json`;
 const PAGE = 10_000;
+/** Entries between two reports of progress (and checks for a cancellation). */
+const PROGRESS_EVERY = 5_000;
 
 /** Creates an auditor's key pair in `home`; pins the relay's key, `relayKey` (first-contact.ts). */
 export async function createAuditor(
@@ -218,7 +221,12 @@ export class AuditorClient {
     known: SignedTreeHead[] = [],
     /** Sees every event on the way, so that a caller that also reads the log streams it once. */
     onEvent?: (e: AuditEvent) => void,
+    /** Stops the check (it then throws VERIFY_CANCELLED); hears of each head and proof checked. */
+    control: { signal?: AbortSignal; onHeads?: (checked: number, consistency: number) => void } = {},
   ): Promise<VerifyReport & { seenHeads: SignedTreeHead[]; head: SignedTreeHead }> {
+    const stopIfCancelled = () => {
+      if (control.signal?.aborted) throw new EntraideError('VERIFY_CANCELLED', 'the check was cancelled');
+    };
     const latest = await this.head();
     const heads: SignedTreeHead[] = [];
     for (let after = -1, more = true; more;) {
@@ -235,7 +243,9 @@ export class AuditorClient {
     const v = new LogVerifier(this.expected());
     for (const h of all) v.addHead(h);
     let consistency = 0;
+    control.onHeads?.(v.checkedHeads, 0);
     for (let i = 1; i < all.length && !v.problem; i++) {
+      stopIfCancelled();
       const [a, b] = [all[i - 1]!, all[i]!];
       if (a.size === 0 || a.size === b.size) continue;
       try {
@@ -253,6 +263,7 @@ export class AuditorClient {
           proof.map((p) => fromBase64url(p, 'proof', 32)),
         );
         consistency++;
+        control.onHeads?.(v.checkedHeads, consistency);
       } catch (err) {
         if (err instanceof EntraideError && (err.code === 'RELAY_UNREACHABLE' || err.code === 'INTERNAL'))
           throw err;
@@ -270,14 +281,42 @@ export class AuditorClient {
       }
     }
     let n = 0;
+    // The leaf hashes since the last head matched: where a head is missed, they name the entry.
+    let span: Uint8Array[] = [];
     for await (const e of this.entries(0, latest.size)) {
-      if (!v.problem) v.addLeafHash(e.index, leafHashOfText(e.leaf));
+      if (!v.problem) {
+        const hash = leafHashOfText(e.leaf);
+        if (span.length <= SPAN_MAX) span.push(hash);
+        v.addLeafHash(e.index, hash);
+        if (v.provenSize === e.index + 1) span = [];
+      }
       onEvent?.(JSON.parse(e.leaf) as AuditEvent);
       if (v.problem && !onEvent) break;
-      if (++n % 10_000 === 0) onProgress?.(n, latest.size);
+      if (++n % PROGRESS_EVERY === 0) {
+        stopIfCancelled();
+        onProgress?.(n, latest.size);
+      }
     }
-    const problem = v.finish();
+    onProgress?.(n, latest.size);
+    const problem = await this.pinpoint(v, span);
     return { size: v.size, heads: v.checkedHeads, consistency, problem, seenHeads: all, head: latest };
+  }
+
+  /** The verifier's problem, narrowed to the first entry that differs where a head was missed. */
+  private async pinpoint(v: LogVerifier, span: Uint8Array[]): Promise<LogProblem | null> {
+    const problem = v.finish();
+    const mismatch = v.mismatch;
+    if (!problem || !mismatch || problem.index !== mismatch.from) return problem;
+    const proof = async (from: number, to: number) =>
+      check(AuditProof, await this.get(`/v1/audit/consistency?from=${from}&to=${to}`), 'proof').proof.map(
+        (p) => fromBase64url(p, 'proof', 32),
+      );
+    const entry = await firstDifferingEntry(proof, mismatch, span).catch(() => null);
+    if (entry === null) return problem;
+    return {
+      index: entry,
+      message: `entry ${entry} is not the one the relay signed in its head of size ${mismatch.head.size}; every entry before it is proven`,
+    };
   }
 
   /**
@@ -311,76 +350,6 @@ export class AuditorClient {
     });
     return { head: record.head, events };
   }
-}
-
-export interface DirectionReport {
-  from: string;
-  to: string;
-  /** Forwarded by `from` and received by `to`. */
-  matched: number;
-  /** Forwarded by `from`, with no "received" entry at `to`. */
-  notReceived: string[];
-  /** Received by `to` from `from`, with no "forwarded" entry at `from`. */
-  notForwarded: string[];
-}
-
-export interface Reconciliation {
-  logs: { relay: string; size: number; problem: LogProblem | null }[];
-  directions: DirectionReport[];
-  /** Alarms each relay holds on the other (a fork or a rewrite its gossip saw). */
-  alarms: { relay: string; peer: string; alarm: string }[];
-}
-
-/**
- * What relay A says it forwarded to relay B against what B says it received from A, both ways,
- * after verifying both logs. Envelopes in flight can differ for a moment; a lasting difference
- * means one relay's record is incomplete.
- */
-export async function reconcile(a: AuditorClient, b: AuditorClient): Promise<Reconciliation> {
-  const [A, B] = [a.creds.relayDomain, b.creds.relayDomain];
-  // What each relay kept of the other's audit log by gossip: each log must extend those heads too,
-  // so a relay that showed its peer another history than the auditor is caught (a split view).
-  const [keptByA, keptByB] = [
-    (await a.peers()).find((p) => p.domain === B),
-    (await b.peers()).find((p) => p.domain === A),
-  ];
-  const logs: Reconciliation['logs'] = [];
-  const traffic: { forwarded: Set<string>; received: Set<string> }[] = [];
-  for (const [c, peer, kept] of [
-    [a, B, keptByB],
-    [b, A, keptByA],
-  ] as const) {
-    // One pass over each log: verified, and what went to or came from the peer collected.
-    const t = { forwarded: new Set<string>(), received: new Set<string>() };
-    const r = await c.verify(undefined, kept?.auditHead ? [kept.auditHead] : [], (e) => {
-      if (e.peer !== peer || !e.envelope) return;
-      if (e.kind === 'forwarded') t.forwarded.add(e.envelope);
-      if (e.kind === 'received') t.received.add(e.envelope);
-    });
-    logs.push({ relay: c.creds.relayDomain, size: r.size, problem: r.problem });
-    traffic.push(t);
-  }
-  const alarms: Reconciliation['alarms'] = [];
-  if (keptByA?.alarm) alarms.push({ relay: A, peer: B, alarm: keptByA.alarm });
-  if (keptByB?.alarm) alarms.push({ relay: B, peer: A, alarm: keptByB.alarm });
-  const [atA, atB] = traffic as [(typeof traffic)[0], (typeof traffic)[0]];
-  const direction = (
-    from: string,
-    to: string,
-    forwarded: Set<string>,
-    received: Set<string>,
-  ): DirectionReport => ({
-    from,
-    to,
-    matched: [...forwarded].filter((id) => received.has(id)).length,
-    notReceived: [...forwarded].filter((id) => !received.has(id)),
-    notForwarded: [...received].filter((id) => !forwarded.has(id)),
-  });
-  return {
-    logs,
-    directions: [direction(A, B, atA.forwarded, atB.received), direction(B, A, atB.forwarded, atA.received)],
-    alarms,
-  };
 }
 
 /** Where an auditor keeps the heads a relay showed it, to hold the relay to them at the next audit. */

@@ -14,8 +14,8 @@ import {
   knownHeadsFile,
   readAuditor,
   readHeads,
-  reconcile,
 } from '../audit/auditor.ts';
+import { reconcile } from '../audit/relay-reconcile.ts';
 import { reconcileRecord, recordDifferences, type RecordReport } from '../audit/record-reconcile.ts';
 import { homeDir, json, out, passphrase, type GlobalOptions } from './io.ts';
 

@@ -3,6 +3,7 @@ import type { Command } from 'commander';
 import { EntraideError } from '../../shared/errors.ts';
 import { DEFAULT_SERVICE_PORT, startService, type ServiceEvent } from '../service/serve.ts';
 import { DEFAULT_IDLE_LOCK_MINUTES } from '../service/sessions.ts';
+import { isAuditorHome, startAuditService } from '../service/audit-serve.ts';
 import { homeDir, out, passphrase, SERVED_COMMANDS, type GlobalOptions } from './io.ts';
 
 type Run = (fn: () => Promise<void>) => Promise<void>;
@@ -26,11 +27,18 @@ function eventLine(e: ServiceEvent): string | undefined {
   }
 }
 
+/** Resolves on Ctrl-C or SIGTERM. */
+const stopped = () =>
+  new Promise<void>((stop) => {
+    process.once('SIGINT', () => stop());
+    process.once('SIGTERM', () => stop());
+  });
+
 export function serveCommand(program: Command, run: Run): void {
   program
     .command('serve')
     .description(
-      `run this node as a local service: unlocked once, connected to its relay, answering ${SERVED_COMMANDS} on this folder at once (Ctrl-C stops)`,
+      `run this node as a local service: unlocked once, connected to its relay, answering ${SERVED_COMMANDS} on this folder at once (Ctrl-C stops); on an auditor’s folder, the auditor’s view of the audit logs`,
     )
     .option('--port <n>', 'the local port', String(DEFAULT_SERVICE_PORT))
     .option(
@@ -55,6 +63,25 @@ export function serveCommand(program: Command, run: Run): void {
             `--idle-lock ${o.idleLock} is not a number of minutes from 1 to 480 (8 hours)`,
           );
         const home = homeDir(program.opts<GlobalOptions>());
+        if (isAuditorHome(home)) {
+          const audit = await startAuditService({
+            home,
+            passphrase: await passphrase(),
+            host: o.host,
+            port,
+            idleLockMinutes,
+          });
+          out(
+            `serving the auditor’s view of ${audit.desk
+              .relays()
+              .map((r) => r.domain)
+              .join(', ')}`,
+          );
+          out(`  url:   ${audit.file.url}  (the web app: open it in a browser on this machine)`);
+          out(`  idle lock: ${idleLockMinutes} min`);
+          await stopped();
+          return audit.close();
+        }
         const service = await startService({
           home,
           passphrase: await passphrase(),
@@ -71,10 +98,7 @@ export function serveCommand(program: Command, run: Run): void {
         out(`  idle lock: ${idleLockMinutes} min`);
         out(`  token: in ${home}/service.json (readable by this user only)`);
         out(`  ${SERVED_COMMANDS} on this folder now go through it; Ctrl-C stops it`);
-        await new Promise<void>((stop) => {
-          process.once('SIGINT', () => stop());
-          process.once('SIGTERM', () => stop());
-        });
+        await stopped();
         await service.close();
       }),
     );

@@ -9,7 +9,8 @@ import type { AuthorityNode } from '../node.ts';
 
 /** What an open page refreshes when told (server-sent events on /api/v1/events). */
 /** `documents`: an item's documents were downloaded and verified (or refused). */
-export type ChangeKind = 'inbox' | 'sent' | 'requests' | 'keys' | 'meetings' | 'alarms' | 'documents';
+export type ChangeKind =
+  'inbox' | 'sent' | 'requests' | 'keys' | 'meetings' | 'alarms' | 'documents' | 'audit';
 
 export interface RouteContext {
   node: AuthorityNode;

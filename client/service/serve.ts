@@ -15,9 +15,10 @@ import { EntraideError } from '../../shared/errors.ts';
 import type { NewAlarm } from '../key-log-monitor.ts';
 import { AuthorityNode, type ReceiveOutcome } from '../node.ts';
 import { LiveEvents } from './live-events.ts';
+import { officerRole } from './officer-role.ts';
 import { buildServiceApp } from './service-app.ts';
 import { DEFAULT_IDLE_LOCK_MINUTES, Sessions } from './sessions.ts';
-import { removeServiceFile, writeServiceFile, type ServiceFile } from './service-file.ts';
+import { announceService, removeServiceFile, type ServiceFile } from './service-file.ts';
 
 export const DEFAULT_SERVICE_PORT = 7900;
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
@@ -90,10 +91,9 @@ export async function startService(o: ServeOptions): Promise<RunningService> {
     const token = toBase64url(randomBytes(32));
     let bound = port;
     app = await buildServiceApp({
-      node,
+      role: officerRole(node, () => connected, live),
       token,
       port: () => bound,
-      connected: () => connected,
       sessions,
       live,
       webRoot: o.webRoot ?? defaultWebRoot(),
@@ -135,13 +135,7 @@ export async function startService(o: ServeOptions): Promise<RunningService> {
       onError: (error) => emit({ kind: 'error', error }),
       startOffline: true,
     });
-    const file: ServiceFile = {
-      url: `http://${host === '::1' ? '[::1]' : '127.0.0.1'}:${bound}`,
-      pid: process.pid,
-      token,
-      startedAt: new Date().toISOString(),
-    };
-    writeServiceFile(o.home, file);
+    const file = announceService(o.home, host, bound, token);
     const running = app;
     let closing: Promise<void> | undefined;
     return {

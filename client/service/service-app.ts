@@ -29,16 +29,8 @@ import { Type } from '@sinclair/typebox';
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyRequest } from 'fastify';
 import { OFFICER_NAME_MAX } from '../../shared/audit/node-record.ts';
 import { EntraideError } from '../../shared/errors.ts';
-import type { AuthorityNode } from '../node.ts';
 import { asOfficer } from '../officer-context.ts';
 import type { LiveEvents } from './live-events.ts';
-import type { RouteContext } from './route-context.ts';
-import { keyRoutes } from './routes-keys.ts';
-import { meetingRoutes } from './routes-meetings.ts';
-import { messageRoutes } from './routes-messages.ts';
-import { StagedUploads, uploadRoutes } from './routes-uploads.ts';
-import { homePaths } from '../home.ts';
-import { requestRoutes } from './routes-requests.ts';
 import { sessionCookie, type Sessions } from './sessions.ts';
 
 /** A message's text (768 KB at most in an envelope) is sent by the CLI's --body-file: room for it. */
@@ -48,13 +40,37 @@ export const SERVICE_RATE_PER_MINUTE = 600;
 /** Unlock attempts per minute and address: each costs an Argon2id derivation. */
 export const UNLOCK_RATE_PER_MINUTE = 10;
 
+/**
+ * What the service serves: an authority's node to its officers, or an auditor's accounts on relays
+ * to the auditor (client/service/audit-role.ts). Each service has its own sessions and cookie, so a
+ * session opened on one can never call the other's API.
+ */
+export interface ServiceRole {
+  kind: 'officer' | 'auditor';
+  /** Throws (PASSPHRASE_WRONG) unless `passphrase` opens this folder's keys. */
+  checkPassphrase(passphrase: string): void;
+  /** What the session route tells the page about this service, beside the name and the role. */
+  view(): Record<string, unknown>;
+  /** The OpenAPI document's description of the API. */
+  description: string;
+  /** Whether the service is connected to its relay just now (the live events' first word). */
+  connected?: () => boolean;
+  /** The role's routes, behind the token or a live session. */
+  routes(guarded: FastifyInstance, ctx: RoleContext): Promise<void>;
+}
+
+export interface RoleContext {
+  /** The name a request is made under (the officer's or auditor's, or cli:<user> for the token). */
+  officer: (req: FastifyRequest) => string;
+  /** The browser session (or 'cli') a request comes from. */
+  session: (req: FastifyRequest) => string;
+}
+
 export interface ServiceAppOptions {
-  node: AuthorityNode;
+  role: ServiceRole;
   token: string;
   /** The port the service listens on (read after listening when 0 was asked). */
   port: () => number;
-  /** Whether the node is connected to its relay just now. */
-  connected: () => boolean;
   sessions: Sessions;
   live: LiveEvents;
   /** The built web app (index.html and assets/), when there is one. */
@@ -181,10 +197,9 @@ export async function buildServiceApp(o: ServiceAppOptions): Promise<FastifyInst
     openapi: {
       openapi: '3.0.3',
       info: {
-        title: 'entraide node service',
+        title: o.role.kind === 'auditor' ? 'entraide auditor service' : 'entraide node service',
         version: '0.1.0',
-        description:
-          'The officer’s API of one authority node, on this machine only (entraide serve): the CLI with the bearer token of service.json, the web app with an officer’s session cookie.',
+        description: o.role.description,
       },
       components: {
         securitySchemes: {
@@ -204,7 +219,7 @@ export async function buildServiceApp(o: ServiceAppOptions): Promise<FastifyInst
 
 /** The session routes, then everything else behind the token or a live session. */
 async function apiRoutes(api: FastifyInstance, o: ServiceAppOptions): Promise<void> {
-  const { node, sessions, live } = o;
+  const { role, sessions, live } = o;
   const cookieOf = (req: FastifyRequest): string | undefined => req.cookies[sessionCookie(o.port())];
   const caller = (req: FastifyRequest): Caller => {
     const c = callers.get(req);
@@ -213,7 +228,8 @@ async function apiRoutes(api: FastifyInstance, o: ServiceAppOptions): Promise<vo
   };
   const sessionView = (officer: string) => ({
     officer,
-    node: { address: node.address, authority: node.authority, relay: node.config.relay.domain },
+    role: role.kind,
+    ...role.view(),
     idleLockMinutes: sessions.idleMinutes,
   });
 
@@ -235,7 +251,7 @@ async function apiRoutes(api: FastifyInstance, o: ServiceAppOptions): Promise<vo
     },
     async (req, reply) => {
       const { officer, passphrase } = req.body as { officer: string; passphrase: string };
-      node.keystore.checkPassphrase(passphrase);
+      role.checkPassphrase(passphrase);
       const s = sessions.open(officer.trim());
       void reply.setCookie(sessionCookie(o.port()), s.id, {
         path: '/',
@@ -288,33 +304,18 @@ async function apiRoutes(api: FastifyInstance, o: ServiceAppOptions): Promise<vo
         return asOfficer(caller(req).officer, () => handler.call(this, req, reply));
       };
     });
-    const ctx: RouteContext = {
-      node,
-      officer: (req) => caller(req).officer,
-      changed: (what, id) => live.changed(what, id),
-      withMasterKey: (passphrase, operation) => node.keystore.lendMasterKey(passphrase, operation),
-    };
     guarded.get('/openapi.json', async () => api.swagger());
-    guarded.get('/node', async () => ({
-      address: node.address,
-      authority: node.authority,
-      relay: node.config.relay.domain,
-      connected: o.connected(),
-    }));
     guarded.get('/events', async (req, reply) => {
       reply.hijack();
       // The hijacked answer skips fastify's hooks: it carries helmet's headers itself.
       for (const [name, value] of Object.entries(reply.getHeaders()))
         if (value !== undefined) reply.raw.setHeader(name, value);
-      live.open(caller(req).session, reply.raw, o.connected());
+      live.open(caller(req).session, reply.raw, role.connected?.() ?? true);
     });
-    const staged = new StagedUploads(homePaths(node.home).documents);
-    guarded.addHook('onClose', () => staged.clear());
-    await uploadRoutes(guarded, staged);
-    await messageRoutes(guarded, ctx, staged);
-    await requestRoutes(guarded, ctx, staged);
-    await keyRoutes(guarded, ctx);
-    await meetingRoutes(guarded, ctx);
+    await role.routes(guarded, {
+      officer: (req) => caller(req).officer,
+      session: (req) => caller(req).session,
+    });
   });
 }
 

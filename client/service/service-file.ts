@@ -26,6 +26,18 @@ export type ServiceFile = Static<typeof ServiceFile>;
 
 export const serviceFilePath = (home: string): string => join(home, 'service.json');
 
+/** Writes service.json for this process, listening on `host` and `port`; returns what it wrote. */
+export function announceService(home: string, host: string, port: number, token: string): ServiceFile {
+  const file: ServiceFile = {
+    url: `http://${host === '::1' ? '[::1]' : '127.0.0.1'}:${port}`,
+    pid: process.pid,
+    token,
+    startedAt: new Date().toISOString(),
+  };
+  writeServiceFile(home, file);
+  return file;
+}
+
 export function writeServiceFile(home: string, file: ServiceFile): void {
   writeFileAtomic(
     serviceFilePath(home),

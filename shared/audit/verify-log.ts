@@ -127,12 +127,28 @@ export class LogVerifier<H extends Head = SignedTreeHead> {
           this.#matchedSize,
           `the entries ${this.#matchedSize}..${size - 1} do not lead to the root signed for size ${size} (they hash to ${toBase64url(root)}, the head says ${h.root})`,
         );
+        this.#failedHead ??= h;
         return;
       }
       this.#checkedHeads++;
     }
     this.#matchedSize = size;
+    this.#matchedRange = this.#range.clone();
     this.#heads.delete(size);
+  }
+
+  /** The compact range of the entries up to the last head they matched (O(log n) hashes). */
+  #matchedRange = CompactRange.empty();
+  #failedHead: H | null = null;
+
+  /**
+   * When the entries after the last matched head missed the next head's root: that head, and the
+   * range at the last match, from which a caller can find the first entry that differs.
+   */
+  get mismatch(): { head: H; from: number; range: CompactRange } | null {
+    return this.#failedHead
+      ? { head: this.#failedHead, from: this.#matchedSize, range: this.#matchedRange.clone() }
+      : null;
   }
 
   /** The size of the last head the entries matched: every entry before it is proven. */

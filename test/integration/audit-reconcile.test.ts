@@ -6,7 +6,8 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { AuditorClient, createAuditor, readAuditor, reconcile } from '../../client/audit/auditor.ts';
+import { AuditorClient, createAuditor, readAuditor } from '../../client/audit/auditor.ts';
+import { reconcile } from '../../client/audit/relay-reconcile.ts';
 import type { AuthorityNode } from '../../client/node.ts';
 import { signTreeHead } from '../../shared/keys/tree-head.ts';
 import { enrolNode, tempDir, type TestRelay, startPeeredRelays } from '../support/fixtures.ts';

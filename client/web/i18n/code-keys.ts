@@ -28,6 +28,7 @@ import {
   WARNING_CODES,
 } from '../../../shared/requests/vocabulary.ts';
 import { ERROR_CODES, type ErrorCode } from '../../../shared/errors.ts';
+import type { AuditEventKind } from '../../../shared/audit/audit-event.ts';
 import type { AlarmKind, MessageKind } from '../../store/records.ts';
 import type { DocumentState } from '../../store/document-store.ts';
 import { FILE_ROLES } from '../../../shared/files/roles.ts';
@@ -75,6 +76,26 @@ const DOCUMENT_STATE_SET: Record<DocumentState, true> = {
 
 const ERROR_CODE_LIST = Object.keys(ERROR_CODES) as ErrorCode[];
 
+/** The kinds of a relay's audit log entries (shared/audit/audit-event.ts), for the auditor's view. */
+const AUDIT_KIND_SET: Record<AuditEventKind, true> = {
+  accepted: true,
+  rejected: true,
+  forwarded: true,
+  received: true,
+  delivered: true,
+  expired: true,
+  auth_failed: true,
+  forbidden: true,
+  login: true,
+  key_event: true,
+  id_conflict: true,
+  blob_uploaded: true,
+  blob_forwarded: true,
+  blob_downloaded: true,
+  blob_deleted: true,
+};
+export const AUDIT_KINDS = Object.keys(AUDIT_KIND_SET) as AuditEventKind[];
+
 /** Each kind of code with its codes: `error` is the short title, `errorHint` the registry's hint. */
 const CODES = {
   requestType: REQUEST_TYPES,
@@ -98,6 +119,7 @@ const CODES = {
   offenceCategory: OFFENCE_CATEGORY_CODES,
   fileRole: FILE_ROLES,
   documentState: Object.keys(DOCUMENT_STATE_SET) as DocumentState[],
+  auditKind: AUDIT_KINDS,
   error: ERROR_CODE_LIST,
   errorHint: ERROR_CODE_LIST,
 } as const;

@@ -1,9 +1,14 @@
 import { Center, Loader } from '@mantine/core';
-import { useCallback, useEffect, useState } from 'react';
+import { lazy, Suspense, useCallback, useEffect, useState } from 'react';
 import { api, ApiError, setAuthRequiredHandler, type Session } from './api.ts';
 import { Shell } from './components/Shell.tsx';
 import { useT } from './i18n.tsx';
 import { UnlockPage } from './pages/UnlockPage.tsx';
+
+/** The auditor's view comes in its own chunk: an officer's browser never loads it. */
+const AuditorShell = lazy(() =>
+  import('./components/AuditorShell.tsx').then((m) => ({ default: m.AuditorShell })),
+);
 
 /** Unlocked (the shell and its pages) or locked (the unlock page); the route is kept across a lock. */
 export function App() {
@@ -46,6 +51,18 @@ export function App() {
           setSession(s);
         }}
       />
+    );
+  if (session.role === 'auditor')
+    return (
+      <Suspense
+        fallback={
+          <Center h="100vh" role="status" aria-label={t('common.loading')}>
+            <Loader />
+          </Center>
+        }
+      >
+        <AuditorShell session={session} onLock={lock} />
+      </Suspense>
     );
   return <Shell session={session} onLock={lock} onLocked={locked} />;
 }

@@ -36,7 +36,7 @@ export type { DocumentView, ItemDocuments } from './api-documents.ts';
 import type { AlarmsView, Counterpart, KeyHistory, NodesView } from './api-keys.ts';
 export type { Counterpart, KeyHistory, Alarm, AlarmsView, NodeListing, NodesView } from './api-keys.ts';
 
-async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
+export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   let res: Response;
   try {
     res = await fetch(`${BASE}${path}`, {
@@ -82,7 +82,7 @@ async function call<T>(method: string, path: string, body?: unknown): Promise<T>
   return data as T;
 }
 
-const q = (params: Record<string, string | number | boolean | undefined>): string => {
+export const q = (params: Record<string, string | number | boolean | undefined>): string => {
   const s = new URLSearchParams();
   for (const [k, v] of Object.entries(params))
     if (v !== undefined && v !== '' && v !== false) s.set(k, String(v));
@@ -100,9 +100,19 @@ export interface NodeInfo {
   connected?: boolean;
 }
 
+/** A relay an auditor has an account on (the auditor's service). */
+export interface AuditRelay {
+  domain: string;
+  url: string;
+  auditor: string;
+}
+
 export interface Session {
   officer: string;
+  /** An officer's service (a node), or an auditor's (the audit logs of relays). */
+  role?: 'officer' | 'auditor';
   node: NodeInfo;
+  auditor?: { name: string; relays: AuditRelay[] };
   idleLockMinutes?: number;
 }
 

@@ -1,5 +1,4 @@
-import { Anchor, AppShell, Burger, Button, Group, NavLink, Stack, Text, Title } from '@mantine/core';
-import { useDisclosure } from '@mantine/hooks';
+import { Anchor, Stack, Title } from '@mantine/core';
 import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { api, type Session } from '../api.ts';
 import { LiveContext, type ChangeKind, type LiveState } from '../hooks.ts';
@@ -16,6 +15,7 @@ import { RequestsPage } from '../pages/RequestsPage.tsx';
 import { SentPage } from '../pages/SentPage.tsx';
 import { AlarmBanner } from './AlarmBanner.tsx';
 import { ConnectionState } from './ConnectionState.tsx';
+import { Frame } from './Frame.tsx';
 import { LanguagePicker } from './LanguagePicker.tsx';
 
 const KINDS: ChangeKind[] = ['inbox', 'sent', 'requests', 'keys', 'meetings', 'alarms', 'documents'];
@@ -145,87 +145,32 @@ export function Shell({
   const t = useT();
   const route = useRoute();
   const live = useNodeEvents(onLocked);
-  const [opened, { toggle, close }] = useDisclosure(false);
-  const [locking, setLocking] = useState(false);
   const routeKey = route.join('/');
-
-  useEffect(() => close(), [routeKey, close]);
 
   return (
     <LiveContext.Provider value={live}>
-      <a
-        className="skip-link"
-        href="#main-content"
-        data-testid="skip-link"
-        onClick={(e) => {
-          e.preventDefault();
-          document.getElementById('main-content')?.focus();
-        }}
+      <Frame
+        title={session.node?.authority ?? ''}
+        titleTestId="authority"
+        officer={session.officer ?? ''}
+        extras={
+          <>
+            <ConnectionState />
+            <LanguagePicker size="xs" />
+          </>
+        }
+        nav={NAV.map((n) => ({
+          href: `#/${n.path}`,
+          label: t(n.label),
+          active: n.match(route),
+          testid: `nav-${n.path.replace('/', '-')}`,
+        }))}
+        routeKey={routeKey}
+        onLock={onLock}
       >
-        {t('shell.skip')}
-      </a>
-      <AppShell
-        header={{ height: { base: 112, sm: 64 } }}
-        navbar={{ width: 240, breakpoint: 'sm', collapsed: { mobile: !opened } }}
-        padding="md"
-      >
-        <AppShell.Header px="md" py={6}>
-          <Group justify="space-between" h="100%" wrap="wrap" gap="xs">
-            <Group gap="sm" wrap="nowrap" miw={0}>
-              <Burger
-                opened={opened}
-                onClick={toggle}
-                hiddenFrom="sm"
-                size="sm"
-                aria-label={t('shell.menu')}
-                aria-expanded={opened}
-                aria-controls="main-nav"
-              />
-              <div style={{ minWidth: 0 }}>
-                <Text fw={700} size="md" truncate data-testid="authority" dir="auto">
-                  {session.node?.authority ?? ''}
-                </Text>
-                <Text size="xs" c="dimmed" truncate data-testid="officer" dir="auto">
-                  {t('shell.officer', { name: session.officer ?? '' })}
-                </Text>
-              </div>
-            </Group>
-            <Group gap="sm" wrap="wrap">
-              <ConnectionState />
-              <LanguagePicker size="xs" />
-              <Button
-                variant="outline"
-                color="dark"
-                size="xs"
-                loading={locking}
-                data-testid="lock-button"
-                onClick={() => {
-                  setLocking(true);
-                  void onLock().finally(() => setLocking(false));
-                }}
-              >
-                {t('shell.lock')}
-              </Button>
-            </Group>
-          </Group>
-        </AppShell.Header>
-        <AppShell.Navbar p="xs" id="main-nav" aria-label={t('shell.navigation')}>
-          {NAV.map((n) => (
-            <NavLink
-              key={n.path}
-              href={`#/${n.path}`}
-              label={t(n.label)}
-              active={n.match(route)}
-              aria-current={n.match(route) ? 'page' : undefined}
-              data-testid={`nav-${n.path.replace('/', '-')}`}
-            />
-          ))}
-        </AppShell.Navbar>
-        <AppShell.Main id="main-content" tabIndex={-1}>
-          <AlarmBanner />
-          <Page key={routeKey} route={route} session={session} />
-        </AppShell.Main>
-      </AppShell>
+        <AlarmBanner />
+        <Page key={routeKey} route={route} session={session} />
+      </Frame>
     </LiveContext.Provider>
   );
 }
