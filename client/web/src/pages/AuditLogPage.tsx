@@ -16,6 +16,11 @@ import { AUDIT_KINDS } from '../../i18n/code-keys.ts';
 
 /** Row height in pixels: 10^6 rows stay under the tallest element a browser lays out (33.5 M px). */
 const ROW = 28;
+/**
+ * The virtualiser's size of a row, one function for the page's life: a new one at each render would
+ * make it lay out all 10^6 rows again.
+ */
+const rowSize = () => ROW;
 /** Rows per request to the service. */
 const PAGE = 200;
 
@@ -131,7 +136,7 @@ export function AuditLogPage({ relay }: { relay: string }) {
   const rows = useVirtualizer({
     count: total,
     getScrollElement: () => scroller.current,
-    estimateSize: () => ROW,
+    estimateSize: rowSize,
     overscan: 15,
   });
   const items = rows.getVirtualItems();
