@@ -3,6 +3,7 @@
  * zone, as a list, as an iCalendar file, the times that suit a network, and what to remind of.
  * MeetingDesk (meetings.ts) adds what changes them.
  */
+import { slotHeatmap, type Heatmap } from '../shared/meetings/heatmap.ts';
 import { EntraideError } from '../shared/errors.ts';
 import { parseDuration, parseWindow } from '../shared/meetings/duration.ts';
 import { meetingToIcs } from '../shared/meetings/ics.ts';
@@ -15,6 +16,8 @@ import type { NetworkDesk } from './networks.ts';
 import type { NodePort } from './node-port.ts';
 import type { RequestRecords } from './request-records.ts';
 import type { MeetingRow } from './store/meeting-store.ts';
+
+const WEEK = 7 * 24 * 3_600_000;
 
 /** How long before a meeting `listen` reminds of it. */
 export const REMINDER_BEFORE_MS = 24 * 60 * 60 * 1000;
@@ -146,18 +149,29 @@ export class MeetingRecords {
   }
 
   /** Times when the network's members are all inside their declared working hours. */
-  slots(
+  /**
+   * How many members of `network` are inside their hours at each start over the coming `weeks`
+   * (a grid of `stepMin`), for a meeting of `durationMin`; members without declared hours are left
+   * out and named.
+   */
+  heatmap(
     network: string,
-    duration: string,
-    within: string,
+    durationMin: number,
+    weeks: number,
+    stepMin = 30,
     from = Date.now(),
-  ): {
-    slots: Slot[];
+  ): Heatmap & { withoutHours: string[] } {
+    const { members, withoutHours } = this.membersWithHours(network);
+    const start = Math.ceil(from / 900_000) * 900_000;
+    const map = slotHeatmap({ members, durationMin, stepMin, from: start, until: start + weeks * WEEK });
+    return { ...map, withoutHours };
+  }
+
+  private membersWithHours(network: string): {
+    members: { authority: string; hours: WorkingHours }[];
     withoutHours: string[];
   } {
     const view = this.networks.show(network);
-    const durationMin = parseDuration(duration);
-    const windowMin = parseWindow(within);
     const members: { authority: string; hours: WorkingHours }[] = [];
     const withoutHours: string[] = [];
     for (const m of view.members) {
@@ -171,6 +185,21 @@ export class MeetingRecords {
         `no member of ${network} has declared working hours yet (entraide hours set)`,
       );
     }
+    return { members, withoutHours };
+  }
+
+  slots(
+    network: string,
+    duration: string,
+    within: string,
+    from = Date.now(),
+  ): {
+    slots: Slot[];
+    withoutHours: string[];
+  } {
+    const durationMin = parseDuration(duration);
+    const windowMin = parseWindow(within);
+    const { members, withoutHours } = this.membersWithHours(network);
     // Starts on the next quarter hour.
     const start = Math.ceil(from / 900_000) * 900_000;
     const slots = findSlots({ members, durationMin, from: start, until: start + windowMin * 60_000 });

@@ -6,6 +6,7 @@ import type { RouteContext } from './route-context.ts';
 import { keyRoutes } from './routes-keys.ts';
 import { meetingRoutes } from './routes-meetings.ts';
 import { messageRoutes } from './routes-messages.ts';
+import { networkRoutes } from './routes-networks.ts';
 import { requestRoutes } from './routes-requests.ts';
 import { StagedUploads, uploadRoutes } from './routes-uploads.ts';
 import type { ServiceRole } from './service-app.ts';
@@ -40,6 +41,7 @@ export function officerRole(node: AuthorityNode, connected: () => boolean, live:
       await requestRoutes(guarded, ctx, staged);
       await keyRoutes(guarded, ctx);
       await meetingRoutes(guarded, ctx);
+      await networkRoutes(guarded, ctx);
     },
   };
 }

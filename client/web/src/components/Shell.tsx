@@ -8,6 +8,7 @@ import { ComposePage } from '../pages/ComposePage.tsx';
 import { CounterpartsPage } from '../pages/CounterpartsPage.tsx';
 import { InboxPage } from '../pages/InboxPage.tsx';
 import { MeetingsPage } from '../pages/MeetingsPage.tsx';
+import { NetworksPage } from '../pages/NetworksPage.tsx';
 import { MessagePage } from '../pages/MessagePage.tsx';
 import { NewRequestPage } from '../pages/NewRequestPage.tsx';
 import { RequestPage } from '../pages/RequestPage.tsx';
@@ -96,6 +97,7 @@ const NAV: { path: string; label: string; match: (r: string[]) => boolean }[] = 
   { path: 'requests/new', label: 'nav.newRequest', match: (r) => r[0] === 'requests' && r[1] === 'new' },
   { path: 'counterparts', label: 'nav.counterparts', match: (r) => r[0] === 'counterparts' },
   { path: 'meetings', label: 'nav.meetings', match: (r) => r[0] === 'meetings' },
+  { path: 'networks', label: 'nav.networks', match: (r) => r[0] === 'networks' },
 ];
 
 function Page({ route, session }: { route: string[]; session: Session }): ReactNode {
@@ -116,6 +118,8 @@ function Page({ route, session }: { route: string[]; session: Session }): ReactN
       return <CounterpartsPage session={session} />;
     case 'meetings':
       return <MeetingsPage session={session} />;
+    case 'networks':
+      return <NetworksPage id={second} />;
     default:
       return <NotFound />;
   }
