@@ -20,7 +20,8 @@
  *   (w) the officers' web app in Chromium against `entraide serve` (bench/web.ts): first page, the
  *       JavaScript's gzip size, an inbox of 10,000 listed and searched, a message's way to an open page;
  *   (u) the auditor's view (bench/auditor.ts): verifying 10^6 entries from the service against the
- *       CLI (≤ 1.2×), and the log table's frames while scrolling 10^6 entries (< 50 ms).
+ *       CLI (≤ 1.2×), and the log table's frames while scrolling 10^6 entries (< 50 ms);
+ *   (h) the coordinator's heat map (bench/heatmap.ts): 14 members over 8 weeks rendered (≤ 300 ms).
  *
  * The relay and the bare server each run in their own child process; the drivers run here. In (a) and (d),
  * the recipient nodes run in a child process of their own (bench/nodes-process.ts), and the
@@ -31,7 +32,7 @@
  *
  * Environment: BENCH_N (4), BENCH_COUNT (20000, for b and c), BENCH_COUNT_FULL (6000, for a;
  * defaults to min(6000, BENCH_COUNT) when only BENCH_COUNT is set), BENCH_WINDOW (256),
- * BENCH_RATE (300), BENCH_SECONDS (5), BENCH_WARMUP (1000), BENCH_ONLY (e.g. "b,c"; default "a,b,c,d,e,l,s,f,w,u"),
+ * BENCH_RATE (300), BENCH_SECONDS (5), BENCH_WARMUP (1000), BENCH_ONLY (e.g. "b,c"; default "a,b,c,d,e,l,s,f,w,u,h"),
  * BENCH_LIMITS_RUNS (5: runs of (l) with the limits checked and as many without, interleaved),
  * BENCH_PROFILE=1 (CPU-profile the relay during each throughput phase, into bench/results/),
  * BENCH_STEPS=0 (skip the per-step cost table, bench/steps.ts), BENCH_TIMEOUT_S (180, per throughput phase),
@@ -59,6 +60,7 @@ import { formatNodeStore, measureNodeStore, type NodeStoreBench } from './node-s
 import { runDocuments } from './documents.ts';
 import { runWeb } from './web.ts';
 import { runAuditor } from './auditor.ts';
+import { runHeatmap } from './heatmap.ts';
 import type { RelayCounts } from './relay-process.ts';
 import {
   WireDriver,
@@ -113,7 +115,7 @@ function readConfig(): Config {
     seconds: envInt('BENCH_SECONDS', 5, 0.1),
     warmup: Math.floor(envInt('BENCH_WARMUP', 1_000, 0)),
     only: new Set(
-      (process.env.BENCH_ONLY ?? 'a,b,c,d,e,l,s,f,w,u').split(',').map((s) => s.trim().toLowerCase()),
+      (process.env.BENCH_ONLY ?? 'a,b,c,d,e,l,s,f,w,u,h').split(',').map((s) => s.trim().toLowerCase()),
     ),
     profile: process.env.BENCH_PROFILE === '1',
     steps: process.env.BENCH_STEPS !== '0',
@@ -1128,6 +1130,7 @@ async function main(): Promise<number> {
   const documents = cfg.only.has('f') ? await runDocuments() : undefined; // a 1 GiB file, relay process
   const web = cfg.only.has('w') ? await runWeb() : undefined; // the web app in Chromium
   const auditor = cfg.only.has('u') ? await runAuditor() : undefined; // the auditor's view, 10^6 entries
+  const heatmap = cfg.only.has('h') ? await runHeatmap() : undefined; // the coordinator's heat map
   let steps: StepCost[] | undefined;
   if (cfg.steps) {
     console.error('[bench] cost of each step …');
@@ -1143,6 +1146,7 @@ async function main(): Promise<number> {
     ...(documents ? { documents } : {}),
     ...(web ? { web } : {}),
     ...(auditor ? { auditor } : {}),
+    ...(heatmap ? { heatmap } : {}),
     ...(limitsCost ? { limitsCost } : {}),
   };
   if (limitsCost) {
