@@ -52,6 +52,12 @@ export async function parseProgram(program: Command, argv: string[]): Promise<vo
       )
         process.exit(0);
       // commander already printed its one line ("error: required option …")
+      // A key or a fingerprint may begin with '-' (base64url): it reads as an unknown option.
+      const option = /unknown option '(-[A-Za-z0-9_-]{20,})'/.exec(err.message)?.[1];
+      if (err.code === 'commander.unknownOption' && option)
+        process.stderr.write(
+          `a value that begins with '-', such as a key, goes after "--": … -- ${option.slice(0, 12)}…\n`,
+        );
       process.exit(2);
     }
     fail(err instanceof Error ? err : new EntraideError('INTERNAL', String(err)), argv.includes('--debug'));

@@ -329,7 +329,8 @@ describe('peer relay keys pinned on the node', { timeout: 60_000 }, () => {
     w.evil.honest();
     const real = w.peer.relay.identity.publicKeyB64;
     const env = { ENTRAIDE_PASSPHRASE: PASSPHRASE };
-    const r = await cli(['--home', snHome, 'relay', 'pin', PEER, real], env);
+    // `--` ends the options: a key may begin with '-' (base64url), which would read as one.
+    const r = await cli(['--home', snHome, 'relay', 'pin', '--', PEER, real], env);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toContain(
       `The copy of ${PEER}’s key log held under the previous key (1 entry) was dropped: it will be read again from the start under the key pinned now.`,
@@ -346,7 +347,7 @@ describe('peer relay keys pinned on the node', { timeout: 60_000 }, () => {
     await closed(sn);
 
     // Pinning the same key again keeps the copy read under it.
-    const again = await cli(['--home', snHome, 'relay', 'pin', PEER, real, '--json'], env);
+    const again = await cli(['--home', snHome, 'relay', 'pin', '--json', '--', PEER, real], env);
     expect(again.code, again.stderr).toBe(0);
     expect(JSON.parse(again.stdout)).toMatchObject({ source: 'hand', droppedLogCopy: null });
     sn = await opened(snHome);

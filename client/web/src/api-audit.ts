@@ -2,7 +2,8 @@
 import { call, q } from './api.ts';
 export type { AuditRelay } from './api.ts';
 import type { SyncState, VerifyJob } from '../../audit/audit-desk.ts';
-export type { SyncState, VerifyJob };
+import type { MirrorFilter as LogFilter } from '../../audit/audit-mirror.ts';
+export type { LogFilter, SyncState, VerifyJob };
 
 /** One entry of a relay's audit log (metadata only). */
 export interface AuditEntry {
@@ -20,15 +21,6 @@ export interface AuditEntry {
   ciphertextHash?: string;
   reason?: string;
   detail?: string;
-}
-
-export interface LogFilter {
-  from?: number | undefined;
-  to?: number | undefined;
-  authority?: string | undefined;
-  envelope?: string | undefined;
-  kind?: string | undefined;
-  code?: string | undefined;
 }
 
 export interface LogPage {

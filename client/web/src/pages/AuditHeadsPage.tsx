@@ -4,8 +4,9 @@
  * gossip, with their alarms: a relay that showed its peers another history (a split view) is shown
  * first, in red.
  */
-import { Alert, Badge, Stack, Table, Text, Title } from '@mantine/core';
+import { Alert, Badge, Stack, Text, Title } from '@mantine/core';
 import { auditApi } from '../api-audit.ts';
+import { DataTable } from '../components/DataTable.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { PageHeading } from '../components/PageHeading.tsx';
 import { useLoad } from '../hooks.ts';
@@ -39,60 +40,49 @@ export function AuditHeadsPage({ relay }: { relay: string }) {
       </Title>
       {data && data.peers.length === 0 ? <Text c="dimmed">{t('audit.heads.noPeers')}</Text> : null}
       {data && data.peers.length > 0 ? (
-        <Table.ScrollContainer minWidth={500}>
-          <Table striped aria-label={t('audit.heads.peers')}>
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>{t('audit.heads.col.peer')}</Table.Th>
-                <Table.Th>{t('audit.heads.col.size')}</Table.Th>
-                <Table.Th>{t('audit.heads.col.time')}</Table.Th>
-                <Table.Th>{t('audit.heads.col.state')}</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {data.peers.map((p) => (
-                <Table.Tr key={p.domain} data-testid="peer-head">
-                  <Table.Td dir="ltr">{p.domain}</Table.Td>
-                  <Table.Td>{p.auditHead?.size ?? ''}</Table.Td>
-                  <Table.Td>{p.auditHead ? dateTime(p.auditHead.timestamp) : ''}</Table.Td>
-                  <Table.Td>
-                    <Badge color={p.alarm ? 'red' : 'green'} variant="light">
-                      {p.alarm ? t('audit.heads.split') : t('audit.heads.consistent')}
-                    </Badge>
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </Table.ScrollContainer>
+        <DataTable
+          label={t('audit.heads.peers')}
+          rows={data.peers}
+          rowKey={(p) => p.domain}
+          rowTestId="peer-head"
+          columns={[
+            { header: t('audit.heads.col.peer'), cell: (p) => p.domain, dir: 'ltr' },
+            { header: t('audit.heads.col.size'), cell: (p) => p.auditHead?.size ?? '' },
+            {
+              header: t('audit.heads.col.time'),
+              cell: (p) => (p.auditHead ? dateTime(p.auditHead.timestamp) : ''),
+            },
+            {
+              header: t('audit.heads.col.state'),
+              cell: (p) => (
+                <Badge color={p.alarm ? 'red' : 'green'} variant="light">
+                  {p.alarm ? t('audit.heads.split') : t('audit.heads.consistent')}
+                </Badge>
+              ),
+            },
+          ]}
+        />
       ) : null}
       <Title order={2} size="h4">
         {t('audit.heads.kept')}
       </Title>
       {data && data.kept.length === 0 ? <Text c="dimmed">{t('audit.heads.noneKept')}</Text> : null}
       {data && data.kept.length > 0 ? (
-        <Table.ScrollContainer minWidth={500}>
-          <Table striped aria-label={t('audit.heads.kept')}>
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>{t('audit.heads.col.size')}</Table.Th>
-                <Table.Th>{t('audit.heads.col.time')}</Table.Th>
-                <Table.Th>{t('audit.heads.col.root')}</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {data.kept.slice(0, 200).map((h) => (
-                <Table.Tr key={`${h.size}:${h.root}`} data-testid="kept-head">
-                  <Table.Td>{h.size}</Table.Td>
-                  <Table.Td>{dateTime(h.timestamp)}</Table.Td>
-                  <Table.Td dir="ltr">
-                    <code>{h.root.slice(0, 16)}…</code>
-                  </Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </Table.ScrollContainer>
+        <DataTable
+          label={t('audit.heads.kept')}
+          rows={data.kept.slice(0, 200)}
+          rowKey={(h) => `${h.size}:${h.root}`}
+          rowTestId="kept-head"
+          columns={[
+            { header: t('audit.heads.col.size'), cell: (h) => h.size },
+            { header: t('audit.heads.col.time'), cell: (h) => dateTime(h.timestamp) },
+            {
+              header: t('audit.heads.col.root'),
+              cell: (h) => <code>{h.root.slice(0, 16)}…</code>,
+              dir: 'ltr',
+            },
+          ]}
+        />
       ) : null}
     </Stack>
   );

@@ -3,9 +3,10 @@
  * verified by the local service; the proof downloads as the file `entraide audit check` verifies
  * offline.
  */
-import { Alert, Badge, Button, Group, Stack, Table, Text, TextInput } from '@mantine/core';
+import { Alert, Badge, Button, Group, Stack, Text, TextInput } from '@mantine/core';
 import { useState } from 'react';
 import { auditApi, type ProofView } from '../api-audit.ts';
+import { DataTable } from '../components/DataTable.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { PageHeading } from '../components/PageHeading.tsx';
 import { useLoad } from '../hooks.ts';
@@ -72,36 +73,31 @@ export function AuditProofPage({ relay, envelope }: { relay: string; envelope: s
               {t('audit.proof.download')}
             </Button>
           </Group>
-          <Table.ScrollContainer minWidth={600}>
-            <Table striped aria-label={t('audit.proof.events')}>
-              <Table.Thead>
-                <Table.Tr>
-                  <Table.Th>{t('audit.log.col.seq')}</Table.Th>
-                  <Table.Th>{t('audit.log.col.at')}</Table.Th>
-                  <Table.Th>{t('audit.log.col.kind')}</Table.Th>
-                  <Table.Th>{t('audit.log.col.parties')}</Table.Th>
-                  <Table.Th>{t('audit.proof.proof')}</Table.Th>
-                </Table.Tr>
-              </Table.Thead>
-              <Table.Tbody>
-                {data.events.map((e) => (
-                  <Table.Tr key={e.index} data-testid="proof-event">
-                    <Table.Td dir="ltr">{e.index}</Table.Td>
-                    <Table.Td>{dateTime(e.event.at)}</Table.Td>
-                    <Table.Td>{code('auditKind', e.event.kind)}</Table.Td>
-                    <Table.Td dir="ltr">
-                      {[e.event.sender, e.event.node, e.event.peer].filter(Boolean).join(' · ')}
-                    </Table.Td>
-                    <Table.Td>
-                      <Badge color="green" variant="light">
-                        {t('audit.proof.hashes', { count: e.proof.length })}
-                      </Badge>
-                    </Table.Td>
-                  </Table.Tr>
-                ))}
-              </Table.Tbody>
-            </Table>
-          </Table.ScrollContainer>
+          <DataTable
+            label={t('audit.proof.events')}
+            minWidth={600}
+            rows={data.events}
+            rowKey={(e) => String(e.index)}
+            rowTestId="proof-event"
+            columns={[
+              { header: t('audit.log.col.seq'), cell: (e) => e.index, dir: 'ltr' },
+              { header: t('audit.log.col.at'), cell: (e) => dateTime(e.event.at) },
+              { header: t('audit.log.col.kind'), cell: (e) => code('auditKind', e.event.kind) },
+              {
+                header: t('audit.log.col.parties'),
+                cell: (e) => [e.event.sender, e.event.node, e.event.peer].filter(Boolean).join(' · '),
+                dir: 'ltr',
+              },
+              {
+                header: t('audit.proof.proof'),
+                cell: (e) => (
+                  <Badge color="green" variant="light">
+                    {t('audit.proof.hashes', { count: e.proof.length })}
+                  </Badge>
+                ),
+              },
+            ]}
+          />
         </Stack>
       ) : null}
     </Stack>

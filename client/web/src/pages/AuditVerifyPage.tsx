@@ -4,9 +4,10 @@
  * progress (entries and heads checked, time left), may cancel it, and shows the result: the log
  * holds, or the first index from which it is not what the relay signed.
  */
-import { Alert, Button, Group, Progress, Stack, Table, Text } from '@mantine/core';
+import { Alert, Button, Group, Progress, Stack, Text } from '@mantine/core';
 import { useCallback, useEffect, useState } from 'react';
 import { auditApi, type VerifyJob } from '../api-audit.ts';
+import { DataTable } from '../components/DataTable.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { PageHeading } from '../components/PageHeading.tsx';
 import { useCode, useDates, useT } from '../i18n.tsx';
@@ -161,28 +162,17 @@ export function AuditVerifyPage({ relay }: { relay: string }) {
         </Stack>
       ) : null}
       {earlier.length > 0 ? (
-        <Table.ScrollContainer minWidth={500}>
-          <Table striped aria-label={t('audit.verify.earlier')}>
-            <Table.Thead>
-              <Table.Tr>
-                <Table.Th>{t('audit.verify.col.started')}</Table.Th>
-                <Table.Th>{t('audit.verify.col.result')}</Table.Th>
-                <Table.Th>{t('audit.verify.col.entries')}</Table.Th>
-                <Table.Th>{t('audit.verify.col.index')}</Table.Th>
-              </Table.Tr>
-            </Table.Thead>
-            <Table.Tbody>
-              {earlier.map((j) => (
-                <Table.Tr key={j.id}>
-                  <Table.Td>{dateTime(j.startedAt)}</Table.Td>
-                  <Table.Td>{t(`audit.verify.state.${j.state}`)}</Table.Td>
-                  <Table.Td>{j.total}</Table.Td>
-                  <Table.Td>{j.problem ? j.problem.index : ''}</Table.Td>
-                </Table.Tr>
-              ))}
-            </Table.Tbody>
-          </Table>
-        </Table.ScrollContainer>
+        <DataTable
+          label={t('audit.verify.earlier')}
+          rows={earlier}
+          rowKey={(j) => j.id}
+          columns={[
+            { header: t('audit.verify.col.started'), cell: (j) => dateTime(j.startedAt) },
+            { header: t('audit.verify.col.result'), cell: (j) => t(`audit.verify.state.${j.state}`) },
+            { header: t('audit.verify.col.entries'), cell: (j) => j.total },
+            { header: t('audit.verify.col.index'), cell: (j) => (j.problem ? j.problem.index : '') },
+          ]}
+        />
       ) : null}
     </Stack>
   );

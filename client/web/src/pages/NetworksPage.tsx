@@ -21,6 +21,7 @@ import {
 } from '@mantine/core';
 import { useMemo, useState } from 'react';
 import { networksApi, type NetworkView, type WorkingHoursView } from '../api-networks.ts';
+import { DataTable } from '../components/DataTable.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { Heatmap } from '../components/Heatmap.tsx';
 import { PageHeading } from '../components/PageHeading.tsx';
@@ -107,30 +108,23 @@ function NetworkPanel({ network: n }: { network: NetworkView }) {
           </Badge>
         ) : null}
       </Group>
-      <Table.ScrollContainer minWidth={600}>
-        <Table striped aria-label={t('networks.roster')} data-testid="roster">
-          <Table.Thead>
-            <Table.Tr>
-              <Table.Th>{t('networks.col.member')}</Table.Th>
-              <Table.Th>{t('networks.col.relay')}</Table.Th>
-              <Table.Th>{t('networks.col.hours')}</Table.Th>
-              <Table.Th>{t('networks.col.role')}</Table.Th>
-            </Table.Tr>
-          </Table.Thead>
-          <Table.Tbody>
-            {n.members.map((m) => (
-              <Table.Tr key={m} data-testid="roster-member" data-member={m}>
-                <Table.Td dir="ltr">{m.split('@')[0]}</Table.Td>
-                <Table.Td dir="ltr">{m.split('@')[1] ?? ''}</Table.Td>
-                <Table.Td>{hoursText(n.hours[m])}</Table.Td>
-                <Table.Td>
-                  {n.coordinators.includes(m) ? t('networks.coordinator') : t('networks.member')}
-                </Table.Td>
-              </Table.Tr>
-            ))}
-          </Table.Tbody>
-        </Table>
-      </Table.ScrollContainer>
+      <DataTable
+        label={t('networks.roster')}
+        testId="roster"
+        minWidth={600}
+        rows={n.members}
+        rowKey={(m) => m}
+        rowTestId="roster-member"
+        columns={[
+          { header: t('networks.col.member'), cell: (m) => m.split('@')[0], dir: 'ltr' },
+          { header: t('networks.col.relay'), cell: (m) => m.split('@')[1] ?? '', dir: 'ltr' },
+          { header: t('networks.col.hours'), cell: (m) => hoursText(n.hours[m]) },
+          {
+            header: t('networks.col.role'),
+            cell: (m) => (n.coordinators.includes(m) ? t('networks.coordinator') : t('networks.member')),
+          },
+        ]}
+      />
 
       <Title order={2} size="h3">
         {t('networks.heatmap.title')}
