@@ -47,14 +47,19 @@ export function readStatisticsExport(file: string): AnyStatisticsExport {
     if (err instanceof EntraideError) throw err;
     throw new EntraideError('USAGE', `cannot read ${file} (${systemErrorCode(err)})`);
   }
+  return parseStatisticsText(text, file);
+}
+
+/** An export's text (named `source` in errors), parsed: INVALID_JSON, SCHEMA_INVALID naming the field. */
+export function parseStatisticsText(text: string, source: string): AnyStatisticsExport {
   let value: unknown;
   try {
     checkJsonText(text);
     value = JSON.parse(text);
   } catch {
-    throw new EntraideError('INVALID_JSON', `${file} is not valid JSON (it may be truncated or edited)`);
+    throw new EntraideError('INVALID_JSON', `${source} is not valid JSON (it may be truncated or edited)`);
   }
-  return parseStatisticsExport(value, file);
+  return parseStatisticsExport(value, source);
 }
 
 /**
@@ -100,11 +105,34 @@ export async function mergeStatisticsFiles(
   files: readonly string[],
   opts: { network?: string | undefined } = {},
 ): Promise<NetworkMerge[]> {
-  const { network } = opts;
   if (files.length === 0) throw new EntraideError('USAGE', 'name at least one statistics export to merge');
+  checkNetwork(opts.network);
+  const read = files.map((file) => ({ source: file, export: readStatisticsExport(file) }));
+  return verifyAndMerge(keys, read, opts.network);
+}
+
+/** The same for exports already in memory (the web app's upload): `source` names each in errors. */
+export async function mergeStatisticsTexts(
+  keys: MergeKeys,
+  items: readonly { source: string; text: string }[],
+  opts: { network?: string | undefined } = {},
+): Promise<NetworkMerge[]> {
+  if (items.length === 0) throw new EntraideError('USAGE', 'add at least one statistics export to merge');
+  checkNetwork(opts.network);
+  const read = items.map(({ source, text }) => ({ source, export: parseStatisticsText(text, source) }));
+  return verifyAndMerge(keys, read, opts.network);
+}
+
+function checkNetwork(network: string | undefined): void {
   if (network !== undefined && !new RegExp(`^${NETWORK_ID_PATTERN}$`).test(network))
     throw new EntraideError('USAGE', `"${network}" is not a network id (e.g. wacap, great-lakes)`);
-  const read: VerifiedExport[] = files.map((file) => ({ source: file, export: readStatisticsExport(file) }));
+}
+
+async function verifyAndMerge(
+  keys: MergeKeys,
+  read: VerifiedExport[],
+  network: string | undefined,
+): Promise<NetworkMerge[]> {
   for (const { source, export: e } of read) await verifyStatisticsFile(keys, source, e, network);
   return mergeStatistics(read, network);
 }

@@ -7,14 +7,11 @@ import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { EntraideError } from '../../shared/errors.ts';
 import { statistics, statisticsCsv } from '../../shared/requests/statistics.ts';
-import {
-  exportNetworkStatistics,
-  exportStatistics,
-  type RequestStatsRecord,
-} from '../../shared/requests/statistics-export.ts';
+import type { RequestStatsRecord } from '../../shared/requests/statistics-export.ts';
 import { mergedCsv } from '../../shared/requests/statistics-merge.ts';
 import { writeFileAtomic } from '../atomic-file.ts';
 import type { AuthorityNode } from '../node.ts';
+import { signedStatisticsExport } from '../stats-export.ts';
 import { mergeStatisticsFiles } from '../stats-merge.ts';
 import { mergeText, statsLine } from './format-stats.ts';
 import { json, out, withNode } from './io.ts';
@@ -27,22 +24,7 @@ export function exportFile(
   file: string,
   network: string | undefined,
 ): void {
-  const common = { authority: node.authority, node: node.address, generatedAt: new Date().toISOString() };
-  let exported;
-  if (network === undefined) exported = exportStatistics({ ...common, records }, node.identitySecretKey);
-  else {
-    const roster = node.networks.mustHold(network);
-    if (!roster.members.includes(node.authority)) {
-      throw new EntraideError(
-        'USAGE',
-        `${node.authority} is not a member of network ${network}: see entraide network show ${network}`,
-      );
-    }
-    exported = exportNetworkStatistics(
-      { ...common, network, members: roster.members, records },
-      node.identitySecretKey,
-    );
-  }
+  const exported = signedStatisticsExport(node, records, network);
   writeFileSync(file, JSON.stringify(exported, null, 2) + '\n');
   process.stderr.write(
     `${exported.records.length} request(s) exported to ${file}${network ? ` for network ${network}` : ''}\n`,

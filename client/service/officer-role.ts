@@ -8,6 +8,7 @@ import { meetingRoutes } from './routes-meetings.ts';
 import { messageRoutes } from './routes-messages.ts';
 import { networkRoutes } from './routes-networks.ts';
 import { requestRoutes } from './routes-requests.ts';
+import { statisticsRoutes } from './routes-statistics.ts';
 import { StagedUploads, uploadRoutes } from './routes-uploads.ts';
 import type { ServiceRole } from './service-app.ts';
 
@@ -42,6 +43,7 @@ export function officerRole(node: AuthorityNode, connected: () => boolean, live:
       await keyRoutes(guarded, ctx);
       await meetingRoutes(guarded, ctx);
       await networkRoutes(guarded, ctx);
+      await statisticsRoutes(guarded, ctx);
     },
   };
 }

@@ -166,12 +166,13 @@ export async function buildServiceApp(o: ServiceAppOptions): Promise<FastifyInst
       throw new EntraideError('ORIGIN_REFUSED', 'requests from another site are refused');
   });
 
-  app.setErrorHandler((err: FastifyError | EntraideError, _req, reply) => {
+  app.setErrorHandler((err: FastifyError | EntraideError, req, reply) => {
+    const limit = req.routeOptions.bodyLimit ?? SERVICE_BODY_LIMIT;
     const e =
       err instanceof EntraideError
         ? err
         : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-          ? new EntraideError('PAYLOAD_TOO_LARGE', `the body is over ${SERVICE_BODY_LIMIT} bytes`)
+          ? new EntraideError('PAYLOAD_TOO_LARGE', `the body is over ${limit} bytes`)
           : err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
             ? new EntraideError('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json')
             : err.validation

@@ -28,9 +28,11 @@ import {
 import type { AnyStatisticsExport } from './statistics-export.ts';
 import {
   csvCell,
+  monthRows,
   tally,
   TALLY_CSV_COLUMNS,
   tallyCsvCells,
+  type MonthRow,
   type StatsRecord,
   type Tally,
 } from './statistics.ts';
@@ -86,6 +88,8 @@ export interface NetworkMerge {
   byType: MergedRow[];
   /** Per pair and request type: the finest rows. */
   rows: MergedRow[];
+  /** Trends: each month in which requests were sent, oldest first. */
+  byMonth: MonthRow[];
 }
 
 /**
@@ -254,6 +258,7 @@ function mergeNetwork(network: string | null, exports: readonly VerifiedExport[]
       requested: r.requested,
       requestType: r.requestType,
     })),
+    byMonth: monthRows(counted),
   };
 }
 

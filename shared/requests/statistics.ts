@@ -48,6 +48,14 @@ export interface Statistics {
   byCounterpart: StatsRow[];
   byType: StatsRow[];
   totals: StatsRow[];
+  /** Trends: per direction, each month in which requests were sent, oldest first. */
+  byMonth: (MonthRow & { direction: Direction })[];
+}
+
+/** The figures of the requests sent in one calendar month (UTC). */
+export interface MonthRow extends Tally {
+  /** YYYY-MM of sending, in UTC. */
+  month: string;
 }
 
 /** The nearest-rank percentile of `values` (0 < p ≤ 1), or null for none. */
@@ -116,6 +124,22 @@ function groupRows(
     );
 }
 
+type MonthInput = Pick<StatsRecord, 'sentAt' | 'state' | 'acknowledgeSeconds' | 'executeSeconds' | 'flags'>;
+
+/** Trends: the tally of each calendar month (UTC) in which requests were sent, oldest first. */
+export function monthRows(records: readonly MonthInput[]): MonthRow[] {
+  const groups = new Map<string, MonthInput[]>();
+  for (const r of records) {
+    const month = r.sentAt.slice(0, 7);
+    const g = groups.get(month);
+    if (g) g.push(r);
+    else groups.set(month, [r]);
+  }
+  return [...groups.entries()]
+    .sort(([a], [b]) => a.localeCompare(b))
+    .map(([month, items]) => ({ month, ...tally(items) }));
+}
+
 export function statistics(records: readonly StatsRecord[]): Statistics {
   const all = [...records];
   return {
@@ -123,6 +147,9 @@ export function statistics(records: readonly StatsRecord[]): Statistics {
     byCounterpart: groupRows(all, (r) => [r.counterpart, null]),
     byType: groupRows(all, (r) => [null, r.requestType]),
     totals: groupRows(all, () => [null, null]),
+    byMonth: (['out', 'in'] as const).flatMap((direction) =>
+      monthRows(all.filter((r) => r.direction === direction)).map((m) => ({ direction, ...m })),
+    ),
   };
 }
 

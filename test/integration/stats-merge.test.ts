@@ -3,19 +3,31 @@
  * Senegal and Nigeria exchange requests (one refused with a ground), both export for the network
  * WACAP, and Ghana, its coordinator, merges: each request once, the breakdowns right. An export
  * changed by one byte, or signed by a key that is not a certified node of the authority it names,
- * is refused with STATS_EXPORT_INVALID, and nothing is printed or written.
+ * is refused with STATS_EXPORT_INVALID, and nothing is printed or written. Ghana's node runs as
+ * its local service (`entraide serve`): the web app's statistics routes give the same merge from
+ * uploaded texts, the same refusals, and its own signed export.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { exportFile, mergeCommand } from '../../client/cli/stats.ts';
 import type { AuthorityNode } from '../../client/node.ts';
+import { startService, type RunningService } from '../../client/service/serve.ts';
 import { mergeStatisticsFiles, type MergeKeys } from '../../client/stats-merge.ts';
 import { generateSigningKeyPair } from '../../shared/crypto/keys.ts';
 import { signObject, CONTEXTS, withoutSig } from '../../shared/crypto/signing.ts';
+import { verifyStatisticsExport } from '../../shared/requests/statistics-export.ts';
 import type { NetworkStatisticsExport } from '../../shared/requests/statistics-export.ts';
 import type { NetworkMerge } from '../../shared/requests/statistics-merge.ts';
-import { enrolNode, removeDir, startTestRelay, tempDir, type TestRelay } from '../support/fixtures.ts';
+import {
+  enrolHome,
+  enrolNode,
+  PASSPHRASE,
+  removeDir,
+  startTestRelay,
+  tempDir,
+  type TestRelay,
+} from '../support/fixtures.ts';
 import { random } from '../support/random.ts';
 import { mlaDraft, preservationDraft } from '../support/requests.ts';
 
@@ -24,6 +36,7 @@ describe('stats merge by a network coordinator', () => {
   let sn: AuthorityNode;
   let ng: AuthorityNode;
   let gh: AuthorityNode;
+  let ghService: RunningService;
   let dir: string;
   let snFile: string;
   let ngFile: string;
@@ -36,11 +49,11 @@ describe('stats merge by a network coordinator', () => {
   beforeAll(async () => {
     dir = tempDir('entraide-stats-');
     relay = await startTestRelay();
-    [sn, ng, gh] = await Promise.all([
-      enrolNode(relay, 'sn.moj'),
-      enrolNode(relay, 'ng.fmoj'),
-      enrolNode(relay, 'gh.ag'),
-    ]);
+    [sn, ng] = await Promise.all([enrolNode(relay, 'sn.moj'), enrolNode(relay, 'ng.fmoj')]);
+    const ghHome = join(dir, 'gh');
+    await enrolHome(relay, 'gh.ag', 'desk1', ghHome);
+    ghService = await startService({ home: ghHome, passphrase: PASSPHRASE, port: 0 });
+    gh = ghService.node;
     await gh.networks.create('wacap', 'West African Network of Central Authorities and Prosecutors');
     await gh.networks.change('wacap', { add: [sn.authority, ng.authority] });
     await Promise.all([sn.fetchInbox(), ng.fetchInbox()]);
@@ -86,7 +99,8 @@ describe('stats merge by a network coordinator', () => {
   }, 60_000);
 
   afterAll(async () => {
-    for (const n of [sn, ng, gh]) await n?.close();
+    for (const n of [sn, ng]) await n?.close();
+    await ghService?.close();
     await relay?.close();
     if (dir) removeDir(dir);
   });
@@ -220,5 +234,99 @@ describe('stats merge by a network coordinator', () => {
     const shape = join(dir, 'shape.json');
     writeFileSync(shape, JSON.stringify({ ...exported(ngFile), records: [{ state: 'executed' }] }));
     await expect(mergeStatisticsFiles(keysOf(gh), [shape])).rejects.toMatchObject({ code: 'SCHEMA_INVALID' });
+  });
+
+  describe('the web app’s statistics routes (Ghana’s service)', () => {
+    const call = async (path: string, o: { body?: unknown; token?: string | null; raw?: string } = {}) => {
+      const res = await fetch(`${ghService.file.url}/api/v1${path}`, {
+        method: o.body !== undefined || o.raw !== undefined ? 'POST' : 'GET',
+        headers: {
+          ...(o.token === null ? {} : { authorization: `Bearer ${o.token ?? ghService.file.token}` }),
+          ...(o.body !== undefined || o.raw !== undefined ? { 'content-type': 'application/json' } : {}),
+        },
+        ...(o.raw !== undefined
+          ? { body: o.raw }
+          : o.body !== undefined
+            ? { body: JSON.stringify(o.body) }
+            : {}),
+      });
+      const text = await res.text();
+      const body = JSON.parse(text) as Record<string, unknown> & {
+        error?: { code: string; message: string };
+      };
+      return { status: res.status, body, headers: res.headers };
+    };
+    const upload = (files: string[]) =>
+      files.map((f) => ({ name: f.split('/').pop()!, text: readFileSync(f, 'utf8') }));
+
+    it('answers the token or a session only', async () => {
+      for (const [path, body] of [
+        ['/statistics', undefined],
+        ['/statistics/export', undefined],
+        ['/statistics/merge', { exports: upload([snFile]) }],
+      ] as const) {
+        expect((await call(path, { body, token: null })).body.error?.code, path).toBe('AUTH_REQUIRED');
+        expect((await call(path, { body, token: 'x'.repeat(43) })).status, path).toBe(401);
+      }
+    });
+
+    it('merges uploaded exports exactly as `stats merge --json` does', async () => {
+      const cli = await mergeStatisticsFiles(keysOf(gh), [snFile, ngFile], { network: 'wacap' });
+      const { status, body } = await call('/statistics/merge', {
+        body: { network: 'wacap', exports: upload([snFile, ngFile]) },
+      });
+      expect(status).toBe(200);
+      const networks = body.networks as NetworkMerge[];
+      const sources = (s: NetworkMerge) => ({ ...s, exports: s.exports.map((e) => ({ ...e, source: '' })) });
+      expect(networks.map(sources)).toEqual(JSON.parse(JSON.stringify(cli)).map(sources));
+      expect(networks[0]!.byMonth.reduce((n, m) => n + m.total, 0)).toBe(3);
+      // With the coordinator's own export (Ghana has no request of its own here): the same counts.
+      const own = await call('/statistics/merge', {
+        body: { network: 'wacap', includeOwn: true, exports: upload([snFile, ngFile]) },
+      });
+      const [withOwn] = own.body.networks as NetworkMerge[];
+      expect(withOwn!.exports.map((e) => e.authority)).toEqual([gh.authority, sn.authority, ng.authority]);
+      expect(withOwn!.requests).toBe(3);
+    });
+
+    it('refuses what `stats merge` refuses, with the same codes, and merges nothing', async () => {
+      const changed = readFileSync(ngFile, 'utf8').replace('"state": "refused"', '"state": "executed"');
+      const bad = await call('/statistics/merge', {
+        body: { exports: [...upload([snFile]), { name: 'ng.json', text: changed }] },
+      });
+      expect([bad.status, bad.body.error?.code]).toEqual([422, 'STATS_EXPORT_INVALID']);
+      expect(bad.body.error?.message).toMatch(/^ng\.json is refused: its signature does not verify/);
+      const cut = await call('/statistics/merge', {
+        body: { exports: [{ name: 'cut.json', text: readFileSync(ngFile, 'utf8').slice(0, 100) }] },
+      });
+      expect(cut.body.error?.code).toBe('INVALID_JSON');
+      const other = await call('/statistics/merge', {
+        body: { network: 'ecowas', exports: upload([snFile]) },
+      });
+      expect(other.body.error?.code).toBe('STATS_EXPORT_INVALID');
+      const none = await call('/statistics/merge', { body: { exports: [] } });
+      expect(none.body.error?.code).toBe('USAGE');
+      const many = await call('/statistics/merge', {
+        body: { exports: Array.from({ length: 201 }, () => ({ name: 'x.json', text: '{}' })) },
+      });
+      expect(many.body.error?.code).toBe('SCHEMA_INVALID');
+      const extra = await call('/statistics/merge', { body: { exports: upload([snFile]), path: '/etc' } });
+      expect(extra.body.error?.code).toBe('SCHEMA_INVALID');
+    });
+
+    it('gives the node’s own figures and its signed export for a network', async () => {
+      const own = await call('/statistics');
+      expect(own.body.totals).toEqual([]);
+      expect(own.body.refusalGround).toMatchObject({ of: 0, counts: [] });
+      const res = await call('/statistics/export?network=wacap');
+      expect(res.headers.get('content-disposition')).toBe(
+        `attachment; filename="statistics-${gh.authority}-wacap.json"`,
+      );
+      const e = res.body as unknown as NetworkStatisticsExport;
+      expect([e.v, e.network, e.authority, e.node]).toEqual([2, 'wacap', gh.authority, gh.address]);
+      expect(verifyStatisticsExport(e, gh.identityPublicKey)).toBe(true);
+      expect((await call('/statistics/export?network=ecowas')).body.error?.code).toBe('NOT_FOUND');
+      expect((await call('/statistics/export?network=..%2Fx')).body.error?.code).toBe('SCHEMA_INVALID');
+    });
   });
 });

@@ -164,8 +164,30 @@ describe('statistics', () => {
     expect(s.totals[0]!.execute).toEqual({ count: 1, medianSeconds: 3600, p90Seconds: 3600 });
   });
 
+  it('trends: per direction, one row per month of sending (UTC), oldest first', () => {
+    const months = statistics([
+      ...RECORDS,
+      rec({ direction: 'out', counterpart: KE, state: 'sent', sentAt: '2026-01-31T23:59:59.000Z' }),
+      rec({
+        direction: 'out',
+        counterpart: KE,
+        state: 'acknowledged',
+        sentAt: '2026-05-01T00:00:00.000Z',
+        acknowledgeSeconds: 60,
+      }),
+    ]).byMonth;
+    expect(months.map((m) => [m.direction, m.month, m.total])).toEqual([
+      ['out', '2026-01', 1],
+      ['out', '2026-03', 4],
+      ['out', '2026-05', 1],
+      ['in', '2026-03', 2],
+    ]);
+    expect(months[1]!.acknowledge).toEqual(s.totals[1]!.acknowledge);
+    expect(months[2]!.acknowledge).toEqual({ count: 1, medianSeconds: 60, p90Seconds: 60 });
+  });
+
   it('no records, no rows', () => {
-    expect(statistics([])).toEqual({ rows: [], byCounterpart: [], byType: [], totals: [] });
+    expect(statistics([])).toEqual({ rows: [], byCounterpart: [], byType: [], totals: [], byMonth: [] });
   });
 
   it('secondsBetween rounds, clamps at zero and reads offsets', () => {
