@@ -82,7 +82,7 @@ export async function restoringPassphrases(): Promise<{ passphrase: string; newP
 }
 
 /** The commands that go through the node's service while it runs. */
-export const SERVED_COMMANDS = 'inbox, read, sent, send, download, request list and request show';
+export const SERVED_COMMANDS = 'inbox, read, sent, send, download, request list, request show and stats';
 
 function prompt(question: string): Promise<string> {
   let muted = false;

@@ -6,7 +6,7 @@
 import type { Command } from 'commander';
 import { writeFileSync } from 'node:fs';
 import { EntraideError } from '../../shared/errors.ts';
-import { statistics, statisticsCsv } from '../../shared/requests/statistics.ts';
+import { statistics, statisticsCsv, type Statistics } from '../../shared/requests/statistics.ts';
 import type { RequestStatsRecord } from '../../shared/requests/statistics-export.ts';
 import { mergedCsv } from '../../shared/requests/statistics-merge.ts';
 import { writeFileAtomic } from '../atomic-file.ts';
@@ -14,6 +14,8 @@ import type { AuthorityNode } from '../node.ts';
 import { signedStatisticsExport } from '../stats-export.ts';
 import { mergeStatisticsFiles } from '../stats-merge.ts';
 import { mergeText, statsLine } from './format-stats.ts';
+import { homeDir, query, type GlobalOptions } from './fast-io.ts';
+import { liveService, serviceCalls, type ServiceCalls } from './fast-service.ts';
 import { json, out, withNode } from './io.ts';
 import { refresh, type Run } from './requests.ts';
 
@@ -29,6 +31,45 @@ export function exportFile(
   process.stderr.write(
     `${exported.records.length} request(s) exported to ${file}${network ? ` for network ${network}` : ''}\n`,
   );
+}
+
+interface StatsOptions {
+  json?: boolean;
+  csv?: boolean;
+  export?: string;
+  network?: string;
+}
+
+function printStats(s: Statistics, o: StatsOptions): void {
+  if (o.json) return json(s);
+  if (o.csv) return void process.stdout.write(statisticsCsv(s.rows));
+  if (o.export) return;
+  if (s.totals.length === 0) return out('no requests sent or received yet');
+  out('Totals');
+  for (const r of s.totals) out(statsLine(r));
+  out('');
+  out('By counterpart');
+  for (const r of s.byCounterpart) out(statsLine(r));
+  out('');
+  out('By request type');
+  for (const r of s.byType) out(statsLine(r));
+}
+
+/** `entraide stats` through the node's service (routes-statistics.ts), printed as above. */
+async function servedStats(svc: ServiceCalls, o: StatsOptions): Promise<void> {
+  if (o.export) {
+    const exported = await svc.get<{ records: unknown[] }>(
+      `/api/v1/statistics/export${query({ network: o.network })}`,
+    );
+    writeFileSync(o.export, JSON.stringify(exported, null, 2) + '\n');
+    process.stderr.write(
+      `${exported.records.length} request(s) exported to ${o.export}${o.network ? ` for network ${o.network}` : ''}\n`,
+    );
+  }
+  const { refusalGround: _, ...s } = await svc.get<Statistics & { refusalGround: unknown }>(
+    '/api/v1/statistics',
+  );
+  printStats(s, o);
 }
 
 export interface MergeOptions {
@@ -76,28 +117,19 @@ export function statsCommands(program: Command, run: Run): void {
       '--network <id>',
       'with --export: only the requests with members of this network, with their codes (version 2)',
     )
-    .action((o: { json?: boolean; csv?: boolean; export?: string; network?: string }) =>
-      run(() =>
-        withNode(program, async (node) => {
-          if (o.network && !o.export) throw new EntraideError('USAGE', '--network goes with --export <file>');
+    .action((o: StatsOptions) =>
+      run(async () => {
+        if (o.network && !o.export) throw new EntraideError('USAGE', '--network goes with --export <file>');
+        // While `entraide serve` holds the folder, its service answers (the same figures).
+        const live = liveService(homeDir(program.opts<GlobalOptions>()));
+        if (live) return servedStats(serviceCalls(live), o);
+        await withNode(program, async (node) => {
           await refresh(node);
           const records = node.requests.records();
-          const s = statistics(records);
           if (o.export) exportFile(node, records, o.export, o.network);
-          if (o.json) return json(s);
-          if (o.csv) return void process.stdout.write(statisticsCsv(s.rows));
-          if (o.export) return;
-          if (records.length === 0) return out('no requests sent or received yet');
-          out('Totals');
-          for (const r of s.totals) out(statsLine(r));
-          out('');
-          out('By counterpart');
-          for (const r of s.byCounterpart) out(statsLine(r));
-          out('');
-          out('By request type');
-          for (const r of s.byType) out(statsLine(r));
-        }),
-      ),
+          printStats(statistics(records), o);
+        });
+      }),
     );
 
   stats

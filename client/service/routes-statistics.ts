@@ -1,6 +1,6 @@
 /**
  * Statistics in the web app (registered under /api/v1 by officer-role.ts): this node's own, as
- * `entraide stats --json` prints them, with the refusals by ground; its signed export for a
+ * `entraide stats --json` prints them, with the refusals by ground (requests sent, received); its signed export for a
  * network coordinator (`stats --export [--network]`); and, for a coordinator, the merge of the
  * members' exports uploaded from the page (`stats merge --json`), each verified against the keys
  * this node holds for the authority it names before anything is counted.
@@ -50,7 +50,9 @@ export async function statisticsRoutes(app: FastifyInstance, ctx: RouteContext):
     { config: { rateLimit: { max: STATISTICS_PER_MINUTE, timeWindow: 60_000 } } },
     async () => {
       const records = node.requests.records();
-      return { ...statistics(records), refusalGround: breakdowns(records.map(codesOf)).refusalGround };
+      const refused = (direction: 'out' | 'in') =>
+        breakdowns(records.filter((r) => r.direction === direction).map(codesOf)).refusalGround;
+      return { ...statistics(records), refusalGround: { out: refused('out'), in: refused('in') } };
     },
   );
 

@@ -18,6 +18,14 @@ import { enrolHome, PASSPHRASE, startTestRelay, tempDir, type TestRelay } from '
 import { axeCheck, launchBrowser, newOfficerContext, screenshot, watchErrors } from '../support/browser.ts';
 import { cli, ROOT } from '../support/processes.ts';
 import { mlaDraft } from '../support/requests.ts';
+import {
+  TALLY_CSV_COLUMNS,
+  tallyCsvCells,
+  type MonthRow,
+  type Statistics,
+  type StatsRow,
+  type Tally,
+} from '../../shared/requests/statistics.ts';
 import { serve, stop, type Served } from '../support/served-node.ts';
 import { waitFor } from '../support/wait.ts';
 
@@ -498,6 +506,80 @@ describe('the officers’ web app, two authorities, one browser', { timeout: 150
     await textOf(byTest(page, 'request-title')).toContain('second compte');
   });
 
+  it('shows statistics as charts whose tables hold the figures of `stats --json`, and exports them signed', async () => {
+    const cliStats = await cli(['--home', homes.ke, 'stats', '--json'], { ENTRAIDE_PASSPHRASE: PASSPHRASE });
+    expect(cliStats.code, cliStats.stderr).toBe(0);
+    const s = JSON.parse(cliStats.stdout) as Statistics;
+    const page = kePage;
+    await go(page, 'statistics');
+    // Kenya received every request of this test: the Received side.
+    await byTest(page, 'stats-direction').locator('label').nth(1).click();
+    const tableOf = (figure: string) =>
+      byTest(page, figure)
+        .getByTestId('figure-row')
+        .evaluateAll((rows) =>
+          rows.map((r) => ({
+            key: r.querySelector('[data-key]')?.getAttribute('data-key'),
+            total: Number(r.querySelector('[data-field="total"]')?.textContent),
+            seconds: Array.from(r.querySelectorAll('[data-seconds]')).map((e) =>
+              e.getAttribute('data-seconds'),
+            ),
+            overdue: Number(r.querySelector('[data-field="overdue"]')?.textContent),
+          })),
+        );
+    const expected = (rows: Tally[], key: (r: never) => string) =>
+      rows.map((r) => ({
+        key: key(r as never),
+        total: r.total,
+        seconds: [
+          r.acknowledge.medianSeconds,
+          r.acknowledge.p90Seconds,
+          r.execute.medianSeconds,
+          r.execute.p90Seconds,
+        ].map((v) => (v === null ? '' : String(v))),
+        overdue: r.overdue,
+      }));
+    const received = <T extends { direction: string }>(rows: T[]) => rows.filter((r) => r.direction === 'in');
+    expect(received(s.totals)[0]!.execute.count, 'a request executed, so times to execute').toBeGreaterThan(
+      0,
+    );
+    await expect
+      .poll(() => tableOf('figure-counterpart'), { timeout: STEP })
+      .toEqual(expected(received(s.byCounterpart), (r: StatsRow) => r.counterpart!));
+    expect(await tableOf('figure-type')).toEqual(
+      expected(received(s.byType), (r: StatsRow) => r.requestType!),
+    );
+    expect(await tableOf('figure-month')).toEqual(expected(received(s.byMonth), (r: MonthRow) => r.month));
+    expect(await byTest(page, 'figure-counterpart').locator('svg.recharts-surface').count()).toBeGreaterThan(
+      0,
+    );
+    // Each chart's table as CSV: the CLI's columns, the same figures.
+    const [csv] = await Promise.all([
+      page.waitForEvent('download', { timeout: STEP }),
+      byTest(page, 'figure-type').getByTestId('figure-csv').click(),
+    ]);
+    const lines = readFileSync((await csv.path())!, 'utf8')
+      .trim()
+      .split('\n');
+    expect(lines).toEqual([
+      ['request_type', ...TALLY_CSV_COLUMNS].join(','),
+      ...received(s.byType).map((r) => [r.requestType, ...tallyCsvCells(r)].join(',')),
+    ]);
+    // The signed export a coordinator merges, downloaded from the page.
+    const [file] = await Promise.all([
+      page.waitForEvent('download', { timeout: STEP }),
+      byTest(page, 'stats-export').click(),
+    ]);
+    const exported = JSON.parse(readFileSync((await file.path())!, 'utf8')) as {
+      v: number;
+      authority: string;
+      records: unknown[];
+    };
+    expect([exported.v, exported.authority]).toEqual([1, KE]);
+    expect(exported.records).toHaveLength(s.totals.reduce((n, r) => n + r.total, 0));
+    await axe(page, 'en-statistics');
+  });
+
   it('passes axe on the remaining pages in French and English', async () => {
     for (const [page, lang] of [
       [snPage, 'fr'],
@@ -546,6 +628,14 @@ describe('the officers’ web app, two authorities, one browser', { timeout: 150
       ],
       ['new-request', () => go(page, 'requests-new')],
       ['counterparts', () => go(page, 'counterparts')],
+      [
+        'statistics',
+        async () => {
+          await go(page, 'statistics');
+          await byTest(page, 'stats-direction').locator('label').nth(1).click();
+          await visible(byTest(page, 'figure-counterpart'));
+        },
+      ],
     ];
     const rtl = async (p: Page, where: string) => {
       const layout = await p.evaluate(() => ({

@@ -317,7 +317,7 @@ describe('stats merge by a network coordinator', () => {
     it('gives the node’s own figures and its signed export for a network', async () => {
       const own = await call('/statistics');
       expect(own.body.totals).toEqual([]);
-      expect(own.body.refusalGround).toMatchObject({ of: 0, counts: [] });
+      expect(own.body.refusalGround).toMatchObject({ out: { of: 0, counts: [] }, in: { of: 0, counts: [] } });
       const res = await call('/statistics/export?network=wacap');
       expect(res.headers.get('content-disposition')).toBe(
         `attachment; filename="statistics-${gh.authority}-wacap.json"`,

@@ -1,4 +1,4 @@
-/** A striped table of rows with a header, scrolling sideways on narrow screens. */
+/** A striped table of rows with a header, scrolling sideways (mouse or keyboard) on narrow screens. */
 import { Table } from '@mantine/core';
 import type { ReactNode } from 'react';
 
@@ -27,7 +27,11 @@ export function DataTable<T>({
   testId?: string;
 }) {
   return (
-    <Table.ScrollContainer minWidth={minWidth}>
+    // The scrolling region takes the focus, so that a keyboard can scroll a table wider than the page.
+    <Table.ScrollContainer
+      minWidth={minWidth}
+      scrollAreaProps={{ viewportProps: { tabIndex: 0, role: 'region', 'aria-label': label } }}
+    >
       <Table striped aria-label={label} data-testid={testId}>
         <Table.Thead>
           <Table.Tr>

@@ -1,5 +1,5 @@
-import { Anchor, Stack, Title } from '@mantine/core';
-import { useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { Anchor, Skeleton, Stack, Title } from '@mantine/core';
+import { lazy, Suspense, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { api, type Session } from '../api.ts';
 import { LiveContext, type ChangeKind, type LiveState } from '../hooks.ts';
 import { useT } from '../i18n.tsx';
@@ -18,6 +18,11 @@ import { AlarmBanner } from './AlarmBanner.tsx';
 import { ConnectionState } from './ConnectionState.tsx';
 import { Frame } from './Frame.tsx';
 import { LanguagePicker } from './LanguagePicker.tsx';
+
+// The charts (recharts) load with the statistics page only.
+const StatisticsPage = lazy(() =>
+  import('../pages/StatisticsPage.tsx').then((m) => ({ default: m.StatisticsPage })),
+);
 
 const KINDS: ChangeKind[] = ['inbox', 'sent', 'requests', 'keys', 'meetings', 'alarms', 'documents'];
 
@@ -98,6 +103,7 @@ const NAV: { path: string; label: string; match: (r: string[]) => boolean }[] = 
   { path: 'counterparts', label: 'nav.counterparts', match: (r) => r[0] === 'counterparts' },
   { path: 'meetings', label: 'nav.meetings', match: (r) => r[0] === 'meetings' },
   { path: 'networks', label: 'nav.networks', match: (r) => r[0] === 'networks' },
+  { path: 'statistics', label: 'nav.statistics', match: (r) => r[0] === 'statistics' },
 ];
 
 function Page({ route, session }: { route: string[]; session: Session }): ReactNode {
@@ -120,6 +126,12 @@ function Page({ route, session }: { route: string[]; session: Session }): ReactN
       return <MeetingsPage session={session} />;
     case 'networks':
       return <NetworksPage id={second} />;
+    case 'statistics':
+      return (
+        <Suspense fallback={<Skeleton h={240} />}>
+          <StatisticsPage />
+        </Suspense>
+      );
     default:
       return <NotFound />;
   }
