@@ -128,7 +128,7 @@ describe('the coordinator’s Networks page', { timeout: 180_000 }, () => {
     errors.check();
   });
 
-  it('adds a fourth authority from the keyboard, confirmed, and it receives the new roster', async () => {
+  it('adds a fourth authority from the keyboard, confirmed, which receives the roster, then makes it a coordinator', async () => {
     await byTest(page, 'roster-add-address').focus();
     await page.keyboard.type(tg.authority);
     await page.keyboard.press('Enter');
@@ -159,6 +159,14 @@ describe('the coordinator’s Networks page', { timeout: 180_000 }, () => {
     await expect.poll(() => newest.locator('td').first().textContent(), { timeout: STEP }).toBe('3');
     expect(await newest.locator('[data-change="addedMembers"]').textContent()).toContain(tg.authority);
     expect(await byTest(page, 'roster-version').count()).toBe(3);
+    // Togo's row: the coordinator role, confirmed from the keyboard (the focus moves to Confirm).
+    await page.getByRole('button', { name: `Make coordinator: ${tg.authority}` }).focus();
+    await page.keyboard.press('Enter');
+    await byTest(page, 'roster-confirm').waitFor({ timeout: STEP });
+    await axeCheck(page, 'en-networks-roster-confirm');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => newest.locator('td').first().textContent(), { timeout: STEP }).toBe('4');
+    expect(await newest.locator('[data-change="addedCoordinators"]').textContent()).toContain(tg.authority);
     await axeCheck(page, 'en-networks-roster');
     errors.check();
   });
