@@ -21,6 +21,7 @@ import {
   type RosterDiff,
   type UnsignedRoster,
 } from '../shared/meetings/roster.ts';
+import { rosterHistory, type RosterVersion } from '../shared/meetings/roster-history.ts';
 import { checkWorkingHours, type WorkingHours } from '../shared/meetings/working-hours.ts';
 import type { HoursContent } from '../shared/protocol/content.ts';
 import type { Envelope } from '../shared/protocol/schemas.ts';
@@ -108,12 +109,30 @@ export class NetworkDesk {
     return r;
   }
 
+  /** The roster held of a network this authority coordinates (NOT_FOUND, NOT_COORDINATOR). */
+  mustCoordinate(network: string): Roster {
+    const current = this.mustHold(network);
+    if (!current.coordinators.includes(this.node.authority)) {
+      throw new EntraideError(
+        'NOT_COORDINATOR',
+        `${this.node.authority} is not a coordinator of ${network}; its coordinators are ${current.coordinators.join(', ')}`,
+      );
+    }
+    return current;
+  }
+
   list(): NetworkView[] {
     return this.store.latestRosters().map((row) => this.view(JSON.parse(row.signed) as Roster));
   }
 
   show(network: string): NetworkView {
     return this.view(this.mustHold(network));
+  }
+
+  /** Every version of the roster this node holds, newest first, each with its change (NOT_FOUND if none). */
+  versions(network: string): RosterVersion[] {
+    this.mustHold(network);
+    return rosterHistory(this.store.rosters(network).map((row) => JSON.parse(row.signed) as Roster));
   }
 
   /** Each member's hours: as declared to this node, else as a roster carried them. */
@@ -171,13 +190,7 @@ export class NetworkDesk {
     network: string,
     c: { add?: string[]; remove?: string[]; addCoordinators?: string[]; removeCoordinators?: string[] },
   ): Promise<{ view: NetworkView; diff: RosterDiff; sent: SendResult | null }> {
-    const current = this.mustHold(network);
-    if (!current.coordinators.includes(this.node.authority)) {
-      throw new EntraideError(
-        'NOT_COORDINATOR',
-        `${this.node.authority} is not a coordinator of ${network}; its coordinators are ${current.coordinators.join(', ')}`,
-      );
-    }
+    const current = this.mustCoordinate(network);
     const remove = new Set(c.remove ?? []);
     const removeCoordinators = new Set([...(c.removeCoordinators ?? []), ...remove]);
     const members = [...new Set([...current.members, ...(c.add ?? []), ...(c.addCoordinators ?? [])])].filter(

@@ -3,7 +3,7 @@
  * holds with their rosters and members' hours (as `network list` / `network show`), the heat map of
  * the slot finder (how many members are inside their hours at each start over the coming weeks),
  * and scheduling a network meeting (as `meeting schedule --network`, with the same rule for
- * members whose safety code was never verified).
+ * members whose safety code was never verified). The roster's changes and versions: routes-roster.ts.
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
@@ -11,6 +11,7 @@ import { MAX_MEETING_MINUTES } from '../../shared/meetings/duration.ts';
 import { NetworkId } from '../../shared/meetings/names.ts';
 import { mustBeConfirmed } from './desk-requests.ts';
 import type { RouteContext } from './route-context.ts';
+import { rosterRoutes } from './routes-roster.ts';
 
 /** Heat maps a minute: each checks up to eight weeks of starts for every member. */
 export const HEATMAP_PER_MINUTE = 60;
@@ -22,6 +23,7 @@ const Authority = Type.String({ minLength: 3, maxLength: 320 });
 
 export async function networkRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const { node } = ctx;
+  await rosterRoutes(app, ctx);
 
   app.get('/networks', async () => ({ networks: node.networks.list() }));
   app.get('/networks/:id', { schema: { params: NetworkParams } }, async (req) =>

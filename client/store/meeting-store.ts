@@ -52,6 +52,9 @@ export class MeetingStore {
         `SELECT r.network, r.version, r.hash, r.signed, r.receivedAt FROM "Roster" r
          WHERE r.version = (SELECT MAX(version) FROM "Roster" x WHERE x.network = r.network) ORDER BY r.network`,
       ),
+      rosters: db.prepare<[string], RosterRow>(
+        'SELECT network, version, hash, signed, receivedAt FROM "Roster" WHERE network = ? ORDER BY version DESC',
+      ),
       deleteRoster: db.prepare('DELETE FROM "Roster" WHERE network = ? AND version = ?'),
       setHours: db.prepare(
         `INSERT INTO "WorkingHours" (authority, hours, declaredAt) VALUES (@authority, @hours, @declaredAt)
@@ -108,6 +111,11 @@ export class MeetingStore {
 
   latestRosters(): RosterRow[] {
     return this.s.latestRosters.all().map((r) => this.openRoster(r));
+  }
+
+  /** Every version of a network's roster this node holds, newest first. */
+  rosters(network: string): RosterRow[] {
+    return this.s.rosters.all(network).map((r) => this.openRoster(r));
   }
 
   /** Keeps the newest declaration of each authority. */

@@ -36,6 +36,7 @@ describe('the coordinator’s Networks page', { timeout: 180_000 }, () => {
   let b: TestRelay;
   let ng: AuthorityNode;
   let ke: AuthorityNode;
+  let tg: AuthorityNode;
   let served: Served | undefined;
   let browser: Browser | undefined;
   let page: Page;
@@ -49,6 +50,8 @@ describe('the coordinator’s Networks page', { timeout: 180_000 }, () => {
     await enrolHome(a, 'sn.moj', 'desk1', home);
     ng = await enrolNode(a, 'ng.moj');
     ke = await enrolNode(b, 'ke.ag');
+    // Togo joins through the page (the roster's own step).
+    tg = await enrolNode(b, 'tg.mj');
     // The network is built with Senegal's node open here, then its service takes the folder.
     const sn = await AuthorityNode.open(home, PASSPHRASE);
     await sn.networks.create('wacap', 'West African Network', ['fr', 'en']);
@@ -97,6 +100,7 @@ describe('the coordinator’s Networks page', { timeout: 180_000 }, () => {
     if (served) await stop(served);
     await ng?.close();
     await ke?.close();
+    await tg?.close();
     await a?.close();
     await b?.close();
   });
@@ -124,6 +128,49 @@ describe('the coordinator’s Networks page', { timeout: 180_000 }, () => {
     errors.check();
   });
 
+  it('adds a fourth authority from the keyboard, confirmed, which receives the roster, then makes it a coordinator', async () => {
+    await byTest(page, 'roster-add-address').focus();
+    await page.keyboard.type(tg.authority);
+    await page.keyboard.press('Enter');
+    // Togo's safety code was never compared: the page asks before anything is signed.
+    const prompt = byTest(page, 'unverified-prompt');
+    await prompt.waitFor({ timeout: STEP });
+    expect(await prompt.textContent()).toContain(tg.authority);
+    await byTest(page, 'send-anyway').focus();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => byTest(page, 'roster-member').count(), { timeout: STEP }).toBe(4);
+    const held = await pollUntil(
+      async () => {
+        await tg.fetchInbox();
+        return tg.networks.roster('wacap')?.version ?? 0;
+      },
+      (v) => v === 3,
+      { intervalMs: 100, timeoutMs: STEP },
+    );
+    expect(held).toBe(3);
+    expect(tg.networks.show('wacap').members).toEqual([
+      'sn.moj@relay.a.test',
+      ng.authority,
+      ke.authority,
+      tg.authority,
+    ]);
+    // The Versions table: version 3 on top, with Togo added.
+    const newest = byTest(page, 'roster-version').first();
+    await expect.poll(() => newest.locator('td').first().textContent(), { timeout: STEP }).toBe('3');
+    expect(await newest.locator('[data-change="addedMembers"]').textContent()).toContain(tg.authority);
+    expect(await byTest(page, 'roster-version').count()).toBe(3);
+    // Togo's row: the coordinator role, confirmed from the keyboard (the focus moves to Confirm).
+    await page.getByRole('button', { name: `Make coordinator: ${tg.authority}` }).focus();
+    await page.keyboard.press('Enter');
+    await byTest(page, 'roster-confirm').waitFor({ timeout: STEP });
+    await axeCheck(page, 'en-networks-roster-confirm');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => newest.locator('td').first().textContent(), { timeout: STEP }).toBe('4');
+    expect(await newest.locator('[data-change="addedCoordinators"]').textContent()).toContain(tg.authority);
+    await axeCheck(page, 'en-networks-roster');
+    errors.check();
+  });
+
   it('picks a start with the keyboard and schedules the meeting the members receive', async () => {
     // The grid's one focusable cell is the first start that suits everyone: Enter picks it.
     const first = page.locator('[data-testid="heatmap"] td[tabindex="0"]');
@@ -134,7 +181,7 @@ describe('the coordinator’s Networks page', { timeout: 180_000 }, () => {
     const start = Number(await first.getAttribute('data-start'));
     expect(Number(await first.getAttribute('data-count'))).toBe(3);
     await byTest(page, 'slot-panel').waitFor({ timeout: STEP });
-    await expect.poll(() => byTest(page, 'slot-member').count()).toBe(3);
+    await expect.poll(() => byTest(page, 'slot-member').count()).toBe(4);
     await byTest(page, 'slot-title').fill('WACAP plenary');
     await byTest(page, 'slot-schedule').click();
     // Neither member's safety code was compared: the page asks, as the CLI does.

@@ -31,6 +31,32 @@ export interface HeatmapView {
   counts: number[];
 }
 
+/** Who came and went between two versions of a roster. */
+export interface RosterDiff {
+  addedMembers: string[];
+  removedMembers: string[];
+  addedCoordinators: string[];
+  removedCoordinators: string[];
+}
+
+/** A change a coordinator asks for: the next version of the roster. */
+export interface RosterChange {
+  add?: string[];
+  remove?: string[];
+  addCoordinators?: string[];
+  removeCoordinators?: string[];
+}
+
+export interface RosterVersion {
+  version: number;
+  issuedBy: string;
+  at: string;
+  coordinators: string[];
+  members: string[];
+  /** Null when the version before is not held here (this authority joined later). */
+  diff: RosterDiff | null;
+}
+
 const enc = encodeURIComponent;
 
 export const networksApi = {
@@ -49,4 +75,8 @@ export const networksApi = {
       confirmed?: string[];
     },
   ) => call<Meeting>('POST', `/networks/${enc(id)}/meetings`, body),
+  changeRoster: (id: string, change: RosterChange & { confirmed?: string[] }) =>
+    call<{ view: NetworkView; diff: RosterDiff }>('POST', `/networks/${enc(id)}/roster`, change),
+  versions: (id: string) =>
+    call<{ network: string; versions: RosterVersion[] }>('GET', `/networks/${enc(id)}/versions`),
 };

@@ -2,7 +2,8 @@
  * The networks this node holds (for coordinators, and for members who read them): the roster with
  * each member's relay and working hours, the heat map of the slot finder over the coming weeks in
  * the coordinator's time zone, and, for a coordinator, a meeting scheduled at the start picked in
- * it, with each member's local time beside it.
+ * it, with each member's local time beside it. A coordinator also changes the roster (members and
+ * coordinators); everyone reads the roster's versions.
  */
 import {
   Alert,
@@ -25,10 +26,13 @@ import { DataTable } from '../components/DataTable.tsx';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { Heatmap } from '../components/Heatmap.tsx';
 import { PageHeading } from '../components/PageHeading.tsx';
+import { RosterManager, RosterRowActions } from '../components/RosterManager.tsx';
+import { RosterVersions } from '../components/RosterVersions.tsx';
 import { UnverifiedPrompt, unverifiedOf } from '../components/UnverifiedPrompt.tsx';
 import { useChanged, useLoad } from '../hooks.ts';
 import { useLocale, useT } from '../i18n.tsx';
 import { href, navigate } from '../router.ts';
+import { useRosterEditing } from '../roster-editing.ts';
 import { localStart } from '../zoned.ts';
 
 const DURATIONS = [30, 60, 90, 120];
@@ -78,13 +82,14 @@ export function NetworksPage({ id }: { id: string | undefined }) {
           maw={420}
         />
       ) : null}
-      {current ? <NetworkPanel key={current.network} network={current} /> : null}
+      {current ? <NetworkPanel key={current.network} network={current} onChanged={list.reload} /> : null}
     </Stack>
   );
 }
 
-function NetworkPanel({ network: n }: { network: NetworkView }) {
+function NetworkPanel({ network: n, onChanged }: { network: NetworkView; onChanged: () => void }) {
   const t = useT();
+  const editing = useRosterEditing(n.network, onChanged);
   const hoursText = useHoursText();
   const zone = useMemo(ownZone, []);
   const [duration, setDuration] = useState(60);
@@ -123,8 +128,23 @@ function NetworkPanel({ network: n }: { network: NetworkView }) {
             header: t('networks.col.role'),
             cell: (m) => (n.coordinators.includes(m) ? t('networks.coordinator') : t('networks.member')),
           },
+          ...(n.coordinator
+            ? [
+                {
+                  header: t('networks.manage.actions'),
+                  cell: (m: string) => (
+                    <RosterRowActions
+                      authority={m}
+                      coordinator={n.coordinators.includes(m)}
+                      editing={editing}
+                    />
+                  ),
+                },
+              ]
+            : []),
         ]}
       />
+      {n.coordinator ? <RosterManager editing={editing} /> : null}
 
       <Title order={2} size="h3">
         {t('networks.heatmap.title')}
@@ -166,6 +186,7 @@ function NetworkPanel({ network: n }: { network: NetworkView }) {
       {picked !== null ? (
         <SlotPanel network={n} start={picked} durationMin={duration} zone={zone} hoursText={hoursText} />
       ) : null}
+      <RosterVersions network={n.network} version={n.version} />
     </Stack>
   );
 }
