@@ -16,7 +16,12 @@ import {
   readHeads,
 } from '../audit/auditor.ts';
 import { reconcile } from '../audit/relay-reconcile.ts';
-import { reconcileRecord, recordDifferences, type RecordReport } from '../audit/record-reconcile.ts';
+import {
+  reconcileRecord,
+  recordDifferences,
+  recordRelay,
+  type RecordReport,
+} from '../audit/record-reconcile.ts';
 import { homeDir, json, out, passphrase, type GlobalOptions } from './io.ts';
 
 type Run = (fn: () => Promise<void>) => Promise<void>;
@@ -265,8 +270,7 @@ export function auditCommands(program: Command, run: Run): void {
         const nodes: RecordReport[] = [];
         for (const file of records) {
           const value = readJsonFile(file);
-          const node = (value as { node?: unknown }).node;
-          const domain = typeof node === 'string' ? node.slice(node.lastIndexOf('@') + 1) : '';
+          const domain = recordRelay(value);
           const c = clients.find((x) => x.creds.relayDomain === domain);
           if (!c) {
             throw new EntraideError(

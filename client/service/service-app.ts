@@ -166,12 +166,16 @@ export async function buildServiceApp(o: ServiceAppOptions): Promise<FastifyInst
       throw new EntraideError('ORIGIN_REFUSED', 'requests from another site are refused');
   });
 
-  app.setErrorHandler((err: FastifyError | EntraideError, _req, reply) => {
+  app.setErrorHandler((err: FastifyError | EntraideError, req, reply) => {
     const e =
       err instanceof EntraideError
         ? err
         : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-          ? new EntraideError('PAYLOAD_TOO_LARGE', `the body is over ${SERVICE_BODY_LIMIT} bytes`)
+          ? new EntraideError(
+              'PAYLOAD_TOO_LARGE',
+              // A route may allow more than the service's bound (a node's record for the auditor).
+              `the body is over ${req.routeOptions.bodyLimit ?? SERVICE_BODY_LIMIT} bytes`,
+            )
           : err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
             ? new EntraideError('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json')
             : err.validation
