@@ -1,6 +1,7 @@
 /** The auditor's commands: audit keygen | log | verify | proof. */
 import type { Command } from 'commander';
 import type { AuditEvent } from '../../shared/audit/audit-event.ts';
+import { spreadsheetCell } from '../../shared/csv.ts';
 import { parseTimestamp } from '../../shared/time.ts';
 import { fromBase64url } from '../../shared/bytes.ts';
 import { loadSodium } from '../../shared/crypto/sodium.ts';
@@ -44,13 +45,6 @@ const CSV_COLUMNS = [
   'source',
   'since',
 ] as const;
-
-/** One CSV cell: quoted when needed, and never read as a formula by a spreadsheet. */
-function cell(value: unknown): string {
-  let text = value === undefined ? '' : Array.isArray(value) ? value.join(' ') : String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
 
 function line(e: AuditEvent): string {
   const parts = [
@@ -188,7 +182,7 @@ export function auditCommands(program: Command, run: Run): void {
           for await (const e of c.events()) {
             if (!matches(e, filter)) continue;
             if (o.json) found.push(e);
-            else if (o.csv) out(CSV_COLUMNS.map((k) => cell(e[k])).join(','));
+            else if (o.csv) out(CSV_COLUMNS.map((k) => spreadsheetCell(e[k])).join(','));
             else out(line(e));
           }
           if (o.json) json(found);
