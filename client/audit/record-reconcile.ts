@@ -190,6 +190,15 @@ export async function reconcileRecord(client: AuditorClient, value: unknown): Pr
   return report;
 }
 
+/**
+ * The relay of the node whose record `value` claims to be (its address after the '@'), read before
+ * any check so that the record is set against the right relay's log; '' when it names none.
+ */
+export function recordRelay(value: unknown): string {
+  const node = (value as { node?: unknown } | null)?.node;
+  return typeof node === 'string' && node.includes('@') ? node.slice(node.lastIndexOf('@') + 1) : '';
+}
+
 /** How many differences a report holds. */
 export function recordDifferences(r: RecordReport): number {
   return (

@@ -1,6 +1,7 @@
 /** The auditor's commands: audit keygen | log | verify | proof. */
 import type { Command } from 'commander';
 import type { AuditEvent } from '../../shared/audit/audit-event.ts';
+import { spreadsheetCell } from '../../shared/csv.ts';
 import { parseTimestamp } from '../../shared/time.ts';
 import { fromBase64url } from '../../shared/bytes.ts';
 import { loadSodium } from '../../shared/crypto/sodium.ts';
@@ -16,7 +17,12 @@ import {
   readHeads,
 } from '../audit/auditor.ts';
 import { reconcile } from '../audit/relay-reconcile.ts';
-import { reconcileRecord, recordDifferences, type RecordReport } from '../audit/record-reconcile.ts';
+import {
+  reconcileRecord,
+  recordDifferences,
+  recordRelay,
+  type RecordReport,
+} from '../audit/record-reconcile.ts';
 import { homeDir, json, out, passphrase, type GlobalOptions } from './io.ts';
 
 type Run = (fn: () => Promise<void>) => Promise<void>;
@@ -39,13 +45,6 @@ const CSV_COLUMNS = [
   'source',
   'since',
 ] as const;
-
-/** One CSV cell: quoted when needed, and never read as a formula by a spreadsheet. */
-function cell(value: unknown): string {
-  let text = value === undefined ? '' : Array.isArray(value) ? value.join(' ') : String(value);
-  if (/^[=+\-@\t\r]/.test(text)) text = `'${text}`;
-  return /[",\n\r]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text;
-}
 
 function line(e: AuditEvent): string {
   const parts = [
@@ -183,7 +182,7 @@ export function auditCommands(program: Command, run: Run): void {
           for await (const e of c.events()) {
             if (!matches(e, filter)) continue;
             if (o.json) found.push(e);
-            else if (o.csv) out(CSV_COLUMNS.map((k) => cell(e[k])).join(','));
+            else if (o.csv) out(CSV_COLUMNS.map((k) => spreadsheetCell(e[k])).join(','));
             else out(line(e));
           }
           if (o.json) json(found);
@@ -265,8 +264,7 @@ export function auditCommands(program: Command, run: Run): void {
         const nodes: RecordReport[] = [];
         for (const file of records) {
           const value = readJsonFile(file);
-          const node = (value as { node?: unknown }).node;
-          const domain = typeof node === 'string' ? node.slice(node.lastIndexOf('@') + 1) : '';
+          const domain = recordRelay(value);
           const c = clients.find((x) => x.creds.relayDomain === domain);
           if (!c) {
             throw new EntraideError(

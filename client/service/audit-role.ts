@@ -2,8 +2,9 @@
  * The auditor's side of the local service (`entraide serve` on a folder made by `audit keygen`): the
  * audit logs of the relays this auditor has accounts on, browsed from a local copy, checked by the
  * service with progress, an envelope's events with their inclusion proofs, the heads kept and those
- * peer relays keep. Nothing of an officer's API is served here, and the auditor's session opens on
- * this service only (service-app.ts).
+ * peer relays keep, and the reconciliations of `audit reconcile` (audit-reconcile-routes.ts).
+ * Nothing of an officer's API is served here, and the auditor's session opens on this service only
+ * (service-app.ts).
  */
 import { Type } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
@@ -12,6 +13,7 @@ import { literals } from '../../shared/protocol/literals.ts';
 import { Domain, EnvelopeId } from '../../shared/protocol/schemas.ts';
 import { AuditDesk } from '../audit/audit-desk.ts';
 import { MIRROR_PAGE_MAX } from '../audit/audit-mirror.ts';
+import { auditReconcileRoutes } from './audit-reconcile-routes.ts';
 import type { ServiceRole } from './service-app.ts';
 
 /** Pages of the log a minute: a table scrolled fast through 10^6 entries asks for many. */
@@ -105,6 +107,7 @@ export function auditRole(
         const relay = (req.query as { relay: string }).relay;
         return { kept: desk.keptHeads(relay), peers: await desk.client(relay).peers() };
       });
+      auditReconcileRoutes(guarded, desk);
     },
   };
 }

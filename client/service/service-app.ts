@@ -167,12 +167,15 @@ export async function buildServiceApp(o: ServiceAppOptions): Promise<FastifyInst
   });
 
   app.setErrorHandler((err: FastifyError | EntraideError, req, reply) => {
-    const limit = req.routeOptions.bodyLimit ?? SERVICE_BODY_LIMIT;
     const e =
       err instanceof EntraideError
         ? err
         : err.code === 'FST_ERR_CTP_BODY_TOO_LARGE'
-          ? new EntraideError('PAYLOAD_TOO_LARGE', `the body is over ${limit} bytes`)
+          ? new EntraideError(
+              'PAYLOAD_TOO_LARGE',
+              // A route may allow more than the service's bound (a node's record for the auditor).
+              `the body is over ${req.routeOptions.bodyLimit ?? SERVICE_BODY_LIMIT} bytes`,
+            )
           : err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE'
             ? new EntraideError('UNSUPPORTED_MEDIA_TYPE', 'send the body as application/json')
             : err.validation

@@ -6,15 +6,23 @@
  * advancing and ending green; after a direct edit of one entry in the relay's database the same page
  * fails and names the index `entraide audit verify` names. The log table holds the 10^5 entries,
  * scrolls to the last and filters by kind; an envelope's proof downloads and `audit check` verifies
- * it offline; the heads kept show. axe-core and screenshots in the seven languages.
+ * it offline; the heads kept show. A node enrolled on the relay exports its record, which the
+ * Reconcile page sets against the relay's log: no differences, then an entry the relay never
+ * accepted is listed, and the report downloads as JSON (the same as `audit reconcile --json`) and
+ * CSV. axe-core and screenshots in the seven languages.
  * Needs the build: `npx tsc -p tsconfig.build.json` and `npx vite build --config client/web/vite.config.ts`.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { RecordReport } from '../../client/audit/record-reconcile.ts';
+import { AuthorityNode } from '../../client/node.ts';
+import { random } from '../../client/random.ts';
+import { exportRecord } from '../../client/record.ts';
 import { RelayStore } from '../../server/storage/relay-store.ts';
+import { uuidv7 } from '../../shared/uuid.ts';
 import { axeCheck, launchBrowser, newOfficerContext, screenshot, watchErrors } from '../support/browser.ts';
 import { tempDir } from '../support/fixtures.ts';
 import { cli, ROOT, spawnRelay, type RelayProcess } from '../support/processes.ts';
@@ -196,6 +204,96 @@ describe('the auditor’s web view', { timeout: 240_000 }, () => {
     errors.check();
   });
 
+  it('sets a node’s exported record against the relay’s log, and lists what differs', async () => {
+    // Kenya's node is enrolled on the relay and sends to France; its officer exports its record.
+    const keHome = join(work, 'ke');
+    for (const [id, h] of [
+      ['ke.ag', keHome],
+      ['fr.mj', join(work, 'fr')],
+    ] as const) {
+      const invitation = /^\s+(entraide:\S+)$/m.exec(await ok(['relay', 'invite', id]))![1]!;
+      await ok(['--home', h, 'init', '--invite', invitation, '--authority', id, '--node', 'desk1']);
+    }
+    await ok([
+      '--home',
+      keHome,
+      'send',
+      '--unverified-ok',
+      '--to',
+      `fr.mj@${DOMAIN}`,
+      '--subject',
+      's',
+      '--body',
+      'b',
+    ]);
+    const clean = join(work, 'ke-record.json');
+    await ok(['--home', keHome, 'record', 'export', '--out', clean]);
+
+    await byTest(page, 'nav-reconcile').click();
+    await byTest(page, 'page-title').waitFor({ timeout: STEP });
+    // One relay in this folder: the two-relay reconciliation says what it needs instead.
+    await byTest(page, 'reconcile-relays-need-two').waitFor({ timeout: STEP });
+    const fileInput = page.locator('input[type="file"][name="record"]');
+    const reconcileInPage = async (file: string) => {
+      await fileInput.setInputFiles(file);
+      await byTest(page, 'record-run').click();
+      await byTest(page, 'record-result').waitFor({ timeout: 120_000 });
+      return Number(await byTest(page, 'record-result').getAttribute('data-differences'));
+    };
+    expect(await reconcileInPage(clean)).toBe(0);
+    await byTest(page, 'record-no-differences').waitFor({ timeout: STEP });
+    await axeCheck(page, 'en-reconcile-none');
+
+    // The node's record holds a sending the relay never accepted (written into its store here).
+    const ghost = uuidv7(Date.now(), random(10));
+    const ke = await AuthorityNode.open(keHome, PASS.ENTRAIDE_PASSPHRASE);
+    const differing = join(work, 'ke-record-differing.json');
+    try {
+      ke.store.record.transaction(() =>
+        ke.store.record.append({
+          kind: 'sent',
+          envelope: ghost,
+          item: 'message',
+          counterparts: [`fr.mj@${DOMAIN}`],
+        }),
+      );
+      writeFileSync(differing, JSON.stringify(exportRecord(ke)) + '\n');
+    } finally {
+      await ke.close();
+    }
+    expect(await reconcileInPage(differing)).toBe(1);
+    await byTest(page, 'record-differ').waitFor({ timeout: STEP });
+    const kind = page.locator('[data-testid="record-kind"][data-kind="sentNotAccepted"]');
+    expect(await kind.getAttribute('data-count')).toBe('1');
+    expect(await kind.getByTestId('record-difference').textContent()).toContain(ghost);
+    expect(await page.locator('[data-testid="record-kind"]').count()).toBe(1);
+    await axeCheck(page, 'en-reconcile-differ');
+    await screenshot(page, 'auditor/en-reconcile-differ');
+
+    const save = async (testId: string, name: string) => {
+      const [download] = await Promise.all([page.waitForEvent('download'), byTest(page, testId).click()]);
+      const file = join(work, name);
+      await download.saveAs(file);
+      return readFileSync(file, 'utf8');
+    };
+    const report = JSON.parse(await save('record-download-json', 'report.json')) as RecordReport;
+    // The CLI on the same file finds the same differences (and exits RECONCILE_MISMATCH).
+    const r = await cli(
+      ['--home', home, 'audit', 'reconcile', '--relay', DOMAIN, '--record', differing, '--json'],
+      env,
+    );
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain('RECONCILE_MISMATCH');
+    const byCli = (JSON.parse(r.stdout) as { nodes: RecordReport[] }).nodes[0]!;
+    // All but the log's size and the time compared up to, which move on between the two runs.
+    const differences = ({ log: _log, until: _until, ...x }: RecordReport) => x;
+    expect(differences(report)).toEqual(differences(byCli));
+    expect(report.sentNotAccepted).toEqual([ghost]);
+    const csv = (await save('record-download-csv', 'differences.csv')).trimEnd().split('\r\n');
+    expect(csv).toEqual(['node,kind,envelope,receiptFrom', `${report.node},sentNotAccepted,${ghost},`]);
+    errors.check();
+  });
+
   it('fails after an edit in the relay’s database, naming the entry, as the CLI does', async () => {
     const db = new Database(join(data, 'relay.db'));
     const seq = 54_321;
@@ -221,7 +319,7 @@ describe('the auditor’s web view', { timeout: 240_000 }, () => {
     for (const lang of LANGS) {
       await page.evaluate((l) => localStorage.setItem('entraide.locale', l), lang);
       await page.reload();
-      for (const nav of ['log', 'verify', 'proof', 'heads']) {
+      for (const nav of ['log', 'verify', 'proof', 'heads', 'reconcile']) {
         await byTest(page, `nav-${nav}`).click();
         await byTest(page, 'page-title').waitFor({ timeout: STEP });
         await page.waitForFunction((l) => document.documentElement.lang === l, lang);

@@ -1,9 +1,11 @@
 /** The auditor's calls to the local service (client/service/audit-role.ts). */
-import { call, q } from './api.ts';
+import { call, JsonText, q } from './api.ts';
 export type { AuditRelay } from './api.ts';
 import type { SyncState, VerifyJob } from '../../audit/audit-desk.ts';
 import type { MirrorFilter as LogFilter } from '../../audit/audit-mirror.ts';
-export type { LogFilter, SyncState, VerifyJob };
+import type { RecordReport } from '../../audit/record-reconcile.ts';
+import type { Reconciliation } from '../../audit/relay-reconcile.ts';
+export type { LogFilter, RecordReport, Reconciliation, SyncState, VerifyJob };
 
 /** One entry of a relay's audit log (metadata only). */
 export interface AuditEntry {
@@ -63,4 +65,9 @@ export const auditApi = {
   proof: (relay: string, envelope: string) =>
     call<ProofView>('GET', `/audit/proof/${enc(envelope)}${q({ relay })}`),
   heads: (relay: string) => call<HeadsView>('GET', `/audit/heads${q({ relay })}`),
+  reconcileRelays: (a: string, b: string) =>
+    call<Reconciliation>('POST', '/audit/reconcile/relays', { a, b }),
+  /** `record` is the file's text, as `entraide record export` wrote it. */
+  reconcileRecord: (relay: string, record: string) =>
+    call<RecordReport>('POST', `/audit/reconcile/record${q({ relay })}`, new JsonText(record)),
 };

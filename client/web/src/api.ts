@@ -36,6 +36,11 @@ export type { DocumentView, ItemDocuments } from './api-documents.ts';
 import type { AlarmsView, Counterpart, KeyHistory, NodesView } from './api-keys.ts';
 export type { Counterpart, KeyHistory, Alarm, AlarmsView, NodeListing, NodesView } from './api-keys.ts';
 
+/** A JSON text sent as it is (a file the user picked): the service, not the page, judges it. */
+export class JsonText {
+  constructor(readonly text: string) {}
+}
+
 export async function call<T>(method: string, path: string, body?: unknown): Promise<T> {
   let res: Response;
   try {
@@ -49,7 +54,7 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
               Accept: 'application/json',
               'Content-Type': 'application/json',
             },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      ...(body === undefined ? {} : { body: body instanceof JsonText ? body.text : JSON.stringify(body) }),
     });
   } catch (err) {
     throw new ApiError(0, { code: 'NETWORK', message: err instanceof Error ? err.message : String(err) });

@@ -1,15 +1,17 @@
 /**
  * The auditor's view (the service of an auditor's folder): the audit log of a relay browsed and
- * filtered, its check with progress, an envelope's proof, the heads kept and those peers keep.
+ * filtered, its check with progress, an envelope's proof, the heads kept and those peers keep, and
+ * the reconciliations of two relays' logs and of a node's record against its relay's log.
  * Nothing of the officers' pages is reachable here, and their API would refuse this session.
  */
 import { Anchor, Select, Stack, Text, Title } from '@mantine/core';
 import { useState, type ReactNode } from 'react';
-import type { Session } from '../api.ts';
+import type { AuditRelay, Session } from '../api.ts';
 import { useT } from '../i18n.tsx';
 import { AuditHeadsPage } from '../pages/AuditHeadsPage.tsx';
 import { AuditLogPage } from '../pages/AuditLogPage.tsx';
 import { AuditProofPage } from '../pages/AuditProofPage.tsx';
+import { AuditReconcilePage } from '../pages/AuditReconcilePage.tsx';
 import { AuditVerifyPage } from '../pages/AuditVerifyPage.tsx';
 import { href, useRoute, useRouteQuery } from '../router.ts';
 import { Frame } from './Frame.tsx';
@@ -20,9 +22,10 @@ const NAV = [
   { path: 'verify', label: 'audit.nav.verify' },
   { path: 'proof', label: 'audit.nav.proof' },
   { path: 'heads', label: 'audit.nav.heads' },
+  { path: 'reconcile', label: 'audit.nav.reconcile' },
 ] as const;
 
-function Page({ route, relay }: { route: string[]; relay: string }): ReactNode {
+function Page({ route, relay, relays }: { route: string[]; relay: string; relays: AuditRelay[] }): ReactNode {
   const [first, second] = route;
   switch (first) {
     case 'verify':
@@ -31,6 +34,8 @@ function Page({ route, relay }: { route: string[]; relay: string }): ReactNode {
       return <AuditProofPage relay={relay} envelope={second} />;
     case 'heads':
       return <AuditHeadsPage relay={relay} />;
+    case 'reconcile':
+      return <AuditReconcilePage relays={relays} relay={relay} />;
     default:
       return <AuditLogPage relay={relay} />;
   }
@@ -80,7 +85,7 @@ export function AuditorShell({ session, onLock }: { session: Session; onLock: ()
       onLock={onLock}
     >
       {relay ? (
-        <Page key={relay} route={route} relay={relay} />
+        <Page key={relay} route={route} relay={relay} relays={relays} />
       ) : (
         <Stack>
           <Title order={1} size="h2">
