@@ -38,16 +38,19 @@ export interface MergeKeys {
 
 /** A statistics export file, parsed: USAGE when unreadable, INVALID_JSON, SCHEMA_INVALID naming the field. */
 export function readStatisticsExport(file: string): AnyStatisticsExport {
-  let text: string;
+  return parseStatisticsText(readExportText(file), file);
+}
+
+/** The text of an export file: USAGE when unreadable, SCHEMA_INVALID when too large to be one. */
+export function readExportText(file: string): string {
   try {
     if (statSync(file).size > MAX_EXPORT_BYTES)
       throw new EntraideError('SCHEMA_INVALID', `${file} is larger than ${MAX_EXPORT_BYTES} bytes`);
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (err) {
     if (err instanceof EntraideError) throw err;
     throw new EntraideError('USAGE', `cannot read ${file} (${systemErrorCode(err)})`);
   }
-  return parseStatisticsText(text, file);
 }
 
 /** An export's text (named `source` in errors), parsed: INVALID_JSON, SCHEMA_INVALID naming the field. */

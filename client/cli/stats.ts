@@ -8,11 +8,11 @@ import { writeFileSync } from 'node:fs';
 import { EntraideError } from '../../shared/errors.ts';
 import { statistics, statisticsCsv, type Statistics } from '../../shared/requests/statistics.ts';
 import type { RequestStatsRecord } from '../../shared/requests/statistics-export.ts';
-import { mergedCsv } from '../../shared/requests/statistics-merge.ts';
+import { mergedCsv, type NetworkMerge } from '../../shared/requests/statistics-merge.ts';
 import { writeFileAtomic } from '../atomic-file.ts';
 import type { AuthorityNode } from '../node.ts';
 import { signedStatisticsExport } from '../stats-export.ts';
-import { mergeStatisticsFiles } from '../stats-merge.ts';
+import { mergeStatisticsFiles, readExportText } from '../stats-merge.ts';
 import { mergeText, statsLine } from './format-stats.ts';
 import { homeDir, query, type GlobalOptions } from './fast-io.ts';
 import { liveService, serviceCalls, type ServiceCalls } from './fast-service.ts';
@@ -93,6 +93,24 @@ export async function mergeCommand(node: AuthorityNode, files: string[], o: Merg
     files,
     { network: o.network },
   );
+  writeMerge(sections, files.length, o);
+}
+
+/**
+ * `entraide stats merge` through the node's service (routes-statistics.ts): the files read here,
+ * verified and merged there, printed as above.
+ */
+async function servedMerge(svc: ServiceCalls, files: string[], o: MergeOptions): Promise<void> {
+  if (o.json && o.csv) throw new EntraideError('USAGE', 'choose --json or --csv, not both');
+  const exports = files.map((file) => ({ name: file, text: readExportText(file) }));
+  const { networks } = await svc.post<{ networks: NetworkMerge[] }>('/api/v1/statistics/merge', {
+    ...(o.network ? { network: o.network } : {}),
+    exports,
+  });
+  writeMerge(networks, files.length, o);
+}
+
+function writeMerge(sections: NetworkMerge[], files: number, o: MergeOptions): void {
   const text = o.json
     ? JSON.stringify({ networks: sections }, null, 2) + '\n'
     : o.csv
@@ -101,7 +119,7 @@ export async function mergeCommand(node: AuthorityNode, files: string[], o: Merg
   if (!o.out) return void process.stdout.write(text);
   writeFileAtomic(o.out, text);
   const requests = sections.reduce((n, s) => n + s.requests, 0);
-  process.stderr.write(`${requests} request(s) from ${files.length} export(s) merged into ${o.out}\n`);
+  process.stderr.write(`${requests} request(s) from ${files} export(s) merged into ${o.out}\n`);
 }
 
 export function statsCommands(program: Command, run: Run): void {
@@ -145,11 +163,12 @@ export function statsCommands(program: Command, run: Run): void {
     )
     .option('--out <file>', 'write the result to this file instead of the standard output')
     .action((files: string[], _o: unknown, cmd: Command) =>
-      run(() =>
-        withNode(program, async (node) => {
-          // The parent `stats` shares option names: read them from both levels.
-          await mergeCommand(node, files, cmd.optsWithGlobals<MergeOptions>());
-        }),
-      ),
+      run(async () => {
+        // The parent `stats` shares option names: read them from both levels.
+        const o = cmd.optsWithGlobals<MergeOptions>();
+        const live = liveService(homeDir(program.opts<GlobalOptions>()));
+        if (live) return servedMerge(serviceCalls(live), files, o);
+        await withNode(program, (node) => mergeCommand(node, files, o));
+      }),
     );
 }
