@@ -155,8 +155,12 @@ export class MeetingDesk extends MeetingRecords {
     return { view: this.show(msg.uid), sent };
   }
 
-  /** A meeting this authority organizes and that is not cancelled. */
-  private ownMeeting(uidOrPrefix: string): MeetingState {
+  /**
+   * A meeting this authority organizes and that is not cancelled: the precondition of an update or
+   * a cancellation (MEETING_NOT_ORGANIZER, MEETING_CANCELLED), checked first by callers that ask
+   * for more (the service confirms counterparts) before anything is signed.
+   */
+  ownMeeting(uidOrPrefix: string): MeetingState {
     const state = this.state(uidOrPrefix);
     if (state.organizer !== this.node.authority) {
       throw new EntraideError(

@@ -4,6 +4,7 @@ import { homePaths } from '../home.ts';
 import type { LiveEvents } from './live-events.ts';
 import type { RouteContext } from './route-context.ts';
 import { keyRoutes } from './routes-keys.ts';
+import { meetingChangeRoutes } from './routes-meeting-changes.ts';
 import { meetingRoutes } from './routes-meetings.ts';
 import { messageRoutes } from './routes-messages.ts';
 import { networkRoutes } from './routes-networks.ts';
@@ -42,6 +43,7 @@ export function officerRole(node: AuthorityNode, connected: () => boolean, live:
       await requestRoutes(guarded, ctx, staged);
       await keyRoutes(guarded, ctx);
       await meetingRoutes(guarded, ctx);
+      await meetingChangeRoutes(guarded, ctx);
       await networkRoutes(guarded, ctx);
       await statisticsRoutes(guarded, ctx);
     },

@@ -12,7 +12,7 @@ import { icsFileName, meetingsView } from './desk-meetings.ts';
 import type { RouteContext } from './route-context.ts';
 
 const Id = Type.String({ minLength: 6, maxLength: 200 });
-const IdParams = Type.Object({ id: Id }, { additionalProperties: false });
+export const IdParams = Type.Object({ id: Id }, { additionalProperties: false });
 const Zone = Type.String({ minLength: 1, maxLength: 64 });
 
 const Str = () => Type.String();
@@ -46,7 +46,8 @@ const meetingFields = {
     }),
   ),
 };
-const Meeting = Type.Object(meetingFields);
+/** One meeting as the node shows it (MeetingView): the answer of every meeting route. */
+export const Meeting = Type.Object(meetingFields);
 
 export async function meetingRoutes(app: FastifyInstance, ctx: RouteContext): Promise<void> {
   const { node } = ctx;

@@ -9,7 +9,7 @@
  * start picked. axe-core and screenshots in the seven languages.
  * Needs the build: `npx tsc -p tsconfig.build.json` and `npx vite build --config client/web/vite.config.ts`.
  */
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -23,6 +23,7 @@ import {
   tempDir,
   type TestRelay,
 } from '../support/fixtures.ts';
+import { hasPythonIcalendar, pythonReadIcs, readIcs } from '../support/ics-check.ts';
 import { ROOT } from '../support/processes.ts';
 import { serve, stop, type Served } from '../support/served-node.ts';
 import { pollUntil } from '../support/wait.ts';
@@ -204,6 +205,123 @@ describe('the coordinator’s Networks page', { timeout: 180_000 }, () => {
     errors.check();
   });
 
+  // ---- the Meetings page: replies live, the calendar, the .ics file, update and cancel ----------
+  let uid = '';
+  /** Each member's in-process node with the answer it gives: accept, decline, then tentative. */
+  const answering = () =>
+    [ng, ke].map((node, i) => ({ node, answer: (['accept', 'decline', 'tentative'] as const)[i % 3]! }));
+  const card = () => page.locator(`[data-testid="meeting-card"][data-uid="${uid}"]`);
+  const replyOf = (authority: string) =>
+    card().locator(`[data-testid="reply-row"][data-authority="${authority}"]`).getAttribute('data-answer');
+  /** Fetches at `node` until its copy of the meeting satisfies `ok` (bounded). */
+  const received = (node: AuthorityNode, ok: (m: ReturnType<AuthorityNode['meetings']['show']>) => boolean) =>
+    pollUntil(
+      async () => {
+        await node.fetchInbox();
+        return node.meetings.show(uid);
+      },
+      ok,
+      { intervalMs: 100, timeoutMs: STEP },
+    );
+
+  it('shows each member’s reply arrive live in the replies at a glance', async () => {
+    await byTest(page, 'meeting-card').first().waitFor({ timeout: STEP });
+    uid = (await byTest(page, 'meeting-card').first().getAttribute('data-uid'))!;
+    expect(uid).toBe(ng.meetings.list()[0]!.uid);
+    for (const { node } of answering()) expect(await replyOf(node.authority)).toBe('none');
+    // A mark on the window: gone if the page reloaded.
+    await page.evaluate(() => ((window as { unreloaded?: boolean }).unreloaded = true));
+    for (const { node, answer } of answering()) {
+      await node.meetings.rsvp(uid, answer);
+      await expect.poll(() => replyOf(node.authority), { timeout: STEP }).toBe(answer);
+    }
+    const count = (k: string) => card().getByTestId(`reply-count-${k}`).getAttribute('data-count');
+    expect(await count('accept')).toBe('1');
+    expect(await count('decline')).toBe('1');
+    expect(await page.evaluate(() => (window as { unreloaded?: boolean }).unreloaded)).toBe(true);
+    errors.check();
+  });
+
+  it('places the meeting on its day in the week and month calendars, with each member’s local time', async () => {
+    const start = Date.parse(ng.meetings.show(uid).startUtc);
+    const day = new Date(start).toISOString().slice(0, 10); // Africa/Dakar is UTC all year
+    const inCalendar = page.locator(`[data-testid="calendar-meeting"][data-uid="${uid}"]`);
+    for (const mode of ['week', 'month'] as const) {
+      await byTest(page, 'calendar-mode')
+        .getByText(mode === 'week' ? 'Week' : 'Month')
+        .click();
+      await byTest(page, 'calendar-today').click();
+      // The meeting is at most a few days ahead: today's week or month, or the next one.
+      const cell = page.locator(`[data-testid="calendar-day"][data-date="${day}"][data-outside="false"]`);
+      if ((await cell.count()) === 0) await byTest(page, 'calendar-next').click();
+      await expect.poll(() => cell.locator(`[data-uid="${uid}"]`).count(), { timeout: STEP }).toBe(1);
+      expect(await inCalendar.count()).toBe(1);
+    }
+    // Reached with the keyboard (a tooltip opens on keyboard focus, not on a script's).
+    await inCalendar.focus();
+    await page.keyboard.press('Shift+Tab');
+    await page.keyboard.press('Tab');
+    expect(await inCalendar.evaluate((el) => el === document.activeElement)).toBe(true);
+    const tip = page.getByTestId('calendar-local-times');
+    await tip.waitFor({ timeout: STEP });
+    const text = (await tip.innerText()).replace(/\s+/g, ' ');
+    for (const tz of ['Africa/Dakar', 'Africa/Lagos', 'Africa/Nairobi']) expect(text).toContain(tz);
+    const hm = (offsetH: number) => new Date(start + offsetH * 3_600_000).toISOString().slice(11, 16);
+    const twelve = (t: string) =>
+      `${String(((Number(t.slice(0, 2)) + 11) % 12) + 1).padStart(2, '0')}${t.slice(2)}`;
+    for (const offset of [1, 3]) expect(text).toContain(twelve(hm(offset)));
+    await axeCheck(page, 'en-meetings-calendar');
+    await screenshot(page, 'coordinator/en-meetings-calendar-month');
+    errors.check();
+  });
+
+  it('downloads the .ics from the page: ical.js reads its UID, SEQUENCE, DTSTART and each reply', async () => {
+    const [download] = await Promise.all([
+      page.waitForEvent('download', { timeout: STEP }),
+      card().getByTestId('ics-link').click(),
+    ]);
+    const text = readFileSync((await download.path())!, 'utf8');
+    const startUtc = ng.meetings.show(uid).startUtc.replace('.000', '');
+    const partstat = { accept: 'ACCEPTED', decline: 'DECLINED', tentative: 'TENTATIVE' };
+    const readings = [readIcs(text), ...(hasPythonIcalendar() ? [pythonReadIcs(text)] : [])];
+    for (const r of readings) {
+      expect(r).toMatchObject({
+        method: 'REQUEST',
+        uid: `${uid}@entraide`,
+        sequence: 0,
+        dtstart_utc: startUtc,
+      });
+      for (const { node, answer } of answering()) {
+        const a = r.attendees.find((x) => x.address === `urn:entraide:${node.authority}`);
+        expect(a?.partstat, node.authority).toBe(partstat[answer]);
+      }
+    }
+    errors.check();
+  });
+
+  it('updates the time from the page, then cancels: the members’ nodes receive each version', async () => {
+    const before = Date.parse(ng.meetings.show(uid).startUtc);
+    const later = new Date(before + 24 * 3_600_000).toISOString().slice(0, 16); // Dakar: UTC
+    await card().getByTestId('meeting-update').click();
+    await byTest(page, 'update-start').fill(later);
+    await axeCheck(page, 'en-meetings-update');
+    await byTest(page, 'update-send').click();
+    await expect.poll(() => card().getAttribute('data-sequence'), { timeout: STEP }).toBe('1');
+    for (const { node } of answering()) {
+      const m = await received(node, (x) => x.sequence === 1);
+      expect(m.startUtc).toBe(`${later}:00.000Z`);
+    }
+    await card().getByTestId('meeting-cancel').click();
+    await byTest(page, 'cancel-reason').fill('Postponed to the plenary session.');
+    await byTest(page, 'cancel-send').click();
+    await expect.poll(() => card().getAttribute('data-cancelled'), { timeout: STEP }).toBe('true');
+    for (const { node } of answering()) {
+      const m = await received(node, (x) => x.cancelled);
+      expect(m.cancelReason).toBe('Postponed to the plenary session.');
+    }
+    errors.check();
+  });
+
   it('shows the Networks page in the seven languages, Arabic right to left', async () => {
     for (const lang of LANGS) {
       await page.evaluate((l) => localStorage.setItem('entraide.locale', l), lang);
@@ -213,6 +331,10 @@ describe('the coordinator’s Networks page', { timeout: 180_000 }, () => {
       expect(await page.evaluate(() => document.documentElement.dir)).toBe(lang === 'ar' ? 'rtl' : 'ltr');
       await axeCheck(page, `${lang}-networks`);
       await screenshot(page, `coordinator/${lang}-networks`);
+      await page.goto(`${served!.file.url}/#/meetings`);
+      await byTest(page, 'calendar-day').first().waitFor({ timeout: STEP });
+      await axeCheck(page, `${lang}-meetings`);
+      await screenshot(page, `coordinator/${lang}-meetings-calendar`);
     }
     errors.check();
   });

@@ -315,7 +315,8 @@ export interface Meeting {
   cancelReason?: string;
   conference?: { url?: string; room?: string; passcode?: string };
   request?: string;
-  replies?: Record<string, { answer: string; note?: string; at?: string }>;
+  network?: string;
+  replies?: Record<string, { answer: string; note?: string; sequence?: number; at?: string }>;
   upcoming?: boolean;
 }
 
