@@ -10,10 +10,18 @@ import {
   type AnyStatisticsExport,
   type RequestStatsRecord,
 } from '../shared/requests/statistics-export.ts';
-import type { AuthorityNode } from './node.ts';
+import type { Roster } from '../shared/meetings/roster.ts';
+
+/** What an export needs of the node: who signs, and the rosters it holds. */
+export interface ExportingNode {
+  authority: string;
+  address: string;
+  identitySecretKey: Uint8Array;
+  networks: { mustHold(network: string): Roster };
+}
 
 export function signedStatisticsExport(
-  node: AuthorityNode,
+  node: ExportingNode,
   records: RequestStatsRecord[],
   network: string | undefined,
 ): AnyStatisticsExport {

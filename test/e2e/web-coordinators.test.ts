@@ -9,11 +9,13 @@
  * start picked. axe-core and screenshots in the seven languages.
  * Needs the build: `npx tsc -p tsconfig.build.json` and `npx vite build --config client/web/vite.config.ts`.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AuthorityNode } from '../../client/node.ts';
+import { signedStatisticsExport } from '../../client/stats-export.ts';
+import type { MergedRow, NetworkMerge } from '../../shared/requests/statistics-merge.ts';
 import { axeCheck, launchBrowser, newOfficerContext, screenshot, watchErrors } from '../support/browser.ts';
 import {
   enrolHome,
@@ -24,7 +26,8 @@ import {
   type TestRelay,
 } from '../support/fixtures.ts';
 import { hasPythonIcalendar, pythonReadIcs, readIcs } from '../support/ics-check.ts';
-import { ROOT } from '../support/processes.ts';
+import { cli, ROOT } from '../support/processes.ts';
+import { mlaDraft } from '../support/requests.ts';
 import { serve, stop, type Served } from '../support/served-node.ts';
 import { pollUntil } from '../support/wait.ts';
 
@@ -190,7 +193,7 @@ describe('the coordinator’s Networks page', { timeout: 180_000 }, () => {
     await axeCheck(page, 'en-networks-unverified');
     await byTest(page, 'send-anyway').click();
     await page.waitForURL(/#\/meetings$/, { timeout: STEP });
-    for (const m of [ng, ke]) {
+    for (const m of [ng, ke, tg]) {
       const n = await pollUntil(
         async () => {
           await m.fetchInbox();
@@ -209,7 +212,7 @@ describe('the coordinator’s Networks page', { timeout: 180_000 }, () => {
   let uid = '';
   /** Each member's in-process node with the answer it gives: accept, decline, then tentative. */
   const answering = () =>
-    [ng, ke].map((node, i) => ({ node, answer: (['accept', 'decline', 'tentative'] as const)[i % 3]! }));
+    [ng, ke, tg].map((node, i) => ({ node, answer: (['accept', 'decline', 'tentative'] as const)[i % 3]! }));
   const card = () => page.locator(`[data-testid="meeting-card"][data-uid="${uid}"]`);
   const replyOf = (authority: string) =>
     card().locator(`[data-testid="reply-row"][data-authority="${authority}"]`).getAttribute('data-answer');
@@ -238,6 +241,7 @@ describe('the coordinator’s Networks page', { timeout: 180_000 }, () => {
     const count = (k: string) => card().getByTestId(`reply-count-${k}`).getAttribute('data-count');
     expect(await count('accept')).toBe('1');
     expect(await count('decline')).toBe('1');
+    expect(await count('tentative')).toBe('1');
     expect(await page.evaluate(() => (window as { unreloaded?: boolean }).unreloaded)).toBe(true);
     errors.check();
   });
@@ -319,6 +323,118 @@ describe('the coordinator’s Networks page', { timeout: 180_000 }, () => {
       const m = await received(node, (x) => x.cancelled);
       expect(m.cancelReason).toBe('Postponed to the plenary session.');
     }
+    errors.check();
+  });
+
+  it('merges the members’ signed statistics exports into charts whose tables hold `stats merge --json`', async () => {
+    // Nigeria asks Kenya for evidence, which Kenya executes; Kenya asks Nigeria, which refuses.
+    const held = (node: AuthorityNode, id: string) =>
+      pollUntil(
+        async () => {
+          await node.fetchInbox();
+          return node.requests.records().length;
+        },
+        () => node.requests.list().some((r) => r.id === id),
+        { intervalMs: 100, timeoutMs: STEP },
+      );
+    const asked = await ng.requests.create({
+      type: 'mutual_legal_assistance',
+      to: ke.authority,
+      draft: mlaDraft(),
+    });
+    const refused = await ke.requests.create({
+      type: 'mutual_legal_assistance',
+      to: ng.authority,
+      draft: mlaDraft(),
+    });
+    await held(ke, asked.id);
+    await held(ng, refused.id);
+    await ke.requests.update(asked.id, 'acknowledged', { reference: 'KE-2026-7' });
+    await ke.requests.update(asked.id, 'in_execution');
+    await ke.requests.update(asked.id, 'executed', { note: 'Records provided.' });
+    await ng.requests.update(refused.id, 'refused', {
+      ground: 'no_dual_criminality',
+      note: 'Not an offence here.',
+    });
+    await pollUntil(
+      async () => {
+        await Promise.all([ng.fetchInbox(), ke.fetchInbox()]);
+        return [ng.requests.records(), ke.requests.records()]
+          .flat()
+          .filter((r) => r.state === 'executed' || r.state === 'refused').length;
+      },
+      (n) => n === 4,
+      { intervalMs: 100, timeoutMs: STEP },
+    );
+    const dir = tempDir('entraide-web-stats-');
+    const files = [ng, ke].map((node) => {
+      const file = join(dir, `${node.authority.split('@')[0]}-wacap.json`);
+      writeFileSync(file, JSON.stringify(signedStatisticsExport(node, node.requests.records(), 'wacap')));
+      return file;
+    });
+    // The CLI on the coordinator's folder (through its service, which holds it).
+    const merged = await cli(['--home', home, 'stats', 'merge', ...files, '--network', 'wacap', '--json'], {
+      ENTRAIDE_PASSPHRASE: PASSPHRASE,
+    });
+    expect(merged.code, merged.stderr).toBe(0);
+    const [s] = (JSON.parse(merged.stdout) as { networks: NetworkMerge[] }).networks;
+    expect([s!.requests, s!.exportedByBothSides]).toEqual([2, 2]);
+
+    await page.goto(`${served!.file.url}/#/statistics`);
+    await byTest(page, 'stats-tab-network').click();
+    await byTest(page, 'merge-network').click();
+    await page.getByRole('option', { name: /\(wacap\)/ }).click();
+    await page.locator('input[type="file"]').setInputFiles(files);
+    await byTest(page, 'merge-own').uncheck();
+    await byTest(page, 'merge-run').click();
+    const section = byTest(page, 'merged-section');
+    await section.waitFor({ timeout: STEP });
+    const rows = (figure: string) =>
+      section
+        .getByTestId(figure)
+        .getByTestId('figure-row')
+        .evaluateAll((trs) =>
+          trs.map((r) => ({
+            key: r.querySelector('[data-key]')?.getAttribute('data-key'),
+            total: Number(r.querySelector('[data-field="total"]')?.textContent),
+            count: Number(r.querySelector('[data-field="count"]')?.textContent),
+            seconds: Array.from(r.querySelectorAll('[data-seconds]')).map((e) =>
+              e.getAttribute('data-seconds'),
+            ),
+          })),
+        );
+    const times = (r: MergedRow) =>
+      [
+        r.acknowledge.medianSeconds,
+        r.acknowledge.p90Seconds,
+        r.execute.medianSeconds,
+        r.execute.p90Seconds,
+      ].map((v) => (v === null ? '' : String(v)));
+    expect(
+      (await rows('figure-counterpart')).map(({ key, total, seconds }) => ({ key, total, seconds })),
+    ).toEqual(s!.byRequested.map((r) => ({ key: r.requested, total: r.total, seconds: times(r) })));
+    expect((await rows('figure-type')).map(({ key, total }) => ({ key, total }))).toEqual(
+      s!.byType.map((r) => ({ key: r.requestType, total: r.total })),
+    );
+    expect((await rows('figure-refusals')).map(({ key, count }) => ({ key, count }))).toEqual(
+      s!.totals.breakdowns.refusalGround.counts.map((c) => ({ key: c.code, count: c.requests })),
+    );
+    expect(s!.totals.breakdowns.refusalGround.counts).toEqual([{ code: 'no_dual_criminality', requests: 1 }]);
+    await axeCheck(page, 'en-statistics-network');
+    await screenshot(page, 'coordinator/en-statistics-network');
+    // An export changed after signing is refused, naming the file; nothing is shown merged.
+    const edited = join(dir, 'ke-wacap-edited.json');
+    writeFileSync(edited, readFileSync(files[1]!, 'utf8').replace('"executed"', '"refused"'));
+    await page.locator('input[type="file"]').setInputFiles([files[0]!, edited]);
+    errors.allow(/status of 422/);
+    await byTest(page, 'merge-run').click();
+    const refusal = byTest(page, 'error');
+    await refusal.waitFor({ timeout: STEP });
+    expect(await refusal.getAttribute('data-code'), (await refusal.textContent()) ?? '').toBe(
+      'STATS_EXPORT_INVALID',
+    );
+    expect(await refusal.textContent()).toContain('ke-wacap-edited.json is refused');
+    expect(await section.count()).toBe(0);
     errors.check();
   });
 

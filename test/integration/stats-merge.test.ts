@@ -296,6 +296,15 @@ describe('stats merge by a network coordinator', () => {
       });
       expect([bad.status, bad.body.error?.code]).toEqual([422, 'STATS_EXPORT_INVALID']);
       expect(bad.body.error?.message).toMatch(/^ng\.json is refused: its signature does not verify/);
+      // Compact JSON, one state changed: the signature no longer holds.
+      const compact = JSON.stringify(exported(ngFile)).replace('"executed"', '"refused"');
+      const edited = await call('/statistics/merge', {
+        body: { exports: [...upload([snFile]), { name: 'ng-compact.json', text: compact }] },
+      });
+      expect([edited.status, edited.body.error?.code]).toEqual([422, 'STATS_EXPORT_INVALID']);
+      expect(edited.body.error?.message).toMatch(
+        /^ng-compact\.json is refused: its signature does not verify/,
+      );
       const cut = await call('/statistics/merge', {
         body: { exports: [{ name: 'cut.json', text: readFileSync(ngFile, 'utf8').slice(0, 100) }] },
       });

@@ -7,8 +7,6 @@ import { href, useRoute } from '../router.ts';
 import { ComposePage } from '../pages/ComposePage.tsx';
 import { CounterpartsPage } from '../pages/CounterpartsPage.tsx';
 import { InboxPage } from '../pages/InboxPage.tsx';
-import { MeetingsPage } from '../pages/MeetingsPage.tsx';
-import { NetworksPage } from '../pages/NetworksPage.tsx';
 import { MessagePage } from '../pages/MessagePage.tsx';
 import { NewRequestPage } from '../pages/NewRequestPage.tsx';
 import { RequestPage } from '../pages/RequestPage.tsx';
@@ -19,10 +17,17 @@ import { ConnectionState } from './ConnectionState.tsx';
 import { Frame } from './Frame.tsx';
 import { LanguagePicker } from './LanguagePicker.tsx';
 
-// The charts (recharts) load with the statistics page only.
+// The charts (recharts), the calendar and the heat map load with their pages only.
 const StatisticsPage = lazy(() =>
   import('../pages/StatisticsPage.tsx').then((m) => ({ default: m.StatisticsPage })),
 );
+const MeetingsPage = lazy(() =>
+  import('../pages/MeetingsPage.tsx').then((m) => ({ default: m.MeetingsPage })),
+);
+const NetworksPage = lazy(() =>
+  import('../pages/NetworksPage.tsx').then((m) => ({ default: m.NetworksPage })),
+);
+const later = (page: ReactNode) => <Suspense fallback={<Skeleton h={240} />}>{page}</Suspense>;
 
 const KINDS: ChangeKind[] = ['inbox', 'sent', 'requests', 'keys', 'meetings', 'alarms', 'documents'];
 
@@ -123,15 +128,11 @@ function Page({ route, session }: { route: string[]; session: Session }): ReactN
     case 'counterparts':
       return <CounterpartsPage session={session} />;
     case 'meetings':
-      return <MeetingsPage session={session} />;
+      return later(<MeetingsPage session={session} />);
     case 'networks':
-      return <NetworksPage id={second} />;
+      return later(<NetworksPage id={second} />);
     case 'statistics':
-      return (
-        <Suspense fallback={<Skeleton h={240} />}>
-          <StatisticsPage />
-        </Suspense>
-      );
+      return later(<StatisticsPage />);
     default:
       return <NotFound />;
   }

@@ -289,7 +289,6 @@ function NetworkFigures() {
             label={t('stats.network.files')}
             description={t('stats.network.filesHint')}
             multiple
-            clearable
             accept="application/json,.json"
             value={files}
             onChange={setFiles}
