@@ -23,39 +23,14 @@ import { fromBase64url } from '../../shared/bytes.ts';
 import { startAuditService, type RunningAuditService } from '../../client/service/audit-serve.ts';
 import { startService, type RunningService } from '../../client/service/serve.ts';
 import { enrolHome, PASSPHRASE, startTestRelay, tempDir, type TestRelay } from '../support/fixtures.ts';
+import { serviceCall, type ServiceAnswer } from '../support/service-call.ts';
 import { waitFor } from '../support/wait.ts';
 import { AuthorityNode } from '../../client/node.ts';
 
 const AUDITOR_PASS = 'auditor service passphrase';
 
-interface Answer {
-  status: number;
-  body: Record<string, unknown> & { error?: { code: string } };
-  cookie: string | undefined;
-}
-
-async function call(
-  base: string,
-  path: string,
-  o: { method?: string; body?: unknown; cookie?: string; token?: string } = {},
-): Promise<Answer> {
-  const res = await fetch(`${base}${path}`, {
-    method: o.method ?? 'GET',
-    headers: {
-      origin: base,
-      ...(o.body === undefined ? {} : { 'content-type': 'application/json' }),
-      ...(o.cookie ? { cookie: o.cookie } : {}),
-      ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
-    },
-    ...(o.body === undefined ? {} : { body: JSON.stringify(o.body) }),
-  });
-  const text = await res.text();
-  return {
-    status: res.status,
-    body: (text ? JSON.parse(text) : {}) as Answer['body'],
-    cookie: res.headers.get('set-cookie')?.split(';')[0],
-  };
-}
+type Answer = ServiceAnswer;
+const call = serviceCall;
 
 describe('the auditor’s local service', { timeout: 120_000 }, () => {
   let relay: TestRelay;

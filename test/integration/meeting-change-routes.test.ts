@@ -20,39 +20,16 @@ import {
   tempDir,
   type TestRelay,
 } from '../support/fixtures.ts';
+import { serviceCall, type ServiceAnswer } from '../support/service-call.ts';
 import { pollUntil } from '../support/wait.ts';
 
 const fast = { baseDelayMs: 50, maxDelayMs: 400, pollMs: 100, timeoutMs: 2_000 };
 const AUDITOR_PASS = 'auditor service passphrase';
 
-interface Answer {
-  status: number;
-  body: Record<string, unknown> & { error?: { code: string; unverified?: { authority: string }[] } };
-  cookie: string | undefined;
-}
-
-async function call(
-  base: string,
-  path: string,
-  o: { method?: string; body?: unknown; token?: string | null; cookie?: string } = {},
-): Promise<Answer> {
-  const res = await fetch(`${base}/api/v1${path}`, {
-    method: o.method ?? 'POST',
-    headers: {
-      origin: base,
-      ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
-      ...(o.cookie ? { cookie: o.cookie } : {}),
-      ...(o.body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(o.body === undefined ? {} : { body: JSON.stringify(o.body) }),
-  });
-  const text = await res.text();
-  return {
-    status: res.status,
-    body: (text ? JSON.parse(text) : {}) as Answer['body'],
-    cookie: res.headers.get('set-cookie')?.split(';')[0],
-  };
-}
+type Answer = ServiceAnswer;
+/** The officers' API, POST unless told. */
+const call = (base: string, path: string, o: Parameters<typeof serviceCall>[2] = {}) =>
+  serviceCall(base, `/api/v1${path}`, { method: 'POST', ...o });
 
 describe('the organizer’s meeting routes of the node’s service', { timeout: 120_000 }, () => {
   let a: TestRelay;

@@ -22,39 +22,13 @@ import {
   tempDir,
   type TestRelay,
 } from '../support/fixtures.ts';
+import { serviceCall } from '../support/service-call.ts';
 import { pollUntil } from '../support/wait.ts';
 
 const fast = { baseDelayMs: 50, maxDelayMs: 400, pollMs: 100, timeoutMs: 2_000 };
 const AUDITOR_PASS = 'auditor service passphrase';
 
-interface Answer {
-  status: number;
-  body: Record<string, unknown> & { error?: { code: string; unverified?: { authority: string }[] } };
-  cookie: string | undefined;
-}
-
-async function call(
-  base: string,
-  path: string,
-  o: { method?: string; body?: unknown; token?: string; cookie?: string } = {},
-): Promise<Answer> {
-  const res = await fetch(`${base}${path}`, {
-    method: o.method ?? 'GET',
-    headers: {
-      origin: base,
-      ...(o.token ? { authorization: `Bearer ${o.token}` } : {}),
-      ...(o.cookie ? { cookie: o.cookie } : {}),
-      ...(o.body === undefined ? {} : { 'content-type': 'application/json' }),
-    },
-    ...(o.body === undefined ? {} : { body: JSON.stringify(o.body) }),
-  });
-  const text = await res.text();
-  return {
-    status: res.status,
-    body: (text ? JSON.parse(text) : {}) as Answer['body'],
-    cookie: res.headers.get('set-cookie')?.split(';')[0],
-  };
-}
+const call = serviceCall;
 
 describe('the coordinator’s roster routes of the node’s service', { timeout: 120_000 }, () => {
   let a: TestRelay;
