@@ -87,6 +87,21 @@ export async function call<T>(method: string, path: string, body?: unknown): Pro
   return data as T;
 }
 
+/**
+ * The text of a file the person picked, or USAGE saying to pick it again: the browser cannot read
+ * a file that was changed or moved on disk after it was picked.
+ */
+export async function pickedText(file: File): Promise<string> {
+  try {
+    return await file.text();
+  } catch {
+    throw new ApiError(0, {
+      code: 'USAGE',
+      message: `${file.name} could not be read (it may have changed on disk since it was picked): pick it again`,
+    });
+  }
+}
+
 export const q = (params: Record<string, string | number | boolean | undefined>): string => {
   const s = new URLSearchParams();
   for (const [k, v] of Object.entries(params))

@@ -76,3 +76,31 @@ export function useNow(ms = 60_000): number {
   }, [ms]);
   return now;
 }
+
+export interface Running<T> {
+  result: T | null;
+  error: unknown;
+  busy: boolean;
+  /** Runs `work`: the earlier result and error cleared, busy until it settles. */
+  run: (work: () => Promise<T>) => Promise<void>;
+  clear: () => void;
+}
+
+/** One action a person starts from a page (a merge, a reconcile): its result, its error, busy meanwhile. */
+export function useRun<T>(): Running<T> {
+  const [state, setState] = useState<{ result: T | null; error: unknown; busy: boolean }>({
+    result: null,
+    error: null,
+    busy: false,
+  });
+  const run = useCallback(async (work: () => Promise<T>) => {
+    setState({ result: null, error: null, busy: true });
+    try {
+      setState({ result: await work(), error: null, busy: false });
+    } catch (error) {
+      setState({ result: null, error, busy: false });
+    }
+  }, []);
+  const clear = useCallback(() => setState({ result: null, error: null, busy: false }), []);
+  return { ...state, run, clear };
+}

@@ -6,10 +6,12 @@
  */
 import { Alert, Button, FileInput, Group, Select, Stack, Text, Title } from '@mantine/core';
 import { useState } from 'react';
+import { pickedText } from '../api.ts';
 import { auditApi, type AuditRelay, type RecordReport } from '../api-audit.ts';
 import { useDates, useT } from '../i18n.tsx';
 import { RECORD_KINDS, recordCsv, recordDifferences } from '../reconcile-files.ts';
 import { DataTable } from './DataTable.tsx';
+import { useRun } from '../hooks.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
 import { ReconcileDownload } from './ReconcileDownload.tsx';
 
@@ -17,22 +19,9 @@ export function ReconcileRecord({ relays, relay }: { relays: AuditRelay[]; relay
   const t = useT();
   const [chosen, setChosen] = useState(relay);
   const [file, setFile] = useState<File | null>(null);
-  const [result, setResult] = useState<RecordReport | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-
+  const { result, error, busy, run: start, clear } = useRun<RecordReport>();
   const run = async () => {
-    if (!file) return;
-    setBusy(true);
-    setError(null);
-    setResult(null);
-    try {
-      setResult(await auditApi.reconcileRecord(chosen, await file.text()));
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
+    if (file) await start(async () => auditApi.reconcileRecord(chosen, await pickedText(file)));
   };
 
   return (
@@ -56,7 +45,7 @@ export function ReconcileRecord({ relays, relay }: { relays: AuditRelay[]; relay
             value={file}
             onChange={(f) => {
               setFile(f);
-              setResult(null);
+              clear();
             }}
             miw="16rem"
             name="record"

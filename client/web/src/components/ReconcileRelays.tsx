@@ -9,6 +9,7 @@ import { auditApi, type AuditRelay, type Reconciliation } from '../api-audit.ts'
 import { useT } from '../i18n.tsx';
 import { relayDifferences, relaysCsv } from '../reconcile-files.ts';
 import { DataTable } from './DataTable.tsx';
+import { useRun } from '../hooks.ts';
 import { ErrorAlert } from './ErrorAlert.tsx';
 import { ReconcileDownload } from './ReconcileDownload.tsx';
 
@@ -17,22 +18,8 @@ export function ReconcileRelays({ relays }: { relays: AuditRelay[] }) {
   const domains = relays.map((r) => r.domain);
   const [a, setA] = useState(domains[0] ?? '');
   const [b, setB] = useState(domains[1] ?? '');
-  const [result, setResult] = useState<Reconciliation | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [busy, setBusy] = useState(false);
-
-  const run = async () => {
-    setBusy(true);
-    setError(null);
-    setResult(null);
-    try {
-      setResult(await auditApi.reconcileRelays(a, b));
-    } catch (err) {
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { result, error, busy, run: start } = useRun<Reconciliation>();
+  const run = () => start(() => auditApi.reconcileRelays(a, b));
 
   return (
     <Stack component="section" aria-labelledby="reconcile-relays" gap="sm">

@@ -21,12 +21,13 @@ import {
 import { useState } from 'react';
 import type { Breakdown } from '../../../../shared/requests/statistics-breakdowns.ts';
 import type { StatsRow } from '../../../../shared/requests/statistics.ts';
+import { pickedText } from '../api.ts';
 import { networksApi } from '../api-networks.ts';
 import { statsApi, type NetworkMerge } from '../api-stats.ts';
 import { ErrorAlert } from '../components/ErrorAlert.tsx';
 import { PageHeading } from '../components/PageHeading.tsx';
 import { CountsFigure, TimesFigure, type TallyRow } from '../components/StatFigure.tsx';
-import { useChanged, useLoad } from '../hooks.ts';
+import { useChanged, useLoad, useRun } from '../hooks.ts';
 import { useCode, useLocale, useT } from '../i18n.tsx';
 
 /** A month (YYYY-MM) named in the reader's language. */
@@ -240,24 +241,15 @@ function NetworkFigures() {
   const [network, setNetwork] = useState('');
   const [includeOwn, setIncludeOwn] = useState(true);
   const [files, setFiles] = useState<File[]>([]);
-  const [busy, setBusy] = useState(false);
-  const [error, setError] = useState<unknown>(null);
-  const [merged, setMerged] = useState<NetworkMerge[] | null>(null);
+  const { result: merged, error, busy, run } = useRun<NetworkMerge[]>();
 
-  const merge = async () => {
-    setBusy(true);
-    try {
-      const exports = await Promise.all(files.map(async (f) => ({ name: f.name, text: await f.text() })));
-      const r = await statsApi.merge({ ...(network ? { network } : {}), includeOwn, exports });
-      setMerged(r.networks);
-      setError(null);
-    } catch (err) {
-      setMerged(null);
-      setError(err);
-    } finally {
-      setBusy(false);
-    }
-  };
+  const merge = () =>
+    run(async () => {
+      const exports = await Promise.all(
+        files.map(async (f) => ({ name: f.name, text: await pickedText(f) })),
+      );
+      return (await statsApi.merge({ ...(network ? { network } : {}), includeOwn, exports })).networks;
+    });
 
   return (
     <Stack>
