@@ -65,6 +65,7 @@ async function servedStats(svc: ServiceCalls, o: StatsOptions): Promise<void> {
     process.stderr.write(
       `${exported.records.length} request(s) exported to ${o.export}${o.network ? ` for network ${o.network}` : ''}\n`,
     );
+    if (!o.json && !o.csv) return;
   }
   const { refusalGround: _, ...s } = await svc.get<Statistics & { refusalGround: unknown }>(
     '/api/v1/statistics',

@@ -1,5 +1,9 @@
 /** The coordinator's calls to the node's service (client/service/routes-networks.ts). */
+import type { RosterVersion } from '../../../shared/meetings/roster-history.ts';
+import type { RosterDiff } from '../../../shared/meetings/roster.ts';
 import { call, q, type Meeting } from './api.ts';
+
+export type { RosterDiff, RosterVersion };
 
 export interface WorkingHoursView {
   tz: string;
@@ -31,30 +35,12 @@ export interface HeatmapView {
   counts: number[];
 }
 
-/** Who came and went between two versions of a roster. */
-export interface RosterDiff {
-  addedMembers: string[];
-  removedMembers: string[];
-  addedCoordinators: string[];
-  removedCoordinators: string[];
-}
-
 /** A change a coordinator asks for: the next version of the roster. */
 export interface RosterChange {
   add?: string[];
   remove?: string[];
   addCoordinators?: string[];
   removeCoordinators?: string[];
-}
-
-export interface RosterVersion {
-  version: number;
-  issuedBy: string;
-  at: string;
-  coordinators: string[];
-  members: string[];
-  /** Null when the version before is not held here (this authority joined later). */
-  diff: RosterDiff | null;
 }
 
 const enc = encodeURIComponent;

@@ -54,7 +54,7 @@ export function AuditorShell({ session, onLock }: { session: Session; onLock: ()
     <Frame
       title={t('audit.shell.title', { name: session.auditor?.name ?? '' })}
       titleTestId="auditor"
-      officer={session.officer ?? ''}
+      signedIn={t('audit.shell.signedIn', { name: session.officer ?? '' })}
       extras={
         <>
           {relays.length > 1 ? (

@@ -18,7 +18,7 @@ export interface NavItem {
 export function Frame({
   title,
   titleTestId,
-  officer,
+  signedIn,
   extras,
   nav,
   routeKey,
@@ -27,7 +27,8 @@ export function Frame({
 }: {
   title: string;
   titleTestId: string;
-  officer: string;
+  /** Who is signed in, as the header says it ("Officer: …", "Signed in as …"). */
+  signedIn: string;
   /** Shown in the header before the lock button (connection, language, relay). */
   extras: ReactNode;
   nav: NavItem[];
@@ -76,7 +77,7 @@ export function Frame({
                   {title}
                 </Text>
                 <Text size="xs" c="dimmed" truncate data-testid="officer" dir="auto">
-                  {t('shell.officer', { name: officer })}
+                  {signedIn}
                 </Text>
               </div>
             </Group>

@@ -169,7 +169,7 @@ export function Shell({
       <Frame
         title={session.node?.authority ?? ''}
         titleTestId="authority"
-        officer={session.officer ?? ''}
+        signedIn={t('shell.officer', { name: session.officer ?? '' })}
         extras={
           <>
             <ConnectionState />
